@@ -1,0 +1,331 @@
+//! The interface between throughline's sync engine and the tools teams work in.
+//!
+//! A connector is a plain adapter: it observes a target (one Trello board, one Asana project,
+//! one spreadsheet, one workbook) and applies the changes the engine planned. Every policy —
+//! what to push, what to pull, drift, conflicts, safety stops — lives in the engine, never here.
+//!
+//! Contract every connector keeps (checked by [`conformance`]):
+//! - **Identity travels with the object.** A created task or entry carries its identity
+//!   (`item/stage`, `item/stage/key`) in the tool itself (a marker line, a custom field, an ID
+//!   column, developer metadata), and [`Connector::observe`] reports it back. That is how the
+//!   engine adopts objects after a crash instead of duplicating them.
+//! - **Round trip.** Observing right after applying gives back the same [`TaskFields`],
+//!   [`EntryFields`] and status that were sent, in the hub's terms (people as the hub names
+//!   them, dates as civil dates in the process time zone), within what
+//!   [`Capabilities`] says the tool can hold.
+//! - **Batches.** [`Connector::apply`] receives the whole cycle's changes for the target, so a
+//!   connector can use the API's batch endpoints (Sheets `batchUpdate`, Asana `/batch`, one
+//!   Excel write). It returns one result per change, in order; a change that failed leaves the
+//!   remote object as it was, as far as the API allows.
+//! - **Never destroy.** Archive means archive/close/mark, never a hard delete.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+pub mod conformance;
+pub mod fake;
+pub mod http;
+
+/// `item/stage` for a task, `item/stage/key` for a checklist entry.
+pub type Identity = String;
+/// The tool's own id for an object (a Trello card id, an Asana gid, a row's metadata id).
+pub type RemoteId = String;
+
+/// Where a task stands. Tools with only "done or not" hold [`State::Todo`] and
+/// [`State::Done`]; see [`StateSupport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Todo,
+    Doing,
+    Done,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Todo => "todo",
+            State::Doing => "doing",
+            State::Done => "done",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The hub-owned fields of a task: what throughline decides and pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct TaskFields {
+    pub title: String,
+    pub description: String,
+    /// The stage's place in the tool: a Trello list, an Asana section, a sheet's stage column.
+    pub group: String,
+    /// The person (as the hub names them, usually an e-mail address).
+    pub owner: Option<String>,
+    pub start: Option<Date>,
+    pub due: Option<Date>,
+}
+
+/// The hub-owned fields of a checklist entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct EntryFields {
+    pub text: String,
+    pub owner: Option<String>,
+    pub due: Option<Date>,
+}
+
+/// Context a connector may use to place a task (which sheet, which list, right-to-left), never
+/// compared by the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TaskContext {
+    pub process: String,
+    pub process_name: String,
+    pub item: String,
+    pub item_title: String,
+    pub stage: String,
+    pub stage_name: String,
+    pub role: String,
+    pub golive: Option<Date>,
+    pub channel: Option<String>,
+    pub timezone: String,
+    /// The process is written in a right-to-left language.
+    pub rtl: bool,
+    /// Order of the task among all tasks of the target (item order, then stage order).
+    pub position: u64,
+}
+
+/// A task as the hub wants it to look in one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredTask {
+    pub identity: Identity,
+    pub fields: TaskFields,
+    pub state: State,
+    pub context: TaskContext,
+    pub entries: Vec<DesiredEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredEntry {
+    pub identity: Identity,
+    pub fields: EntryFields,
+    pub checked: bool,
+}
+
+/// A task as the tool shows it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedTask {
+    pub remote_id: RemoteId,
+    /// The identity found in the object; `None` when it carries none (not ours: ignored).
+    pub identity: Option<Identity>,
+    pub fields: TaskFields,
+    pub state: State,
+    /// Archived, closed, or marked archived by throughline.
+    pub archived: bool,
+    /// The tool's version or etag of the object, when it has one.
+    pub version: Option<String>,
+    /// When the object last changed in the tool, when the tool says.
+    pub modified: Option<Timestamp>,
+    /// Who last changed it, as the hub names people, when the tool says.
+    pub modified_by: Option<String>,
+    pub entries: Vec<ObservedEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedEntry {
+    pub remote_id: RemoteId,
+    pub identity: Option<Identity>,
+    pub fields: EntryFields,
+    pub checked: bool,
+    pub archived: bool,
+    pub modified: Option<Timestamp>,
+    pub modified_by: Option<String>,
+}
+
+/// Everything a target holds that throughline can see, after one observation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub tasks: Vec<ObservedTask>,
+    /// Opaque state the connector wants back on its next observe (a sync token, a
+    /// modification time with the snapshot it stands for). The engine stores it.
+    pub cursor: Option<serde_json::Value>,
+}
+
+/// One change the engine wants made in a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// Create a task with all its entries, carrying its identity.
+    CreateTask { task: DesiredTask },
+    /// Bring a task's fields and/or state to these values. `previous` is what the engine
+    /// last saw, so a connector can send only what changed.
+    UpdateTask {
+        remote_id: RemoteId,
+        identity: Identity,
+        context: TaskContext,
+        fields: Option<TaskFields>,
+        previous: Option<TaskFields>,
+        state: Option<State>,
+        /// Bring an archived object back (only ever planned explicitly).
+        unarchive: bool,
+    },
+    ArchiveTask { remote_id: RemoteId, identity: Identity, context: TaskContext },
+    CreateEntry {
+        parent_remote_id: RemoteId,
+        parent_identity: Identity,
+        context: TaskContext,
+        /// Where the entry goes among its siblings.
+        index: usize,
+        entry: DesiredEntry,
+    },
+    UpdateEntry {
+        parent_remote_id: RemoteId,
+        remote_id: RemoteId,
+        identity: Identity,
+        fields: Option<EntryFields>,
+        checked: Option<bool>,
+        unarchive: bool,
+    },
+    ArchiveEntry { parent_remote_id: RemoteId, remote_id: RemoteId, identity: Identity },
+}
+
+impl Change {
+    pub fn identity(&self) -> &str {
+        match self {
+            Change::CreateTask { task } => &task.identity,
+            Change::UpdateTask { identity, .. }
+            | Change::ArchiveTask { identity, .. }
+            | Change::UpdateEntry { identity, .. }
+            | Change::ArchiveEntry { identity, .. } => identity,
+            Change::CreateEntry { entry, .. } => &entry.identity,
+        }
+    }
+}
+
+/// What a successful change produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Applied {
+    /// A created task (with the remote ids of the entries created with it) or entry.
+    Created { remote_id: RemoteId, entries: Vec<(Identity, RemoteId)>, version: Option<String> },
+    Updated { version: Option<String> },
+    Archived,
+}
+
+/// Which task states a tool can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StateSupport {
+    /// Done or not (Trello `dueComplete`, Asana `completed`): `Doing` reads back as `Todo`.
+    DoneOrNot,
+    /// To do, doing, done (a status column).
+    Full,
+}
+
+/// What a connector can hold and how it prefers to be called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    pub states: StateSupport,
+    pub description: bool,
+    pub owner: bool,
+    pub start: bool,
+    pub due: bool,
+    pub entry_owner: bool,
+    pub entry_due: bool,
+    /// Changes the connector applies per remote call at best (1 = no batching).
+    pub batch_size: usize,
+}
+
+impl Capabilities {
+    /// The fields as the tool can hold them: what the engine compares and pushes.
+    pub fn task_fields(&self, f: &TaskFields) -> TaskFields {
+        TaskFields {
+            title: f.title.clone(),
+            description: if self.description { f.description.clone() } else { String::new() },
+            group: f.group.clone(),
+            owner: if self.owner { f.owner.clone() } else { None },
+            start: if self.start { f.start } else { None },
+            due: if self.due { f.due } else { None },
+        }
+    }
+
+    pub fn entry_fields(&self, f: &EntryFields) -> EntryFields {
+        EntryFields {
+            text: f.text.clone(),
+            owner: if self.entry_owner { f.owner.clone() } else { None },
+            due: if self.entry_due { f.due } else { None },
+        }
+    }
+
+    /// A state as the tool can hold it.
+    pub fn state(&self, s: State) -> State {
+        match (self.states, s) {
+            (StateSupport::DoneOrNot, State::Doing) => State::Todo,
+            (_, s) => s,
+        }
+    }
+}
+
+/// Why a call to a tool failed. The engine decides what to do; connectors only classify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectorError {
+    /// A passing failure (5xx, timeout, dropped connection): try again later.
+    #[error("temporary failure: {message}")]
+    Retryable { message: String },
+    /// The tool rations requests and said to wait.
+    #[error("rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs_f32())).unwrap_or_default())]
+    RateLimited { retry_after: Option<Duration>, message: String },
+    /// Credentials are missing, wrong, expired or lack a permission.
+    #[error("not signed in or not allowed: {message}")]
+    Auth { message: String },
+    /// The object (or the target itself) is not there.
+    #[error("not found: {what}")]
+    NotFound { what: String },
+    /// The object changed in the tool since it was observed.
+    #[error("changed since it was read: {message}")]
+    VersionMismatch { message: String },
+    /// The tool rejected what was sent (a bug or a bad mapping/config value).
+    #[error("rejected by the tool: {message}")]
+    Invalid { message: String },
+    /// Anything else that will not get better by retrying.
+    #[error("{message}")]
+    Fatal { message: String },
+}
+
+impl ConnectorError {
+    /// Worth retrying within the same cycle (after backing off).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ConnectorError::Retryable { .. } | ConnectorError::RateLimited { .. })
+    }
+}
+
+/// A tool throughline keeps in step with the hub.
+#[async_trait]
+pub trait Connector: Send {
+    /// The target id from the config.
+    fn target(&self) -> &str;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// Everything the target holds, with the fewest calls the API allows. `cursor` is what the
+    /// previous observation returned (from the state store), if any.
+    async fn observe(
+        &mut self,
+        cursor: Option<serde_json::Value>,
+    ) -> Result<Observation, ConnectorError>;
+
+    /// Apply one cycle's changes. One result per change, in the same order. A new task's
+    /// entries come inside its [`Change::CreateTask`], so a [`Change::CreateEntry`] always
+    /// names a parent that already exists in the tool.
+    async fn apply(&mut self, changes: &[Change]) -> Vec<Result<Applied, ConnectorError>>;
+
+    /// Find one object by identity (adoption after a crash, tests). Default: observe and search.
+    async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
+        let obs = self.observe(None).await?;
+        Ok(obs.tasks.into_iter().find(|t| t.identity.as_deref() == Some(identity)))
+    }
+}

@@ -1,0 +1,52 @@
+//! The `throughline` command line: arguments in, library calls, output and exit codes out.
+//! Everything else lives in the library; `anyhow` is used only here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+#[derive(Parser)]
+#[command(name = "throughline", version, about = "One marketing playbook, kept in step across Trello, Asana, Google Sheets and Excel")]
+struct Cli {
+    /// The deployment file.
+    #[arg(long, global = true, default_value = "throughline.toml", value_name = "PATH")]
+    config: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a working example deployment in DIR (default: the current folder).
+    Init(commands::init::Args),
+    /// Check every file; print all problems with their locations; exit 1 on any.
+    Validate(commands::validate::Args),
+    /// Every task with its owner, start and due date, and warnings.
+    Schedule(commands::schedule::Args),
+    /// The process as a flowchart, with owners and durations.
+    Graph(commands::graph::Args),
+    /// Turn an existing spreadsheet plan into playbook and item files.
+    Import(commands::import::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init(args) => commands::init::run(&cli.config, args),
+        Command::Validate(args) => commands::validate::run(&cli.config, args),
+        Command::Schedule(args) => commands::schedule::run(&cli.config, args),
+        Command::Graph(args) => commands::graph::run(&cli.config, args),
+        Command::Import(args) => commands::import::run(&cli.config, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The hub's memory between cycles: which remote object stands for which task in which
+//! target, what was last pushed and pulled, the intent journal that prevents duplicates after
+//! a crash, the status of every task with its history, drift and conflict records, and cursors.
+//!
+//! The store is written through [`Batch`]es, each applied in one transaction, so a crash
+//! between two steps of a cycle leaves the store at one step or the other, never between.
+//! [`StateStore`] is a small trait so a PostgreSQL store can follow the SQLite one.
+
+
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use throughline_connector::{Identity, RemoteId, State};
+
+
+
+/// A task or entry × target → remote object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub target: String,
+    pub identity: Identity,
+    /// For an entry: its task's identity.
+    pub parent: Option<Identity>,
+    pub remote_id: RemoteId,
+    /// JSON of the hub-owned fields last pushed (or adopted), as the tool holds them.
+    pub pushed: Option<String>,
+    /// The status last seen in (or pushed to) the tool: what "the tool moved" is measured from.
+    pub pulled: Option<State>,
+    pub remote_version: Option<String>,
+    /// throughline archived it (the item left the model).
+    pub archived: bool,
+    pub updated_at: Timestamp,
+}
+
+/// Written before a create is sent; cleared once the link is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    pub target: String,
+    pub identity: Identity,
+    pub created_at: Timestamp,
+}
+
+/// The hub's status of a task or entry, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRecord {
+    pub identity: Identity,
+    pub state: State,
+    /// The target the change came from; `None` = the hub itself (first schedule).
+    pub source_target: Option<String>,
+    pub source_person: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A tool-side edit of a hub-owned field.
+    Drift,
+    /// Two tools moved the same status differently in one cycle.
+    Conflict,
+    /// A target was stopped instead of acting (suddenly empty, too many archives).
+    SafetyStop,
+    /// An object in a tool carries a marker the hub does not know, or a second copy of one.
+    Unknown,
+}
+
+/// Drift, conflicts and safety stops, kept with who/where/when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: EventKind,
+    pub target: Option<String>,
+    pub identity: Option<Identity>,
+    /// Free-form, human-readable.
+    pub detail: String,
+    /// How it was resolved (`reverted`, `accepted`, `ignored`, `won by studio`, `stopped`).
+    pub resolution: String,
+    pub person: Option<String>,
+    pub at: Timestamp,
+}
+
+/// One transaction's worth of writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    pub put_links: Vec<Link>,
+    pub add_intents: Vec<Intent>,
+    /// (target, identity)
+    pub clear_intents: Vec<(String, Identity)>,
+    pub statuses: Vec<StatusRecord>,
+    pub events: Vec<Event>,
+    /// (target, cursor JSON or `None` to forget it)
+    pub cursors: Vec<(String, Option<serde_json::Value>)>,
+    /// Hub-field values accepted from a tool (drift policy `accept`): (identity, field, value).
+    pub overrides: Vec<(Identity, String, Option<String>)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self == &Batch::default()
+    }
+}
+
+/// Why the store could not do its job; every message says which file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot open the state file {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("the state file {path} is not a throughline state database ({message}); restore it from the backup or move it away to start fresh")]
+    Corrupt { path: String, message: String },
+    #[error("the state file {path} is in use by another throughline process (pid file {lock}); wait for it to finish or stop it")]
+    Locked { path: String, lock: String },
+    #[error("the state file {path} was written by a newer throughline (schema {found}, this one knows {known}); upgrade throughline")]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("state store {path}: {message}")]
+    Sql { path: String, message: String },
+}
+
+/// The hub's state. All reads see committed batches only.
+pub trait StateStore: Send {
+    fn links(&self, target: &str) -> Result<Vec<Link>, StateError>;
+    fn intents(&self, target: &str) -> Result<Vec<Intent>, StateError>;
+    /// Current status of every task and entry that has one.
+    fn statuses(&self) -> Result<Vec<StatusRecord>, StateError>;
+    /// Every status a task or entry has had, oldest first.
+    fn status_history(&self, identity: &str) -> Result<Vec<StatusRecord>, StateError>;
+    fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError>;
+    fn cursor(&self, target: &str) -> Result<Option<serde_json::Value>, StateError>;
+    /// (identity, field) → value accepted from a tool.
+    fn overrides(&self) -> Result<Vec<(Identity, String, String)>, StateError>;
+    /// Apply every write of the batch in one transaction.
+    fn commit(&mut self, batch: Batch) -> Result<(), StateError>;
+}
