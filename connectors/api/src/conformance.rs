@@ -14,12 +14,16 @@
 //! The suite calls connectors the way the engine does: every `apply` follows an `observe` on the
 //! same connector instance, and a fresh instance from [`Harness::connector`] stands for the
 //! process restarting. It starts from an empty target and only adds objects whose identities
-//! begin with `conformance/`. A failure panics with a message that names the case.
+//! begin with `conformance-`. A failure panics with a message that names the case.
 
 use async_trait::async_trait;
 use jiff::civil::Date;
 
-use crate::{Connector, DesiredTask, RemoteId, State, TaskContext};
+use crate::{
+    Applied, Capabilities, Change, Connector, ConnectorError, DesiredEntry, DesiredTask,
+    EntryFields, Observation, ObservedEntry, ObservedTask, RemoteId, State, StateSupport,
+    TaskContext, TaskFields,
+};
 
 /// What the suite needs from a connector's test setup besides the connector itself: a way to
 /// act as a person working in the tool.
@@ -63,9 +67,1002 @@ pub trait Harness: Send {
 
 /// Run every case against the harness's target, which must start empty.
 pub async fn run<H: Harness>(h: &mut H) {
-    let _ = h;
-    let _ = sample_context;
-    todo!("conformance cases land in the next commit")
+    let mut suite = Suite::new(h).await;
+    suite.create().await;
+    suite.round_trip().await;
+    suite.update().await;
+    suite.entries().await;
+    suite.archive().await;
+    suite.status_pull().await;
+    suite.adoption().await;
+    suite.idempotence().await;
+    suite.batch().await;
+    suite.no_duplicates().await;
+}
+
+/// The suite's state between cases: the harness, the capabilities, and the position of the next
+/// sample task.
+struct Suite<'h, H: Harness> {
+    h: &'h mut H,
+    caps: Capabilities,
+    position: u64,
+}
+
+impl<'h, H: Harness> Suite<'h, H> {
+    async fn new(h: &'h mut H) -> Self {
+        let caps = h.connector().await.capabilities();
+        Suite {
+            h,
+            caps,
+            position: 0,
+        }
+    }
+
+    /// A sample task with entries `keys`, fitted to the target by the harness.
+    fn task(&mut self, item: &str, keys: &[&str]) -> DesiredTask {
+        self.position += 1;
+        let item = format!("conformance-{item}");
+        let identity = format!("{item}/draft");
+        let [person, _] = self.h.people();
+        let [group, _] = self.h.groups();
+        let mut task = DesiredTask {
+            identity: identity.clone(),
+            fields: TaskFields {
+                title: format!("Draft of {item}"),
+                description: format!("Write the first draft of {item}."),
+                group,
+                owner: Some(person.clone()),
+                start: Some(Date::constant(2025, 3, 2)),
+                due: Some(Date::constant(2025, 3, 6)),
+            },
+            state: State::Todo,
+            context: sample_context(&item, "draft", self.position),
+            entries: keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| DesiredEntry {
+                    identity: format!("{identity}/{key}"),
+                    fields: EntryFields {
+                        text: format!("Check {key}"),
+                        owner: (i % 2 == 0).then(|| person.clone()),
+                        due: (i % 2 == 1).then(|| Date::constant(2025, 3, 5)),
+                    },
+                    checked: false,
+                })
+                .collect(),
+        };
+        self.h.prepare(&mut task);
+        task
+    }
+
+    // --- The cases --------------------------------------------------------------------------
+
+    /// A task with entries is created and observed as sent.
+    async fn create(&mut self) {
+        const CASE: &str = "create";
+        let mut task = self.task("create", &["outline", "sources", "tone"]);
+        task.entries[1].checked = true;
+        let mut c = self.h.connector().await;
+        let applied = apply_ok(CASE, &mut c, &[Change::CreateTask { task: task.clone() }]).await;
+        let Applied::Created {
+            remote_id, entries, ..
+        } = &applied[0]
+        else {
+            fail(
+                CASE,
+                format!("CreateTask returned {:?}, not Created", applied[0]),
+            )
+        };
+        ensure(
+            CASE,
+            !remote_id.is_empty(),
+            "CreateTask returned an empty remote id",
+        );
+        let sent: Vec<&str> = task.entries.iter().map(|e| e.identity.as_str()).collect();
+        let got: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
+        ensure(
+            CASE,
+            sent == got,
+            format!(
+                "CreateTask must return the entries' remote ids in order: {got:?} for {sent:?}"
+            ),
+        );
+        let mut ids: Vec<&RemoteId> = entries.iter().map(|(_, r)| r).collect();
+        ids.push(remote_id);
+        ids.sort();
+        ids.dedup();
+        ensure(
+            CASE,
+            ids.len() == entries.len() + 1,
+            format!("remote ids must be distinct: {remote_id} and {entries:?}"),
+        );
+
+        let obs = observe(CASE, &mut c, None).await;
+        let seen = expect_task(CASE, &self.caps, &obs, &task);
+        ensure(
+            CASE,
+            &seen.remote_id == remote_id,
+            format!(
+                "observed remote id {} but CreateTask returned {remote_id}",
+                seen.remote_id
+            ),
+        );
+        for (identity, rid) in entries {
+            let e = entry(CASE, seen, identity);
+            ensure(
+                CASE,
+                &e.remote_id == rid,
+                format!(
+                    "entry `{identity}` observed as {} but created as {rid}",
+                    e.remote_id
+                ),
+            );
+        }
+    }
+
+    /// Every field the capabilities claim comes back as sent: dates at year ends and leap days,
+    /// Hebrew, text that looks like a formula, no owner, every state.
+    async fn round_trip(&mut self) {
+        const CASE: &str = "round trip";
+        let [ana, ben] = self.h.people();
+        let [_, review] = self.h.groups();
+        let d = Date::constant;
+        let fields =
+            |title: &str, description: &str, owner: Option<&String>, start, due| TaskFields {
+                title: title.to_owned(),
+                description: description.to_owned(),
+                group: review.clone(),
+                owner: owner.cloned(),
+                start,
+                due,
+            };
+        let variants = [
+            (
+                "hebrew",
+                fields(
+                    "כתיבת טיוטה — גרסה 2",
+                    "שורה ראשונה\nשורה שנייה, עם English באמצע",
+                    Some(&ana),
+                    Some(d(2024, 12, 31)),
+                    Some(d(2025, 1, 1)),
+                ),
+                State::Todo,
+            ),
+            (
+                "formula",
+                fields(
+                    "=SUM(A1:A3)",
+                    "=HYPERLINK(\"http://example.com\")",
+                    None,
+                    None,
+                    Some(d(2024, 2, 29)),
+                ),
+                State::Doing,
+            ),
+            (
+                "plus",
+                fields("+972 50 000 0000", "-minus first", Some(&ben), None, None),
+                State::Done,
+            ),
+            (
+                "at",
+                fields(
+                    "@mention and 'quotes' \"double\" & <tags>",
+                    "",
+                    None,
+                    Some(d(1999, 12, 31)),
+                    Some(d(2000, 1, 1)),
+                ),
+                State::Todo,
+            ),
+            (
+                "year-end",
+                fields(
+                    "Year end",
+                    "Tabs\tand emoji ✓",
+                    Some(&ana),
+                    Some(d(2026, 1, 1)),
+                    Some(d(2026, 12, 31)),
+                ),
+                State::Done,
+            ),
+            (
+                "far",
+                fields(
+                    "Far future",
+                    "Unicode: ä ß 中文 العربية",
+                    Some(&ben),
+                    Some(d(2099, 12, 31)),
+                    Some(d(2100, 3, 1)),
+                ),
+                State::Doing,
+            ),
+        ];
+        let mut tasks = Vec::new();
+        for (name, fields, state) in variants {
+            let mut task = self.task(&format!("round-trip-{name}"), &["a", "b"]);
+            task.entries[0].fields = EntryFields {
+                text: format!("{} — {name}", fields.title),
+                owner: fields.owner.clone(),
+                due: fields.due.or(fields.start),
+            };
+            task.entries[0].checked = state == State::Done;
+            task.entries[1].fields = EntryFields {
+                text: "=1+1".to_owned(),
+                owner: None,
+                due: fields.start,
+            };
+            task.fields = fields;
+            task.state = state;
+            tasks.push(task);
+        }
+        // One batch, as the engine sends a cycle's creates.
+        let changes: Vec<Change> = tasks
+            .iter()
+            .map(|t| Change::CreateTask { task: t.clone() })
+            .collect();
+        let mut c = self.h.connector().await;
+        apply_ok(CASE, &mut c, &changes).await;
+        let obs = observe(CASE, &mut c, None).await;
+        for task in &tasks {
+            expect_task(CASE, &self.caps, &obs, task);
+        }
+        // And as a restarted process reads them.
+        let mut fresh = self.h.connector().await;
+        let obs = observe(CASE, &mut fresh, None).await;
+        for task in &tasks {
+            expect_task(CASE, &self.caps, &obs, task);
+        }
+    }
+
+    /// An update changes what it names and nothing else.
+    async fn update(&mut self) {
+        const CASE: &str = "update";
+        let mut task = self.task("update", &["one", "two"]);
+        let mut c = self.h.connector().await;
+        let remote_id = create(CASE, &mut c, &task).await;
+        let [_, ben] = self.h.people();
+        let [_, review] = self.h.groups();
+
+        // Fields only: the state stays.
+        let previous = task.fields.clone();
+        task.fields = TaskFields {
+            title: "Zweiter Entwurf — טיוטה שנייה".to_owned(),
+            description: "Rewritten\nwith two lines".to_owned(),
+            group: review,
+            owner: Some(ben),
+            start: Some(Date::constant(2025, 12, 31)),
+            due: Some(Date::constant(2026, 1, 2)),
+        };
+        let change = update_fields(&task, &remote_id, previous);
+        let applied = apply_ok(CASE, &mut c, &[change]).await;
+        expect_updated(CASE, &applied[0]);
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+
+        // State only: the fields stay.
+        task.state = State::Done;
+        apply_ok(
+            CASE,
+            &mut c,
+            &[update_state(&task, &remote_id, State::Done)],
+        )
+        .await;
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+
+        // Clearing optional fields.
+        let previous = task.fields.clone();
+        task.fields.description.clear();
+        task.fields.owner = None;
+        task.fields.start = None;
+        task.fields.due = None;
+        let change = update_fields(&task, &remote_id, previous);
+        apply_ok(CASE, &mut c, &[change]).await;
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+
+        // Back to to-do.
+        task.state = State::Todo;
+        apply_ok(
+            CASE,
+            &mut c,
+            &[update_state(&task, &remote_id, State::Todo)],
+        )
+        .await;
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+    }
+
+    /// Checklist entries are added at their place, updated and archived on their own.
+    async fn entries(&mut self) {
+        const CASE: &str = "entries";
+        let mut task = self.task("entries", &["first", "third"]);
+        let mut c = self.h.connector().await;
+        let remote_id = create(CASE, &mut c, &task).await;
+        let [ana, _] = self.h.people();
+
+        let second = DesiredEntry {
+            identity: format!("{}/second", task.identity),
+            fields: EntryFields {
+                text: "בדיקת עובדות".to_owned(),
+                owner: Some(ana),
+                due: Some(Date::constant(2024, 12, 31)),
+            },
+            checked: true,
+        };
+        let applied = apply_ok(
+            CASE,
+            &mut c,
+            &[Change::CreateEntry {
+                parent_remote_id: remote_id.clone(),
+                parent_identity: task.identity.clone(),
+                context: task.context.clone(),
+                index: 1,
+                entry: second.clone(),
+            }],
+        )
+        .await;
+        let Applied::Created {
+            remote_id: second_id,
+            ..
+        } = &applied[0]
+        else {
+            fail(
+                CASE,
+                format!("CreateEntry returned {:?}, not Created", applied[0]),
+            )
+        };
+        task.entries.insert(1, second.clone());
+        let obs = observe(CASE, &mut c, None).await;
+        let seen = expect_task(CASE, &self.caps, &obs, &task);
+        ensure(
+            CASE,
+            &entry(CASE, seen, &second.identity).remote_id == second_id,
+            "the created entry is observed under another remote id",
+        );
+        let first_id = entry(CASE, seen, &task.entries[0].identity)
+            .remote_id
+            .clone();
+
+        // Fields only: `checked` stays.
+        task.entries[1].fields.text = "Fact check, twice".to_owned();
+        task.entries[1].fields.owner = None;
+        let update = Change::UpdateEntry {
+            parent_remote_id: remote_id.clone(),
+            remote_id: second_id.clone(),
+            identity: second.identity.clone(),
+            fields: Some(task.entries[1].fields.clone()),
+            checked: None,
+            unarchive: false,
+        };
+        let applied = apply_ok(CASE, &mut c, &[update]).await;
+        expect_updated(CASE, &applied[0]);
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+
+        // `checked` only: the fields stay.
+        task.entries[1].checked = false;
+        task.entries[0].checked = true;
+        let updates = [
+            Change::UpdateEntry {
+                parent_remote_id: remote_id.clone(),
+                remote_id: second_id.clone(),
+                identity: second.identity.clone(),
+                fields: None,
+                checked: Some(false),
+                unarchive: false,
+            },
+            Change::UpdateEntry {
+                parent_remote_id: remote_id.clone(),
+                remote_id: first_id.clone(),
+                identity: task.entries[0].identity.clone(),
+                fields: None,
+                checked: Some(true),
+                unarchive: false,
+            },
+        ];
+        apply_ok(CASE, &mut c, &updates).await;
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+
+        // Archive: still there, marked archived; the others untouched.
+        let archive = Change::ArchiveEntry {
+            parent_remote_id: remote_id.clone(),
+            remote_id: second_id.clone(),
+            identity: second.identity.clone(),
+        };
+        let applied = apply_ok(CASE, &mut c, &[archive]).await;
+        ensure(
+            CASE,
+            applied[0] == Applied::Archived,
+            format!("ArchiveEntry returned {:?}, not Archived", applied[0]),
+        );
+        let archived = task.entries.remove(1);
+        let obs = observe(CASE, &mut c, None).await;
+        let seen = expect_task(CASE, &self.caps, &obs, &task);
+        let e = entry(CASE, seen, &archived.identity);
+        ensure(
+            CASE,
+            e.archived,
+            format!("entry `{}` must be observed as archived", archived.identity),
+        );
+        ensure(
+            CASE,
+            e.fields == self.caps.entry_fields(&archived.fields),
+            format!(
+                "archiving entry `{}` changed its fields: {:?}",
+                archived.identity, e.fields
+            ),
+        );
+
+        // Unarchive brings it back where it was.
+        let unarchive = Change::UpdateEntry {
+            parent_remote_id: remote_id.clone(),
+            remote_id: second_id.clone(),
+            identity: archived.identity.clone(),
+            fields: None,
+            checked: None,
+            unarchive: true,
+        };
+        apply_ok(CASE, &mut c, &[unarchive]).await;
+        task.entries.insert(1, archived);
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+    }
+
+    /// Archive keeps the object, marked archived, for this and later connectors.
+    async fn archive(&mut self) {
+        const CASE: &str = "archive";
+        let task = self.task("archive", &["only"]);
+        let mut c = self.h.connector().await;
+        let remote_id = create(CASE, &mut c, &task).await;
+        let archive = Change::ArchiveTask {
+            remote_id: remote_id.clone(),
+            identity: task.identity.clone(),
+            context: task.context.clone(),
+        };
+        let applied = apply_ok(CASE, &mut c, &[archive]).await;
+        ensure(
+            CASE,
+            applied[0] == Applied::Archived,
+            format!("ArchiveTask returned {:?}, not Archived", applied[0]),
+        );
+        for restarted in [false, true] {
+            if restarted {
+                c = self.h.connector().await;
+            }
+            let obs = observe(CASE, &mut c, None).await;
+            let seen = one(CASE, &obs, &task.identity);
+            ensure(
+                CASE,
+                seen.archived,
+                format!(
+                    "`{}` must be observed as archived, never gone",
+                    task.identity
+                ),
+            );
+            ensure(
+                CASE,
+                seen.remote_id == remote_id,
+                "the archived task came back under another remote id",
+            );
+            ensure(
+                CASE,
+                seen.fields == self.caps.task_fields(&task.fields),
+                format!(
+                    "archiving changed the fields of `{}`: {:?}",
+                    task.identity, seen.fields
+                ),
+            );
+            ensure(
+                CASE,
+                entry(CASE, seen, &task.entries[0].identity).fields
+                    == self.caps.entry_fields(&task.entries[0].fields),
+                "archiving a task changed its entries",
+            );
+        }
+
+        let unarchive = Change::UpdateTask {
+            remote_id: remote_id.clone(),
+            identity: task.identity.clone(),
+            context: task.context.clone(),
+            fields: None,
+            previous: None,
+            state: None,
+            unarchive: true,
+        };
+        apply_ok(CASE, &mut c, &[unarchive]).await;
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+    }
+
+    /// What a person does in the tool is observed.
+    async fn status_pull(&mut self) {
+        const CASE: &str = "status pull";
+        let mut task = self.task("status-pull", &["a", "b"]);
+        let mut c = self.h.connector().await;
+        create(CASE, &mut c, &task).await;
+
+        let mut states = vec![State::Done, State::Todo];
+        if self.caps.states == StateSupport::Full {
+            states.insert(1, State::Doing);
+        }
+        for state in states {
+            self.h.person_sets_state(&task.identity, state).await;
+            task.state = state;
+            let obs = observe(CASE, &mut c, None).await;
+            let seen = expect_task(CASE, &self.caps, &obs, &task);
+            ensure(
+                CASE,
+                seen.state == state,
+                format!(
+                    "a person set `{}` to {state}; observed {}",
+                    task.identity, seen.state
+                ),
+            );
+        }
+        for checked in [true, false] {
+            let id = task.entries[1].identity.clone();
+            self.h.person_checks_entry(&id, checked).await;
+            task.entries[1].checked = checked;
+            let obs = observe(CASE, &mut c, None).await;
+            let seen = expect_task(CASE, &self.caps, &obs, &task);
+            ensure(
+                CASE,
+                entry(CASE, seen, &id).checked == checked,
+                format!("a person set `{id}` checked = {checked}; not observed"),
+            );
+        }
+    }
+
+    /// A restarted process finds the objects by the identity they carry, and can change them.
+    async fn adoption(&mut self) {
+        const CASE: &str = "identity adoption";
+        let mut task = self.task("adoption", &["a"]);
+        let remote_id = {
+            let mut first = self.h.connector().await;
+            create(CASE, &mut first, &task).await
+        };
+        let mut c = self.h.connector().await;
+        let obs = observe(CASE, &mut c, None).await;
+        let seen = expect_task(CASE, &self.caps, &obs, &task);
+        ensure(
+            CASE,
+            seen.remote_id == remote_id,
+            format!(
+                "after a restart `{}` has remote id {}, not {remote_id}",
+                task.identity, seen.remote_id
+            ),
+        );
+        let found = c
+            .find(&task.identity)
+            .await
+            .unwrap_or_else(|e| fail(CASE, format!("find(`{}`) failed: {e}", task.identity)));
+        let found = found.unwrap_or_else(|| {
+            fail(
+                CASE,
+                format!("find(`{}`) found nothing after a restart", task.identity),
+            )
+        });
+        ensure(
+            CASE,
+            found.remote_id == remote_id && found.identity.as_deref() == Some(&task.identity),
+            format!(
+                "find(`{}`) returned {} / {:?}",
+                task.identity, found.remote_id, found.identity
+            ),
+        );
+        let nobody = "conformance-nobody/draft";
+        match c.find(nobody).await {
+            Ok(None) => {}
+            other => fail(
+                CASE,
+                format!("find(`{nobody}`) must be Ok(None), got {other:?}"),
+            ),
+        }
+
+        let previous = task.fields.clone();
+        task.fields.title = "Adopted and renamed".to_owned();
+        let change = update_fields(&task, &remote_id, previous);
+        apply_ok(CASE, &mut c, &[change]).await;
+        let mut again = self.h.connector().await;
+        let obs = observe(CASE, &mut again, None).await;
+        expect_task(CASE, &self.caps, &obs, &task);
+    }
+
+    /// Observing without changes gives the same observation; an empty apply changes nothing.
+    async fn idempotence(&mut self) {
+        const CASE: &str = "idempotence";
+        let mut c = self.h.connector().await;
+        let first = observe(CASE, &mut c, None).await;
+        let with_cursor = observe(CASE, &mut c, first.cursor.clone()).await;
+        same_tasks(
+            CASE,
+            "observing again with the cursor",
+            &first,
+            &with_cursor,
+        );
+        let again = observe(CASE, &mut c, None).await;
+        same_tasks(CASE, "observing again", &first, &again);
+
+        let results = c.apply(&[]).await;
+        ensure(
+            CASE,
+            results.is_empty(),
+            format!("applying no changes returned {} results", results.len()),
+        );
+        let after = observe(CASE, &mut c, with_cursor.cursor.clone()).await;
+        same_tasks(CASE, "applying no changes", &first, &after);
+        let mut fresh = self.h.connector().await;
+        let restarted = observe(CASE, &mut fresh, after.cursor.clone()).await;
+        same_tasks(
+            CASE,
+            "a restarted connector with the last cursor",
+            &first,
+            &restarted,
+        );
+        let restarted = observe(CASE, &mut fresh, None).await;
+        same_tasks(CASE, "a restarted connector", &first, &restarted);
+    }
+
+    /// One result per change, in order; changes to missing objects fail with NotFound and
+    /// leave the others alone.
+    async fn batch(&mut self) {
+        const CASE: &str = "batch";
+        let mut kept = self.task("batch-kept", &["a"]);
+        let gone = self.task("batch-archived", &[]);
+        let new = self.task("batch-new", &["x", "y"]);
+        let mut c = self.h.connector().await;
+        let kept_id = create(CASE, &mut c, &kept).await;
+        let gone_id = create(CASE, &mut c, &gone).await;
+        let missing = self.h.missing_remote_id();
+
+        kept.state = State::Done;
+        let added = DesiredEntry {
+            identity: format!("{}/b", kept.identity),
+            fields: EntryFields {
+                text: "Added in a batch".to_owned(),
+                owner: None,
+                due: None,
+            },
+            checked: false,
+        };
+        let changes = vec![
+            Change::CreateTask { task: new.clone() },
+            Change::UpdateTask {
+                remote_id: missing.clone(),
+                identity: "conformance-missing/draft".to_owned(),
+                context: kept.context.clone(),
+                fields: None,
+                previous: None,
+                state: Some(State::Done),
+                unarchive: false,
+            },
+            update_state(&kept, &kept_id, State::Done),
+            Change::ArchiveTask {
+                remote_id: gone_id.clone(),
+                identity: gone.identity.clone(),
+                context: gone.context.clone(),
+            },
+            Change::ArchiveTask {
+                remote_id: missing.clone(),
+                identity: "conformance-missing/draft".to_owned(),
+                context: gone.context.clone(),
+            },
+            Change::CreateEntry {
+                parent_remote_id: kept_id.clone(),
+                parent_identity: kept.identity.clone(),
+                context: kept.context.clone(),
+                index: 1,
+                entry: added.clone(),
+            },
+            Change::UpdateEntry {
+                parent_remote_id: kept_id.clone(),
+                remote_id: missing.clone(),
+                identity: format!("{}/missing", kept.identity),
+                fields: None,
+                checked: Some(true),
+                unarchive: false,
+            },
+        ];
+        let _ = observe(CASE, &mut c, None).await;
+        let results = c.apply(&changes).await;
+        ensure(
+            CASE,
+            results.len() == changes.len(),
+            format!("{} changes gave {} results", changes.len(), results.len()),
+        );
+        let expect = |i: usize, want: &str| {
+            let r = &results[i];
+            let good = matches!(
+                (want, r),
+                ("created", Ok(Applied::Created { .. }))
+                    | ("updated", Ok(Applied::Updated { .. }))
+                    | ("archived", Ok(Applied::Archived))
+                    | ("not found", Err(ConnectorError::NotFound { .. }))
+            );
+            ensure(CASE, good, format!("result {i} must be {want}, got {r:?}"));
+        };
+        expect(0, "created");
+        expect(1, "not found");
+        expect(2, "updated");
+        expect(3, "archived");
+        expect(4, "not found");
+        expect(5, "created");
+        expect(6, "not found");
+
+        kept.entries.push(added);
+        let obs = observe(CASE, &mut c, None).await;
+        expect_task(CASE, &self.caps, &obs, &new);
+        expect_task(CASE, &self.caps, &obs, &kept);
+        let seen = one(CASE, &obs, &gone.identity);
+        ensure(
+            CASE,
+            seen.archived,
+            format!("`{}` must be archived", gone.identity),
+        );
+        ensure(
+            CASE,
+            obs.tasks.iter().all(|t| t.remote_id != missing),
+            format!("a change to missing remote id {missing} created it"),
+        );
+        ensure(
+            CASE,
+            obs.tasks
+                .iter()
+                .all(|t| t.identity.as_deref() != Some("conformance-missing/draft")),
+            "a change to a missing object created one",
+        );
+    }
+
+    /// After everything above, every identity is on exactly one object.
+    async fn no_duplicates(&mut self) {
+        const CASE: &str = "no duplicates";
+        let mut c = self.h.connector().await;
+        let obs = observe(CASE, &mut c, None).await;
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        for task in &obs.tasks {
+            let ids =
+                std::iter::once(&task.identity).chain(task.entries.iter().map(|e| &e.identity));
+            for id in ids.flatten() {
+                *seen.entry(id.as_str()).or_default() += 1;
+            }
+        }
+        let dups: Vec<_> = seen.into_iter().filter(|&(_, n)| n > 1).collect();
+        ensure(
+            CASE,
+            dups.is_empty(),
+            format!("identities on more than one object: {dups:?}"),
+        );
+    }
+}
+
+// --- Helpers ----------------------------------------------------------------------------------
+
+fn fail(case: &str, message: impl std::fmt::Display) -> ! {
+    panic!("conformance case `{case}` failed: {message}")
+}
+
+fn ensure(case: &str, ok: bool, message: impl std::fmt::Display) {
+    if !ok {
+        fail(case, message)
+    }
+}
+
+async fn observe<C: Connector>(
+    case: &str,
+    c: &mut C,
+    cursor: Option<serde_json::Value>,
+) -> Observation {
+    c.observe(cursor)
+        .await
+        .unwrap_or_else(|e| fail(case, format!("observe of `{}` failed: {e}", c.target())))
+}
+
+/// Observe, then apply (as the engine does); every change must succeed.
+async fn apply_ok<C: Connector>(case: &str, c: &mut C, changes: &[Change]) -> Vec<Applied> {
+    let _ = observe(case, c, None).await;
+    let results = c.apply(changes).await;
+    ensure(
+        case,
+        results.len() == changes.len(),
+        format!("{} changes gave {} results", changes.len(), results.len()),
+    );
+    results
+        .into_iter()
+        .zip(changes)
+        .map(|(r, change)| {
+            r.unwrap_or_else(|e| {
+                fail(
+                    case,
+                    format!("{:?} of `{}` failed: {e}", change.kind(), change.identity()),
+                )
+            })
+        })
+        .collect()
+}
+
+async fn create<C: Connector>(case: &str, c: &mut C, task: &DesiredTask) -> RemoteId {
+    let applied = apply_ok(case, c, &[Change::CreateTask { task: task.clone() }]).await;
+    match applied.into_iter().next() {
+        Some(Applied::Created { remote_id, .. }) => remote_id,
+        other => fail(
+            case,
+            format!("CreateTask of `{}` returned {other:?}", task.identity),
+        ),
+    }
+}
+
+/// Bring a task's fields to `task.fields`; the state stays.
+fn update_fields(task: &DesiredTask, remote_id: &str, previous: TaskFields) -> Change {
+    Change::UpdateTask {
+        remote_id: remote_id.to_owned(),
+        identity: task.identity.clone(),
+        context: task.context.clone(),
+        fields: Some(task.fields.clone()),
+        previous: Some(previous),
+        state: None,
+        unarchive: false,
+    }
+}
+
+/// Set a task's state; the fields stay.
+fn update_state(task: &DesiredTask, remote_id: &str, state: State) -> Change {
+    Change::UpdateTask {
+        remote_id: remote_id.to_owned(),
+        identity: task.identity.clone(),
+        context: task.context.clone(),
+        fields: None,
+        previous: None,
+        state: Some(state),
+        unarchive: false,
+    }
+}
+
+fn expect_updated(case: &str, applied: &Applied) {
+    ensure(
+        case,
+        matches!(applied, Applied::Updated { .. }),
+        format!("an update returned {applied:?}, not Updated"),
+    );
+}
+
+/// The one task with this identity.
+fn one<'o>(case: &str, obs: &'o Observation, identity: &str) -> &'o ObservedTask {
+    let mut found = obs
+        .tasks
+        .iter()
+        .filter(|t| t.identity.as_deref() == Some(identity));
+    let task = found.next().unwrap_or_else(|| {
+        fail(
+            case,
+            format!("no observed task carries identity `{identity}`"),
+        )
+    });
+    let more = found.count();
+    ensure(
+        case,
+        more == 0,
+        format!("{} observed tasks carry identity `{identity}`", more + 1),
+    );
+    task
+}
+
+fn entry<'o>(case: &str, task: &'o ObservedTask, identity: &str) -> &'o ObservedEntry {
+    let mut found = task
+        .entries
+        .iter()
+        .filter(|e| e.identity.as_deref() == Some(identity));
+    let e = found.next().unwrap_or_else(|| {
+        let ids: Vec<_> = task.entries.iter().map(|e| &e.identity).collect();
+        fail(
+            case,
+            format!(
+                "task `{:?}` has no entry `{identity}`; its entries: {ids:?}",
+                task.identity
+            ),
+        )
+    });
+    ensure(
+        case,
+        found.count() == 0,
+        format!("entry `{identity}` is there more than once"),
+    );
+    e
+}
+
+/// The observed task matches what was sent, as the tool can hold it; its live entries are the
+/// sent ones, in order.
+fn expect_task<'o>(
+    case: &str,
+    caps: &Capabilities,
+    obs: &'o Observation,
+    task: &DesiredTask,
+) -> &'o ObservedTask {
+    let id = &task.identity;
+    let seen = one(case, obs, id);
+    ensure(
+        case,
+        !seen.archived,
+        format!("`{id}` is observed as archived"),
+    );
+    let want = caps.task_fields(&task.fields);
+    ensure(
+        case,
+        seen.fields == want,
+        format!(
+            "fields of `{id}` do not round-trip:\n  sent     {want:?}\n  observed {:?}",
+            seen.fields
+        ),
+    );
+    let state = caps.state(task.state);
+    ensure(
+        case,
+        seen.state == state,
+        format!(
+            "state of `{id}`: sent {} (held as {state}), observed {}",
+            task.state, seen.state
+        ),
+    );
+    let live: Vec<&ObservedEntry> = seen.entries.iter().filter(|e| !e.archived).collect();
+    let live_ids: Vec<Option<&str>> = live.iter().map(|e| e.identity.as_deref()).collect();
+    let want_ids: Vec<Option<&str>> = task
+        .entries
+        .iter()
+        .map(|e| Some(e.identity.as_str()))
+        .collect();
+    ensure(
+        case,
+        live_ids == want_ids,
+        format!("entries of `{id}`: sent {want_ids:?}, observed {live_ids:?} (in this order)"),
+    );
+    for (sent, got) in task.entries.iter().zip(&live) {
+        let want = caps.entry_fields(&sent.fields);
+        ensure(
+            case,
+            got.fields == want,
+            format!(
+                "fields of entry `{}` do not round-trip:\n  sent     {want:?}\n  observed {:?}",
+                sent.identity, got.fields
+            ),
+        );
+        ensure(
+            case,
+            got.checked == sent.checked,
+            format!(
+                "entry `{}`: sent checked = {}, observed {}",
+                sent.identity, sent.checked, got.checked
+            ),
+        );
+    }
+    seen
+}
+
+/// Two observations hold the same tasks (order aside).
+fn same_tasks(case: &str, what: &str, a: &Observation, b: &Observation) {
+    let sorted = |o: &Observation| {
+        let mut tasks = o.tasks.clone();
+        tasks.sort_by(|x, y| x.remote_id.cmp(&y.remote_id));
+        tasks
+    };
+    let (a, b) = (sorted(a), sorted(b));
+    ensure(
+        case,
+        a.len() == b.len(),
+        format!(
+            "{what}: {} tasks observed before, {} after",
+            a.len(),
+            b.len()
+        ),
+    );
+    for (x, y) in a.iter().zip(&b) {
+        ensure(
+            case,
+            x == y,
+            format!("{what} changed the observation:\n  before {x:?}\n  after  {y:?}"),
+        );
+    }
 }
 
 /// The context of the suite's sample tasks: a Hebrew process in Jerusalem time.

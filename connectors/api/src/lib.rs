@@ -208,6 +208,41 @@ impl Change {
     }
 }
 
+/// The kind of a [`Change`], for counting and fault injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ChangeKind {
+    CreateTask,
+    UpdateTask,
+    ArchiveTask,
+    CreateEntry,
+    UpdateEntry,
+    ArchiveEntry,
+}
+
+impl ChangeKind {
+    pub const ALL: [ChangeKind; 6] = [
+        ChangeKind::CreateTask,
+        ChangeKind::UpdateTask,
+        ChangeKind::ArchiveTask,
+        ChangeKind::CreateEntry,
+        ChangeKind::UpdateEntry,
+        ChangeKind::ArchiveEntry,
+    ];
+}
+
+impl Change {
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            Change::CreateTask { .. } => ChangeKind::CreateTask,
+            Change::UpdateTask { .. } => ChangeKind::UpdateTask,
+            Change::ArchiveTask { .. } => ChangeKind::ArchiveTask,
+            Change::CreateEntry { .. } => ChangeKind::CreateEntry,
+            Change::UpdateEntry { .. } => ChangeKind::UpdateEntry,
+            Change::ArchiveEntry { .. } => ChangeKind::ArchiveEntry,
+        }
+    }
+}
+
 /// What a successful change produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Applied {
