@@ -1,0 +1,1 @@
+//! Opening the connector a target's kind calls for.

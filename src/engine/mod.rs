@@ -1,0 +1,520 @@
+//! One sync cycle (DESIGN.md section 5): observe every target, merge the status people changed
+//! into the hub, plan, and apply under the intent journal.
+//!
+//! ```text
+//! observe all ─► plan pass 1 (pulls, accepted drift) ─► merge into hub ─► commit hub
+//!            ─► plan pass 2 per target ─► commit links + intents ─► apply ─► commit results
+//! ```
+//! Pulling from every target before pushing to any is what lets a tick made in one tool reach
+//! every other tool in the same cycle. Each commit is one transaction, so a crash between two
+//! steps leaves the store at one of them; the intents and the identities carried by remote
+//! objects let the next cycle adopt whatever a crashed cycle created, instead of duplicating it.
+
+pub mod connectors;
+mod desired;
+pub mod mapping;
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+use throughline_connector::{
+    Applied, Capabilities, Change, Connector, ConnectorError, DesiredTask, Observation,
+};
+
+pub use desired::{Overrides, apply_overrides, desired_tasks};
+pub use mapping::TaskMapping;
+
+use crate::model::SyncSettings;
+use crate::reconcile::{
+    Conflict, DriftAction, DriftPolicy, FieldOverride, HubStatus, LinkAfter, StatusUpdate,
+    TargetInput, TargetPlan, merge_status, plan_target,
+};
+use crate::state::{Batch, Event, EventKind, Intent, Link, StateError, StateStore, StatusRecord};
+
+/// One target as the engine drives it this cycle.
+pub struct TargetRun {
+    pub id: String,
+    pub connector: Box<dyn Connector>,
+    /// What the target should hold, before accepted drift is applied.
+    pub desired: Vec<DesiredTask>,
+    pub drift: DriftPolicy,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CycleOptions {
+    /// Work on this target only (`--target`).
+    pub only_target: Option<String>,
+    /// Observe and plan, but write nothing anywhere (`plan`).
+    pub dry_run: bool,
+    /// Archive past `max_archive_share` (the operator said so).
+    pub allow_mass_archive: bool,
+    /// Crash simulation for tests: stop right before side effect number `n + 1`
+    /// (a state commit or a call that writes to a tool).
+    pub stop_after: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The crash-simulation hook fired.
+    #[error("stopped after {0} steps (crash simulation)")]
+    Stopped(usize),
+}
+
+/// What happened to one target.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOutcome {
+    pub target: String,
+    /// The target could not be read; nothing was done to it.
+    pub observe_error: Option<ConnectorError>,
+    /// A safety stop; nothing was done to it.
+    pub stopped: Option<String>,
+    /// The final plan (also when stopped or dry run).
+    pub plan: Option<TargetPlan>,
+    /// Changes that went through.
+    pub applied: usize,
+    /// Changes that failed: (identity, why). Their links are as they were.
+    pub failed: Vec<(String, ConnectorError)>,
+}
+
+impl TargetOutcome {
+    pub fn ok(&self) -> bool {
+        self.observe_error.is_none() && self.stopped.is_none() && self.failed.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CycleReport {
+    pub targets: Vec<TargetOutcome>,
+    pub status_updates: Vec<StatusUpdate>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl CycleReport {
+    pub fn ok(&self) -> bool {
+        self.targets.iter().all(TargetOutcome::ok)
+    }
+}
+
+struct Steps {
+    taken: usize,
+    limit: Option<usize>,
+}
+
+impl Steps {
+    fn take(&mut self) -> Result<(), EngineError> {
+        if self.limit.is_some_and(|l| self.taken >= l) {
+            return Err(EngineError::Stopped(self.taken));
+        }
+        self.taken += 1;
+        Ok(())
+    }
+}
+
+fn commit(store: &mut dyn StateStore, steps: &mut Steps, batch: Batch) -> Result<(), EngineError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    steps.take()?;
+    store.commit(batch)?;
+    Ok(())
+}
+
+fn link_row(target: &str, l: &LinkAfter, remote_id: String, now: Timestamp) -> Link {
+    Link {
+        target: target.to_string(),
+        identity: l.identity.clone(),
+        parent: l.parent.clone(),
+        remote_id,
+        pushed: l.pushed.clone(),
+        pulled: l.pulled,
+        remote_version: l.version.clone(),
+        archived: l.archived,
+        updated_at: now,
+    }
+}
+
+fn load_overrides(store: &dyn StateStore) -> Result<Overrides, StateError> {
+    Ok(store
+        .overrides()?
+        .into_iter()
+        .filter_map(|(identity, field, json)| {
+            serde_json::from_str::<FieldOverride>(&json)
+                .ok()
+                .map(|o| ((identity, field), o))
+        })
+        .collect())
+}
+
+struct Observed {
+    index: usize,
+    observation: Observation,
+    capabilities: Capabilities,
+    links: Vec<Link>,
+}
+
+/// Run one cycle. `now` stamps status history and events; nothing here reads the clock.
+pub async fn run_cycle(
+    store: &mut dyn StateStore,
+    targets: &mut [TargetRun],
+    settings: &SyncSettings,
+    options: &CycleOptions,
+    now: Timestamp,
+) -> Result<CycleReport, EngineError> {
+    let mut steps = Steps {
+        taken: 0,
+        limit: options.stop_after,
+    };
+    let mut report = CycleReport::default();
+    let order: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+
+    // Observe every target; one that cannot be read is reported and left out of this cycle.
+    let mut observed: Vec<Observed> = Vec::new();
+    for (index, t) in targets.iter_mut().enumerate() {
+        if options
+            .only_target
+            .as_ref()
+            .is_some_and(|only| only != &t.id)
+        {
+            continue;
+        }
+        let cursor = store.cursor(&t.id)?;
+        match t.connector.observe(cursor).await {
+            Ok(observation) => {
+                let links = store.links(&t.id)?;
+                let capabilities = t.connector.capabilities();
+                observed.push(Observed {
+                    index,
+                    observation,
+                    capabilities,
+                    links,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(target_id = %t.id, error = %e, "cannot read target; skipped this cycle");
+                report.targets.push(TargetOutcome {
+                    target: t.id.clone(),
+                    observe_error: Some(e),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+
+    let mut hub: HubStatus = store
+        .statuses()?
+        .into_iter()
+        .map(|s| (s.identity, s.state))
+        .collect();
+    let mut overrides = load_overrides(store)?;
+    let mut stale_overrides = HashSet::new();
+    for t in targets.iter_mut() {
+        stale_overrides.extend(apply_overrides(&mut t.desired, &overrides));
+    }
+
+    // Pass 1: what did people change in the tools?
+    let mut pulls = Vec::new();
+    let mut accepted = Vec::new();
+    let mut drift_events = Vec::new();
+    for o in &observed {
+        let t = &targets[o.index];
+        let first = plan_target(input(t, o, &hub, settings, options));
+        pulls.extend(first.pulls);
+        for d in first.drift {
+            if d.first_seen {
+                drift_events.push(Event {
+                    kind: EventKind::Drift,
+                    target: Some(t.id.clone()),
+                    identity: Some(d.identity.clone()),
+                    detail: format!(
+                        "{} changed in the tool from {:?} to {:?}",
+                        d.field, d.hub, d.tool
+                    ),
+                    resolution: match d.action {
+                        DriftAction::Revert => "reverted".into(),
+                        DriftAction::Accept => "accepted".into(),
+                        DriftAction::Ignore => "ignored".into(),
+                    },
+                    person: d.person.clone(),
+                    at: now,
+                });
+            }
+            if d.action == DriftAction::Accept {
+                accepted.push(d);
+            }
+        }
+    }
+
+    // Merge into the hub: statuses, conflicts, accepted values.
+    let (updates, conflicts) = merge_status(&hub, &pulls, &settings.conflict, &order);
+    let mut batch = Batch::default();
+    for u in &updates {
+        hub.insert(u.identity.clone(), u.state);
+        batch.statuses.push(StatusRecord {
+            identity: u.identity.clone(),
+            state: u.state,
+            source_target: Some(u.target.clone()),
+            source_person: u.person.clone(),
+            at: now,
+        });
+    }
+    for c in &conflicts {
+        let detail = c
+            .pulls
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} said {}{}",
+                    p.target,
+                    p.state,
+                    p.person
+                        .as_ref()
+                        .map(|w| format!(" ({w})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        batch.events.push(Event {
+            kind: EventKind::Conflict,
+            target: c.winner.clone(),
+            identity: Some(c.identity.clone()),
+            detail,
+            resolution: match &c.winner {
+                Some(w) => format!("{w} won: {}", c.state),
+                None => format!("hub kept {}", c.state),
+            },
+            person: c
+                .pulls
+                .iter()
+                .find(|p| Some(&p.target) == c.winner.as_ref())
+                .and_then(|p| p.person.clone()),
+            at: now,
+        });
+    }
+    batch.events.extend(drift_events);
+    for d in accepted {
+        let base = desired_value(targets, &d.identity, &d.field);
+        let o = FieldOverride {
+            value: d.tool_value.clone(),
+            base,
+        };
+        batch.overrides.push((
+            d.identity.clone(),
+            d.field.clone(),
+            Some(serde_json::to_string(&o).unwrap_or_default()),
+        ));
+        overrides.insert((d.identity, d.field), o);
+    }
+    for (identity, field) in stale_overrides {
+        batch.overrides.push((identity, field, None));
+    }
+    if !batch.overrides.is_empty() {
+        for t in targets.iter_mut() {
+            apply_overrides(&mut t.desired, &overrides);
+        }
+    }
+    report.status_updates = updates;
+    report.conflicts = conflicts;
+    if !options.dry_run {
+        commit(store, &mut steps, batch)?;
+    }
+
+    // Pass 2: plan and apply, target by target.
+    for o in &observed {
+        let plan = plan_target(input(&targets[o.index], o, &hub, settings, options));
+        let t = &mut targets[o.index];
+        let mut outcome = TargetOutcome {
+            target: t.id.clone(),
+            ..Default::default()
+        };
+        if options.dry_run {
+            outcome.stopped = plan.stop.as_ref().map(|s| s.reason.clone());
+            outcome.plan = Some(plan);
+            report.targets.push(outcome);
+            continue;
+        }
+        if let Some(stop) = &plan.stop {
+            tracing::error!(target_id = %t.id, reason = %stop.reason, "safety stop");
+            let mut batch = Batch::default();
+            batch.events.push(Event {
+                kind: EventKind::SafetyStop,
+                target: Some(t.id.clone()),
+                identity: None,
+                detail: stop.reason.clone(),
+                resolution: "stopped".into(),
+                person: None,
+                at: now,
+            });
+            commit(store, &mut steps, batch)?;
+            outcome.stopped = Some(stop.reason.clone());
+            outcome.plan = Some(plan);
+            report.targets.push(outcome);
+            continue;
+        }
+        apply_plan(
+            store,
+            &mut steps,
+            t.connector.as_mut(),
+            &t.id,
+            &plan,
+            o,
+            &mut outcome,
+            now,
+        )
+        .await?;
+        outcome.plan = Some(plan);
+        report.targets.push(outcome);
+    }
+    report
+        .targets
+        .sort_by_key(|o| order.iter().position(|t| *t == o.target));
+    Ok(report)
+}
+
+fn input<'a>(
+    t: &'a TargetRun,
+    o: &'a Observed,
+    hub: &'a HubStatus,
+    settings: &SyncSettings,
+    options: &CycleOptions,
+) -> TargetInput<'a> {
+    TargetInput {
+        target: &t.id,
+        capabilities: &o.capabilities,
+        desired: &t.desired,
+        links: &o.links,
+        observation: &o.observation,
+        hub,
+        drift: &t.drift,
+        max_archive_share: settings.max_archive_share,
+        allow_mass_archive: options.allow_mass_archive,
+    }
+}
+
+/// The playbook's value of a field (before any override), for an accepted override's base.
+fn desired_value(targets: &[TargetRun], identity: &str, field: &str) -> serde_json::Value {
+    for t in targets {
+        for d in &t.desired {
+            if d.identity == identity {
+                return crate::reconcile::to_map(&d.fields)
+                    .get(field)
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            if let Some(e) = d.entries.iter().find(|e| e.identity == identity) {
+                return crate::reconcile::to_map(&e.fields)
+                    .get(field)
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+    }
+    serde_json::Value::Null
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_plan(
+    store: &mut dyn StateStore,
+    steps: &mut Steps,
+    connector: &mut dyn Connector,
+    target: &str,
+    plan: &TargetPlan,
+    observed: &Observed,
+    outcome: &mut TargetOutcome,
+    now: Timestamp,
+) -> Result<(), EngineError> {
+    // Journal first: bookkeeping links, and an intent for every object about to be created.
+    let mut before = Batch::default();
+    for l in &plan.bookkeeping {
+        let remote = l.remote_id.clone().unwrap_or_default();
+        before.put_links.push(link_row(target, l, remote, now));
+        before
+            .clear_intents
+            .push((target.to_string(), l.identity.clone()));
+    }
+    for c in &plan.changes {
+        if matches!(
+            c.change,
+            Change::CreateTask { .. } | Change::CreateEntry { .. }
+        ) {
+            before.add_intents.push(Intent {
+                target: target.to_string(),
+                identity: c.change.identity().to_string(),
+                created_at: now,
+            });
+        }
+    }
+    before
+        .cursors
+        .push((target.to_string(), observed.observation.cursor.clone()));
+    commit(store, steps, before)?;
+
+    if plan.changes.is_empty() {
+        return Ok(());
+    }
+    let changes: Vec<Change> = plan.changes.iter().map(|c| c.change.clone()).collect();
+    steps.take()?;
+    let results = connector.apply(&changes).await;
+
+    let mut after = Batch::default();
+    let mut by_identity: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        by_identity.insert(c.change.identity(), i);
+    }
+    for (i, planned) in plan.changes.iter().enumerate() {
+        let result = results.get(i).cloned().unwrap_or_else(|| {
+            Err(ConnectorError::Fatal {
+                message: "the connector returned no result for this change".into(),
+            })
+        });
+        match result {
+            Ok(applied) => {
+                outcome.applied += 1;
+                let (task_remote, entry_remotes) = match &applied {
+                    Applied::Created {
+                        remote_id, entries, ..
+                    } => (Some(remote_id.clone()), entries.clone()),
+                    _ => (None, Vec::new()),
+                };
+                let version = match &applied {
+                    Applied::Created { version, .. } | Applied::Updated { version } => {
+                        version.clone()
+                    }
+                    Applied::Archived => None,
+                };
+                for (k, l) in planned.links.iter().enumerate() {
+                    let remote = match (&l.remote_id, k) {
+                        (Some(r), _) => Some(r.clone()),
+                        (None, 0) => task_remote.clone(),
+                        (None, _) => entry_remotes
+                            .iter()
+                            .find(|(id, _)| *id == l.identity)
+                            .map(|(_, r)| r.clone()),
+                    };
+                    let Some(remote) = remote else {
+                        // The tool did not say where the entry went; the next cycle adopts it.
+                        continue;
+                    };
+                    let mut row = link_row(target, l, remote, now);
+                    if k == 0 && version.is_some() {
+                        row.remote_version = version.clone();
+                    }
+                    after.put_links.push(row);
+                    after
+                        .clear_intents
+                        .push((target.to_string(), l.identity.clone()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target_id = %target, identity = %planned.change.identity(), error = %e, "change failed; left for the next cycle");
+                outcome
+                    .failed
+                    .push((planned.change.identity().to_string(), e));
+            }
+        }
+    }
+    commit(store, steps, after)?;
+    Ok(())
+}

@@ -1,0 +1,772 @@
+//! The per-target plan: the table in the module docs, row by row.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+use throughline_connector::{
+    Capabilities, Change, DesiredEntry, DesiredTask, Identity, Observation, ObservedEntry,
+    ObservedTask, RemoteId, State, StateSupport, TaskContext,
+};
+
+use super::fields::{self, DriftAction, DriftPolicy, FieldDecision, PushedRecord, to_map};
+use super::status::{HubStatus, Pull};
+use crate::state::Link;
+
+/// Everything [`plan_target`] looks at for one target.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetInput<'a> {
+    pub target: &'a str,
+    pub capabilities: &'a Capabilities,
+    /// The tasks this target should hold, in order, with the hub's fields (overrides applied).
+    pub desired: &'a [DesiredTask],
+    /// Every link row of this target, tasks and entries.
+    pub links: &'a [Link],
+    pub observation: &'a Observation,
+    /// The hub's status (after merging this cycle's pulls, on the final pass).
+    pub hub: &'a HubStatus,
+    pub drift: &'a DriftPolicy,
+    pub max_archive_share: f64,
+    /// Archive even past `max_archive_share` (the operator said so explicitly).
+    pub allow_mass_archive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A new object.
+    Create,
+    /// The link says it existed, but the tool no longer has it: made again.
+    Recreate,
+    Update,
+    /// An archived object the hub wants again.
+    Revive,
+    Archive,
+}
+
+impl ChangeKind {
+    pub fn sign(self) -> char {
+        match self {
+            ChangeKind::Create | ChangeKind::Recreate => '+',
+            ChangeKind::Update | ChangeKind::Revive => '~',
+            ChangeKind::Archive => '-',
+        }
+    }
+}
+
+/// The link row to write once a change succeeded (or right away, for bookkeeping).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkAfter {
+    pub identity: Identity,
+    pub parent: Option<Identity>,
+    /// `None` for creates: the id comes back from the tool.
+    pub remote_id: Option<RemoteId>,
+    pub pushed: Option<String>,
+    pub pulled: Option<State>,
+    pub archived: bool,
+    pub version: Option<String>,
+}
+
+/// A created task's entries, linked from the ids the tool returns.
+pub type EntryLinkAfter = LinkAfter;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedChange {
+    pub kind: ChangeKind,
+    pub change: Change,
+    /// What changes, for people: `due: 2026-12-08 → 2026-12-09`.
+    pub details: Vec<String>,
+    /// The task's link, then (for creates) its entries'.
+    pub links: Vec<LinkAfter>,
+}
+
+/// A field a person edited in the tool although the hub owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub identity: Identity,
+    pub field: String,
+    pub tool: String,
+    pub hub: String,
+    /// The raw tool value, for `accept`.
+    #[serde(skip)]
+    pub tool_value: Value,
+    pub action: DriftAction,
+    pub person: Option<String>,
+    /// Reported for the first time (ignored drift is reported once).
+    pub first_seen: bool,
+}
+
+/// An object throughline will not touch: an unknown marker or a second copy of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unknown {
+    pub remote_id: RemoteId,
+    pub identity: Identity,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SafetyStop {
+    pub reason: String,
+}
+
+/// What one target needs, and what it told.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TargetPlan {
+    pub target: String,
+    pub changes: Vec<PlannedChange>,
+    /// Link rows to write without calling the tool (adoptions, archived marks, pulled status).
+    pub bookkeeping: Vec<LinkAfter>,
+    /// Status moves made in the tool since the hub last looked.
+    #[serde(skip)]
+    pub pulls: Vec<Pull>,
+    pub drift: Vec<Drift>,
+    pub unknown: Vec<Unknown>,
+    /// Set when the target must not be touched this cycle.
+    pub stop: Option<SafetyStop>,
+}
+
+impl TargetPlan {
+    /// (to create, to update, to archive)
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut c = (0, 0, 0);
+        for ch in &self.changes {
+            match ch.kind {
+                ChangeKind::Create | ChangeKind::Recreate => c.0 += 1,
+                ChangeKind::Update | ChangeKind::Revive => c.1 += 1,
+                ChangeKind::Archive => c.2 += 1,
+            }
+        }
+        c
+    }
+}
+
+/// Find the observed object for an identity: by the linked remote id first, else by identity
+/// (an adoption), preferring live objects over archived ones. Each object is claimed once.
+struct Finder<'o, T> {
+    items: &'o [T],
+    by_remote: HashMap<&'o str, usize>,
+    by_identity: HashMap<&'o str, Vec<usize>>,
+    claimed: Vec<bool>,
+}
+
+trait Observed {
+    fn remote_id(&self) -> &str;
+    fn identity(&self) -> Option<&str>;
+    fn archived(&self) -> bool;
+}
+
+impl Observed for ObservedTask {
+    fn remote_id(&self) -> &str {
+        &self.remote_id
+    }
+    fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+    fn archived(&self) -> bool {
+        self.archived
+    }
+}
+
+impl Observed for ObservedEntry {
+    fn remote_id(&self) -> &str {
+        &self.remote_id
+    }
+    fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+    fn archived(&self) -> bool {
+        self.archived
+    }
+}
+
+impl<'o, T: Observed> Finder<'o, T> {
+    fn new(items: &'o [T]) -> Self {
+        let mut by_remote = HashMap::new();
+        let mut by_identity: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, t) in items.iter().enumerate() {
+            by_remote.insert(t.remote_id(), i);
+            if let Some(id) = t.identity() {
+                by_identity.entry(id).or_default().push(i);
+            }
+        }
+        for v in by_identity.values_mut() {
+            v.sort_by_key(|&i| items[i].archived());
+        }
+        Finder {
+            items,
+            by_remote,
+            by_identity,
+            claimed: vec![false; items.len()],
+        }
+    }
+
+    fn claim(&mut self, remote_id: Option<&str>, identity: &str) -> Option<&'o T> {
+        let by_remote = remote_id.and_then(|r| self.by_remote.get(r).copied());
+        let i = by_remote.filter(|&i| !self.claimed[i]).or_else(|| {
+            self.by_identity
+                .get(identity)?
+                .iter()
+                .copied()
+                .find(|&i| !self.claimed[i])
+        })?;
+        self.claimed[i] = true;
+        Some(&self.items[i])
+    }
+
+    fn unclaimed(&self) -> impl Iterator<Item = &'o T> + '_ {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.claimed[*i])
+            .map(|(_, t)| t)
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "(empty)".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn hub_state(hub: &HubStatus, identity: &str) -> State {
+    hub.get(identity).copied().unwrap_or(State::Todo)
+}
+
+fn checked_state(checked: bool) -> State {
+    if checked { State::Done } else { State::Todo }
+}
+
+struct Planner<'a> {
+    input: TargetInput<'a>,
+    plan: TargetPlan,
+}
+
+/// Decide everything one target needs this cycle.
+pub fn plan_target(input: TargetInput<'_>) -> TargetPlan {
+    let mut p = Planner {
+        input,
+        plan: TargetPlan {
+            target: input.target.to_string(),
+            ..Default::default()
+        },
+    };
+    p.run();
+    p.plan
+}
+
+impl<'a> Planner<'a> {
+    fn run(&mut self) {
+        let input = self.input;
+        let mut task_links: HashMap<&str, &Link> = HashMap::new();
+        let mut entry_links: HashMap<&str, Vec<&Link>> = HashMap::new();
+        for l in input.links {
+            match &l.parent {
+                None => {
+                    task_links.insert(&l.identity, l);
+                }
+                Some(parent) => entry_links.entry(parent.as_str()).or_default().push(l),
+            }
+        }
+        let mut finder = Finder::new(&input.observation.tasks);
+        let desired_ids: HashSet<&str> =
+            input.desired.iter().map(|d| d.identity.as_str()).collect();
+
+        for d in input.desired {
+            let link = task_links.get(d.identity.as_str()).copied();
+            let elinks = entry_links
+                .get(d.identity.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            match finder.claim(link.map(|l| l.remote_id.as_str()), &d.identity) {
+                None => self.create(d, link.is_some()),
+                Some(o) => self.existing(d, link, o, elinks),
+            }
+        }
+
+        let mut gone: Vec<&Link> = task_links
+            .values()
+            .copied()
+            .filter(|l| !desired_ids.contains(l.identity.as_str()))
+            .collect();
+        gone.sort_by(|a, b| a.identity.cmp(&b.identity));
+        for l in gone {
+            match finder.claim(Some(&l.remote_id), &l.identity) {
+                Some(o) if !o.archived && !l.archived => self.archive(l, o),
+                Some(_) | None if !l.archived => self.plan.bookkeeping.push(LinkAfter {
+                    identity: l.identity.clone(),
+                    parent: None,
+                    remote_id: Some(l.remote_id.clone()),
+                    pushed: l.pushed.clone(),
+                    pulled: l.pulled,
+                    archived: true,
+                    version: l.remote_version.clone(),
+                }),
+                _ => {}
+            }
+        }
+
+        let known: HashSet<&str> = desired_ids
+            .iter()
+            .copied()
+            .chain(task_links.keys().copied())
+            .collect();
+        for o in finder.unclaimed() {
+            let Some(identity) = &o.identity else {
+                continue;
+            };
+            let reason = if known.contains(identity.as_str()) {
+                "a second copy of a task that is already linked; left alone (archive the copy in the tool)"
+            } else {
+                "carries a throughline marker for a task this deployment does not have; left alone"
+            };
+            self.plan.unknown.push(Unknown {
+                remote_id: o.remote_id.clone(),
+                identity: identity.clone(),
+                reason: reason.to_string(),
+            });
+        }
+        self.safety_stops(&task_links);
+    }
+
+    fn safety_stops(&mut self, task_links: &HashMap<&str, &Link>) {
+        let input = self.input;
+        let live = task_links.values().filter(|l| !l.archived).count();
+        let observed = input
+            .observation
+            .tasks
+            .iter()
+            .filter(|t| t.identity.is_some())
+            .count();
+        if live > 0 && observed == 0 {
+            self.plan.stop = Some(SafetyStop {
+                reason: format!(
+                    "the target suddenly looks empty, but {live} task{} linked to it; nothing was changed. \
+                     Check that the target's location is right and the tool is reachable",
+                    if live == 1 { " is" } else { "s are" }
+                ),
+            });
+            return;
+        }
+        let archives = self
+            .plan
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Archive)
+            .count();
+        let share = archives as f64 / live.max(1) as f64;
+        if !input.allow_mass_archive && archives > 0 && share > input.max_archive_share {
+            self.plan.stop = Some(SafetyStop {
+                reason: format!(
+                    "the plan would archive {archives} of {live} linked tasks ({:.0}%, more than the {:.0}% allowed by \
+                     max_archive_share); nothing was changed. If the items really left the playbook, run sync with \
+                     --allow-mass-archive",
+                    share * 100.0,
+                    input.max_archive_share * 100.0
+                ),
+            });
+        }
+    }
+
+    fn desired_entry(&self, e: &DesiredEntry) -> DesiredEntry {
+        DesiredEntry {
+            identity: e.identity.clone(),
+            fields: self.input.capabilities.entry_fields(&e.fields),
+            checked: hub_state(self.input.hub, &e.identity) == State::Done,
+        }
+    }
+
+    fn create(&mut self, d: &DesiredTask, recreate: bool) {
+        let caps = self.input.capabilities;
+        let fields = caps.task_fields(&d.fields);
+        let state = caps.state(hub_state(self.input.hub, &d.identity));
+        let entries: Vec<DesiredEntry> = d.entries.iter().map(|e| self.desired_entry(e)).collect();
+        let mut links = vec![LinkAfter {
+            identity: d.identity.clone(),
+            parent: None,
+            remote_id: None,
+            pushed: Some(record_of(&fields).to_json()),
+            pulled: Some(state),
+            archived: false,
+            version: None,
+        }];
+        links.extend(entries.iter().map(|e| LinkAfter {
+            identity: e.identity.clone(),
+            parent: Some(d.identity.clone()),
+            remote_id: None,
+            pushed: Some(record_of(&e.fields).to_json()),
+            pulled: Some(checked_state(e.checked)),
+            archived: false,
+            version: None,
+        }));
+        let mut details = Vec::new();
+        if recreate {
+            details.push("missing from the tool although it was linked: made again".to_string());
+        }
+        self.plan.changes.push(PlannedChange {
+            kind: if recreate {
+                ChangeKind::Recreate
+            } else {
+                ChangeKind::Create
+            },
+            change: Change::CreateTask {
+                task: DesiredTask {
+                    identity: d.identity.clone(),
+                    fields,
+                    state,
+                    context: d.context.clone(),
+                    entries,
+                },
+            },
+            details,
+            links,
+        });
+    }
+
+    fn archive(&mut self, l: &Link, o: &ObservedTask) {
+        self.plan.changes.push(PlannedChange {
+            kind: ChangeKind::Archive,
+            change: Change::ArchiveTask {
+                remote_id: o.remote_id.clone(),
+                identity: l.identity.clone(),
+                context: TaskContext::default(),
+            },
+            details: vec!["no longer in the playbook's items: archived, not deleted".to_string()],
+            links: vec![LinkAfter {
+                identity: l.identity.clone(),
+                parent: None,
+                remote_id: Some(o.remote_id.clone()),
+                pushed: l.pushed.clone(),
+                pulled: l.pulled,
+                archived: true,
+                version: o.version.clone(),
+            }],
+        });
+    }
+
+    fn drift(&mut self, identity: &str, fd: &FieldDecision, person: &Option<String>) {
+        for d in &fd.drift {
+            self.plan.drift.push(Drift {
+                identity: identity.to_string(),
+                field: d.field.clone(),
+                tool: show(&d.tool),
+                hub: show(&d.hub),
+                tool_value: d.tool.clone(),
+                action: d.action,
+                person: person.clone(),
+                first_seen: d.first_seen,
+            });
+        }
+    }
+
+    fn pull(
+        &mut self,
+        identity: &str,
+        state: State,
+        support: StateSupport,
+        o_modified: Option<jiff::Timestamp>,
+        person: &Option<String>,
+    ) {
+        self.plan.pulls.push(Pull {
+            identity: identity.to_string(),
+            target: self.input.target.to_string(),
+            state,
+            support,
+            modified: o_modified,
+            person: person.clone(),
+        });
+    }
+
+    fn existing(
+        &mut self,
+        d: &DesiredTask,
+        link: Option<&Link>,
+        o: &ObservedTask,
+        elinks: &[&Link],
+    ) {
+        let caps = self.input.capabilities;
+        let pushed = link.and_then(|l| PushedRecord::parse(l.pushed.as_deref()));
+        let fd = fields::decide(
+            &to_map(&caps.task_fields(&d.fields)),
+            pushed.as_ref(),
+            &to_map(&caps.task_fields(&o.fields)),
+            self.input.drift,
+        );
+        self.drift(&d.identity, &fd, &o.modified_by);
+
+        let want = caps.state(hub_state(self.input.hub, &d.identity));
+        let now = caps.state(o.state);
+        let tool_moved = match link.and_then(|l| l.pulled) {
+            Some(last) => now != caps.state(last),
+            None => now != want,
+        };
+        if tool_moved {
+            self.pull(&d.identity, now, caps.states, o.modified, &o.modified_by);
+        }
+
+        let push_state = now != want;
+        let record = fd.record.to_json();
+        if !fd.push.is_empty() || push_state || o.archived {
+            let mut details: Vec<String> = fd
+                .push
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{f}: {} → {}",
+                        show(to_map(&o.fields).get(f).unwrap_or(&Value::Null)),
+                        show(&fd.send[f])
+                    )
+                })
+                .collect();
+            if push_state {
+                details.push(format!("status: {now} → {want}"));
+            }
+            if o.archived {
+                details.insert(
+                    0,
+                    "archived in the tool, but still in the playbook: brought back".to_string(),
+                );
+            }
+            self.plan.changes.push(PlannedChange {
+                kind: if o.archived {
+                    ChangeKind::Revive
+                } else {
+                    ChangeKind::Update
+                },
+                change: Change::UpdateTask {
+                    remote_id: o.remote_id.clone(),
+                    identity: d.identity.clone(),
+                    context: d.context.clone(),
+                    fields: (!fd.push.is_empty()).then(|| fields::from_map(fd.send.clone())),
+                    previous: Some(o.fields.clone()),
+                    state: push_state.then_some(want),
+                    unarchive: o.archived,
+                },
+                details,
+                links: vec![LinkAfter {
+                    identity: d.identity.clone(),
+                    parent: None,
+                    remote_id: Some(o.remote_id.clone()),
+                    pushed: Some(record),
+                    pulled: Some(want),
+                    archived: false,
+                    version: o.version.clone(),
+                }],
+            });
+        } else if link.is_none_or(|l| {
+            l.pushed.as_deref() != Some(record.as_str())
+                || l.pulled != Some(now)
+                || l.archived
+                || l.remote_id != o.remote_id
+        }) {
+            self.plan.bookkeeping.push(LinkAfter {
+                identity: d.identity.clone(),
+                parent: None,
+                remote_id: Some(o.remote_id.clone()),
+                pushed: Some(record),
+                pulled: Some(now),
+                archived: false,
+                version: o.version.clone(),
+            });
+        }
+        self.entries(d, o, elinks);
+    }
+
+    fn entries(&mut self, d: &DesiredTask, o: &ObservedTask, elinks: &[&Link]) {
+        let caps = self.input.capabilities;
+        let links: HashMap<&str, &Link> =
+            elinks.iter().map(|l| (l.identity.as_str(), *l)).collect();
+        let mut finder = Finder::new(&o.entries);
+        let desired_ids: HashSet<&str> = d.entries.iter().map(|e| e.identity.as_str()).collect();
+        for (index, e) in d.entries.iter().enumerate() {
+            let link = links.get(e.identity.as_str()).copied();
+            let Some(oe) = finder.claim(link.map(|l| l.remote_id.as_str()), &e.identity) else {
+                let entry = self.desired_entry(e);
+                let link_after = LinkAfter {
+                    identity: e.identity.clone(),
+                    parent: Some(d.identity.clone()),
+                    remote_id: None,
+                    pushed: Some(record_of(&entry.fields).to_json()),
+                    pulled: Some(checked_state(entry.checked)),
+                    archived: false,
+                    version: None,
+                };
+                self.plan.changes.push(PlannedChange {
+                    kind: if link.is_some() {
+                        ChangeKind::Recreate
+                    } else {
+                        ChangeKind::Create
+                    },
+                    change: Change::CreateEntry {
+                        parent_remote_id: o.remote_id.clone(),
+                        parent_identity: d.identity.clone(),
+                        context: d.context.clone(),
+                        index,
+                        entry,
+                    },
+                    details: Vec::new(),
+                    links: vec![link_after],
+                });
+                continue;
+            };
+            let pushed = link.and_then(|l| PushedRecord::parse(l.pushed.as_deref()));
+            let fd = fields::decide(
+                &to_map(&caps.entry_fields(&e.fields)),
+                pushed.as_ref(),
+                &to_map(&caps.entry_fields(&oe.fields)),
+                self.input.drift,
+            );
+            self.drift(&e.identity, &fd, &oe.modified_by);
+            let want = hub_state(self.input.hub, &e.identity) == State::Done;
+            let tool_moved = match link.and_then(|l| l.pulled) {
+                Some(last) => oe.checked != (last == State::Done),
+                None => oe.checked != want,
+            };
+            if tool_moved {
+                self.pull(
+                    &e.identity,
+                    checked_state(oe.checked),
+                    StateSupport::DoneOrNot,
+                    oe.modified,
+                    &oe.modified_by,
+                );
+            }
+            let push_checked = oe.checked != want;
+            let record = fd.record.to_json();
+            if !fd.push.is_empty() || push_checked || oe.archived {
+                let mut details: Vec<String> = fd
+                    .push
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{f}: {} → {}",
+                            show(to_map(&oe.fields).get(f).unwrap_or(&Value::Null)),
+                            show(&fd.send[f])
+                        )
+                    })
+                    .collect();
+                if push_checked {
+                    details.push(format!(
+                        "checked: {} → {}",
+                        if oe.checked { "yes" } else { "no" },
+                        if want { "yes" } else { "no" }
+                    ));
+                }
+                self.plan.changes.push(PlannedChange {
+                    kind: if oe.archived {
+                        ChangeKind::Revive
+                    } else {
+                        ChangeKind::Update
+                    },
+                    change: Change::UpdateEntry {
+                        parent_remote_id: o.remote_id.clone(),
+                        remote_id: oe.remote_id.clone(),
+                        identity: e.identity.clone(),
+                        fields: (!fd.push.is_empty()).then(|| fields::from_map(fd.send.clone())),
+                        checked: push_checked.then_some(want),
+                        unarchive: oe.archived,
+                    },
+                    details,
+                    links: vec![LinkAfter {
+                        identity: e.identity.clone(),
+                        parent: Some(d.identity.clone()),
+                        remote_id: Some(oe.remote_id.clone()),
+                        pushed: Some(record),
+                        pulled: Some(checked_state(want)),
+                        archived: false,
+                        version: None,
+                    }],
+                });
+            } else if link.is_none_or(|l| {
+                l.pushed.as_deref() != Some(record.as_str())
+                    || l.pulled != Some(checked_state(oe.checked))
+                    || l.archived
+                    || l.remote_id != oe.remote_id
+            }) {
+                self.plan.bookkeeping.push(LinkAfter {
+                    identity: e.identity.clone(),
+                    parent: Some(d.identity.clone()),
+                    remote_id: Some(oe.remote_id.clone()),
+                    pushed: Some(record),
+                    pulled: Some(checked_state(oe.checked)),
+                    archived: false,
+                    version: None,
+                });
+            }
+        }
+
+        let mut gone: Vec<&Link> = elinks
+            .iter()
+            .copied()
+            .filter(|l| !desired_ids.contains(l.identity.as_str()))
+            .collect();
+        gone.sort_by(|a, b| a.identity.cmp(&b.identity));
+        for l in gone {
+            match finder.claim(Some(&l.remote_id), &l.identity) {
+                Some(oe) if !oe.archived && !l.archived => self.plan.changes.push(PlannedChange {
+                    kind: ChangeKind::Archive,
+                    change: Change::ArchiveEntry {
+                        parent_remote_id: o.remote_id.clone(),
+                        remote_id: oe.remote_id.clone(),
+                        identity: l.identity.clone(),
+                    },
+                    details: vec![
+                        "no longer in the stage's checklist: archived, not deleted".to_string(),
+                    ],
+                    links: vec![LinkAfter {
+                        identity: l.identity.clone(),
+                        parent: l.parent.clone(),
+                        remote_id: Some(oe.remote_id.clone()),
+                        pushed: l.pushed.clone(),
+                        pulled: l.pulled,
+                        archived: true,
+                        version: None,
+                    }],
+                }),
+                Some(_) | None if !l.archived => self.plan.bookkeeping.push(LinkAfter {
+                    identity: l.identity.clone(),
+                    parent: l.parent.clone(),
+                    remote_id: Some(l.remote_id.clone()),
+                    pushed: l.pushed.clone(),
+                    pulled: l.pulled,
+                    archived: true,
+                    version: None,
+                }),
+                _ => {}
+            }
+        }
+        let known: HashSet<&str> = desired_ids
+            .iter()
+            .copied()
+            .chain(links.keys().copied())
+            .collect();
+        for oe in finder.unclaimed() {
+            let Some(identity) = &oe.identity else {
+                continue;
+            };
+            if oe.archived && known.contains(identity.as_str()) {
+                continue;
+            }
+            self.plan.unknown.push(Unknown {
+                remote_id: oe.remote_id.clone(),
+                identity: identity.clone(),
+                reason: if known.contains(identity.as_str()) {
+                    "a second copy of a checklist entry; left alone".to_string()
+                } else {
+                    format!(
+                        "a checklist entry of {} that this deployment does not have; left alone",
+                        d.identity
+                    )
+                },
+            });
+        }
+    }
+}
+
+fn record_of<T: Serialize>(fields: &T) -> PushedRecord {
+    PushedRecord {
+        fields: to_map(fields),
+        drift_seen: Default::default(),
+    }
+}

@@ -1,0 +1,519 @@
+//! The decision table, row by row, plus the safety stops.
+
+use jiff::Timestamp;
+use throughline_connector::{
+    Capabilities, Change, DesiredEntry, DesiredTask, EntryFields, Observation, ObservedEntry,
+    ObservedTask, State, StateSupport, TaskContext, TaskFields,
+};
+
+use super::*;
+use crate::state::Link;
+
+fn caps(states: StateSupport) -> Capabilities {
+    Capabilities {
+        states,
+        description: true,
+        owner: true,
+        start: true,
+        due: true,
+        entry_owner: true,
+        entry_due: true,
+        batch_size: 1,
+    }
+}
+
+fn fields(title: &str) -> TaskFields {
+    TaskFields {
+        title: title.into(),
+        description: String::new(),
+        group: "Copy".into(),
+        owner: Some("yossi@example.com".into()),
+        start: Some(jiff::civil::date(2026, 12, 6)),
+        due: Some(jiff::civil::date(2026, 12, 8)),
+    }
+}
+
+fn entry(id: &str, text: &str) -> DesiredEntry {
+    DesiredEntry {
+        identity: id.into(),
+        fields: EntryFields {
+            text: text.into(),
+            owner: None,
+            due: None,
+        },
+        checked: false,
+    }
+}
+
+fn desired(id: &str, title: &str) -> DesiredTask {
+    DesiredTask {
+        identity: id.into(),
+        fields: fields(title),
+        state: State::Todo,
+        context: TaskContext::default(),
+        entries: vec![entry(&format!("{id}/e1"), "first")],
+    }
+}
+
+fn observed_from(d: &DesiredTask, remote: &str) -> ObservedTask {
+    ObservedTask {
+        remote_id: remote.into(),
+        identity: Some(d.identity.clone()),
+        fields: d.fields.clone(),
+        state: State::Todo,
+        archived: false,
+        version: None,
+        modified: None,
+        modified_by: None,
+        entries: d
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ObservedEntry {
+                remote_id: format!("{remote}-e{i}"),
+                identity: Some(e.identity.clone()),
+                fields: e.fields.clone(),
+                checked: false,
+                archived: false,
+                modified: None,
+                modified_by: None,
+            })
+            .collect(),
+    }
+}
+
+/// Links as a successful create of `d` as `remote` would leave them.
+fn links_for(d: &DesiredTask, remote: &str) -> Vec<Link> {
+    let mut out = vec![Link {
+        target: "t".into(),
+        identity: d.identity.clone(),
+        parent: None,
+        remote_id: remote.into(),
+        pushed: Some(
+            PushedRecord {
+                fields: fields::to_map(&d.fields),
+                drift_seen: Default::default(),
+            }
+            .to_json(),
+        ),
+        pulled: Some(State::Todo),
+        remote_version: None,
+        archived: false,
+        updated_at: Timestamp::UNIX_EPOCH,
+    }];
+    for (i, e) in d.entries.iter().enumerate() {
+        out.push(Link {
+            target: "t".into(),
+            identity: e.identity.clone(),
+            parent: Some(d.identity.clone()),
+            remote_id: format!("{remote}-e{i}"),
+            pushed: Some(
+                PushedRecord {
+                    fields: fields::to_map(&e.fields),
+                    drift_seen: Default::default(),
+                }
+                .to_json(),
+            ),
+            pulled: Some(State::Todo),
+            remote_version: None,
+            archived: false,
+            updated_at: Timestamp::UNIX_EPOCH,
+        });
+    }
+    out
+}
+
+struct Case {
+    caps: Capabilities,
+    desired: Vec<DesiredTask>,
+    links: Vec<Link>,
+    observation: Observation,
+    hub: HubStatus,
+    drift: DriftPolicy,
+    allow_mass_archive: bool,
+}
+
+impl Case {
+    fn new() -> Self {
+        Case {
+            caps: caps(StateSupport::Full),
+            desired: Vec::new(),
+            links: Vec::new(),
+            observation: Observation::default(),
+            hub: HubStatus::new(),
+            drift: DriftPolicy::default(),
+            allow_mass_archive: false,
+        }
+    }
+
+    /// `n` tasks, created and linked, tool in step with the hub.
+    fn in_step(n: usize) -> Self {
+        let mut c = Case::new();
+        for i in 0..n {
+            let d = desired(&format!("item{i}/copy"), &format!("Item {i}"));
+            c.links.extend(links_for(&d, &format!("r{i}")));
+            c.observation
+                .tasks
+                .push(observed_from(&d, &format!("r{i}")));
+            c.desired.push(d);
+        }
+        c
+    }
+
+    fn plan(&self) -> TargetPlan {
+        plan_target(TargetInput {
+            target: "t",
+            capabilities: &self.caps,
+            desired: &self.desired,
+            links: &self.links,
+            observation: &self.observation,
+            hub: &self.hub,
+            drift: &self.drift,
+            max_archive_share: 0.25,
+            allow_mass_archive: self.allow_mass_archive,
+        })
+    }
+}
+
+fn kinds(p: &TargetPlan) -> Vec<(ChangeKind, String)> {
+    p.changes
+        .iter()
+        .map(|c| (c.kind, c.change.identity().to_string()))
+        .collect()
+}
+
+#[test]
+fn desired_without_link_or_object_is_created_with_its_entries() {
+    let mut c = Case::new();
+    c.desired.push(desired("a/copy", "A"));
+    let p = c.plan();
+    assert_eq!(kinds(&p), vec![(ChangeKind::Create, "a/copy".to_string())]);
+    let Change::CreateTask { task } = &p.changes[0].change else {
+        panic!()
+    };
+    assert_eq!(task.entries.len(), 1);
+    assert_eq!(
+        p.changes[0].links.len(),
+        2,
+        "task and entry links recorded after the create"
+    );
+    assert!(p.stop.is_none());
+}
+
+#[test]
+fn in_step_plans_nothing() {
+    let p = Case::in_step(3).plan();
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    assert!(p.bookkeeping.is_empty(), "{:?}", p.bookkeeping);
+    assert!(p.pulls.is_empty() && p.drift.is_empty() && p.unknown.is_empty());
+}
+
+#[test]
+fn object_found_by_identity_without_link_is_adopted_not_duplicated() {
+    let mut c = Case::new();
+    let d = desired("a/copy", "A");
+    c.observation.tasks.push(observed_from(&d, "r1"));
+    c.desired.push(d);
+    let p = c.plan();
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    let ids: Vec<_> = p
+        .bookkeeping
+        .iter()
+        .map(|l| (l.identity.as_str(), l.remote_id.as_deref()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![("a/copy", Some("r1")), ("a/copy/e1", Some("r1-e0"))]
+    );
+}
+
+#[test]
+fn adopted_object_with_other_fields_is_updated_without_drift() {
+    let mut c = Case::new();
+    let d = desired("a/copy", "A");
+    let mut o = observed_from(&d, "r1");
+    o.fields.title = "old title".into();
+    c.observation.tasks.push(o);
+    c.desired.push(d);
+    let p = c.plan();
+    assert_eq!(kinds(&p), vec![(ChangeKind::Update, "a/copy".to_string())]);
+    assert!(p.drift.is_empty());
+}
+
+#[test]
+fn hub_change_is_pushed_with_previous_values() {
+    let mut c = Case::in_step(1);
+    c.desired[0].fields.due = Some(jiff::civil::date(2026, 12, 9));
+    let p = c.plan();
+    assert_eq!(p.changes.len(), 1);
+    let Change::UpdateTask {
+        fields: Some(f),
+        previous: Some(prev),
+        state: None,
+        ..
+    } = &p.changes[0].change
+    else {
+        panic!("{:?}", p.changes[0].change)
+    };
+    assert_eq!(f.due, Some(jiff::civil::date(2026, 12, 9)));
+    assert_eq!(prev.due, Some(jiff::civil::date(2026, 12, 8)));
+    assert_eq!(p.changes[0].details, vec!["due: 2026-12-08 → 2026-12-09"]);
+}
+
+#[test]
+fn tool_status_change_is_pulled_and_not_pushed_back() {
+    let mut c = Case::in_step(1);
+    c.observation.tasks[0].state = State::Done;
+    c.observation.tasks[0].modified_by = Some("dana@example.com".into());
+    // First pass: the hub does not know yet.
+    let first = c.plan();
+    assert_eq!(first.pulls.len(), 1);
+    assert_eq!(first.pulls[0].state, State::Done);
+    assert_eq!(first.pulls[0].person.as_deref(), Some("dana@example.com"));
+    // Final pass, after the merge: nothing to push, the link remembers what was pulled.
+    c.hub.insert("item0/copy".into(), State::Done);
+    let p = c.plan();
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    assert_eq!(p.bookkeeping.len(), 1);
+    assert_eq!(p.bookkeeping[0].pulled, Some(State::Done));
+}
+
+#[test]
+fn hub_status_from_another_tool_is_pushed() {
+    let mut c = Case::in_step(1);
+    c.hub.insert("item0/copy".into(), State::Done);
+    c.hub.insert("item0/copy/e1".into(), State::Done);
+    let p = c.plan();
+    assert!(p.pulls.is_empty());
+    assert_eq!(p.changes.len(), 2);
+    assert!(matches!(
+        p.changes[0].change,
+        Change::UpdateTask {
+            state: Some(State::Done),
+            fields: None,
+            ..
+        }
+    ));
+    assert!(matches!(
+        p.changes[1].change,
+        Change::UpdateEntry {
+            checked: Some(true),
+            fields: None,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn doing_is_not_pushed_to_a_done_or_not_tool() {
+    let mut c = Case::in_step(1);
+    c.caps = caps(StateSupport::DoneOrNot);
+    c.hub.insert("item0/copy".into(), State::Doing);
+    let p = c.plan();
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+}
+
+#[test]
+fn checked_entry_is_pulled() {
+    let mut c = Case::in_step(1);
+    c.observation.tasks[0].entries[0].checked = true;
+    let p = c.plan();
+    assert_eq!(p.pulls.len(), 1);
+    assert_eq!(p.pulls[0].identity, "item0/copy/e1");
+    assert_eq!(p.pulls[0].state, State::Done);
+}
+
+#[test]
+fn drift_is_reverted_by_default_and_reported() {
+    let mut c = Case::in_step(1);
+    c.observation.tasks[0].fields.owner = Some("someone@example.com".into());
+    c.observation.tasks[0].modified_by = Some("someone@example.com".into());
+    let p = c.plan();
+    assert_eq!(p.drift.len(), 1);
+    assert_eq!(p.drift[0].field, "owner");
+    assert_eq!(p.drift[0].action, DriftAction::Revert);
+    assert_eq!(p.drift[0].person.as_deref(), Some("someone@example.com"));
+    let Change::UpdateTask {
+        fields: Some(f), ..
+    } = &p.changes[0].change
+    else {
+        panic!()
+    };
+    assert_eq!(f.owner.as_deref(), Some("yossi@example.com"));
+}
+
+#[test]
+fn ignored_drift_is_not_pushed() {
+    let mut c = Case::in_step(1);
+    c.drift.fields.insert("title".into(), DriftAction::Ignore);
+    c.observation.tasks[0].fields.title = "Renamed by a person".into();
+    let p = c.plan();
+    assert!(p.changes.is_empty());
+    assert_eq!(p.drift.len(), 1);
+    assert!(p.drift[0].first_seen);
+    assert_eq!(
+        p.bookkeeping.len(),
+        1,
+        "the link remembers the drift was reported"
+    );
+}
+
+#[test]
+fn linked_object_missing_from_the_tool_is_recreated() {
+    let mut c = Case::in_step(2);
+    c.observation.tasks.remove(1);
+    let p = c.plan();
+    assert_eq!(
+        kinds(&p),
+        vec![(ChangeKind::Recreate, "item1/copy".to_string())]
+    );
+}
+
+#[test]
+fn archived_in_the_tool_but_desired_is_revived_on_its_own_line() {
+    let mut c = Case::in_step(1);
+    c.observation.tasks[0].archived = true;
+    let p = c.plan();
+    assert_eq!(
+        kinds(&p),
+        vec![(ChangeKind::Revive, "item0/copy".to_string())]
+    );
+    assert!(matches!(
+        p.changes[0].change,
+        Change::UpdateTask {
+            unarchive: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn removed_from_model_is_archived_never_deleted() {
+    let mut c = Case::in_step(8);
+    c.desired.remove(3);
+    let p = c.plan();
+    assert_eq!(
+        kinds(&p),
+        vec![(ChangeKind::Archive, "item3/copy".to_string())]
+    );
+    assert!(p.stop.is_none());
+    assert!(p.changes[0].links[0].archived);
+}
+
+#[test]
+fn removed_and_already_gone_only_marks_the_link() {
+    let mut c = Case::in_step(8);
+    c.desired.remove(3);
+    c.observation.tasks.remove(3);
+    let p = c.plan();
+    assert!(p.changes.is_empty());
+    assert!(
+        p.bookkeeping
+            .iter()
+            .any(|l| l.identity == "item3/copy" && l.archived)
+    );
+}
+
+#[test]
+fn unknown_marker_is_reported_and_left_alone() {
+    let mut c = Case::in_step(1);
+    let stranger = desired("other/copy", "X");
+    c.observation.tasks.push(observed_from(&stranger, "rx"));
+    let p = c.plan();
+    assert!(p.changes.is_empty());
+    assert_eq!(p.unknown.len(), 1);
+    assert_eq!(p.unknown[0].identity, "other/copy");
+}
+
+#[test]
+fn second_copy_is_reported_not_adopted_twice() {
+    let mut c = Case::new();
+    let d = desired("a/copy", "A");
+    c.observation.tasks.push(observed_from(&d, "r1"));
+    c.observation.tasks.push(observed_from(&d, "r2"));
+    c.desired.push(d);
+    let p = c.plan();
+    assert!(p.changes.is_empty());
+    assert_eq!(p.bookkeeping[0].remote_id.as_deref(), Some("r1"));
+    assert_eq!(p.unknown.len(), 1);
+    assert_eq!(p.unknown[0].remote_id, "r2");
+}
+
+#[test]
+fn objects_without_identity_are_ignored() {
+    let mut c = Case::in_step(1);
+    let mut foreign = observed_from(&desired("x/y", "a person's own card"), "rp");
+    foreign.identity = None;
+    c.observation.tasks.push(foreign);
+    let p = c.plan();
+    assert!(p.changes.is_empty() && p.unknown.is_empty());
+}
+
+#[test]
+fn suddenly_empty_target_stops() {
+    let mut c = Case::in_step(3);
+    c.observation.tasks.clear();
+    let p = c.plan();
+    let stop = p.stop.expect("a target that lost everything must stop");
+    assert!(
+        stop.reason.contains("suddenly looks empty"),
+        "{}",
+        stop.reason
+    );
+}
+
+#[test]
+fn archiving_too_much_stops_unless_allowed() {
+    let mut c = Case::in_step(8);
+    c.desired.truncate(5);
+    let p = c.plan();
+    assert_eq!(p.counts().2, 3);
+    assert!(
+        p.stop.as_ref().is_some_and(|s| s.reason.contains("3 of 8")),
+        "{:?}",
+        p.stop
+    );
+    c.allow_mass_archive = true;
+    assert!(c.plan().stop.is_none());
+}
+
+#[test]
+fn entry_added_to_the_playbook_is_created_under_its_task() {
+    let mut c = Case::in_step(1);
+    c.desired[0].entries.push(entry("item0/copy/e2", "second"));
+    let p = c.plan();
+    assert_eq!(p.changes.len(), 1);
+    let Change::CreateEntry {
+        parent_remote_id,
+        index,
+        ..
+    } = &p.changes[0].change
+    else {
+        panic!()
+    };
+    assert_eq!((parent_remote_id.as_str(), *index), ("r0", 1));
+}
+
+#[test]
+fn entry_removed_from_the_playbook_is_archived() {
+    let mut c = Case::in_step(1);
+    c.desired[0].entries.clear();
+    let p = c.plan();
+    assert_eq!(
+        kinds(&p),
+        vec![(ChangeKind::Archive, "item0/copy/e1".to_string())]
+    );
+    assert!(matches!(p.changes[0].change, Change::ArchiveEntry { .. }));
+}
+
+#[test]
+fn hebrew_titles_pass_through_untouched() {
+    let mut c = Case::new();
+    c.desired
+        .push(desired("השקה/copy", "השקת הרשת החברתית — כתיבה"));
+    let p = c.plan();
+    let Change::CreateTask { task } = &p.changes[0].change else {
+        panic!()
+    };
+    assert_eq!(task.fields.title, "השקת הרשת החברתית — כתיבה");
+}
