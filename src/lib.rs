@@ -8,5 +8,6 @@
 //! - [`state`]: the SQLite state store.
 
 pub mod model;
+pub mod report;
 pub mod schedule;
 pub mod state;
