@@ -1,0 +1,318 @@
+//! How `plan` and `sync` show a cycle to people: Terraform-like `+ ~ -` lines per target, drift
+//! and conflicts listed apart, and one summary line.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+use throughline_connector::Change;
+
+use crate::engine::CycleReport;
+use crate::reconcile::{ChangeKind, DriftAction, PlannedChange};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub create: usize,
+    pub update: usize,
+    pub archive: usize,
+    pub drift: usize,
+    pub conflicts: usize,
+    pub pulled: usize,
+}
+
+impl Totals {
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.archive
+    }
+}
+
+pub fn totals(report: &CycleReport) -> Totals {
+    let mut t = Totals {
+        conflicts: report.conflicts.len(),
+        pulled: report.status_updates.len(),
+        ..Default::default()
+    };
+    for o in &report.targets {
+        if let Some(p) = &o.plan {
+            let (c, u, a) = p.counts();
+            t.create += c;
+            t.update += u;
+            t.archive += a;
+            t.drift += p.drift.len();
+        }
+    }
+    t
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn code(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn sign(&self, kind: ChangeKind) -> String {
+        let s = kind.sign().to_string();
+        match kind {
+            ChangeKind::Create | ChangeKind::Recreate => self.code("32", &s),
+            ChangeKind::Update | ChangeKind::Revive => self.code("33", &s),
+            ChangeKind::Archive => self.code("31", &s),
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.code("1", text)
+    }
+}
+
+fn describe(c: &PlannedChange) -> String {
+    match &c.change {
+        Change::CreateTask { task } => {
+            let mut s = format!("\"{}\"", task.fields.title);
+            if let Some(due) = task.fields.due {
+                let _ = write!(s, "  due {due}");
+            }
+            if let Some(owner) = &task.fields.owner {
+                let _ = write!(s, "  {owner}");
+            }
+            if !task.entries.is_empty() {
+                let _ = write!(
+                    s,
+                    "  ({} checklist entr{})",
+                    task.entries.len(),
+                    if task.entries.len() == 1 { "y" } else { "ies" }
+                );
+            }
+            s
+        }
+        Change::CreateEntry { entry, .. } => format!("checklist entry \"{}\"", entry.fields.text),
+        _ => String::new(),
+    }
+}
+
+/// The plan (or what a sync did) for people. `applied` = this was a sync, not a plan.
+pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
+    let paint = Paint { on: color };
+    let mut out = String::new();
+    for o in &report.targets {
+        let _ = writeln!(out, "{}", paint.bold(&format!("Target {}", o.target)));
+        if let Some(e) = &o.observe_error {
+            let _ = writeln!(
+                out,
+                "  ! could not read it: {e}. Nothing was changed there; it is tried again next cycle."
+            );
+            continue;
+        }
+        let Some(plan) = &o.plan else { continue };
+        if let Some(stop) = &o.stopped {
+            let _ = writeln!(out, "  ! stopped: {stop}");
+        }
+        if plan.changes.is_empty() && plan.drift.is_empty() && plan.unknown.is_empty() {
+            let _ = writeln!(out, "  in step: nothing to change");
+        }
+        for c in &plan.changes {
+            let what = describe(c);
+            let kind = match c.kind {
+                ChangeKind::Recreate => " (re-create)",
+                ChangeKind::Revive => " (revive)",
+                _ => "",
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}{kind}  {what}",
+                paint.sign(c.kind),
+                c.change.identity()
+            );
+            for d in &c.details {
+                let _ = writeln!(out, "      {d}");
+            }
+        }
+        if !plan.drift.is_empty() {
+            let _ = writeln!(
+                out,
+                "  Drift (edits made in the tool to fields the playbook owns):"
+            );
+            for d in &plan.drift {
+                let what = match d.action {
+                    DriftAction::Revert => "put back",
+                    DriftAction::Accept => "taken into the hub",
+                    DriftAction::Ignore => "left as the person set it",
+                };
+                let who = d
+                    .person
+                    .as_ref()
+                    .map(|p| format!(" by {p}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    {} {}: \"{}\" in the tool{who}, \"{}\" in the playbook: {what}",
+                    d.identity, d.field, d.tool, d.hub
+                );
+            }
+        }
+        for u in &plan.unknown {
+            let _ = writeln!(
+                out,
+                "  ? {} (remote {}): {}",
+                u.identity, u.remote_id, u.reason
+            );
+        }
+        for (identity, e) in &o.failed {
+            let _ = writeln!(
+                out,
+                "  ! {identity}: {e}; left as it was, tried again next cycle"
+            );
+        }
+    }
+    if !report.status_updates.is_empty() {
+        let _ = writeln!(out, "{}", paint.bold("Status pulled from the tools"));
+        for u in &report.status_updates {
+            let who = u
+                .person
+                .as_ref()
+                .map(|p| format!(" by {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}: {} (in {}{who})", u.identity, u.state, u.target);
+        }
+    }
+    if !report.conflicts.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold("Conflicts (tools disagreed; settled by [sync] conflict)")
+        );
+        for c in &report.conflicts {
+            let said: Vec<String> = c
+                .pulls
+                .iter()
+                .map(|p| format!("{} said {}", p.target, p.state))
+                .collect();
+            let won = c
+                .winner
+                .as_ref()
+                .map(|w| format!("{w} wins"))
+                .unwrap_or_else(|| "the hub keeps its status".into());
+            let _ = writeln!(
+                out,
+                "  {}: {}; {won}: {}",
+                c.identity,
+                said.join(", "),
+                c.state
+            );
+        }
+    }
+    let t = totals(report);
+    let verb = if applied {
+        ("created", "updated", "archived")
+    } else {
+        ("to create", "to update", "to archive")
+    };
+    let _ = writeln!(
+        out,
+        "{}: {} {}, {} {}, {} {}{}{}.",
+        if applied { "Sync" } else { "Plan" },
+        t.create,
+        verb.0,
+        t.update,
+        verb.1,
+        t.archive,
+        verb.2,
+        if t.drift > 0 {
+            format!(", {} drift", t.drift)
+        } else {
+            String::new()
+        },
+        if t.conflicts > 0 {
+            format!(
+                ", {} conflict{}",
+                t.conflicts,
+                if t.conflicts == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        },
+    );
+    out
+}
+
+/// The machine-readable form of a cycle.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    pub totals: Totals,
+    pub targets: Vec<JsonTarget<'a>>,
+    pub status_updates: Vec<JsonStatus<'a>>,
+    pub conflicts: Vec<JsonConflict<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonTarget<'a> {
+    pub target: &'a str,
+    pub error: Option<String>,
+    pub stopped: Option<&'a str>,
+    pub plan: Option<&'a crate::reconcile::TargetPlan>,
+    pub failed: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonStatus<'a> {
+    pub identity: &'a str,
+    pub state: throughline_connector::State,
+    pub target: &'a str,
+    pub person: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonConflict<'a> {
+    pub identity: &'a str,
+    pub winner: Option<&'a str>,
+    pub state: throughline_connector::State,
+    pub said: Vec<(String, throughline_connector::State)>,
+}
+
+pub fn json(report: &CycleReport) -> JsonReport<'_> {
+    JsonReport {
+        totals: totals(report),
+        targets: report
+            .targets
+            .iter()
+            .map(|o| JsonTarget {
+                target: &o.target,
+                error: o.observe_error.as_ref().map(|e| e.to_string()),
+                stopped: o.stopped.as_deref(),
+                plan: o.plan.as_ref(),
+                failed: o
+                    .failed
+                    .iter()
+                    .map(|(i, e)| (i.clone(), e.to_string()))
+                    .collect(),
+            })
+            .collect(),
+        status_updates: report
+            .status_updates
+            .iter()
+            .map(|u| JsonStatus {
+                identity: &u.identity,
+                state: u.state,
+                target: &u.target,
+                person: u.person.as_deref(),
+            })
+            .collect(),
+        conflicts: report
+            .conflicts
+            .iter()
+            .map(|c| JsonConflict {
+                identity: &c.identity,
+                winner: c.winner.as_deref(),
+                state: c.state,
+                said: c
+                    .pulls
+                    .iter()
+                    .map(|p| (p.target.clone(), p.state))
+                    .collect(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,281 @@
+//! `throughline status`: where every item stands, who is late, and where changes came from.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+use throughline_connector::State;
+
+use crate::schedule::Schedule;
+use crate::state::StatusRecord;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport {
+    pub today: Date,
+    pub items: Vec<ItemProgress>,
+    /// Late tasks by owner, the most late first.
+    pub overdue: Vec<OwnerOverdue>,
+    pub stages: Vec<StageCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastChange {
+    pub identity: String,
+    pub state: State,
+    /// The tool it came from; `None` = the hub.
+    pub target: Option<String>,
+    pub person: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemProgress {
+    pub item: String,
+    pub title: String,
+    pub golive: Date,
+    pub tasks_done: usize,
+    pub tasks: usize,
+    pub entries_done: usize,
+    pub entries: usize,
+    /// The first task not done yet, by due date.
+    pub next: Option<NextTask>,
+    pub last_change: Option<LastChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NextTask {
+    pub task: String,
+    pub stage_name: String,
+    pub owner: Option<String>,
+    pub due: Date,
+    pub state: State,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverdueTask {
+    pub task: String,
+    pub title: String,
+    pub due: Date,
+    pub days_late: i64,
+    pub state: State,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OwnerOverdue {
+    /// `None` = the role names nobody.
+    pub owner: Option<String>,
+    pub tasks: Vec<OverdueTask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageCount {
+    pub process: String,
+    pub stage: String,
+    pub stage_name: String,
+    pub todo: usize,
+    pub doing: usize,
+    pub done: usize,
+}
+
+pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date) -> StatusReport {
+    let by_id: HashMap<&str, &StatusRecord> =
+        statuses.iter().map(|s| (s.identity.as_str(), s)).collect();
+    let state_of = |id: &str| by_id.get(id).map(|s| s.state).unwrap_or(State::Todo);
+
+    let mut items: Vec<ItemProgress> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut overdue: BTreeMap<Option<String>, Vec<OverdueTask>> = BTreeMap::new();
+    let mut stages: Vec<StageCount> = Vec::new();
+    let mut stage_index: HashMap<(&str, &str), usize> = HashMap::new();
+
+    for t in &schedule.tasks {
+        let state = state_of(&t.id);
+        let i = *index.entry(t.item.as_str()).or_insert_with(|| {
+            items.push(ItemProgress {
+                item: t.item.clone(),
+                title: t.item_title.clone(),
+                golive: t.golive,
+                tasks_done: 0,
+                tasks: 0,
+                entries_done: 0,
+                entries: 0,
+                next: None,
+                last_change: None,
+            });
+            items.len() - 1
+        });
+        let item = &mut items[i];
+        item.tasks += 1;
+        if state == State::Done {
+            item.tasks_done += 1;
+        } else if item.next.as_ref().is_none_or(|n| t.due < n.due) {
+            item.next = Some(NextTask {
+                task: t.id.clone(),
+                stage_name: t.stage_name.clone(),
+                owner: t.owner.clone(),
+                due: t.due,
+                state,
+            });
+        }
+        for e in &t.checklist {
+            item.entries += 1;
+            if state_of(&e.id) == State::Done {
+                item.entries_done += 1;
+            }
+        }
+        for s in std::iter::once(&t.id).chain(t.checklist.iter().map(|e| &e.id)) {
+            if let Some(rec) = by_id.get(s.as_str())
+                && item.last_change.as_ref().is_none_or(|l| rec.at > l.at)
+            {
+                item.last_change = Some(LastChange {
+                    identity: rec.identity.clone(),
+                    state: rec.state,
+                    target: rec.source_target.clone(),
+                    person: rec.source_person.clone(),
+                    at: rec.at,
+                });
+            }
+        }
+        if state != State::Done && t.due < today {
+            overdue
+                .entry(t.owner.clone())
+                .or_default()
+                .push(OverdueTask {
+                    task: t.id.clone(),
+                    title: format!("{}: {}", t.item_title, t.stage_name),
+                    due: t.due,
+                    days_late: (today - t.due).get_days() as i64,
+                    state,
+                });
+        }
+        let s = *stage_index
+            .entry((t.process.as_str(), t.stage.as_str()))
+            .or_insert_with(|| {
+                stages.push(StageCount {
+                    process: t.process.clone(),
+                    stage: t.stage.clone(),
+                    stage_name: t.stage_name.clone(),
+                    todo: 0,
+                    doing: 0,
+                    done: 0,
+                });
+                stages.len() - 1
+            });
+        match state {
+            State::Todo => stages[s].todo += 1,
+            State::Doing => stages[s].doing += 1,
+            State::Done => stages[s].done += 1,
+        }
+    }
+    let mut overdue: Vec<OwnerOverdue> = overdue
+        .into_iter()
+        .map(|(owner, mut tasks)| {
+            tasks.sort_by(|a, b| b.days_late.cmp(&a.days_late).then(a.task.cmp(&b.task)));
+            OwnerOverdue { owner, tasks }
+        })
+        .collect();
+    overdue.sort_by(|a, b| {
+        b.tasks
+            .len()
+            .cmp(&a.tasks.len())
+            .then(a.owner.cmp(&b.owner))
+    });
+    StatusReport {
+        today,
+        items,
+        overdue,
+        stages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::{EntryTask, Task};
+    use jiff::civil::date;
+
+    fn task(item: &str, stage: &str, due: Date, owner: &str) -> Task {
+        Task {
+            id: format!("{item}/{stage}"),
+            item: item.into(),
+            item_title: format!("Title {item}"),
+            process: "content".into(),
+            stage: stage.into(),
+            stage_name: stage.to_uppercase(),
+            role: "writer".into(),
+            owner: Some(owner.into()),
+            backup_for: None,
+            start: due,
+            due,
+            days: 1,
+            golive: date(2026, 12, 10),
+            channel: None,
+            notes: None,
+            checklist: vec![EntryTask {
+                id: format!("{item}/{stage}/x"),
+                key: "x".into(),
+                text: "x".into(),
+                role: "writer".into(),
+                owner: Some(owner.into()),
+                due,
+            }],
+        }
+    }
+
+    fn rec(id: &str, state: State, target: &str, at: i64) -> StatusRecord {
+        StatusRecord {
+            identity: id.into(),
+            state,
+            source_target: Some(target.into()),
+            source_person: Some("dana@example.com".into()),
+            at: Timestamp::from_second(at).unwrap(),
+        }
+    }
+
+    #[test]
+    fn progress_overdue_and_stages() {
+        let schedule = Schedule {
+            tasks: vec![
+                task("a", "copy", date(2026, 12, 1), "yossi@example.com"),
+                task("a", "design", date(2026, 12, 3), "noa@example.com"),
+                task("b", "copy", date(2026, 12, 8), "yossi@example.com"),
+            ],
+            warnings: vec![],
+        };
+        let statuses = vec![
+            rec("a/copy", State::Done, "studio", 10),
+            rec("a/design/x", State::Done, "workbook", 20),
+        ];
+        let r = status_report(&schedule, &statuses, date(2026, 12, 5));
+        assert_eq!(
+            (
+                r.items[0].tasks_done,
+                r.items[0].tasks,
+                r.items[0].entries_done,
+                r.items[0].entries
+            ),
+            (1, 2, 1, 2)
+        );
+        assert_eq!(r.items[0].next.as_ref().unwrap().task, "a/design");
+        let last = r.items[0].last_change.as_ref().unwrap();
+        assert_eq!(
+            (last.identity.as_str(), last.target.as_deref()),
+            ("a/design/x", Some("workbook"))
+        );
+        assert_eq!(r.overdue.len(), 1);
+        assert_eq!(r.overdue[0].owner.as_deref(), Some("noa@example.com"));
+        assert_eq!(r.overdue[0].tasks[0].days_late, 2);
+        assert_eq!(
+            r.stages[0],
+            StageCount {
+                process: "content".into(),
+                stage: "copy".into(),
+                stage_name: "COPY".into(),
+                todo: 1,
+                doing: 0,
+                done: 1
+            }
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! A state store in memory: for tests and `plan` runs that must not touch a file. Same
+//! semantics as the SQLite store (a batch is all or nothing), nothing persisted.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::{Batch, Event, Intent, Link, StateError, StateStore, StatusRecord};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryStore {
+    links: BTreeMap<(String, String), Link>,
+    intents: BTreeMap<(String, String), Intent>,
+    status: BTreeMap<String, StatusRecord>,
+    history: Vec<StatusRecord>,
+    events: Vec<Event>,
+    cursors: BTreeMap<String, serde_json::Value>,
+    overrides: BTreeMap<(String, String), String>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl StateStore for MemoryStore {
+    fn links(&self, target: &str) -> Result<Vec<Link>, StateError> {
+        Ok(self
+            .links
+            .values()
+            .filter(|l| l.target == target)
+            .cloned()
+            .collect())
+    }
+
+    fn intents(&self, target: &str) -> Result<Vec<Intent>, StateError> {
+        Ok(self
+            .intents
+            .values()
+            .filter(|i| i.target == target)
+            .cloned()
+            .collect())
+    }
+
+    fn statuses(&self) -> Result<Vec<StatusRecord>, StateError> {
+        Ok(self.status.values().cloned().collect())
+    }
+
+    fn status_history(&self, identity: &str) -> Result<Vec<StatusRecord>, StateError> {
+        Ok(self
+            .history
+            .iter()
+            .filter(|s| s.identity == identity)
+            .cloned()
+            .collect())
+    }
+
+    fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError> {
+        Ok(self
+            .events
+            .iter()
+            .filter(|e| since.is_none_or(|s| e.at >= s))
+            .cloned()
+            .collect())
+    }
+
+    fn cursor(&self, target: &str) -> Result<Option<serde_json::Value>, StateError> {
+        Ok(self.cursors.get(target).cloned())
+    }
+
+    fn overrides(&self) -> Result<Vec<(String, String, String)>, StateError> {
+        Ok(self
+            .overrides
+            .iter()
+            .map(|((i, f), v)| (i.clone(), f.clone(), v.clone()))
+            .collect())
+    }
+
+    fn commit(&mut self, batch: Batch) -> Result<(), StateError> {
+        for l in batch.put_links {
+            self.links.insert((l.target.clone(), l.identity.clone()), l);
+        }
+        for i in batch.add_intents {
+            self.intents
+                .insert((i.target.clone(), i.identity.clone()), i);
+        }
+        for key in batch.clear_intents {
+            self.intents.remove(&key);
+        }
+        for s in batch.statuses {
+            self.status.insert(s.identity.clone(), s.clone());
+            self.history.push(s);
+        }
+        self.events.extend(batch.events);
+        for (target, cursor) in batch.cursors {
+            match cursor {
+                Some(c) => self.cursors.insert(target, c),
+                None => self.cursors.remove(&target),
+            };
+        }
+        for (identity, field, value) in batch.overrides {
+            match value {
+                Some(v) => self.overrides.insert((identity, field), v),
+                None => self.overrides.remove(&(identity, field)),
+            };
+        }
+        Ok(())
+    }
+}
