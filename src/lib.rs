@@ -7,7 +7,10 @@
 //! - [`engine`]: one sync cycle with its journal;
 //! - [`state`]: the SQLite state store.
 
+pub mod import;
+pub mod engine;
 pub mod model;
+pub mod reconcile;
 pub mod report;
 pub mod schedule;
 pub mod state;

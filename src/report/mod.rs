@@ -1,3 +1,6 @@
-//! Read-only views of a deployment for people: the process flowchart (`graph`).
+//! Views for people: the process flowchart (`graph`), a cycle's plan (`plan`, `sync`) and
+//! where work stands (`status`).
 
 pub mod graph;
+pub mod plan;
+pub mod status;
