@@ -1,0 +1,443 @@
+//! A workbook held in memory as values: what calamine reads, what the writer renders.
+//!
+//! Sheets throughline does not own, and columns people added to its sheets, travel through this
+//! model cell by cell (values, dates, formulas with their last result), so a rewrite keeps them.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, SheetType, SheetVisible, Xlsx};
+use jiff::civil::{Date, DateTime};
+
+/// One cell's content.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) enum Cell {
+    #[default]
+    Empty,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    /// A date (and time) cell, as the workbook's calendar gives it.
+    DateTime(DateTime),
+    /// An error value such as `#N/A` that is not the result of a formula.
+    Error(String),
+    /// A formula (without the leading `=`) and the value Excel last computed for it.
+    Formula {
+        formula: String,
+        cached: Box<Cell>,
+    },
+}
+
+impl Cell {
+    /// The value a person sees: a formula's last result.
+    pub fn value(&self) -> &Cell {
+        match self {
+            Cell::Formula { cached, .. } => cached,
+            other => other,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self.value() {
+            Cell::Empty => true,
+            Cell::Text(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, the way it reads: numbers without a needless `.0`, TRUE/FALSE.
+    pub fn text(&self) -> String {
+        match self.value() {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => number_text(*n),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::DateTime(dt) if dt.time() == jiff::civil::Time::midnight() => {
+                dt.date().to_string()
+            }
+            Cell::DateTime(dt) => dt.to_string(),
+            Cell::Error(e) => e.clone(),
+            Cell::Formula { .. } => unreachable!("value() never returns a formula"),
+        }
+    }
+
+    pub fn date(date: Option<Date>) -> Cell {
+        match date {
+            Some(d) => Cell::DateTime(d.to_datetime(jiff::civil::Time::midnight())),
+            None => Cell::Empty,
+        }
+    }
+
+    pub fn text_cell(s: &str) -> Cell {
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s.to_string())
+        }
+    }
+}
+
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Visibility {
+    #[default]
+    Visible,
+    Hidden,
+    VeryHidden,
+}
+
+/// A column's width as the workbook had it (people widen columns they work in).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ColumnView {
+    pub width: Option<f64>,
+    pub hidden: bool,
+}
+
+/// What a rewrite keeps of a sheet besides its cells.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct SheetView {
+    pub right_to_left: bool,
+    /// By 0-based column index.
+    pub columns: HashMap<u16, ColumnView>,
+    /// `RRGGBB`.
+    pub tab_color: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Sheet {
+    pub name: String,
+    pub visibility: Visibility,
+    pub view: SheetView,
+    /// From A1; rows may be shorter than others (missing cells are empty).
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Sheet {
+    pub fn new(name: impl Into<String>) -> Sheet {
+        Sheet {
+            name: name.into(),
+            ..Sheet::default()
+        }
+    }
+
+    pub fn cell(&self, row: usize, col: usize) -> &Cell {
+        static EMPTY: Cell = Cell::Empty;
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .unwrap_or(&EMPTY)
+    }
+
+    pub fn set(&mut self, row: usize, col: usize, cell: Cell) {
+        if self.rows.len() <= row {
+            self.rows.resize_with(row + 1, Vec::new);
+        }
+        let r = &mut self.rows[row];
+        if r.len() <= col {
+            if cell == Cell::Empty {
+                return;
+            }
+            r.resize_with(col + 1, Cell::default);
+        }
+        r[col] = cell;
+    }
+
+    pub fn width(&self) -> usize {
+        self.rows.iter().map(|r| r.len()).max().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Book {
+    pub sheets: Vec<Sheet>,
+}
+
+impl Book {
+    pub fn sheet_index(&self, name: &str) -> Option<usize> {
+        let lower = name.to_lowercase();
+        self.sheets
+            .iter()
+            .position(|s| s.name.to_lowercase() == lower)
+    }
+}
+
+/// Why a file could not be read as a workbook.
+#[derive(Debug)]
+pub(crate) struct ReadError(pub String);
+
+/// Read every worksheet: values, formulas, dates, visibility, and the view settings a rewrite
+/// should keep. Chart sheets and dialog sheets cannot be carried over and are skipped.
+pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
+    let mut xlsx: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError(e.to_string()))?;
+    let views = read_views(bytes);
+    let metas: Vec<_> = xlsx.sheets_metadata().to_vec();
+    let mut sheets = Vec::with_capacity(metas.len());
+    for meta in metas {
+        if meta.typ != SheetType::WorkSheet {
+            tracing::warn!(sheet = %meta.name, "skipping a non-worksheet sheet; it cannot be rewritten");
+            continue;
+        }
+        let values = xlsx
+            .worksheet_range(&meta.name)
+            .map_err(|e| ReadError(format!("sheet \"{}\": {e}", meta.name)))?;
+        let formulas = xlsx
+            .worksheet_formula(&meta.name)
+            .map_err(|e| ReadError(format!("sheet \"{}\": {e}", meta.name)))?;
+        let mut sheet = Sheet::new(meta.name.clone());
+        sheet.visibility = match meta.visible {
+            SheetVisible::Visible => Visibility::Visible,
+            SheetVisible::Hidden => Visibility::Hidden,
+            SheetVisible::VeryHidden => Visibility::VeryHidden,
+        };
+        sheet.view = views.get(&meta.name).cloned().unwrap_or_default();
+        if let Some((r0, c0)) = values.start() {
+            for (r, c, data) in values.used_cells() {
+                let cell = from_data(data);
+                if cell != Cell::Empty {
+                    sheet.set(r0 as usize + r, c0 as usize + c, cell);
+                }
+            }
+        }
+        if let Some((r0, c0)) = formulas.start() {
+            for (r, c, formula) in formulas.used_cells() {
+                if formula.is_empty() {
+                    continue;
+                }
+                let (row, col) = (r0 as usize + r, c0 as usize + c);
+                let cached = sheet.cell(row, col).clone();
+                let formula = formula.strip_prefix('=').unwrap_or(formula).to_string();
+                sheet.set(
+                    row,
+                    col,
+                    Cell::Formula {
+                        formula,
+                        cached: Box::new(cached),
+                    },
+                );
+            }
+        }
+        sheets.push(sheet);
+    }
+    Ok(Book { sheets })
+}
+
+fn from_data(data: &Data) -> Cell {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, m, d, h, mi, s, ms) = dt.to_ymd_hms_milli();
+            DateTime::new(
+                y as i16,
+                m as i8,
+                d as i8,
+                h as i8,
+                mi as i8,
+                s as i8,
+                ms as i32 * 1_000_000,
+            )
+            .map(Cell::DateTime)
+            .unwrap_or(Cell::Number(dt.as_f64()))
+        }
+        Data::DateTime(dt) => Cell::Number(dt.as_f64()),
+        Data::DateTimeIso(s) => s
+            .parse::<DateTime>()
+            .map(Cell::DateTime)
+            .unwrap_or_else(|_| Cell::Text(s.clone())),
+        Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(e.to_string()),
+    }
+}
+
+/// Right-to-left, column widths and tab colours, read from the sheets' XML (calamine does not
+/// expose them). Best effort: a part that cannot be read just keeps the defaults.
+fn read_views(bytes: &[u8]) -> HashMap<String, SheetView> {
+    let mut out = HashMap::new();
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return out;
+    };
+    let Some(workbook) = read_part(&mut zip, "xl/workbook.xml", usize::MAX) else {
+        return out;
+    };
+    let rels = read_part(&mut zip, "xl/_rels/workbook.xml.rels", usize::MAX).unwrap_or_default();
+    let targets: HashMap<String, String> = tags(&rels, "Relationship")
+        .into_iter()
+        .filter_map(|a| Some((attr(&a, "Id")?, attr(&a, "Target")?)))
+        .collect();
+    for sheet in tags(&workbook, "sheet") {
+        let (Some(name), Some(rid)) = (attr(&sheet, "name"), attr(&sheet, "r:id")) else {
+            continue;
+        };
+        let Some(target) = targets.get(&rid) else {
+            continue;
+        };
+        let path = match target.strip_prefix('/') {
+            Some(abs) => abs.to_string(),
+            None => format!("xl/{target}"),
+        };
+        // Everything a view needs comes before the cell data; stop reading there.
+        let Some(head) = read_part(&mut zip, &path, 64 * 1024) else {
+            continue;
+        };
+        let head = head.split("<sheetData").next().unwrap_or("");
+        let mut view = SheetView {
+            right_to_left: tags(head, "sheetView")
+                .first()
+                .and_then(|a| attr(a, "rightToLeft"))
+                .is_some_and(|v| v == "1" || v == "true"),
+            ..SheetView::default()
+        };
+        view.tab_color = tags(head, "tabColor")
+            .first()
+            .and_then(|a| attr(a, "rgb"))
+            .map(|rgb| {
+                let rgb = rgb.trim_start_matches('#');
+                rgb[rgb.len().saturating_sub(6)..].to_string()
+            });
+        for col in tags(head, "col") {
+            let (Some(min), Some(max)) = (attr(&col, "min"), attr(&col, "max")) else {
+                continue;
+            };
+            let (Ok(min), Ok(max)) = (min.parse::<u16>(), max.parse::<u16>()) else {
+                continue;
+            };
+            let custom = attr(&col, "customWidth").is_some_and(|v| v == "1" || v == "true");
+            let width = attr(&col, "width")
+                .and_then(|w| w.parse::<f64>().ok())
+                .filter(|_| custom);
+            let hidden = attr(&col, "hidden").is_some_and(|v| v == "1" || v == "true");
+            if width.is_none() && !hidden {
+                continue;
+            }
+            // A `<col>` may span the whole sheet width; only the used part matters.
+            for c in min.max(1)..=max.min(min.max(1).saturating_add(256)) {
+                view.columns.insert(c - 1, ColumnView { width, hidden });
+            }
+        }
+        out.insert(name, view);
+    }
+    out
+}
+
+fn read_part<R: std::io::Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    limit: usize,
+) -> Option<String> {
+    let file = zip.by_name(name).ok()?;
+    let mut buf = Vec::new();
+    file.take(limit as u64).read_to_end(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// The attribute lists of every `<name ...>` element in `xml` (a plain scan: these parts are
+/// machine-written and the elements wanted carry no nested markup in their start tags).
+fn tags(xml: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let open = format!("<{name}");
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(end) = after.find('>') else { break };
+        if after.starts_with([' ', '/', '>', '\n', '\r', '\t']) {
+            out.push(after[..end].to_string());
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+fn attr(attrs: &str, name: &str) -> Option<String> {
+    let mut rest = attrs;
+    let pat = format!("{name}=");
+    while let Some(i) = rest.find(&pat) {
+        let before_ok = i == 0 || rest[..i].ends_with([' ', '\n', '\r', '\t']);
+        let after = &rest[i + pat.len()..];
+        let quote = after.chars().next()?;
+        if before_ok && (quote == '"' || quote == '\'') {
+            let value = &after[1..];
+            let end = value.find(quote)?;
+            return Some(unescape(&value[..end]));
+        }
+        rest = after;
+    }
+    None
+}
+
+fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let entity = &tail[1..end];
+        let ch = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match ch {
+            Some(c) => out.push(c),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_found_and_unescaped() {
+        let xml = r#"<sheets><sheet name="Q&amp;A &quot;1&quot;" sheetId="1" r:id="rId3"/><sheetView rightToLeft="1"/></sheets>"#;
+        let sheets = tags(xml, "sheet");
+        assert_eq!(sheets.len(), 1, "<sheetView> is not a <sheet>");
+        assert_eq!(attr(&sheets[0], "name").as_deref(), Some("Q&A \"1\""));
+        assert_eq!(attr(&sheets[0], "r:id").as_deref(), Some("rId3"));
+        assert_eq!(attr(&sheets[0], "id"), None);
+        assert_eq!(unescape("&#x5D0;&#1489;"), "אב");
+    }
+
+    #[test]
+    fn cells_read_the_way_people_see_them() {
+        assert_eq!(Cell::Number(3.0).text(), "3");
+        assert_eq!(Cell::Number(2.5).text(), "2.5");
+        assert_eq!(Cell::Bool(true).text(), "TRUE");
+        let f = Cell::Formula {
+            formula: "1+1".into(),
+            cached: Box::new(Cell::Number(2.0)),
+        };
+        assert_eq!(f.text(), "2");
+        assert_eq!(
+            Cell::date(Some(Date::constant(2026, 12, 10))).text(),
+            "2026-12-10"
+        );
+    }
+}

@@ -1,0 +1,881 @@
+//! Behaviour of the connector against real files in a temporary folder. People's edits are
+//! simulated by editing the workbook's cells and saving it the way Excel would: the hidden
+//! `throughline` sheet is kept as it was.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use throughline_connector::conformance::{self, Harness};
+use throughline_connector::{
+    Applied, Change, Connector, ConnectorError, DesiredEntry, DesiredTask, EntryFields,
+    Observation, ObservedTask, State, TaskContext, TaskFields,
+};
+
+use super::*;
+use crate::book::{Cell, Sheet};
+use crate::layout::Layout;
+use crate::workbook::Index;
+
+// --- A person with the workbook open ---------------------------------------------------------
+
+/// Open, edit, save — keeping what a person's save keeps (including the hidden sheet).
+fn person_edits(path: &Path, edit: impl FnOnce(&mut Workbook)) {
+    let mapping = ExcelMapping::default();
+    let bytes = std::fs::read(path).unwrap();
+    let mut wb = Workbook::new(book::read(&bytes).unwrap(), &mapping);
+    edit(&mut wb);
+    // A person's edits may add or remove header rows or sheets: look at the sheets afresh.
+    wb.layouts = wb
+        .book
+        .sheets
+        .iter()
+        .map(|s| Layout::detect(s, &mapping))
+        .collect();
+    let baseline: Vec<_> = wb.baseline.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let out = render::render(&wb, &mapping, &baseline).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+/// The sheet and row of an identity, and the column of a field there.
+fn locate(wb: &Workbook, identity: &str, field: Field) -> (usize, usize, usize) {
+    let index = Index::build(&wb.book, &wb.layouts);
+    let loc = index
+        .tasks
+        .iter()
+        .flat_map(|t| {
+            std::iter::once((&t.identity, t.loc))
+                .chain(t.entries.iter().map(|e| (&e.identity, e.loc)))
+        })
+        .find(|(id, _)| id.as_str() == identity)
+        .unwrap_or_else(|| panic!("no row for {identity}"))
+        .1;
+    let col = wb.layouts[loc.sheet].as_ref().unwrap().col(field).unwrap();
+    (loc.sheet, loc.row, col)
+}
+
+fn set_cell(wb: &mut Workbook, identity: &str, field: Field, cell: Cell) {
+    let (s, r, c) = locate(wb, identity, field);
+    wb.book.sheets[s].set(r, c, cell);
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+// --- The conformance suite -------------------------------------------------------------------
+
+struct ExcelHarness {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+#[async_trait]
+impl Harness for ExcelHarness {
+    type C = ExcelConnector;
+
+    async fn connector(&mut self) -> ExcelConnector {
+        ExcelConnector::new("workbook", &self.path, ExcelMapping::default())
+    }
+
+    async fn person_sets_state(&mut self, identity: &str, state: State) {
+        // As people do it: tick "done"; pick "in progress" (and untick); pick "to do".
+        person_edits(&self.path, |wb| {
+            let lang = wb.layouts.iter().flatten().next().unwrap().language;
+            let words = ExcelMapping::default();
+            let status = words.status_words(lang).clone();
+            match state {
+                State::Done => set_cell(wb, identity, Field::Done, text("✓")),
+                State::Doing => {
+                    set_cell(wb, identity, Field::Status, text(&status.doing));
+                    set_cell(wb, identity, Field::Done, Cell::Empty);
+                }
+                State::Todo => {
+                    set_cell(wb, identity, Field::Status, text(&status.todo));
+                    set_cell(wb, identity, Field::Done, Cell::Empty);
+                }
+            }
+        });
+    }
+
+    async fn person_checks_entry(&mut self, identity: &str, checked: bool) {
+        person_edits(&self.path, |wb| {
+            set_cell(
+                wb,
+                identity,
+                Field::Done,
+                if checked { text("x") } else { Cell::Empty },
+            )
+        });
+    }
+}
+
+#[tokio::test]
+async fn conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conformance.xlsx");
+    let mut harness = ExcelHarness { _dir: dir, path };
+    conformance::run(&mut harness).await;
+}
+
+// --- Samples ---------------------------------------------------------------------------------
+
+fn context(
+    process: &str,
+    name: &str,
+    item: &str,
+    stage: &str,
+    rtl: bool,
+    position: u64,
+) -> TaskContext {
+    TaskContext {
+        process: process.into(),
+        process_name: name.into(),
+        item: item.into(),
+        item_title: format!("Item {item}"),
+        stage: stage.into(),
+        stage_name: format!("Stage {stage}"),
+        role: "writer".into(),
+        golive: Some(Date::constant(2026, 12, 10)),
+        channel: None,
+        timezone: "Asia/Jerusalem".into(),
+        rtl,
+        position,
+    }
+}
+
+fn task(item: &str, stage: &str, keys: &[&str]) -> DesiredTask {
+    let identity = format!("{item}/{stage}");
+    DesiredTask {
+        identity: identity.clone(),
+        fields: TaskFields {
+            title: format!("{stage} for {item}"),
+            description: String::new(),
+            group: stage.to_string(),
+            owner: Some("dana@example.com".into()),
+            start: Some(Date::constant(2026, 12, 6)),
+            due: Some(Date::constant(2026, 12, 8)),
+        },
+        state: State::Todo,
+        context: context("content", "Content pipeline", item, stage, false, 0),
+        entries: keys
+            .iter()
+            .map(|k| DesiredEntry {
+                identity: format!("{identity}/{k}"),
+                fields: EntryFields {
+                    text: format!("Check {k}"),
+                    owner: None,
+                    due: None,
+                },
+                checked: false,
+            })
+            .collect(),
+    }
+}
+
+fn update_state(t: &DesiredTask, state: State) -> Change {
+    Change::UpdateTask {
+        remote_id: t.identity.clone(),
+        identity: t.identity.clone(),
+        context: t.context.clone(),
+        fields: None,
+        previous: None,
+        state: Some(state),
+        unarchive: false,
+    }
+}
+
+async fn observe(c: &mut ExcelConnector) -> Observation {
+    c.observe(None).await.expect("observe")
+}
+
+fn find<'o>(obs: &'o Observation, identity: &str) -> &'o ObservedTask {
+    obs.tasks
+        .iter()
+        .find(|t| t.identity.as_deref() == Some(identity))
+        .unwrap_or_else(|| panic!("{identity} not observed"))
+}
+
+async fn apply_ok(c: &mut ExcelConnector, changes: &[Change]) -> Vec<Applied> {
+    c.apply(changes)
+        .await
+        .into_iter()
+        .map(|r| r.expect("change applied"))
+        .collect()
+}
+
+fn setup(name: &str) -> (tempfile::TempDir, PathBuf, ExcelConnector) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let c = ExcelConnector::new("plan", &path, ExcelMapping::default());
+    (dir, path, c)
+}
+
+fn sheet<'w>(wb: &'w Workbook, name: &str) -> &'w Sheet {
+    &wb.book.sheets[wb
+        .book
+        .sheet_index(name)
+        .unwrap_or_else(|| panic!("no sheet {name}"))]
+}
+
+fn read_back(path: &Path) -> Workbook {
+    Workbook::new(
+        book::read(&std::fs::read(path).unwrap()).unwrap(),
+        &ExcelMapping::default(),
+    )
+}
+
+// --- Behaviour -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_missing_file_is_an_empty_target_and_the_first_apply_makes_it() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    let obs = observe(&mut c).await;
+    assert!(obs.tasks.is_empty());
+    let t = task("spring-sale", "copy", &["facts", "tone"]);
+    let applied = apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    assert!(
+        matches!(&applied[0], Applied::Created { remote_id, entries, version: Some(_) }
+        if remote_id == "spring-sale/copy" && entries.len() == 2)
+    );
+    assert!(path.exists());
+    assert!(!backup_path(&path).exists(), "no previous version to keep");
+    let wb = read_back(&path);
+    let s = sheet(&wb, "Content pipeline");
+    assert_eq!(s.cell(0, 0).text(), "ID");
+    assert_eq!(s.cell(1, 0).text(), "spring-sale/copy");
+    assert_eq!(s.cell(2, 0).text(), "spring-sale/copy/facts");
+    assert_eq!(s.cell(1, 3).text(), "copy for spring-sale");
+    assert_eq!(
+        s.cell(1, 6),
+        &Cell::date(Some(Date::constant(2026, 12, 8))),
+        "due is a real date"
+    );
+    assert_eq!(s.cell(1, 7).text(), "To do");
+    assert!(
+        wb.baseline.contains_key("spring-sale/copy/tone"),
+        "the hidden sheet remembers the state columns"
+    );
+
+    let obs = observe(&mut c).await;
+    let seen = find(&obs, "spring-sale/copy");
+    assert_eq!(seen.fields, t.fields);
+    assert_eq!(seen.entries.len(), 2);
+    assert!(seen.modified.is_some(), "modified is the file's time");
+}
+
+#[tokio::test]
+async fn every_write_keeps_the_previous_version_as_a_backup() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    let t = task("a", "copy", &[]);
+    observe(&mut c).await;
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    let first = std::fs::read(&path).unwrap();
+    observe(&mut c).await;
+    apply_ok(&mut c, &[update_state(&t, State::Done)]).await;
+    assert_eq!(std::fs::read(backup_path(&path)).unwrap(), first);
+    assert_ne!(std::fs::read(&path).unwrap(), first);
+}
+
+#[tokio::test]
+async fn all_changes_of_one_apply_are_one_write() {
+    let (dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let changes: Vec<Change> = (0..50)
+        .map(|i| Change::CreateTask {
+            task: task(&format!("item-{i}"), "copy", &["a", "b"]),
+        })
+        .collect();
+    apply_ok(&mut c, &changes).await;
+    // One write: the file exists, and nothing was there to back up, so no backup was made —
+    // a second write within the apply would have left one.
+    assert!(path.exists());
+    assert!(!backup_path(&path).exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let obs = observe(&mut c).await;
+    assert_eq!(obs.tasks.len(), 50);
+    // In the order they were sent, each task followed by its entries.
+    let wb = read_back(&path);
+    let s = sheet(&wb, "Content pipeline");
+    assert_eq!(s.cell(1, 0).text(), "item-0/copy");
+    assert_eq!(s.cell(2, 0).text(), "item-0/copy/a");
+    assert_eq!(s.cell(3, 0).text(), "item-0/copy/b");
+    assert_eq!(s.cell(4, 0).text(), "item-1/copy");
+}
+
+#[tokio::test]
+async fn rows_people_sort_and_move_are_still_found() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let tasks = [
+        task("a", "copy", &["one", "two"]),
+        task("b", "copy", &["three"]),
+    ];
+    let creates: Vec<_> = tasks
+        .iter()
+        .map(|t| Change::CreateTask { task: t.clone() })
+        .collect();
+    apply_ok(&mut c, &creates).await;
+    let before = observe(&mut c).await;
+
+    // Sort the data rows backwards, and move the Task column to the far right.
+    person_edits(&path, |wb| {
+        let s = &mut wb.book.sheets[0];
+        let mut data = s.rows.split_off(1);
+        data.reverse();
+        s.rows.extend(data);
+        for row in &mut s.rows {
+            row.resize(10, Cell::Empty);
+            let task = row.remove(3);
+            row.push(task);
+        }
+    });
+    let after = observe(&mut c).await;
+    for t in &tasks {
+        let (a, b) = (find(&before, &t.identity), find(&after, &t.identity));
+        assert_eq!(a.fields, b.fields);
+        assert_eq!(a.state, b.state);
+        let ids = |o: &ObservedTask| {
+            let mut v: Vec<_> = o.entries.iter().map(|e| e.identity.clone()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(a), ids(b));
+    }
+    // And an update lands in the right row.
+    apply_ok(&mut c, &[update_state(&tasks[1], State::Done)]).await;
+    let obs = observe(&mut c).await;
+    assert_eq!(find(&obs, "b/copy").state, State::Done);
+    assert_eq!(find(&obs, "a/copy").state, State::Todo);
+}
+
+#[tokio::test]
+async fn what_people_added_survives_a_write() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let t = task("a", "copy", &["one"]);
+    let u = task("b", "copy", &[]);
+    apply_ok(
+        &mut c,
+        &[
+            Change::CreateTask { task: t.clone() },
+            Change::CreateTask { task: u.clone() },
+        ],
+    )
+    .await;
+
+    person_edits(&path, |wb| {
+        let s = &mut wb.book.sheets[0];
+        // A notes column with a value and a formula, a row of their own, and a sheet.
+        s.set(0, 10, text("Notes"));
+        s.set(1, 10, text("call the printer"));
+        s.set(
+            3,
+            10,
+            Cell::Formula {
+                formula: "LEN(D4)".into(),
+                cached: Box::new(Cell::Number(10.0)),
+            },
+        );
+        s.set(5, 3, text("My own reminder row"));
+        let mut mine = Sheet::new("Budget");
+        mine.set(0, 0, text("Cost"));
+        mine.set(1, 0, Cell::Number(120.5));
+        mine.set(
+            2,
+            0,
+            Cell::Formula {
+                formula: "A2*2".into(),
+                cached: Box::new(Cell::Number(241.0)),
+            },
+        );
+        mine.set(3, 0, Cell::date(Some(Date::constant(2026, 1, 31))));
+        wb.book.sheets.push(mine);
+    });
+    observe(&mut c).await;
+    let mut t2 = t.clone();
+    t2.fields.title = "Copy, rewritten".into();
+    apply_ok(
+        &mut c,
+        &[
+            Change::UpdateTask {
+                remote_id: t.identity.clone(),
+                identity: t.identity.clone(),
+                context: t.context.clone(),
+                fields: Some(t2.fields.clone()),
+                previous: Some(t.fields.clone()),
+                state: Some(State::Doing),
+                unarchive: false,
+            },
+            Change::CreateTask {
+                task: task("c", "copy", &[]),
+            },
+        ],
+    )
+    .await;
+
+    let wb = read_back(&path);
+    let s = sheet(&wb, "Content pipeline");
+    assert_eq!(s.cell(0, 10).text(), "Notes");
+    assert_eq!(
+        s.cell(1, 10).text(),
+        "call the printer",
+        "the note stays on its task's row"
+    );
+    assert_eq!(s.cell(1, 3).text(), "Copy, rewritten");
+    assert!(matches!(s.cell(3, 10), Cell::Formula { formula, .. } if formula == "LEN(D4)"));
+    assert_eq!(
+        s.cell(5, 3).text(),
+        "My own reminder row",
+        "a row without an ID stays where it was"
+    );
+    assert_eq!(
+        s.cell(6, 0).text(),
+        "c/copy",
+        "new tasks go below everything"
+    );
+    let b = sheet(&wb, "Budget");
+    assert_eq!(b.cell(1, 0), &Cell::Number(120.5));
+    assert!(matches!(b.cell(2, 0), Cell::Formula { formula, .. } if formula == "A2*2"));
+    assert_eq!(b.cell(3, 0), &Cell::date(Some(Date::constant(2026, 1, 31))));
+    assert!(
+        wb.layouts[wb.book.sheet_index("Budget").unwrap()].is_none(),
+        "their sheet is not taken for ours"
+    );
+}
+
+#[tokio::test]
+async fn a_row_a_person_edits_between_observe_and_apply_is_not_overwritten() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let (a, b) = (task("a", "copy", &[]), task("b", "copy", &[]));
+    apply_ok(
+        &mut c,
+        &[
+            Change::CreateTask { task: a.clone() },
+            Change::CreateTask { task: b.clone() },
+        ],
+    )
+    .await;
+
+    observe(&mut c).await;
+    // While the engine plans, a person ticks "a" and writes a note on "b".
+    person_edits(&path, |wb| {
+        set_cell(wb, "a/copy", Field::Done, text("✓"));
+        wb.book.sheets[0].set(0, 10, text("Notes"));
+        let (s, r, _) = locate(wb, "b/copy", Field::Id);
+        wb.book.sheets[s].set(r, 10, text("waiting for legal"));
+    });
+    let results = c
+        .apply(&[
+            update_state(&a, State::Doing),
+            update_state(&b, State::Doing),
+        ])
+        .await;
+    assert!(
+        matches!(results[0], Err(ConnectorError::VersionMismatch { .. })),
+        "{results:?}"
+    );
+    assert!(
+        results[0]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("'Content pipeline'!2"),
+        "{results:?}"
+    );
+    assert!(results[1].is_ok(), "{results:?}");
+
+    let obs = observe(&mut c).await;
+    assert_eq!(
+        find(&obs, "a/copy").state,
+        State::Done,
+        "the person's tick is kept"
+    );
+    assert_eq!(
+        find(&obs, "b/copy").state,
+        State::Doing,
+        "the other change is merged in"
+    );
+    let wb = read_back(&path);
+    let (s, r, _) = locate(&wb, "b/copy", Field::Id);
+    assert_eq!(wb.book.sheets[s].cell(r, 10).text(), "waiting for legal");
+}
+
+#[tokio::test]
+async fn a_workbook_open_in_excel_is_not_written() {
+    let (dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let t = task("a", "copy", &[]);
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    let before = std::fs::read(&path).unwrap();
+    std::fs::write(dir.path().join("~$plan.xlsx"), b"owner").unwrap();
+    observe(&mut c).await;
+    let results = c.apply(&[update_state(&t, State::Done)]).await;
+    let err = results[0].as_ref().unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("plan.xlsx") && msg.contains("close"), "{msg}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_damaged_file_or_wrong_extension_is_a_clear_error() {
+    let (dir, path, mut c) = setup("plan.xlsx");
+    std::fs::write(&path, b"this is not a zip").unwrap();
+    let e = c.observe(None).await.unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("plan.xlsx") && msg.contains("plan.bak.xlsx"),
+        "{msg}"
+    );
+    let results = c
+        .apply(&[Change::CreateTask {
+            task: task("a", "copy", &[]),
+        }])
+        .await;
+    assert!(results[0].is_err());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"this is not a zip",
+        "a file it cannot read is never overwritten"
+    );
+
+    let mut c = ExcelConnector::new("plan", dir.path().join("plan.xls"), ExcelMapping::default());
+    let e = c.observe(None).await.unwrap_err();
+    assert!(
+        matches!(e, ConnectorError::Invalid { .. }) && e.to_string().contains(".xlsx"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_ids_are_all_reported() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    apply_ok(
+        &mut c,
+        &[Change::CreateTask {
+            task: task("a", "copy", &[]),
+        }],
+    )
+    .await;
+    person_edits(&path, |wb| {
+        let s = &mut wb.book.sheets[0];
+        let copy = s.rows[1].clone();
+        s.rows.push(copy);
+    });
+    let obs = observe(&mut c).await;
+    let dups: Vec<_> = obs
+        .tasks
+        .iter()
+        .filter(|t| t.identity.as_deref() == Some("a/copy"))
+        .collect();
+    assert_eq!(dups.len(), 2);
+    assert_ne!(dups[0].remote_id, dups[1].remote_id);
+    // The engine may archive the copy by its remote id.
+    let copy = dups[1].remote_id.clone();
+    let results = c
+        .apply(&[Change::ArchiveTask {
+            remote_id: copy.clone(),
+            identity: "a/copy".into(),
+            context: TaskContext::default(),
+        }])
+        .await;
+    assert_eq!(results[0], Ok(Applied::Archived));
+    let obs = observe(&mut c).await;
+    assert!(obs.tasks.iter().any(|t| t.remote_id == copy && t.archived));
+    assert!(
+        obs.tasks
+            .iter()
+            .any(|t| t.remote_id == "a/copy" && !t.archived)
+    );
+}
+
+#[tokio::test]
+async fn a_create_for_a_row_already_there_takes_it_over() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let t = task("a", "copy", &["one", "two"]);
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    // A person deleted the task row but left its checklist rows.
+    person_edits(&path, |wb| {
+        wb.book.sheets[0].rows.remove(1);
+    });
+    let obs = observe(&mut c).await;
+    assert!(
+        obs.tasks
+            .iter()
+            .all(|o| o.identity.as_deref() != Some("a/copy"))
+    );
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    let obs = observe(&mut c).await;
+    let seen = find(&obs, "a/copy");
+    assert_eq!(
+        seen.entries.len(),
+        2,
+        "the checklist rows are reused, not doubled: {:?}",
+        seen.entries
+    );
+    let ids: Vec<_> = obs
+        .tasks
+        .iter()
+        .filter_map(|t| t.identity.clone())
+        .collect();
+    assert_eq!(ids, vec!["a/copy".to_string()]);
+}
+
+#[tokio::test]
+async fn people_type_their_own_words_for_done() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let tasks: Vec<_> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .map(|i| task(i, "copy", &["k"]))
+        .collect();
+    let creates: Vec<_> = tasks
+        .iter()
+        .map(|t| Change::CreateTask { task: t.clone() })
+        .collect();
+    apply_ok(&mut c, &creates).await;
+    person_edits(&path, |wb| {
+        set_cell(wb, "a/copy", Field::Status, text("בוצע"));
+        set_cell(wb, "b/copy", Field::Status, text("  DONE "));
+        set_cell(wb, "c/copy", Field::Done, text("X"));
+        set_cell(wb, "d/copy", Field::Done, Cell::Bool(true));
+        set_cell(wb, "e/copy", Field::Status, text("in progress"));
+        set_cell(wb, "a/copy/k", Field::Done, text("✔"));
+        set_cell(wb, "b/copy/k", Field::Status, text("הושלם"));
+    });
+    let obs = observe(&mut c).await;
+    for id in ["a/copy", "b/copy", "c/copy", "d/copy"] {
+        assert_eq!(find(&obs, id).state, State::Done, "{id}");
+    }
+    assert_eq!(find(&obs, "e/copy").state, State::Doing);
+    assert!(find(&obs, "a/copy").entries[0].checked);
+    assert!(find(&obs, "b/copy").entries[0].checked);
+    assert!(!find(&obs, "c/copy").entries[0].checked);
+}
+
+#[tokio::test]
+async fn unticking_a_done_row_is_noticed() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let mut t = task("a", "copy", &[]);
+    t.state = State::Done;
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    // The status still says "Done"; the person only removed the tick.
+    person_edits(&path, |wb| set_cell(wb, "a/copy", Field::Done, Cell::Empty));
+    assert_eq!(find(&observe(&mut c).await, "a/copy").state, State::Todo);
+    // Ticked again, and then the status changed to "In progress" with the tick left: the
+    // status is what the person changed since throughline wrote the row.
+    observe(&mut c).await;
+    apply_ok(&mut c, &[update_state(&t, State::Done)]).await;
+    person_edits(&path, |wb| {
+        set_cell(wb, "a/copy", Field::Status, text("In progress"))
+    });
+    assert_eq!(find(&observe(&mut c).await, "a/copy").state, State::Doing);
+}
+
+#[tokio::test]
+async fn hebrew_processes_get_right_to_left_sheets_with_hebrew_headers() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let mut t = task("launch", "brief", &["ok"]);
+    t.context = context("launch", "השקה פנימית", "launch", "brief", true, 0);
+    t.fields.title = "כתיבת בריף".into();
+    t.state = State::Doing;
+    let en = task("sale", "copy", &[]);
+    apply_ok(
+        &mut c,
+        &[
+            Change::CreateTask { task: t.clone() },
+            Change::CreateTask { task: en },
+        ],
+    )
+    .await;
+    let wb = read_back(&path);
+    let he = sheet(&wb, "השקה פנימית");
+    assert!(he.view.right_to_left);
+    assert_eq!(he.cell(0, 0).text(), "מזהה");
+    assert_eq!(he.cell(0, 3).text(), "משימה");
+    assert_eq!(he.cell(1, 7).text(), "בתהליך");
+    assert!(!sheet(&wb, "Content pipeline").view.right_to_left);
+    let obs = observe(&mut c).await;
+    assert_eq!(find(&obs, "launch/brief").state, State::Doing);
+    assert_eq!(find(&obs, "launch/brief").fields.title, "כתיבת בריף");
+}
+
+#[tokio::test]
+async fn one_sheet_per_stage_when_the_mapping_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.xlsx");
+    let mapping = ExcelMapping::from_toml(
+        &"[layout]\nsheet_per = \"stage\"\nid_column = \"hidden\"\n"
+            .parse()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut c = ExcelConnector::new("plan", &path, mapping);
+    observe(&mut c).await;
+    apply_ok(
+        &mut c,
+        &[
+            Change::CreateTask {
+                task: task("a", "copy", &[]),
+            },
+            Change::CreateTask {
+                task: task("a", "design", &[]),
+            },
+            Change::CreateTask {
+                task: task("b", "copy", &[]),
+            },
+        ],
+    )
+    .await;
+    let wb = read_back(&path);
+    assert_eq!(sheet(&wb, "Stage copy").rows.len(), 3);
+    assert_eq!(sheet(&wb, "Stage design").rows.len(), 2);
+    assert_eq!(
+        sheet(&wb, "Stage copy")
+            .view
+            .columns
+            .get(&0)
+            .map(|v| v.hidden),
+        Some(true)
+    );
+    assert_eq!(observe(&mut c).await.tasks.len(), 3);
+}
+
+#[tokio::test]
+async fn a_sheet_people_made_with_the_same_name_is_left_alone() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    apply_ok(
+        &mut c,
+        &[Change::CreateTask {
+            task: task("a", "copy", &[]),
+        }],
+    )
+    .await;
+    person_edits(&path, |wb| {
+        wb.book.sheets[0].name = "Old plan".into();
+        let mut mine = Sheet::new("Content pipeline");
+        mine.set(0, 0, text("My own list"));
+        wb.book.sheets.push(mine);
+    });
+    observe(&mut c).await;
+    apply_ok(
+        &mut c,
+        &[Change::CreateTask {
+            task: task("b", "copy", &[]),
+        }],
+    )
+    .await;
+    let wb = read_back(&path);
+    assert_eq!(
+        sheet(&wb, "Content pipeline").cell(0, 0).text(),
+        "My own list"
+    );
+    assert_eq!(sheet(&wb, "Content pipeline 2").cell(1, 0).text(), "b/copy");
+    assert_eq!(
+        sheet(&wb, "Old plan").cell(1, 0).text(),
+        "a/copy",
+        "renamed sheets keep working"
+    );
+    assert_eq!(observe(&mut c).await.tasks.len(), 2);
+}
+
+#[tokio::test]
+async fn archived_rows_stay_and_come_back() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let mut t = task("a", "copy", &["one"]);
+    t.state = State::Done;
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    observe(&mut c).await;
+    let archive = Change::ArchiveTask {
+        remote_id: t.identity.clone(),
+        identity: t.identity.clone(),
+        context: t.context.clone(),
+    };
+    assert_eq!(apply_ok(&mut c, &[archive]).await, vec![Applied::Archived]);
+    let wb = read_back(&path);
+    assert_eq!(
+        sheet(&wb, "Content pipeline").rows.len(),
+        3,
+        "no row is deleted"
+    );
+    assert_eq!(sheet(&wb, "Content pipeline").cell(1, 7).text(), "Archived");
+    let obs = observe(&mut c).await;
+    let seen = find(&obs, "a/copy");
+    assert!(seen.archived);
+    assert_eq!(
+        seen.state,
+        State::Done,
+        "the tick keeps the state while archived"
+    );
+    let unarchive = Change::UpdateTask {
+        remote_id: t.identity.clone(),
+        identity: t.identity.clone(),
+        context: t.context.clone(),
+        fields: None,
+        previous: None,
+        state: None,
+        unarchive: true,
+    };
+    apply_ok(&mut c, &[unarchive]).await;
+    let obs = observe(&mut c).await;
+    let seen = find(&obs, "a/copy");
+    assert!(!seen.archived);
+    assert_eq!(seen.state, State::Done);
+}
+
+#[tokio::test]
+async fn too_long_text_is_refused_not_cut() {
+    let (_dir, _path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let mut t = task("a", "copy", &[]);
+    t.fields.description = "x".repeat(40_000);
+    let results = c
+        .apply(&[
+            Change::CreateTask { task: t },
+            Change::CreateTask {
+                task: task("b", "copy", &[]),
+            },
+        ])
+        .await;
+    assert!(
+        matches!(&results[0], Err(ConnectorError::Invalid { message }) if message.contains("32767")),
+        "{results:?}"
+    );
+    assert!(results[1].is_ok());
+}
+
+#[tokio::test]
+async fn capabilities_follow_the_mapping_columns() {
+    let c = ExcelConnector::new("plan", "plan.xlsx", ExcelMapping::default());
+    let caps = c.capabilities();
+    assert!(
+        caps.description
+            && caps.owner
+            && caps.start
+            && caps.due
+            && caps.entry_owner
+            && caps.entry_due
+    );
+    assert_eq!(caps.batch_size, usize::MAX);
+    let m = ExcelMapping::from_toml(
+        &"[layout]\ncolumns = [\"id\", \"task\", \"status\", \"due\"]\n"
+            .parse()
+            .unwrap(),
+    )
+    .unwrap();
+    let caps = ExcelConnector::new("plan", "plan.xlsx", m).capabilities();
+    assert!(!caps.owner && !caps.description && !caps.start && caps.due);
+}
