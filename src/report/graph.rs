@@ -172,7 +172,8 @@ fn mermaid_text(text: &str) -> String {
     out
 }
 
-/// Text inside a quoted dot string: backslash and quote escaped, line breaks as spaces (the
+/// Text inside a quoted dot string: backslash and quote escaped, and `&` written as `&amp;`
+/// because Graphviz decodes HTML entities in every label; line breaks become spaces (the
 /// caller joins label lines with dot's own `\n`).
 fn dot_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -180,6 +181,7 @@ fn dot_text(text: &str) -> String {
         match ch {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
+            '&' => out.push_str("&amp;"),
             '\r' | '\n' | '\t' => out.push(' '),
             _ => out.push(ch),
         }
@@ -323,6 +325,7 @@ mod tests {
         assert_eq!(mermaid_text("[x] {y} (z) |w|"), "[x] {y} (z) |w|");
         assert_eq!(dot_text("say \"hi\" \\n"), "say \\\"hi\\\" \\\\n");
         assert_eq!(dot_text("a\nb"), "a b");
+        assert_eq!(dot_text("R&D &amp;"), "R&amp;D &amp;amp;");
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub fn totals(report: &CycleReport) -> Totals {
     t
 }
 
+/// How many changes per target `sync` lists before summing up the rest.
+const SYNC_LISTED: usize = 12;
+
 struct Paint {
     on: bool,
 }
@@ -113,7 +116,13 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
         if plan.changes.is_empty() && plan.drift.is_empty() && plan.unknown.is_empty() {
             let _ = writeln!(out, "  in step: nothing to change");
         }
-        for c in &plan.changes {
+        // A sync's own listing is capped (the first sync creates everything); `plan` lists all.
+        let shown = if applied {
+            plan.changes.len().min(SYNC_LISTED)
+        } else {
+            plan.changes.len()
+        };
+        for c in &plan.changes[..shown] {
             let what = describe(c);
             let kind = match c.kind {
                 ChangeKind::Recreate => " (re-create)",
@@ -129,6 +138,9 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
             for d in &c.details {
                 let _ = writeln!(out, "      {d}");
             }
+        }
+        if shown < plan.changes.len() {
+            let _ = writeln!(out, "  … and {} more", plan.changes.len() - shown);
         }
         if !plan.drift.is_empty() {
             let _ = writeln!(
