@@ -9,10 +9,19 @@ use clap::{Parser, Subcommand};
 mod commands;
 
 #[derive(Parser)]
-#[command(name = "throughline", version, about = "One marketing playbook, kept in step across Trello, Asana, Google Sheets and Excel")]
+#[command(
+    name = "throughline",
+    version,
+    about = "One marketing playbook, kept in step across Trello, Asana, Google Sheets and Excel"
+)]
 struct Cli {
     /// The deployment file.
-    #[arg(long, global = true, default_value = "throughline.toml", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "throughline.toml",
+        value_name = "PATH"
+    )]
     config: PathBuf,
 
     #[command(subcommand)]
@@ -29,6 +38,12 @@ enum Command {
     Schedule(commands::schedule::Args),
     /// The process as a flowchart, with owners and durations.
     Graph(commands::graph::Args),
+    /// What a sync would change in each tool: + create, ~ update, - archive, and drift.
+    Plan(commands::plan::Args),
+    /// One cycle: observe every tool, merge status, push.
+    Sync(commands::sync::Args),
+    /// Progress per item, overdue tasks by owner, tasks per stage.
+    Status(commands::status::Args),
     /// Turn an existing spreadsheet plan into playbook and item files.
     Import(commands::import::Args),
 }
@@ -40,6 +55,9 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&cli.config, args),
         Command::Schedule(args) => commands::schedule::run(&cli.config, args),
         Command::Graph(args) => commands::graph::run(&cli.config, args),
+        Command::Plan(args) => commands::plan::run(&cli.config, args),
+        Command::Sync(args) => commands::sync::run(&cli.config, args),
+        Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Import(args) => commands::import::run(&cli.config, args),
     };
     match result {

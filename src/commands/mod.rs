@@ -3,7 +3,10 @@
 pub mod graph;
 pub mod import;
 pub mod init;
+pub mod plan;
 pub mod schedule;
+pub mod status;
+pub mod sync;
 pub mod validate;
 
 use std::path::Path;
@@ -28,4 +31,36 @@ pub fn load_or_report(config: &Path) -> Result<Deployment, ExitCode> {
             Err(ExitCode::from(1))
         }
     }
+}
+
+/// `--target ID` must name a target of the deployment.
+pub fn check_target_exists(dep: &Deployment, target: Option<&str>) -> anyhow::Result<()> {
+    if let Some(id) = target
+        && dep.target(id).is_none()
+    {
+        let known: Vec<&str> = dep.targets.iter().map(|t| t.id.as_str()).collect();
+        anyhow::bail!(
+            "{}: there is no target `{id}`; the targets are: {}",
+            dep.config_path.display(),
+            if known.is_empty() {
+                "(none)".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The async runtime the connectors run on; one thread is plenty for one cycle.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+pub fn color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

@@ -1,1 +1,121 @@
-//! Opening the connector a target's kind calls for.
+//! From a deployment's `[[target]]` tables to connectors the engine can drive: read each
+//! target's mapping (the engine keeps `[task]` and `[drift]`, the connector gets the rest),
+//! build the tasks it should hold, and open the connector its kind calls for.
+
+use std::path::{Path, PathBuf};
+
+use throughline_connector::Connector;
+
+use super::TargetRun;
+use super::desired::desired_tasks;
+use super::mapping::TaskMapping;
+use crate::model::{Deployment, Target, TargetKind};
+use crate::schedule::Schedule;
+
+/// Why a target could not be set up; names the target and the file.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{origin}: target `{target}`: {message}")]
+    Target {
+        target: String,
+        origin: String,
+        message: String,
+    },
+    #[error("{file}:{line}:{col}: {message}")]
+    MappingSyntax {
+        file: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error(transparent)]
+    Mapping(#[from] super::mapping::MappingError),
+}
+
+/// A mapping file's table, or an empty one for the kind's default.
+fn read_mapping(path: Option<&Path>) -> Result<(toml::Table, PathBuf), SetupError> {
+    let Some(path) = path else {
+        return Ok((toml::Table::new(), PathBuf::from("(default mapping)")));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| SetupError::MappingSyntax {
+        file: path.display().to_string(),
+        line: 1,
+        col: 1,
+        message: format!("cannot read the mapping file: {e}"),
+    })?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let src = crate::model::Source::new(path, text.clone());
+        let (line, col) = e.span().map(|s| src.line_col(s.start)).unwrap_or((1, 1));
+        SetupError::MappingSyntax {
+            file: path.display().to_string(),
+            line,
+            col,
+            message: e.message().to_string(),
+        }
+    })?;
+    Ok((table, path.to_path_buf()))
+}
+
+/// The folder-relative path of a target's file setting (`path = "plan.xlsx"`).
+pub fn target_path(dep: &Deployment, target: &Target, key: &str) -> Option<PathBuf> {
+    let value = target.settings.get(key)?.as_str()?;
+    Some(dep.root.join(value))
+}
+
+fn open_connector(
+    dep: &Deployment,
+    target: &Target,
+    mapping: toml::Table,
+) -> Result<Box<dyn Connector>, SetupError> {
+    let fail = |message: String| SetupError::Target {
+        target: target.id.clone(),
+        origin: target.origin.clone(),
+        message,
+    };
+    match target.kind {
+        TargetKind::Excel => {
+            let path = target_path(dep, target, "path")
+                .ok_or_else(|| fail("needs `path = \"plan.xlsx\"`, the workbook to keep".into()))?;
+            let mapping = if mapping.is_empty() {
+                throughline_excel::ExcelMapping::default()
+            } else {
+                throughline_excel::ExcelMapping::from_toml(&mapping)
+                    .map_err(|e| fail(e.to_string()))?
+            };
+            Ok(Box::new(throughline_excel::ExcelConnector::new(
+                target.id.clone(),
+                path,
+                mapping,
+            )))
+        }
+        kind => Err(fail(format!(
+            "the {} connector is not part of this build of throughline yet; remove the target or \
+             run a build that has it",
+            kind.as_str()
+        ))),
+    }
+}
+
+/// Everything the engine needs for every target of the deployment.
+pub fn open_targets(dep: &Deployment, schedule: &Schedule) -> Result<Vec<TargetRun>, SetupError> {
+    dep.targets
+        .iter()
+        .map(|target| {
+            let (mut table, file) = read_mapping(target.mapping.as_deref())?;
+            let mut own = toml::Table::new();
+            for key in ["task", "drift"] {
+                if let Some(v) = table.remove(key) {
+                    own.insert(key.to_string(), v);
+                }
+            }
+            let mapping = TaskMapping::from_table(&own, &file)?;
+            let connector = open_connector(dep, target, table)?;
+            Ok(TargetRun {
+                id: target.id.clone(),
+                connector,
+                desired: desired_tasks(dep, schedule, &target.only, &mapping),
+                drift: mapping.drift,
+            })
+        })
+        .collect()
+}

@@ -141,6 +141,45 @@ pub enum SecretRef {
     File(PathBuf),
 }
 
+impl SecretRef {
+    /// Read the secret now. The error names the reference, never the value.
+    pub fn resolve(&self) -> Result<String, SecretError> {
+        match self {
+            SecretRef::Env(name) => match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+                _ => Err(SecretError(format!(
+                    "the environment variable {name} is not set; set it (e.g. in the service's environment file) or use `file:PATH`"
+                ))),
+            },
+            SecretRef::File(path) => match std::fs::read_to_string(path) {
+                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+                Ok(_) => Err(SecretError(format!(
+                    "the secret file {} is empty",
+                    path.display()
+                ))),
+                Err(e) => Err(SecretError(format!(
+                    "cannot read the secret file {}: {e}",
+                    path.display()
+                ))),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretRef::Env(name) => write!(f, "env:{name}"),
+            SecretRef::File(path) => write!(f, "file:{}", path.display()),
+        }
+    }
+}
+
+/// A secret reference that could not be read; says which and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SecretError(pub String);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]
@@ -290,7 +329,11 @@ pub fn slug(text: &str) -> String {
             dash = true;
         }
     }
-    if out.is_empty() { "entry".to_string() } else { out }
+    if out.is_empty() {
+        "entry".to_string()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]
@@ -299,7 +342,10 @@ mod tests {
 
     #[test]
     fn slug_keeps_words_of_any_script() {
-        assert_eq!(slug("Record where the idea came from"), "record-where-the-idea-came-from");
+        assert_eq!(
+            slug("Record where the idea came from"),
+            "record-where-the-idea-came-from"
+        );
         assert_eq!(slug("  Brief: approved!  "), "brief-approved");
         assert_eq!(slug("אישור הבריף"), "אישור-הבריף");
         assert_eq!(slug("!!!"), "entry");

@@ -1,0 +1,71 @@
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use throughline::engine::{self, CycleOptions};
+use throughline::model::StateLocation;
+use throughline::report::plan;
+use throughline::state::{MemoryStore, SqliteStore, StateStore};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Plan only this target.
+    #[arg(long, value_name = "ID")]
+    target: Option<String>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on errors.
+    #[arg(long)]
+    detailed_exitcode: bool,
+}
+
+pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let dep = match super::load_or_report(config) {
+        Ok(dep) => dep,
+        Err(code) => return Ok(code),
+    };
+    super::check_target_exists(&dep, args.target.as_deref())?;
+    let now = jiff::Timestamp::now();
+    let schedule = throughline::schedule::schedule_at(&dep, now);
+    let StateLocation::Sqlite(state_path) = &dep.state else {
+        anyhow::bail!(
+            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
+            dep.config_path.display()
+        );
+    };
+    // A plan never writes: read the state without taking the sync lock, or start from nothing.
+    let mut store: Box<dyn StateStore> = if state_path.exists() {
+        Box::new(SqliteStore::open_read_only(state_path)?)
+    } else {
+        Box::new(MemoryStore::new())
+    };
+    let mut runs = engine::connectors::open_targets(&dep, &schedule)?;
+    let options = CycleOptions {
+        only_target: args.target.clone(),
+        dry_run: true,
+        ..Default::default()
+    };
+    let report = super::runtime()?
+        .block_on(engine::run_cycle(
+            store.as_mut(),
+            &mut runs,
+            &dep.sync,
+            &options,
+            now,
+        ))
+        .context("planning stopped")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&plan::json(&report))?);
+    } else {
+        print!("{}", plan::render(&report, super::color(), false));
+    }
+    let totals = plan::totals(&report);
+    Ok(if !report.ok() {
+        ExitCode::from(1)
+    } else if args.detailed_exitcode && (totals.changes() > 0 || totals.pulled > 0) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,68 @@
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use throughline::engine::{self, CycleOptions};
+use throughline::model::{StateLocation, TargetKind};
+use throughline::report::plan;
+use throughline::state::SqliteStore;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Sync only this target.
+    #[arg(long, value_name = "ID")]
+    target: Option<String>,
+    /// Archive even when more than `max_archive_share` of a target's tasks would go.
+    #[arg(long)]
+    allow_mass_archive: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let dep = match super::load_or_report(config) {
+        Ok(dep) => dep,
+        Err(code) => return Ok(code),
+    };
+    super::check_target_exists(&dep, args.target.as_deref())?;
+    let now = jiff::Timestamp::now();
+    let schedule = throughline::schedule::schedule_at(&dep, now);
+    let StateLocation::Sqlite(state_path) = &dep.state else {
+        anyhow::bail!(
+            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
+            dep.config_path.display()
+        );
+    };
+    let mut store = SqliteStore::open(state_path)?;
+    let mut runs = engine::connectors::open_targets(&dep, &schedule)?;
+    let options = CycleOptions {
+        only_target: args.target.clone(),
+        allow_mass_archive: args.allow_mass_archive,
+        ..Default::default()
+    };
+    let report = super::runtime()?
+        .block_on(engine::run_cycle(
+            &mut store, &mut runs, &dep.sync, &options, now,
+        ))
+        .context("sync stopped")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&plan::json(&report))?);
+    } else {
+        print!("{}", plan::render(&report, super::color(), true));
+        for t in &dep.targets {
+            if t.kind == TargetKind::Excel
+                && args.target.as_ref().is_none_or(|only| *only == t.id)
+                && let Some(path) = engine::connectors::target_path(&dep, t, "path")
+            {
+                println!("Workbook for `{}`: {}", t.id, path.display());
+            }
+        }
+        println!("State: {}", state_path.display());
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
