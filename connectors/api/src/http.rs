@@ -435,7 +435,7 @@ pub struct HttpConfig {
     /// The tool's name as people know it ("Trello"), used in every message.
     pub service: String,
     /// What to do when the tool refuses the credentials, e.g. "Check TRELLO_TOKEN: create a
-    /// new token at https://trello.com/app-key".
+    /// new token at <https://trello.com/app-key>".
     pub auth_hint: String,
     pub connect_timeout: Duration,
     /// The whole request, from connecting to the last byte of the body.

@@ -18,6 +18,20 @@
 //!   Excel write). It returns one result per change, in order; a change that failed leaves the
 //!   remote object as it was, as far as the API allows.
 //! - **Never destroy.** Archive means archive/close/mark, never a hard delete.
+//!
+//! What else the crate holds, and the constraints it was built around:
+//! - [`http`]: the client the hosted connectors share. The tools ration requests per account,
+//!   not per board or project (Trello: 100 per 10 s per token and 300 per 10 s per API key;
+//!   Asana: 150 per minute free, 1,500 paid; Sheets: 60 reads and 60 writes per minute per
+//!   user), so limiters are shared by account key across targets, and one request can draw on
+//!   several quotas. All three answer 429 when over; `Retry-After` may be seconds or an HTTP
+//!   date. A create that timed out may still have happened, so only idempotent requests are
+//!   retried after the tool may have seen them. Credentials travel in query strings (Trello
+//!   `key=`/`token=`) and headers, so every message and log line goes through a redactor.
+//! - [`fake`]: an in-memory target with the same contract, plus a handle to act as a person in
+//!   the tool, count calls and inject faults (failed calls, failed changes, lost replies,
+//!   empty observations). It is naive on purpose: it creates duplicates when asked to.
+//! - [`conformance`]: the suite every connector runs through a small [`conformance::Harness`].
 
 use std::time::Duration;
 

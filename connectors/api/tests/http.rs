@@ -444,3 +444,11 @@ async fn clients_on_one_account_share_a_limiter_and_counts_follow_clones() {
     assert_eq!(clone.counts(), first.counts());
     assert_eq!(first.counts().get("GET", Outcome::Status(200)), 1);
 }
+
+#[test]
+fn sending_can_happen_inside_a_connector_future() {
+    // `#[async_trait]` connectors need `Send` futures.
+    fn assert_send<T: Send>(_: T) {}
+    let client = client();
+    assert_send(client.send("x", |c| c.get("http://127.0.0.1:9/")));
+}
