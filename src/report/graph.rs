@@ -82,6 +82,7 @@ pub fn dot(processes: &[&Process]) -> String {
     let mut out = String::from(concat!(
         "digraph throughline {\n",
         "  rankdir=LR;\n",
+        "  fontname=\"Helvetica\";\n",
         "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n",
     ));
     for (p, process) in processes.iter().enumerate() {
