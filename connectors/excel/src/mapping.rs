@@ -208,7 +208,7 @@ impl ExcelMapping {
         let status = root.child("status", base.is_none())?;
         let read = root.child("read", base.is_none())?;
 
-        let mut layout_keys = vec![
+        let layout_keys = [
             "sheet_per",
             "columns",
             "id_column",
@@ -218,7 +218,6 @@ impl ExcelMapping {
             "state_from",
             "tick",
         ];
-        layout_keys.sort_unstable();
         if let Some(layout) = &layout {
             layout.only_keys(&layout_keys)?;
         }
@@ -262,7 +261,7 @@ impl ExcelMapping {
             .transpose()?
             .flatten()
         {
-            Some(names) => parse_columns(&layout.as_ref().unwrap().key("columns"), &names)?,
+            Some(names) => parse_columns("layout.columns", &names)?,
             None => required(base.map(|b| b.columns.clone()), "layout.columns")?,
         };
 
@@ -282,7 +281,7 @@ impl ExcelMapping {
             None => required(base.map(|b| b.date_format.clone()), "layout.date_format")?,
         };
 
-        let entry_indent = match layout.as_ref().map(|l| l.get("entry_indent")).flatten() {
+        let entry_indent = match layout.as_ref().and_then(|l| l.get("entry_indent")) {
             Some(Value::Integer(n)) if (0..=15).contains(n) => *n as u8,
             Some(other) => {
                 return Err(err(
