@@ -184,12 +184,6 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
             tracing::warn!(sheet = %meta.name, "skipping a non-worksheet sheet; it cannot be rewritten");
             continue;
         }
-        let values = xlsx
-            .worksheet_range(&meta.name)
-            .map_err(|e| ReadError(format!("sheet \"{}\": {e}", meta.name)))?;
-        let formulas = xlsx
-            .worksheet_formula(&meta.name)
-            .map_err(|e| ReadError(format!("sheet \"{}\": {e}", meta.name)))?;
         let mut sheet = Sheet::new(meta.name.clone());
         sheet.visibility = match meta.visible {
             SheetVisible::Visible => Visibility::Visible,
@@ -197,30 +191,19 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
             SheetVisible::VeryHidden => Visibility::VeryHidden,
         };
         sheet.view = views.get(&meta.name).cloned().unwrap_or_default();
-        if let Some((r0, c0)) = values.start() {
-            for (r, c, data) in values.used_cells() {
-                let cell = from_data(data);
-                if cell != Cell::Empty {
-                    sheet.set(r0 as usize + r, c0 as usize + c, cell);
+        // One pass over the sheet's XML for values and formulas together.
+        let failed = |e: calamine::XlsxError| ReadError(format!("sheet \"{}\": {e}", meta.name));
+        let mut cells = xlsx.worksheet_cells_reader(&meta.name).map_err(failed)?;
+        while let Some(c) = cells.next_cell_with_formula().map_err(failed)? {
+            let (row, col) = (c.pos.0 as usize, c.pos.1 as usize);
+            let value = from_data(&Data::from(c.value));
+            match c.formula.filter(|f| !f.is_empty()) {
+                Some(f) => {
+                    let formula = f.strip_prefix('=').unwrap_or(&f).to_string();
+                    sheet.set(row, col, Cell::Formula { formula, cached: Box::new(value) });
                 }
-            }
-        }
-        if let Some((r0, c0)) = formulas.start() {
-            for (r, c, formula) in formulas.used_cells() {
-                if formula.is_empty() {
-                    continue;
-                }
-                let (row, col) = (r0 as usize + r, c0 as usize + c);
-                let cached = sheet.cell(row, col).clone();
-                let formula = formula.strip_prefix('=').unwrap_or(formula).to_string();
-                sheet.set(
-                    row,
-                    col,
-                    Cell::Formula {
-                        formula,
-                        cached: Box::new(cached),
-                    },
-                );
+                None if value != Cell::Empty => sheet.set(row, col, value),
+                None => {}
             }
         }
         sheets.push(sheet);
