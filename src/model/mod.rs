@@ -1,7 +1,10 @@
 //! The files a user writes: `throughline.toml`, playbooks and items (DESIGN.md section 1).
 
 pub mod diag;
+mod fields;
+mod raw;
 mod types;
+mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Source};
 pub use types::*;
