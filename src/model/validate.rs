@@ -31,9 +31,11 @@ pub(crate) struct Input<'f> {
     /// The config had TOML syntax errors: its own checks are skipped (they would only echo them).
     pub config_broken: bool,
     pub playbooks: Vec<RawPlaybook>,
-    /// Some playbook had syntax errors: "unknown process/role/stage" may be false alarms.
+    /// Some playbook could not be read (syntax errors, a pattern that matched nothing): an
+    /// "unknown process/role/stage" could then be a false alarm, so none is reported.
     pub playbooks_broken: bool,
     pub item_files: Vec<RawItemFile>,
+    /// The same for item files, for the item ids a target's `only` names.
     pub items_broken: bool,
 }
 
