@@ -32,10 +32,30 @@ pub enum SetupError {
     Mapping(#[from] super::mapping::MappingError),
 }
 
-/// A mapping file's table, or an empty one for the kind's default.
-fn read_mapping(path: Option<&Path>) -> Result<(toml::Table, PathBuf), SetupError> {
+/// The mapping each kind uses when a target names none: the documented file in `mappings/`.
+fn default_mapping(kind: TargetKind) -> (&'static str, &'static str) {
+    match kind {
+        TargetKind::Excel => (
+            "mappings/excel.toml",
+            include_str!("../../mappings/excel.toml"),
+        ),
+        TargetKind::Trello | TargetKind::Asana | TargetKind::GoogleSheets => {
+            ("(no default mapping)", "")
+        }
+    }
+}
+
+/// A target's mapping table: its own file, or the kind's default.
+fn read_mapping(
+    kind: TargetKind,
+    path: Option<&Path>,
+) -> Result<(toml::Table, PathBuf), SetupError> {
     let Some(path) = path else {
-        return Ok((toml::Table::new(), PathBuf::from("(default mapping)")));
+        let (name, text) = default_mapping(kind);
+        let table = text
+            .parse()
+            .expect("the shipped default mappings are valid TOML");
+        return Ok((table, PathBuf::from(name)));
     };
     let text = std::fs::read_to_string(path).map_err(|e| SetupError::MappingSyntax {
         file: path.display().to_string(),
@@ -101,7 +121,7 @@ pub fn open_targets(dep: &Deployment, schedule: &Schedule) -> Result<Vec<TargetR
     dep.targets
         .iter()
         .map(|target| {
-            let (mut table, file) = read_mapping(target.mapping.as_deref())?;
+            let (mut table, file) = read_mapping(target.kind, target.mapping.as_deref())?;
             let mut own = toml::Table::new();
             for key in ["task", "drift"] {
                 if let Some(v) = table.remove(key) {
