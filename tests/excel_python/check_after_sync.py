@@ -4,7 +4,7 @@ Usage: python3 check_after_sync.py WORKBOOK.xlsx SHEET ORDER.json NEW_ID
 
 Checks that the "Notes" column still holds each note on its own task's row (matched by ID),
 the rows keep the order the person sorted them in (new rows only at the bottom, NEW_ID last),
-and the "Budget" sheet still has its number and its formula.
+and the "Budget" sheet still has its number, its formula, its formatting and merged title.
 """
 
 import json
@@ -43,6 +43,23 @@ def main():
             failures.append(f"Budget!B2 is {b['B2'].value!r}")
         if b["B3"].value != "=B2*2":
             failures.append(f"Budget!B3 is {b['B3'].value!r}, not the formula =B2*2")
+        a1 = b["A1"]
+        if not (a1.font.b and (a1.font.color.rgb or "").endswith("C00000")):
+            failures.append(f"Budget!A1 lost its bold red font: {a1.font}")
+        if not (a1.fill.fill_type == "solid" and a1.fill.fgColor.rgb.endswith("FFFF00")):
+            failures.append(f"Budget!A1 lost its yellow fill: {a1.fill}")
+        if b["B2"].number_format != '#,##0.00 "₪"':
+            failures.append(f"Budget!B2 number format is {b['B2'].number_format!r}")
+        if "D1:F1" not in [str(m) for m in b.merged_cells.ranges]:
+            failures.append(f"Budget merged cells: {b.merged_cells.ranges}")
+        if abs((b.column_dimensions["A"].width or 0) - 30) > 1:
+            failures.append(f"Budget column A width {b.column_dimensions['A'].width}")
+    if "Notes" in h:
+        highlighted = [r for r in range(2, ws.max_row + 1)
+                       if ws.cell(r, h["Notes"]).fill.fill_type == "solid"
+                       and ws.cell(r, h["Notes"]).fill.fgColor.rgb.endswith("C6EFCE")]
+        if len(highlighted) != 1:
+            failures.append(f"the highlighted note is not kept (highlighted rows: {highlighted})")
     if failures:
         print("\n".join(failures))
         sys.exit(1)

@@ -7,7 +7,7 @@ EDITS.json: {"sheet": "<English sheet>", "hebrew_sheet": "<Hebrew sheet>",
 
 Ticks "done" for the `tick` ids, types the given status words, adds a "Notes" column with a
 note on every task row, sorts the English sheet's rows by due date (latest first, the way
-Data > Sort moves whole rows), and adds a "Budget" sheet with a number and a formula. Writes the
+Data > Sort moves whole rows), and adds a "Budget" sheet with a number, a formula, formatting and a merged title. Writes the
 ID order of the sorted sheet to ORDER_OUT.json.
 """
 
@@ -82,6 +82,16 @@ def main():
     budget["A2"] = "Print run"
     budget["B2"] = 1250.5
     budget["B3"] = "=B2*2"
+    # Their formatting: a bold header on yellow, money with a shekel sign, a merged title.
+    from openpyxl.styles import Font, PatternFill
+    budget["A1"].font = Font(bold=True, color="C00000")
+    budget["A1"].fill = PatternFill("solid", fgColor="FFFF00")
+    budget["B2"].number_format = '#,##0.00 "₪"'
+    budget["D1"] = "Q1 plan"
+    budget.merge_cells("D1:F1")
+    budget.column_dimensions["A"].width = 30
+    # A highlighted note in their own column.
+    ws.cell(2, notes_col).fill = PatternFill("solid", fgColor="C6EFCE")
 
     wb.save(path)
     with open(order_path, "w", encoding="utf-8") as f:

@@ -79,7 +79,12 @@ async fn main() {
         .iter()
         .map(|t| Change::CreateTask { task: t.clone() })
         .collect();
-    let failed = c.apply(&creates).await.iter().filter(|r| r.is_err()).count();
+    let failed = c
+        .apply(&creates)
+        .await
+        .iter()
+        .filter(|r| r.is_err())
+        .count();
     assert_eq!(failed, 0);
     let full = t.elapsed();
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -106,7 +111,12 @@ async fn main() {
             unarchive: false,
         })
         .collect();
-    let failed = c.apply(&updates).await.iter().filter(|r| r.is_err()).count();
+    let failed = c
+        .apply(&updates)
+        .await
+        .iter()
+        .filter(|r| r.is_err())
+        .count();
     assert_eq!(failed, 0);
     let update = t.elapsed();
 

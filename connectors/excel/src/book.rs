@@ -110,6 +110,51 @@ pub(crate) struct SheetView {
     pub tab_color: Option<String>,
 }
 
+/// How a cell looks, as far as a rewrite carries it over: fonts, fill, number format,
+/// alignment and borders (not conditional formats, comments or pictures).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub(crate) struct Look {
+    pub bold: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub strike: bool,
+    /// `0xRRGGBB`.
+    pub font_color: Option<u32>,
+    /// Hundredths of a point.
+    pub font_size: Option<u32>,
+    pub font_name: Option<String>,
+    pub fill: Option<u32>,
+    pub num_format: Option<String>,
+    pub wrap: bool,
+    pub horizontal: Option<Align>,
+    pub vertical: Option<Align>,
+    pub indent: u8,
+    /// Left, right, top, bottom: a line style and its colour.
+    pub borders: [Option<(Line, Option<u32>)>; 4],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Align {
+    Start,
+    Center,
+    End,
+    Justify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Line {
+    Thin,
+    Medium,
+    Thick,
+    Double,
+    Dashed,
+    Dotted,
+    Hair,
+}
+
+/// A merged block of cells: first row, first column, last row, last column.
+pub(crate) type Merge = (u32, u16, u32, u16);
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Sheet {
     pub name: String,
@@ -117,6 +162,9 @@ pub(crate) struct Sheet {
     pub view: SheetView,
     /// From A1; rows may be shorter than others (missing cells are empty).
     pub rows: Vec<Vec<Cell>>,
+    /// Cells with a look of their own, by (row, column).
+    pub looks: HashMap<(usize, usize), Look>,
+    pub merges: Vec<Merge>,
 }
 
 impl Sheet {
@@ -147,6 +195,24 @@ impl Sheet {
             r.resize_with(col + 1, Cell::default);
         }
         r[col] = cell;
+    }
+
+    /// Insert rows before `at`; the looks of the rows below move down with them.
+    pub fn insert_rows(&mut self, at: usize, rows: Vec<Vec<Cell>>) {
+        let n = rows.len();
+        if n == 0 {
+            return;
+        }
+        if self.rows.len() < at {
+            self.rows.resize_with(at, Vec::new);
+        }
+        self.rows.splice(at..at, rows);
+        if self.looks.keys().any(|&(r, _)| r >= at) {
+            self.looks = std::mem::take(&mut self.looks)
+                .into_iter()
+                .map(|((r, c), look)| (if r >= at { (r + n, c) } else { (r, c) }, look))
+                .collect();
+        }
     }
 
     pub fn width(&self) -> usize {
@@ -193,22 +259,128 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
         sheet.view = views.get(&meta.name).cloned().unwrap_or_default();
         // One pass over the sheet's XML for values and formulas together.
         let failed = |e: calamine::XlsxError| ReadError(format!("sheet \"{}\": {e}", meta.name));
-        let mut cells = xlsx.worksheet_cells_reader(&meta.name).map_err(failed)?;
-        while let Some(c) = cells.next_cell_with_formula().map_err(failed)? {
-            let (row, col) = (c.pos.0 as usize, c.pos.1 as usize);
-            let value = from_data(&Data::from(c.value));
-            match c.formula.filter(|f| !f.is_empty()) {
-                Some(f) => {
-                    let formula = f.strip_prefix('=').unwrap_or(&f).to_string();
-                    sheet.set(row, col, Cell::Formula { formula, cached: Box::new(value) });
+        {
+            let mut cells = xlsx.worksheet_cells_reader(&meta.name).map_err(failed)?;
+            while let Some(c) = cells.next_cell_with_formula().map_err(failed)? {
+                let (row, col) = (c.pos.0 as usize, c.pos.1 as usize);
+                let value = from_data(&Data::from(c.value));
+                match c.formula.filter(|f| !f.is_empty()) {
+                    Some(f) => {
+                        let formula = f.strip_prefix('=').unwrap_or(&f).to_string();
+                        sheet.set(
+                            row,
+                            col,
+                            Cell::Formula {
+                                formula,
+                                cached: Box::new(value),
+                            },
+                        );
+                    }
+                    None if value != Cell::Empty => sheet.set(row, col, value),
+                    None => {}
                 }
-                None if value != Cell::Empty => sheet.set(row, col, value),
-                None => {}
             }
+        }
+        if sheet.cell(0, 0).text() != crate::workbook::BASELINE_MARK {
+            read_looks(&mut xlsx, &mut sheet);
         }
         sheets.push(sheet);
     }
     Ok(Book { sheets })
+}
+
+/// The look of every styled cell, and merged blocks. Best effort: a sheet whose styles cannot
+/// be read is written with plain cells rather than not at all.
+fn read_looks(xlsx: &mut Xlsx<Cursor<&[u8]>>, sheet: &mut Sheet) {
+    match xlsx.worksheet_style(&sheet.name) {
+        Ok(styles) => {
+            for (r, c, style) in styles.cells() {
+                let look = look_of(style);
+                if look != Look::default() {
+                    sheet.looks.insert((r as usize, c as usize), look);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(sheet = %sheet.name, error = %e, "cell formats could not be read"),
+    }
+    if let Ok(merges) = xlsx.merge_cells_by_sheet_name(&sheet.name) {
+        sheet.merges = merges
+            .iter()
+            .filter(|d| d.start != d.end)
+            .map(|d| (d.start.0, d.start.1 as u16, d.end.0, d.end.1 as u16))
+            .collect();
+    }
+}
+
+fn rgb(c: &calamine::Color) -> u32 {
+    ((c.red as u32) << 16) | ((c.green as u32) << 8) | c.blue as u32
+}
+
+fn look_of(style: &calamine::Style) -> Look {
+    use calamine::{
+        BorderStyle, FillPattern, HorizontalAlignment as H, UnderlineStyle, VerticalAlignment as V,
+    };
+    let mut look = Look::default();
+    if let Some(font) = &style.font {
+        look.bold = font.is_bold();
+        look.italic = font.is_italic();
+        look.underline = font.underline != UnderlineStyle::None;
+        look.strike = font.strikethrough;
+        look.font_color = font.color.as_ref().map(rgb).filter(|&c| c != 0);
+        // Excel's default font is not worth repeating on every cell.
+        look.font_size = font
+            .size
+            .map(|s| (s * 100.0).round() as u32)
+            .filter(|&s| s != 1100);
+        look.font_name = font.name.clone().filter(|n| n != "Calibri");
+    }
+    if let Some(fill) = &style.fill {
+        if fill.pattern != FillPattern::None {
+            look.fill = fill.get_color().as_ref().map(rgb);
+        }
+    }
+    if let Some(nf) = &style.number_format {
+        if nf.format_code != "General" && !nf.format_code.is_empty() {
+            look.num_format = Some(nf.format_code.clone());
+        }
+    }
+    if let Some(a) = &style.alignment {
+        look.wrap = a.wrap_text;
+        look.indent = a.indent.unwrap_or(0);
+        look.horizontal = match a.horizontal {
+            H::Left => Some(Align::Start),
+            H::Center | H::CenterContinuous => Some(Align::Center),
+            H::Right => Some(Align::End),
+            H::Justify | H::Distributed => Some(Align::Justify),
+            _ => None,
+        };
+        look.vertical = match a.vertical {
+            V::Top => Some(Align::Start),
+            V::Center => Some(Align::Center),
+            V::Justify | V::Distributed => Some(Align::Justify),
+            _ => None,
+        };
+    }
+    if let Some(b) = &style.borders {
+        let line = |border: &calamine::Border| {
+            let line = match border.style {
+                BorderStyle::None => return None,
+                BorderStyle::Thin => Line::Thin,
+                BorderStyle::Medium
+                | BorderStyle::MediumDashDot
+                | BorderStyle::MediumDashDotDot => Line::Medium,
+                BorderStyle::MediumDashed => Line::Dashed,
+                BorderStyle::Thick => Line::Thick,
+                BorderStyle::Double => Line::Double,
+                BorderStyle::Hair => Line::Hair,
+                BorderStyle::Dotted => Line::Dotted,
+                _ => Line::Dashed,
+            };
+            Some((line, border.color.as_ref().map(rgb)))
+        };
+        look.borders = [line(&b.left), line(&b.right), line(&b.top), line(&b.bottom)];
+    }
+    look
 }
 
 fn from_data(data: &Data) -> Cell {

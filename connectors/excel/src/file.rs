@@ -86,6 +86,7 @@ pub(crate) fn replace(
             ),
         });
     }
+    remove_stale_temps(dir, path);
     if let Some(previous) = previous {
         let backup = backup_path(path);
         let tmp = write_temp(dir, path, previous)?;
@@ -99,6 +100,33 @@ pub(crate) fn replace(
     rename(&tmp, path)?;
     sync_dir(dir);
     Ok(())
+}
+
+/// Temporary files an interrupted write left behind (a crash between writing and renaming).
+/// Only old ones: a younger one may belong to a write in progress.
+fn remove_stale_temps(dir: &Path, path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.throughline-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if !(file.starts_with(&prefix) && file.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn write_temp(dir: &Path, path: &Path, bytes: &[u8]) -> Result<PathBuf, ConnectorError> {

@@ -18,8 +18,10 @@
 //! - **Rows are found by identity, never by position.** The ID column holds `item/stage` for a
 //!   task and `item/stage/key` for a checklist entry, so sorting, filtering, moving columns
 //!   (headers are matched by title, in English or Hebrew) and inserting rows are all fine. Rows
-//!   without an ID, columns and sheets people added are theirs: their values and formulas are
-//!   carried over on every write (their cell formatting is not).
+//!   without an ID, columns and sheets people added are theirs: their values, formulas, cell
+//!   formatting, merged cells, column widths and hidden state are carried over on every write.
+//!   What calamine cannot read is lost on a write: charts, pictures, comments, and data
+//!   validation or conditional formatting people added themselves.
 //! - **Status has two columns.** A status dropdown and a done tick. When they disagree, the one
 //!   a person changed since throughline last wrote the row wins (throughline keeps the columns
 //!   as it wrote them in a very hidden sheet named `throughline`); see `state_from` in

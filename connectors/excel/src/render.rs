@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{
     Color, ConditionalFormatFormula, DataValidation, DataValidationErrorStyle, ExcelDateTime,
-    Format, FormatAlign, FormatBorder, Formula, Workbook as XlsxWorkbook, Worksheet, XlsxError,
-    column_number_to_name,
+    Format, FormatAlign, FormatBorder, FormatUnderline, Formula, Workbook as XlsxWorkbook,
+    Worksheet, XlsxError, column_number_to_name,
 };
 
-use crate::book::{Cell, Sheet, Visibility};
+use crate::book::{Align, Cell, Line, Look, Sheet, Visibility};
 use crate::layout::{Baseline, Layout, Words};
 use crate::mapping::{ExcelMapping, Field, IdColumn, Language, norm};
 use crate::workbook::{BASELINE_MARK, BASELINE_SHEET, MAX_ROWS, Workbook, baseline_status_key};
@@ -46,15 +46,20 @@ struct Style {
 
 struct Formats<'m> {
     mapping: &'m ExcelMapping,
-    cache: HashMap<Style, Format>,
+    cache: HashMap<(Style, Option<Look>), Format>,
 }
 
 impl Formats<'_> {
-    fn get(&mut self, style: Style) -> &Format {
+    /// Throughline's format for a cell, with the look people gave it on top.
+    fn get(&mut self, style: Style, look: Option<&Look>) -> &Format {
         let mapping = self.mapping;
-        self.cache
-            .entry(style)
-            .or_insert_with(|| build_format(mapping, style))
+        self.cache.entry((style, look.cloned())).or_insert_with(|| {
+            let f = build_format(mapping, style);
+            match look {
+                Some(look) => apply_look(f, look, style.date != DateKind::None),
+                None => f,
+            }
+        })
     }
 }
 
@@ -89,8 +94,97 @@ fn build_format(mapping: &ExcelMapping, s: Style) -> Format {
             Some(Field::Done) => f = f.set_align(FormatAlign::Center),
             _ => {}
         }
-        if s.archived {
+        if s.archived && s.field.is_some() {
             f = f.set_font_color(Color::RGB(0x9A9A9A)).set_italic();
+        }
+    }
+    f
+}
+
+fn apply_look(mut f: Format, look: &Look, is_date: bool) -> Format {
+    if look.bold {
+        f = f.set_bold();
+    }
+    if look.italic {
+        f = f.set_italic();
+    }
+    if look.underline {
+        f = f.set_underline(FormatUnderline::Single);
+    }
+    if look.strike {
+        f = f.set_font_strikethrough();
+    }
+    if let Some(c) = look.font_color {
+        f = f.set_font_color(Color::RGB(c));
+    }
+    if let Some(size) = look.font_size {
+        f = f.set_font_size(size as f64 / 100.0);
+    }
+    if let Some(name) = &look.font_name {
+        f = f.set_font_name(name);
+    }
+    if let Some(c) = look.fill {
+        f = f.set_background_color(Color::RGB(c));
+    }
+    // A date keeps throughline's date format unless the cell had a number format of its own.
+    if let Some(nf) = look
+        .num_format
+        .as_ref()
+        .filter(|nf| !is_date || nf.contains(['y', 'd', 'm']))
+    {
+        f = f.set_num_format(nf);
+    }
+    if look.wrap {
+        f = f.set_text_wrap();
+    }
+    f = match look.horizontal {
+        Some(Align::Start) => f.set_align(FormatAlign::Left),
+        Some(Align::Center) => f.set_align(FormatAlign::Center),
+        Some(Align::End) => f.set_align(FormatAlign::Right),
+        Some(Align::Justify) => f.set_align(FormatAlign::Justify),
+        None => f,
+    };
+    f = match look.vertical {
+        Some(Align::Start) => f.set_align(FormatAlign::Top),
+        Some(Align::Center) => f.set_align(FormatAlign::VerticalCenter),
+        Some(Align::Justify) => f.set_align(FormatAlign::VerticalJustify),
+        Some(Align::End) | None => f,
+    };
+    if look.indent > 0 {
+        f = f.set_indent(look.indent);
+    }
+    let border = |line: Line| match line {
+        Line::Thin => FormatBorder::Thin,
+        Line::Medium => FormatBorder::Medium,
+        Line::Thick => FormatBorder::Thick,
+        Line::Double => FormatBorder::Double,
+        Line::Dashed => FormatBorder::Dashed,
+        Line::Dotted => FormatBorder::Dotted,
+        Line::Hair => FormatBorder::Hair,
+    };
+    let [left, right, top, bottom] = look.borders;
+    if let Some((line, color)) = left {
+        f = f.set_border_left(border(line));
+        if let Some(c) = color {
+            f = f.set_border_left_color(Color::RGB(c));
+        }
+    }
+    if let Some((line, color)) = right {
+        f = f.set_border_right(border(line));
+        if let Some(c) = color {
+            f = f.set_border_right_color(Color::RGB(c));
+        }
+    }
+    if let Some((line, color)) = top {
+        f = f.set_border_top(border(line));
+        if let Some(c) = color {
+            f = f.set_border_top_color(Color::RGB(c));
+        }
+    }
+    if let Some((line, color)) = bottom {
+        f = f.set_border_bottom(border(line));
+        if let Some(c) = color {
+            f = f.set_border_bottom_color(Color::RGB(c));
         }
     }
     f
@@ -157,7 +251,14 @@ pub(crate) fn render(
             None => render_theirs(ws, sheet, &mut formats)?,
         }
     }
-    render_baseline(&mut out, baseline)?;
+    let mut name = BASELINE_SHEET.to_string();
+    for n in 2.. {
+        if wb.book.sheet_index(&name).is_none() {
+            break;
+        }
+        name = format!("{BASELINE_SHEET} {n}");
+    }
+    render_baseline(&mut out, &name, baseline)?;
     out.save_to_buffer()
 }
 
@@ -174,22 +275,42 @@ fn render_theirs(
             ws.set_column_hidden(*c)?;
         }
     }
+    let style = |cell: &Cell| Style {
+        kind: RowKind::Other,
+        field: None,
+        archived: false,
+        date: date_kind(cell),
+        rtl: false,
+    };
+    for &(r0, c0, r1, c1) in &sheet.merges {
+        let first = sheet.cell(r0 as usize, c0 as usize);
+        let format = formats.get(style(first), sheet.looks.get(&(r0 as usize, c0 as usize)));
+        // Overlapping blocks cannot be written; the cells are kept unmerged.
+        if let Err(e) = ws.merge_range(r0, c0, r1, c1, "", format) {
+            tracing::warn!(sheet = %sheet.name, error = %e, "a merged block was not kept");
+        }
+    }
     for (r, row) in sheet.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            if *cell == Cell::Empty {
+            let look = sheet.looks.get(&(r, c));
+            if *cell == Cell::Empty && look.is_none() {
                 continue;
             }
-            let style = Style {
-                kind: RowKind::Other,
-                field: None,
-                archived: false,
-                date: date_kind(cell),
-                rtl: false,
-            };
-            write_cell(ws, r, c, cell, formats.get(style))?;
+            write_cell(ws, r, c, cell, formats.get(style(cell), look))?;
+        }
+    }
+    // Cells with a look and no value (a coloured empty cell, a bordered box).
+    for (&(r, c), look) in &sheet.looks {
+        if sheet.cell(r, c) == &Cell::Empty && !sheet.merges.iter().any(|m| in_merge(m, r, c)) {
+            let format = formats.get(style(&Cell::Empty), Some(look));
+            ws.write_blank(r as u32, c as u16, format)?;
         }
     }
     Ok(())
+}
+
+fn in_merge(&(r0, c0, r1, c1): &(u32, u16, u32, u16), r: usize, c: usize) -> bool {
+    (r0 as usize..=r1 as usize).contains(&r) && (c0 as usize..=c1 as usize).contains(&c)
 }
 
 fn render_ours(
@@ -249,7 +370,10 @@ fn render_ours(
                 words.status(sheet.cell(r, c)) == crate::layout::StatusCell::Archived
             });
         for (c, cell) in row.iter().enumerate() {
-            if *cell == Cell::Empty && matches!(kind, RowKind::Other | RowKind::Header) {
+            if *cell == Cell::Empty
+                && matches!(kind, RowKind::Other | RowKind::Header)
+                && !sheet.looks.contains_key(&(r, c))
+            {
                 continue;
             }
             let field = layout.field_at(c);
@@ -272,7 +396,33 @@ fn render_ours(
                 date,
                 rtl,
             };
-            write_cell(ws, r, c, cell, formats.get(style))?;
+            // People's own columns keep their look; in throughline's columns only a
+            // highlight a person gave the row is kept.
+            let look = sheet.looks.get(&(r, c));
+            let look = match (field, look) {
+                (None, look) => look.cloned(),
+                (Some(_), Some(l)) if l.fill.is_some() && kind != RowKind::Header => Some(Look {
+                    fill: l.fill,
+                    ..Look::default()
+                }),
+                _ => None,
+            };
+            write_cell(ws, r, c, cell, formats.get(style, look.as_ref()))?;
+        }
+    }
+
+    // Styled empty cells past the end of their row, in people's own columns.
+    for (&(r, c), look) in &sheet.looks {
+        let beyond = sheet.rows.get(r).is_none_or(|row| c >= row.len());
+        if beyond && layout.field_at(c).is_none() {
+            let style = Style {
+                kind: RowKind::Other,
+                field: None,
+                archived: false,
+                date: DateKind::None,
+                rtl,
+            };
+            ws.write_blank(r as u32, c as u16, formats.get(style, Some(look)))?;
         }
     }
 
@@ -440,9 +590,13 @@ fn write_cell(
     Ok(())
 }
 
-fn render_baseline(out: &mut XlsxWorkbook, rows: &[(String, Baseline)]) -> Result<(), XlsxError> {
+fn render_baseline(
+    out: &mut XlsxWorkbook,
+    name: &str,
+    rows: &[(String, Baseline)],
+) -> Result<(), XlsxError> {
     let ws = out.add_worksheet();
-    ws.set_name(BASELINE_SHEET)?;
+    ws.set_name(name)?;
     ws.set_very_hidden(true);
     ws.write_string(0, 0, BASELINE_MARK)?;
     for (i, (id, base)) in rows.iter().enumerate() {

@@ -13,7 +13,7 @@ use throughline_connector::{
 };
 
 use super::*;
-use crate::book::{Cell, Sheet};
+use crate::book::{Cell, Line, Look, Sheet};
 use crate::layout::Layout;
 use crate::workbook::Index;
 
@@ -374,6 +374,16 @@ async fn what_people_added_survives_a_write() {
         // A notes column with a value and a formula, a row of their own, and a sheet.
         s.set(0, 10, text("Notes"));
         s.set(1, 10, text("call the printer"));
+        let green = Look {
+            fill: Some(0xC6EFCE),
+            ..Look::default()
+        };
+        s.looks.insert((1, 10), green);
+        let amber = Look {
+            fill: Some(0xFFEB9C),
+            ..Look::default()
+        };
+        s.looks.insert((1, 3), amber);
         s.set(
             3,
             10,
@@ -386,6 +396,26 @@ async fn what_people_added_survives_a_write() {
         let mut mine = Sheet::new("Budget");
         mine.set(0, 0, text("Cost"));
         mine.set(1, 0, Cell::Number(120.5));
+        // Their formatting: a bold red header on yellow, money, a merged title, a boxed cell.
+        let header = Look {
+            bold: true,
+            font_color: Some(0xC00000),
+            fill: Some(0xFFFF00),
+            ..Look::default()
+        };
+        mine.looks.insert((0, 0), header);
+        let money = Look {
+            num_format: Some("#,##0.00 [$₪-40D]".into()),
+            ..Look::default()
+        };
+        mine.looks.insert((1, 0), money);
+        mine.set(0, 2, text("Q1 budget"));
+        mine.merges.push((0, 2, 0, 4));
+        let boxed = Look {
+            borders: [Some((Line::Thin, None)); 4],
+            ..Look::default()
+        };
+        mine.looks.insert((6, 6), boxed);
         mine.set(
             2,
             0,
@@ -441,6 +471,29 @@ async fn what_people_added_survives_a_write() {
     );
     let b = sheet(&wb, "Budget");
     assert_eq!(b.cell(1, 0), &Cell::Number(120.5));
+    let header = &b.looks[&(0, 0)];
+    assert!(header.bold && header.font_color == Some(0xC00000) && header.fill == Some(0xFFFF00));
+    assert_eq!(
+        b.looks[&(1, 0)].num_format.as_deref(),
+        Some("#,##0.00 [$₪-40D]")
+    );
+    assert_eq!(b.merges, vec![(0, 2, 0, 4)]);
+    assert!(
+        b.looks[&(6, 6)].borders.iter().all(|l| l.is_some()),
+        "an empty boxed cell keeps its box"
+    );
+    let notes = s.looks.get(&(1, 10));
+    assert_eq!(
+        notes.and_then(|l| l.fill),
+        Some(0xC6EFCE),
+        "a highlight in their column stays"
+    );
+    let highlighted = s.looks.get(&(1, 3));
+    assert_eq!(
+        highlighted.and_then(|l| l.fill),
+        Some(0xFFEB9C),
+        "a highlighted task cell stays"
+    );
     assert!(matches!(b.cell(2, 0), Cell::Formula { formula, .. } if formula == "A2*2"));
     assert_eq!(b.cell(3, 0), &Cell::date(Some(Date::constant(2026, 1, 31))));
     assert!(
@@ -768,6 +821,9 @@ async fn a_sheet_people_made_with_the_same_name_is_left_alone() {
         let mut mine = Sheet::new("Content pipeline");
         mine.set(0, 0, text("My own list"));
         wb.book.sheets.push(mine);
+        let mut named_like_ours = Sheet::new("throughline");
+        named_like_ours.set(0, 0, text("Our team's notes about throughline"));
+        wb.book.sheets.push(named_like_ours);
     });
     observe(&mut c).await;
     apply_ok(
@@ -787,6 +843,14 @@ async fn a_sheet_people_made_with_the_same_name_is_left_alone() {
         sheet(&wb, "Old plan").cell(1, 0).text(),
         "a/copy",
         "renamed sheets keep working"
+    );
+    assert_eq!(
+        sheet(&wb, "throughline").cell(0, 0).text(),
+        "Our team's notes about throughline"
+    );
+    assert!(
+        wb.baseline.contains_key("b/copy"),
+        "the bookkeeping sheet found another name"
     );
     assert_eq!(observe(&mut c).await.tasks.len(), 2);
 }

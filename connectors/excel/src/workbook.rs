@@ -20,7 +20,8 @@ use crate::layout::{
 use crate::mapping::{ExcelMapping, Field, SheetPer};
 
 /// The very hidden sheet where throughline keeps, per identity, the state columns as it last
-/// wrote them; its first cell says what it is.
+/// wrote them. It is recognised by its first cell; the name is only what it is usually called
+/// (a sheet of people's own may already have it).
 pub(crate) const BASELINE_SHEET: &str = "throughline";
 pub(crate) const BASELINE_MARK: &str = "throughline: state columns as last written; do not edit";
 
@@ -164,7 +165,7 @@ impl Workbook {
         let words = Words { mapping };
         let mut baseline = HashMap::new();
         book.sheets.retain(|sheet| {
-            let ours = sheet.name == BASELINE_SHEET && sheet.cell(0, 0).text() == BASELINE_MARK;
+            let ours = sheet.cell(0, 0).text() == BASELINE_MARK;
             if ours {
                 for row in sheet.rows.iter().skip(1) {
                     let cell = |i: usize| row.get(i).cloned().unwrap_or_default();
@@ -737,12 +738,8 @@ impl<'a> Applier<'a> {
             .map(|p| Some(p.row.rows.into_iter().next().unwrap_or_default()))
             .collect();
         for ((sheet, before), ids) in std::mem::take(&mut self.slots).into_iter().rev() {
-            let target = &mut self.wb.book.sheets[sheet].rows;
-            if target.len() < before {
-                target.resize_with(before, Vec::new);
-            }
             let block: Vec<Vec<Cell>> = ids.iter().filter_map(|&i| rows[i].take()).collect();
-            target.splice(before..before, block);
+            self.wb.book.sheets[sheet].insert_rows(before, block);
         }
     }
 
