@@ -943,3 +943,35 @@ async fn capabilities_follow_the_mapping_columns() {
     let caps = ExcelConnector::new("plan", "plan.xlsx", m).capabilities();
     assert!(!caps.owner && !caps.description && !caps.start && caps.due);
 }
+
+#[tokio::test]
+async fn checklist_rows_follow_their_task_to_a_new_stage() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let t = task("a", "copy", &["one", "two"]);
+    apply_ok(&mut c, &[Change::CreateTask { task: t.clone() }]).await;
+    let mut moved = t.fields.clone();
+    moved.group = "Review".into();
+    observe(&mut c).await;
+    apply_ok(
+        &mut c,
+        &[Change::UpdateTask {
+            remote_id: t.identity.clone(),
+            identity: t.identity.clone(),
+            context: t.context.clone(),
+            fields: Some(moved),
+            previous: Some(t.fields.clone()),
+            state: None,
+            unarchive: false,
+        }],
+    )
+    .await;
+    let wb = read_back(&path);
+    let s = sheet(&wb, "Content pipeline");
+    let stages: Vec<String> = (1..=3).map(|r| s.cell(r, 2).text()).collect();
+    assert_eq!(
+        stages,
+        ["Review", "Review", "Review"],
+        "filtering by stage shows the checklist too"
+    );
+}

@@ -456,6 +456,9 @@ impl<'a> Applier<'a> {
                     w.item(sheet, row, &context.item_title);
                 }
                 self.changed = true;
+                // Checklist rows show their task's stage and item too (for filtering).
+                let group = fields.as_ref().map(|f| f.group.as_str());
+                self.refresh_entries(remote_id, group, &context.item_title);
                 Ok(Applied::Updated { version: None })
             }
             Change::ArchiveTask { remote_id, .. } => {
@@ -740,6 +743,25 @@ impl<'a> Applier<'a> {
         for ((sheet, before), ids) in std::mem::take(&mut self.slots).into_iter().rev() {
             let block: Vec<Vec<Cell>> = ids.iter().filter_map(|&i| rows[i].take()).collect();
             self.wb.book.sheets[sheet].insert_rows(before, block);
+        }
+    }
+
+    fn refresh_entries(&mut self, task_rid: &str, group: Option<&str>, item_title: &str) {
+        let words = Words {
+            mapping: self.mapping,
+        };
+        for place in self.children.get(task_rid).cloned().unwrap_or_default() {
+            let (sheet, row, layout) = row_at(self.wb, &mut self.pending, place);
+            let w = RowWriter {
+                layout: &layout,
+                words: &words,
+            };
+            if let (Some(group), Some(c)) = (group, layout.col(Field::Stage)) {
+                sheet.set(row, c, Cell::text_cell(group));
+            }
+            if !item_title.is_empty() {
+                w.item(sheet, row, item_title);
+            }
         }
     }
 
