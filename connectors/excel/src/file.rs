@@ -18,13 +18,17 @@ pub(crate) struct Snapshot {
     pub modified: Option<SystemTime>,
 }
 
-/// `None` when there is no file yet (the first sync makes it).
+/// `None` when there is no workbook yet (no file, or an empty one): the first sync makes it.
 pub(crate) fn load(path: &Path) -> Result<Option<Snapshot>, ConnectorError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(path, "read", &e)),
     };
+    if bytes.is_empty() {
+        // An empty file someone created as a placeholder: nothing in it yet.
+        return Ok(None);
+    }
     let modified = fs::metadata(path).and_then(|m| m.modified()).ok();
     Ok(Some(Snapshot {
         hash: fnv1a(&bytes),

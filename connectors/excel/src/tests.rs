@@ -975,3 +975,18 @@ async fn checklist_rows_follow_their_task_to_a_new_stage() {
         "filtering by stage shows the checklist too"
     );
 }
+
+#[tokio::test]
+async fn an_empty_placeholder_file_is_an_empty_workbook() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    std::fs::write(&path, b"").unwrap();
+    assert!(observe(&mut c).await.tasks.is_empty());
+    apply_ok(
+        &mut c,
+        &[Change::CreateTask {
+            task: task("a", "copy", &[]),
+        }],
+    )
+    .await;
+    assert_eq!(observe(&mut c).await.tasks.len(), 1);
+}
