@@ -161,8 +161,8 @@ impl Default for ExcelMapping {
 
 impl ExcelMapping {
     /// Read a mapping file's table. Keys left out keep the default's values; unknown keys are
-    /// errors (they are usually typos). The `[drift]` table belongs to the sync engine and is
-    /// not read here.
+    /// errors (they are usually typos). The `[task]` and `[drift]` tables belong to the sync
+    /// engine and are not read here.
     pub fn from_toml(table: &Table) -> Result<ExcelMapping, MappingError> {
         ExcelMapping::parse(table, Some(&ExcelMapping::default()))
     }
@@ -201,7 +201,7 @@ impl ExcelMapping {
             table,
             path: String::new(),
         };
-        root.only_keys(&["layout", "headers", "status", "read", "drift"])?;
+        root.only_keys(&["layout", "headers", "status", "read", "task", "drift"])?;
 
         let layout = root.child("layout", base.is_none())?;
         let headers = root.child("headers", base.is_none())?;
