@@ -542,6 +542,9 @@ pub struct SendOptions {
     pub idempotent: Option<bool>,
     /// Limiters for this request on top of the client's (a per-board quota).
     pub limiters: Vec<Arc<Limiter>>,
+    /// Statuses that are an answer to this request rather than a failure, returned as a
+    /// [`Reply`] (Asana's `412` from `/events` carries the fresh sync token in its body).
+    pub accept: Vec<u16>,
 }
 
 /// The HTTP client of one connector. Cheap to clone; clones share limiters and counts.
@@ -662,7 +665,9 @@ impl HttpClient {
                     self.count(&method, Outcome::Status(status.as_u16()));
                     let headers = response.headers().clone();
                     match response.bytes().await {
-                        Ok(body) if status.is_success() => {
+                        Ok(body)
+                            if status.is_success() || options.accept.contains(&status.as_u16()) =>
+                        {
                             tracing::debug!(request = %shown, status = status.as_u16(), "answered");
                             return Ok(Reply {
                                 status,
