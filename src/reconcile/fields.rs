@@ -72,6 +72,62 @@ pub struct FieldOverride {
     pub base: Value,
 }
 
+/// The JSON a link keeps for fields pushed with no drift pending: byte-for-byte what
+/// [`PushedRecord::to_json`] gives for `to_map(fields)` (keys sorted), without building maps.
+/// The planner compares it with the link's to skip unchanged objects cheaply.
+pub(crate) fn task_record_json(f: &throughline_connector::TaskFields) -> String {
+    // Exhaustive on purpose: a new field must be added here, in key order.
+    let throughline_connector::TaskFields {
+        title,
+        description,
+        group,
+        owner,
+        start,
+        due,
+    } = f;
+    #[derive(Serialize)]
+    struct Sorted<'a> {
+        description: &'a str,
+        due: &'a Option<jiff::civil::Date>,
+        group: &'a str,
+        owner: &'a Option<String>,
+        start: &'a Option<jiff::civil::Date>,
+        title: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Record<'a> {
+        fields: Sorted<'a>,
+    }
+    let fields = Sorted {
+        description,
+        due,
+        group,
+        owner,
+        start,
+        title,
+    };
+    serde_json::to_string(&Record { fields }).expect("plain fields always serialize")
+}
+
+/// Like [`task_record_json`], for a checklist entry.
+pub(crate) fn entry_record_json(f: &throughline_connector::EntryFields) -> String {
+    let throughline_connector::EntryFields { text, owner, due } = f;
+    #[derive(Serialize)]
+    struct Sorted<'a> {
+        due: &'a Option<jiff::civil::Date>,
+        owner: &'a Option<String>,
+        text: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Record<'a> {
+        fields: Sorted<'a>,
+    }
+    serde_json::to_string(&Record {
+        fields: Sorted { due, owner, text },
+    })
+    .expect("plain fields always serialize")
+}
+
 pub fn to_map<T: Serialize>(value: &T) -> Map<String, Value> {
     match serde_json::to_value(value) {
         Ok(Value::Object(map)) => map,
@@ -97,6 +153,9 @@ pub(crate) struct FieldDrift {
 /// The decision for one object's hub-owned fields.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FieldDecision {
+    /// The link's record JSON as it stands, when nothing changed (the fast path): `record`,
+    /// `send` and `push` are then empty and unused.
+    pub unchanged: Option<String>,
     /// The full set of values the tool should hold after a push.
     pub send: Map<String, Value>,
     /// Names of the fields that must be pushed.
@@ -180,10 +239,30 @@ pub(crate) fn decide(
         }
     }
     FieldDecision {
+        unchanged: None,
         send,
         push,
         record,
         drift,
+    }
+}
+
+impl FieldDecision {
+    pub(crate) fn unchanged(record_json: &str) -> FieldDecision {
+        FieldDecision {
+            unchanged: Some(record_json.to_string()),
+            send: Map::new(),
+            push: Vec::new(),
+            record: PushedRecord::default(),
+            drift: Vec::new(),
+        }
+    }
+
+    /// What the link keeps once this decision is carried out.
+    pub(crate) fn record_json(&self) -> String {
+        self.unchanged
+            .clone()
+            .unwrap_or_else(|| self.record.to_json())
     }
 }
 
@@ -201,6 +280,43 @@ mod tests {
             fields: map(v),
             drift_seen: Map::new(),
         }
+    }
+
+    #[test]
+    fn fast_record_json_matches_the_map_form() {
+        use throughline_connector::{EntryFields, TaskFields};
+        let tasks = [
+            TaskFields::default(),
+            TaskFields {
+                title: "כותרת \"quoted\"".into(),
+                description: "line\nbreak".into(),
+                group: "Copy".into(),
+                owner: Some("a@example.com".into()),
+                start: Some(jiff::civil::date(2026, 12, 6)),
+                due: Some(jiff::civil::date(2026, 12, 31)),
+            },
+        ];
+        for t in &tasks {
+            let slow = PushedRecord {
+                fields: to_map(t),
+                drift_seen: Map::new(),
+            }
+            .to_json();
+            assert_eq!(task_record_json(t), slow);
+        }
+        let e = EntryFields {
+            text: "=SUM(A1)".into(),
+            owner: None,
+            due: Some(jiff::civil::date(2027, 1, 1)),
+        };
+        assert_eq!(
+            entry_record_json(&e),
+            PushedRecord {
+                fields: to_map(&e),
+                drift_seen: Map::new()
+            }
+            .to_json()
+        );
     }
 
     #[test]

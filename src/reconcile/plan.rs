@@ -506,7 +506,7 @@ impl<'a> Planner<'a> {
         }
 
         let push_state = now != want;
-        let record = fd.record.to_json();
+        let record = fd.record_json();
         if !fd.push.is_empty() || push_state || o.archived {
             let mut details: Vec<String> = fd
                 .push
@@ -610,13 +610,24 @@ impl<'a> Planner<'a> {
                 });
                 continue;
             };
-            let pushed = link.and_then(|l| PushedRecord::parse(l.pushed.as_deref()));
-            let fd = fields::decide(
-                &to_map(&caps.entry_fields(&e.fields)),
-                pushed.as_ref(),
-                &to_map(&caps.entry_fields(&oe.fields)),
-                self.input.drift,
-            );
+            let desired = caps.entry_fields(&e.fields);
+            let observed = caps.entry_fields(&oe.fields);
+            let fd = match link.and_then(|l| l.pushed.as_deref()) {
+                Some(pushed)
+                    if desired == observed && pushed == fields::entry_record_json(&desired) =>
+                {
+                    FieldDecision::unchanged(pushed)
+                }
+                _ => {
+                    let pushed = link.and_then(|l| PushedRecord::parse(l.pushed.as_deref()));
+                    fields::decide(
+                        &to_map(&desired),
+                        pushed.as_ref(),
+                        &to_map(&observed),
+                        self.input.drift,
+                    )
+                }
+            };
             self.drift(&e.identity, &fd, &oe.modified_by);
             let want = hub_state(self.input.hub, &e.identity) == State::Done;
             let tool_moved = match link.and_then(|l| l.pulled) {
@@ -633,7 +644,7 @@ impl<'a> Planner<'a> {
                 );
             }
             let push_checked = oe.checked != want;
-            let record = fd.record.to_json();
+            let record = fd.record_json();
             if !fd.push.is_empty() || push_checked || oe.archived {
                 let mut details: Vec<String> = fd
                     .push
