@@ -78,8 +78,18 @@ fn schedule_with(dep: &Deployment, today: impl Fn(&BusinessCalendar) -> Date) ->
         })
         .collect();
 
-    let mut out = Schedule::default();
-    let mut limits = Vec::new();
+    // One allocation for all tasks: growing a vector of this size by doubling costs more than
+    // the scheduling itself.
+    let capacity = items
+        .iter()
+        .filter_map(|i| plans.get(i.process.as_str()))
+        .map(|p| p.process.stages.len())
+        .sum();
+    let mut out = Schedule {
+        tasks: Vec::with_capacity(capacity),
+        warnings: Vec::new(),
+    };
+    let mut limits = Vec::with_capacity(capacity);
     for item in &items {
         if let Some(plan) = plans.get(item.process.as_str()) {
             plan.schedule_item(item, &away, &mut out, &mut limits);
