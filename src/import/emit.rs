@@ -1,0 +1,244 @@
+//! Writing the imported model as the TOML files of DESIGN.md section 1, laid out the way a
+//! person would write them. Text stays as written (Hebrew stays Hebrew); only what TOML
+//! requires is escaped.
+
+use std::fmt::Write;
+
+use super::items::ItemOut;
+use super::playbook::PlaybookOut;
+use crate::model::{Lang, slug};
+
+/// The address written for a role the sheet names no person for.
+pub fn placeholder(role: &str) -> String {
+    format!("{role}@example.com")
+}
+
+/// A TOML basic string.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7F}' => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A key: bare when TOML allows it, quoted otherwise (`"כותב"`).
+pub fn key(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        text.to_string()
+    } else {
+        quote(text)
+    }
+}
+
+fn comment(out: &mut String, lines: &[String]) {
+    for l in lines {
+        let _ = writeln!(out, "# {l}");
+    }
+    if !lines.is_empty() {
+        out.push('\n');
+    }
+}
+
+pub fn items_file(header: &[String], items: &[ItemOut]) -> String {
+    let mut out = String::with_capacity(items.len() * 160 + 256);
+    comment(&mut out, header);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("[[item]]\n");
+        let _ = writeln!(out, "id = {}", quote(&item.id));
+        let _ = writeln!(out, "process = {}", quote(&item.process));
+        let _ = writeln!(out, "title = {}", quote(&item.title));
+        let _ = writeln!(out, "golive = {}", item.golive);
+        if let Some(c) = &item.channel {
+            let _ = writeln!(out, "channel = {}", quote(c));
+        }
+        if !item.people.is_empty() {
+            let people: Vec<String> = item
+                .people
+                .iter()
+                .map(|(r, p)| format!("{} = {}", key(r), quote(p)))
+                .collect();
+            let _ = writeln!(out, "people = {{ {} }}", people.join(", "));
+        }
+        if let Some(n) = &item.notes {
+            let _ = writeln!(out, "notes = {}", quote(n));
+        }
+    }
+    out
+}
+
+pub fn playbook_file(pb: &PlaybookOut) -> String {
+    let mut out = String::new();
+    comment(&mut out, &pb.comment);
+    let p = &pb.process;
+    out.push_str("[process]\n");
+    let _ = writeln!(out, "id = {}", quote(&p.id));
+    let _ = writeln!(out, "name = {}", quote(&p.name));
+    let _ = writeln!(out, "timezone = {}", quote(&p.timezone));
+    let days: Vec<String> = p.workweek.iter().map(|d| quote(d)).collect();
+    let _ = writeln!(out, "workweek = [{}]", days.join(", "));
+    if p.lang == Lang::He {
+        out.push_str("lang = \"he\"\n");
+    }
+    for role in &pb.roles {
+        let _ = writeln!(out, "\n[roles.{}]", key(&role.id));
+        let _ = writeln!(out, "name = {}", quote(&role.name));
+        if role.people.is_empty() {
+            // A role needs a person; a reserved example.com address can never reach anyone.
+            let _ = writeln!(
+                out,
+                "people = [{}]    # a placeholder: put the real people's e-mail addresses here",
+                quote(&placeholder(&role.id))
+            );
+        } else {
+            let people: Vec<String> = role.people.iter().map(|x| quote(x)).collect();
+            let _ = writeln!(out, "people = [{}]", people.join(", "));
+        }
+    }
+    for stage in &pb.stages {
+        out.push_str("\n[[stage]]\n");
+        let _ = writeln!(out, "id = {}", quote(&stage.id));
+        let _ = writeln!(out, "name = {}", quote(&stage.name));
+        let _ = writeln!(out, "owner = {}", quote(&stage.owner));
+        let _ = writeln!(out, "days = {}", stage.days);
+        if !stage.checklist.is_empty() {
+            out.push_str("checklist = [\n");
+            for e in &stage.checklist {
+                if e.role.is_none() && e.key == slug(&e.text) {
+                    let _ = writeln!(out, "  {},", quote(&e.text));
+                } else {
+                    let mut fields = vec![
+                        format!("id = {}", quote(&e.key)),
+                        format!("text = {}", quote(&e.text)),
+                    ];
+                    if let Some(r) = &e.role {
+                        fields.push(format!("role = {}", quote(r)));
+                    }
+                    let _ = writeln!(out, "  {{ {} }},", fields.join(", "));
+                }
+            }
+            out.push_str("]\n");
+        }
+    }
+    out
+}
+
+/// `throughline.toml` for a folder that has none.
+pub fn config_file(with_items: bool) -> String {
+    let mut out = String::from(
+        "# Written by `throughline import`. Add [[target]] tables to show the tasks in Trello,\n\
+         # Asana, Google Sheets or Excel (see DESIGN.md section 1).\n\
+         state = \"throughline.db\"\n\
+         playbooks = [\"playbooks/*.toml\"]\n",
+    );
+    if with_items {
+        out.push_str("items = [\"items/*.toml\"]\n");
+    } else {
+        out.push_str("# items = [\"items/*.toml\"]    # once there are item files\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::playbook::{EntryOut, ProcessSettings, RoleOut, StageOut};
+    use jiff::civil::date;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn strings_round_trip_through_toml() {
+        for text in [
+            "plain",
+            "עם \"מרכאות\" ו\\לוכסן",
+            "line\nbreak\ttab",
+            "\u{200F}rtl mark",
+            "bell\u{7}",
+        ] {
+            let doc = format!("v = {}", quote(text));
+            let parsed: toml::Table = toml::from_str(&doc).unwrap();
+            assert_eq!(parsed["v"].as_str(), Some(text), "{doc}");
+        }
+        assert_eq!(quote("שלום"), "\"שלום\"", "Hebrew is not escaped");
+        assert_eq!(key("writer"), "writer");
+        assert_eq!(key("כותב"), "\"כותב\"");
+    }
+
+    #[test]
+    fn files_parse_back() {
+        let items = vec![ItemOut {
+            id: "מבצע-אביב".into(),
+            process: "content".into(),
+            title: "מבצע אביב".into(),
+            golive: date(2026, 4, 3),
+            people: BTreeMap::from([("כותב".to_string(), "יוסי".to_string())]),
+            channel: Some("Instagram".into()),
+            notes: Some("two\nlines".into()),
+        }];
+        let text = items_file(&["from a test".into()], &items);
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        let item = &parsed["item"].as_array().unwrap()[0];
+        assert_eq!(item["title"].as_str(), Some("מבצע אביב"));
+        assert_eq!(item["golive"].to_string(), "2026-04-03");
+        assert_eq!(item["people"]["כותב"].as_str(), Some("יוסי"));
+
+        let pb = PlaybookOut {
+            process: ProcessSettings {
+                id: "launch".into(),
+                name: "השקה".into(),
+                timezone: "Asia/Jerusalem".into(),
+                workweek: vec!["sun", "mon"],
+                lang: Lang::He,
+            },
+            roles: vec![RoleOut {
+                id: "כותב".into(),
+                name: "כותב".into(),
+                people: vec![],
+            }],
+            stages: vec![StageOut {
+                id: "טיוטה".into(),
+                name: "טיוטה".into(),
+                owner: "כותב".into(),
+                days: 2,
+                checklist: vec![
+                    EntryOut {
+                        key: "לכתוב".into(),
+                        text: "לכתוב".into(),
+                        role: None,
+                    },
+                    EntryOut {
+                        key: "לכתוב-2".into(),
+                        text: "לכתוב".into(),
+                        role: Some("כותב".into()),
+                    },
+                ],
+            }],
+            comment: vec![],
+        };
+        let text = playbook_file(&pb);
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(parsed["roles"]["כותב"]["name"].as_str(), Some("כותב"));
+        let checklist = parsed["stage"][0]["checklist"].as_array().unwrap();
+        assert_eq!(checklist[0].as_str(), Some("לכתוב"));
+        assert_eq!(checklist[1]["id"].as_str(), Some("לכתוב-2"));
+    }
+}

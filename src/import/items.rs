@@ -1,0 +1,498 @@
+//! `--as items`: a content calendar, one work item per row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+
+use super::columns::{Columns, Field, normalize};
+use super::dates::{self, DateOrder, Evidence, Reading, Resolved};
+use super::grid::{CellRef, UNCALCULATED, Value};
+use super::mapfile::Mapping;
+use super::progress::Progress;
+use super::report::{Ambiguous, Report, SkipReason};
+use super::rows::{Rows, Shape};
+use crate::model::{Lang, slug};
+
+/// A process that already exists in the output folder's deployment.
+#[derive(Debug, Clone)]
+pub struct KnownProcess {
+    pub id: String,
+    pub name: String,
+    /// (id, name)
+    pub roles: Vec<(String, String)>,
+    /// The owner of the first stage: who an "Owner" column most likely names.
+    pub first_owner: Option<String>,
+}
+
+pub struct Context<'a> {
+    pub map: &'a Mapping,
+    pub known: &'a [KnownProcess],
+    /// The process of items whose row names none.
+    pub default_process: String,
+    pub lang: Lang,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemOut {
+    pub id: String,
+    pub process: String,
+    pub title: String,
+    pub golive: Date,
+    pub people: BTreeMap<String, String>,
+    pub channel: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Items {
+    pub items: Vec<ItemOut>,
+    /// The role the Owner column fills.
+    pub owner_role: Option<String>,
+    /// Everyone named in the Owner column, in order of first appearance.
+    pub owners: Vec<String>,
+}
+
+/// A row that has a title and a date cell, waiting for the column's date order.
+struct Pending {
+    row: u32,
+    title: String,
+    key: Option<String>,
+    reading: Reading,
+    date_text: String,
+}
+
+pub fn build(
+    rows: &Rows<'_>,
+    columns: &mut Columns,
+    ctx: &Context<'_>,
+    report: &mut Report,
+    progress: &Progress,
+) -> Items {
+    let grid = rows.grid;
+    let title_col = columns.get(Field::Title).expect("checked before");
+    let date_col = columns.get(Field::GoLive).expect("checked before");
+    attach_role_columns(columns, ctx);
+    let owner_role = columns.has(Field::Owner).then(|| owner_role(ctx));
+    let field_cols: Vec<u32> = columns
+        .fields
+        .values()
+        .map(|c| c.col)
+        .chain(columns.people.iter().map(|(_, c)| c.col))
+        .collect();
+
+    let data = rows.data_rows();
+    let bar = progress.bar("Reading rows", (data.end - data.start) as u64);
+    let mut pending = Vec::new();
+    for row in data.clone() {
+        bar.set((row - data.start) as u64);
+        report.rows_read += 1;
+        match rows.shape(row, &field_cols) {
+            Shape::Blank => {
+                report.skip(row, SkipReason::Blank);
+                continue;
+            }
+            Shape::Totals => {
+                report.skip(row, SkipReason::Totals);
+                continue;
+            }
+            Shape::RepeatedHeader => {
+                report.skip(row, SkipReason::RepeatedHeader);
+                continue;
+            }
+            Shape::Heading { .. } => {
+                report.skip(row, SkipReason::Heading);
+                continue;
+            }
+            Shape::Data => {}
+        }
+        if let Some((col, message)) = [(title_col, "a title"), (date_col, "a date")]
+            .iter()
+            .find_map(|&(c, what)| cell_error(rows.value(row, c), what).map(|m| (c, m)))
+        {
+            report.problem(grid.cell_ref(row, col), message);
+            report.skip(row, SkipReason::Problem);
+            continue;
+        }
+        let title = rows.text(row, title_col);
+        let date_value = rows.value(row, date_col);
+        let reading = dates::read(date_value, grid.date_system);
+        match (title, &reading) {
+            (None, Reading::Blank) => {
+                report.problem(
+                    grid.cell_ref(row, title_col),
+                    "this row has no title and no go-live date, so it makes no item; row skipped",
+                );
+                report.skip(row, SkipReason::Problem);
+            }
+            (None, _) => {
+                report.problem(
+                    grid.cell_ref(row, title_col),
+                    format!(
+                        "the row dated \"{}\" has no title; row skipped",
+                        date_value.text().unwrap_or_default()
+                    ),
+                );
+                report.skip(row, SkipReason::Problem);
+            }
+            (Some(title), Reading::Blank) => {
+                report.problem(
+                    grid.cell_ref(row, date_col),
+                    format!("\"{title}\" has no go-live date; row skipped"),
+                );
+                report.skip(row, SkipReason::Problem);
+            }
+            (Some(title), _) => {
+                let key = columns.get(Field::Id).and_then(|c| rows.text(row, c));
+                pending.push(Pending {
+                    row,
+                    title,
+                    key,
+                    date_text: date_value.text().unwrap_or_default(),
+                    reading,
+                });
+            }
+        }
+    }
+    bar.finish();
+
+    let order = decide_order(&pending, ctx, grid, date_col, report);
+    let mut dated: Vec<(Pending, Date)> = Vec::with_capacity(pending.len());
+    for p in pending {
+        let at = grid.cell_ref(p.row, date_col);
+        let date = match &p.reading {
+            Reading::Date(d) => Some(*d),
+            Reading::Serial { date, .. } => {
+                report
+                    .serials
+                    .push((at.clone(), p.date_text.clone(), *date));
+                Some(*date)
+            }
+            Reading::Numeric { a, b, c } => match dates::resolve(*a, *b, *c, order) {
+                Resolved::Date { date, ambiguous } => {
+                    if ambiguous {
+                        report.ambiguous.push(Ambiguous {
+                            at: at.clone(),
+                            text: p.date_text.clone(),
+                            date,
+                        });
+                    }
+                    Some(date)
+                }
+                Resolved::Mismatch(why) => {
+                    report.problem(at, format!(
+                        "\"{}\" {why}. Check the date, or set date_order in a mapping file; row skipped",
+                        p.date_text
+                    ));
+                    None
+                }
+                Resolved::Impossible(why) => {
+                    report.problem(
+                        at,
+                        format!("\"{}\" is not a real date: {why}; row skipped", p.date_text),
+                    );
+                    None
+                }
+            },
+            Reading::Impossible(why) => {
+                report.problem(
+                    at,
+                    format!("\"{}\" is not a real date: {why}; row skipped", p.date_text),
+                );
+                None
+            }
+            Reading::NotADate | Reading::Blank => {
+                report.problem(
+                    at,
+                    format!(
+                        "\"{}\" is not a date; write the go-live date like 2026-03-04; row skipped",
+                        p.date_text
+                    ),
+                );
+                None
+            }
+        };
+        match date {
+            Some(d) => dated.push((p, d)),
+            None => report.skip(p.row, SkipReason::Problem),
+        }
+    }
+
+    let ids = assign_ids(&dated, grid, columns.get(Field::Id), title_col, report);
+    // A row skipped for its key needs no word about its date.
+    let skipped: Vec<u32> = dated
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| id.is_none())
+        .map(|((p, _), _)| p.row)
+        .collect();
+    report.ambiguous.retain(|a| !skipped.contains(&a.at.row));
+    let mut out = Items {
+        owner_role: owner_role.clone(),
+        ..Items::default()
+    };
+    for ((p, golive), id) in dated.into_iter().zip(ids) {
+        let Some(id) = id else {
+            report.skip(p.row, SkipReason::Problem);
+            continue;
+        };
+        let process = match columns
+            .get(Field::Process)
+            .and_then(|c| rows.text(p.row, c))
+        {
+            Some(text) => process_id(&text, ctx.known),
+            None => ctx.default_process.clone(),
+        };
+        let mut people = BTreeMap::new();
+        if let (Some(role), Some(col)) = (&owner_role, columns.get(Field::Owner)) {
+            if let Some(person) = rows.text(p.row, col) {
+                if !out.owners.contains(&person) {
+                    out.owners.push(person.clone());
+                }
+                people.insert(role.clone(), person);
+            }
+        }
+        for (role, col) in &columns.people {
+            if let Some(person) = rows.text(p.row, col.col) {
+                people.insert(role.clone(), person);
+            }
+        }
+        out.items.push(ItemOut {
+            id,
+            process,
+            title: p.title,
+            golive,
+            people,
+            channel: columns
+                .get(Field::Channel)
+                .and_then(|c| rows.text(p.row, c)),
+            notes: columns.get(Field::Notes).and_then(|c| rows.text(p.row, c)),
+        });
+    }
+    report.created.push(format!(
+        "{} item{}",
+        out.items.len(),
+        if out.items.len() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// A cell showing an error value instead of data.
+pub fn cell_error(value: &Value, what: &str) -> Option<String> {
+    match value {
+        Value::Error(e) if e == UNCALCULATED => Some(format!("holds {e}; row skipped")),
+        Value::Error(e) => Some(format!(
+            "shows the error {e} instead of {what}; fix the formula; row skipped"
+        )),
+        _ => None,
+    }
+}
+
+/// Columns titled with a role of the default process ("Designer") name that role's person.
+fn attach_role_columns(columns: &mut Columns, ctx: &Context<'_>) {
+    let Some(process) = ctx.known.iter().find(|p| p.id == ctx.default_process) else {
+        return;
+    };
+    let unused = columns.unused.clone();
+    for col in unused {
+        let n = normalize(&col.title);
+        if let Some((id, _)) = process
+            .roles
+            .iter()
+            .find(|(id, name)| normalize(id) == n || normalize(name) == n)
+        {
+            if !columns.people.iter().any(|(r, _)| r == id) {
+                columns.add_people(id.clone(), col.col, col.title.clone(), false);
+            }
+        }
+    }
+}
+
+/// The role an Owner column fills: the mapping file's `owner_role`, else the owner of the
+/// process's first stage, else the starter playbook's `owner`.
+fn owner_role(ctx: &Context<'_>) -> String {
+    if let Some(r) = &ctx.map.owner_role {
+        return r.clone();
+    }
+    ctx.known
+        .iter()
+        .find(|p| p.id == ctx.default_process)
+        .and_then(|p| p.first_owner.clone())
+        .unwrap_or_else(|| "owner".to_string())
+}
+
+/// A process named in a row: a known process's id or name, else a new id from the text.
+pub fn process_id(text: &str, known: &[KnownProcess]) -> String {
+    let n = normalize(text);
+    known
+        .iter()
+        .find(|p| normalize(&p.id) == n || normalize(&p.name) == n)
+        .map(|p| p.id.clone())
+        .unwrap_or_else(|| slug(text))
+}
+
+/// One order for the whole column: the mapping file's, else what unambiguous dates in the
+/// column show, else the sheet's language.
+fn decide_order(
+    pending: &[Pending],
+    ctx: &Context<'_>,
+    grid: &super::grid::Grid,
+    col: u32,
+    report: &mut Report,
+) -> DateOrder {
+    let numeric: Vec<&Pending> = pending
+        .iter()
+        .filter(|p| matches!(p.reading, Reading::Numeric { .. }))
+        .collect();
+    let first = |e: Evidence| numeric.iter().find(|p| p.reading.evidence() == Some(e));
+    let count = |e: Evidence| {
+        numeric
+            .iter()
+            .filter(|p| p.reading.evidence() == Some(e))
+            .count()
+    };
+    let (dmy, mdy) = (count(Evidence::Dmy), count(Evidence::Mdy));
+    let locale = match ctx.lang {
+        Lang::He => (DateOrder::Dmy, "the sheet is in Hebrew"),
+        Lang::En => (
+            DateOrder::Mdy,
+            "the sheet is in English; if they are day/month, set date_order = \"dmy\" in a mapping file",
+        ),
+    };
+    let example = |e: Evidence| {
+        first(e)
+            .map(|p| format!("{} \"{}\"", grid.cell_ref(p.row, col), p.date_text))
+            .unwrap_or_default()
+    };
+    let (order, why) = if let Some(o) = ctx.map.date_order {
+        (o, "set in the mapping file".to_string())
+    } else if dmy > 0 && mdy == 0 {
+        (
+            DateOrder::Dmy,
+            format!(
+                "as {} shows, which can only be day/month",
+                example(Evidence::Dmy)
+            ),
+        )
+    } else if mdy > 0 && dmy == 0 {
+        (
+            DateOrder::Mdy,
+            format!(
+                "as {} shows, which can only be month/day",
+                example(Evidence::Mdy)
+            ),
+        )
+    } else if dmy > 0 && mdy > 0 {
+        let o = if dmy > mdy {
+            DateOrder::Dmy
+        } else if mdy > dmy {
+            DateOrder::Mdy
+        } else {
+            locale.0
+        };
+        (
+            o,
+            format!(
+                "the column mixes both orders ({dmy} day-first like {}, {mdy} month-first like {}); the others are listed as problems",
+                example(Evidence::Dmy),
+                example(Evidence::Mdy)
+            ),
+        )
+    } else {
+        (locale.0, locale.1.to_string())
+    };
+    if !numeric.is_empty() {
+        report.date_order = Some(format!("{} ({why})", order.words()));
+    }
+    order
+}
+
+/// Ids from the key column, else from the title. Duplicate titles get their go-live date, then
+/// a counter, in sheet order, so the same file always gives the same ids. `None` = the row
+/// repeats a key and is skipped.
+fn assign_ids(
+    rows: &[(Pending, Date)],
+    grid: &super::grid::Grid,
+    key_col: Option<u32>,
+    title_col: u32,
+    report: &mut Report,
+) -> Vec<Option<String>> {
+    let mut ids: Vec<Option<String>> = vec![None; rows.len()];
+    let mut used: HashMap<String, CellRef> = HashMap::new();
+    // Keys first: they are the user's own identities.
+    for (i, (p, _)) in rows.iter().enumerate() {
+        let (Some(key), Some(col)) = (&p.key, key_col) else {
+            continue;
+        };
+        let id = slug(key);
+        let at = grid.cell_ref(p.row, col);
+        if let Some(first) = used.get(&id) {
+            report.problem(
+                at,
+                format!(
+                    "the key \"{key}\" is already used in {first}; keys must be unique; row skipped"
+                ),
+            );
+            ids[i] = Some(String::new());
+            continue;
+        }
+        used.insert(id.clone(), at);
+        ids[i] = Some(id);
+    }
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, (p, _)) in rows.iter().enumerate() {
+        if ids[i].is_none() {
+            groups.entry(slug(&p.title)).or_default().push(i);
+        }
+    }
+    let mut order: Vec<(usize, String)> = Vec::new();
+    for (base, members) in &groups {
+        if members.len() == 1 {
+            order.push((members[0], base.clone()));
+            continue;
+        }
+        let mut per_date: HashMap<String, usize> = HashMap::new();
+        let mut made = Vec::new();
+        for &i in members {
+            let mut id = format!("{base}-{}", rows[i].1);
+            let n = per_date.entry(id.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                id = format!("{id}-{n}");
+            }
+            made.push(id.clone());
+            order.push((i, id));
+        }
+        let cells: Vec<String> = members
+            .iter()
+            .map(|&i| grid.cell_ref(rows[i].0.row, title_col).to_string())
+            .collect();
+        report.renamed.push(format!(
+            "the title \"{}\" appears {} times ({}); ids {}",
+            rows[members[0]].0.title,
+            members.len(),
+            cells.join(", "),
+            made.join(", ")
+        ));
+    }
+    order.sort();
+    for (i, mut id) in order {
+        // A title's id may equal another row's key: keep the key, number the title.
+        if used.contains_key(&id) {
+            let base = id.clone();
+            let mut n = 2;
+            while used.contains_key(&id) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            report.renamed.push(format!(
+                "{}: the id \"{base}\" is already a key; this item's id is \"{id}\"",
+                grid.cell_ref(rows[i].0.row, title_col)
+            ));
+        }
+        used.insert(id.clone(), grid.cell_ref(rows[i].0.row, title_col));
+        ids[i] = Some(id);
+    }
+    ids.into_iter()
+        .map(|id| id.filter(|s| !s.is_empty()))
+        .collect()
+}

@@ -1,0 +1,673 @@
+//! `throughline import`: turn an existing spreadsheet plan into playbook and item files.
+//!
+//! The path of an import: open the source ([`source`]) and read one sheet into a [`Grid`];
+//! find the header row and what each column holds ([`columns`]); read the rows as calendar
+//! items ([`items`]) or as a checklist ([`playbook`]), with every cell that could not be
+//! understood reported at its `Sheet!B12` reference ([`report`]); write the files
+//! ([`emit`]) only after the whole result loads as a valid deployment ([`output`]).
+
+pub mod columns;
+pub mod dates;
+pub mod emit;
+pub mod error;
+pub mod grid;
+pub mod items;
+pub mod mapfile;
+pub mod output;
+pub mod playbook;
+pub mod progress;
+pub mod report;
+pub mod rows;
+pub mod source;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use columns::{Columns, Field, Header};
+pub use error::ImportError;
+use grid::{Grid, column_name};
+use items::KnownProcess;
+pub use mapfile::Mapping;
+use output::Existing;
+pub use output::OutFile;
+use playbook::{PlaybookOut, ProcessSettings, RoleOut, StageOut};
+pub use progress::Progress;
+pub use report::Report;
+
+use crate::model::{Lang, slug};
+
+/// What the sheet becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A content calendar: one item per row.
+    Items,
+    /// A checklist: stages with their steps.
+    Playbook,
+}
+
+impl Kind {
+    pub fn words(self) -> &'static str {
+        match self {
+            Kind::Items => "items (a content calendar)",
+            Kind::Playbook => "a playbook (a checklist)",
+        }
+    }
+}
+
+/// Everything the user said on the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A file, or `sheets:<spreadsheet id>`.
+    pub file: String,
+    pub kind: Option<Kind>,
+    pub sheet: Option<String>,
+    pub map: Option<PathBuf>,
+    pub encoding: Option<String>,
+    /// The deployment folder the files go into.
+    pub out: PathBuf,
+    pub progress: Progress,
+}
+
+/// What an import would write, and the report that explains it.
+#[derive(Debug)]
+pub struct Plan {
+    pub report: Report,
+    pub files: Vec<OutFile>,
+    pub out: PathBuf,
+    existing: Option<Existing>,
+}
+
+impl Plan {
+    /// Whether anything worth writing was found.
+    pub fn is_usable(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| f.path.starts_with("items") || f.what.contains("stage"))
+            && !self.files.is_empty()
+    }
+
+    /// Load the folder's deployment as it would be after writing, from a temporary copy.
+    /// Notes for the user come back on success.
+    pub fn check(&self) -> Result<Vec<String>, ImportError> {
+        output::check(&self.out, &self.files, self.existing.as_ref())
+    }
+
+    /// Files that exist already (need `--force`).
+    pub fn conflicts(&self) -> Vec<PathBuf> {
+        output::conflicts(&self.out, &self.files)
+    }
+
+    /// Check, then write every file; returns the files written and the check's notes.
+    /// Nothing is written unless the whole result is valid.
+    pub fn write(&self, force: bool) -> Result<(Vec<PathBuf>, Vec<String>), ImportError> {
+        let conflicts = self.conflicts();
+        if !force && !conflicts.is_empty() {
+            return Err(ImportError::Conflicts(conflicts));
+        }
+        let notes = self.check()?;
+        Ok((output::write(&self.out, &self.files, force)?, notes))
+    }
+}
+
+/// Read the source and build the files, without touching the output folder.
+pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
+    let map = match &opts.map {
+        Some(path) => Mapping::load(path).map_err(ImportError::Map)?,
+        None => Mapping::default(),
+    };
+    let mut text = map.text.clone();
+    if opts.encoding.is_some() {
+        text.encoding = opts.encoding.clone();
+    }
+    let mut src = source::open(&opts.file, &text)?;
+    let existing = output::load_existing(&opts.out)?;
+    let known = known_processes(existing.as_ref());
+
+    let mut report = Report {
+        file: display_name(src.path()),
+        read_notes: src.notes(),
+        ..Report::default()
+    };
+    let wanted = opts.sheet.clone().or_else(|| map.sheet.clone());
+    let (grid, header) = choose_sheet(src.as_mut(), wanted, &map, &opts.progress, &mut report)?;
+    report.sheet = grid.label.clone();
+    report.header = Some(grid.row_ref(header.row));
+    report.header_from_map = map.header_row.is_some();
+
+    let mut columns = columns::assign(&header, &map, &grid).map_err(ImportError::Map)?;
+    let lang = map
+        .lang
+        .unwrap_or(if header.hebrew { Lang::He } else { Lang::En });
+    let kind = match opts.kind.or(map.kind) {
+        Some(k) => k,
+        None => {
+            let (k, why) = guess_kind(&columns)
+                .ok_or_else(|| missing(&grid, &header, Kind::Items, &columns))?;
+            report.kind_guess = Some(why);
+            k
+        }
+    };
+    report.kind = Some(kind);
+    let required_ok = match kind {
+        Kind::Items => columns.has(Field::Title) && columns.has(Field::GoLive),
+        Kind::Playbook => {
+            columns.has(Field::Stage) || columns.has(Field::Step) || columns.has(Field::Title)
+        }
+    };
+    if !required_ok {
+        return Err(missing(&grid, &header, kind, &columns));
+    }
+    let unused: &[Field] = match kind {
+        Kind::Items => &[Field::Stage, Field::Step, Field::Days, Field::Role],
+        Kind::Playbook => &[Field::GoLive, Field::Channel, Field::Process, Field::Notes],
+    };
+    for f in unused {
+        columns.drop_field(*f);
+    }
+    if kind == Kind::Playbook && columns.has(Field::Step) {
+        columns.drop_field(Field::Title);
+    }
+    describe_layout(&grid, &header, &columns, &mut report);
+
+    let rows = rows::Rows::new(&grid, &header);
+    let stem = Path::new(&report.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let source_line = if report.sheet == report.file {
+        format!("Imported by `throughline import` from {}.", report.file)
+    } else {
+        format!(
+            "Imported by `throughline import` from {}, sheet \"{}\".",
+            report.file, report.sheet
+        )
+    };
+    let mut files = Vec::new();
+    match kind {
+        Kind::Items => {
+            let default_process = map
+                .process
+                .clone()
+                .unwrap_or_else(|| match known.as_slice() {
+                    [only] => only.id.clone(),
+                    _ => "content".to_string(),
+                });
+            let ctx = items::Context {
+                map: &map,
+                known: &known,
+                default_process: default_process.clone(),
+                lang,
+            };
+            let built = items::build(&rows, &mut columns, &ctx, &mut report, &opts.progress);
+            column_report(&columns, kind, built.owner_role.as_deref(), &mut report);
+            if !built.items.is_empty() {
+                let name = map.items_file.clone().unwrap_or_else(|| slug(&stem));
+                files.push(OutFile {
+                    path: PathBuf::from("items").join(format!("{name}.toml")),
+                    contents: emit::items_file(
+                        &[
+                            source_line.clone(),
+                            "Ids come from the titles (or the ID column): keep them when you edit, so that".into(),
+                            "importing the sheet again, or a sync, recognises the same items.".into(),
+                        ],
+                        &built.items,
+                    ),
+                    what: format!("{} item{}", built.items.len(), if built.items.len() == 1 { "" } else { "s" }),
+                });
+                for starter in starters(&built, &known, &map, lang, &mut report) {
+                    files.push(OutFile {
+                        path: PathBuf::from("playbooks")
+                            .join(format!("{}.toml", starter.process.id)),
+                        contents: emit::playbook_file(&starter),
+                        what: "starter playbook (one stage)".into(),
+                    });
+                }
+            }
+        }
+        Kind::Playbook => {
+            let id = map.process.clone().unwrap_or_else(|| slug(&stem));
+            let name = map.process_name.clone().unwrap_or_else(|| stem.clone());
+            let settings = process_settings(id, name, &map, lang, &mut report);
+            let mut pb = playbook::build(&rows, &columns, settings, &mut report, &opts.progress);
+            column_report(&columns, kind, None, &mut report);
+            pb.comment = vec![
+                source_line,
+                "Stage ids and checklist keys come from their names: keep them when you edit, so"
+                    .into(),
+                "that a sync recognises the same tasks.".into(),
+            ];
+            if !pb.stages.is_empty() {
+                let entries: usize = pb.stages.iter().map(|s| s.checklist.len()).sum();
+                files.push(OutFile {
+                    path: PathBuf::from("playbooks").join(format!("{}.toml", pb.process.id)),
+                    contents: emit::playbook_file(&pb),
+                    what: format!("{} stages, {} checklist entries", pb.stages.len(), entries),
+                });
+            }
+        }
+    }
+    if existing.is_none() && !files.is_empty() {
+        let with_items = files.iter().any(|f| f.path.starts_with("items"))
+            || std::fs::read_dir(opts.out.join("items")).is_ok_and(|mut d| d.next().is_some());
+        files.push(OutFile {
+            path: PathBuf::from(output::CONFIG),
+            contents: emit::config_file(with_items),
+            what: "the deployment".into(),
+        });
+    }
+    report.files = files
+        .iter()
+        .map(|f| report::FileLine {
+            path: f.path.clone(),
+            what: f.what.clone(),
+            exists: opts.out.join(&f.path).exists(),
+        })
+        .collect();
+    Ok(Plan {
+        report,
+        files,
+        out: opts.out.clone(),
+        existing,
+    })
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn known_processes(existing: Option<&Existing>) -> Vec<KnownProcess> {
+    let Some(ex) = existing else {
+        return Vec::new();
+    };
+    ex.deployment
+        .processes
+        .iter()
+        .map(|p| KnownProcess {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            roles: p
+                .roles
+                .iter()
+                .map(|r| (r.id.clone(), r.name.clone()))
+                .collect(),
+            first_owner: p.stages.first().map(|s| s.owner.clone()),
+        })
+        .collect()
+}
+
+/// The sheet named by the user, else the first visible sheet with a header row.
+fn choose_sheet(
+    src: &mut dyn source::Source,
+    wanted: Option<String>,
+    map: &Mapping,
+    progress: &Progress,
+    report: &mut Report,
+) -> Result<(Grid, Header), ImportError> {
+    let sheets = src.sheets();
+    let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
+    let csv = names.len() == 1
+        && names[0] == display_name(src.path())
+        && !matches!(
+            src.path().extension().and_then(|e| e.to_str()),
+            Some("xlsx" | "xls" | "ods" | "xlsm" | "xlsb")
+        );
+    if let Some(name) = wanted {
+        if csv {
+            report.sheet_note = Some(format!(
+                "a CSV file has a single sheet; --sheet \"{name}\" was not needed"
+            ));
+        } else {
+            let Some(found) = names
+                .iter()
+                .find(|n| **n == name || n.trim().eq_ignore_ascii_case(name.trim()))
+            else {
+                return Err(ImportError::UnknownSheet {
+                    path: src.path().to_path_buf(),
+                    name,
+                    available: names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            let grid = src.read(&found.clone(), progress)?;
+            let header = columns::find_header(&grid, map).map_err(ImportError::NoHeader)?;
+            return Ok((grid, header));
+        }
+    }
+    let mut first_failure = None;
+    for (i, sheet) in sheets.iter().enumerate() {
+        if sheet.hidden && sheets.len() > 1 {
+            continue;
+        }
+        let grid = src.read(&sheet.name, progress)?;
+        if grid.is_empty() {
+            continue;
+        }
+        match columns::find_header(&grid, map) {
+            Ok(header) => {
+                let others: Vec<String> = names
+                    .iter()
+                    .filter(|n| **n != sheet.name)
+                    .map(|n| format!("\"{n}\""))
+                    .collect();
+                if !others.is_empty() {
+                    report.sheet_note = Some(format!(
+                        "used sheet \"{}\"{}; the file also has {} (choose one with --sheet)",
+                        sheet.name,
+                        if i > 0 {
+                            ", the first with a header row"
+                        } else {
+                            ""
+                        },
+                        others.join(", ")
+                    ));
+                }
+                return Ok((grid, header));
+            }
+            Err(e) => {
+                if first_failure.is_none() {
+                    first_failure = Some(e);
+                }
+            }
+        }
+    }
+    match first_failure {
+        Some(e) => Err(ImportError::NoHeader(e)),
+        None => Err(ImportError::NoData {
+            path: src.path().to_path_buf(),
+        }),
+    }
+}
+
+fn guess_kind(columns: &Columns) -> Option<(Kind, String)> {
+    let col = |f: Field| columns.fields.get(&f);
+    if let Some(date) = col(Field::GoLive) {
+        if col(Field::Title).is_some()
+            || (col(Field::Stage).is_none() && col(Field::Step).is_none())
+        {
+            return Some((
+                Kind::Items,
+                format!("column {} holds go-live dates", date.describe()),
+            ));
+        }
+    }
+    let stage_or_step = col(Field::Stage).or(col(Field::Step))?;
+    Some((
+        Kind::Playbook,
+        format!(
+            "column {} lists stages or steps and there is no date column",
+            stage_or_step.describe()
+        ),
+    ))
+}
+
+fn missing(grid: &Grid, header: &Header, kind: Kind, columns: &Columns) -> ImportError {
+    let titles: Vec<String> = header
+        .titles
+        .iter()
+        .map(|(c, t)| format!("{} \"{t}\"", column_name(*c)))
+        .collect();
+    let need = match kind {
+        Kind::Items if !columns.has(Field::GoLive) => {
+            "a go-live date column (titled for example Publish date, Go-live, Date, תאריך פרסום or תאריך); \
+             name it in a mapping file with [columns] golive = \"...\""
+        }
+        Kind::Items => {
+            "a title column (titled for example Title, Headline, Topic, כותרת or נושא); name it in a \
+             mapping file with [columns] title = \"...\""
+        }
+        Kind::Playbook => {
+            "a Stage or Step column (שלב, משימה); name it in a mapping file with [columns] stage = \"...\" \
+             or step = \"...\""
+        }
+    };
+    ImportError::MissingColumns {
+        place: grid.row_ref(header.row).to_string(),
+        message: format!(
+            "to import {} the header needs {need}. The header's columns are: {}",
+            kind.words(),
+            titles.join(", ")
+        ),
+    }
+}
+
+fn column_report(columns: &Columns, kind: Kind, owner_role: Option<&str>, report: &mut Report) {
+    for (field, col) in &columns.fields {
+        let what = match (kind, field) {
+            (_, Field::Id) if kind == Kind::Items => "id".to_string(),
+            (_, Field::Id) => "id".to_string(),
+            (_, Field::Title) if kind == Kind::Playbook => "step".to_string(),
+            (_, Field::Title) => "title".to_string(),
+            (_, Field::GoLive) => "go-live date".to_string(),
+            (_, Field::Owner) if kind == Kind::Items => {
+                format!("people.{}", owner_role.unwrap_or("owner"))
+            }
+            (_, Field::Owner) if columns.has(Field::Role) => "person".to_string(),
+            (_, Field::Owner) => "owner role".to_string(),
+            (_, Field::Role) => "owner role".to_string(),
+            (_, f) => f.key().to_string(),
+        };
+        report.columns.push((what, col.describe(), col.from_map));
+    }
+    for (role, col) in &columns.people {
+        report
+            .columns
+            .push((format!("people.{role}"), col.describe(), col.from_map));
+    }
+    report.unused_columns = columns.unused.iter().map(|c| c.describe()).collect();
+}
+
+fn describe_layout(grid: &Grid, header: &Header, columns: &Columns, report: &mut Report) {
+    if grid.right_to_left {
+        report.layout.push("the sheet is right-to-left, so column A is at its right edge; cell references below count from there".into());
+    }
+    let data_rows: Vec<u32> = grid
+        .hidden_rows
+        .iter()
+        .copied()
+        .filter(|r| *r > header.row && grid.row_range().contains(r))
+        .collect();
+    if !data_rows.is_empty() {
+        report.layout.push(format!(
+            "hidden {} {} {} imported like the others (unhide {} to check {})",
+            if data_rows.len() == 1 { "row" } else { "rows" },
+            report::row_list(&data_rows),
+            if data_rows.len() == 1 { "was" } else { "were" },
+            if data_rows.len() == 1 { "it" } else { "them" },
+            if data_rows.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    let hidden_cols: Vec<String> = header
+        .titles
+        .iter()
+        .filter(|(c, _)| grid.hidden_cols.contains(c))
+        .map(|(c, t)| format!("{} \"{t}\"", column_name(*c)))
+        .collect();
+    if !hidden_cols.is_empty() {
+        report.layout.push(format!(
+            "hidden columns were read like the others: {}",
+            hidden_cols.join(", ")
+        ));
+    }
+    let used: Vec<u32> = columns.fields.values().map(|c| c.col).collect();
+    let merged: Vec<String> = grid
+        .merges
+        .iter()
+        .filter(|m| {
+            m.first_row > header.row && m.last_row > m.first_row && used.contains(&m.first_col)
+        })
+        .map(|m| {
+            format!(
+                "{}{}:{}{}",
+                column_name(m.first_col),
+                m.first_row + 1,
+                column_name(m.last_col),
+                m.last_row + 1
+            )
+        })
+        .collect();
+    if !merged.is_empty() {
+        let shown: Vec<&String> = merged.iter().take(10).collect();
+        report.layout.push(format!(
+            "merged cells apply to every row they cover: {}{}",
+            shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if merged.len() > 10 {
+                format!(" and {} more", merged.len() - 10)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    for l in &grid.limits {
+        report.layout.push(l.clone());
+    }
+}
+
+fn default_timezone(lang: Lang) -> String {
+    if lang == Lang::He {
+        return "Asia/Jerusalem".into();
+    }
+    jiff::tz::TimeZone::system()
+        .iana_name()
+        .map(str::to_string)
+        .unwrap_or_else(|| "UTC".into())
+}
+
+fn process_settings(
+    id: String,
+    name: String,
+    map: &Mapping,
+    lang: Lang,
+    report: &mut Report,
+) -> ProcessSettings {
+    let timezone = map.timezone.clone().unwrap_or_else(|| {
+        let tz = default_timezone(lang);
+        report.notes.push(format!(
+            "the process \"{id}\" uses the time zone {tz}{}; set timezone in a mapping file to change it",
+            if lang == Lang::He { " and a Sunday–Thursday week" } else { " and a Monday–Friday week" }
+        ));
+        tz
+    });
+    let workweek = match lang {
+        Lang::He => vec!["sun", "mon", "tue", "wed", "thu"],
+        Lang::En => vec!["mon", "tue", "wed", "thu", "fri"],
+    };
+    ProcessSettings {
+        id,
+        name,
+        timezone,
+        workweek,
+        lang,
+    }
+}
+
+/// A one-stage playbook for each process the items name that no playbook defines yet, with
+/// the roles and people the items use, so the result is a deployment that loads.
+fn starters(
+    built: &items::Items,
+    known: &[KnownProcess],
+    map: &Mapping,
+    lang: Lang,
+    report: &mut Report,
+) -> Vec<PlaybookOut> {
+    let mut people: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for item in &built.items {
+        if known.iter().any(|k| k.id == item.process) {
+            continue;
+        }
+        if !order.contains(&item.process.as_str()) {
+            order.push(&item.process);
+        }
+        let roles = people.entry(&item.process).or_default();
+        for (role, person) in &item.people {
+            let list = roles.entry(role).or_default();
+            if !list.contains(&person.as_str()) {
+                list.push(person);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for process in order {
+        let mut roles: Vec<RoleOut> = people[process]
+            .iter()
+            .map(|(role, list)| RoleOut {
+                id: role.to_string(),
+                name: role_name(role, lang),
+                people: list.iter().map(|p| p.to_string()).collect(),
+            })
+            .collect();
+        let owner = built
+            .owner_role
+            .clone()
+            .filter(|r| roles.iter().any(|x| x.id == *r))
+            .unwrap_or_else(|| {
+                roles
+                    .first()
+                    .map(|r| r.id.clone())
+                    .unwrap_or_else(|| "owner".into())
+            });
+        if roles.is_empty() {
+            roles.push(RoleOut {
+                id: owner.clone(),
+                name: role_name(&owner, lang),
+                people: Vec::new(),
+            });
+            report
+                .notes
+                .push(playbook::placeholder_note(&[owner.as_str()]));
+        }
+        let name = if map.process.as_deref() == Some(process) {
+            map.process_name.clone()
+        } else {
+            None
+        }
+        .unwrap_or_else(|| capitalise(process));
+        let settings = process_settings(process.to_string(), name, map, lang, report);
+        report.notes.push(format!(
+            "no playbook defines the process \"{process}\" yet, so playbooks/{process}.toml is a starter with one \
+             stage, \"publish\", on the go-live date. Replace it with your real process, or import your checklist \
+             with --as playbook --force"
+        ));
+        out.push(PlaybookOut {
+            process: settings,
+            roles,
+            stages: vec![StageOut {
+                id: "publish".into(),
+                name: if lang == Lang::He { "פרסום".into() } else { "Publish".into() },
+                owner,
+                days: 0,
+                checklist: Vec::new(),
+            }],
+            comment: vec![
+                "A starter playbook written by `throughline import` because the imported items use this".into(),
+                "process and no playbook defined it. Replace the stage with your real process.".into(),
+            ],
+        });
+    }
+    out
+}
+
+fn role_name(id: &str, lang: Lang) -> String {
+    match (id, lang) {
+        ("owner", Lang::He) => "אחראי".into(),
+        _ => capitalise(id),
+    }
+}
+
+fn capitalise(id: &str) -> String {
+    let words = id.replace(['-', '_'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
