@@ -486,13 +486,23 @@ impl<'a> Planner<'a> {
         elinks: &[&Link],
     ) {
         let caps = self.input.capabilities;
-        let pushed = link.and_then(|l| PushedRecord::parse(l.pushed.as_deref()));
-        let fd = fields::decide(
-            &to_map(&caps.task_fields(&d.fields)),
-            pushed.as_ref(),
-            &to_map(&caps.task_fields(&o.fields)),
-            self.input.drift,
-        );
+        let desired = caps.task_fields(&d.fields);
+        let observed = caps.task_fields(&o.fields);
+        // Most objects in most cycles: the tool shows exactly what was last pushed.
+        let fd = match link.and_then(|l| l.pushed.as_deref()) {
+            Some(pushed) if desired == observed && pushed == fields::task_record_json(&desired) => {
+                FieldDecision::unchanged(pushed)
+            }
+            _ => {
+                let pushed = link.and_then(|l| PushedRecord::parse(l.pushed.as_deref()));
+                fields::decide(
+                    &to_map(&desired),
+                    pushed.as_ref(),
+                    &to_map(&observed),
+                    self.input.drift,
+                )
+            }
+        };
         self.drift(&d.identity, &fd, &o.modified_by);
 
         let want = caps.state(hub_state(self.input.hub, &d.identity));
