@@ -240,7 +240,14 @@ pub(crate) struct ReadError(pub String);
 
 /// Read every worksheet: values, formulas, dates, visibility, and the view settings a rewrite
 /// should keep. Chart sheets and dialog sheets cannot be carried over and are skipped.
-pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
+///
+/// `ours` names the columns throughline writes in a sheet of its own (`None` for people's
+/// sheets): there throughline's own formatting is not worth keeping, only a highlight (fill) a
+/// person gave a cell.
+pub(crate) fn read(
+    bytes: &[u8],
+    ours: &dyn Fn(&Sheet) -> Option<Vec<usize>>,
+) -> Result<Book, ReadError> {
     let mut xlsx: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError(e.to_string()))?;
     let views = read_views(bytes);
     let metas: Vec<_> = xlsx.sheets_metadata().to_vec();
@@ -282,7 +289,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
             }
         }
         if sheet.cell(0, 0).text() != crate::workbook::BASELINE_MARK {
-            read_looks(&mut xlsx, &mut sheet);
+            let ours = ours(&sheet);
+            read_looks(&mut xlsx, &mut sheet, ours.as_deref());
         }
         sheets.push(sheet);
     }
@@ -291,13 +299,28 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Book, ReadError> {
 
 /// The look of every styled cell, and merged blocks. Best effort: a sheet whose styles cannot
 /// be read is written with plain cells rather than not at all.
-fn read_looks(xlsx: &mut Xlsx<Cursor<&[u8]>>, sheet: &mut Sheet) {
+fn read_looks(xlsx: &mut Xlsx<Cursor<&[u8]>>, sheet: &mut Sheet, ours: Option<&[usize]>) {
     match xlsx.worksheet_style(&sheet.name) {
         Ok(styles) => {
+            // Cells share a few styles: convert each once.
+            let mut full: HashMap<*const calamine::Style, Option<Look>> = HashMap::new();
+            let mut fill: HashMap<*const calamine::Style, Option<Look>> = HashMap::new();
             for (r, c, style) in styles.cells() {
-                let look = look_of(style);
-                if look != Look::default() {
-                    sheet.looks.insert((r as usize, c as usize), look);
+                let key = style as *const calamine::Style;
+                let ours = ours.is_some_and(|cols| cols.contains(&(c as usize)));
+                let look = if ours {
+                    fill.entry(key).or_insert_with(|| {
+                        look_of(style).fill.map(|fill| Look {
+                            fill: Some(fill),
+                            ..Look::default()
+                        })
+                    })
+                } else {
+                    full.entry(key)
+                        .or_insert_with(|| Some(look_of(style)).filter(|l| *l != Look::default()))
+                };
+                if let Some(look) = look {
+                    sheet.looks.insert((r as usize, c as usize), look.clone());
                 }
             }
         }

@@ -99,6 +99,11 @@ impl Layout {
         }
     }
 
+    /// The columns throughline writes.
+    pub fn field_columns(&self) -> Vec<usize> {
+        self.cols.iter().flatten().copied().collect()
+    }
+
     /// The field a column holds, if it is one of throughline's.
     pub fn field_at(&self, col: usize) -> Option<Field> {
         Field::ALL

@@ -123,7 +123,10 @@ impl ExcelConnector {
     }
 
     fn parse(&self, snap: &file::Snapshot) -> Result<Workbook, ConnectorError> {
-        let book = book::read(&snap.bytes).map_err(|e| ConnectorError::Fatal {
+        let mapping = &self.mapping;
+        let ours =
+            |sheet: &book::Sheet| layout::Layout::detect(sheet, mapping).map(|l| l.field_columns());
+        let book = book::read(&snap.bytes, &ours).map_err(|e| ConnectorError::Fatal {
             message: format!(
                 "{} is not a workbook throughline can read ({}). If it was damaged, restore it from {} or move it away: the next sync writes a fresh one",
                 self.file(),

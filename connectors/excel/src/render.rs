@@ -259,6 +259,8 @@ pub(crate) fn render(
         name = format!("{BASELINE_SHEET} {n}");
     }
     render_baseline(&mut out, &name, baseline)?;
+    // Saving is mostly compression; a lighter level halves it for a slightly larger file.
+    out.set_zip_compression_level(1);
     out.save_to_buffer()
 }
 

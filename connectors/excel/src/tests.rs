@@ -23,7 +23,8 @@ use crate::workbook::Index;
 fn person_edits(path: &Path, edit: impl FnOnce(&mut Workbook)) {
     let mapping = ExcelMapping::default();
     let bytes = std::fs::read(path).unwrap();
-    let mut wb = Workbook::new(book::read(&bytes).unwrap(), &mapping);
+    let ours = |s: &Sheet| Layout::detect(s, &mapping).map(|l| l.field_columns());
+    let mut wb = Workbook::new(book::read(&bytes, &ours).unwrap(), &mapping);
     edit(&mut wb);
     // A person's edits may add or remove header rows or sheets: look at the sheets afresh.
     wb.layouts = wb
@@ -219,9 +220,11 @@ fn sheet<'w>(wb: &'w Workbook, name: &str) -> &'w Sheet {
 }
 
 fn read_back(path: &Path) -> Workbook {
+    let mapping = ExcelMapping::default();
+    let ours = |s: &Sheet| Layout::detect(s, &mapping).map(|l| l.field_columns());
     Workbook::new(
-        book::read(&std::fs::read(path).unwrap()).unwrap(),
-        &ExcelMapping::default(),
+        book::read(&std::fs::read(path).unwrap(), &ours).unwrap(),
+        &mapping,
     )
 }
 
