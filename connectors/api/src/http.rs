@@ -442,6 +442,9 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// How long to wait after a 429 that names no `Retry-After` (Trello's names none: waiting
+    /// out its window is the way back). `None`: back off as after a passing failure.
+    pub rate_limit_wait: Option<Duration>,
 }
 
 impl HttpConfig {
@@ -453,6 +456,7 @@ impl HttpConfig {
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             user_agent: concat!("throughline/", env!("CARGO_PKG_VERSION")).to_owned(),
+            rate_limit_wait: None,
         }
     }
 }
@@ -777,7 +781,8 @@ impl HttpClient {
                 let retry_after = headers
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, Timestamp::now()));
+                    .and_then(|v| parse_retry_after(v, Timestamp::now()))
+                    .or(self.config.rate_limit_wait);
                 let error = ConnectorError::RateLimited {
                     retry_after,
                     message: format!(

@@ -1,0 +1,572 @@
+//! An in-memory Trello: the REST API throughline uses (and what py-trello needs to create a
+//! card, add a checklist and tick an item), with Trello's JSON shapes, 24-hex ids, error bodies
+//! and status codes as recorded from the real service, its rate limits (windows configurable so
+//! tests stay fast), and faults switchable per test.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use throughline_trello::emulator::{Emulator, Fault, FaultRule};
+//! let emu = Emulator::start().await?;
+//! let board = emu.seed_board("Content");
+//! let dana = emu.add_member(&board, "dana", "Dana Levi");
+//! println!("{} board {board} key {} token {}", emu.base_url(), emu.key(), emu.token());
+//! emu.inject(FaultRule::new(Fault::Status(500)).times(3));
+//! # Ok(()) }
+//! ```
+//!
+//! What it does not model: webhooks, attachments, power-ups other than Custom Fields, search,
+//! organisations, per-board permissions (every token sees every board), and the `/1/members`
+//! limit of 100 requests per 900 s.
+
+mod params;
+mod server;
+mod world;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use world::World;
+pub use world::is_id;
+
+/// Trello's limits: requests per window, per token and per API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub token_max: u32,
+    pub key_max: u32,
+    pub window: Duration,
+    pub enabled: bool,
+}
+
+impl Default for RateLimits {
+    /// 100 per 10 s per token, 300 per 10 s per key.
+    fn default() -> Self {
+        RateLimits {
+            token_max: 100,
+            key_max: 300,
+            window: Duration::from_secs(10),
+            enabled: true,
+        }
+    }
+}
+
+/// What goes wrong with a request a [`FaultRule`] matches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer with this status before doing anything (429 gets Trello's rate-limit body).
+    Status(u16),
+    /// Do the work, then answer with this status: the change happened, the client cannot
+    /// tell.
+    StatusAfterApply(u16),
+    /// Wait this long before handling the request.
+    Delay(Duration),
+    /// Close the connection without a complete answer, before doing anything.
+    Drop,
+    /// Do the work, then close the connection without a complete answer.
+    DropAfterApply,
+}
+
+/// A fault and which requests it hits.
+#[derive(Debug, Clone)]
+pub struct FaultRule {
+    pub fault: Fault,
+    /// `GET`, `POST`, ... (any when `None`).
+    pub method: Option<String>,
+    /// A part of the path after `/1` (any when `None`), e.g. `"/cards"`.
+    pub path_contains: Option<String>,
+    /// How many requests it hits before it stops (forever when `None`).
+    pub times: Option<u32>,
+    /// The chance that a matching request is hit, from 0 to 1.
+    pub probability: f64,
+}
+
+impl FaultRule {
+    pub fn new(fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            method: None,
+            path_contains: None,
+            times: None,
+            probability: 1.0,
+        }
+    }
+
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
+    pub fn path(mut self, part: &str) -> Self {
+        self.path_contains = Some(part.to_owned());
+        self
+    }
+
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    pub fn probability(mut self, p: f64) -> Self {
+        self.probability = p;
+        self
+    }
+}
+
+/// One request as the emulator saw it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// The path after `/1` (`/boards/5f.../lists`).
+    pub path: String,
+    /// The query without `key` and `token`.
+    pub query: String,
+    pub status: u16,
+    /// Time since the emulator started.
+    pub at: Duration,
+    /// The fault that hit it, if any.
+    pub fault: Option<Fault>,
+}
+
+pub(crate) struct Shared {
+    world: Mutex<World>,
+    faults: Mutex<Vec<FaultRule>>,
+    limits: Mutex<RateLimits>,
+    /// Accepted requests per token and per key: when they came.
+    windows: Mutex<std::collections::HashMap<String, VecDeque<Instant>>>,
+    log: Mutex<Vec<LoggedRequest>>,
+    started: Instant,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            world: Mutex::new(World::new()),
+            faults: Mutex::new(Vec::new()),
+            limits: Mutex::new(RateLimits::default()),
+            windows: Mutex::new(Default::default()),
+            log: Mutex::new(Vec::new()),
+            started: Instant::now(),
+        }
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    key: String,
+    token: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Start on a free port of 127.0.0.1, with one API key and one token (for a member named
+    /// `throughline`).
+    pub async fn start() -> std::io::Result<Emulator> {
+        Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
+        let shared = Arc::new(Shared::new());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (key, token) = {
+            let mut w = shared.world();
+            let key = format!("{:032x}", rand::random::<u128>());
+            let token = format!(
+                "{:032x}{:032x}",
+                rand::random::<u128>(),
+                rand::random::<u128>()
+            );
+            let member = w.add_member("throughline", "throughline");
+            w.keys.push(key.clone());
+            w.tokens.insert(
+                token.clone(),
+                world::Token {
+                    key: key.clone(),
+                    member,
+                },
+            );
+            (key, token)
+        };
+        let (stop, stopped) = oneshot::channel();
+        let app = server::router(Arc::clone(&shared));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Emulator {
+            shared,
+            addr,
+            key,
+            token,
+            stop: Some(stop),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/1`, the base URL a client uses in place of
+    /// `https://api.trello.com/1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/1", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API key every request must carry as `key=`.
+    pub fn key(&self) -> String {
+        self.key.clone()
+    }
+
+    /// The token of the emulator's own member, as `token=`.
+    pub fn token(&self) -> String {
+        self.token.clone()
+    }
+
+    /// Another token for the same key, acting as a new member with this username (a person
+    /// working on the board). It is added to `board` when given.
+    pub fn add_token(&self, username: &str, board: Option<&str>) -> String {
+        let mut w = self.shared.world();
+        let member = w.add_member(username, username);
+        if let Some(b) = board.and_then(|b| w.boards.get_mut(b)) {
+            b.members.push(member.clone());
+        }
+        let token = format!("{:064x}", rand::random::<u128>());
+        w.tokens.insert(
+            token.clone(),
+            world::Token {
+                key: self.key.clone(),
+                member,
+            },
+        );
+        token
+    }
+
+    /// A new, empty board (with Trello's six unnamed labels); the emulator's member is on it.
+    pub fn seed_board(&self, name: &str) -> String {
+        let mut w = self.shared.world();
+        let id = w.add_board(name);
+        let me = w.tokens[&self.token].member.clone();
+        if let Some(b) = w.boards.get_mut(&id) {
+            b.members.push(me);
+        }
+        id
+    }
+
+    /// A person on the board; returns their member id.
+    pub fn add_member(&self, board: &str, username: &str, full_name: &str) -> String {
+        let mut w = self.shared.world();
+        let id = w.add_member(username, full_name);
+        if let Some(b) = w.boards.get_mut(board) {
+            b.members.push(id.clone());
+        }
+        id
+    }
+
+    /// A list at the bottom of the board; returns its id.
+    pub fn add_list(&self, board: &str, name: &str) -> String {
+        self.shared.world().add_list(board, name, None)
+    }
+
+    /// Turn the Custom Fields power-up on for a board.
+    pub fn enable_custom_fields(&self, board: &str) {
+        if let Some(b) = self.shared.world().boards.get_mut(board) {
+            b.custom_fields = true;
+        }
+    }
+
+    /// Replace the rate limits (e.g. a shorter window so a test runs in seconds).
+    pub fn set_rate_limits(&self, limits: RateLimits) {
+        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+        self.shared
+            .windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub fn rate_limits(&self) -> RateLimits {
+        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Add a fault; rules are tried in the order they were added.
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rule);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The board as `GET /1/boards/{id}` with everything nested would show it (lists, cards,
+    /// checklists, labels, members and custom fields, open and closed), read directly.
+    pub fn board_snapshot(&self, board: &str) -> Option<Value> {
+        let w = self.shared.world();
+        server::nested_board(&w, board, &server::everything()).ok()
+    }
+
+    /// Act on the board as a person would, directly on the data (no request is logged): the
+    /// closure gets a [`Person`] view.
+    pub fn person<R>(&self, f: impl FnOnce(&mut Person<'_>) -> R) -> R {
+        let mut w = self.shared.world();
+        f(&mut Person { world: &mut w })
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Edits a person makes in Trello's web app, for tests.
+pub struct Person<'w> {
+    world: &'w mut World,
+}
+
+impl Person<'_> {
+    /// The id of the open card whose description's last line is `throughline: <identity>`.
+    pub fn card_with_marker(&self, identity: &str) -> Option<String> {
+        let line = format!("throughline: {identity}");
+        self.world
+            .cards
+            .values()
+            .find(|c| {
+                c.desc
+                    .lines()
+                    .last()
+                    .is_some_and(|l| l.trim() == line || l.trim().starts_with(&format!("{line} ")))
+            })
+            .map(|c| c.id.clone())
+    }
+
+    pub fn card(&self, id: &str) -> Option<CardView> {
+        let c = self.world.cards.get(id)?;
+        let list = self.world.lists.get(&c.id_list);
+        let checklists = self.world.card_checklists(c);
+        Some(CardView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            desc: c.desc.clone(),
+            list: list.map(|l| l.name.clone()).unwrap_or_default(),
+            closed: c.closed,
+            due_complete: c.due_complete,
+            due: c.due,
+            start: c.start,
+            members: c
+                .id_members
+                .iter()
+                .filter_map(|m| self.world.members.get(m))
+                .map(|m| m.username.clone())
+                .collect(),
+            labels: c
+                .id_labels
+                .iter()
+                .filter_map(|l| self.world.labels.get(l))
+                .map(|l| l.name.clone())
+                .collect(),
+            checklists: checklists
+                .iter()
+                .map(|l| {
+                    let mut items: Vec<_> = l.items.iter().collect();
+                    items.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+                    (
+                        l.name.clone(),
+                        items
+                            .iter()
+                            .map(|i| (i.id.clone(), i.name.clone(), i.complete))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// Every card on a board (closed ones too).
+    pub fn cards(&self, board: &str) -> Vec<CardView> {
+        let mut ids: Vec<(f64, String)> = self
+            .world
+            .cards
+            .values()
+            .filter(|c| c.id_board == board)
+            .map(|c| (c.pos, c.id.clone()))
+            .collect();
+        ids.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        ids.iter().filter_map(|(_, id)| self.card(id)).collect()
+    }
+
+    /// The names of a board's lists, in order, with whether each is archived.
+    pub fn lists(&self, board: &str) -> Vec<(String, bool)> {
+        let mut lists: Vec<_> = self
+            .world
+            .lists
+            .values()
+            .filter(|l| l.id_board == board)
+            .collect();
+        lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+        lists.iter().map(|l| (l.name.clone(), l.closed)).collect()
+    }
+
+    pub fn set_due_complete(&mut self, card: &str, done: bool) {
+        if let Some(c) = self.world.cards.get_mut(card) {
+            c.due_complete = done;
+            c.last_activity = jiff::Timestamp::now();
+        }
+    }
+
+    /// Tick or untick the check item with this name on a card.
+    pub fn set_item(&mut self, card: &str, item_name: &str, complete: bool) -> bool {
+        let Some(c) = self.world.cards.get_mut(card) else {
+            return false;
+        };
+        c.last_activity = jiff::Timestamp::now();
+        let ids = c.id_checklists.clone();
+        for id in ids {
+            if let Some(l) = self.world.checklists.get_mut(&id)
+                && let Some(i) = l.items.iter_mut().find(|i| i.name == item_name)
+            {
+                i.complete = complete;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Move a card to the open list with this name (created at the bottom when missing).
+    pub fn move_to_list(&mut self, card: &str, list_name: &str) {
+        let Some(board) = self.world.cards.get(card).map(|c| c.id_board.clone()) else {
+            return;
+        };
+        let list = self
+            .world
+            .lists
+            .values()
+            .find(|l| l.id_board == board && l.name == list_name && !l.closed)
+            .map(|l| l.id.clone())
+            .unwrap_or_else(|| self.world.add_list(&board, list_name, None));
+        if let Some(c) = self.world.cards.get_mut(card) {
+            c.id_list = list;
+            c.last_activity = jiff::Timestamp::now();
+        }
+    }
+
+    pub fn edit_card(&mut self, card: &str, f: impl FnOnce(&mut CardEdit<'_>)) {
+        if let Some(c) = self.world.cards.get_mut(card) {
+            c.last_activity = jiff::Timestamp::now();
+            f(&mut CardEdit {
+                name: &mut c.name,
+                desc: &mut c.desc,
+                closed: &mut c.closed,
+            });
+        }
+    }
+
+    /// Drag a check item to the top of its checklist.
+    pub fn move_item_to_top(&mut self, card: &str, item_name: &str) {
+        let Some(c) = self.world.cards.get(card) else {
+            return;
+        };
+        for id in c.id_checklists.clone() {
+            if let Some(l) = self.world.checklists.get_mut(&id) {
+                let min = l.items.iter().map(|i| i.pos).fold(f64::INFINITY, f64::min);
+                if let Some(i) = l.items.iter_mut().find(|i| i.name == item_name) {
+                    i.pos = min / 2.0;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Fields a person may retype on a card.
+pub struct CardEdit<'c> {
+    pub name: &'c mut String,
+    pub desc: &'c mut String,
+    pub closed: &'c mut bool,
+}
+
+/// A check item as a person sees it: id, name, ticked.
+pub type ItemView = (String, String, bool);
+
+/// A card as a person sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardView {
+    pub id: String,
+    pub name: String,
+    pub desc: String,
+    pub list: String,
+    pub closed: bool,
+    pub due_complete: bool,
+    pub due: Option<jiff::Timestamp>,
+    pub start: Option<jiff::Timestamp>,
+    /// Usernames.
+    pub members: Vec<String>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Checklist name, then (item id, name, complete) in order.
+    pub checklists: Vec<(String, Vec<ItemView>)>,
+}
+
+/// Serve an emulator on `addr` until Ctrl-C, for `throughline emulate trello`. Prints the base
+/// URL, a seeded board (with lists "To do" and "Done" and two members) and the key and token
+/// to put into a deployment.
+pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
+    let emu = Emulator::start_on(addr).await?;
+    let board = emu.seed_board("throughline demo");
+    emu.add_list(&board, "To do");
+    emu.add_list(&board, "Done");
+    emu.add_member(&board, "dana", "Dana Levi");
+    emu.add_member(&board, "yossi", "Yossi Cohen");
+    emu.enable_custom_fields(&board);
+    println!("Trello emulator listening on {}", emu.base_url());
+    println!();
+    println!("  base_url = \"{}\"", emu.base_url());
+    println!("  board    = \"{board}\"");
+    println!("  key      = {}", emu.key());
+    println!("  token    = {}", emu.token());
+    println!();
+    println!("Board members: dana, yossi (usernames for the mapping's [people] table).");
+    println!("Limits: 100 requests per 10 s per token, 300 per key, as Trello. Stop with Ctrl-C.");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

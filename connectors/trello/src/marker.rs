@@ -1,0 +1,226 @@
+//! The line at the end of a card's description that says which task the card is:
+//!
+//! ```text
+//! throughline: spring-sale/copy · outline~3f2a sources~91bc
+//! ```
+//!
+//! After the identity come the card's checklist entries: each entry's key (the last part of its
+//! identity) and a short hash of the text it was given. Trello check items carry no field of
+//! their own for an identity, and a card copied from a template gets new check item ids, so
+//! items are recognised by their text's hash; when a person retypes an item, the remaining
+//! keys and items are paired in order, and only when they are as many.
+
+use std::collections::BTreeMap;
+
+pub const PREFIX: &str = "throughline:";
+const SEPARATOR: &str = " · ";
+
+/// What a card's marker says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Marker {
+    pub identity: String,
+    /// Entry key → hash of its text, in the order the entries were written.
+    pub entries: Vec<(String, String)>,
+}
+
+impl Marker {
+    pub fn new(identity: &str) -> Self {
+        Marker {
+            identity: identity.to_owned(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// The key an entry identity is listed under: the part after the task identity, or the
+    /// whole identity when it does not start with it.
+    pub fn key_of(&self, entry_identity: &str) -> String {
+        entry_identity
+            .strip_prefix(&self.identity)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|k| !k.is_empty() && !k.contains(char::is_whitespace))
+            .unwrap_or(entry_identity)
+            .to_owned()
+    }
+
+    pub fn identity_of(&self, key: &str) -> String {
+        if key.contains('/') {
+            key.to_owned()
+        } else {
+            format!("{}/{key}", self.identity)
+        }
+    }
+
+    /// Add or replace an entry.
+    pub fn set(&mut self, entry_identity: &str, text: &str) {
+        let key = self.key_of(entry_identity);
+        let hash = text_hash(text);
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(e) => e.1 = hash,
+            None => self.entries.push((key, hash)),
+        }
+    }
+
+    pub fn line(&self) -> String {
+        let mut line = format!("{PREFIX} {}", self.identity);
+        if !self.entries.is_empty() {
+            line.push_str(SEPARATOR);
+            let parts: Vec<String> = self
+                .entries
+                .iter()
+                .map(|(k, h)| format!("{k}~{h}"))
+                .collect();
+            line.push_str(&parts.join(" "));
+        }
+        line
+    }
+
+    /// Pair check items (text, in checklist order) with the listed entries: by text hash
+    /// first, then, if exactly as many keys as items are left, in order. Returns the entry
+    /// identity for each item.
+    pub fn match_items(&self, texts: &[&str]) -> Vec<Option<String>> {
+        let mut out: Vec<Option<String>> = vec![None; texts.len()];
+        let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
+        let mut unmatched_keys = Vec::new();
+        for (key, hash) in &self.entries {
+            match (0..texts.len()).find(|&i| out[i].is_none() && hashes[i] == *hash) {
+                Some(i) => out[i] = Some(self.identity_of(key)),
+                None => unmatched_keys.push(key),
+            }
+        }
+        let free: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
+        if !unmatched_keys.is_empty() && free.len() == unmatched_keys.len() {
+            for (i, key) in free.into_iter().zip(unmatched_keys) {
+                out[i] = Some(self.identity_of(key));
+            }
+        }
+        out
+    }
+}
+
+/// Four hex digits of FNV-1a over the text.
+pub fn text_hash(text: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in text.as_bytes() {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{:04x}", (h ^ (h >> 16)) & 0xffff)
+}
+
+/// A description split into what people read and the marker at its end.
+pub fn split(desc: &str) -> (String, Option<Marker>) {
+    let trimmed = desc.trim_end();
+    let (before, last) = match trimmed.rfind('\n') {
+        Some(at) => (&trimmed[..at], &trimmed[at + 1..]),
+        None => ("", trimmed),
+    };
+    let Some(marker) = parse_line(last) else {
+        return (desc.to_owned(), None);
+    };
+    // The blank line throughline puts before the marker is not part of the text.
+    let body = before.strip_suffix('\n').unwrap_or(before);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    (body.to_owned(), Some(marker))
+}
+
+fn parse_line(line: &str) -> Option<Marker> {
+    let rest = line.trim().strip_prefix(PREFIX)?.trim();
+    let (identity, entries) = match rest.split_once(SEPARATOR.trim()) {
+        Some((id, entries)) => (id.trim(), entries.trim()),
+        None => (rest, ""),
+    };
+    if identity.is_empty() || identity.contains(char::is_whitespace) {
+        return None;
+    }
+    let mut marker = Marker::new(identity);
+    let mut seen = BTreeMap::new();
+    for token in entries.split_whitespace() {
+        if let Some((key, hash)) = token.rsplit_once('~')
+            && !key.is_empty()
+            && seen.insert(key.to_owned(), ()).is_none()
+        {
+            marker.entries.push((key.to_owned(), hash.to_owned()));
+        }
+    }
+    Some(marker)
+}
+
+/// The description to write: the text, a blank line, the marker.
+pub fn join(body: &str, marker: &Marker) -> String {
+    if body.is_empty() {
+        marker.line()
+    } else {
+        format!("{body}\n\n{}", marker.line())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker() -> Marker {
+        let mut m = Marker::new("spring-sale/copy");
+        m.set("spring-sale/copy/outline", "Outline the piece");
+        m.set("spring-sale/copy/אישור", "אישור הבריף");
+        m
+    }
+
+    #[test]
+    fn descriptions_round_trip_with_their_marker() {
+        for body in [
+            "",
+            "one line",
+            "two\nlines",
+            "ends with newline\n",
+            "שורה\n\nעם רווח",
+            "  ",
+        ] {
+            let desc = join(body, &marker());
+            let (back, m) = split(&desc);
+            assert_eq!(back, body, "{desc:?}");
+            assert_eq!(m, Some(marker()));
+        }
+        assert!(join("x", &marker()).ends_with(&format!(
+            "throughline: spring-sale/copy · outline~{} אישור~{}",
+            text_hash("Outline the piece"),
+            text_hash("אישור הבריף")
+        )));
+    }
+
+    #[test]
+    fn a_description_without_marker_is_all_text() {
+        for desc in [
+            "",
+            "hello",
+            "throughline is great\nreally",
+            "throughline:",
+            "a\nthroughline: two words",
+        ] {
+            assert_eq!(split(desc), (desc.to_owned(), None), "{desc:?}");
+        }
+        let (_, m) = split("x\nthroughline: weekly-tip@2026-12-01/copy  \n");
+        assert_eq!(m.unwrap().identity, "weekly-tip@2026-12-01/copy");
+    }
+
+    #[test]
+    fn items_are_matched_by_text_then_in_order() {
+        let m = marker();
+        let id = |k: &str| Some(format!("spring-sale/copy/{k}"));
+        // Reordered by a person: still right.
+        assert_eq!(
+            m.match_items(&["אישור הבריף", "Outline the piece"]),
+            vec![id("אישור"), id("outline")]
+        );
+        // One retyped by a person: paired in order.
+        assert_eq!(
+            m.match_items(&["Outline the piece!", "אישור הבריף"]),
+            vec![id("outline"), id("אישור")]
+        );
+        // A person's own item and a retyped one: the own item is nobody's, the retyped one
+        // cannot be told apart from it, so neither is claimed.
+        assert_eq!(
+            m.match_items(&["Call Bob", "Outline it", "אישור הבריף"]),
+            vec![None, None, id("אישור")]
+        );
+    }
+}
