@@ -438,9 +438,18 @@ impl RowWriter<'_> {
         self.put(sheet, row, Field::Due, Cell::date(f.due));
     }
 
-    pub fn entry_fields(&self, sheet: &mut Sheet, row: usize, f: &EntryFields, group: &str) {
+    /// An entry's fields; `group` (its task's stage, shown for filtering) when known.
+    pub fn entry_fields(
+        &self,
+        sheet: &mut Sheet,
+        row: usize,
+        f: &EntryFields,
+        group: Option<&str>,
+    ) {
         self.put(sheet, row, Field::Task, Cell::text_cell(&f.text));
-        self.put(sheet, row, Field::Stage, Cell::text_cell(group));
+        if let Some(group) = group {
+            self.put(sheet, row, Field::Stage, Cell::text_cell(group));
+        }
         self.put(
             sheet,
             row,

@@ -169,6 +169,10 @@ impl ExcelConnector {
             (results, applier.changed)
         };
         if !changed {
+            // Nothing to write (every change failed): keep the parsed workbook for next time.
+            if let Some(seen) = self.seen.as_mut().filter(|s| s.hash == hash) {
+                seen.workbook = Some(wb);
+            }
             return Ok(Some(results));
         }
         if let Some(lock) = file::lock_file(&self.path) {

@@ -520,7 +520,7 @@ impl<'a> Applier<'a> {
                 };
                 if let Some(fields) = fields {
                     check_entry_fields(fields, self.file)?;
-                    w.entry_fields(sheet, row, fields, group.as_deref().unwrap_or(""));
+                    w.entry_fields(sheet, row, fields, group.as_deref());
                 }
                 let archived = layout
                     .col(Field::Status)
@@ -658,7 +658,7 @@ impl<'a> Applier<'a> {
         };
         w.identity(sheet, row, &entry.identity);
         w.item(sheet, row, &item);
-        w.entry_fields(sheet, row, &entry.fields, &group);
+        w.entry_fields(sheet, row, &entry.fields, Some(&group));
         if let Some(c) = layout.col(Field::Status) {
             sheet.set(row, c, Cell::Empty);
         }
