@@ -1,0 +1,836 @@
+//! Applying a cycle's changes in rounds of `/batch` requests: sections and tags first, then
+//! tasks, then subtasks (the k-th subtask of every new task in round k, so checklists keep
+//! their order though Asana runs a batch's actions in no set order).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use throughline_connector::{
+    Applied, Change, ConnectorError, DesiredEntry, Identity, State, TaskContext, TaskFields,
+};
+
+use crate::AsanaConnector;
+use crate::client::Action;
+use crate::codec::{Carrier, Codec, Named, RemoteTask, TASK_FIELDS};
+use crate::mapping::ChannelAs;
+use crate::observe::Snapshot;
+
+type Outcome = Result<Applied, ConnectorError>;
+
+/// The answers of one change's actions, merged into its result.
+#[derive(Default)]
+struct Tally {
+    error: Option<ConnectorError>,
+    version: Option<String>,
+}
+
+impl Tally {
+    fn fail(&mut self, e: ConnectorError) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// What an action of the task round does for its change.
+enum Role {
+    Create,
+    Put,
+    /// Asana answers tag and section changes with an empty object: the snapshot is updated
+    /// as they said, so this process sees its own write.
+    Other(Effect),
+}
+
+enum Effect {
+    AddTag { task: String, tag: Named },
+    RemoveTag { task: String, tag: String },
+    Move { task: String, section: Named },
+}
+
+impl AsanaConnector {
+    pub(crate) async fn apply_changes(&mut self, changes: &[Change]) -> Vec<Outcome> {
+        let mut snap = match self.snapshot.clone() {
+            Some(s) => s,
+            None => match self.observe_from(None).await {
+                Ok(_) => self.snapshot.clone().expect("observe keeps a snapshot"),
+                Err(e) => return vec![Err(e); changes.len()],
+            },
+        };
+        let results = self.apply_rounds(&mut snap, changes).await;
+        snap.generation += 1;
+        self.snapshot = Some(snap);
+        results
+    }
+
+    async fn apply_rounds(&self, snap: &mut Snapshot, changes: &[Change]) -> Vec<Outcome> {
+        let oauth = self.settings.auth.is_oauth();
+        let carrier = snap.carrier(oauth);
+        let mut tallies: Vec<Tally> = changes.iter().map(|_| Tally::default()).collect();
+
+        // Sections and tags the changes need.
+        let sections = self.ensure_sections(snap, changes).await;
+        let tags = self.ensure_tags(snap, changes).await;
+
+        // The task round.
+        let mut actions = Vec::new();
+        let mut owners: Vec<(usize, Role)> = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            let codec = self.codec(snap, &carrier);
+            match self.task_round(snap, &codec, change, &sections, &tags) {
+                Ok(list) => {
+                    for (role, action) in list {
+                        owners.push((i, role));
+                        actions.push(action);
+                    }
+                }
+                Err(e) => tallies[i].fail(e),
+            }
+        }
+        let answers = self.api.batch(actions).await;
+        let mut created: BTreeMap<usize, String> = BTreeMap::new();
+        for ((i, role), answer) in owners.into_iter().zip(answers) {
+            match answer {
+                Ok(body) => {
+                    let task = RemoteTask::from_json(&body["data"]).ok();
+                    match (role, task) {
+                        (Role::Create, Some(t)) => {
+                            tallies[i].version = t.modified_at.map(crate::codec::format_timestamp);
+                            created.insert(i, t.gid.clone());
+                            snap.learn_tags(&t);
+                            snap.tasks.push(t);
+                        }
+                        (Role::Put, Some(t)) => {
+                            tallies[i].version = t.modified_at.map(crate::codec::format_timestamp);
+                            store(snap, t);
+                        }
+                        (Role::Other(effect), _) => after(snap, effect, &self.settings.project),
+                        (_, None) => tallies[i].fail(ConnectorError::Fatal {
+                            message: "Asana answered a write without the task. Please report this."
+                                .into(),
+                        }),
+                    }
+                }
+                Err(e) => tallies[i].fail(e),
+            }
+        }
+
+        // The subtasks of new tasks, one round per checklist position.
+        let mut entries: BTreeMap<usize, Vec<(Identity, String)>> = BTreeMap::new();
+        let mut open: BTreeSet<usize> = created.keys().copied().collect();
+        let longest = changes
+            .iter()
+            .map(|c| match c {
+                Change::CreateTask { task } => task.entries.len(),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        for k in 0..longest {
+            let mut actions = Vec::new();
+            let mut owners = Vec::new();
+            for &i in &open {
+                let Change::CreateTask { task } = &changes[i] else {
+                    continue;
+                };
+                let Some(entry) = task.entries.get(k) else {
+                    continue;
+                };
+                let parent = &created[&i];
+                let codec = self.codec(snap, &carrier);
+                actions.push(
+                    Action::new(Method::POST, format!("/tasks/{parent}/subtasks"))
+                        .data(json!(self.entry_data(&codec, entry, true)))
+                        .fields(TASK_FIELDS),
+                );
+                owners.push(i);
+            }
+            if actions.is_empty() {
+                break;
+            }
+            for (i, answer) in owners.into_iter().zip(self.api.batch(actions).await) {
+                let parsed = answer.and_then(|body| {
+                    RemoteTask::from_json(&body["data"]).map_err(|e| ConnectorError::Fatal {
+                        message: format!("Asana answered a new subtask throughline cannot read ({e}). Please report this."),
+                    })
+                });
+                match parsed {
+                    Ok(sub) => {
+                        let Change::CreateTask { task } = &changes[i] else {
+                            continue;
+                        };
+                        entries
+                            .entry(i)
+                            .or_default()
+                            .push((task.entries[k].identity.clone(), sub.gid.clone()));
+                        snap.subtasks
+                            .entry(created[&i].clone())
+                            .or_default()
+                            .push(sub);
+                    }
+                    Err(e) => {
+                        // The task stands; the missing entries are created at their place
+                        // next cycle.
+                        tracing::warn!(error = %e, "a checklist subtask was not created");
+                        open.remove(&i);
+                    }
+                }
+            }
+        }
+
+        // New checklist entries of existing tasks.
+        self.create_entries(snap, &carrier, changes, &mut tallies)
+            .await;
+
+        changes
+            .iter()
+            .enumerate()
+            .map(|(i, change)| {
+                let tally = std::mem::take(&mut tallies[i]);
+                if let Some(e) = tally.error {
+                    return Err(e);
+                }
+                Ok(match change {
+                    Change::CreateTask { .. } => match created.get(&i) {
+                        Some(gid) => Applied::Created {
+                            remote_id: gid.clone(),
+                            entries: entries.remove(&i).unwrap_or_default(),
+                            version: tally.version,
+                        },
+                        None => {
+                            return Err(ConnectorError::Fatal {
+                                message: "the task was not created and Asana said nothing".into(),
+                            });
+                        }
+                    },
+                    Change::CreateEntry { .. } => match tally.version {
+                        Some(gid) => Applied::Created {
+                            remote_id: gid,
+                            entries: Vec::new(),
+                            version: None,
+                        },
+                        None => {
+                            return Err(ConnectorError::Fatal {
+                                message: "the subtask was not created and Asana said nothing"
+                                    .into(),
+                            });
+                        }
+                    },
+                    Change::UpdateTask { remote_id, .. }
+                    | Change::UpdateEntry { remote_id, .. } => Applied::Updated {
+                        version: tally.version.or_else(|| version_of(snap, remote_id)),
+                    },
+                    Change::ArchiveTask { .. } | Change::ArchiveEntry { .. } => Applied::Archived,
+                })
+            })
+            .collect()
+    }
+
+    /// The actions of one change in the task round.
+    fn task_round(
+        &self,
+        snap: &Snapshot,
+        codec: &Codec<'_>,
+        change: &Change,
+        sections: &BTreeMap<String, Result<String, ConnectorError>>,
+        tags: &BTreeMap<String, Result<String, ConnectorError>>,
+    ) -> Result<Vec<(Role, Action)>, ConnectorError> {
+        let mapping = &self.settings.mapping;
+        let project = &self.settings.project;
+        let archive = &mapping.archive_tag;
+        let tag_gid = |name: &str| -> Result<String, ConnectorError> {
+            tags.get(name).cloned().unwrap_or_else(|| {
+                Err(ConnectorError::Fatal {
+                    message: format!("the tag `{name}` was not prepared"),
+                })
+            })
+        };
+        let section_gid = |name: &str| -> Result<String, ConnectorError> {
+            sections.get(name).cloned().unwrap_or_else(|| {
+                Err(ConnectorError::Fatal {
+                    message: format!("the section `{name}` was not prepared"),
+                })
+            })
+        };
+        let mut out = Vec::new();
+        match change {
+            Change::CreateTask { task } => {
+                let mut data =
+                    self.task_data(codec, snap, &task.identity, &task.fields, &task.context);
+                data.retain(|_, v| !v.is_null());
+                data.insert("completed".into(), json!(task.state == State::Done));
+                if mapping.sections_per_stage && !task.fields.group.is_empty() {
+                    let section = section_gid(&task.fields.group)?;
+                    data.insert(
+                        "memberships".into(),
+                        json!([{"project": project, "section": section}]),
+                    );
+                } else {
+                    data.insert("projects".into(), json!([project]));
+                }
+                if let (ChannelAs::Tag, Some(channel)) = (&mapping.channel, &task.context.channel) {
+                    data.insert("tags".into(), json!([tag_gid(channel)?]));
+                }
+                if let Carrier::External = codec.carrier {
+                    data.insert(
+                        "external".into(),
+                        json!({"gid": codec.external_gid(&task.identity), "data": task.identity}),
+                    );
+                }
+                out.push((
+                    Role::Create,
+                    Action::new(Method::POST, "/tasks")
+                        .data(Value::Object(data))
+                        .fields(TASK_FIELDS),
+                ));
+            }
+            Change::UpdateTask {
+                remote_id,
+                identity,
+                context,
+                fields,
+                state,
+                unarchive,
+                ..
+            } => {
+                let current = snap.task_index(remote_id).map(|i| &snap.tasks[i]);
+                let mut data = Map::new();
+                if let Some(f) = fields {
+                    data = self.task_data(codec, snap, identity, f, context);
+                    let current_section = current
+                        .and_then(|t| t.section_in(project))
+                        .and_then(|s| snap.section_name(&s.gid).or(Some(s.name.as_str())));
+                    if mapping.sections_per_stage
+                        && !f.group.is_empty()
+                        && current_section != Some(f.group.as_str())
+                    {
+                        let section = section_gid(&f.group)?;
+                        out.push((
+                            Role::Other(Effect::Move {
+                                task: remote_id.clone(),
+                                section: Named {
+                                    gid: section.clone(),
+                                    name: f.group.clone(),
+                                },
+                            }),
+                            Action::new(Method::POST, format!("/sections/{section}/addTask"))
+                                .data(json!({"task": remote_id})),
+                        ));
+                    }
+                }
+                if let Some(s) = state {
+                    data.insert("completed".into(), json!(*s == State::Done));
+                }
+                if !data.is_empty() {
+                    out.push((
+                        Role::Put,
+                        Action::new(Method::PUT, format!("/tasks/{remote_id}"))
+                            .data(Value::Object(data))
+                            .fields(TASK_FIELDS),
+                    ));
+                }
+                if *unarchive {
+                    out.push(remove_tag(current, remote_id, archive, tags)?);
+                }
+                if let (ChannelAs::Tag, Some(channel), Some(_)) =
+                    (&mapping.channel, &context.channel, fields)
+                {
+                    if !current.is_some_and(|t| t.has_tag(channel)) {
+                        out.push(add_tag(remote_id, channel, tag_gid(channel)?));
+                    }
+                }
+            }
+            Change::ArchiveTask { remote_id, .. } | Change::ArchiveEntry { remote_id, .. } => {
+                out.push(add_tag(remote_id, archive, tag_gid(archive)?));
+            }
+            Change::UpdateEntry {
+                remote_id,
+                fields,
+                checked,
+                unarchive,
+                ..
+            } => {
+                let mut data = Map::new();
+                if let Some(f) = fields {
+                    data.insert("name".into(), json!(f.text));
+                    data.insert("assignee".into(), codec.assignee(f.owner.as_deref()));
+                    codec.dates(None, f.due, &mut data);
+                }
+                if let Some(c) = checked {
+                    data.insert("completed".into(), json!(c));
+                }
+                if !data.is_empty() {
+                    out.push((
+                        Role::Put,
+                        Action::new(Method::PUT, format!("/tasks/{remote_id}"))
+                            .data(Value::Object(data))
+                            .fields(TASK_FIELDS),
+                    ));
+                }
+                if *unarchive {
+                    let current = snap
+                        .subtasks
+                        .values()
+                        .flatten()
+                        .find(|s| &s.gid == remote_id);
+                    out.push(remove_tag(current, remote_id, archive, tags)?);
+                }
+            }
+            Change::CreateEntry { .. } => {}
+        }
+        Ok(out)
+    }
+
+    /// Name, notes, assignee, dates and the channel field of a task.
+    fn task_data(
+        &self,
+        codec: &Codec<'_>,
+        snap: &Snapshot,
+        identity: &str,
+        f: &TaskFields,
+        context: &TaskContext,
+    ) -> Map<String, Value> {
+        let mut data = Map::new();
+        data.insert("name".into(), json!(f.title));
+        data.insert(
+            "notes".into(),
+            json!(codec.notes(&f.description, identity, false)),
+        );
+        data.insert("assignee".into(), codec.assignee(f.owner.as_deref()));
+        codec.dates(f.start, f.due, &mut data);
+        let mut custom = Map::new();
+        if let Carrier::Field(field) = codec.carrier {
+            custom.insert(field.clone(), json!(identity));
+        }
+        if let (Some(field), Some(channel)) = (&snap.channel_field, &context.channel) {
+            if field.options.is_empty() {
+                custom.insert(field.gid.clone(), json!(channel));
+            } else if let Some(option) = field
+                .options
+                .iter()
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case(channel.trim()))
+            {
+                custom.insert(field.gid.clone(), json!(option.1));
+            }
+        }
+        if !custom.is_empty() {
+            data.insert("custom_fields".into(), Value::Object(custom));
+        }
+        data
+    }
+
+    fn entry_data(
+        &self,
+        codec: &Codec<'_>,
+        entry: &DesiredEntry,
+        create: bool,
+    ) -> Map<String, Value> {
+        let mut data = Map::new();
+        data.insert("name".into(), json!(entry.fields.text));
+        data.insert(
+            "assignee".into(),
+            codec.assignee(entry.fields.owner.as_deref()),
+        );
+        codec.dates(None, entry.fields.due, &mut data);
+        data.insert("completed".into(), json!(entry.checked));
+        let notes = codec.notes("", &entry.identity, true);
+        if !notes.is_empty() {
+            data.insert("notes".into(), json!(notes));
+        }
+        if let Carrier::External = codec.carrier {
+            data.insert(
+                "external".into(),
+                json!({"gid": codec.external_gid(&entry.identity), "data": entry.identity}),
+            );
+        }
+        if create {
+            data.retain(|_, v| !v.is_null());
+        }
+        data
+    }
+
+    /// Create the sections the changes need that the project lacks, one at a time so they
+    /// appear in stage order. Name → gid, or why it could not be made.
+    async fn ensure_sections(
+        &self,
+        snap: &mut Snapshot,
+        changes: &[Change],
+    ) -> BTreeMap<String, Result<String, ConnectorError>> {
+        let mut wanted: Vec<(u64, String)> = Vec::new();
+        if self.settings.mapping.sections_per_stage {
+            for change in changes {
+                let (group, position) = match change {
+                    Change::CreateTask { task } => (&task.fields.group, task.context.position),
+                    Change::UpdateTask {
+                        fields: Some(f),
+                        context,
+                        ..
+                    } => (&f.group, context.position),
+                    _ => continue,
+                };
+                if !group.is_empty() {
+                    wanted.push((position, group.clone()));
+                }
+            }
+        }
+        wanted.sort();
+        let mut out = BTreeMap::new();
+        for (_, name) in wanted {
+            if out.contains_key(&name) {
+                continue;
+            }
+            let found = snap
+                .sections
+                .iter()
+                .find(|s| s.name.trim() == name.trim())
+                .map(|s| s.gid.clone());
+            let result = match found {
+                Some(gid) => Ok(gid),
+                None => {
+                    let project = &self.settings.project;
+                    let action = Action::new(Method::POST, format!("/projects/{project}/sections"))
+                        .data(json!({"name": name}))
+                        .fields("name");
+                    let answer = self
+                        .api
+                        .batch(vec![action])
+                        .await
+                        .pop()
+                        .expect("one answer");
+                    answer.and_then(|body| {
+                        let s: Named =
+                            serde_json::from_value(body["data"].clone()).map_err(|e| {
+                                ConnectorError::Fatal {
+                                    message: format!(
+                                        "Asana answered a new section throughline cannot read ({e})"
+                                    ),
+                                }
+                            })?;
+                        snap.sections.push(s.clone());
+                        Ok(s.gid)
+                    })
+                }
+            };
+            out.insert(name, result);
+        }
+        out
+    }
+
+    /// The tags the changes need (the archive tag, channel tags), created when missing.
+    async fn ensure_tags(
+        &self,
+        snap: &mut Snapshot,
+        changes: &[Change],
+    ) -> BTreeMap<String, Result<String, ConnectorError>> {
+        let mapping = &self.settings.mapping;
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        for change in changes {
+            match change {
+                Change::ArchiveTask { .. } | Change::ArchiveEntry { .. } => {
+                    wanted.insert(mapping.archive_tag.clone());
+                }
+                Change::UpdateTask {
+                    unarchive: true, ..
+                }
+                | Change::UpdateEntry {
+                    unarchive: true, ..
+                } => {
+                    wanted.insert(mapping.archive_tag.clone());
+                }
+                _ => {}
+            }
+            if let ChannelAs::Tag = mapping.channel {
+                let channel = match change {
+                    Change::CreateTask { task } => task.context.channel.as_ref(),
+                    Change::UpdateTask {
+                        context,
+                        fields: Some(_),
+                        ..
+                    } => context.channel.as_ref(),
+                    _ => None,
+                };
+                if let Some(c) = channel.filter(|c| !c.trim().is_empty()) {
+                    wanted.insert(c.clone());
+                }
+            }
+        }
+        let find = |snap: &Snapshot, name: &str| {
+            snap.tags
+                .iter()
+                .find(|(n, _)| n.trim().eq_ignore_ascii_case(name.trim()))
+                .map(|(_, gid)| gid.clone())
+        };
+        let mut out = BTreeMap::new();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|n| find(snap, n).is_none())
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            // Someone may have made the tag already: look before creating another.
+            let workspace = &self.settings.workspace;
+            match self
+                .api
+                .list(
+                    &format!("/workspaces/{workspace}/tags"),
+                    &[("opt_fields", "name")],
+                    &format!("the tags of workspace {workspace}"),
+                )
+                .await
+            {
+                Ok(all) => {
+                    for t in all {
+                        if let (Some(gid), Some(name)) = (t["gid"].as_str(), t["name"].as_str()) {
+                            snap.tags.insert(name.to_owned(), gid.to_owned());
+                        }
+                    }
+                }
+                Err(e) => {
+                    for name in &missing {
+                        out.insert(name.clone(), Err(e.clone()));
+                    }
+                    return out;
+                }
+            }
+            let create: Vec<String> = missing
+                .into_iter()
+                .filter(|n| find(snap, n).is_none())
+                .collect();
+            let actions = create
+                .iter()
+                .map(|name| {
+                    Action::new(Method::POST, "/tags")
+                        .data(json!({"name": name, "workspace": self.settings.workspace}))
+                        .fields("name")
+                })
+                .collect();
+            for (name, answer) in create.iter().zip(self.api.batch(actions).await) {
+                match answer {
+                    Ok(body) => {
+                        if let Some(gid) = body["data"]["gid"].as_str() {
+                            snap.tags.insert(name.clone(), gid.to_owned());
+                        }
+                    }
+                    Err(e) => {
+                        out.insert(name.clone(), Err(e));
+                    }
+                }
+            }
+        }
+        for name in wanted {
+            if out.contains_key(&name) {
+                continue;
+            }
+            let result = find(snap, &name).ok_or_else(|| ConnectorError::Fatal {
+                message: format!("the Asana tag `{name}` could not be created"),
+            });
+            out.insert(name, result);
+        }
+        out
+    }
+
+    /// New subtasks of existing tasks: per task, one at a time in the order the engine gave,
+    /// each created then moved to its place, all tasks together in each round.
+    async fn create_entries(
+        &self,
+        snap: &mut Snapshot,
+        carrier: &Carrier,
+        changes: &[Change],
+        tallies: &mut [Tally],
+    ) {
+        let mut queues: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, change) in changes.iter().enumerate() {
+            if let Change::CreateEntry {
+                parent_remote_id, ..
+            } = change
+            {
+                queues.entry(parent_remote_id.as_str()).or_default().push(i);
+            }
+        }
+        let rounds = queues.values().map(Vec::len).max().unwrap_or(0);
+        for round in 0..rounds {
+            let batch: Vec<usize> = queues
+                .values()
+                .filter_map(|q| q.get(round).copied())
+                .collect();
+            let mut actions = Vec::new();
+            for &i in &batch {
+                let Change::CreateEntry {
+                    parent_remote_id,
+                    entry,
+                    ..
+                } = &changes[i]
+                else {
+                    continue;
+                };
+                let codec = self.codec(snap, carrier);
+                actions.push(
+                    Action::new(Method::POST, format!("/tasks/{parent_remote_id}/subtasks"))
+                        .data(Value::Object(self.entry_data(&codec, entry, true)))
+                        .fields(TASK_FIELDS),
+                );
+            }
+            let answers = self.api.batch(actions).await;
+            let mut moves = Vec::new();
+            let mut moved = Vec::new();
+            for (&i, answer) in batch.iter().zip(answers) {
+                let Change::CreateEntry {
+                    parent_remote_id,
+                    index,
+                    ..
+                } = &changes[i]
+                else {
+                    continue;
+                };
+                let sub = answer.and_then(|body| {
+                    RemoteTask::from_json(&body["data"]).map_err(|e| ConnectorError::Fatal {
+                        message: format!("Asana answered a new subtask throughline cannot read ({e}). Please report this."),
+                    })
+                });
+                match sub {
+                    Ok(sub) => {
+                        tallies[i].version = Some(sub.gid.clone());
+                        let archive = &self.settings.mapping.archive_tag;
+                        let list = snap.subtasks.entry(parent_remote_id.clone()).or_default();
+                        let live: Vec<String> = list
+                            .iter()
+                            .filter(|s| !s.has_tag(archive))
+                            .map(|s| s.gid.clone())
+                            .collect();
+                        match live.get(*index) {
+                            Some(before) => {
+                                let at = list
+                                    .iter()
+                                    .position(|s| &s.gid == before)
+                                    .unwrap_or(list.len());
+                                moves.push(
+                                    Action::new(Method::POST, format!("/tasks/{}/setParent", sub.gid))
+                                        .data(json!({"parent": parent_remote_id, "insert_before": before}))
+                                        .fields(TASK_FIELDS),
+                                );
+                                moved.push(i);
+                                list.insert(at, sub);
+                            }
+                            None => list.push(sub),
+                        }
+                    }
+                    Err(e) => tallies[i].fail(e),
+                }
+            }
+            for (i, answer) in moved.into_iter().zip(self.api.batch(moves).await) {
+                if let Err(e) = answer {
+                    // The subtask exists; it is at the end instead of its place.
+                    tracing::warn!(error = %e, "a new subtask could not be moved to its place");
+                    let gid = tallies[i].version.clone().unwrap_or_default();
+                    if let Change::CreateEntry {
+                        parent_remote_id, ..
+                    } = &changes[i]
+                    {
+                        if let Some(list) = snap.subtasks.get_mut(parent_remote_id) {
+                            if let Some(at) = list.iter().position(|s| s.gid == gid) {
+                                let s = list.remove(at);
+                                list.push(s);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn add_tag(remote_id: &str, name: &str, gid: String) -> (Role, Action) {
+    let action =
+        Action::new(Method::POST, format!("/tasks/{remote_id}/addTag")).data(json!({"tag": gid}));
+    let effect = Effect::AddTag {
+        task: remote_id.to_owned(),
+        tag: Named {
+            gid,
+            name: name.to_owned(),
+        },
+    };
+    (Role::Other(effect), action)
+}
+
+/// The action that takes the archive tag off a task or subtask.
+fn remove_tag(
+    current: Option<&RemoteTask>,
+    remote_id: &str,
+    archive: &str,
+    tags: &BTreeMap<String, Result<String, ConnectorError>>,
+) -> Result<(Role, Action), ConnectorError> {
+    let on_task = current.and_then(|t| {
+        t.tags
+            .iter()
+            .find(|tag| tag.name.trim().eq_ignore_ascii_case(archive.trim()))
+            .map(|tag| tag.gid.clone())
+    });
+    let gid = match on_task {
+        Some(gid) => gid,
+        None => tags.get(archive).cloned().unwrap_or_else(|| {
+            Err(ConnectorError::Fatal {
+                message: format!("the tag `{archive}` was not prepared"),
+            })
+        })?,
+    };
+    let action = Action::new(Method::POST, format!("/tasks/{remote_id}/removeTag"))
+        .data(json!({"tag": gid}));
+    let effect = Effect::RemoveTag {
+        task: remote_id.to_owned(),
+        tag: gid,
+    };
+    Ok((Role::Other(effect), action))
+}
+
+/// Keep a task or subtask as Asana answered it.
+fn store(snap: &mut Snapshot, t: RemoteTask) {
+    snap.learn_tags(&t);
+    if let Some(i) = snap.task_index(&t.gid) {
+        snap.tasks[i] = t;
+    } else if let Some(s) = snap.subtask_mut(&t.gid) {
+        *s = t;
+    }
+}
+
+/// Apply a tag or section change to the snapshot as Asana confirmed it.
+fn after(snap: &mut Snapshot, effect: Effect, project: &str) {
+    match effect {
+        Effect::AddTag { task, tag } => {
+            snap.tags.insert(tag.name.clone(), tag.gid.clone());
+            if let Some(t) = task_mut(snap, &task) {
+                if !t.tags.iter().any(|x| x.gid == tag.gid) {
+                    t.tags.push(tag);
+                }
+            }
+        }
+        Effect::RemoveTag { task, tag } => {
+            if let Some(t) = task_mut(snap, &task) {
+                t.tags.retain(|x| x.gid != tag);
+            }
+        }
+        Effect::Move { task, section } => {
+            if let Some(t) = task_mut(snap, &task) {
+                for m in &mut t.memberships {
+                    if m.project.as_ref().is_some_and(|p| p.gid == project) {
+                        m.section = Some(section.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn version_of(snap: &Snapshot, gid: &str) -> Option<String> {
+    snap.task_index(gid)
+        .map(|i| &snap.tasks[i])
+        .or_else(|| snap.subtasks.values().flatten().find(|s| s.gid == gid))
+        .and_then(|t| t.modified_at)
+        .map(crate::codec::format_timestamp)
+}
+
+fn task_mut<'s>(snap: &'s mut Snapshot, gid: &str) -> Option<&'s mut RemoteTask> {
+    match snap.task_index(gid) {
+        Some(i) => snap.tasks.get_mut(i),
+        None => snap.subtask_mut(gid),
+    }
+}

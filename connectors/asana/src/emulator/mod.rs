@@ -1,0 +1,847 @@
+//! An in-memory Asana for tests and `throughline emulate asana`.
+//!
+//! It answers under `/api/1.0` the way Asana does, as far as throughline and Asana's official
+//! clients use it: workspaces, users, projects, sections, tasks and subtasks, memberships,
+//! tags, custom fields, `external` (OAuth callers only), the `{"data": ...}` envelope,
+//! `opt_fields`, pages whose offsets expire, the events feed with sync tokens (`412` with a
+//! fresh token; tokens expire), `/batch` (actions run in a shuffled order, as Asana gives no
+//! order), Asana's error shape, the per-minute quota and the concurrent-request limits with
+//! `Retry-After`, and the OAuth endpoints (`/-/oauth_authorize`, `/-/oauth_token`, PKCE).
+//!
+//! A test drives it through [`Emulator`]: seed a workspace, people and a project, act as a
+//! person through the API with a person's token, switch faults on (429 bursts, 500s, slow
+//! answers, dropped connections), expire tokens and offsets, and read the request log.
+
+mod routes;
+mod world;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get, post};
+use serde_json::{Value, json};
+
+pub use world::{ApiError, FieldKind, TokenKind};
+
+use routes::{Req, Resp, dispatch};
+use world::{AuthCode, Caller, OAuthClient, World, random_hex};
+
+/// What a fault does to a matching request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer with this status and Asana's error body, doing nothing.
+    Status(u16),
+    /// Answer `429` with this `Retry-After` (seconds), doing nothing.
+    RateLimited { retry_after: u64 },
+    /// Wait this long, then answer normally.
+    Slow(Duration),
+    /// Break the connection without doing anything.
+    Drop,
+    /// Carry the request out, then break the connection before the answer arrives.
+    DropAfterDoing,
+}
+
+/// A fault for the next `times` requests that match.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// Only requests with this method (`"POST"`); `None`: any.
+    pub method: Option<String>,
+    /// Only requests whose path (after `/api/1.0`) contains this; `None`: any.
+    pub path: Option<String>,
+    pub times: usize,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind, times: usize) -> Fault {
+        Fault {
+            kind,
+            method: None,
+            path: None,
+            times,
+        }
+    }
+
+    pub fn on(mut self, method: &str, path: &str) -> Fault {
+        self.method = Some(method.to_owned());
+        self.path = Some(path.to_owned());
+        self
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path.as_deref().is_none_or(|p| path.contains(p))
+    }
+}
+
+/// One request the emulator received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// After `/api/1.0`, without the query.
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    /// For `/batch`: `"<method> <relative_path>"` of each action.
+    pub actions: Vec<String>,
+    /// The user whose token was used (empty when unauthenticated).
+    pub user: String,
+}
+
+/// What a seeded emulator holds.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub workspace: String,
+    pub project: String,
+    /// The user whose personal access token is `token`.
+    pub user: String,
+    pub token: String,
+}
+
+struct Limits {
+    per_minute: Option<u32>,
+    concurrent_writes: usize,
+    concurrent_reads: usize,
+}
+
+struct Shared {
+    world: Mutex<World>,
+    faults: Mutex<Vec<Fault>>,
+    log: Mutex<Vec<LoggedRequest>>,
+    limits: Mutex<Limits>,
+    /// Request times per token, for the per-minute quota.
+    windows: Mutex<std::collections::HashMap<String, VecDeque<Instant>>>,
+    /// Requests in flight per token: (reads, writes).
+    in_flight: Mutex<std::collections::HashMap<String, (usize, usize)>>,
+    base: Mutex<String>,
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Emulator {
+    /// Start on 127.0.0.1 at a free port.
+    pub async fn start() -> std::io::Result<Emulator> {
+        Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World::default()),
+            faults: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+            limits: Mutex::new(Limits {
+                per_minute: None,
+                concurrent_writes: 15,
+                concurrent_reads: 50,
+            }),
+            windows: Mutex::new(Default::default()),
+            in_flight: Mutex::new(Default::default()),
+            base: Mutex::new(format!("http://{addr}/api/1.0")),
+        });
+        let app = Router::new()
+            .route("/-/oauth_authorize", get(authorize))
+            .route("/-/oauth_token", post(token))
+            .route("/api/1.0/{*path}", any(api))
+            .with_state(Arc::clone(&shared));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Emulator {
+            shared,
+            addr,
+            stop: Some(stop),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API root to give a connector or a client: `http://127.0.0.1:<port>/api/1.0`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api/1.0", self.addr)
+    }
+
+    /// Where the OAuth endpoints are: `http://127.0.0.1:<port>`.
+    pub fn root_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Answer with this API root in `next_page.uri` (when a proxy stands in front).
+    pub fn set_public_base_url(&self, base: &str) {
+        *lock(&self.shared.base) = base.trim_end_matches('/').to_owned();
+    }
+
+    fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut lock(&self.shared.world))
+    }
+
+    // --- Seeding -----------------------------------------------------------------------------
+
+    pub fn add_workspace(&self, name: &str) -> String {
+        self.world(|w| w.add_workspace(name))
+    }
+
+    pub fn add_user(&self, workspace: &str, name: &str, email: &str) -> String {
+        self.world(|w| w.add_user(workspace, name, email))
+    }
+
+    /// A project with one section, "Untitled section", as Asana makes them.
+    pub fn add_project(&self, workspace: &str, name: &str) -> String {
+        self.world(|w| w.add_project(workspace, name))
+    }
+
+    pub fn add_section(&self, project: &str, name: &str) -> String {
+        self.world(|w| {
+            w.create_section(None, project, name)
+                .expect("a valid project")
+        })
+    }
+
+    /// A custom field on the project: text when `options` is empty, else a drop-down.
+    pub fn add_custom_field(&self, project: &str, name: &str, options: &[&str]) -> String {
+        self.world(|w| w.add_field(project, name, options))
+    }
+
+    /// A personal access token for this user.
+    pub fn personal_token(&self, user: &str) -> String {
+        self.world(|w| w.issue_token(user, TokenKind::Personal))
+    }
+
+    /// An OAuth app (client id, client secret); sign-ins are approved as `approver`.
+    pub fn add_oauth_client(&self, approver: &str) -> (String, String) {
+        self.world(|w| {
+            let id = w.gid();
+            let secret = random_hex(32);
+            w.clients.insert(
+                id.clone(),
+                OAuthClient {
+                    secret: secret.clone(),
+                },
+            );
+            w.approver = Some(approver.to_owned());
+            (id, secret)
+        })
+    }
+
+    /// A workspace with Ana and Ben (`ana@example.com`, `ben@example.com`), a project
+    /// "Content", and Ana's personal access token.
+    pub fn seed(&self) -> Seeded {
+        let workspace = self.add_workspace("Example workspace");
+        let user = self.add_user(&workspace, "Ana", "ana@example.com");
+        self.add_user(&workspace, "Ben", "ben@example.com");
+        let project = self.add_project(&workspace, "Content");
+        let token = self.personal_token(&user);
+        Seeded {
+            workspace,
+            project,
+            user,
+            token,
+        }
+    }
+
+    // --- Looking inside ----------------------------------------------------------------------
+
+    /// A task as the API shows it to an OAuth caller (everything), or `None`.
+    pub fn task(&self, gid: &str) -> Option<Value> {
+        self.world(|w| {
+            let user = w.users.keys().next().cloned().unwrap_or_default();
+            let caller = Caller {
+                user,
+                kind: TokenKind::OAuth,
+            };
+            let req = Req {
+                method: reqwest::Method::GET,
+                path: format!("/tasks/{gid}"),
+                query: Vec::new(),
+                body: None,
+            };
+            let resp = dispatch(w, &caller, &req, "");
+            (resp.status == 200).then(|| resp.body["data"].clone())
+        })
+    }
+
+    /// The gids of the project's tasks (not deleted), in order.
+    pub fn project_tasks(&self, project: &str) -> Vec<String> {
+        self.world(|w| {
+            w.projects
+                .get(project)
+                .map(|p| {
+                    p.tasks
+                        .iter()
+                        .filter(|t| {
+                            !w.tasks[*t].deleted
+                                && w.tasks[*t].memberships.iter().any(|(x, _)| x == project)
+                        })
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// The gids of a task's subtasks, in order.
+    pub fn subtasks(&self, task: &str) -> Vec<String> {
+        self.world(|w| {
+            w.tasks
+                .get(task)
+                .map(|t| t.subtasks.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// How many tasks and subtasks exist (not deleted).
+    pub fn task_count(&self) -> usize {
+        self.world(|w| w.tasks.values().filter(|t| !t.deleted).count())
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    // --- Faults and limits -------------------------------------------------------------------
+
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Requests per minute per token (`None`: no quota).
+    pub fn set_rate_limit(&self, per_minute: Option<u32>) {
+        lock(&self.shared.limits).per_minute = per_minute;
+        lock(&self.shared.windows).clear();
+    }
+
+    pub fn set_concurrency_limits(&self, reads: usize, writes: usize) {
+        let mut limits = lock(&self.shared.limits);
+        limits.concurrent_reads = reads;
+        limits.concurrent_writes = writes;
+    }
+
+    /// Every sync token handed out so far stops working (as after a day, or under load).
+    pub fn expire_sync_tokens(&self) {
+        self.world(|w| w.sync_tokens.clear());
+    }
+
+    /// Every page offset handed out so far stops working.
+    pub fn expire_offsets(&self) {
+        self.world(|w| w.offsets.clear());
+    }
+
+    /// Every OAuth access token handed out so far stops working (refresh tokens still do).
+    pub fn expire_access_tokens(&self) {
+        self.world(|w| w.tokens.retain(|_, t| t.kind != TokenKind::OAuth));
+    }
+
+    /// How long OAuth access tokens live (Asana: an hour).
+    pub fn set_access_token_lifetime(&self, ttl: Duration) {
+        self.world(|w| w.access_ttl = ttl);
+    }
+
+    /// Run batch actions in the order given instead of a shuffled one.
+    pub fn set_batch_shuffle(&self, shuffle: bool) {
+        self.world(|w| w.shuffle_batches = shuffle);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Run an emulator on `addr` until interrupted (`throughline emulate asana`): print the API
+/// root, a seeded workspace and project, and a personal access token.
+pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
+    let emulator = Emulator::start_on(addr).await?;
+    emulator.set_rate_limit(Some(1500));
+    let seeded = emulator.seed();
+    let (client_id, client_secret) = emulator.add_oauth_client(&seeded.user);
+    println!("Asana emulator listening on {}", emulator.root_url());
+    println!("  base_url   = \"{}\"", emulator.base_url());
+    println!("  workspace  = \"{}\"", seeded.workspace);
+    println!("  project    = \"{}\"", seeded.project);
+    println!(
+        "  token      = \"{}\"   (personal access token of ana@example.com)",
+        seeded.token
+    );
+    println!("  people     = ana@example.com, ben@example.com");
+    println!("  OAuth app  = client id \"{client_id}\", client secret \"{client_secret}\"");
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    drop(emulator);
+    Ok(())
+}
+
+// --- HTTP -------------------------------------------------------------------------------------
+
+fn json_response(status: u16, body: &Value, extra: &[(&str, String)]) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response();
+    for (name, value) in extra {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// A response whose body breaks off: the client sees the connection drop.
+fn dropped() -> Response {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from_static(b"{\"data\":")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "dropped by the emulator",
+        )),
+    ];
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Decrements the in-flight count when the request is done.
+struct InFlight {
+    shared: Arc<Shared>,
+    token: String,
+    write: bool,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut map = lock(&self.shared.in_flight);
+        if let Some(entry) = map.get_mut(&self.token) {
+            if self.write {
+                entry.1 = entry.1.saturating_sub(1);
+            } else {
+                entry.0 = entry.0.saturating_sub(1);
+            }
+        }
+    }
+}
+
+async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request
+        .uri()
+        .path()
+        .trim_start_matches("/api/1.0")
+        .to_owned();
+    let raw_query = request.uri().query().unwrap_or("").to_owned();
+    let headers = request.headers().clone();
+    let bytes = axum::body::to_bytes(request.into_body(), 16 << 20)
+        .await
+        .unwrap_or_default();
+    let mut entry = LoggedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        query: raw_query.clone(),
+        status: 0,
+        actions: Vec::new(),
+        user: String::new(),
+    };
+    let (response, status) = answer(
+        &shared, &method, &path, &raw_query, &headers, &bytes, &mut entry,
+    )
+    .await;
+    entry.status = status;
+    lock(&shared.log).push(entry);
+    response
+}
+
+async fn answer(
+    shared: &Arc<Shared>,
+    method: &reqwest::Method,
+    path: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    entry: &mut LoggedRequest,
+) -> (Response, u16) {
+    // Faults first, as a broken network or an overloaded Asana would.
+    let fault = {
+        let mut faults = lock(&shared.faults);
+        let found = faults
+            .iter_mut()
+            .position(|f| f.times > 0 && f.matches(method.as_str(), path));
+        found.map(|i| {
+            faults[i].times -= 1;
+            let kind = faults[i].kind.clone();
+            if faults[i].times == 0 {
+                faults.remove(i);
+            }
+            kind
+        })
+    };
+    let mut drop_after = false;
+    match fault {
+        Some(FaultKind::Status(code)) => {
+            let message = match code {
+                500 => "Server Error",
+                502 => "Bad Gateway",
+                503 => "The service is temporarily unavailable",
+                504 => "Gateway Timeout",
+                _ => "Injected failure",
+            };
+            let body = ApiError::new(code, message).body();
+            return (json_response(code, &body, &[]), code);
+        }
+        Some(FaultKind::RateLimited { retry_after }) => {
+            let body = ApiError::new(429, "You've made too many requests and hit a rate limit. Please retry after the given amount of time.").body();
+            return (
+                json_response(429, &body, &[("retry-after", retry_after.to_string())]),
+                429,
+            );
+        }
+        Some(FaultKind::Slow(wait)) => tokio::time::sleep(wait).await,
+        Some(FaultKind::Drop) => return (dropped(), 0),
+        Some(FaultKind::DropAfterDoing) => drop_after = true,
+        None => {}
+    }
+
+    // Who is calling.
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
+    let caller = {
+        let world = lock(&shared.world);
+        world.tokens.get(&bearer).and_then(|t| {
+            let alive = t.expires.is_none_or(|e| Instant::now() < e);
+            alive.then(|| Caller {
+                user: t.user.clone(),
+                kind: t.kind,
+            })
+        })
+    };
+    let Some(caller) = caller else {
+        let message = if bearer.is_empty() {
+            "Not Authorized"
+        } else {
+            "The bearer token is invalid or has expired. Refresh it or sign in again."
+        };
+        let body = ApiError::new(401, message).body();
+        return (json_response(401, &body, &[]), 401);
+    };
+    entry.user = caller.user.clone();
+
+    // The per-minute quota, then the concurrent-request limits.
+    let write = *method != reqwest::Method::GET;
+    {
+        let limits = lock(&shared.limits);
+        if let Some(per_minute) = limits.per_minute {
+            let mut windows = lock(&shared.windows);
+            let window = windows.entry(bearer.clone()).or_default();
+            let now = Instant::now();
+            while window
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+            {
+                window.pop_front();
+            }
+            let over = window.len() >= per_minute as usize;
+            // Refused requests count too, as in Asana.
+            window.push_back(now);
+            if over {
+                let oldest = *window.front().expect("just pushed");
+                let wait = Duration::from_secs(60).saturating_sub(now.duration_since(oldest));
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let body = ApiError::new(429, "You've made too many requests and hit a rate limit. Please retry after the given amount of time.").body();
+                return (
+                    json_response(429, &body, &[("retry-after", secs.max(1).to_string())]),
+                    429,
+                );
+            }
+        }
+        let mut in_flight = lock(&shared.in_flight);
+        let counts = in_flight.entry(bearer.clone()).or_default();
+        let (current, max) = if write {
+            (&mut counts.1, limits.concurrent_writes)
+        } else {
+            (&mut counts.0, limits.concurrent_reads)
+        };
+        if *current >= max {
+            let body = ApiError::new(429, "You have too many requests in flight at once. Please retry after the given amount of time.").body();
+            return (
+                json_response(429, &body, &[("retry-after", "1".to_owned())]),
+                429,
+            );
+        }
+        *current += 1;
+    }
+    let _in_flight = InFlight {
+        shared: Arc::clone(shared),
+        token: bearer.clone(),
+        write,
+    };
+
+    let query: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{raw_query}"))
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default();
+    let body: Option<Value> = if bytes.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice(bytes) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let body = ApiError::bad("Could not parse request data, invalid JSON").body();
+                return (json_response(400, &body, &[]), 400);
+            }
+        }
+    };
+    if path.trim_matches('/') == "batch" {
+        if let Some(actions) = body.as_ref().and_then(|b| b["data"]["actions"].as_array()) {
+            entry.actions = actions
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a["method"].as_str().unwrap_or("").to_ascii_uppercase(),
+                        a["relative_path"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+        }
+    }
+    let req = Req {
+        method: method.clone(),
+        path: path.to_owned(),
+        query,
+        body,
+    };
+    let base = lock(&shared.base).clone();
+    let Resp { status, body } = {
+        let mut world = lock(&shared.world);
+        dispatch(&mut world, &caller, &req, &base)
+    };
+    if drop_after {
+        return (dropped(), 0);
+    }
+    (json_response(status, &body, &[]), status)
+}
+
+// --- OAuth ------------------------------------------------------------------------------------
+
+async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let client = get("client_id");
+    let redirect = get("redirect_uri");
+    let mut world = lock(&shared.world);
+    if !world.clients.contains_key(&client) {
+        return (StatusCode::BAD_REQUEST, "Unknown client_id").into_response();
+    }
+    let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+        .iter()
+        .any(|p| redirect.starts_with(p));
+    if !loopback {
+        return (
+            StatusCode::BAD_REQUEST,
+            "redirect_uri must be a loopback address",
+        )
+            .into_response();
+    }
+    if get("response_type") != "code" {
+        return (StatusCode::BAD_REQUEST, "response_type must be code").into_response();
+    }
+    let challenge = params.get("code_challenge").cloned();
+    if challenge.is_some() && get("code_challenge_method") != "S256" {
+        return (
+            StatusCode::BAD_REQUEST,
+            "code_challenge_method must be S256",
+        )
+            .into_response();
+    }
+    let Some(user) = world.approver.clone() else {
+        return (StatusCode::BAD_REQUEST, "nobody is signed in to approve").into_response();
+    };
+    let code = random_hex(40);
+    world.codes.insert(
+        code.clone(),
+        AuthCode {
+            client,
+            redirect_uri: redirect.clone(),
+            challenge,
+            user,
+            issued: Instant::now(),
+        },
+    );
+    let mut url = match reqwest::Url::parse(&redirect) {
+        Ok(u) => u,
+        Err(_) => return (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response(),
+    };
+    url.query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &get("state"));
+    Redirect::to(url.as_str()).into_response()
+}
+
+fn oauth_error(error: &str, description: &str) -> Response {
+    json_response(
+        400,
+        &json!({"error": error, "error_description": description}),
+        &[],
+    )
+}
+
+async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form: std::collections::HashMap<String, String> =
+        reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(&body)))
+            .map(|u| u.query_pairs().into_owned().collect())
+            .unwrap_or_default();
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    // Client credentials in the body, or as HTTP Basic.
+    let (mut id, mut secret) = (get("client_id"), get("client_secret"));
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        if let Some((i, s)) = decode_basic(basic) {
+            id = i;
+            secret = s;
+        }
+    }
+    let mut world = lock(&shared.world);
+    if world.clients.get(&id).is_none_or(|c| c.secret != secret) {
+        return json_response(
+            401,
+            &json!({"error": "invalid_client", "error_description": "The client credentials are wrong."}),
+            &[],
+        );
+    }
+    let (user, refresh) = match get("grant_type").as_str() {
+        "authorization_code" => {
+            let Some(code) = world.codes.remove(&get("code")) else {
+                return oauth_error("invalid_grant", "The code is unknown or was used already.");
+            };
+            if code.client != id
+                || code.redirect_uri != get("redirect_uri")
+                || code.issued.elapsed() > Duration::from_secs(600)
+            {
+                return oauth_error(
+                    "invalid_grant",
+                    "The code does not belong to this client or redirect.",
+                );
+            }
+            if let Some(challenge) = &code.challenge {
+                let verifier = oauth2::PkceCodeVerifier::new(get("code_verifier"));
+                let computed = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+                if computed.as_str() != challenge {
+                    return oauth_error("invalid_grant", "The PKCE code verifier does not match.");
+                }
+            }
+            let refresh = format!("1/{}:{}", code.user, random_hex(32));
+            world
+                .refresh_tokens
+                .insert(refresh.clone(), (id.clone(), code.user.clone()));
+            (code.user, Some(refresh))
+        }
+        "refresh_token" => match world.refresh_tokens.get(&get("refresh_token")) {
+            Some((client, user)) if *client == id => (user.clone(), None),
+            _ => {
+                return oauth_error(
+                    "invalid_grant",
+                    "The refresh token is unknown or was revoked.",
+                );
+            }
+        },
+        other => {
+            return oauth_error(
+                "unsupported_grant_type",
+                &format!("grant_type {other} is not supported"),
+            );
+        }
+    };
+    let access = world.issue_token(&user, TokenKind::OAuth);
+    let expires_in = world.access_ttl.as_secs();
+    let u = world.users.get(&user).cloned();
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": expires_in,
+        "data": {"id": user, "gid": user, "name": u.as_ref().map(|u| u.name.clone()), "email": u.map(|u| u.email)},
+    });
+    if let Some(refresh) = refresh {
+        body["refresh_token"] = json!(refresh);
+    }
+    json_response(200, &body, &[("cache-control", "no-store".to_owned())])
+}
+
+fn decode_basic(encoded: &str) -> Option<(String, String)> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut out = Vec::new();
+    for c in encoded.trim().bytes().filter(|c| *c != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == c)? as u32;
+        bits = (bits << 6) | v;
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push((bits >> nbits) as u8);
+            bits &= (1 << nbits) - 1;
+        }
+    }
+    let text = String::from_utf8(out).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| {
+        reqwest::Url::parse(&format!("http://x/?v={s}"))
+            .ok()
+            .and_then(|u| u.query_pairs().next().map(|(_, v)| v.into_owned()))
+            .unwrap_or_default()
+    };
+    Some((decode(id), decode(secret)))
+}

@@ -1,0 +1,927 @@
+//! The endpoints: a request (method, path, query, body) against the world, answered as Asana
+//! answers, with its `{"data": ...}` envelope, `opt_fields`, pages and error shape. `/batch`
+//! runs its actions through the same function.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::world::{
+    ApiError, Caller, FieldKind, Gid, Offset, Result, Task, World, format_time, random_hex,
+};
+
+/// One request to the API (relative to `/api/1.0`).
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+/// An answer: status, JSON body, extra headers.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Resp {
+    fn ok(body: Value) -> Resp {
+        Resp { status: 200, body }
+    }
+
+    fn created(body: Value) -> Resp {
+        Resp { status: 201, body }
+    }
+
+    pub fn error(e: &ApiError) -> Resp {
+        Resp {
+            status: e.status,
+            body: e.body(),
+        }
+    }
+}
+
+const SYNC_EXPIRED: &str = "Sync token invalid or too old. If you are attempting to keep resources in sync, you must fetch the full dataset for this query now and use the new sync token for the next sync.";
+
+impl Req {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn fields(&self) -> Option<Vec<String>> {
+        self.param("opt_fields").map(|f| {
+            f.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+    }
+
+    fn data(&self) -> Result<Map<String, Value>> {
+        match self.body.as_ref().map(|b| &b["data"]) {
+            Some(Value::Object(map)) => Ok(map.clone()),
+            _ => Err(ApiError::bad("data: Missing input")),
+        }
+    }
+}
+
+/// Answer one request.
+pub fn dispatch(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Resp {
+    match route(world, caller, req, base) {
+        Ok(resp) => resp,
+        Err(e) => Resp::error(&e),
+    }
+}
+
+fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Resp> {
+    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let m = &req.method;
+    let get = *m == Method::GET;
+    let post = *m == Method::POST;
+    let put = *m == Method::PUT;
+    let one = |v: Value| Ok(Resp::ok(json!({"data": v})));
+    match segments.as_slice() {
+        ["batch"] if post => batch(world, caller, req, base),
+        ["events"] if get => events(world, req),
+        ["workspaces"] if get => {
+            let items = world
+                .workspaces
+                .keys()
+                .map(|g| workspace_json(world, g))
+                .collect();
+            list(world, req, base, items, compact_named)
+        }
+        ["workspaces", w] if get => {
+            known_workspace(world, w)?;
+            one(select(&workspace_json(world, w), req.fields()))
+        }
+        ["users", "me"] if get => one(select(&user_json(world, &caller.user), req.fields())),
+        ["users", u] if get => {
+            if !world.users.contains_key(*u) {
+                return Err(ApiError::unknown(u));
+            }
+            one(select(&user_json(world, u), req.fields()))
+        }
+        ["workspaces", w, "users"] if get => {
+            known_workspace(world, w)?;
+            users_of(world, req, base, w)
+        }
+        ["users"] if get => {
+            let w = req
+                .param("workspace")
+                .ok_or_else(|| ApiError::bad("workspace: Missing input"))?
+                .to_owned();
+            known_workspace(world, &w)?;
+            users_of(world, req, base, &w)
+        }
+        ["workspaces", w, "tags"] if get => {
+            known_workspace(world, w)?;
+            tags_of(world, req, base, w)
+        }
+        ["tags"] if get => {
+            let w = req
+                .param("workspace")
+                .ok_or_else(|| ApiError::bad("workspace: Missing input"))?
+                .to_owned();
+            known_workspace(world, &w)?;
+            tags_of(world, req, base, &w)
+        }
+        ["workspaces", w, "tags"] if post => {
+            let data = req.data()?;
+            let name = data
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let gid = world.create_tag(w, &name)?;
+            Ok(Resp::created(
+                json!({"data": select(&tag_json(world, &gid), req.fields())}),
+            ))
+        }
+        ["tags"] if post => {
+            let data = req.data()?;
+            let w = data
+                .get("workspace")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad("workspace: Missing input"))?;
+            let name = data
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let gid = world.create_tag(w, &name)?;
+            Ok(Resp::created(
+                json!({"data": select(&tag_json(world, &gid), req.fields())}),
+            ))
+        }
+        ["tags", t] if get => {
+            if !world.tags.contains_key(*t) {
+                return Err(ApiError::unknown(t));
+            }
+            one(select(&tag_json(world, t), req.fields()))
+        }
+        ["projects", p] if get => {
+            world.project(p)?;
+            one(select(&project_json(world, p), req.fields()))
+        }
+        ["projects", p, "sections"] if get => {
+            let items = world
+                .project(p)?
+                .sections
+                .iter()
+                .map(|s| section_json(world, s))
+                .collect();
+            list(world, req, base, items, compact_named)
+        }
+        ["projects", p, "sections"] if post => {
+            let data = req.data()?;
+            let name = data
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad("name: Missing input"))?
+                .to_owned();
+            let gid = world.create_section(Some(caller), p, &name)?;
+            Ok(Resp::created(
+                json!({"data": select(&section_json(world, &gid), req.fields())}),
+            ))
+        }
+        ["projects", p, "custom_field_settings"] if get => {
+            let items = world
+                .project(p)?
+                .fields
+                .iter()
+                .map(|f| setting_json(world, p, f))
+                .collect();
+            list(
+                world,
+                req,
+                base,
+                items,
+                |v| json!({"gid": v["gid"], "resource_type": v["resource_type"]}),
+            )
+        }
+        ["projects", p, "tasks"] if get => project_tasks(world, caller, req, base, p),
+        ["tasks"] if get => {
+            if let Some(p) = req.param("project") {
+                let p = p.to_owned();
+                return project_tasks(world, caller, req, base, &p);
+            }
+            if let Some(s) = req.param("section") {
+                let s = s.to_owned();
+                let section = world
+                    .sections
+                    .get(&s)
+                    .ok_or_else(|| ApiError::unknown(&s))?
+                    .clone();
+                let items = world.projects[&section.project]
+                    .tasks
+                    .iter()
+                    .filter(|t| world.tasks[*t].memberships.iter().any(|(_, x)| *x == s))
+                    .filter(|t| !world.tasks[*t].deleted)
+                    .map(|t| task_json(world, caller, t))
+                    .collect();
+                return list(world, req, base, items, compact_task);
+            }
+            Err(ApiError::bad(
+                "Must specify exactly one of project, tag, section, user task list, or assignee + workspace",
+            ))
+        }
+        ["sections", s] if get => {
+            if !world.sections.contains_key(*s) {
+                return Err(ApiError::unknown(s));
+            }
+            one(select(&section_json(world, s), req.fields()))
+        }
+        ["sections", s, "addTask"] if post => {
+            if !world.sections.contains_key(*s) {
+                return Err(ApiError::unknown(s));
+            }
+            let data = req.data()?;
+            let task = data
+                .get("task")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad("task: Missing input"))?;
+            let gid = world.task_gid(caller, task)?;
+            world.move_to_section(caller, s, &gid)?;
+            one(json!({}))
+        }
+        ["tasks"] if post => {
+            let data = req.data()?;
+            if data.contains_key("parent") && !data["parent"].is_null() {
+                let parent = data["parent"]
+                    .as_str()
+                    .ok_or_else(|| ApiError::bad("parent: Not a gid"))?;
+                let parent = world.task_gid(caller, parent)?;
+                let gid = world.create_task_full(caller, &data, Some(&parent))?;
+                return Ok(Resp::created(
+                    json!({"data": select(&task_json(world, caller, &gid), req.fields())}),
+                ));
+            }
+            let gid = world.create_task_full(caller, &data, None)?;
+            Ok(Resp::created(
+                json!({"data": select(&task_json(world, caller, &gid), req.fields())}),
+            ))
+        }
+        ["tasks", t] if get => {
+            let gid = world.task_gid(caller, t)?;
+            one(select(&task_json(world, caller, &gid), req.fields()))
+        }
+        ["tasks", t] if put => {
+            let gid = world.task_gid(caller, t)?;
+            let data = req.data()?;
+            world.update_task(caller, &gid, &data)?;
+            one(select(&task_json(world, caller, &gid), req.fields()))
+        }
+        ["tasks", t] if *m == Method::DELETE => {
+            let gid = world.task_gid(caller, t)?;
+            world.delete_task(caller, &gid);
+            one(json!({}))
+        }
+        ["tasks", t, "subtasks"] if get => {
+            let gid = world.task_gid(caller, t)?;
+            let items = world.tasks[&gid]
+                .subtasks
+                .iter()
+                .filter(|s| !world.tasks[*s].deleted)
+                .map(|s| task_json(world, caller, s))
+                .collect();
+            list(world, req, base, items, compact_task)
+        }
+        ["tasks", t, "subtasks"] if post => {
+            let parent = world.task_gid(caller, t)?;
+            let data = req.data()?;
+            let gid = world.create_task_full(caller, &data, Some(&parent))?;
+            Ok(Resp::created(
+                json!({"data": select(&task_json(world, caller, &gid), req.fields())}),
+            ))
+        }
+        ["tasks", t, "setParent"] if post => {
+            let gid = world.task_gid(caller, t)?;
+            let data = req.data()?;
+            world.set_parent(caller, &gid, &data)?;
+            one(select(&task_json(world, caller, &gid), req.fields()))
+        }
+        ["tasks", t, op @ ("addTag" | "removeTag")] if post => {
+            let gid = world.task_gid(caller, t)?;
+            let data = req.data()?;
+            let tag = data
+                .get("tag")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad("tag: Missing input"))?;
+            world.add_tag(caller, &gid, tag, *op == "addTag")?;
+            one(json!({}))
+        }
+        ["custom_fields", f] if get => {
+            if !world.fields.contains_key(*f) {
+                return Err(ApiError::unknown(f));
+            }
+            one(select(&field_json(world, f), req.fields()))
+        }
+        _ => Err(ApiError::new(
+            404,
+            format!(
+                "No matching route for request: {} /{}",
+                req.method,
+                req.path.trim_matches('/')
+            ),
+        )),
+    }
+}
+
+fn known_workspace(world: &World, w: &str) -> Result<()> {
+    if world.workspaces.contains_key(w) {
+        Ok(())
+    } else {
+        Err(ApiError::unknown(w))
+    }
+}
+
+fn users_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp> {
+    let items = world
+        .users
+        .values()
+        .filter(|u| u.workspaces.iter().any(|x| x == w))
+        .map(|u| user_json(world, &u.gid))
+        .collect();
+    list(world, req, base, items, compact_named)
+}
+
+fn tags_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp> {
+    let items = world
+        .tags
+        .values()
+        .filter(|t| t.workspace == w)
+        .map(|t| tag_json(world, &t.gid))
+        .collect();
+    list(world, req, base, items, compact_named)
+}
+
+fn project_tasks(
+    world: &mut World,
+    caller: &Caller,
+    req: &Req,
+    base: &str,
+    p: &str,
+) -> Result<Resp> {
+    let project = world.project(p)?.clone();
+    let since = match req.param("completed_since") {
+        None => None,
+        Some("now") => Some(jiff::Timestamp::now()),
+        Some(s) => Some(
+            s.parse::<jiff::Timestamp>()
+                .map_err(|_| ApiError::bad(format!("completed_since: Not a date-time: {s}")))?,
+        ),
+    };
+    let items = project
+        .tasks
+        .iter()
+        .map(|t| &world.tasks[t])
+        .filter(|t| !t.deleted && t.memberships.iter().any(|(x, _)| x == p))
+        .filter(|t| match since {
+            Some(since) => !t.completed || t.completed_at.is_some_and(|c| c >= since),
+            None => true,
+        })
+        .map(|t| task_json(world, caller, &t.gid))
+        .collect();
+    list(world, req, base, items, compact_task)
+}
+
+// --- Pages ------------------------------------------------------------------------------------
+
+/// A list answer: everything without `limit`, else one page with `next_page`.
+fn list(
+    world: &mut World,
+    req: &Req,
+    base: &str,
+    items: Vec<Value>,
+    compact: fn(&Value) -> Value,
+) -> Result<Resp> {
+    let fields = req.fields();
+    let shown = |v: &Value| match &fields {
+        Some(_) => select(v, fields.clone()),
+        None => compact(v),
+    };
+    let Some(limit) = req.param("limit") else {
+        if req.param("offset").is_some() {
+            return Err(ApiError::bad("offset: An offset needs a limit"));
+        }
+        return Ok(Resp::ok(
+            json!({"data": items.iter().map(shown).collect::<Vec<_>>()}),
+        ));
+    };
+    let limit: usize = limit
+        .parse()
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .ok_or_else(|| ApiError::bad("limit: Must be an integer between 1 and 100"))?;
+    let listing = format!(
+        "{}?{}",
+        req.path,
+        req.query
+            .iter()
+            .filter(|(k, _)| !["offset", "limit", "opt_fields", "opt_pretty"].contains(&k.as_str()))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    let start = match req.param("offset") {
+        None => 0,
+        Some(token) => {
+            let expired = || {
+                ApiError::bad(
+                    "offset: Your pagination token has expired or is invalid. Start over from the first page.",
+                )
+            };
+            let o = world.offsets.get(token).ok_or_else(expired)?;
+            if o.listing != listing || o.issued.elapsed() > world.offset_ttl {
+                return Err(expired());
+            }
+            items
+                .iter()
+                .position(|v| v["gid"].as_str() == Some(o.after.as_str()))
+                .map(|i| i + 1)
+                .ok_or_else(expired)?
+        }
+    };
+    let end = (start + limit).min(items.len());
+    let data: Vec<Value> = items[start.min(items.len())..end]
+        .iter()
+        .map(shown)
+        .collect();
+    let next = if end < items.len() {
+        let token = random_hex(40);
+        let after: Gid = items[end - 1]["gid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        world.offsets.insert(
+            token.clone(),
+            Offset {
+                listing,
+                after,
+                issued: Instant::now(),
+            },
+        );
+        let mut query: Vec<String> = req
+            .query
+            .iter()
+            .filter(|(k, _)| k != "offset")
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        query.push(format!("offset={token}"));
+        let path = format!("/{}?{}", req.path.trim_matches('/'), query.join("&"));
+        json!({"offset": token, "path": path, "uri": format!("{base}{path}")})
+    } else {
+        Value::Null
+    };
+    Ok(Resp::ok(json!({"data": data, "next_page": next})))
+}
+
+fn encode(v: &str) -> String {
+    let mut url = reqwest::Url::parse("http://x/").expect("valid");
+    url.query_pairs_mut().append_pair("v", v);
+    url.query()
+        .unwrap_or("v=")
+        .trim_start_matches("v=")
+        .to_owned()
+}
+
+// --- Events -----------------------------------------------------------------------------------
+
+fn events(world: &mut World, req: &Req) -> Result<Resp> {
+    let resource = req
+        .param("resource")
+        .ok_or_else(|| ApiError::bad("resource: Missing input"))?
+        .to_owned();
+    if !world.projects.contains_key(&resource) && !world.tasks.contains_key(&resource) {
+        return Err(ApiError::unknown(&resource));
+    }
+    let valid = req
+        .param("sync")
+        .and_then(|s| world.sync_tokens.get(s))
+        .filter(|t| t.resource == resource && t.issued.elapsed() <= world.sync_ttl)
+        .map(|t| t.after);
+    let Some(after) = valid else {
+        let sync = world.issue_sync(&resource);
+        return Ok(Resp {
+            status: 412,
+            body: json!({"errors": [{"message": SYNC_EXPIRED}], "sync": sync}),
+        });
+    };
+    let matching: Vec<&super::world::EventRecord> = world
+        .events
+        .iter()
+        .filter(|e| e.seq > after && e.scope.contains(&resource))
+        .collect();
+    let has_more = matching.len() > 100;
+    let shown: Vec<_> = matching.into_iter().take(100).cloned().collect();
+    let last = shown
+        .last()
+        .map(|e| e.seq)
+        .unwrap_or(world.events.len() as u64);
+    let last = if has_more {
+        last
+    } else {
+        world.events.len() as u64
+    };
+    let data: Vec<Value> = shown.iter().map(|e| event_json(world, e)).collect();
+    let token = random_hex(32);
+    world.sync_tokens.insert(
+        token.clone(),
+        super::world::SyncToken {
+            resource,
+            after: last,
+            issued: Instant::now(),
+        },
+    );
+    Ok(Resp::ok(
+        json!({"data": data, "sync": token, "has_more": has_more}),
+    ))
+}
+
+fn event_json(world: &World, e: &super::world::EventRecord) -> Value {
+    let named = |(gid, kind): &(Gid, &'static str)| json!({"gid": gid, "resource_type": kind, "name": world.name_of(gid, kind)});
+    let mut v = json!({
+        "user": e.user.as_ref().map(|u| json!({"gid": u, "resource_type": "user", "name": world.name_of(u, "user")})),
+        "resource": named(&e.resource),
+        "type": e.resource.1,
+        "action": e.action,
+        "parent": e.parent.as_ref().map(named),
+        "created_at": format_time(e.at),
+    });
+    if let Some(field) = e.field {
+        v["change"] = json!({"field": field, "action": "changed"});
+    }
+    v
+}
+
+// --- Batch ------------------------------------------------------------------------------------
+
+fn batch(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Resp> {
+    let actions = req
+        .body
+        .as_ref()
+        .and_then(|b| b["data"]["actions"].as_array())
+        .ok_or_else(|| ApiError::bad("data.actions: Missing input"))?
+        .clone();
+    if actions.is_empty() {
+        return Err(ApiError::bad(
+            "data.actions: A batch needs at least one action",
+        ));
+    }
+    if actions.len() > 10 {
+        return Err(ApiError::bad(
+            "data.actions: A batch may hold at most 10 actions",
+        ));
+    }
+    let mut order: Vec<usize> = (0..actions.len()).collect();
+    if world.shuffle_batches {
+        // Asana runs the actions in parallel, in no set order.
+        for i in (1..order.len()).rev() {
+            order.swap(i, rand::random_range(0..=i));
+        }
+    }
+    let mut results: BTreeMap<usize, Value> = BTreeMap::new();
+    for i in order {
+        let resp = match batch_action(&actions[i]) {
+            Ok(sub) => dispatch(world, caller, &sub, base),
+            Err(e) => Resp::error(&e),
+        };
+        results.insert(
+            i,
+            json!({"status_code": resp.status, "headers": {}, "body": resp.body}),
+        );
+    }
+    Ok(Resp::ok(
+        json!({"data": results.into_values().collect::<Vec<_>>()}),
+    ))
+}
+
+fn batch_action(action: &Value) -> Result<Req> {
+    let path = action["relative_path"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad("relative_path: Missing input"))?;
+    if path.contains('?') {
+        return Err(ApiError::bad(
+            "relative_path: Query parameters are not accepted here; put them in data instead",
+        ));
+    }
+    if path.trim_matches('/') == "batch" {
+        return Err(ApiError::bad(
+            "relative_path: A batch cannot hold another batch",
+        ));
+    }
+    let method = match action["method"].as_str().unwrap_or("") {
+        "get" => Method::GET,
+        "post" => Method::POST,
+        "put" => Method::PUT,
+        "delete" => Method::DELETE,
+        "patch" => Method::PATCH,
+        "head" => Method::HEAD,
+        other => {
+            return Err(ApiError::bad(format!(
+                "method: Not a valid method: {other}"
+            )));
+        }
+    };
+    let mut query = Vec::new();
+    let mut body = None;
+    if method == Method::GET {
+        if let Some(data) = action["data"].as_object() {
+            for (k, v) in data {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                query.push((k.clone(), v));
+            }
+        }
+    } else if let Some(data) = action.get("data") {
+        body = Some(json!({"data": data}));
+    }
+    let options = &action["options"];
+    if let Some(limit) = options["limit"].as_u64() {
+        query.push(("limit".into(), limit.to_string()));
+    }
+    if let Some(offset) = options["offset"].as_str() {
+        query.push(("offset".into(), offset.to_owned()));
+    }
+    if let Some(fields) = options["fields"].as_array() {
+        let list: Vec<&str> = fields.iter().filter_map(Value::as_str).collect();
+        query.push(("opt_fields".into(), list.join(",")));
+    }
+    Ok(Req {
+        method,
+        path: path.to_owned(),
+        query,
+        body,
+    })
+}
+
+// --- Representations --------------------------------------------------------------------------
+
+/// Keep `gid` and the requested fields (dotted paths pick fields of nested objects); without
+/// `opt_fields`, everything.
+pub fn select(full: &Value, fields: Option<Vec<String>>) -> Value {
+    let Some(fields) = fields else {
+        return full.clone();
+    };
+    let mut tree = Tree::default();
+    for f in &fields {
+        let mut node = &mut tree;
+        for part in f.split('.') {
+            node = node.0.entry(part.to_owned()).or_default();
+        }
+    }
+    prune(full, &tree)
+}
+
+#[derive(Default)]
+struct Tree(BTreeMap<String, Tree>);
+
+fn prune(value: &Value, tree: &Tree) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(|v| prune(v, tree)).collect()),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            if let Some(gid) = map.get("gid") {
+                out.insert("gid".into(), gid.clone());
+            }
+            for (key, sub) in &tree.0 {
+                let Some(v) = map.get(key) else { continue };
+                let shown = match v {
+                    Value::Object(inner) if sub.0.is_empty() => compact_ref(inner),
+                    Value::Array(items) if sub.0.is_empty() => Value::Array(
+                        items
+                            .iter()
+                            .map(|i| match i {
+                                Value::Object(inner) => compact_ref(inner),
+                                other => other.clone(),
+                            })
+                            .collect(),
+                    ),
+                    other => prune(other, sub),
+                };
+                out.insert(key.clone(), shown);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A referenced object named without sub-fields: its gid and type (whole when it is a value
+/// object such as `external`).
+fn compact_ref(inner: &Map<String, Value>) -> Value {
+    match (inner.get("gid"), inner.get("resource_type")) {
+        (Some(gid), Some(kind)) => json!({"gid": gid, "resource_type": kind}),
+        _ => Value::Object(inner.clone()),
+    }
+}
+
+fn compact_named(v: &Value) -> Value {
+    json!({"gid": v["gid"], "resource_type": v["resource_type"], "name": v["name"]})
+}
+
+fn compact_task(v: &Value) -> Value {
+    json!({"gid": v["gid"], "resource_type": "task", "name": v["name"], "resource_subtype": "default_task"})
+}
+
+fn workspace_json(world: &World, gid: &str) -> Value {
+    json!({"gid": gid, "resource_type": "workspace", "name": world.workspaces.get(gid).cloned().unwrap_or_default(), "is_organization": false, "email_domains": []})
+}
+
+fn user_json(world: &World, gid: &str) -> Value {
+    let u = &world.users[gid];
+    json!({
+        "gid": gid,
+        "resource_type": "user",
+        "name": u.name,
+        "email": u.email,
+        "photo": null,
+        "workspaces": u.workspaces.iter().map(|w| json!({"gid": w, "resource_type": "workspace", "name": world.workspaces.get(w).cloned().unwrap_or_default()})).collect::<Vec<_>>(),
+    })
+}
+
+fn user_ref(world: &World, gid: &Option<Gid>) -> Value {
+    match gid {
+        Some(g) => json!({"gid": g, "resource_type": "user", "name": world.name_of(g, "user")}),
+        None => Value::Null,
+    }
+}
+
+fn tag_json(world: &World, gid: &str) -> Value {
+    let t = &world.tags[gid];
+    json!({"gid": gid, "resource_type": "tag", "name": t.name, "color": null, "notes": "", "followers": [], "workspace": {"gid": t.workspace, "resource_type": "workspace", "name": world.workspaces.get(&t.workspace).cloned().unwrap_or_default()}})
+}
+
+fn project_json(world: &World, gid: &str) -> Value {
+    let p = &world.projects[gid];
+    json!({
+        "gid": gid,
+        "resource_type": "project",
+        "name": p.name,
+        "archived": false,
+        "color": null,
+        "notes": "",
+        "public": true,
+        "workspace": {"gid": p.workspace, "resource_type": "workspace", "name": world.workspaces.get(&p.workspace).cloned().unwrap_or_default()},
+        "custom_field_settings": p.fields.iter().map(|f| setting_json(world, gid, f)).collect::<Vec<_>>(),
+    })
+}
+
+fn section_json(world: &World, gid: &str) -> Value {
+    let s = &world.sections[gid];
+    json!({
+        "gid": gid,
+        "resource_type": "section",
+        "name": s.name,
+        "created_at": format_time(s.created_at),
+        "project": {"gid": s.project, "resource_type": "project", "name": world.name_of(&s.project, "project")},
+        "projects": [{"gid": s.project, "resource_type": "project", "name": world.name_of(&s.project, "project")}],
+    })
+}
+
+fn field_json(world: &World, gid: &str) -> Value {
+    let f = &world.fields[gid];
+    let subtype = match f.kind {
+        FieldKind::Text => "text",
+        FieldKind::Enum(_) => "enum",
+    };
+    let mut v = json!({
+        "gid": gid,
+        "resource_type": "custom_field",
+        "name": f.name,
+        "resource_subtype": subtype,
+        "type": subtype,
+        "enabled": true,
+        "is_global_to_workspace": false,
+        "has_notifications_enabled": false,
+    });
+    if let FieldKind::Enum(options) = &f.kind {
+        v["enum_options"] = options
+            .iter()
+            .map(|(g, n)| json!({"gid": g, "resource_type": "enum_option", "name": n, "enabled": true, "color": "none"}))
+            .collect();
+    }
+    v
+}
+
+fn setting_json(world: &World, project: &str, field: &str) -> Value {
+    json!({
+        "gid": format!("{field}1"),
+        "resource_type": "custom_field_setting",
+        "is_important": true,
+        "custom_field": field_json(world, field),
+        "project": {"gid": project, "resource_type": "project", "name": world.name_of(project, "project")},
+        "parent": {"gid": project, "resource_type": "project", "name": world.name_of(project, "project")},
+    })
+}
+
+fn task_json(world: &World, caller: &Caller, gid: &str) -> Value {
+    let t: &Task = &world.tasks[gid];
+    let project_ref = |p: &Gid| json!({"gid": p, "resource_type": "project", "name": world.name_of(p, "project")});
+    let memberships: Vec<Value> = t
+        .memberships
+        .iter()
+        .map(|(p, s)| json!({"project": project_ref(p), "section": {"gid": s, "resource_type": "section", "name": world.name_of(s, "section")}}))
+        .collect();
+    let fields: Vec<&Gid> = t
+        .memberships
+        .iter()
+        .flat_map(|(p, _)| {
+            world
+                .projects
+                .get(p)
+                .map(|p| p.fields.iter())
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    let custom_fields: Vec<Value> = fields
+        .into_iter()
+        .map(|f| {
+            let mut v = field_json(world, f);
+            let value = t.values.get(f);
+            match &world.fields[f].kind {
+                FieldKind::Text => {
+                    v["text_value"] = json!(value);
+                    v["display_value"] = json!(value);
+                }
+                FieldKind::Enum(options) => {
+                    let option = value.and_then(|g| options.iter().find(|(o, _)| o == g));
+                    v["enum_value"] = match option {
+                        Some((g, n)) => json!({"gid": g, "resource_type": "enum_option", "name": n, "enabled": true, "color": "none"}),
+                        None => Value::Null,
+                    };
+                    v["display_value"] = json!(option.map(|(_, n)| n));
+                }
+            }
+            v
+        })
+        .collect();
+    let mut v = json!({
+        "gid": gid,
+        "resource_type": "task",
+        "resource_subtype": "default_task",
+        "name": t.name,
+        "notes": t.notes,
+        "html_notes": format!("<body>{}</body>", html_escape(&t.notes)),
+        "completed": t.completed,
+        "completed_at": t.completed_at.map(format_time),
+        "completed_by": user_ref(world, &t.completed_by),
+        "created_at": format_time(t.created_at),
+        "modified_at": format_time(t.modified_at),
+        "due_on": t.due_on.map(|d| d.to_string()),
+        "due_at": t.due_at.map(format_time),
+        "start_on": t.start_on.map(|d| d.to_string()),
+        "start_at": null,
+        "assignee": user_ref(world, &t.assignee),
+        "assignee_status": "upcoming",
+        "memberships": memberships,
+        "projects": t.memberships.iter().map(|(p, _)| project_ref(p)).collect::<Vec<_>>(),
+        "parent": t.parent.as_ref().map(|p| json!({"gid": p, "resource_type": "task", "name": world.name_of(p, "task"), "resource_subtype": "default_task"})),
+        "tags": t.tags.iter().map(|g| json!({"gid": g, "resource_type": "tag", "name": world.name_of(g, "tag")})).collect::<Vec<_>>(),
+        "workspace": {"gid": t.workspace, "resource_type": "workspace", "name": world.workspaces.get(&t.workspace).cloned().unwrap_or_default()},
+        "custom_fields": custom_fields,
+        "num_subtasks": t.subtasks.iter().filter(|s| !world.tasks[*s].deleted).count(),
+        "followers": [],
+        "liked": false,
+        "likes": [],
+        "num_likes": 0,
+        "hearted": false,
+        "hearts": [],
+        "num_hearts": 0,
+        "dependencies": [],
+        "dependents": [],
+        "permalink_url": format!("https://app.asana.com/0/0/{gid}"),
+    });
+    // Only for OAuth callers, and only when set (the field is an object, never null).
+    if caller.kind == super::world::TokenKind::OAuth {
+        if let Some((g, d)) = &t.external {
+            let mut ext = Map::new();
+            if let Some(g) = g {
+                ext.insert("gid".into(), json!(g));
+            }
+            if let Some(d) = d {
+                ext.insert("data".into(), json!(d));
+            }
+            v["external"] = Value::Object(ext);
+        }
+    }
+    v
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

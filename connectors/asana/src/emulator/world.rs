@@ -1,0 +1,1199 @@
+//! The emulator's data: workspaces, users, projects, sections, tasks, tags, custom fields, the
+//! event log, sync tokens and page offsets, and the operations Asana's endpoints perform on
+//! them. No HTTP here (see `routes`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde_json::{Map, Value, json};
+
+pub type Gid = String;
+
+/// An error as Asana reports it: a status and `{"errors": [{"message", "help"}]}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, message)
+    }
+
+    pub fn unknown(gid: &str) -> ApiError {
+        if gid.chars().all(|c| c.is_ascii_digit()) && !gid.is_empty() {
+            ApiError::new(404, format!("Unknown object: {gid}"))
+        } else {
+            ApiError::bad(format!("Not a recognized ID: {gid}"))
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        let help = match self.status {
+            400 => {
+                "For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors"
+            }
+            401 => {
+                "Read the docs on authentication: https://developers.asana.com/docs/authentication"
+            }
+            429 => "Read the docs on rate limits: https://developers.asana.com/docs/rate-limits",
+            _ => {
+                "For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors"
+            }
+        };
+        let mut error = json!({"message": self.message, "help": help});
+        if self.status >= 500 {
+            error["phrase"] = json!("6 sad squid snuggle softly");
+        }
+        json!({"errors": [error]})
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A personal access token: no `external`.
+    Personal,
+    OAuth,
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub user: Gid,
+    pub kind: TokenKind,
+    pub expires: Option<Instant>,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: Gid,
+    pub kind: TokenKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub gid: Gid,
+    pub name: String,
+    pub email: String,
+    pub workspaces: Vec<Gid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub workspace: Gid,
+    pub sections: Vec<Gid>,
+    /// Top-level tasks in project order.
+    pub tasks: Vec<Gid>,
+    pub fields: Vec<Gid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub name: String,
+    pub project: Gid,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub gid: Gid,
+    pub name: String,
+    pub workspace: Gid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Enum(Vec<(Gid, String)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomField {
+    pub name: String,
+    pub kind: FieldKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub gid: Gid,
+    pub workspace: Gid,
+    pub name: String,
+    pub notes: String,
+    pub completed: bool,
+    pub completed_at: Option<Timestamp>,
+    pub completed_by: Option<Gid>,
+    pub assignee: Option<Gid>,
+    pub due_on: Option<Date>,
+    pub due_at: Option<Timestamp>,
+    pub start_on: Option<Date>,
+    pub created_at: Timestamp,
+    pub modified_at: Timestamp,
+    pub parent: Option<Gid>,
+    pub subtasks: Vec<Gid>,
+    /// (project, section)
+    pub memberships: Vec<(Gid, Gid)>,
+    pub tags: Vec<Gid>,
+    pub external: Option<(Option<String>, Option<String>)>,
+    /// Field gid → text, or the enum option's gid.
+    pub values: BTreeMap<Gid, String>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub user: Option<Gid>,
+    pub action: &'static str,
+    pub resource: (Gid, &'static str),
+    pub parent: Option<(Gid, &'static str)>,
+    pub field: Option<&'static str>,
+    /// Resources whose feed shows the event (it bubbles up to parents and projects).
+    pub scope: Vec<Gid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncToken {
+    pub resource: Gid,
+    /// Events after this sequence number are new to the holder.
+    pub after: u64,
+    pub issued: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct Offset {
+    /// What was listed (path and query without offset/limit).
+    pub listing: String,
+    /// The gid of the last item handed out.
+    pub after: Gid,
+    pub issued: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    pub secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub client: String,
+    pub redirect_uri: String,
+    pub challenge: Option<String>,
+    pub user: Gid,
+    pub issued: Instant,
+}
+
+/// Everything the emulated Asana holds.
+pub struct World {
+    next_gid: u64,
+    last_time: Timestamp,
+    pub workspaces: BTreeMap<Gid, String>,
+    pub users: BTreeMap<Gid, User>,
+    pub projects: BTreeMap<Gid, Project>,
+    pub sections: BTreeMap<Gid, Section>,
+    pub tasks: BTreeMap<Gid, Task>,
+    pub tags: BTreeMap<Gid, Tag>,
+    pub fields: BTreeMap<Gid, CustomField>,
+    pub events: Vec<EventRecord>,
+    pub sync_tokens: HashMap<String, SyncToken>,
+    pub offsets: HashMap<String, Offset>,
+    pub tokens: HashMap<String, Token>,
+    pub refresh_tokens: HashMap<String, (String, Gid)>,
+    pub clients: HashMap<String, OAuthClient>,
+    pub codes: HashMap<String, AuthCode>,
+    pub sync_ttl: Duration,
+    pub offset_ttl: Duration,
+    pub access_ttl: Duration,
+    /// The user who approves OAuth sign-ins in the emulated browser.
+    pub approver: Option<Gid>,
+    /// Whether a batch runs its actions in a shuffled order (as Asana gives no order).
+    pub shuffle_batches: bool,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World {
+            next_gid: 1_209_000_000_000_000,
+            last_time: Timestamp::UNIX_EPOCH,
+            workspaces: BTreeMap::new(),
+            users: BTreeMap::new(),
+            projects: BTreeMap::new(),
+            sections: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            fields: BTreeMap::new(),
+            events: Vec::new(),
+            sync_tokens: HashMap::new(),
+            offsets: HashMap::new(),
+            tokens: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            clients: HashMap::new(),
+            codes: HashMap::new(),
+            sync_ttl: Duration::from_secs(24 * 3600),
+            offset_ttl: Duration::from_secs(3600),
+            access_ttl: Duration::from_secs(3600),
+            approver: None,
+            shuffle_batches: true,
+        }
+    }
+}
+
+/// A random token of `len` hex digits.
+pub fn random_hex(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(rand::random_range(0..16u32), 16).unwrap_or('0'))
+        .collect()
+}
+
+fn date_of(value: &Value, field: &str) -> Result<Option<Date>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => s.parse::<Date>().map(Some).map_err(|_| {
+            ApiError::bad(format!(
+                "{field}: Invalid date: {s}. Use the format YYYY-MM-DD"
+            ))
+        }),
+        _ => Err(ApiError::bad(format!("{field}: Not a date"))),
+    }
+}
+
+fn time_of(value: &Value, field: &str) -> Result<Option<Timestamp>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => s.parse::<Timestamp>().map(Some).map_err(|_| {
+            ApiError::bad(format!(
+                "{field}: Invalid date-time: {s}. Use ISO 8601 in UTC"
+            ))
+        }),
+        _ => Err(ApiError::bad(format!("{field}: Not a date-time"))),
+    }
+}
+
+fn text_of(value: &Value, field: &str) -> Result<String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad(format!("{field}: Not a string")))
+}
+
+pub fn format_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl World {
+    pub fn gid(&mut self) -> Gid {
+        self.next_gid += 1 + rand::random_range(0..7u64);
+        self.next_gid.to_string()
+    }
+
+    /// Now, strictly after every earlier write (millisecond resolution, like Asana's).
+    pub fn now(&mut self) -> Timestamp {
+        let now = Timestamp::now()
+            .round(jiff::Unit::Millisecond)
+            .unwrap_or_else(|_| Timestamp::now());
+        let next = if now > self.last_time {
+            now
+        } else {
+            self.last_time + jiff::SignedDuration::from_millis(1)
+        };
+        self.last_time = next;
+        next
+    }
+
+    // --- Seeding ---------------------------------------------------------------------------
+
+    pub fn add_workspace(&mut self, name: &str) -> Gid {
+        let gid = self.gid();
+        self.workspaces.insert(gid.clone(), name.to_owned());
+        gid
+    }
+
+    pub fn add_user(&mut self, workspace: &str, name: &str, email: &str) -> Gid {
+        let gid = self.gid();
+        self.users.insert(
+            gid.clone(),
+            User {
+                gid: gid.clone(),
+                name: name.to_owned(),
+                email: email.to_owned(),
+                workspaces: vec![workspace.to_owned()],
+            },
+        );
+        gid
+    }
+
+    pub fn add_project(&mut self, workspace: &str, name: &str) -> Gid {
+        let gid = self.gid();
+        self.projects.insert(
+            gid.clone(),
+            Project {
+                name: name.to_owned(),
+                workspace: workspace.to_owned(),
+                sections: Vec::new(),
+                tasks: Vec::new(),
+                fields: Vec::new(),
+            },
+        );
+        // Every Asana project starts with one section.
+        let _ = self.create_section(None, &gid, "Untitled section");
+        gid
+    }
+
+    pub fn add_field(&mut self, project: &str, name: &str, options: &[&str]) -> Gid {
+        let gid = self.gid();
+        let kind = if options.is_empty() {
+            FieldKind::Text
+        } else {
+            FieldKind::Enum(
+                options
+                    .iter()
+                    .map(|o| (self.gid(), (*o).to_owned()))
+                    .collect(),
+            )
+        };
+        self.fields.insert(
+            gid.clone(),
+            CustomField {
+                name: name.to_owned(),
+                kind,
+            },
+        );
+        if let Some(p) = self.projects.get_mut(project) {
+            p.fields.push(gid.clone());
+        }
+        gid
+    }
+
+    pub fn issue_token(&mut self, user: &str, kind: TokenKind) -> String {
+        let token = match kind {
+            TokenKind::Personal => format!("2/{}/{}", user, random_hex(32)),
+            TokenKind::OAuth => format!("1/{}:{}", user, random_hex(32)),
+        };
+        let expires = (kind == TokenKind::OAuth).then(|| Instant::now() + self.access_ttl);
+        self.tokens.insert(
+            token.clone(),
+            Token {
+                user: user.to_owned(),
+                kind,
+                expires,
+            },
+        );
+        token
+    }
+
+    // --- Lookups -----------------------------------------------------------------------------
+
+    /// A task by gid, or by `external:<gid>` (OAuth only, as in Asana).
+    pub fn task_gid(&self, caller: &Caller, reference: &str) -> Result<Gid> {
+        if let Some(ext) = reference.strip_prefix("external:") {
+            if caller.kind != TokenKind::OAuth {
+                return Err(ApiError::bad(
+                    "external: Referencing objects by external ID requires OAuth",
+                ));
+            }
+            return self
+                .tasks
+                .values()
+                .find(|t| {
+                    !t.deleted && t.external.as_ref().and_then(|e| e.0.as_deref()) == Some(ext)
+                })
+                .map(|t| t.gid.clone())
+                .ok_or_else(|| ApiError::new(404, format!("Unknown object: {reference}")));
+        }
+        match self.tasks.get(reference) {
+            Some(t) if !t.deleted => Ok(t.gid.clone()),
+            _ => Err(ApiError::unknown(reference)),
+        }
+    }
+
+    pub fn project(&self, gid: &str) -> Result<&Project> {
+        self.projects.get(gid).ok_or_else(|| ApiError::unknown(gid))
+    }
+
+    pub fn user_ref(&self, caller: &Caller, reference: &str, workspace: &str) -> Result<Gid> {
+        let found = if reference == "me" {
+            self.users.get(&caller.user)
+        } else if reference.contains('@') {
+            self.users
+                .values()
+                .find(|u| u.email.eq_ignore_ascii_case(reference))
+        } else {
+            self.users.get(reference)
+        };
+        match found {
+            Some(u) if u.workspaces.iter().any(|w| w == workspace) => Ok(u.gid.clone()),
+            _ => Err(ApiError::bad(format!(
+                "assignee: Not a recognized ID or e-mail address of a user in this workspace: {reference}"
+            ))),
+        }
+    }
+
+    /// The projects a task shows in, its own or its ancestors' (for event scope).
+    fn scope_of(&self, task: &str) -> Vec<Gid> {
+        let mut scope = Vec::new();
+        let mut current = Some(task.to_owned());
+        let mut guard = 0;
+        while let Some(gid) = current {
+            guard += 1;
+            if guard > 64 {
+                break;
+            }
+            scope.push(gid.clone());
+            let Some(t) = self.tasks.get(&gid) else { break };
+            for (p, _) in &t.memberships {
+                if !scope.contains(p) {
+                    scope.push(p.clone());
+                }
+            }
+            current = t.parent.clone();
+        }
+        scope
+    }
+
+    pub fn record(
+        &mut self,
+        at: Timestamp,
+        user: Option<&str>,
+        action: &'static str,
+        resource: (&str, &'static str),
+        parent: Option<(&str, &'static str)>,
+        field: Option<&'static str>,
+    ) {
+        let mut scope = match resource.1 {
+            "task" => self.scope_of(resource.0),
+            _ => vec![resource.0.to_owned()],
+        };
+        if let Some((p, kind)) = parent {
+            match kind {
+                "task" => {
+                    for g in self.scope_of(p) {
+                        if !scope.contains(&g) {
+                            scope.push(g);
+                        }
+                    }
+                }
+                "section" => {
+                    if let Some(s) = self.sections.get(p) {
+                        scope.push(s.project.clone());
+                    }
+                }
+                _ => scope.push(p.to_owned()),
+            }
+        }
+        let seq = self.events.len() as u64 + 1;
+        self.events.push(EventRecord {
+            seq,
+            at,
+            user: user.map(str::to_owned),
+            action,
+            resource: (resource.0.to_owned(), resource.1),
+            parent: parent.map(|(g, k)| (g.to_owned(), k)),
+            field,
+            scope,
+        });
+    }
+
+    // --- Sections, tags ----------------------------------------------------------------------
+
+    pub fn create_section(
+        &mut self,
+        caller: Option<&Caller>,
+        project: &str,
+        name: &str,
+    ) -> Result<Gid> {
+        if name.trim().is_empty() {
+            return Err(ApiError::bad("name: Cannot be empty"));
+        }
+        self.project(project)?;
+        let gid = self.gid();
+        let at = self.now();
+        self.sections.insert(
+            gid.clone(),
+            Section {
+                name: name.to_owned(),
+                project: project.to_owned(),
+                created_at: at,
+            },
+        );
+        self.projects
+            .get_mut(project)
+            .expect("checked above")
+            .sections
+            .push(gid.clone());
+        self.record(
+            at,
+            caller.map(|c| c.user.as_str()),
+            "added",
+            (&gid, "section"),
+            Some((project, "project")),
+            None,
+        );
+        Ok(gid)
+    }
+
+    pub fn create_tag(&mut self, workspace: &str, name: &str) -> Result<Gid> {
+        if !self.workspaces.contains_key(workspace) {
+            return Err(ApiError::bad(format!(
+                "workspace: Not a recognized ID: {workspace}"
+            )));
+        }
+        let gid = self.gid();
+        self.tags.insert(
+            gid.clone(),
+            Tag {
+                gid: gid.clone(),
+                name: name.to_owned(),
+                workspace: workspace.to_owned(),
+            },
+        );
+        Ok(gid)
+    }
+
+    // --- Tasks -------------------------------------------------------------------------------
+
+    /// `POST /tasks` and `POST /tasks/{parent}/subtasks`, without custom field values.
+    fn create_task(
+        &mut self,
+        caller: &Caller,
+        data: &Map<String, Value>,
+        parent: Option<&str>,
+    ) -> Result<Gid> {
+        let mut memberships: Vec<(Gid, Gid)> = Vec::new();
+        if let Some(list) = data.get("memberships") {
+            for m in list
+                .as_array()
+                .ok_or_else(|| ApiError::bad("memberships: Not an array"))?
+            {
+                let project = m["project"]
+                    .as_str()
+                    .ok_or_else(|| ApiError::bad("memberships: Each membership needs a project"))?;
+                let p = self.project(project).map_err(|_| {
+                    ApiError::bad(format!(
+                        "memberships.project: Not a recognized ID: {project}"
+                    ))
+                })?;
+                let section = match m["section"].as_str() {
+                    Some(s) => {
+                        if !p.sections.iter().any(|x| x == s) {
+                            return Err(ApiError::bad(format!(
+                                "memberships.section: Section {s} is not in project {project}"
+                            )));
+                        }
+                        s.to_owned()
+                    }
+                    None => p.sections.first().cloned().unwrap_or_default(),
+                };
+                memberships.push((project.to_owned(), section));
+            }
+        }
+        if let Some(list) = data.get("projects") {
+            for p in list
+                .as_array()
+                .ok_or_else(|| ApiError::bad("projects: Not an array"))?
+            {
+                let project = p
+                    .as_str()
+                    .ok_or_else(|| ApiError::bad("projects: Not a gid"))?;
+                let first = self
+                    .project(project)
+                    .map_err(|_| {
+                        ApiError::bad(format!("projects: Not a recognized ID: {project}"))
+                    })?
+                    .sections
+                    .first()
+                    .cloned()
+                    .unwrap_or_default();
+                if !memberships.iter().any(|(x, _)| x == project) {
+                    memberships.push((project.to_owned(), first));
+                }
+            }
+        }
+        let workspace = if let Some(parent) = parent {
+            self.tasks[parent].workspace.clone()
+        } else if let Some((p, _)) = memberships.first() {
+            self.projects[p].workspace.clone()
+        } else if let Some(w) = data.get("workspace").and_then(Value::as_str) {
+            if !self.workspaces.contains_key(w) {
+                return Err(ApiError::bad(format!(
+                    "workspace: Not a recognized ID: {w}"
+                )));
+            }
+            w.to_owned()
+        } else {
+            return Err(ApiError::bad(
+                "You should specify one of workspace, parent, projects",
+            ));
+        };
+        let at = self.now();
+        let gid = self.gid();
+        let task = Task {
+            gid: gid.clone(),
+            workspace,
+            name: String::new(),
+            notes: String::new(),
+            completed: false,
+            completed_at: None,
+            completed_by: None,
+            assignee: None,
+            due_on: None,
+            due_at: None,
+            start_on: None,
+            created_at: at,
+            modified_at: at,
+            parent: parent.map(str::to_owned),
+            subtasks: Vec::new(),
+            memberships: memberships.clone(),
+            tags: Vec::new(),
+            external: None,
+            values: BTreeMap::new(),
+            deleted: false,
+        };
+        // Validate and set the writable fields on a copy; nothing is stored on failure.
+        let mut task = task;
+        self.write_fields(caller, &mut task, data, at, true)?;
+        if let Some(tags) = data.get("tags") {
+            for t in tags
+                .as_array()
+                .ok_or_else(|| ApiError::bad("tags: Not an array"))?
+            {
+                let t = t.as_str().ok_or_else(|| ApiError::bad("tags: Not a gid"))?;
+                if !self.tags.contains_key(t) {
+                    return Err(ApiError::bad(format!("tags: Not a recognized ID: {t}")));
+                }
+                task.tags.push(t.to_owned());
+            }
+        }
+        self.check_external(caller, &task, &gid)?;
+        self.tasks.insert(gid.clone(), task);
+        if let Some(parent) = parent {
+            self.tasks
+                .get_mut(parent)
+                .expect("checked")
+                .subtasks
+                .push(gid.clone());
+            self.record(
+                at,
+                Some(&caller.user),
+                "added",
+                (&gid, "task"),
+                Some((parent, "task")),
+                None,
+            );
+        }
+        for (project, section) in &memberships {
+            self.projects
+                .get_mut(project)
+                .expect("checked")
+                .tasks
+                .push(gid.clone());
+            self.record(
+                at,
+                Some(&caller.user),
+                "added",
+                (&gid, "task"),
+                Some((project, "project")),
+                None,
+            );
+            if !section.is_empty() {
+                self.record(
+                    at,
+                    Some(&caller.user),
+                    "added",
+                    (&gid, "task"),
+                    Some((section, "section")),
+                    None,
+                );
+            }
+        }
+        Ok(gid)
+    }
+
+    fn check_external(&self, caller: &Caller, task: &Task, gid: &str) -> Result<()> {
+        let Some((Some(ext), _)) = &task.external else {
+            return Ok(());
+        };
+        if caller.kind != TokenKind::OAuth {
+            return Err(ApiError::bad(
+                "external: Setting external data requires an OAuth access token",
+            ));
+        }
+        let taken = self.tasks.values().any(|t| {
+            t.gid != gid
+                && !t.deleted
+                && t.workspace == task.workspace
+                && t.external.as_ref().and_then(|e| e.0.as_ref()) == Some(ext)
+        });
+        if taken {
+            return Err(ApiError::bad(format!(
+                "external.gid: The external ID {ext} is already in use"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The fields a create or an update may set. Returns which fields changed.
+    fn write_fields(
+        &self,
+        caller: &Caller,
+        task: &mut Task,
+        data: &Map<String, Value>,
+        at: Timestamp,
+        creating: bool,
+    ) -> Result<Vec<&'static str>> {
+        let mut changed = Vec::new();
+        let due_on = data.get("due_on");
+        let due_at = data.get("due_at");
+        if due_on.is_some_and(|v| !v.is_null()) && due_at.is_some_and(|v| !v.is_null()) {
+            return Err(ApiError::bad(
+                "You may only provide one of due_on or due_at!",
+            ));
+        }
+        if data.contains_key("start_on") && due_on.is_none() && due_at.is_none() {
+            return Err(ApiError::bad(
+                "start_on: due_on or due_at must be present in the request when setting or unsetting start_on",
+            ));
+        }
+        for (key, value) in data {
+            match key.as_str() {
+                "name" => {
+                    let v = text_of(value, "name")?;
+                    if v != task.name {
+                        task.name = v;
+                        changed.push("name");
+                    }
+                }
+                "notes" => {
+                    let v = text_of(value, "notes")?;
+                    if v != task.notes {
+                        task.notes = v;
+                        changed.push("notes");
+                    }
+                }
+                "completed" => {
+                    let v = value
+                        .as_bool()
+                        .ok_or_else(|| ApiError::bad("completed: Not a boolean"))?;
+                    if v != task.completed {
+                        task.completed = v;
+                        task.completed_at = v.then_some(at);
+                        task.completed_by = v.then(|| caller.user.clone());
+                        changed.push("completed");
+                    }
+                }
+                "assignee" => {
+                    let v = match value {
+                        Value::Null => None,
+                        Value::String(s) => Some(self.user_ref(caller, s, &task.workspace)?),
+                        _ => return Err(ApiError::bad("assignee: Not a user")),
+                    };
+                    if v != task.assignee {
+                        task.assignee = v;
+                        changed.push("assignee");
+                    }
+                }
+                "due_on" => {
+                    let v = date_of(value, "due_on")?;
+                    if v != task.due_on || task.due_at.is_some() && v.is_some() {
+                        task.due_on = v;
+                        task.due_at = None;
+                        changed.push("due_on");
+                    } else if v.is_none() && task.due_at.is_some() {
+                        task.due_at = None;
+                        changed.push("due_at");
+                    }
+                }
+                "due_at" => {
+                    let v = time_of(value, "due_at")?;
+                    if v != task.due_at {
+                        task.due_at = v;
+                        if v.is_some() {
+                            task.due_on = None;
+                        }
+                        changed.push("due_at");
+                    }
+                }
+                "start_on" => {
+                    let v = date_of(value, "start_on")?;
+                    if v != task.start_on {
+                        task.start_on = v;
+                        changed.push("start_on");
+                    }
+                }
+                "external" => {
+                    let gid = value["gid"].as_str().map(str::to_owned);
+                    let ext_data = value["data"].as_str().map(str::to_owned);
+                    task.external = (!value.is_null()).then_some((gid, ext_data));
+                    changed.push("external");
+                }
+                // Values are checked and set by `apply_values`, once memberships are known.
+                "custom_fields" => {
+                    if !value.is_object() {
+                        return Err(ApiError::bad("custom_fields: Not an object"));
+                    }
+                    changed.push("custom_fields");
+                }
+                "resource_subtype" => {
+                    if value.as_str() != Some("default_task") {
+                        return Err(ApiError::bad(
+                            "resource_subtype: Only default_task is emulated",
+                        ));
+                    }
+                }
+                // Create-only keys, read by the caller.
+                "projects" | "memberships" | "tags" | "workspace" | "followers" | "parent"
+                    if creating => {}
+                "html_notes" | "liked" | "approval_status" | "assignee_status"
+                | "assignee_section" => {}
+                other => {
+                    return Err(ApiError::bad(format!(
+                        "{other}: Cannot write this property"
+                    )));
+                }
+            }
+        }
+        if let (Some(start), Some(due)) = (
+            task.start_on,
+            task.due_on.or_else(|| {
+                task.due_at
+                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+            }),
+        ) {
+            if start > due {
+                return Err(ApiError::bad(
+                    "start_on: The start date must be on or before the due date",
+                ));
+            }
+        }
+        if task.start_on.is_some() && task.due_on.is_none() && task.due_at.is_none() {
+            return Err(ApiError::bad(
+                "start_on: A task with a start date needs a due date",
+            ));
+        }
+        if !changed.is_empty() && !creating {
+            task.modified_at = at;
+        }
+        Ok(changed)
+    }
+
+    /// `PUT /tasks/{gid}`.
+    pub fn update_task(
+        &mut self,
+        caller: &Caller,
+        gid: &str,
+        data: &Map<String, Value>,
+    ) -> Result<()> {
+        let at = self.now();
+        let mut task = self.tasks[gid].clone();
+        let changed = self.write_fields(caller, &mut task, data, at, false)?;
+        self.apply_values(&mut task, data)?;
+        if data.contains_key("external") {
+            self.check_external(caller, &task, gid)?;
+        }
+        self.tasks.insert(gid.to_owned(), task);
+        for field in changed {
+            self.record(
+                at,
+                Some(&caller.user),
+                "changed",
+                (gid, "task"),
+                None,
+                Some(field),
+            );
+        }
+        Ok(())
+    }
+
+    /// Custom field values: only fields of the task's projects.
+    fn apply_values(&self, task: &mut Task, data: &Map<String, Value>) -> Result<()> {
+        let Some(map) = data.get("custom_fields").and_then(Value::as_object) else {
+            return Ok(());
+        };
+        for (field, value) in map {
+            let on_task = task.memberships.iter().any(|(p, _)| {
+                self.projects
+                    .get(p)
+                    .is_some_and(|p| p.fields.contains(field))
+            });
+            let Some(f) = self.fields.get(field).filter(|_| on_task) else {
+                return Err(ApiError::bad(format!(
+                    "custom_fields: Custom field with ID {field} is not on given object"
+                )));
+            };
+            match (&f.kind, value) {
+                (_, Value::Null) => {
+                    task.values.remove(field);
+                }
+                (FieldKind::Text, Value::String(s)) => {
+                    task.values.insert(field.clone(), s.clone());
+                }
+                (FieldKind::Enum(options), Value::String(s)) => {
+                    if !options.iter().any(|(g, _)| g == s) {
+                        return Err(ApiError::bad(format!(
+                            "custom_fields: {s} is not an option of {}",
+                            f.name
+                        )));
+                    }
+                    task.values.insert(field.clone(), s.clone());
+                }
+                _ => {
+                    return Err(ApiError::bad(format!(
+                        "custom_fields: Wrong type of value for {}",
+                        f.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `POST /tasks` and `POST /tasks/{parent}/subtasks`.
+    pub fn create_task_full(
+        &mut self,
+        caller: &Caller,
+        data: &Map<String, Value>,
+        parent: Option<&str>,
+    ) -> Result<Gid> {
+        // Check values first on a probe, so a refused value creates nothing.
+        if let Some(map) = data.get("custom_fields").and_then(Value::as_object) {
+            let mut probe = Task {
+                gid: String::new(),
+                workspace: String::new(),
+                name: String::new(),
+                notes: String::new(),
+                completed: false,
+                completed_at: None,
+                completed_by: None,
+                assignee: None,
+                due_on: None,
+                due_at: None,
+                start_on: None,
+                created_at: Timestamp::UNIX_EPOCH,
+                modified_at: Timestamp::UNIX_EPOCH,
+                parent: None,
+                subtasks: Vec::new(),
+                memberships: Vec::new(),
+                tags: Vec::new(),
+                external: None,
+                values: BTreeMap::new(),
+                deleted: false,
+            };
+            for m in data
+                .get("memberships")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(p) = m["project"].as_str() {
+                    probe.memberships.push((p.to_owned(), String::new()));
+                }
+            }
+            for p in data
+                .get("projects")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(p) = p.as_str() {
+                    probe.memberships.push((p.to_owned(), String::new()));
+                }
+            }
+            let only = Map::from_iter([("custom_fields".to_owned(), Value::Object(map.clone()))]);
+            self.apply_values(&mut probe, &only)?;
+        }
+        let gid = self.create_task(caller, data, parent)?;
+        let mut task = self.tasks[&gid].clone();
+        self.apply_values(&mut task, data)?;
+        self.tasks.insert(gid.clone(), task);
+        Ok(gid)
+    }
+
+    pub fn delete_task(&mut self, caller: &Caller, gid: &str) {
+        let at = self.now();
+        if let Some(t) = self.tasks.get_mut(gid) {
+            t.deleted = true;
+            t.modified_at = at;
+        }
+        self.record(at, Some(&caller.user), "deleted", (gid, "task"), None, None);
+    }
+
+    pub fn add_tag(&mut self, caller: &Caller, gid: &str, tag: &str, add: bool) -> Result<()> {
+        if !self.tags.contains_key(tag) {
+            return Err(ApiError::bad(format!("tag: Not a recognized ID: {tag}")));
+        }
+        let at = self.now();
+        let task = self.tasks.get_mut(gid).expect("resolved");
+        let had = task.tags.iter().any(|t| t == tag);
+        if add && !had {
+            task.tags.push(tag.to_owned());
+        } else if !add && had {
+            task.tags.retain(|t| t != tag);
+        } else {
+            return Ok(());
+        }
+        self.record(
+            at,
+            Some(&caller.user),
+            if add { "added" } else { "removed" },
+            (gid, "task"),
+            Some((tag, "tag")),
+            None,
+        );
+        Ok(())
+    }
+
+    /// `POST /sections/{section}/addTask`: move a task to the section (and into its project).
+    pub fn move_to_section(&mut self, caller: &Caller, section: &str, gid: &str) -> Result<()> {
+        let project = self.sections[section].project.clone();
+        let at = self.now();
+        let task = self.tasks.get_mut(gid).expect("resolved");
+        if task.parent.is_some() {
+            return Err(ApiError::bad("task: Subtasks cannot be added to a section"));
+        }
+        let old = task
+            .memberships
+            .iter()
+            .find(|(p, _)| *p == project)
+            .map(|(_, s)| s.clone());
+        match task.memberships.iter_mut().find(|(p, _)| *p == project) {
+            Some(m) => m.1 = section.to_owned(),
+            None => task.memberships.push((project.clone(), section.to_owned())),
+        }
+        let list = &mut self
+            .projects
+            .get_mut(&project)
+            .expect("section's project")
+            .tasks;
+        if !list.iter().any(|t| t == gid) {
+            list.push(gid.to_owned());
+        }
+        if let Some(old) = old.filter(|o| o != section) {
+            self.record(
+                at,
+                Some(&caller.user),
+                "removed",
+                (gid, "task"),
+                Some((&old, "section")),
+                None,
+            );
+        }
+        self.record(
+            at,
+            Some(&caller.user),
+            "added",
+            (gid, "task"),
+            Some((section, "section")),
+            None,
+        );
+        Ok(())
+    }
+
+    /// `POST /tasks/{gid}/setParent`.
+    pub fn set_parent(
+        &mut self,
+        caller: &Caller,
+        gid: &str,
+        data: &Map<String, Value>,
+    ) -> Result<()> {
+        let parent = match data.get("parent") {
+            Some(Value::String(p)) => Some(self.task_gid(caller, p)?),
+            Some(Value::Null) => None,
+            _ => return Err(ApiError::bad("parent: Missing input")),
+        };
+        let before = data.get("insert_before").and_then(Value::as_str);
+        let after = data.get("insert_after").and_then(Value::as_str);
+        if before.is_some() && after.is_some() {
+            return Err(ApiError::bad(
+                "You may only provide one of insert_before or insert_after",
+            ));
+        }
+        if let Some(p) = &parent {
+            let mut cursor = Some(p.clone());
+            while let Some(c) = cursor {
+                if c == gid {
+                    return Err(ApiError::bad("parent: A task cannot be its own ancestor"));
+                }
+                cursor = self.tasks.get(&c).and_then(|t| t.parent.clone());
+            }
+            for sibling in before.iter().chain(after.iter()) {
+                if !self.tasks[p].subtasks.iter().any(|s| s == sibling) {
+                    return Err(ApiError::bad(format!(
+                        "insert_before: {sibling} is not a subtask of {p}"
+                    )));
+                }
+            }
+        }
+        let at = self.now();
+        if let Some(old) = self.tasks[gid].parent.clone() {
+            self.tasks
+                .get_mut(&old)
+                .expect("parent")
+                .subtasks
+                .retain(|s| s != gid);
+        }
+        if let Some(p) = &parent {
+            let list = &mut self.tasks.get_mut(p).expect("checked").subtasks;
+            let at_index = match (before, after) {
+                (Some(b), _) => list.iter().position(|s| s == b).unwrap_or(list.len()),
+                (_, Some(a)) => list
+                    .iter()
+                    .position(|s| s == a)
+                    .map_or(list.len(), |i| i + 1),
+                _ => list.len(),
+            };
+            list.insert(at_index, gid.to_owned());
+        }
+        let task = self.tasks.get_mut(gid).expect("resolved");
+        task.parent = parent.clone();
+        task.modified_at = at;
+        self.record(
+            at,
+            Some(&caller.user),
+            "changed",
+            (gid, "task"),
+            None,
+            Some("parent"),
+        );
+        Ok(())
+    }
+
+    // --- Events ------------------------------------------------------------------------------
+
+    pub fn issue_sync(&mut self, resource: &str) -> String {
+        let token = random_hex(32);
+        self.sync_tokens.insert(
+            token.clone(),
+            SyncToken {
+                resource: resource.to_owned(),
+                after: self.events.len() as u64,
+                issued: Instant::now(),
+            },
+        );
+        token
+    }
+
+    /// Every task (top level and subtasks) in the caller's view, for the events' `name`.
+    pub fn name_of(&self, gid: &str, kind: &str) -> String {
+        match kind {
+            "task" => self.tasks.get(gid).map(|t| t.name.clone()),
+            "section" => self.sections.get(gid).map(|s| s.name.clone()),
+            "project" => self.projects.get(gid).map(|p| p.name.clone()),
+            "tag" => self.tags.get(gid).map(|t| t.name.clone()),
+            "user" => self.users.get(gid).map(|u| u.name.clone()),
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+}

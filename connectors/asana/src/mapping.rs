@@ -1,0 +1,316 @@
+//! The Asana mapping: sections per stage, how dates are written, where identity and channel go.
+//! The default is `mappings/asana.toml` itself, compiled in, so the documented file and the
+//! built-in default cannot drift apart.
+
+use jiff::civil::Time;
+use toml::{Table, Value};
+
+/// The documented default mapping, as shipped in `mappings/asana.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../../../mappings/asana.toml");
+
+/// Where a work item's channel goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelAs {
+    /// A tag named after the channel.
+    Tag,
+    /// The project's custom field with this name (drop-down or text).
+    CustomField(String),
+    None,
+}
+
+/// How tasks look in an Asana project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsanaMapping {
+    /// Put each task in the section named after its stage (created when missing).
+    pub sections_per_stage: bool,
+    /// `Some(time)`: write `due_at` at that time of day in the process time zone.
+    pub due_time: Option<Time>,
+    /// Write `start_on`.
+    pub start: bool,
+    /// Name of the project text custom field that carries identity under a personal token.
+    pub identity_field: String,
+    /// The notes marker (`throughline:`) that carries identity when nothing else can.
+    pub marker: String,
+    pub channel: ChannelAs,
+    /// The tag that marks archived tasks and subtasks.
+    pub archive_tag: String,
+}
+
+/// A mapping value throughline cannot use; names the key and says what fits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Asana mapping: {0}")]
+pub struct MappingError(pub String);
+
+impl Default for AsanaMapping {
+    fn default() -> Self {
+        let table: Table = DEFAULT_TOML
+            .parse()
+            .expect("mappings/asana.toml is valid TOML");
+        Self::read(&table, &Self::builtin()).expect("mappings/asana.toml is a valid mapping")
+    }
+}
+
+impl AsanaMapping {
+    /// What a key takes when neither the user's file nor the shipped file sets it.
+    fn builtin() -> AsanaMapping {
+        AsanaMapping {
+            sections_per_stage: true,
+            due_time: None,
+            start: true,
+            identity_field: "throughline id".to_owned(),
+            marker: "throughline:".to_owned(),
+            channel: ChannelAs::Tag,
+            archive_tag: "archived by throughline".to_owned(),
+        }
+    }
+
+    /// Read a mapping file's table (without `[task]` and `[drift]`, which the engine keeps;
+    /// they are ignored if present). Keys left out keep the shipped default.
+    pub fn from_toml(table: &Table) -> Result<AsanaMapping, MappingError> {
+        Self::read(table, &AsanaMapping::default())
+    }
+
+    fn read(table: &Table, base: &AsanaMapping) -> Result<AsanaMapping, MappingError> {
+        let mut m = base.clone();
+        for (key, value) in table {
+            match key.as_str() {
+                "granularity" => match str_of(value, "granularity")? {
+                    "stage" => {}
+                    "item" => {
+                        return Err(MappingError(
+                            "`granularity = \"item\"` (a task per item with a subtask per stage) \
+                             is not available yet; use \"stage\""
+                                .into(),
+                        ));
+                    }
+                    other => {
+                        return Err(MappingError(format!(
+                            "`granularity = \"{other}\"` is not known; use \"stage\""
+                        )));
+                    }
+                },
+                "sections" => {
+                    for (k, v) in table_of(value, "sections")? {
+                        match k.as_str() {
+                            "per_stage" => m.sections_per_stage = bool_of(v, "sections.per_stage")?,
+                            other => return Err(unknown("sections", other, &["per_stage"])),
+                        }
+                    }
+                }
+                "dates" => {
+                    for (k, v) in table_of(value, "dates")? {
+                        match k.as_str() {
+                            "due_time" => {
+                                let text = str_of(v, "dates.due_time")?.trim();
+                                m.due_time = if text.is_empty() {
+                                    None
+                                } else {
+                                    Some(parse_time(text)?)
+                                };
+                            }
+                            "start" => m.start = bool_of(v, "dates.start")?,
+                            other => return Err(unknown("dates", other, &["due_time", "start"])),
+                        }
+                    }
+                }
+                "identity" => {
+                    for (k, v) in table_of(value, "identity")? {
+                        match k.as_str() {
+                            "custom_field" => {
+                                m.identity_field = str_of(v, "identity.custom_field")?.to_owned()
+                            }
+                            "marker" => {
+                                let marker = str_of(v, "identity.marker")?.trim();
+                                if marker.is_empty() || marker.contains('\n') {
+                                    return Err(MappingError(
+                                        "`identity.marker` must be a short word on one line, \
+                                         like \"throughline:\""
+                                            .into(),
+                                    ));
+                                }
+                                m.marker = marker.to_owned();
+                            }
+                            other => {
+                                return Err(unknown(
+                                    "identity",
+                                    other,
+                                    &["custom_field", "marker"],
+                                ));
+                            }
+                        }
+                    }
+                }
+                "channel" => {
+                    let t = table_of(value, "channel")?;
+                    let field = match t.get("custom_field") {
+                        Some(v) => str_of(v, "channel.custom_field")?.to_owned(),
+                        None => match &base.channel {
+                            ChannelAs::CustomField(name) => name.clone(),
+                            _ => "Channel".to_owned(),
+                        },
+                    };
+                    for k in t.keys() {
+                        if !["as", "custom_field"].contains(&k.as_str()) {
+                            return Err(unknown("channel", k, &["as", "custom_field"]));
+                        }
+                    }
+                    if let Some(v) = t.get("as") {
+                        m.channel = match str_of(v, "channel.as")? {
+                            "tag" => ChannelAs::Tag,
+                            "custom-field" => ChannelAs::CustomField(field),
+                            "none" => ChannelAs::None,
+                            other => {
+                                return Err(MappingError(format!(
+                                    "`channel.as = \"{other}\"` is not known; use \"tag\", \
+                                     \"custom-field\" or \"none\""
+                                )));
+                            }
+                        };
+                    } else if let ChannelAs::CustomField(_) = m.channel {
+                        m.channel = ChannelAs::CustomField(field);
+                    }
+                }
+                "archive" => {
+                    for (k, v) in table_of(value, "archive")? {
+                        match k.as_str() {
+                            "tag" => {
+                                let tag = str_of(v, "archive.tag")?.trim();
+                                if tag.is_empty() {
+                                    return Err(MappingError(
+                                        "`archive.tag` needs a tag name".into(),
+                                    ));
+                                }
+                                m.archive_tag = tag.to_owned();
+                            }
+                            other => return Err(unknown("archive", other, &["tag"])),
+                        }
+                    }
+                }
+                // The engine's own tables.
+                "task" | "drift" => {}
+                other => {
+                    return Err(MappingError(format!(
+                        "unknown key `{other}`; an Asana mapping has granularity, [sections], \
+                         [dates], [identity], [channel], [archive] (and [task], [drift])"
+                    )));
+                }
+            }
+        }
+        Ok(m)
+    }
+}
+
+fn unknown(table: &str, key: &str, known: &[&str]) -> MappingError {
+    MappingError(format!(
+        "unknown key `{table}.{key}`; use {}",
+        known
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+fn table_of<'v>(value: &'v Value, key: &str) -> Result<&'v Table, MappingError> {
+    value
+        .as_table()
+        .ok_or_else(|| MappingError(format!("`{key}` must be a table, like [{key}]")))
+}
+
+fn str_of<'v>(value: &'v Value, key: &str) -> Result<&'v str, MappingError> {
+    value
+        .as_str()
+        .ok_or_else(|| MappingError(format!("`{key}` must be text in quotes")))
+}
+
+fn bool_of(value: &Value, key: &str) -> Result<bool, MappingError> {
+    value
+        .as_bool()
+        .ok_or_else(|| MappingError(format!("`{key}` must be true or false")))
+}
+
+fn parse_time(text: &str) -> Result<Time, MappingError> {
+    let bad = || {
+        MappingError(format!(
+            "`dates.due_time = \"{text}\"` is not a time of day; write it as \"HH:MM\", e.g. \
+             \"17:00\", or \"\" for a plain due date"
+        ))
+    };
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    let h: i8 = h.parse().map_err(|_| bad())?;
+    let m: i8 = m.parse().map_err(|_| bad())?;
+    Time::new(h, m, 0, 0).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<AsanaMapping, MappingError> {
+        AsanaMapping::from_toml(&text.parse::<Table>().unwrap())
+    }
+
+    #[test]
+    fn the_shipped_file_is_the_default() {
+        let m = AsanaMapping::default();
+        assert!(m.sections_per_stage && m.start);
+        assert_eq!(m.due_time, None);
+        assert_eq!(m.identity_field, "throughline id");
+        assert_eq!(m.marker, "throughline:");
+        assert_eq!(m.channel, ChannelAs::Tag);
+        assert_eq!(m.archive_tag, "archived by throughline");
+        assert_eq!(parse("").unwrap(), m);
+    }
+
+    #[test]
+    fn keys_override_the_default() {
+        let m = parse(
+            r#"
+            [dates]
+            due_time = "17:30"
+            start = false
+            [channel]
+            as = "custom-field"
+            custom_field = "ערוץ"
+            [archive]
+            tag = "בארכיון"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(m.due_time, Some(Time::constant(17, 30, 0, 0)));
+        assert!(!m.start);
+        assert_eq!(m.channel, ChannelAs::CustomField("ערוץ".into()));
+        assert_eq!(m.archive_tag, "בארכיון");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let cases = [
+            ("granularity = \"item\"", "not available yet"),
+            ("granularity = \"card\"", "`granularity = \"card\"`"),
+            ("[dates]\ndue_time = \"5pm\"", "HH:MM"),
+            ("[dates]\ndue_time = \"25:00\"", "HH:MM"),
+            (
+                "[dates]\nstart = \"yes\"",
+                "`dates.start` must be true or false",
+            ),
+            ("[sections]\nper_list = true", "`sections.per_list`"),
+            (
+                "[channel]\nas = \"label\"",
+                "\"tag\", \"custom-field\" or \"none\"",
+            ),
+            ("boards = 1", "unknown key `boards`"),
+            ("[identity]\nmarker = \"\"", "`identity.marker`"),
+        ];
+        for (text, want) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn engine_tables_are_ignored() {
+        let m = parse("[task]\ntitle = \"{item}\"\n[drift]\ndefault = \"accept\"").unwrap();
+        assert_eq!(m, AsanaMapping::default());
+    }
+}
