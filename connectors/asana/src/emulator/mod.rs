@@ -46,6 +46,8 @@ pub enum FaultKind {
     Drop,
     /// Carry the request out, then break the connection before the answer arrives.
     DropAfterDoing,
+    /// The page offsets handed out so far expire just before this request is answered.
+    ExpireOffsets,
 }
 
 /// A fault for the next `times` requests that match.
@@ -540,6 +542,7 @@ async fn answer(
         Some(FaultKind::Slow(wait)) => tokio::time::sleep(wait).await,
         Some(FaultKind::Drop) => return (dropped(), 0),
         Some(FaultKind::DropAfterDoing) => drop_after = true,
+        Some(FaultKind::ExpireOffsets) => lock(&shared.world).offsets.clear(),
         None => {}
     }
 

@@ -209,3 +209,88 @@ pub async fn sign_in(emu: &Emulator, id: &str, secret: &str, token_file: &std::p
     .await
     .expect("signing in works");
 }
+
+/// A playbook task as the engine would send it: `item/stage` with checklist `keys`.
+pub fn task(
+    item: &str,
+    stage: &str,
+    position: u64,
+    keys: &[&str],
+) -> throughline_connector::DesiredTask {
+    use jiff::civil::Date;
+    use throughline_connector::{
+        DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields,
+    };
+    let identity = format!("{item}/{stage}");
+    DesiredTask {
+        identity: identity.clone(),
+        fields: TaskFields {
+            title: format!("{item}: {stage}"),
+            description: format!("The {stage} of {item}."),
+            group: stage.to_owned(),
+            owner: Some("ana@example.com".to_owned()),
+            start: Some(Date::constant(2026, 12, 6)),
+            due: Some(Date::constant(2026, 12, 8)),
+        },
+        state: State::Todo,
+        context: TaskContext {
+            process: "content".into(),
+            process_name: "Content pipeline".into(),
+            item: item.into(),
+            item_title: item.into(),
+            stage: stage.into(),
+            stage_name: stage.into(),
+            role: "writer".into(),
+            golive: Some(Date::constant(2026, 12, 10)),
+            channel: None,
+            timezone: "Asia/Jerusalem".into(),
+            rtl: false,
+            position,
+        },
+        entries: keys
+            .iter()
+            .map(|k| DesiredEntry {
+                identity: format!("{identity}/{k}"),
+                fields: EntryFields {
+                    text: format!("Check {k}"),
+                    owner: Some("ben@example.com".to_owned()),
+                    due: Some(Date::constant(2026, 12, 8)),
+                },
+                checked: false,
+            })
+            .collect(),
+    }
+}
+
+/// `items` items × `stages` stages with `entries` checklist entries each.
+pub fn plan(
+    items: usize,
+    stages: &[&str],
+    entries: usize,
+) -> Vec<throughline_connector::DesiredTask> {
+    let keys: Vec<String> = (0..entries).map(|e| format!("k{e}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for i in 0..items {
+        for s in stages {
+            out.push(task(&format!("item-{i:03}"), s, out.len() as u64, &keys));
+        }
+    }
+    out
+}
+
+/// Every identity observed, tasks and entries, with how often.
+pub fn identities(
+    obs: &throughline_connector::Observation,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for t in &obs.tasks {
+        for id in std::iter::once(&t.identity)
+            .chain(t.entries.iter().map(|e| &e.identity))
+            .flatten()
+        {
+            *seen.entry(id.clone()).or_insert(0) += 1;
+        }
+    }
+    seen
+}
