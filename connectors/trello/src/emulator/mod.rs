@@ -501,6 +501,88 @@ impl Person<'_> {
         }
     }
 
+    pub fn set_due(&mut self, card: &str, due: jiff::Timestamp) {
+        if let Some(c) = self.world.cards.get_mut(card) {
+            c.due = Some(due);
+            c.last_activity = jiff::Timestamp::now();
+        }
+    }
+
+    pub fn set_start(&mut self, card: &str, start: jiff::Timestamp) {
+        if let Some(c) = self.world.cards.get_mut(card) {
+            c.start = Some(start);
+            c.last_activity = jiff::Timestamp::now();
+        }
+    }
+
+    /// Retype a check item.
+    pub fn rename_item(&mut self, card: &str, from: &str, to: &str) -> bool {
+        let Some(c) = self.world.cards.get(card) else {
+            return false;
+        };
+        for id in c.id_checklists.clone() {
+            if let Some(l) = self.world.checklists.get_mut(&id)
+                && let Some(i) = l.items.iter_mut().find(|i| i.name == from)
+            {
+                i.name = to.to_owned();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Archive the list a card is in.
+    pub fn archive_list_of(&mut self, card: &str) {
+        let Some(list) = self.world.cards.get(card).map(|c| c.id_list.clone()) else {
+            return;
+        };
+        if let Some(l) = self.world.lists.get_mut(&list) {
+            l.closed = true;
+        }
+    }
+
+    /// A card a person makes in the open list with this name (created when missing), on the
+    /// first board; returns its id.
+    pub fn add_card(&mut self, list_name: &str, name: &str, desc: &str) -> String {
+        let board = self.world.boards.keys().next().cloned().unwrap_or_default();
+        let list = self
+            .world
+            .lists
+            .values()
+            .find(|l| l.id_board == board && l.name == list_name && !l.closed)
+            .map(|l| l.id.clone())
+            .unwrap_or_else(|| self.world.add_list(&board, list_name, None));
+        let id = self.world.ids.next();
+        let pos = self.world.card_pos(&list, world::Pos::Bottom);
+        let short = self.world.boards.get_mut(&board).map_or(0, |b| {
+            b.next_short += 1;
+            b.next_short - 1
+        });
+        self.world.cards.insert(
+            id.clone(),
+            world::Card {
+                id: id.clone(),
+                id_board: board,
+                id_list: list,
+                name: name.to_owned(),
+                desc: desc.to_owned(),
+                closed: false,
+                pos,
+                due: None,
+                start: None,
+                due_complete: false,
+                id_members: Vec::new(),
+                id_labels: Vec::new(),
+                id_checklists: Vec::new(),
+                id_short: short,
+                short_link: world::short_link(),
+                last_activity: jiff::Timestamp::now(),
+                custom_field_items: Vec::new(),
+            },
+        );
+        id
+    }
+
     /// Drag a check item to the top of its checklist.
     pub fn move_item_to_top(&mut self, card: &str, item_name: &str) {
         let Some(c) = self.world.cards.get(card) else {

@@ -157,12 +157,11 @@ async fn handle(
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .body(Body::from(e.body))
             .unwrap_or_default(),
-        // A length the body never reaches: the connection closes mid-answer.
+        // The headers and a first piece of the body, then the connection breaks.
         Outcome::Drop => Response::builder()
             .status(200)
             .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-            .header(header::CONTENT_LENGTH, "4096")
-            .body(Body::from("{\"id\":"))
+            .body(Body::from_stream(Broken { sent: false }))
             .unwrap_or_default(),
     };
     let h = response.headers_mut();
@@ -182,6 +181,29 @@ async fn handle(
         HeaderValue::from_static("*"),
     );
     response
+}
+
+/// A body that breaks off after its first piece.
+struct Broken {
+    sent: bool,
+}
+
+impl futures_core::Stream for Broken {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if self.sent {
+            return std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection dropped by a fault rule",
+            ))));
+        }
+        self.sent = true;
+        std::task::Poll::Ready(Some(Ok(Bytes::from_static(b"{\"id\":"))))
+    }
 }
 
 enum Outcome {
