@@ -3,6 +3,7 @@
 pub mod diag;
 mod fields;
 mod raw;
+mod service;
 mod types;
 mod validate;
 

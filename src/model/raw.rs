@@ -20,6 +20,8 @@ pub(crate) struct RawConfig {
     pub items: Option<At<Vec<At<String>>>>,
     pub sync: RawSync,
     pub targets: Vec<RawTarget>,
+    /// `[daemon]` and `[reminders]`.
+    pub service: super::service::RawService,
 }
 
 #[derive(Debug, Default)]
@@ -164,7 +166,18 @@ pub(crate) fn read_config(
     problems: &mut Problems,
 ) -> RawConfig {
     let top = Fields::new(file, doc, "throughline.toml");
-    top.check_keys(&["state", "playbooks", "items", "sync", "target"], problems);
+    top.check_keys(
+        &[
+            "state",
+            "playbooks",
+            "items",
+            "sync",
+            "target",
+            "daemon",
+            "reminders",
+        ],
+        problems,
+    );
     let state = top.text(
         "state",
         Expect {
@@ -202,6 +215,7 @@ pub(crate) fn read_config(
         .iter()
         .map(|t| read_target(t, problems))
         .collect();
+    let service = super::service::read(&top, problems);
     RawConfig {
         file,
         state,
@@ -209,6 +223,7 @@ pub(crate) fn read_config(
         items,
         sync,
         targets,
+        service,
     }
 }
 

@@ -9,6 +9,10 @@ use std::path::PathBuf;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
+pub use super::service::{
+    DEFAULT_LISTEN, DaemonSettings, ReminderSettings, SmtpSettings, SmtpTls, parse_listen,
+};
+
 /// One deployment: `throughline.toml` and every playbook and item file it names.
 #[derive(Debug, Clone)]
 pub struct Deployment {
@@ -52,6 +56,11 @@ pub struct SyncSettings {
     pub conflict: ConflictPolicy,
     /// A plan that would archive more than this share of a target's linked tasks stops.
     pub max_archive_share: f64,
+    /// `[daemon]`: how `throughline daemon` runs. Kept beside the cycle settings so code that
+    /// builds a [`Deployment`] by hand needs no change.
+    pub daemon: DaemonSettings,
+    /// `[reminders]`, when the table is there.
+    pub reminders: Option<ReminderSettings>,
 }
 
 impl Default for SyncSettings {
@@ -61,6 +70,8 @@ impl Default for SyncSettings {
             cron: None,
             conflict: ConflictPolicy::Newest,
             max_archive_share: 0.25,
+            daemon: DaemonSettings::default(),
+            reminders: None,
         }
     }
 }

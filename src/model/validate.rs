@@ -873,7 +873,8 @@ fn resolve_config(
         }
     }
 
-    let sync = resolve_sync(config, &target_ids, problems);
+    let mut sync = resolve_sync(config, &target_ids, problems);
+    (sync.daemon, sync.reminders) = super::service::resolve(&config.service, base, problems);
     (state, sync, targets)
 }
 
@@ -1055,7 +1056,8 @@ fn kind_keys(
     match kind {
         TargetKind::Trello => (
             &[("board", "the board's id, like board = \"5f1a0c...\"")],
-            &["key", "token"],
+            // `secret`: the app's secret, which signs the webhooks Trello sends the daemon.
+            &["key", "token", "secret"],
         ),
         TargetKind::Asana => (
             &[
@@ -1222,7 +1224,7 @@ fn resolve_target(
 }
 
 /// `env:NAME` or `file:PATH`; anything else is a secret written into the file.
-fn parse_secret(text: &str, base: &Path) -> Result<SecretRef, String> {
+pub(crate) fn parse_secret(text: &str, base: &Path) -> Result<SecretRef, String> {
     if let Some(name) = text.strip_prefix("env:") {
         let valid = name
             .chars()
