@@ -15,6 +15,8 @@ mod desired;
 pub mod mapping;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use throughline_connector::{
@@ -51,6 +53,10 @@ pub struct CycleOptions {
     /// Crash simulation for tests: stop right before side effect number `n + 1`
     /// (a state commit or a call that writes to a tool).
     pub stop_after: Option<usize>,
+    /// Set from outside (the daemon on SIGTERM) to stop before the next side effect: the call
+    /// in flight finishes, nothing new starts, and the next cycle picks up where this one
+    /// stopped, as after a crash at that step.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,9 @@ pub enum EngineError {
     /// The crash-simulation hook fired.
     #[error("stopped after {0} steps (crash simulation)")]
     Stopped(usize),
+    /// [`CycleOptions::cancel`] was set; the cycle stopped between two steps.
+    #[error("stopped on request after {0} steps; the next cycle carries on from there")]
+    Cancelled(usize),
 }
 
 /// What happened to one target.
@@ -100,12 +109,20 @@ impl CycleReport {
 struct Steps {
     taken: usize,
     limit: Option<usize>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Steps {
     fn take(&mut self) -> Result<(), EngineError> {
         if self.limit.is_some_and(|l| self.taken >= l) {
             return Err(EngineError::Stopped(self.taken));
+        }
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+        {
+            return Err(EngineError::Cancelled(self.taken));
         }
         self.taken += 1;
         Ok(())
@@ -165,6 +182,7 @@ pub async fn run_cycle(
     let mut steps = Steps {
         taken: 0,
         limit: options.stop_after,
+        cancel: options.cancel.clone(),
     };
     let mut report = CycleReport::default();
     let order: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();

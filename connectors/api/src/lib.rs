@@ -372,6 +372,12 @@ pub trait Connector: Send {
     /// names a parent that already exists in the tool.
     async fn apply(&mut self, changes: &[Change]) -> Vec<Result<Applied, ConnectorError>>;
 
+    /// The HTTP requests this connector made so far, by method and outcome (the daemon's
+    /// `/metrics`). `None` for a connector that makes none (a local file).
+    fn requests(&self) -> Option<http::RequestCounts> {
+        None
+    }
+
     /// Find one object by identity (adoption after a crash, tests). Default: observe and search.
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         let obs = self.observe(None).await?;
