@@ -37,7 +37,7 @@ impl Marker {
         entry_identity
             .strip_prefix(&self.identity)
             .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|k| !k.is_empty() && !k.contains(char::is_whitespace))
+            .filter(|k| !k.is_empty())
             .unwrap_or(entry_identity)
             .to_owned()
     }
@@ -67,7 +67,7 @@ impl Marker {
             let parts: Vec<String> = self
                 .entries
                 .iter()
-                .map(|(k, h)| format!("{k}~{h}"))
+                .map(|(k, h)| format!("{}~{h}", escape(k)))
                 .collect();
             line.push_str(&parts.join(" "));
         }
@@ -139,10 +139,47 @@ fn parse_line(line: &str) -> Option<Marker> {
             && !key.is_empty()
             && seen.insert(key.to_owned(), ()).is_none()
         {
-            marker.entries.push((key.to_owned(), hash.to_owned()));
+            marker.entries.push((unescape(key), hash.to_owned()));
         }
     }
     Some(marker)
+}
+
+/// Keys are single words in the line: spaces, `~`, `%` and `·` are written as `%XX`.
+fn escape(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        if c.is_whitespace() || matches!(c, '~' | '%' | '·') {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn unescape(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The description to write: the text, a blank line, the marker.
@@ -163,6 +200,15 @@ mod tests {
         m.set("spring-sale/copy/outline", "Outline the piece");
         m.set("spring-sale/copy/אישור", "אישור הבריף");
         m
+    }
+
+    #[test]
+    fn keys_with_spaces_and_tildes_stay_one_word() {
+        let mut m = Marker::new("a/copy");
+        m.set("a/copy/two words~100%", "x");
+        let (_, back) = split(&join("", &m));
+        assert_eq!(back.unwrap().entries[0].0, "two words~100%");
+        assert_eq!(m.line().split_whitespace().count(), 4);
     }
 
     #[test]

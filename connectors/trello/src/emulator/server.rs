@@ -82,7 +82,29 @@ async fn handle(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let params = Params::from_parts(uri.query(), content_type, &body);
+    let mut params = Params::from_parts(uri.query(), content_type, &body);
+    // Trello also takes `Authorization: OAuth oauth_consumer_key="…", oauth_token="…"` (what
+    // OAuth 1 clients such as py-trello send). Signatures are not checked.
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("OAuth "))
+    {
+        for part in auth.split(',') {
+            let Some((k, v)) = part.trim().split_once('=') else {
+                continue;
+            };
+            let v = super::params::decode(v.trim().trim_matches('"'));
+            let name = match k.trim() {
+                "oauth_consumer_key" => "key",
+                "oauth_token" => "token",
+                _ => continue,
+            };
+            if !params.has(name) {
+                params.0.insert(name.to_owned(), Value::String(v));
+            }
+        }
+    }
     let path = uri.path().to_owned();
     let short_path = path.strip_prefix("/1").unwrap_or(&path).to_owned();
     let query = uri

@@ -16,6 +16,8 @@ pub struct Board {
     pub board: String,
     pub mapping: TrelloMapping,
     pub tz: &'static str,
+    /// A proxy the connector talks to instead of the emulator (Prism).
+    pub proxy: Option<String>,
 }
 
 impl Board {
@@ -34,6 +36,7 @@ impl Board {
             board,
             mapping,
             tz: "Asia/Jerusalem",
+            proxy: None,
         }
     }
 
@@ -44,7 +47,7 @@ impl Board {
             Secret::new(self.emu.key()),
             Secret::new(self.emu.token()),
         );
-        s.base_url = self.emu.base_url();
+        s.base_url = self.proxy.clone().unwrap_or_else(|| self.emu.base_url());
         s.mapping = self.mapping.clone();
         s.timezone = jiff::tz::TimeZone::get(self.tz).expect("a known time zone");
         s.people = BTreeMap::from([
