@@ -97,6 +97,8 @@ pub struct LoggedRequest {
     pub actions: Vec<String>,
     /// The user whose token was used (empty when unauthenticated).
     pub user: String,
+    /// The JSON body, when there was one.
+    pub body: Option<Value>,
 }
 
 /// What a seeded emulator holds.
@@ -485,6 +487,7 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         status: 0,
         actions: Vec::new(),
         user: String::new(),
+        body: serde_json::from_slice(&bytes).ok(),
     };
     let (response, status) = answer(
         &shared, &method, &path, &raw_query, &headers, &bytes, &mut entry,

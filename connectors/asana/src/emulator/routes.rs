@@ -549,14 +549,20 @@ fn events(world: &mut World, req: &Req) -> Result<Resp> {
 
 fn event_json(world: &World, e: &super::world::EventRecord) -> Value {
     let named = |(gid, kind): &(Gid, &'static str)| json!({"gid": gid, "resource_type": kind, "name": world.name_of(gid, kind)});
+    // `user` and `parent` are null for system events and non-membership events in Asana's
+    // answers, but the description does not allow null there: they are left out instead.
     let mut v = json!({
-        "user": e.user.as_ref().map(|u| json!({"gid": u, "resource_type": "user", "name": world.name_of(u, "user")})),
         "resource": named(&e.resource),
         "type": e.resource.1,
         "action": e.action,
-        "parent": e.parent.as_ref().map(named),
         "created_at": format_time(e.at),
     });
+    if let Some(u) = &e.user {
+        v["user"] = json!({"gid": u, "resource_type": "user", "name": world.name_of(u, "user")});
+    }
+    if let Some(p) = &e.parent {
+        v["parent"] = named(p);
+    }
     if let Some(field) = e.field {
         v["change"] = json!({"field": field, "action": "changed"});
     }
