@@ -46,6 +46,10 @@ enum Command {
     Status(commands::status::Args),
     /// Turn an existing spreadsheet plan into playbook and item files.
     Import(commands::import::Args),
+    /// Run a local emulator of a hosted tool's API, to try throughline without an account.
+    Emulate(commands::emulate::Args),
+    /// The scheduled service: cycles, reminders, /healthz, /readyz, /metrics and webhooks.
+    Daemon(commands::daemon::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Sync(args) => commands::sync::run(&cli.config, args),
         Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Import(args) => commands::import::run(&cli.config, args),
+        Command::Emulate(args) => commands::emulate::run(&cli.config, args),
+        Command::Daemon(args) => commands::daemon::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,

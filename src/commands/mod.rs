@@ -1,5 +1,7 @@
 //! One module per command. Each `run` returns the exit code; errors become `error: ...` lines.
 
+pub mod daemon;
+pub mod emulate;
 pub mod graph;
 pub mod import;
 pub mod init;

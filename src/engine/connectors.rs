@@ -82,6 +82,50 @@ pub fn target_path(dep: &Deployment, target: &Target, key: &str) -> Option<PathB
     Some(dep.root.join(value))
 }
 
+fn setting(target: &Target, key: &str) -> Option<String> {
+    target.settings.get(key)?.as_str().map(str::to_string)
+}
+
+/// A credential named in the target's `credentials`, read now from the environment or a file.
+fn secret(target: &Target, key: &str) -> Result<throughline_connector::http::Secret, SetupError> {
+    let fail = |message: String| SetupError::Target {
+        target: target.id.clone(),
+        origin: target.origin.clone(),
+        message,
+    };
+    let reference = target
+        .credentials
+        .get(key)
+        .ok_or_else(|| fail(format!("needs `credentials = {{ {key} = \"env:NAME\" }}`")))?;
+    let value = reference
+        .resolve()
+        .map_err(|e| fail(format!("credential `{key}` ({reference}): {e}")))?;
+    Ok(throughline_connector::http::Secret::new(value))
+}
+
+/// The time zone a target's dates are written in: that of the first process it shows.
+fn timezone_of(dep: &Deployment, target: &Target) -> jiff::tz::TimeZone {
+    dep.processes
+        .iter()
+        .find(|p| target.only.processes.is_empty() || target.only.processes.contains(&p.id))
+        .map(|p| p.timezone.clone())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// `people = { "dana@example.com" = "dana_levi" }` in the target: hub person → account in the tool.
+fn people(target: &Target) -> std::collections::BTreeMap<String, String> {
+    target
+        .settings
+        .get("people")
+        .and_then(|v| v.as_table())
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn open_connector(
     dep: &Deployment,
     target: &Target,
@@ -107,6 +151,27 @@ fn open_connector(
                 path,
                 mapping,
             )))
+        }
+        TargetKind::Trello => {
+            let board = setting(target, "board")
+                .ok_or_else(|| fail("needs `board = \"<board id>\"`".into()))?;
+            let mut settings = throughline_trello::TrelloSettings::new(
+                &target.id,
+                &board,
+                secret(target, "key")?,
+                secret(target, "token")?,
+            );
+            if let Some(url) = &target.base_url {
+                settings.base_url = url.trim_end_matches('/').to_string();
+            }
+            settings.mapping = throughline_trello::TrelloMapping::from_toml(&mapping)
+                .map_err(|e| fail(e.to_string()))?;
+            settings.timezone = timezone_of(dep, target);
+            settings.people = people(target);
+            Ok(Box::new(
+                throughline_trello::TrelloConnector::new(settings)
+                    .map_err(|e| fail(e.to_string()))?,
+            ))
         }
         kind => Err(fail(format!(
             "the {} connector is not part of this build of throughline yet; remove the target or \
