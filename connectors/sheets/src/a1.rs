@@ -129,7 +129,13 @@ impl A1 {
     }
 
     /// `'Tab'!A1:D2` for a rectangle with every side known.
-    pub fn format(sheet: &str, start_row: u32, start_col: u32, end_row: u32, end_col: u32) -> String {
+    pub fn format(
+        sheet: &str,
+        start_row: u32,
+        start_col: u32,
+        end_row: u32,
+        end_col: u32,
+    ) -> String {
         let start = format!("{}{}", column_letters(start_col), start_row + 1);
         let end = format!("{}{}", column_letters(end_col - 1), end_row);
         let title = quote_title(sheet);
@@ -234,7 +240,14 @@ mod tests {
 
     #[test]
     fn columns_round_trip() {
-        for (i, s) in [(0, "A"), (25, "Z"), (26, "AA"), (51, "AZ"), (701, "ZZ"), (702, "AAA")] {
+        for (i, s) in [
+            (0, "A"),
+            (25, "Z"),
+            (26, "AA"),
+            (51, "AZ"),
+            (701, "ZZ"),
+            (702, "AAA"),
+        ] {
             assert_eq!(column_letters(i), s);
             assert_eq!(column_index(s), Some(i));
         }

@@ -626,9 +626,7 @@ where
     let client = BasicClient::new(ClientId::new(flow.client_id.clone()))
         .set_client_secret(ClientSecret::new(flow.client_secret.expose().to_owned()))
         .set_auth_uri(AuthUrl::new(flow.auth_url.clone()).map_err(|e| bad("sign-in page", &e))?)
-        .set_token_uri(
-            TokenUrl::new(flow.token_url.clone()).map_err(|e| bad("token address", &e))?,
-        )
+        .set_token_uri(TokenUrl::new(flow.token_url.clone()).map_err(|e| bad("token address", &e))?)
         .set_redirect_uri(RedirectUrl::new(redirect).map_err(|e| bad("redirect address", &e))?)
         .set_auth_type(AuthType::RequestBody);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -764,15 +762,18 @@ async fn wait_for_code(
     }
 }
 
-async fn respond(stream: &mut tokio::net::TcpStream, status: u16, text: &str) -> std::io::Result<()> {
+async fn respond(
+    stream: &mut tokio::net::TcpStream,
+    status: u16,
+    text: &str,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
         _ => "Not Found",
     };
-    let body = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>throughline</title><p>{text}</p>"
-    );
+    let body =
+        format!("<!doctype html><meta charset=\"utf-8\"><title>throughline</title><p>{text}</p>");
     let head = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",

@@ -275,15 +275,18 @@ impl SheetsMapping {
             Some(Some(names)) => parse_columns("layout.columns", &names)?,
             _ => required(base.map(|b| b.columns.clone()), "layout.columns")?,
         };
-        let text = |key: &str, example: &str, base: Option<&String>| {
-            match layout.as_ref().map(|l| l.string(key)).transpose()?.flatten() {
-                Some(t) if t.trim().is_empty() => Err(err(
-                    &format!("layout.{key}"),
-                    &format!("must not be empty; for example \"{example}\""),
-                )),
-                Some(t) => Ok(t),
-                None => required(base.cloned(), &format!("layout.{key}")),
-            }
+        let text = |key: &str, example: &str, base: Option<&String>| match layout
+            .as_ref()
+            .map(|l| l.string(key))
+            .transpose()?
+            .flatten()
+        {
+            Some(t) if t.trim().is_empty() => Err(err(
+                &format!("layout.{key}"),
+                &format!("must not be empty; for example \"{example}\""),
+            )),
+            Some(t) => Ok(t),
+            None => required(base.cloned(), &format!("layout.{key}")),
         };
         let tab = text("tab", "{process_name}", base.map(|b| &b.tab))?;
         let date_format = text("date_format", "yyyy-mm-dd", base.map(|b| &b.date_format))?;
@@ -399,8 +402,7 @@ impl SheetsMapping {
             }
         }
         for placeholder in self.tab.match_indices('{').map(|(i, _)| &self.tab[i..]) {
-            if !placeholder.starts_with("{process}") && !placeholder.starts_with("{process_name}")
-            {
+            if !placeholder.starts_with("{process}") && !placeholder.starts_with("{process_name}") {
                 return Err(err(
                     "layout.tab",
                     "only {process} and {process_name} can be used in a tab name",

@@ -1,0 +1,553 @@
+//! An in-memory Google Sheets (and the Drive `files.get` and OAuth token endpoint around it):
+//! spreadsheets, tabs, values in A1 notation with Google's input and render options and serial
+//! dates, `spreadsheets:batchUpdate` with the request kinds throughline and people's edits use,
+//! developer metadata that follows its row through inserts, deletes, moves and sorts, Google's
+//! error bodies (as recorded from the real service), per-user read and write quotas with 429
+//! `RESOURCE_EXHAUSTED`, fault injection, a request log, and sign-in: the JWT bearer grant
+//! (checked against the service account's public key), refresh tokens, and the desktop
+//! authorization-code flow with PKCE.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use throughline_sheets::emulator::{Emulator, Fault, FaultRule};
+//! let emu = Emulator::start().await?;
+//! let id = emu.create_spreadsheet("Content plan");
+//! println!("{} spreadsheet {id} token {}", emu.base_url(), emu.access_token());
+//! emu.inject(FaultRule::new(Fault::Status(503)).path("values:batchUpdate").times(1));
+//! # Ok(()) }
+//! ```
+//!
+//! What it does not model: charts, named and filtered ranges, merges, pivot tables, most
+//! formula functions (a handful are evaluated; others show `#NAME?`), column metadata,
+//! metadata spanning several rows, and Drive beyond `files.get`.
+
+mod fields;
+mod formula;
+mod model;
+mod requests;
+mod server;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+pub use fields::Mask;
+pub use model::{DateRender, Render};
+use model::{Input, Spreadsheet};
+
+use crate::auth::ServiceAccountKey;
+use throughline_connector::http::Secret;
+
+/// Google's per-user quotas, as the emulator enforces them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    pub reads: u32,
+    pub writes: u32,
+    pub window: Duration,
+    pub enabled: bool,
+}
+
+impl Quotas {
+    /// 60 reads and 60 writes per minute per user.
+    pub fn google() -> Quotas {
+        Quotas {
+            reads: 60,
+            writes: 60,
+            window: Duration::from_secs(60),
+            enabled: true,
+        }
+    }
+
+    pub fn off() -> Quotas {
+        Quotas {
+            enabled: false,
+            ..Quotas::google()
+        }
+    }
+}
+
+/// What goes wrong with a request a [`FaultRule`] matches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer with this status (in Google's error shape) before doing anything.
+    Status(u16),
+    /// Do the work, then answer with this status: it happened, the client cannot tell.
+    StatusAfterApply(u16),
+    /// Wait this long before handling the request.
+    Delay(Duration),
+}
+
+/// A fault and which requests it hits.
+#[derive(Debug, Clone)]
+pub struct FaultRule {
+    pub fault: Fault,
+    /// `GET`, `POST`, ... (any when `None`).
+    pub method: Option<String>,
+    /// A part of the path (any when `None`), e.g. `":batchUpdate"`, `"/drive/"`.
+    pub path_contains: Option<String>,
+    /// How many requests it hits before it stops (forever when `None`).
+    pub times: Option<u32>,
+}
+
+impl FaultRule {
+    pub fn new(fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            method: None,
+            path_contains: None,
+            times: None,
+        }
+    }
+
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
+    pub fn path(mut self, part: &str) -> Self {
+        self.path_contains = Some(part.to_owned());
+        self
+    }
+
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+}
+
+/// One request as the emulator saw it, with its answer.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// The path, percent-decoded (`/v4/spreadsheets/ID/values/'Tab'!A1:B2`).
+    pub path: String,
+    /// The raw path as sent.
+    pub raw_path: String,
+    pub query: Vec<(String, String)>,
+    /// The JSON body, if there was one.
+    pub body: Option<Value>,
+    pub status: u16,
+    pub response: Option<Value>,
+    /// Who the token belonged to.
+    pub principal: Option<String>,
+    pub fault: Option<Fault>,
+    /// Time since the emulator started.
+    pub at: Duration,
+}
+
+impl LoggedRequest {
+    /// A Sheets or Drive API call (not the sign-in endpoints).
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/v4/") || self.path.starts_with("/drive/")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Token {
+    pub principal: String,
+    pub scopes: Vec<String>,
+    pub expires: Option<Instant>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub challenge: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshGrant {
+    pub client_id: String,
+    pub principal: String,
+    pub scopes: Vec<String>,
+}
+
+/// Everything the emulator holds.
+pub(crate) struct World {
+    pub spreadsheets: BTreeMap<String, Spreadsheet>,
+    pub tokens: HashMap<String, Token>,
+    /// Service accounts by e-mail: the public key (DER `RSAPublicKey`) their JWTs must verify
+    /// with.
+    pub service_accounts: HashMap<String, Vec<u8>>,
+    /// OAuth clients: id → secret.
+    pub clients: HashMap<String, String>,
+    pub codes: HashMap<String, CodeGrant>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub token_lifetime: Duration,
+    /// After this many more API requests, every token issued so far stops working.
+    pub expire_after: Option<u32>,
+    /// Who signs in through the desktop flow.
+    pub user: String,
+}
+
+pub(crate) struct Shared {
+    pub world: Mutex<World>,
+    pub faults: Mutex<Vec<FaultRule>>,
+    pub quotas: Mutex<Quotas>,
+    pub windows: Mutex<HashMap<(String, bool), VecDeque<Instant>>>,
+    pub log: Mutex<Vec<LoggedRequest>>,
+    pub started: Instant,
+    pub base_url: Mutex<String>,
+}
+
+impl Shared {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    token: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Who the emulator's own access token belongs to.
+pub const DEFAULT_USER: &str = "person@example.com";
+/// Every scope the connector may ask for.
+const ALL_SCOPES: [&str; 2] = [
+    crate::auth::SCOPE_SPREADSHEETS,
+    crate::auth::SCOPE_DRIVE_METADATA,
+];
+
+impl Emulator {
+    /// Start on a free port of 127.0.0.1, with quotas off and one long-lived access token.
+    pub async fn start() -> std::io::Result<Emulator> {
+        Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), Quotas::off()).await
+    }
+
+    pub async fn start_on(addr: SocketAddr, quotas: Quotas) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let token = format!("ya29.emulator-{:032x}", rand::random::<u128>());
+        let mut tokens = HashMap::new();
+        tokens.insert(
+            token.clone(),
+            Token {
+                principal: DEFAULT_USER.to_owned(),
+                scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
+                expires: None,
+                revoked: false,
+            },
+        );
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World {
+                spreadsheets: BTreeMap::new(),
+                tokens,
+                service_accounts: HashMap::new(),
+                clients: HashMap::new(),
+                codes: HashMap::new(),
+                refresh_tokens: HashMap::new(),
+                token_lifetime: Duration::from_secs(3599),
+                expire_after: None,
+                user: DEFAULT_USER.to_owned(),
+            }),
+            faults: Mutex::new(Vec::new()),
+            quotas: Mutex::new(quotas),
+            windows: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+            started: Instant::now(),
+            base_url: Mutex::new(format!("http://{addr}")),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let app = server::router(Arc::clone(&shared));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Emulator {
+            shared,
+            addr,
+            token,
+            stop: Some(stop),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: the root of Sheets (`/v4/...`), Drive (`/drive/v3/...`) and
+    /// the token endpoint (`/token`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.base_url())
+    }
+
+    /// The desktop flow's sign-in page (it consents at once and redirects back).
+    pub fn auth_url(&self) -> String {
+        format!("{}/o/oauth2/auth", self.base_url())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A long-lived access token of [`DEFAULT_USER`] with every scope.
+    pub fn access_token(&self) -> String {
+        self.token.clone()
+    }
+
+    /// A new spreadsheet with one empty tab, `Sheet1` (1000 × 26), as Google makes them.
+    pub fn create_spreadsheet(&self, title: &str) -> String {
+        let id = new_spreadsheet_id();
+        let s = Spreadsheet::new(&id, title, Timestamp::now());
+        self.shared.world().spreadsheets.insert(id.clone(), s);
+        id
+    }
+
+    /// Only these people (e-mail addresses, service accounts) may open the spreadsheet.
+    pub fn share_only_with(&self, spreadsheet: &str, people: &[&str]) {
+        if let Some(s) = self.shared.world().spreadsheets.get_mut(spreadsheet) {
+            s.shared_with = Some(people.iter().map(|p| p.to_string()).collect());
+        }
+    }
+
+    /// Register a service account from its JSON key file: only its public key is kept, and
+    /// the token endpoint checks the signature of its JWTs with it. Returns its e-mail.
+    pub fn add_service_account(&self, key_json: &str) -> Result<String, String> {
+        let key =
+            ServiceAccountKey::from_json(&Secret::new(key_json)).map_err(|e| e.to_string())?;
+        let public = key.public_key_der().map_err(|e| e.to_string())?;
+        self.shared
+            .world()
+            .service_accounts
+            .insert(key.client_email.clone(), public);
+        Ok(key.client_email)
+    }
+
+    /// A desktop OAuth client: (client id, client secret).
+    pub fn add_oauth_client(&self) -> (String, String) {
+        let id = format!(
+            "{:012}-emulator.apps.googleusercontent.com",
+            rand::random_range(0..999_999_999_999u64)
+        );
+        let secret = format!("GOCSPX-{:024x}", rand::random::<u128>());
+        self.shared
+            .world()
+            .clients
+            .insert(id.clone(), secret.clone());
+        (id, secret)
+    }
+
+    /// How long newly issued access tokens live (Google: just under an hour).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.world().token_lifetime = lifetime;
+    }
+
+    /// Every access token issued by the token endpoint so far stops working now.
+    pub fn expire_tokens(&self) {
+        let mut w = self.shared.world();
+        let me = self.token.clone();
+        for (t, token) in w.tokens.iter_mut() {
+            if *t != me {
+                token.revoked = true;
+            }
+        }
+    }
+
+    /// After `n` more API requests, every access token issued so far stops working (a token
+    /// running out in the middle of a cycle).
+    pub fn expire_tokens_after(&self, n: u32) {
+        self.shared.world().expire_after = Some(n);
+    }
+
+    /// Revoke a refresh token (the person removed the app's access).
+    pub fn revoke_refresh_tokens(&self) {
+        self.shared.world().refresh_tokens.clear();
+    }
+
+    pub fn set_quotas(&self, quotas: Quotas) {
+        *self.shared.quotas.lock().unwrap_or_else(|e| e.into_inner()) = quotas;
+        self.shared
+            .windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Add a fault; rules are tried in the order they were added.
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rule);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Act on a spreadsheet as a person would, directly on the data (no request is logged).
+    /// Every edit moves the Drive version, as an edit in the browser does.
+    pub fn person<R>(&self, spreadsheet: &str, f: impl FnOnce(&mut Person<'_>) -> R) -> R {
+        let mut w = self.shared.world();
+        let s = w
+            .spreadsheets
+            .get_mut(spreadsheet)
+            .expect("the spreadsheet exists in the emulator");
+        let mut p = Person { s, changed: false };
+        let r = f(&mut p);
+        if p.changed {
+            p.s.touch(Timestamp::now());
+        }
+        r
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A spreadsheet id as Google makes them: 44 characters of letters, digits, `-` and `_`.
+fn new_spreadsheet_id() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut id = String::from("1");
+    for _ in 0..43 {
+        id.push(char::from(CHARS[rand::random_range(0..CHARS.len())]));
+    }
+    id
+}
+
+/// Edits a person makes in the browser, and what they see, for tests.
+pub struct Person<'s> {
+    s: &'s mut Spreadsheet,
+    changed: bool,
+}
+
+impl Person<'_> {
+    /// The tab titles, in order.
+    pub fn tabs(&self) -> Vec<String> {
+        self.s.sheets.iter().map(|s| s.title.clone()).collect()
+    }
+
+    /// Values of a range as `values.get` with this render option shows them.
+    pub fn values(&self, range: &str, render: Render) -> Vec<Vec<Value>> {
+        match self.s.resolve(range) {
+            Ok(rect) => self.s.read(&rect, render, DateRender::Serial, false),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Type into cells from `range`'s top-left, as the browser takes input (`=` starts a
+    /// formula, `TRUE` is a tick, `2026-12-10` a date).
+    pub fn type_in(&mut self, range: &str, values: Vec<Vec<Value>>) -> Result<(), String> {
+        let (rect, _) = self.s.resolve_for_write(range).map_err(|e| e.message)?;
+        self.s
+            .write(&rect, false, &values, false, Input::UserEntered, range)
+            .map_err(|e| e.message)?;
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Apply `spreadsheets:batchUpdate` requests (insert, sort, move rows...).
+    pub fn batch_update(&mut self, requests: Vec<Value>) -> Result<Vec<Value>, String> {
+        let mut copy = self.s.clone();
+        let replies = requests::batch_update(&mut copy, &requests).map_err(|e| e.message)?;
+        *self.s = copy;
+        self.changed = true;
+        Ok(replies)
+    }
+
+    /// Where each row carrying developer metadata `key` = `value` is: (tab, 0-based row).
+    pub fn rows_with_metadata(&self, key: &str, value: &str) -> Vec<(String, u32)> {
+        let mut out = Vec::new();
+        for m in self
+            .s
+            .meta
+            .values()
+            .filter(|m| m.key == key && m.value == value)
+        {
+            if let Some((sheet, row)) = self.s.meta_row(m.id) {
+                out.push((self.s.sheets[sheet].title.clone(), row as u32));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every developer metadata entry: (id, key, value).
+    pub fn metadata(&self) -> Vec<(i32, String, String)> {
+        self.s
+            .meta
+            .values()
+            .map(|m| (m.id, m.key.clone(), m.value.clone()))
+            .collect()
+    }
+
+    /// The sheet id of a tab.
+    pub fn sheet_id(&self, title: &str) -> Option<i32> {
+        self.s
+            .sheets
+            .iter()
+            .find(|s| s.title == title)
+            .map(|s| s.id)
+    }
+
+    /// The whole spreadsheet as `spreadsheets.get?includeGridData=true` shows it.
+    pub fn snapshot(&self) -> Value {
+        server::spreadsheet_json(self.s, None, true, &Mask::default())
+    }
+
+    /// Drive's version of the file.
+    pub fn version(&self) -> u64 {
+        self.s.version
+    }
+}
+
+/// `throughline emulate sheets`: serve an emulator with Google's quotas until stopped, after
+/// printing its address, a spreadsheet to use and an access token.
+pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
+    let emu = Emulator::start_on(addr, Quotas::google()).await?;
+    let id = emu.create_spreadsheet("throughline demo");
+    println!("Google Sheets emulator listening on {}", emu.base_url());
+    println!("  spreadsheet  {id}");
+    println!("  token        {}", emu.access_token());
+    println!(
+        "  in throughline.toml: base_url = \"{}\", spreadsheet = \"{id}\", credentials = {{ token = \"env:GOOGLE_TOKEN\" }}",
+        emu.base_url()
+    );
+    println!("Press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(emu);
+    Ok(())
+}

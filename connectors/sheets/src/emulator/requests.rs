@@ -1,0 +1,883 @@
+//! `spreadsheets:batchUpdate`: the request kinds throughline sends, and the ones people's edits
+//! make (insert, delete, move and sort rows), applied all or nothing as Google does. Row
+//! metadata lives on the row, so it moves with the row through every one of them, and goes
+//! when its row is deleted.
+
+use serde_json::{Map, Value, json};
+
+use super::fields::{Mask, merge};
+use super::model::{ApiError, Cell, Eff, Meta, MetaLoc, Row, Sheet, Spreadsheet};
+
+/// The kinds a `Request` may be, as the discovery document lists them; those the emulator
+/// does not model answer with a plain error rather than pretending.
+const KNOWN_ELSEWHERE: &[&str] = &[
+    "addBanding",
+    "addChart",
+    "addDataSource",
+    "addDimensionGroup",
+    "addFilterView",
+    "addNamedRange",
+    "addSlicer",
+    "addTable",
+    "autoFill",
+    "autoResizeDimensions",
+    "cancelDataSourceRefresh",
+    "clearBasicFilter",
+    "copyPaste",
+    "cutPaste",
+    "deleteBanding",
+    "deleteConditionalFormatRule",
+    "deleteDataSource",
+    "deleteDimensionGroup",
+    "deleteDuplicates",
+    "deleteEmbeddedObject",
+    "deleteFilterView",
+    "deleteNamedRange",
+    "deleteRange",
+    "deleteTable",
+    "duplicateFilterView",
+    "duplicateSheet",
+    "findReplace",
+    "insertRange",
+    "mergeCells",
+    "pasteData",
+    "randomizeRange",
+    "refreshDataSource",
+    "setBasicFilter",
+    "textToColumns",
+    "trimWhitespace",
+    "unmergeCells",
+    "updateBanding",
+    "updateBorders",
+    "updateChartSpec",
+    "updateConditionalFormatRule",
+    "updateDataSource",
+    "updateDimensionGroup",
+    "updateEmbeddedObjectBorder",
+    "updateEmbeddedObjectPosition",
+    "updateFilterView",
+    "updateNamedRange",
+    "updateProtectedRange",
+    "updateSlicerSpec",
+    "updateTable",
+];
+
+/// Apply a batch to a copy; the caller keeps the copy only when every request succeeded.
+pub fn batch_update(s: &mut Spreadsheet, requests: &[Value]) -> Result<Vec<Value>, ApiError> {
+    let mut replies = Vec::new();
+    for (i, request) in requests.iter().enumerate() {
+        let Some(obj) = request.as_object().filter(|o| o.len() == 1) else {
+            return Err(ApiError::invalid(format!(
+                "Invalid requests[{i}]: exactly one kind of request must be set"
+            )));
+        };
+        let (kind, body) = obj.iter().next().expect("one member");
+        let fail = |e: ApiError| ApiError {
+            message: if e.message.starts_with("Invalid JSON payload") {
+                e.message
+            } else {
+                format!("Invalid requests[{i}].{kind}: {}", e.message)
+            },
+            ..e
+        };
+        let reply = apply(s, kind, body, i).map_err(fail)?;
+        replies.push(reply);
+    }
+    Ok(replies)
+}
+
+fn apply(s: &mut Spreadsheet, kind: &str, b: &Value, i: usize) -> Result<Value, ApiError> {
+    match kind {
+        "addSheet" => add_sheet(s, b),
+        "deleteSheet" => {
+            let idx = s.sheet_index(int(b, "sheetId")? as i32)?;
+            if s.sheets.len() == 1 {
+                return Err(ApiError::invalid(
+                    "You can't remove all the sheets in a document.",
+                ));
+            }
+            let id = s.sheets[idx].id;
+            s.sheets.remove(idx);
+            s.meta
+                .retain(|_, m| !matches!(m.loc, MetaLoc::Sheet(x) | MetaLoc::Row(x) if x == id));
+            Ok(json!({}))
+        }
+        "updateSheetProperties" => update_sheet_properties(s, b),
+        "updateSpreadsheetProperties" => {
+            let mask = mask_of(b)?;
+            let p = b.get("properties").cloned().unwrap_or(json!({}));
+            if mask.wants(&["title"]) {
+                s.title = str_of(&p, "title").unwrap_or_default();
+            }
+            if mask.wants(&["locale"]) {
+                s.locale = str_of(&p, "locale").unwrap_or_default();
+            }
+            if mask.wants(&["timeZone"]) {
+                s.time_zone = str_of(&p, "timeZone").unwrap_or_default();
+            }
+            Ok(json!({}))
+        }
+        "insertDimension" => {
+            let (sheet, rows, start, end) = dimension_range(s, &b["range"])?;
+            let inherit_before = b["inheritFromBefore"].as_bool().unwrap_or(false);
+            let sh = &mut s.sheets[sheet];
+            let count = if rows { sh.row_count() } else { sh.col_count } as usize;
+            if start > count {
+                return Err(ApiError::invalid(format!(
+                    "Cannot insert {} starting at {start}: the sheet has only {count}",
+                    if rows { "rows" } else { "columns" }
+                )));
+            }
+            if start == 0 && inherit_before {
+                return Err(ApiError::invalid(
+                    "Cannot inherit properties from before when inserting at the start.",
+                ));
+            }
+            insert(sh, rows, start, end - start, inherit_before);
+            Ok(json!({}))
+        }
+        "appendDimension" => {
+            let sheet = s.sheet_index(int(b, "sheetId")? as i32)?;
+            let rows = dimension(b.get("dimension"))?;
+            let n = int(b, "length")? as usize;
+            if n == 0 {
+                return Err(ApiError::invalid("length must be greater than 0"));
+            }
+            let sh = &mut s.sheets[sheet];
+            let at = if rows { sh.row_count() } else { sh.col_count } as usize;
+            insert(sh, rows, at, n, false);
+            Ok(json!({}))
+        }
+        "deleteDimension" => {
+            let (sheet, rows, start, end) = dimension_range(s, &b["range"])?;
+            let sh = &s.sheets[sheet];
+            let count = if rows { sh.row_count() } else { sh.col_count } as usize;
+            if end > count {
+                return Err(ApiError::invalid("The range is beyond the sheet's grid"));
+            }
+            if rows && end - start >= count {
+                return Err(ApiError::invalid(
+                    "You can't delete all the rows on the sheet.",
+                ));
+            }
+            let gone: Vec<i32> = if rows {
+                s.sheets[sheet].rows[start..end]
+                    .iter()
+                    .flat_map(|r| r.meta.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let sh = &mut s.sheets[sheet];
+            if rows {
+                sh.rows.drain(start..end);
+            } else {
+                for row in &mut sh.rows {
+                    if row.cells.len() > start {
+                        let e = end.min(row.cells.len());
+                        row.cells.drain(start..e);
+                    }
+                }
+                sh.columns.drain(start..end.min(sh.columns.len()));
+                sh.col_count -= (end - start) as u32;
+            }
+            for id in gone {
+                s.meta.remove(&id);
+            }
+            Ok(json!({}))
+        }
+        "moveDimension" => {
+            let (sheet, rows, start, end) = dimension_range(s, &b["source"])?;
+            let dest = int(b, "destinationIndex")? as usize;
+            let sh = &mut s.sheets[sheet];
+            let count = if rows { sh.row_count() } else { sh.col_count } as usize;
+            if end > count || dest > count {
+                return Err(ApiError::invalid("The range is beyond the sheet's grid"));
+            }
+            if rows {
+                move_block(&mut sh.rows, start, end, dest);
+            } else {
+                for row in &mut sh.rows {
+                    if row.cells.len() < count {
+                        row.cells.resize(count, Map::new());
+                    }
+                    move_block(&mut row.cells, start, end, dest);
+                }
+                move_block(&mut sh.columns, start, end, dest);
+            }
+            Ok(json!({}))
+        }
+        "sortRange" => sort_range(s, b),
+        "updateDimensionProperties" => {
+            let (sheet, rows, start, end) = dimension_range(s, &b["range"])?;
+            let mask = mask_of(b)?;
+            let props = b["properties"].as_object().cloned().unwrap_or_default();
+            let sh = &mut s.sheets[sheet];
+            for k in start..end {
+                let target = if rows {
+                    sh.rows.get_mut(k).map(|r| &mut r.props)
+                } else {
+                    sh.columns.get_mut(k)
+                };
+                let target = target
+                    .ok_or_else(|| ApiError::invalid("The range is beyond the sheet's grid"))?;
+                merge(target, &props, &mask);
+            }
+            Ok(json!({}))
+        }
+        "updateCells" => update_cells(s, b),
+        "repeatCell" => {
+            let rect = grid_range(s, &b["range"])?;
+            let mask = mask_of(b)?;
+            let cell = b["cell"].as_object().cloned().unwrap_or_default();
+            for r in rect.1..rect.2 {
+                for c in rect.3..rect.4 {
+                    merge(s.sheets[rect.0].rows[r].cell_mut(c), &cell, &mask);
+                }
+            }
+            Ok(json!({}))
+        }
+        "setDataValidation" => {
+            let rect = grid_range(s, &b["range"])?;
+            let rule = b.get("rule").filter(|r| !r.is_null()).cloned();
+            if let Some(rule) = &rule {
+                let kind = rule["condition"]["type"].as_str().unwrap_or("");
+                if kind.is_empty() {
+                    return Err(ApiError::invalid(
+                        "A data validation rule needs a condition type",
+                    ));
+                }
+                if kind == "ONE_OF_LIST"
+                    && rule["condition"]["values"]
+                        .as_array()
+                        .is_none_or(Vec::is_empty)
+                {
+                    return Err(ApiError::invalid("ONE_OF_LIST needs at least one value"));
+                }
+            }
+            for r in rect.1..rect.2 {
+                for c in rect.3..rect.4 {
+                    let cell = s.sheets[rect.0].rows[r].cell_mut(c);
+                    match &rule {
+                        Some(rule) => {
+                            cell.insert("dataValidation".to_owned(), rule.clone());
+                        }
+                        None => {
+                            cell.remove("dataValidation");
+                        }
+                    }
+                }
+            }
+            Ok(json!({}))
+        }
+        "addProtectedRange" => {
+            let mut p = b["protectedRange"].clone();
+            let rect = grid_range(s, &p["range"])?;
+            s.next_protected_id += 1;
+            p["protectedRangeId"] = json!(s.next_protected_id);
+            if p.get("requestingUserCanEdit").is_none() {
+                p["requestingUserCanEdit"] = json!(true);
+            }
+            s.sheets[rect.0].protected.push(p.clone());
+            Ok(json!({"addProtectedRange": {"protectedRange": p}}))
+        }
+        "deleteProtectedRange" => {
+            let id = int(b, "protectedRangeId")?;
+            let before: usize = s.sheets.iter().map(|sh| sh.protected.len()).sum();
+            for sh in &mut s.sheets {
+                sh.protected
+                    .retain(|p| p["protectedRangeId"].as_i64() != Some(id));
+            }
+            if s.sheets.iter().map(|sh| sh.protected.len()).sum::<usize>() == before {
+                return Err(ApiError::invalid(format!(
+                    "No protected range with id: {id}"
+                )));
+            }
+            Ok(json!({}))
+        }
+        "addConditionalFormatRule" => {
+            let rule = b["rule"].clone();
+            let first = rule["ranges"]
+                .get(0)
+                .cloned()
+                .ok_or_else(|| ApiError::invalid("A conditional format rule needs a range"))?;
+            let rect = grid_range(s, &first)?;
+            let sh = &mut s.sheets[rect.0];
+            let at = (b["index"].as_u64().unwrap_or(0) as usize).min(sh.conditional.len());
+            sh.conditional.insert(at, rule);
+            Ok(json!({}))
+        }
+        "createDeveloperMetadata" => create_metadata(s, b),
+        "updateDeveloperMetadata" => {
+            let mask = mask_of(b)?;
+            let with = b["developerMetadata"].clone();
+            let mut ids = Vec::new();
+            for f in b["dataFilters"].as_array().cloned().unwrap_or_default() {
+                ids.extend(metadata_matching(s, &f["developerMetadataLookup"]));
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(m) = s.meta.get_mut(&id) {
+                    if mask.wants(&["metadataKey"]) {
+                        m.key = str_of(&with, "metadataKey").unwrap_or_default();
+                    }
+                    if mask.wants(&["metadataValue"]) {
+                        m.value = str_of(&with, "metadataValue").unwrap_or_default();
+                    }
+                    if mask.wants(&["visibility"]) {
+                        m.visibility = str_of(&with, "visibility").unwrap_or_default();
+                    }
+                }
+                if let Some(m) = s.meta.get(&id) {
+                    out.push(s.meta_json(m));
+                }
+            }
+            Ok(json!({"updateDeveloperMetadata": {"developerMetadata": out}}))
+        }
+        "deleteDeveloperMetadata" => {
+            let ids = metadata_matching(s, &b["dataFilter"]["developerMetadataLookup"]);
+            let mut deleted = Vec::new();
+            for id in ids {
+                if let Some(m) = s.meta.get(&id) {
+                    deleted.push(s.meta_json(m));
+                }
+                s.meta.remove(&id);
+                for sh in &mut s.sheets {
+                    for row in &mut sh.rows {
+                        row.meta.retain(|m| *m != id);
+                    }
+                }
+            }
+            Ok(json!({"deleteDeveloperMetadata": {"deletedDeveloperMetadata": deleted}}))
+        }
+        other if KNOWN_ELSEWHERE.contains(&other) => Err(ApiError::invalid(format!(
+            "the emulator does not model {other} requests"
+        ))),
+        other => Err(ApiError::bad_field(
+            &format!("requests[{i}]"),
+            format!(
+                "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[{i}]': Cannot find field."
+            ),
+        )),
+    }
+}
+
+fn int(b: &Value, key: &str) -> Result<i64, ApiError> {
+    match b.get(key) {
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .ok_or_else(|| ApiError::invalid(format!("{key} must be a number"))),
+        None => Ok(0),
+    }
+}
+
+fn str_of(b: &Value, key: &str) -> Option<String> {
+    b.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn mask_of(b: &Value) -> Result<Mask, ApiError> {
+    let fields = b["fields"].as_str().ok_or_else(|| {
+        ApiError::invalid("At least one field must be updated, but 'fields' is empty.")
+    })?;
+    Mask::parse(fields).map_err(ApiError::invalid)
+}
+
+fn dimension(v: Option<&Value>) -> Result<bool, ApiError> {
+    match v.and_then(Value::as_str) {
+        Some("ROWS") => Ok(true),
+        Some("COLUMNS") => Ok(false),
+        _ => Err(ApiError::invalid("dimension must be ROWS or COLUMNS")),
+    }
+}
+
+/// A `DimensionRange`: (sheet index, rows?, start, end).
+fn dimension_range(s: &Spreadsheet, r: &Value) -> Result<(usize, bool, usize, usize), ApiError> {
+    let sheet = s.sheet_index(int(r, "sheetId")? as i32)?;
+    let rows = dimension(r.get("dimension"))?;
+    let sh = &s.sheets[sheet];
+    let count = if rows { sh.row_count() } else { sh.col_count } as i64;
+    let start = int(r, "startIndex")?;
+    let end = if r.get("endIndex").is_some() {
+        int(r, "endIndex")?
+    } else {
+        count
+    };
+    if start < 0 || end <= start {
+        return Err(ApiError::invalid(format!(
+            "Invalid dimension range: start {start} must be before end {end}"
+        )));
+    }
+    Ok((sheet, rows, start as usize, end as usize))
+}
+
+/// A `GridRange`: (sheet index, r0, r1, c0, c1), open sides running to the grid's edge.
+pub fn grid_range(
+    s: &Spreadsheet,
+    r: &Value,
+) -> Result<(usize, usize, usize, usize, usize), ApiError> {
+    let sheet = s.sheet_index(int(r, "sheetId")? as i32)?;
+    let sh = &s.sheets[sheet];
+    let get = |k: &str, default: usize| -> Result<usize, ApiError> {
+        match r.get(k) {
+            Some(_) => Ok(int(r, k)?.max(0) as usize),
+            None => Ok(default),
+        }
+    };
+    let (rows, cols) = (sh.row_count() as usize, sh.col_count as usize);
+    let (r0, r1) = (get("startRowIndex", 0)?, get("endRowIndex", rows)?);
+    let (c0, c1) = (get("startColumnIndex", 0)?, get("endColumnIndex", cols)?);
+    if r1 > rows || c1 > cols {
+        return Err(ApiError::invalid(format!(
+            "Range ({}!{}) exceeds grid limits. Max rows: {rows}, max columns: {cols}",
+            sh.title,
+            crate::a1::A1::format(
+                &sh.title,
+                r0 as u32,
+                c0 as u32,
+                r1.max(r0 + 1) as u32,
+                c1.max(c0 + 1) as u32
+            )
+        )));
+    }
+    if r0 > r1 || c0 > c1 {
+        return Err(ApiError::invalid("The range's start is after its end"));
+    }
+    Ok((sheet, r0, r1, c0, c1))
+}
+
+fn add_sheet(s: &mut Spreadsheet, b: &Value) -> Result<Value, ApiError> {
+    let p = b.get("properties").cloned().unwrap_or(json!({}));
+    let id = match p.get("sheetId") {
+        Some(v) => {
+            let id = v
+                .as_i64()
+                .ok_or_else(|| ApiError::invalid("sheetId must be a number"))?
+                as i32;
+            if id < 0 {
+                return Err(ApiError::invalid("sheetId must not be negative"));
+            }
+            if s.sheets.iter().any(|sh| sh.id == id) {
+                return Err(ApiError::invalid(format!(
+                    "Sheet with id {id} already exists."
+                )));
+            }
+            id
+        }
+        None => loop {
+            let id = rand::random_range(1..i32::MAX);
+            if s.sheets.iter().all(|sh| sh.id != id) {
+                break id;
+            }
+        },
+    };
+    let title = match str_of(&p, "title") {
+        Some(t) => t,
+        None => (1..)
+            .map(|n| format!("Sheet{n}"))
+            .find(|t| s.sheet_by_title(t).is_none())
+            .expect("a free name"),
+    };
+    if s.sheets
+        .iter()
+        .any(|sh| sh.title.to_lowercase() == title.to_lowercase())
+    {
+        return Err(ApiError::invalid(format!(
+            "A sheet with the name \"{title}\" already exists. Please enter another name."
+        )));
+    }
+    let g = &p["gridProperties"];
+    let rows = g["rowCount"].as_u64().unwrap_or(1000) as u32;
+    let cols = g["columnCount"].as_u64().unwrap_or(26) as u32;
+    let mut sheet = Sheet::new(id, &title, rows, cols);
+    sheet.frozen_rows = g["frozenRowCount"].as_u64().unwrap_or(0) as u32;
+    sheet.frozen_cols = g["frozenColumnCount"].as_u64().unwrap_or(0) as u32;
+    if sheet.frozen_rows >= rows && rows > 0 {
+        return Err(ApiError::invalid(
+            "You can't freeze all visible rows on the sheet.",
+        ));
+    }
+    sheet.hidden = p["hidden"].as_bool().unwrap_or(false);
+    sheet.rtl = p["rightToLeft"].as_bool().unwrap_or(false);
+    let index = p["index"]
+        .as_u64()
+        .map_or(s.sheets.len(), |i| (i as usize).min(s.sheets.len()));
+    s.sheets.insert(index, sheet);
+    let props = s.sheets[index].properties(index);
+    Ok(json!({"addSheet": {"properties": props}}))
+}
+
+fn update_sheet_properties(s: &mut Spreadsheet, b: &Value) -> Result<Value, ApiError> {
+    let p = b.get("properties").cloned().unwrap_or(json!({}));
+    let idx = s.sheet_index(int(&p, "sheetId")? as i32)?;
+    let mask = mask_of(b)?;
+    let named = |path: &[&str]| !mask.keeps_all() && mask.wants(path);
+    if named(&["title"]) {
+        let title = str_of(&p, "title").unwrap_or_default();
+        if s.sheets
+            .iter()
+            .enumerate()
+            .any(|(i, sh)| i != idx && sh.title.to_lowercase() == title.to_lowercase())
+        {
+            return Err(ApiError::invalid(format!(
+                "A sheet with the name \"{title}\" already exists. Please enter another name."
+            )));
+        }
+        s.sheets[idx].title = title;
+    }
+    if named(&["hidden"]) {
+        let hidden = p["hidden"].as_bool().unwrap_or(false);
+        if hidden
+            && s.sheets
+                .iter()
+                .enumerate()
+                .all(|(i, sh)| i == idx || sh.hidden)
+        {
+            return Err(ApiError::invalid(
+                "You can't hide all the sheets in a document.",
+            ));
+        }
+        s.sheets[idx].hidden = hidden;
+    }
+    if named(&["rightToLeft"]) {
+        s.sheets[idx].rtl = p["rightToLeft"].as_bool().unwrap_or(false);
+    }
+    let g = &p["gridProperties"];
+    let sh = &mut s.sheets[idx];
+    if named(&["gridProperties", "rowCount"]) {
+        let n = g["rowCount"].as_u64().unwrap_or(0) as usize;
+        if n == 0 {
+            return Err(ApiError::invalid("rowCount must be positive"));
+        }
+        if n < sh.rows.len() {
+            let gone: Vec<i32> = sh.rows[n..].iter().flat_map(|r| r.meta.clone()).collect();
+            sh.rows.truncate(n);
+            for id in gone {
+                s.meta.remove(&id);
+            }
+        } else {
+            sh.rows.resize(n, Row::default());
+        }
+    }
+    let sh = &mut s.sheets[idx];
+    if named(&["gridProperties", "columnCount"]) {
+        let n = g["columnCount"].as_u64().unwrap_or(0) as usize;
+        if n == 0 {
+            return Err(ApiError::invalid("columnCount must be positive"));
+        }
+        for row in &mut sh.rows {
+            row.cells.truncate(n);
+        }
+        sh.columns.resize(n, Map::new());
+        sh.col_count = n as u32;
+    }
+    if named(&["gridProperties", "frozenRowCount"]) {
+        sh.frozen_rows = g["frozenRowCount"].as_u64().unwrap_or(0) as u32;
+    }
+    Ok(json!({}))
+}
+
+/// Insert `n` rows or columns at `at`, taking formats and validation (never values or
+/// metadata) from the neighbour before (or after) them.
+fn insert(sh: &mut Sheet, rows: bool, at: usize, n: usize, inherit_before: bool) {
+    let look = |cells: &[Cell]| -> Vec<Cell> {
+        cells
+            .iter()
+            .map(|c| {
+                let mut kept = Map::new();
+                for k in ["userEnteredFormat", "dataValidation"] {
+                    if let Some(v) = c.get(k) {
+                        kept.insert(k.to_owned(), v.clone());
+                    }
+                }
+                kept
+            })
+            .collect()
+    };
+    if rows {
+        let neighbour = if inherit_before {
+            at.checked_sub(1)
+        } else {
+            Some(at)
+        };
+        let template = neighbour
+            .and_then(|r| sh.rows.get(r))
+            .map(|r| look(&r.cells))
+            .unwrap_or_default();
+        let new = Row {
+            cells: template,
+            meta: Vec::new(),
+            props: Map::new(),
+        };
+        for _ in 0..n {
+            sh.rows.insert(at, new.clone());
+        }
+    } else {
+        for row in &mut sh.rows {
+            let neighbour = if inherit_before {
+                at.checked_sub(1)
+            } else {
+                Some(at)
+            };
+            let template = neighbour
+                .and_then(|c| row.cells.get(c))
+                .map(|c| look(std::slice::from_ref(c)).remove(0))
+                .unwrap_or_default();
+            if row.cells.len() >= at {
+                for _ in 0..n {
+                    row.cells.insert(at, template.clone());
+                }
+            }
+        }
+        for _ in 0..n {
+            sh.columns.insert(at.min(sh.columns.len()), Map::new());
+        }
+        sh.col_count += n as u32;
+    }
+}
+
+/// Move `items[start..end]` to before `dest` (an index before the move).
+fn move_block<T: Clone>(items: &mut Vec<T>, start: usize, end: usize, dest: usize) {
+    if dest >= start && dest <= end {
+        return;
+    }
+    let block: Vec<T> = items.drain(start..end).collect();
+    let at = if dest > end {
+        dest - (end - start)
+    } else {
+        dest
+    };
+    for (k, item) in block.into_iter().enumerate() {
+        items.insert(at + k, item);
+    }
+}
+
+fn sort_range(s: &mut Spreadsheet, b: &Value) -> Result<Value, ApiError> {
+    let (sheet, r0, r1, c0, c1) = grid_range(s, &b["range"])?;
+    let specs: Vec<(usize, bool)> = b["sortSpecs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|spec| {
+            (
+                spec["dimensionIndex"].as_u64().unwrap_or(0) as usize,
+                spec["sortOrder"].as_str() != Some("DESCENDING"),
+            )
+        })
+        .collect();
+    if specs.is_empty() {
+        return Err(ApiError::invalid("At least one sort spec is required"));
+    }
+    let keys: Vec<(usize, Vec<Eff>)> = (r0..r1)
+        .map(|r| {
+            (
+                r,
+                specs
+                    .iter()
+                    .map(|(c, _)| s.effective(sheet, r, *c))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut order = keys.clone();
+    order.sort_by(|(_, a), (_, b)| {
+        for (k, (_, asc)) in specs.iter().enumerate() {
+            let o = compare(&a[k], &b[k], *asc);
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    let sh = &mut s.sheets[sheet];
+    let old: Vec<Row> = sh.rows[r0..r1].to_vec();
+    for (k, (from, _)) in order.iter().enumerate() {
+        let target = r0 + k;
+        let src = &old[from - r0];
+        let row = &mut sh.rows[target];
+        // The cells of the sorted columns move; so does the row's metadata.
+        for c in c0..c1 {
+            let cell = src.cells.get(c).cloned().unwrap_or_default();
+            *row.cell_mut(c) = cell;
+        }
+        row.meta = src.meta.clone();
+    }
+    Ok(json!({}))
+}
+
+/// Sheets' sort order: numbers, then text (ignoring case), then booleans; empty cells last
+/// either way.
+fn compare(a: &Eff, b: &Eff, ascending: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    let rank = |e: &Eff| match e {
+        Eff::Number(_) => 0,
+        Eff::Text(_) => 1,
+        Eff::Bool(_) => 2,
+        Eff::Error(_) => 3,
+        Eff::Empty => 4,
+    };
+    match (a, b) {
+        (Eff::Empty, Eff::Empty) => return Equal,
+        (Eff::Empty, _) => return Greater,
+        (_, Eff::Empty) => return Less,
+        _ => {}
+    }
+    let o = match (a, b) {
+        (Eff::Number(x), Eff::Number(y)) => x.partial_cmp(y).unwrap_or(Equal),
+        (Eff::Text(x), Eff::Text(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Eff::Bool(x), Eff::Bool(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    };
+    if ascending { o } else { o.reverse() }
+}
+
+fn update_cells(s: &mut Spreadsheet, b: &Value) -> Result<Value, ApiError> {
+    let mask = mask_of(b)?;
+    let rows = b["rows"].as_array().cloned().unwrap_or_default();
+    let (sheet, r0, r1, c0, c1) = if b.get("start").is_some() {
+        let st = &b["start"];
+        let sheet = s.sheet_index(int(st, "sheetId")? as i32)?;
+        let r0 = int(st, "rowIndex")? as usize;
+        let c0 = int(st, "columnIndex")? as usize;
+        let width = rows
+            .iter()
+            .map(|r| r["values"].as_array().map_or(0, Vec::len))
+            .max()
+            .unwrap_or(0);
+        (sheet, r0, r0 + rows.len(), c0, c0 + width)
+    } else {
+        grid_range(s, &b["range"])?
+    };
+    let sh = &s.sheets[sheet];
+    if r1 > sh.row_count() as usize || c1 > sh.col_count as usize {
+        return Err(ApiError::invalid(format!(
+            "Range exceeds grid limits. Max rows: {}, max columns: {}",
+            sh.row_count(),
+            sh.col_count
+        )));
+    }
+    for r in r0..r1 {
+        let data = rows
+            .get(r - r0)
+            .and_then(|row| row["values"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        for c in c0..c1 {
+            let from = data
+                .get(c - c0)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            merge(s.sheets[sheet].rows[r].cell_mut(c), &from, &mask);
+        }
+    }
+    Ok(json!({}))
+}
+
+fn create_metadata(s: &mut Spreadsheet, b: &Value) -> Result<Value, ApiError> {
+    let m = &b["developerMetadata"];
+    let key = str_of(m, "metadataKey")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::invalid("metadataKey is required"))?;
+    let visibility = str_of(m, "visibility")
+        .filter(|v| v == "DOCUMENT" || v == "PROJECT")
+        .ok_or_else(|| ApiError::invalid("visibility must be DOCUMENT or PROJECT"))?;
+    let id = match m.get("metadataId") {
+        Some(v) => {
+            let id = v
+                .as_i64()
+                .ok_or_else(|| ApiError::invalid("metadataId must be a number"))?;
+            if id <= 0 || id > i64::from(i32::MAX) {
+                return Err(ApiError::invalid("metadataId must be positive"));
+            }
+            let id = id as i32;
+            if s.meta.contains_key(&id) {
+                return Err(ApiError::invalid(format!(
+                    "Developer metadata with ID {id} already exists."
+                )));
+            }
+            id
+        }
+        None => loop {
+            let id = rand::random_range(1..i32::MAX);
+            if !s.meta.contains_key(&id) {
+                break id;
+            }
+        },
+    };
+    let loc = &m["location"];
+    let meta_loc = if loc["spreadsheet"].as_bool() == Some(true) {
+        MetaLoc::Spreadsheet
+    } else if let Some(sheet_id) = loc.get("sheetId") {
+        let sid = sheet_id.as_i64().unwrap_or(-1) as i32;
+        s.sheet_index(sid)?;
+        MetaLoc::Sheet(sid)
+    } else if loc.get("dimensionRange").is_some() {
+        let (sheet, rows, start, end) = dimension_range(s, &loc["dimensionRange"])?;
+        if !rows {
+            return Err(ApiError::invalid(
+                "the emulator keeps developer metadata on rows, sheets and the spreadsheet only",
+            ));
+        }
+        if end != start + 1 {
+            return Err(ApiError::invalid(
+                "the emulator keeps developer metadata on one row at a time",
+            ));
+        }
+        let sh = &mut s.sheets[sheet];
+        let row = sh
+            .rows
+            .get_mut(start)
+            .ok_or_else(|| ApiError::invalid("The range is beyond the sheet's grid"))?;
+        row.meta.push(id);
+        MetaLoc::Row(sh.id)
+    } else {
+        return Err(ApiError::invalid(
+            "A developer metadata location is required",
+        ));
+    };
+    let meta = Meta {
+        id,
+        key,
+        value: str_of(m, "metadataValue").unwrap_or_default(),
+        visibility,
+        loc: meta_loc,
+    };
+    s.meta.insert(id, meta);
+    let json = s.meta_json(&s.meta[&id]);
+    Ok(json!({"createDeveloperMetadata": {"developerMetadata": json}}))
+}
+
+/// The ids of the metadata a `DeveloperMetadataLookup` matches.
+pub fn metadata_matching(s: &Spreadsheet, lookup: &Value) -> Vec<i32> {
+    s.meta
+        .values()
+        .filter(|m| {
+            let id_ok = lookup
+                .get("metadataId")
+                .is_none_or(|v| v.as_i64() == Some(i64::from(m.id)));
+            let key_ok = lookup
+                .get("metadataKey")
+                .is_none_or(|v| v.as_str() == Some(&m.key));
+            let value_ok = lookup
+                .get("metadataValue")
+                .is_none_or(|v| v.as_str() == Some(&m.value));
+            let vis_ok = lookup
+                .get("visibility")
+                .is_none_or(|v| v.as_str() == Some(&m.visibility));
+            let type_ok = lookup.get("locationType").is_none_or(|v| {
+                v.as_str()
+                    == Some(match m.loc {
+                        MetaLoc::Spreadsheet => "SPREADSHEET",
+                        MetaLoc::Sheet(_) => "SHEET",
+                        MetaLoc::Row(_) => "ROW",
+                    })
+            });
+            id_ok && key_ok && value_ok && vis_ok && type_ok
+        })
+        .map(|m| m.id)
+        .collect()
+}
