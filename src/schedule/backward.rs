@@ -78,8 +78,7 @@ fn schedule_with(dep: &Deployment, today: impl Fn(&BusinessCalendar) -> Date) ->
         })
         .collect();
 
-    // One allocation for all tasks: growing a vector of this size by doubling costs more than
-    // the scheduling itself.
+    // Tens of thousands of tasks: one allocation rather than a series of growing copies.
     let capacity = items
         .iter()
         .filter_map(|i| plans.get(i.process.as_str()))
