@@ -87,12 +87,16 @@ impl AsanaConnector {
                 Err(e) => tallies[i].fail(e),
             }
         }
+        let sent: Vec<Option<Value>> = actions.iter().map(|a| a.data.clone()).collect();
         let answers = self.api.batch(actions).await;
         let mut created: BTreeMap<usize, String> = BTreeMap::new();
-        for ((i, role), answer) in owners.into_iter().zip(answers) {
+        for (((i, role), answer), sent) in owners.into_iter().zip(answers).zip(sent) {
             match answer {
                 Ok(body) => {
                     let task = RemoteTask::from_json(&body["data"]).ok();
+                    if let Some(t) = &task {
+                        learn_assignee(snap, sent.as_ref(), t);
+                    }
                     match (role, task) {
                         (Role::Create, Some(t)) => {
                             tallies[i].version = t.modified_at.map(crate::codec::format_timestamp);
@@ -148,7 +152,9 @@ impl AsanaConnector {
             if actions.is_empty() {
                 break;
             }
-            for (i, answer) in owners.into_iter().zip(self.api.batch(actions).await) {
+            let sent: Vec<Option<Value>> = actions.iter().map(|a| a.data.clone()).collect();
+            let answers = self.api.batch(actions).await;
+            for ((i, answer), sent) in owners.into_iter().zip(answers).zip(sent) {
                 let parsed = answer.and_then(|body| {
                     RemoteTask::from_json(&body["data"]).map_err(|e| ConnectorError::Fatal {
                         message: format!("Asana answered a new subtask throughline cannot read ({e}). Please report this."),
@@ -156,6 +162,7 @@ impl AsanaConnector {
                 });
                 match parsed {
                     Ok(sub) => {
+                        learn_assignee(snap, sent.as_ref(), &sub);
                         let Change::CreateTask { task } = &changes[i] else {
                             continue;
                         };
@@ -163,10 +170,7 @@ impl AsanaConnector {
                             .entry(i)
                             .or_default()
                             .push((task.entries[k].identity.clone(), sub.gid.clone()));
-                        snap.subtasks
-                            .entry(created[&i].clone())
-                            .or_default()
-                            .push(sub);
+                        snap.add_subtask(&created[&i], sub, None);
                     }
                     Err(e) => {
                         // The task stands; the missing entries are created at their place
@@ -670,10 +674,11 @@ impl AsanaConnector {
                         .fields(TASK_FIELDS),
                 );
             }
+            let sent: Vec<Option<Value>> = actions.iter().map(|a| a.data.clone()).collect();
             let answers = self.api.batch(actions).await;
             let mut moves = Vec::new();
             let mut moved = Vec::new();
-            for (&i, answer) in batch.iter().zip(answers) {
+            for ((&i, answer), sent) in batch.iter().zip(answers).zip(sent) {
                 let Change::CreateEntry {
                     parent_remote_id,
                     index,
@@ -689,30 +694,29 @@ impl AsanaConnector {
                 });
                 match sub {
                     Ok(sub) => {
+                        learn_assignee(snap, sent.as_ref(), &sub);
                         tallies[i].version = Some(sub.gid.clone());
                         let archive = &self.settings.mapping.archive_tag;
-                        let list = snap.subtasks.entry(parent_remote_id.clone()).or_default();
-                        let live: Vec<String> = list
-                            .iter()
-                            .filter(|s| !s.has_tag(archive))
-                            .map(|s| s.gid.clone())
-                            .collect();
-                        match live.get(*index) {
+                        let list: &[RemoteTask] = snap
+                            .subtasks
+                            .get(parent_remote_id)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default();
+                        let live: Vec<&RemoteTask> =
+                            list.iter().filter(|s| !s.has_tag(archive)).collect();
+                        let at = match live.get(*index) {
                             Some(before) => {
-                                let at = list
-                                    .iter()
-                                    .position(|s| &s.gid == before)
-                                    .unwrap_or(list.len());
                                 moves.push(
                                     Action::new(Method::POST, format!("/tasks/{}/setParent", sub.gid))
-                                        .data(json!({"parent": parent_remote_id, "insert_before": before}))
+                                        .data(json!({"parent": parent_remote_id, "insert_before": before.gid}))
                                         .fields(TASK_FIELDS),
                                 );
                                 moved.push(i);
-                                list.insert(at, sub);
+                                list.iter().position(|s| s.gid == before.gid)
                             }
-                            None => list.push(sub),
-                        }
+                            None => None,
+                        };
+                        snap.add_subtask(parent_remote_id, sub, at);
                     }
                     Err(e) => tallies[i].fail(e),
                 }
@@ -832,5 +836,18 @@ fn task_mut<'s>(snap: &'s mut Snapshot, gid: &str) -> Option<&'s mut RemoteTask>
     match snap.task_index(gid) {
         Some(i) => snap.tasks.get_mut(i),
         None => snap.subtask_mut(gid),
+    }
+}
+
+/// An assignee sent by e-mail address comes back as a user gid: remember who that is, so
+/// reading the task back needs no look-up.
+fn learn_assignee(snap: &mut Snapshot, sent: Option<&Value>, answer: &RemoteTask) {
+    let email = sent
+        .and_then(|d| d["assignee"].as_str())
+        .filter(|a| a.contains('@'));
+    if let (Some(email), Some(user)) = (email, &answer.assignee) {
+        snap.users
+            .entry(user.gid.clone())
+            .or_insert_with(|| email.to_owned());
     }
 }

@@ -389,24 +389,29 @@ impl Asana {
         query: &[(&str, &str)],
         what: &str,
     ) -> Result<Vec<Value>, ConnectorError> {
-        self.list_from(path, query, None, Vec::new(), what).await
+        self.list_from(path, query, None, what).await
     }
 
-    /// Continue a listing whose first page (`first`) was read elsewhere (in a batch).
+    /// The same, when the first page was already read (in a batch).
     pub async fn list_from(
         &self,
         path: &str,
         query: &[(&str, &str)],
-        mut offset: Option<String>,
-        mut items: Vec<Value>,
+        first: Option<&Value>,
         what: &str,
     ) -> Result<Vec<Value>, ConnectorError> {
+        let mut items = Vec::new();
+        let mut offset = None;
+        if let Some(page) = first {
+            items.extend(page["data"].as_array().cloned().unwrap_or_default());
+            offset = next_offset(page);
+            if offset.is_none() {
+                return Ok(items);
+            }
+        }
         let limit = PAGE.to_string();
         let mut restarts = 0;
         loop {
-            if offset.is_none() && !items.is_empty() {
-                return Ok(items);
-            }
             let mut q: Vec<(&str, &str)> = query.to_vec();
             q.push(("limit", &limit));
             if let Some(o) = &offset {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use throughline_connector::{ConnectorError, Observation, ObservedTask};
 
 use crate::AsanaConnector;
-use crate::client::{Action, Events, PAGE, next_offset};
+use crate::client::{Action, Events, PAGE};
 use crate::codec::{Carrier, Codec, Named, RemoteTask, TASK_FIELDS};
 use crate::mapping::ChannelAs;
 
@@ -111,6 +111,19 @@ impl Snapshot {
             .values_mut()
             .flat_map(|subs| subs.iter_mut())
             .find(|s| s.gid == gid)
+    }
+
+    /// Keep a new subtask (at the end of its parent's list unless `at` says where).
+    pub fn add_subtask(&mut self, parent: &str, sub: RemoteTask, at: Option<usize>) {
+        let list = self.subtasks.entry(parent.to_owned()).or_default();
+        match at {
+            Some(i) if i <= list.len() => list.insert(i, sub),
+            _ => list.push(sub),
+        }
+        let count = list.len() as u32;
+        if let Some(i) = self.task_index(parent) {
+            self.tasks[i].num_subtasks = Some(count);
+        }
     }
 
     /// Learn tag gids from tasks' tags.
@@ -267,8 +280,7 @@ impl AsanaConnector {
             .list_from(
                 &format!("/projects/{project}/custom_field_settings"),
                 &[("opt_fields", FIELD_SETTING_FIELDS)],
-                next_offset(&pages[0]),
-                data_of(&pages[0]),
+                Some(&pages[0]),
                 &format!("the custom fields of {label}"),
             )
             .await?;
@@ -277,8 +289,7 @@ impl AsanaConnector {
             .list_from(
                 &format!("/projects/{project}/sections"),
                 &[("opt_fields", "name")],
-                next_offset(&pages[1]),
-                data_of(&pages[1]),
+                Some(&pages[1]),
                 &format!("the sections of {label}"),
             )
             .await?;
@@ -287,8 +298,7 @@ impl AsanaConnector {
             .list_from(
                 &format!("/projects/{project}/tasks"),
                 &[("opt_fields", TASK_FIELDS)],
-                next_offset(&pages[2]),
-                data_of(&pages[2]),
+                Some(&pages[2]),
                 &format!("the tasks of {label}"),
             )
             .await?;
@@ -383,14 +393,16 @@ impl AsanaConnector {
                 .list_from(
                     &format!("/tasks/{parent}/subtasks"),
                     &[("opt_fields", TASK_FIELDS)],
-                    next_offset(&page),
-                    data_of(&page),
+                    Some(&page),
                     &what,
                 )
                 .await?;
             let subs: Vec<RemoteTask> = parse_all(&items, &what)?;
             for s in &subs {
                 snap.learn_tags(s);
+            }
+            if let Some(i) = snap.task_index(parent) {
+                snap.tasks[i].num_subtasks = Some(subs.len() as u32);
             }
             snap.subtasks.insert(parent.clone(), subs);
         }
@@ -400,11 +412,24 @@ impl AsanaConnector {
     /// Read again what the events named.
     async fn reread(&self, snap: &mut Snapshot, dirty: Dirty) -> Result<(), ConnectorError> {
         let project = &self.settings.project;
-        let tasks: Vec<String> = dirty.tasks.into_iter().collect();
+        let mut tasks: Vec<String> = dirty.tasks.iter().cloned().collect();
+        // Many tasks changed: a listing (100 a page) is cheaper than reading them one by one
+        // (10 a batch).
+        let listing = tasks.len() > 10 && tasks.len() * 10 > snap.tasks.len() + tasks.len();
+        if listing {
+            tasks.clear();
+        }
         let mut actions: Vec<Action> = tasks
             .iter()
             .map(|gid| Action::new(Method::GET, format!("/tasks/{gid}")).fields(TASK_FIELDS))
             .collect();
+        if listing {
+            actions.push(
+                Action::new(Method::GET, format!("/projects/{project}/tasks"))
+                    .fields(TASK_FIELDS)
+                    .limit(PAGE),
+            );
+        }
         if dirty.sections {
             actions.push(
                 Action::new(Method::GET, format!("/projects/{project}/sections"))
@@ -424,14 +449,42 @@ impl AsanaConnector {
                 .list_from(
                     &format!("/projects/{project}/sections"),
                     &[("opt_fields", "name")],
-                    next_offset(&page),
-                    data_of(&page),
+                    Some(&page),
                     &format!("the sections of {label}"),
                 )
                 .await?;
             snap.sections = parse_all(&all, &label)?;
         }
         let mut subtasks_of: BTreeSet<String> = dirty.subtasks_of;
+        if listing {
+            let page = results
+                .pop()
+                .expect("one result per action")
+                .map_err(|e| self.about_project(e))?;
+            let all = self
+                .api
+                .list_from(
+                    &format!("/projects/{project}/tasks"),
+                    &[("opt_fields", TASK_FIELDS)],
+                    Some(&page),
+                    &format!("the tasks of {label}"),
+                )
+                .await?;
+            let fresh: Vec<RemoteTask> = parse_all(&all, &label)?;
+            for t in &fresh {
+                snap.learn_tags(t);
+                let had = snap.task_index(&t.gid).map(|i| snap.tasks[i].num_subtasks);
+                let changed = had.is_none() || dirty.tasks.contains(&t.gid);
+                if t.num_subtasks.unwrap_or(0) > 0
+                    && (changed && had != Some(t.num_subtasks) || had.is_none())
+                {
+                    subtasks_of.insert(t.gid.clone());
+                }
+            }
+            snap.subtasks
+                .retain(|p, _| fresh.iter().any(|t| &t.gid == p));
+            snap.tasks = fresh;
+        }
         for (gid, result) in tasks.iter().zip(results) {
             let fetched = match result {
                 Ok(body) => {
@@ -562,7 +615,13 @@ fn dirty(snap: &Snapshot, events: &[crate::client::Event]) -> Dirty {
         };
         let parent = e.parent.as_ref();
         match resource.resource_type.as_str() {
-            "section" => d.sections = true,
+            // A section throughline made itself is known already.
+            "section" => {
+                let known = snap.sections.iter().any(|s| s.gid == resource.gid);
+                if !(known && e.action == "added") {
+                    d.sections = true;
+                }
+            }
             "task" => {
                 let gid = &resource.gid;
                 if let Some(i) = snap.task_index(gid) {
@@ -599,10 +658,6 @@ fn dirty(snap: &Snapshot, events: &[crate::client::Event]) -> Dirty {
         }
     }
     d
-}
-
-pub(crate) fn data_of(page: &Value) -> Vec<Value> {
-    page["data"].as_array().cloned().unwrap_or_default()
 }
 
 fn unreadable(label: &str, e: serde_json::Error) -> ConnectorError {

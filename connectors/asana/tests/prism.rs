@@ -211,6 +211,12 @@ async fn run_cycle_through(
     if !gone.archived {
         return Err("the archived task is not marked archived".into());
     }
+    // A restarted process without a cursor reads everything, people included.
+    let mut fresh = AsanaConnector::new(c.settings().clone()).map_err(|e| e.to_string())?;
+    let everything = fresh.observe(None).await.map_err(|e| e.to_string())?;
+    if identities(&everything) != identities(&after) {
+        return Err("a fresh read differs".into());
+    }
     // Nothing changed since: one request.
     let log = s.emu.requests();
     s.emu.clear_requests();
