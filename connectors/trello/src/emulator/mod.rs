@@ -642,12 +642,22 @@ pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
     emu.enable_custom_fields(&board);
     println!("Trello emulator listening on {}", emu.base_url());
     println!();
+    println!("In throughline.toml:");
+    println!("  [[target]]");
+    println!("  id = \"studio\"");
+    println!("  kind = \"trello\"");
+    println!("  board = \"{board}\"");
     println!("  base_url = \"{}\"", emu.base_url());
-    println!("  board    = \"{board}\"");
-    println!("  key      = {}", emu.key());
-    println!("  token    = {}", emu.token());
+    println!("  credentials = {{ key = \"env:TRELLO_KEY\", token = \"env:TRELLO_TOKEN\" }}");
+    println!("  people = {{ \"dana@example.com\" = \"dana\", \"yossi@example.com\" = \"yossi\" }}");
     println!();
-    println!("Board members: dana, yossi (usernames for the mapping's [people] table).");
+    println!("And in the shell (this emulator's own key and token):");
+    println!(
+        "  export TRELLO_KEY={} TRELLO_TOKEN={}",
+        emu.key(),
+        emu.token()
+    );
+    println!();
     println!("Limits: 100 requests per 10 s per token, 300 per key, as Trello. Stop with Ctrl-C.");
     tokio::signal::ctrl_c().await?;
     Ok(())
