@@ -6,13 +6,16 @@
 //! between two steps of a cycle leaves the store at one step or the other, never between.
 //! [`StateStore`] is a small trait so a PostgreSQL store can follow the SQLite one.
 
-
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use throughline_connector::{Identity, RemoteId, State};
 
+mod lock;
+mod memory;
+mod sqlite;
 
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
 
 /// A task or entry × target → remote object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,14 +107,31 @@ impl Batch {
 pub enum StateError {
     #[error("cannot open the state file {path}: {message}")]
     Open { path: String, message: String },
-    #[error("the state file {path} is not a throughline state database ({message}); restore it from the backup or move it away to start fresh")]
+    #[error(
+        "the state file {path} is not a throughline state database ({message}); restore it from the backup or move it away to start fresh"
+    )]
     Corrupt { path: String, message: String },
-    #[error("the state file {path} is in use by another throughline process (pid file {lock}); wait for it to finish or stop it")]
-    Locked { path: String, lock: String },
-    #[error("the state file {path} was written by a newer throughline (schema {found}, this one knows {known}); upgrade throughline")]
-    TooNew { path: String, found: i64, known: i64 },
+    #[error("the state file {path} is in use by another throughline process{} (lock file {lock}); wait for it to finish or stop it", held_by(.pid))]
+    Locked {
+        path: String,
+        lock: String,
+        /// The holder, as written in the lock file.
+        pid: Option<u32>,
+    },
+    #[error(
+        "the state file {path} was written by a newer throughline (schema {found}, this one knows {known}); upgrade throughline"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("state store {path}: {message}")]
     Sql { path: String, message: String },
+}
+
+fn held_by(pid: &Option<u32>) -> String {
+    pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
 }
 
 /// The hub's state. All reads see committed batches only.

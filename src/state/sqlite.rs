@@ -1,0 +1,887 @@
+//! The embedded state store: one SQLite file (`state = "throughline.db"`).
+//!
+//! Choices, and why:
+//! - **WAL journal**, so `plan` and `status` read while a `sync` writes.
+//! - **`synchronous = FULL`**: a commit is on disk before the cycle goes on, so an intent
+//!   written before a create, or a status pulled from a tool, survives a power cut and not just
+//!   a crash of the process (`NORMAL` in WAL mode may lose the last commits then). A cycle
+//!   commits a few large batches, so the one extra fsync per commit costs little.
+//! - **Timestamps are integer nanoseconds since the Unix epoch (UTC)**: exact for
+//!   [`Timestamp`], ordered correctly by plain comparison and indexes (RFC 3339 text with a
+//!   varying number of fraction digits is not), cheap to convert. They cover the years 1677 to
+//!   2262; anything outside is refused when written.
+//! - **Recognisable**: the file carries an `application_id`, so a stranger's SQLite file is
+//!   reported as such instead of being written into; `user_version` is the schema version and
+//!   the steps in `MIGRATIONS` are applied in order, each once.
+//! - **One writer**: [`SqliteStore::open`] holds `<file>.lock` (see `lock.rs`);
+//!   [`SqliteStore::open_read_only`] takes no lock.
+//! - Links of checklist entries reference their task's link in the same target (a foreign key),
+//!   so an entry can never be recorded without the task that holds it.
+
+use std::fmt::Display;
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, TransactionBehavior, params,
+};
+use throughline_connector::{Identity, State};
+
+use super::lock::{StateLock, lock_path};
+use super::{Batch, Event, EventKind, Intent, Link, StateError, StateStore, StatusRecord};
+
+/// "THLN": marks a SQLite file as throughline's.
+const APPLICATION_ID: i32 = 0x5448_4C4E;
+
+/// How long a statement waits for another connection's lock (a reader checkpointing, a
+/// read-only open racing the writer) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Schema steps; step `i` takes `user_version` from `i` to `i + 1`. Append, never edit.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "
+    CREATE TABLE links (
+        target          TEXT NOT NULL CHECK (target <> ''),
+        identity        TEXT NOT NULL CHECK (identity <> ''),
+        parent          TEXT CHECK (parent <> ''),
+        remote_id       TEXT NOT NULL,
+        pushed          TEXT CHECK (pushed IS NULL OR json_valid(pushed)),
+        pulled          TEXT CHECK (pulled IN ('todo', 'doing', 'done')),
+        remote_version  TEXT,
+        archived        INTEGER NOT NULL CHECK (archived IN (0, 1)),
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (target, identity),
+        FOREIGN KEY (target, parent) REFERENCES links (target, identity)
+    ) WITHOUT ROWID;
+    -- No index on (target, parent): links are never deleted and their keys never change, so
+    -- the foreign key never has to look for children, and large commits stay fast.
+
+    CREATE TABLE intents (
+        target      TEXT NOT NULL CHECK (target <> ''),
+        identity    TEXT NOT NULL CHECK (identity <> ''),
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (target, identity)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE status_history (
+        seq            INTEGER PRIMARY KEY,
+        identity       TEXT NOT NULL CHECK (identity <> ''),
+        state          TEXT NOT NULL CHECK (state IN ('todo', 'doing', 'done')),
+        source_target  TEXT,
+        source_person  TEXT,
+        at             INTEGER NOT NULL
+    );
+    CREATE INDEX status_history_by_identity ON status_history (identity);
+
+    -- The last record of status_history per identity.
+    CREATE TABLE status (
+        identity       TEXT PRIMARY KEY CHECK (identity <> ''),
+        state          TEXT NOT NULL CHECK (state IN ('todo', 'doing', 'done')),
+        source_target  TEXT,
+        source_person  TEXT,
+        at             INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('drift', 'conflict', 'safety_stop', 'unknown')),
+        target      TEXT,
+        identity    TEXT,
+        detail      TEXT NOT NULL,
+        resolution  TEXT NOT NULL,
+        person      TEXT,
+        at          INTEGER NOT NULL
+    );
+    CREATE INDEX events_by_time ON events (at);
+
+    CREATE TABLE cursors (
+        target  TEXT PRIMARY KEY CHECK (target <> ''),
+        value   TEXT NOT NULL CHECK (json_valid(value))
+    ) WITHOUT ROWID;
+
+    CREATE TABLE overrides (
+        identity  TEXT NOT NULL CHECK (identity <> ''),
+        field     TEXT NOT NULL CHECK (field <> ''),
+        value     TEXT NOT NULL,
+        PRIMARY KEY (identity, field)
+    ) WITHOUT ROWID;
+    ",
+];
+
+/// The schema version this build reads and writes.
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The SQLite [`StateStore`]. A writable store holds the single-writer lock until dropped.
+#[derive(Debug)]
+pub struct SqliteStore {
+    // Declared before `lock`: the connection closes (and checkpoints) while the lock is held.
+    conn: Connection,
+    path: PathBuf,
+    /// `None` for a read-only store.
+    lock: Option<StateLock>,
+}
+
+impl SqliteStore {
+    /// Opens the state file for a sync, creating it (and its folder) if missing, and takes the
+    /// single-writer lock `<path>.lock` until the store is dropped.
+    pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                open_error(
+                    path,
+                    format!("cannot create its folder {}: {e}", dir.display()),
+                )
+            })?;
+        }
+        // SQLite reduces every failure here to "unable to open database file"; opening the file
+        // ourselves first gives the OS reason (permission denied, read-only file system, ...).
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| open_error(path, e))?;
+        check_header(path)?;
+        let lock = StateLock::acquire(path)?;
+
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql(path, "setting the busy timeout"))?;
+        // Before anything writes: never touch a stranger's file.
+        let version = check_owner(&conn, path)?;
+
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sql(path, "switching to WAL"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(
+                path = %path.display(),
+                mode,
+                "the state file cannot use WAL here; `plan` and `status` will wait while a sync writes"
+            );
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql(path, "setting synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(sql(path, "enabling foreign keys"))?;
+        migrate(&mut conn, path, version)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(SqliteStore {
+            conn,
+            path: path.to_owned(),
+            lock: Some(lock),
+        })
+    }
+
+    /// Opens the state file for reading only (`plan`, `status`): no lock, so it works while a
+    /// sync runs, and it sees the batches that sync has committed. A missing or empty file reads
+    /// as an empty state (nothing synced yet) and is not created. [`StateStore::commit`] fails.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StateError> {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > 0 => {}
+            Ok(_) => return SqliteStore::empty(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return SqliteStore::empty(path),
+            Err(e) => return Err(open_error(path, e)),
+        }
+        check_header(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql(path, "setting the busy timeout"))?;
+        match check_owner(&conn, path)? {
+            0 => return SqliteStore::empty(path),
+            SCHEMA_VERSION => {}
+            older => {
+                return Err(StateError::Open {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "it uses an older layout (schema {older}); run `throughline sync` once \
+                         to upgrade it"
+                    ),
+                });
+            }
+        }
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(SqliteStore {
+            conn,
+            path: path.to_owned(),
+            lock: None,
+        })
+    }
+
+    /// The state of a deployment that has never synced: an in-memory store with the schema.
+    fn empty(path: &Path) -> Result<SqliteStore, StateError> {
+        let mut conn = Connection::open_in_memory().map_err(|e| open_error(path, e))?;
+        migrate(&mut conn, path, 0)?;
+        Ok(SqliteStore {
+            conn,
+            path: path.to_owned(),
+            lock: None,
+        })
+    }
+
+    /// The state file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The single-writer lock file of the state file at `path`.
+    pub fn lock_path(path: &Path) -> PathBuf {
+        lock_path(path)
+    }
+
+    fn read_only_error(&self) -> StateError {
+        StateError::Sql {
+            path: self.path.display().to_string(),
+            message: "this store was opened read-only (for plan or status) and cannot record \
+                      anything; this is a bug in throughline, please report it"
+                .to_owned(),
+        }
+    }
+
+    fn query<T>(
+        &self,
+        what: &str,
+        sql_text: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StateError> {
+        let run = || -> rusqlite::Result<Vec<T>> {
+            let mut stmt = self.conn.prepare_cached(sql_text)?;
+            stmt.query_map(params, map)?.collect()
+        };
+        run().map_err(sql(&self.path, format_args!("reading {what}")))
+    }
+}
+
+impl StateStore for SqliteStore {
+    fn links(&self, target: &str) -> Result<Vec<Link>, StateError> {
+        self.query(
+            "links",
+            "SELECT target, identity, parent, remote_id, pushed, pulled, remote_version,
+                    archived, updated_at
+             FROM links WHERE target = ?1 ORDER BY identity",
+            [target],
+            |row| {
+                Ok(Link {
+                    target: row.get(0)?,
+                    identity: row.get(1)?,
+                    parent: row.get(2)?,
+                    remote_id: row.get(3)?,
+                    pushed: row.get(4)?,
+                    pulled: row.get::<_, Option<StateCol>>(5)?.map(|s| s.0),
+                    remote_version: row.get(6)?,
+                    archived: row.get(7)?,
+                    updated_at: row.get::<_, Nanos>(8)?.0,
+                })
+            },
+        )
+    }
+
+    fn intents(&self, target: &str) -> Result<Vec<Intent>, StateError> {
+        self.query(
+            "intents",
+            "SELECT target, identity, created_at FROM intents WHERE target = ?1 ORDER BY identity",
+            [target],
+            |row| {
+                Ok(Intent {
+                    target: row.get(0)?,
+                    identity: row.get(1)?,
+                    created_at: row.get::<_, Nanos>(2)?.0,
+                })
+            },
+        )
+    }
+
+    fn statuses(&self) -> Result<Vec<StatusRecord>, StateError> {
+        self.query(
+            "statuses",
+            "SELECT identity, state, source_target, source_person, at
+             FROM status ORDER BY identity",
+            [],
+            status_from_row,
+        )
+    }
+
+    fn status_history(&self, identity: &str) -> Result<Vec<StatusRecord>, StateError> {
+        self.query(
+            "status history",
+            "SELECT identity, state, source_target, source_person, at
+             FROM status_history WHERE identity = ?1 ORDER BY seq",
+            [identity],
+            status_from_row,
+        )
+    }
+
+    /// Events at or after `since` (all of them for `None`), in the order they were recorded.
+    fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError> {
+        macro_rules! select {
+            ($where:literal) => {
+                concat!(
+                    "SELECT kind, target, identity, detail, resolution, person, at FROM events ",
+                    $where,
+                    " ORDER BY seq"
+                )
+            };
+        }
+        let map = |row: &Row<'_>| {
+            Ok(Event {
+                kind: row.get::<_, KindCol>(0)?.0,
+                target: row.get(1)?,
+                identity: row.get(2)?,
+                detail: row.get(3)?,
+                resolution: row.get(4)?,
+                person: row.get(5)?,
+                at: row.get::<_, Nanos>(6)?.0,
+            })
+        };
+        match since {
+            None => self.query("events", select!(""), [], map),
+            // Clamped: a bound outside the stored range still means "all" or "none".
+            Some(since) => self.query(
+                "events",
+                select!("WHERE at >= ?1"),
+                [nanos_clamped(since)],
+                map,
+            ),
+        }
+    }
+
+    fn cursor(&self, target: &str) -> Result<Option<serde_json::Value>, StateError> {
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT value FROM cursors WHERE target = ?1")
+            .and_then(|mut stmt| stmt.query_row([target], |row| row.get(0)).optional())
+            .map_err(sql(
+                &self.path,
+                format_args!("reading the cursor of target {target}"),
+            ))?;
+        text.map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| StateError::Corrupt {
+                path: self.path.display().to_string(),
+                message: format!("the cursor of target {target} is not valid JSON: {e}"),
+            })
+    }
+
+    fn overrides(&self) -> Result<Vec<(Identity, String, String)>, StateError> {
+        self.query(
+            "overrides",
+            "SELECT identity, field, value FROM overrides ORDER BY identity, field",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+    }
+
+    fn commit(&mut self, batch: Batch) -> Result<(), StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.as_path();
+        // IMMEDIATE: take the write lock up front, so the batch never fails halfway on a
+        // reader's lock upgrade.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path, "starting a transaction"))?;
+        // An early return drops `tx`, which rolls everything back.
+        write_batch(&tx, path, &batch)?;
+        tx.commit().map_err(sql(path, "committing"))
+    }
+}
+
+fn write_batch(tx: &Connection, path: &Path, batch: &Batch) -> Result<(), StateError> {
+    let failed = |what: String| {
+        move |e: rusqlite::Error| {
+            let mut error = sql(path, what)(e);
+            if let StateError::Sql { message, .. } = &mut error {
+                message.push_str("; nothing of this step was recorded");
+            }
+            error
+        }
+    };
+
+    if !batch.put_links.is_empty() {
+        let mut put = tx
+            .prepare_cached(
+                "INSERT INTO links (target, identity, parent, remote_id, pushed, pulled,
+                                    remote_version, archived, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (target, identity) DO UPDATE SET
+                    parent = excluded.parent, remote_id = excluded.remote_id,
+                    pushed = excluded.pushed, pulled = excluded.pulled,
+                    remote_version = excluded.remote_version, archived = excluded.archived,
+                    updated_at = excluded.updated_at",
+            )
+            .map_err(failed("preparing to record links".into()))?;
+        // Tasks before entries, so the foreign key finds an entry's task in the same batch
+        // whatever order the batch lists them in.
+        let tasks = batch.put_links.iter().filter(|link| link.parent.is_none());
+        let entries = batch.put_links.iter().filter(|link| link.parent.is_some());
+        for link in tasks.chain(entries) {
+            put.execute(params![
+                link.target,
+                link.identity,
+                link.parent,
+                link.remote_id,
+                link.pushed,
+                link.pulled.map(StateCol),
+                link.remote_version,
+                link.archived,
+                Nanos(link.updated_at),
+            ])
+            .map_err(|e| {
+                let what = match &link.parent {
+                    Some(parent) if is_foreign_key(&e) => format!(
+                        "cannot record the link of {:?} in target {:?}: its task {parent:?} has no link in that target",
+                        link.identity, link.target
+                    ),
+                    _ => format!(
+                        "cannot record the link of {:?} in target {:?}",
+                        link.identity, link.target
+                    ),
+                };
+                failed(what)(e)
+            })?;
+        }
+    }
+
+    if !batch.add_intents.is_empty() {
+        // A repeated intent keeps its first time: that is when the create may have gone out.
+        let mut add = tx
+            .prepare_cached(
+                "INSERT INTO intents (target, identity, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (target, identity) DO NOTHING",
+            )
+            .map_err(failed("preparing to record intents".into()))?;
+        for intent in &batch.add_intents {
+            add.execute(params![
+                intent.target,
+                intent.identity,
+                Nanos(intent.created_at)
+            ])
+            .map_err(failed(format!(
+                "cannot record the intent to create {:?} in target {:?}",
+                intent.identity, intent.target
+            )))?;
+        }
+    }
+
+    if !batch.clear_intents.is_empty() {
+        let mut clear = tx
+            .prepare_cached("DELETE FROM intents WHERE target = ?1 AND identity = ?2")
+            .map_err(failed("preparing to clear intents".into()))?;
+        for (target, identity) in &batch.clear_intents {
+            clear
+                .execute(params![target, identity])
+                .map_err(failed(format!(
+                    "cannot clear the intent to create {identity:?} in target {target:?}"
+                )))?;
+        }
+    }
+
+    if !batch.statuses.is_empty() {
+        let mut history = tx
+            .prepare_cached(
+                "INSERT INTO status_history (identity, state, source_target, source_person, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(failed("preparing to record statuses".into()))?;
+        // The last one recorded is current, whatever its time: which status wins is the
+        // engine's decision (conflict policy), not the store's.
+        let mut current = tx
+            .prepare_cached(
+                "INSERT INTO status (identity, state, source_target, source_person, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (identity) DO UPDATE SET
+                    state = excluded.state, source_target = excluded.source_target,
+                    source_person = excluded.source_person, at = excluded.at",
+            )
+            .map_err(failed("preparing to record statuses".into()))?;
+        for status in &batch.statuses {
+            let row = params![
+                status.identity,
+                StateCol(status.state),
+                status.source_target,
+                status.source_person,
+                Nanos(status.at),
+            ];
+            history
+                .execute(row)
+                .and_then(|_| current.execute(row))
+                .map_err(failed(format!(
+                    "cannot record the status of {:?}",
+                    status.identity
+                )))?;
+        }
+    }
+
+    if !batch.events.is_empty() {
+        let mut add = tx
+            .prepare_cached(
+                "INSERT INTO events (kind, target, identity, detail, resolution, person, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(failed("preparing to record events".into()))?;
+        for event in &batch.events {
+            add.execute(params![
+                KindCol(event.kind),
+                event.target,
+                event.identity,
+                event.detail,
+                event.resolution,
+                event.person,
+                Nanos(event.at),
+            ])
+            .map_err(failed(format!(
+                "cannot record the event {:?}",
+                event.detail
+            )))?;
+        }
+    }
+
+    for (target, value) in &batch.cursors {
+        let result = match value {
+            Some(value) => tx
+                .prepare_cached(
+                    "INSERT INTO cursors (target, value) VALUES (?1, ?2)
+                     ON CONFLICT (target) DO UPDATE SET value = excluded.value",
+                )
+                .and_then(|mut stmt| stmt.execute(params![target, value.to_string()])),
+            None => tx
+                .prepare_cached("DELETE FROM cursors WHERE target = ?1")
+                .and_then(|mut stmt| stmt.execute([target])),
+        };
+        result.map_err(failed(format!(
+            "cannot record the cursor of target {target:?}"
+        )))?;
+    }
+
+    for (identity, field, value) in &batch.overrides {
+        let result = match value {
+            Some(value) => tx
+                .prepare_cached(
+                    "INSERT INTO overrides (identity, field, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (identity, field) DO UPDATE SET value = excluded.value",
+                )
+                .and_then(|mut stmt| stmt.execute(params![identity, field, value])),
+            None => tx
+                .prepare_cached("DELETE FROM overrides WHERE identity = ?1 AND field = ?2")
+                .and_then(|mut stmt| stmt.execute(params![identity, field])),
+        };
+        result.map_err(failed(format!(
+            "cannot record the accepted value of {field:?} for {identity:?}"
+        )))?;
+    }
+    Ok(())
+}
+
+fn status_from_row(row: &Row<'_>) -> rusqlite::Result<StatusRecord> {
+    Ok(StatusRecord {
+        identity: row.get(0)?,
+        state: row.get::<_, StateCol>(1)?.0,
+        source_target: row.get(2)?,
+        source_person: row.get(3)?,
+        at: row.get::<_, Nanos>(4)?.0,
+    })
+}
+
+/// Refuses anything that is not an SQLite file before SQLite sees it. An empty file is a new
+/// database.
+fn check_header(path: &Path) -> Result<(), StateError> {
+    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+    let mut head = Vec::with_capacity(MAGIC.len());
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAGIC.len() as u64).read_to_end(&mut head))
+        .map_err(|e| open_error(path, e))?;
+    if head.is_empty() || head == MAGIC {
+        Ok(())
+    } else {
+        Err(corrupt(path, "it is not an SQLite database"))
+    }
+}
+
+/// Checks the file is throughline's (or new) and returns its schema version.
+fn check_owner(conn: &Connection, path: &Path) -> Result<i64, StateError> {
+    let read = || -> rusqlite::Result<(i32, i64, bool)> {
+        let app: i32 = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let has_tables: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_schema)", [], |row| {
+                row.get(0)
+            })?;
+        Ok((app, version, has_tables))
+    };
+    let (app, version, has_tables) = read().map_err(sql(path, "reading the file header"))?;
+    match app {
+        APPLICATION_ID => {}
+        0 if version == 0 && !has_tables => {}
+        0 => {
+            return Err(corrupt(
+                path,
+                "it is an SQLite database of another program (it has tables but no throughline mark); \
+                 if `state` in throughline.toml names the wrong file, correct it",
+            ));
+        }
+        other => {
+            return Err(corrupt(
+                path,
+                format!(
+                    "it is an SQLite database of another program (application id {other:#010x}); \
+                     if `state` in throughline.toml names the wrong file, correct it"
+                ),
+            ));
+        }
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StateError::TooNew {
+            path: path.display().to_string(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+/// Brings the schema from `from` to [`SCHEMA_VERSION`] in one transaction.
+fn migrate(conn: &mut Connection, path: &Path, from: i64) -> Result<(), StateError> {
+    if from == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql(path, "starting the schema upgrade"))?;
+    for (step, sql_text) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        tx.execute_batch(sql_text).map_err(sql(
+            path,
+            format_args!("upgrading the schema to version {}", step + 1),
+        ))?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+        .and_then(|()| tx.commit())
+        .map_err(sql(path, "upgrading the schema"))
+}
+
+fn open_error(path: &Path, reason: impl Display) -> StateError {
+    StateError::Open {
+        path: path.display().to_string(),
+        message: format!(
+            "{reason}; make sure the folder exists and you may write to it, or point `state` in \
+             throughline.toml elsewhere"
+        ),
+    }
+}
+
+fn corrupt(path: &Path, message: impl Into<String>) -> StateError {
+    StateError::Corrupt {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+/// Maps a SQLite error, naming what was being done; a damaged file is [`StateError::Corrupt`].
+fn sql(path: &Path, what: impl Display) -> impl FnOnce(rusqlite::Error) -> StateError {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            corrupt(path, format!("{what}: {e}"))
+        }
+        _ => StateError::Sql {
+            path: path.display().to_string(),
+            message: format!("{what}: {e}"),
+        },
+    }
+}
+
+fn is_foreign_key(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(err, _)
+            if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+    )
+}
+
+fn nanos_clamped(at: Timestamp) -> i64 {
+    let nanos = at.as_nanosecond();
+    i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// A [`Timestamp`] as integer nanoseconds since the Unix epoch.
+#[derive(Debug)]
+struct Nanos(Timestamp);
+
+impl ToSql for Nanos {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        i64::try_from(self.0.as_nanosecond())
+            .map(ToSqlOutput::from)
+            .map_err(|_| {
+                rusqlite::Error::ToSqlConversionFailure(
+                    format!(
+                        "the time {} is outside what the state file holds (years 1677 to 2262)",
+                        self.0
+                    )
+                    .into(),
+                )
+            })
+    }
+}
+
+impl FromSql for Nanos {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let nanos = i64::column_result(value)?;
+        Timestamp::from_nanosecond(i128::from(nanos))
+            .map(Nanos)
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+#[derive(Debug)]
+struct StateCol(State);
+
+impl ToSql for StateCol {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0.as_str()))
+    }
+}
+
+impl FromSql for StateCol {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "todo" => Ok(StateCol(State::Todo)),
+            "doing" => Ok(StateCol(State::Doing)),
+            "done" => Ok(StateCol(State::Done)),
+            other => Err(FromSqlError::Other(
+                format!("unknown task state {other:?}").into(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct KindCol(EventKind);
+
+impl ToSql for KindCol {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(match self.0 {
+            EventKind::Drift => "drift",
+            EventKind::Conflict => "conflict",
+            EventKind::SafetyStop => "safety_stop",
+            EventKind::Unknown => "unknown",
+        }))
+    }
+}
+
+impl FromSql for KindCol {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "drift" => Ok(KindCol(EventKind::Drift)),
+            "conflict" => Ok(KindCol(EventKind::Conflict)),
+            "safety_stop" => Ok(KindCol(EventKind::SafetyStop)),
+            "unknown" => Ok(KindCol(EventKind::Unknown)),
+            other => Err(FromSqlError::Other(
+                format!("unknown event kind {other:?}").into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: ToSql, U: FromSql>(value: T) -> rusqlite::Result<U> {
+        let conn = Connection::open_in_memory()?;
+        conn.query_row("SELECT ?1", [value], |row| row.get(0))
+    }
+
+    #[test]
+    fn states_and_event_kinds_round_trip_and_match_serde() {
+        for state in [State::Todo, State::Doing, State::Done] {
+            assert_eq!(round_trip::<_, StateCol>(StateCol(state)).unwrap().0, state);
+            let text: String = round_trip(StateCol(state)).unwrap();
+            assert_eq!(serde_json::to_value(state).unwrap(), text.as_str());
+        }
+        for kind in [
+            EventKind::Drift,
+            EventKind::Conflict,
+            EventKind::SafetyStop,
+            EventKind::Unknown,
+        ] {
+            assert_eq!(round_trip::<_, KindCol>(KindCol(kind)).unwrap().0, kind);
+            let text: String = round_trip(KindCol(kind)).unwrap();
+            assert_eq!(serde_json::to_value(kind).unwrap(), text.as_str());
+        }
+        assert!(round_trip::<_, StateCol>("finished").is_err());
+        assert!(round_trip::<_, KindCol>("drama").is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_every_nanosecond_and_their_order() {
+        let times: Vec<Timestamp> = [
+            "1677-09-21T00:12:44Z",
+            "1969-12-31T23:59:59.999999999Z",
+            "1970-01-01T00:00:00Z",
+            "2026-03-27T00:00:00.000000001+03:00",
+            "2026-03-27T00:00:00.5Z",
+            "2262-04-11T23:47:16.854775807Z",
+        ]
+        .iter()
+        .map(|text| text.parse().unwrap())
+        .collect();
+        let mut stored = Vec::new();
+        for &time in &times {
+            assert_eq!(round_trip::<_, Nanos>(Nanos(time)).unwrap().0, time);
+            stored.push(round_trip::<_, i64>(Nanos(time)).unwrap());
+        }
+        assert!(stored.is_sorted());
+
+        for outside in ["1677-09-21T00:12:43Z", "2262-04-11T23:47:16.854775808Z"] {
+            let time: Timestamp = outside.parse().unwrap();
+            let err = round_trip::<_, Nanos>(Nanos(time)).unwrap_err();
+            assert!(err.to_string().contains("years 1677 to 2262"), "{err}");
+            let clamped = nanos_clamped(time);
+            assert!(clamped == i64::MIN || clamped == i64::MAX);
+        }
+    }
+
+    #[test]
+    fn the_migrations_build_the_current_schema_in_one_go() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new("test.db"), 0).unwrap();
+        assert_eq!(
+            check_owner(&conn, Path::new("test.db")).unwrap(),
+            SCHEMA_VERSION
+        );
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            tables,
+            [
+                "cursors",
+                "events",
+                "intents",
+                "links",
+                "overrides",
+                "status",
+                "status_history"
+            ]
+        );
+    }
+}
