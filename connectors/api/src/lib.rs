@@ -378,6 +378,13 @@ pub trait Connector: Send {
         None
     }
 
+    /// The cursor as of now, after [`Connector::apply`] too: what the connector learned from
+    /// its own writes, so the next observation need not read them back. `None` (the default):
+    /// keep the observation's cursor.
+    fn cursor_after_apply(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// Find one object by identity (adoption after a crash, tests). Default: observe and search.
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         let obs = self.observe(None).await?;
