@@ -149,6 +149,10 @@ impl Connector for AsanaConnector {
         self.apply_changes(changes).await
     }
 
+    fn cursor_after_apply(&self) -> Option<serde_json::Value> {
+        self.cursor()
+    }
+
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         let cursor = self.cursor();
         let obs = self.observe_from(cursor).await?;
