@@ -466,3 +466,100 @@ fn a_person_edits_the_workbook_with_openpyxl_and_the_next_sync_reads_it_all() {
             .all(|t| t.plan.as_ref().unwrap().changes.is_empty())
     );
 }
+
+/// A person moves a due date and marks a task in progress in the workbook, while the same task
+/// is ticked done on the board: the date is put back (drift), the status disagreement is settled
+/// by the policy, and both are recorded with where they happened.
+const DRIFT_AND_CONFLICT: &str = r#"
+import sys, datetime, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb.worksheets[0]
+head = [c.value for c in ws[1]]
+for row in ws.iter_rows(min_row=2):
+    rid = row[head.index("ID")].value
+    if rid == "item0/copy":
+        row[head.index("Due")].value = datetime.datetime(2027, 3, 1)
+    if rid == "item1/copy":
+        row[head.index("Status")].value = "In progress"
+wb.save(sys.argv[1])
+"#;
+
+#[test]
+fn drift_and_conflicts_in_the_workbook_are_recorded() {
+    if !require(openpyxl()) {
+        return;
+    }
+    let (_dir, path) = temp_workbook();
+    let model = Model::new(2);
+    let board = FakeTarget::new("board", StateSupport::DoneOrNot);
+    let mut store = MemoryStore::new();
+    sync_all(&mut store, &model, &path, Some(&board));
+    board.set_actor(Some("dana@example.com"));
+    board.set_state("item1/copy", State::Done);
+    python(DRIFT_AND_CONFLICT, &path);
+
+    let plan = cycle(
+        &mut store,
+        &model,
+        &path,
+        Some(&board),
+        &CycleOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let drift = &plan.targets[1].plan.as_ref().unwrap().drift;
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        (
+            drift[0].identity.as_str(),
+            drift[0].field.as_str(),
+            drift[0].tool.as_str()
+        ),
+        ("item0/copy", "due", "2027-03-01")
+    );
+    assert_eq!(plan.conflicts.len(), 1, "plan shows the conflict too");
+
+    let report = sync_all(&mut store, &model, &path, Some(&board));
+    assert_eq!(report.conflicts.len(), 1);
+    let events = store.events(None).unwrap();
+    let d = events
+        .iter()
+        .find(|e| e.kind == EventKind::Drift)
+        .expect("drift recorded");
+    assert_eq!(
+        (
+            d.target.as_deref(),
+            d.identity.as_deref(),
+            d.resolution.as_str()
+        ),
+        (Some("workbook"), Some("item0/copy"), "reverted")
+    );
+    let c = events
+        .iter()
+        .find(|e| e.kind == EventKind::Conflict)
+        .expect("conflict recorded");
+    assert_eq!(c.identity.as_deref(), Some("item1/copy"));
+    assert!(
+        c.detail.contains("board said done (dana@example.com)")
+            && c.detail.contains("workbook said doing"),
+        "{}",
+        c.detail
+    );
+    // The playbook's date is back in the workbook, and both tools agree on the winner.
+    let content = workbook_content(&path);
+    let copy0 = content
+        .iter()
+        .find(|t| t.0.as_deref() == Some("item0/copy"))
+        .unwrap();
+    assert_eq!(copy0.3, model.desired()[0].fields.due);
+    let winner = report.conflicts[0].state;
+    let copy1 = content
+        .iter()
+        .find(|t| t.0.as_deref() == Some("item1/copy"))
+        .unwrap();
+    assert_eq!(copy1.4, winner);
+    let board_state = board.snapshot().task("item1/copy").unwrap().state;
+    assert_eq!(board_state == State::Done, winner == State::Done);
+}
