@@ -263,7 +263,7 @@ impl AsanaConnector {
                     self.task_data(codec, snap, &task.identity, &task.fields, &task.context);
                 data.retain(|_, v| !v.is_null());
                 data.insert("completed".into(), json!(task.state == State::Done));
-                if mapping.sections_per_stage && !task.fields.group.is_empty() {
+                if !task.fields.group.is_empty() {
                     let section = section_gid(&task.fields.group)?;
                     data.insert(
                         "memberships".into(),
@@ -304,10 +304,7 @@ impl AsanaConnector {
                     let current_section = current
                         .and_then(|t| t.section_in(project))
                         .and_then(|s| snap.section_name(&s.gid).or(Some(s.name.as_str())));
-                    if mapping.sections_per_stage
-                        && !f.group.is_empty()
-                        && current_section != Some(f.group.as_str())
-                    {
+                    if !f.group.is_empty() && current_section != Some(f.group.as_str()) {
                         let section = section_gid(&f.group)?;
                         out.push((
                             Role::Other(Effect::Move {
@@ -461,7 +458,7 @@ impl AsanaConnector {
         changes: &[Change],
     ) -> BTreeMap<String, Result<String, ConnectorError>> {
         let mut wanted: Vec<(u64, String)> = Vec::new();
-        if self.settings.mapping.sections_per_stage {
+        {
             for change in changes {
                 let (group, position) = match change {
                     Change::CreateTask { task } => (&task.fields.group, task.context.position),
@@ -490,6 +487,14 @@ impl AsanaConnector {
                 .map(|s| s.gid.clone());
             let result = match found {
                 Some(gid) => Ok(gid),
+                None if !self.settings.mapping.create_sections => Err(ConnectorError::Invalid {
+                    message: format!(
+                        "project {} of target `{}` has no section \"{name}\", and the mapping says \
+                         not to create sections (`sections.create_missing = false`); add the \
+                         section in Asana",
+                        self.settings.project, self.settings.target
+                    ),
+                }),
                 None => {
                     let project = &self.settings.project;
                     let action = Action::new(Method::POST, format!("/projects/{project}/sections"))

@@ -134,7 +134,7 @@ pub enum Events {
 /// How requests are signed.
 enum Signer {
     Token(Secret),
-    OAuth(OAuthState),
+    OAuth(Box<OAuthState>),
 }
 
 struct OAuthState {
@@ -193,7 +193,7 @@ impl Asana {
                 };
                 // Asana rations per token; a refreshed token is the same sign-in.
                 (
-                    Signer::OAuth(state),
+                    Signer::OAuth(Box::new(state)),
                     Secret::new(format!("{}:{}", o.client_id, o.token_file.display())),
                 )
             }

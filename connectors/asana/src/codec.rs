@@ -419,8 +419,10 @@ mod tests {
 
     #[test]
     fn due_at_is_written_and_read_in_the_process_time_zone() {
-        let mut mapping = AsanaMapping::default();
-        mapping.due_time = Some(jiff::civil::Time::constant(23, 30, 0, 0));
+        let mapping = AsanaMapping {
+            due_time: Some(jiff::civil::Time::constant(23, 30, 0, 0)),
+            ..AsanaMapping::default()
+        };
         let tz = TimeZone::get("Asia/Jerusalem").unwrap();
         let users = BTreeMap::new();
         let codec = Codec {

@@ -21,8 +21,8 @@ pub enum ChannelAs {
 /// How tasks look in an Asana project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsanaMapping {
-    /// Put each task in the section named after its stage (created when missing).
-    pub sections_per_stage: bool,
+    /// Create the section of a stage when the project lacks it (else refuse the task).
+    pub create_sections: bool,
     /// `Some(time)`: write `due_at` at that time of day in the process time zone.
     pub due_time: Option<Time>,
     /// Write `start_on`.
@@ -54,7 +54,7 @@ impl AsanaMapping {
     /// What a key takes when neither the user's file nor the shipped file sets it.
     fn builtin() -> AsanaMapping {
         AsanaMapping {
-            sections_per_stage: true,
+            create_sections: true,
             due_time: None,
             start: true,
             identity_field: "throughline id".to_owned(),
@@ -92,8 +92,10 @@ impl AsanaMapping {
                 "sections" => {
                     for (k, v) in table_of(value, "sections")? {
                         match k.as_str() {
-                            "per_stage" => m.sections_per_stage = bool_of(v, "sections.per_stage")?,
-                            other => return Err(unknown("sections", other, &["per_stage"])),
+                            "create_missing" => {
+                                m.create_sections = bool_of(v, "sections.create_missing")?
+                            }
+                            other => return Err(unknown("sections", other, &["create_missing"])),
                         }
                     }
                 }
@@ -253,7 +255,7 @@ mod tests {
     #[test]
     fn the_shipped_file_is_the_default() {
         let m = AsanaMapping::default();
-        assert!(m.sections_per_stage && m.start);
+        assert!(m.create_sections && m.start);
         assert_eq!(m.due_time, None);
         assert_eq!(m.identity_field, "throughline id");
         assert_eq!(m.marker, "throughline:");

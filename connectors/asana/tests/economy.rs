@@ -89,7 +89,11 @@ async fn a_cycle_costs_what_the_floor_says() {
         sent(&s),
         ["GET /events 200", "POST /batch 200"],
         "{:?}",
-        s.emu.requests().iter().map(|r| &r.actions).collect::<Vec<_>>()
+        s.emu
+            .requests()
+            .iter()
+            .map(|r| &r.actions)
+            .collect::<Vec<_>>()
     );
     let checked = ticked
         .tasks

@@ -26,15 +26,16 @@ pub struct Setup {
 
 /// Limits that keep tests quick: short backoffs, the free plan's quota is not the point.
 pub fn test_limits() -> AsanaLimits {
-    let mut limits = AsanaLimits::default();
-    limits.requests_per_minute = 100_000;
-    limits.retry = RetryPolicy {
-        max_attempts: 6,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-        max_elapsed: Duration::from_secs(30),
-    };
-    limits
+    AsanaLimits {
+        requests_per_minute: 100_000,
+        retry: RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(200),
+            max_elapsed: Duration::from_secs(30),
+        },
+        ..AsanaLimits::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
