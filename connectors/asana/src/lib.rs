@@ -13,10 +13,12 @@
 //! - **Observing costs one request when nothing changed.** `GET /events?resource=<project>`
 //!   with the sync token of the last observation lists what changed in the project, including
 //!   its tasks' subtasks (events bubble up). Only the tasks named there are read again, batched
-//!   ten to a request, and subtasks only for tasks whose subtasks changed. Events of
-//!   throughline's own writes are recognised (the task's `modified_at` from the write's answer is
-//!   not older than the event) and cost nothing. The snapshot that makes this possible travels
-//!   in the observation's cursor, which the engine stores.
+//!   ten to a request (or listed, 100 a page, when many changed), and subtasks only for tasks
+//!   whose subtasks changed. Events of throughline's own writes are recognised (the task's
+//!   `modified_at` from the write's answer is not older than the event): after a push the feed
+//!   is paged through once, 100 events a request, and nothing is read again. The snapshot that
+//!   makes this possible travels in the cursor ([`Connector::cursor_after_apply`] after a
+//!   write), which the engine stores.
 //! - **Sync tokens expire** (after a day, sooner under load): the feed then answers `412` with a
 //!   fresh token, and the connector reads the whole project — 100 tasks per page, following
 //!   `next_page.offset` — plus the subtasks of every task that has some, because a subtask's
