@@ -23,6 +23,8 @@ type Outcome = Result<Applied, ConnectorError>;
 struct Tally {
     error: Option<ConnectorError>,
     version: Option<String>,
+    /// The gid of a subtask this change created.
+    created: Option<String>,
 }
 
 impl Tally {
@@ -207,11 +209,11 @@ impl AsanaConnector {
                             });
                         }
                     },
-                    Change::CreateEntry { .. } => match tally.version {
+                    Change::CreateEntry { .. } => match tally.created {
                         Some(gid) => Applied::Created {
                             remote_id: gid,
                             entries: Vec::new(),
-                            version: None,
+                            version: tally.version,
                         },
                         None => {
                             return Err(ConnectorError::Fatal {
@@ -700,7 +702,8 @@ impl AsanaConnector {
                 match sub {
                     Ok(sub) => {
                         learn_assignee(snap, sent.as_ref(), &sub);
-                        tallies[i].version = Some(sub.gid.clone());
+                        tallies[i].created = Some(sub.gid.clone());
+                        tallies[i].version = sub.modified_at.map(crate::codec::format_timestamp);
                         let archive = &self.settings.mapping.archive_tag;
                         let list: &[RemoteTask] = snap
                             .subtasks
@@ -730,7 +733,7 @@ impl AsanaConnector {
                 if let Err(e) = answer {
                     // The subtask exists; it is at the end instead of its place.
                     tracing::warn!(error = %e, "a new subtask could not be moved to its place");
-                    let gid = tallies[i].version.clone().unwrap_or_default();
+                    let gid = tallies[i].created.clone().unwrap_or_default();
                     if let Change::CreateEntry {
                         parent_remote_id, ..
                     } = &changes[i]
