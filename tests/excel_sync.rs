@@ -64,10 +64,9 @@ fn sync_all(
     cycle(store, model, workbook, fake, &CycleOptions::default()).unwrap()
 }
 
-/// What the workbook holds, without remote ids, versions or times.
-fn workbook_content(
-    path: &Path,
-) -> Vec<(
+/// A task row as the workbook holds it: identity, title, owner, due, state, archived, entries
+/// (identity, text, checked, archived) — no remote ids, versions or times.
+type TaskRow = (
     Option<String>,
     String,
     Option<String>,
@@ -75,7 +74,10 @@ fn workbook_content(
     State,
     bool,
     Vec<(Option<String>, String, bool, bool)>,
-)> {
+);
+
+/// What the workbook holds, without remote ids, versions or times.
+fn workbook_content(path: &Path) -> Vec<TaskRow> {
     let obs =
         block_on(ExcelConnector::new("workbook", path, ExcelMapping::default()).observe(None))
             .unwrap();
