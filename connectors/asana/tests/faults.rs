@@ -7,6 +7,7 @@ use common::{Mode, Setup, identities, plan, task};
 use serde_json::json;
 use throughline_asana::AsanaConnector;
 use throughline_asana::emulator::{Fault, FaultKind};
+use throughline_connector::http::Outcome;
 use throughline_connector::{Applied, Change, Connector, ConnectorError, DesiredTask, Observation};
 
 /// What the engine does about creation, cycle after cycle: observe, create what is missing.
@@ -346,4 +347,62 @@ async fn a_revoked_sign_in_says_to_sign_in_again() {
         !err.to_string().contains("stale-refresh-value"),
         "no secret in the message: {err}"
     );
+}
+
+#[tokio::test]
+async fn dropped_connections_and_slow_answers_on_reads_are_tried_again() {
+    let s = Setup::new(Mode::Marker).await;
+    let desired = plan(3, &["draft"], 1);
+    let mut settings = s.settings();
+    settings.limits.request_timeout = std::time::Duration::from_millis(300);
+    let mut c = AsanaConnector::new(settings).unwrap();
+    let obs = converge(&mut c, &desired, 2).await;
+
+    s.emu
+        .inject(Fault::new(FaultKind::Drop, 1).on("GET", "/events"));
+    s.emu.inject(
+        Fault::new(FaultKind::Slow(std::time::Duration::from_secs(2)), 1).on("GET", "/events"),
+    );
+    s.emu.clear_requests();
+    let before = c.request_counts();
+    let again = c
+        .observe(obs.cursor.clone())
+        .await
+        .expect("the reads are repeated");
+    assert_each_once(&again, &desired);
+    let events: Vec<_> = s
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/events")
+        .collect();
+    assert_eq!(
+        events[0].status, 0,
+        "the first answer was cut off: {events:?}"
+    );
+    assert_eq!(events.last().unwrap().status, 200);
+    let after = c.request_counts();
+    let grew = |o: Outcome| after.get("GET", o) - before.get("GET", o);
+    assert_eq!(grew(Outcome::Timeout), 1, "the slow answer was given up on");
+    assert_eq!(grew(Outcome::Status(200)), 1);
+    assert!(grew(Outcome::Status(200)) + grew(Outcome::Failed) + grew(Outcome::Timeout) >= 3);
+
+    // A write whose connection drops before Asana acts is not repeated blindly either: the
+    // change fails for this cycle, and the next cycle creates the task once.
+    let more = plan(1, &["late"], 0);
+    s.emu
+        .inject(Fault::new(FaultKind::Drop, 1).on("POST", "/batch"));
+    let results = c
+        .apply(&[Change::CreateTask {
+            task: more[0].clone(),
+        }])
+        .await;
+    assert!(
+        matches!(&results[0], Err(e) if e.is_retryable()),
+        "{results:?}"
+    );
+    let mut all = desired.clone();
+    all.extend(more);
+    let done = converge(&mut c, &all, 2).await;
+    assert_each_once(&done, &all);
 }

@@ -294,6 +294,46 @@ impl Emulator {
         })
     }
 
+    /// The gid of the user with this e-mail address.
+    pub fn user_by_email(&self, email: &str) -> Option<String> {
+        self.world(|w| {
+            w.users
+                .values()
+                .find(|u| u.email.eq_ignore_ascii_case(email))
+                .map(|u| u.gid.clone())
+        })
+    }
+
+    /// The gid of the task or subtask that carries this throughline identity (in `external`, a
+    /// custom field, or the notes' last line), as a person would recognise it.
+    pub fn task_with_identity(&self, identity: &str) -> Option<String> {
+        let gids: Vec<String> = self.world(|w| {
+            w.tasks
+                .values()
+                .filter(|t| !t.deleted)
+                .map(|t| t.gid.clone())
+                .collect()
+        });
+        gids.into_iter().find(|gid| {
+            let Some(t) = self.task(gid) else {
+                return false;
+            };
+            let external = t["external"]["gid"].as_str().unwrap_or("");
+            let notes = t["notes"].as_str().unwrap_or("").trim_end();
+            let field = t["custom_fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|f| f["text_value"] == identity);
+            external.ends_with(&format!(":{identity}"))
+                || notes
+                    .rsplit('\n')
+                    .next()
+                    .is_some_and(|last| last.trim().ends_with(&format!(": {identity}")))
+                || field
+        })
+    }
+
     /// The gids of the project's tasks (not deleted), in order.
     pub fn project_tasks(&self, project: &str) -> Vec<String> {
         self.world(|w| {
