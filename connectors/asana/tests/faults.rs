@@ -406,3 +406,22 @@ async fn dropped_connections_and_slow_answers_on_reads_are_tried_again() {
     let done = converge(&mut c, &all, 2).await;
     assert_each_once(&done, &all);
 }
+
+#[tokio::test]
+async fn asanas_own_quota_is_waited_out_as_its_retry_after_says() {
+    let s = Setup::new(Mode::Marker).await;
+    // Asana allows 4 requests per token in any 2 seconds here (150 a minute on a free plan).
+    s.emu
+        .set_rate_limit_window(Some(4), std::time::Duration::from_secs(2));
+    let desired = plan(3, &["draft", "review"], 2);
+    let mut c = s.connector();
+    let obs = converge(&mut c, &desired, 2).await;
+    assert_each_once(&obs, &desired);
+    let refused = s.emu.requests().iter().filter(|r| r.status == 429).count();
+    assert!(refused > 0, "the quota must have been hit");
+    let after = c.request_counts();
+    assert_eq!(
+        after.get("POST", Outcome::Status(429)) + after.get("GET", Outcome::Status(429)),
+        refused as u64
+    );
+}

@@ -113,6 +113,8 @@ pub struct Seeded {
 
 struct Limits {
     per_minute: Option<u32>,
+    /// The quota's window: a minute in Asana; shorter in tests.
+    window: Duration,
     concurrent_writes: usize,
     concurrent_reads: usize,
 }
@@ -159,6 +161,7 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             limits: Mutex::new(Limits {
                 per_minute: None,
+                window: Duration::from_secs(60),
                 concurrent_writes: 15,
                 concurrent_reads: 50,
             }),
@@ -389,7 +392,14 @@ impl Emulator {
 
     /// Requests per minute per token (`None`: no quota).
     pub fn set_rate_limit(&self, per_minute: Option<u32>) {
-        lock(&self.shared.limits).per_minute = per_minute;
+        self.set_rate_limit_window(per_minute, Duration::from_secs(60));
+    }
+
+    /// At most `requests` per token in any `window` (Asana's window is a minute).
+    pub fn set_rate_limit_window(&self, requests: Option<u32>, window: Duration) {
+        let mut limits = lock(&self.shared.limits);
+        limits.per_minute = requests;
+        limits.window = window;
         lock(&self.shared.windows).clear();
     }
 
@@ -631,7 +641,7 @@ async fn answer(
             let now = Instant::now();
             while window
                 .front()
-                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+                .is_some_and(|t| now.duration_since(*t) >= limits.window)
             {
                 window.pop_front();
             }
@@ -640,7 +650,7 @@ async fn answer(
             window.push_back(now);
             if over {
                 let oldest = *window.front().expect("just pushed");
-                let wait = Duration::from_secs(60).saturating_sub(now.duration_since(oldest));
+                let wait = limits.window.saturating_sub(now.duration_since(oldest));
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 let body = ApiError::new(429, "You've made too many requests and hit a rate limit. Please retry after the given amount of time.").body();
                 return (
