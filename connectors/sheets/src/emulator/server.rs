@@ -1174,19 +1174,29 @@ fn append(
     let cols = columns_of(&body["majorDimension"])?;
     let mut copy = s.clone();
     let rect = copy.resolve(range)?;
-    // The table: from the range's first row, the rows with anything in the range's columns.
+    // The table, as Google finds it: from the range's top-left cell, the filled cells to its
+    // right, and the rows below while they have anything in those columns. No table when that
+    // cell is empty: the values go there.
     let sheet = &copy.sheets[rect.sheet];
-    let last = (rect.r0..sheet.rows.len()).rev().find(|&r| {
-        (rect.c0..rect.c1).any(|c| sheet.cell(r, c).is_some_and(super::model::has_value))
+    let filled = |r: usize, c: usize| sheet.cell(r, c).is_some_and(super::model::has_value);
+    let table = filled(rect.r0, rect.c0).then(|| {
+        let mut c1 = rect.c0 + 1;
+        while c1 < sheet.col_count as usize && filled(rect.r0, c1) {
+            c1 += 1;
+        }
+        let mut r1 = rect.r0 + 1;
+        while r1 < sheet.rows.len() && (rect.c0..c1).any(|c| filled(r1, c)) {
+            r1 += 1;
+        }
+        Rect {
+            sheet: rect.sheet,
+            r0: rect.r0,
+            r1,
+            c0: rect.c0,
+            c1,
+        }
     });
-    let table = last.map(|l| Rect {
-        sheet: rect.sheet,
-        r0: rect.r0,
-        r1: l + 1,
-        c0: rect.c0,
-        c1: rect.c1,
-    });
-    let at = last.map_or(rect.r0, |l| l + 1);
+    let at = table.map_or(rect.r0, |t| t.r1);
     let height = if cols {
         values.iter().map(Vec::len).max().unwrap_or(0)
     } else {
@@ -1215,11 +1225,7 @@ fn append(
     *s = copy;
     let mut out = json!({"spreadsheetId": s.id, "updates": update_response(s, &written, cells)});
     if let Some(t) = table {
-        let width = written.c1.max(t.c1.min(written.c1));
-        out["tableRange"] = json!(s.range_name(&Rect {
-            c1: width.max(t.c0 + 1),
-            ..t
-        }));
+        out["tableRange"] = json!(s.range_name(&t));
     }
     Ok(out)
 }
