@@ -240,6 +240,16 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
             }
             one(select(&section_json(world, s), req.fields()))
         }
+        ["sections", s] if put => {
+            let data = req.data()?;
+            let name = data
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad("name: Missing input"))?
+                .to_owned();
+            world.rename_section(caller, s, &name)?;
+            one(select(&section_json(world, s), req.fields()))
+        }
         ["sections", s, "addTask"] if post => {
             if !world.sections.contains_key(*s) {
                 return Err(ApiError::unknown(s));

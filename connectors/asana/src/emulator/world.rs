@@ -474,6 +474,12 @@ impl World {
     ) {
         let mut scope = match resource.1 {
             "task" => self.scope_of(resource.0),
+            // A section's events show in its project's feed.
+            "section" => {
+                let mut scope = vec![resource.0.to_owned()];
+                scope.extend(self.sections.get(resource.0).map(|s| s.project.clone()));
+                scope
+            }
             _ => vec![resource.0.to_owned()],
         };
         if let Some((p, kind)) = parent {
@@ -542,6 +548,28 @@ impl World {
             None,
         );
         Ok(gid)
+    }
+
+    /// `PUT /sections/{gid}`.
+    pub fn rename_section(&mut self, caller: &Caller, gid: &str, name: &str) -> Result<()> {
+        if name.trim().is_empty() {
+            return Err(ApiError::bad("name: Cannot be empty"));
+        }
+        let at = self.now();
+        let section = self
+            .sections
+            .get_mut(gid)
+            .ok_or_else(|| ApiError::unknown(gid))?;
+        section.name = name.to_owned();
+        self.record(
+            at,
+            Some(&caller.user),
+            "changed",
+            (gid, "section"),
+            None,
+            Some("name"),
+        );
+        Ok(())
     }
 
     pub fn create_tag(&mut self, workspace: &str, name: &str) -> Result<Gid> {
