@@ -8,6 +8,7 @@
 //! - [`state`]: the SQLite state store.
 
 pub mod import;
+pub mod daemon;
 pub mod engine;
 pub mod model;
 pub mod reconcile;

@@ -16,6 +16,8 @@ pub struct MemoryStore {
     events: Vec<Event>,
     cursors: BTreeMap<String, serde_json::Value>,
     overrides: BTreeMap<(String, String), String>,
+    notices: BTreeMap<String, Timestamp>,
+    hook_secrets: BTreeMap<String, String>,
 }
 
 impl MemoryStore {
@@ -105,6 +107,30 @@ impl StateStore for MemoryStore {
                 None => self.overrides.remove(&(identity, field)),
             };
         }
+        Ok(())
+    }
+
+    fn notice_sent(&self, key: &str) -> Result<bool, StateError> {
+        Ok(self.notices.contains_key(key))
+    }
+
+    fn record_notice(&mut self, key: &str, at: Timestamp) -> Result<(), StateError> {
+        self.notices.entry(key.to_string()).or_insert(at);
+        Ok(())
+    }
+
+    fn hook_secret(&self, target: &str) -> Result<Option<String>, StateError> {
+        Ok(self.hook_secrets.get(target).cloned())
+    }
+
+    fn set_hook_secret(
+        &mut self,
+        target: &str,
+        secret: &str,
+        _at: Timestamp,
+    ) -> Result<(), StateError> {
+        self.hook_secrets
+            .insert(target.to_string(), secret.to_string());
         Ok(())
     }
 }

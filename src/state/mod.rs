@@ -148,4 +148,20 @@ pub trait StateStore: Send {
     fn overrides(&self) -> Result<Vec<(Identity, String, String)>, StateError>;
     /// Apply every write of the batch in one transaction.
     fn commit(&mut self, batch: Batch) -> Result<(), StateError>;
+
+    /// Whether the notice with this key (a reminder, an alert, a summary; see the daemon) was
+    /// sent.
+    fn notice_sent(&self, key: &str) -> Result<bool, StateError>;
+    /// Remember that the notice with this key was sent, so that it is never sent again. At
+    /// once, in a transaction of its own: the notice is already out.
+    fn record_notice(&mut self, key: &str, at: Timestamp) -> Result<(), StateError>;
+    /// The secret a tool handed over for a target's webhooks (Asana's `X-Hook-Secret`).
+    fn hook_secret(&self, target: &str) -> Result<Option<String>, StateError>;
+    /// Keep (or replace) a target's webhook secret.
+    fn set_hook_secret(
+        &mut self,
+        target: &str,
+        secret: &str,
+        at: Timestamp,
+    ) -> Result<(), StateError>;
 }

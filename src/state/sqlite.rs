@@ -111,6 +111,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (identity, field)
     ) WITHOUT ROWID;
     ",
+    // 2: what the daemon must remember across restarts.
+    "
+    -- Reminders, alerts and summaries sent, by key (digest/<process>/<date>/<person>/email):
+    -- a key that is here is never sent again.
+    CREATE TABLE notices (
+        key      TEXT PRIMARY KEY CHECK (key <> ''),
+        sent_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Secrets a tool handed over for a target's webhooks (Asana's handshake).
+    CREATE TABLE hook_secrets (
+        target      TEXT PRIMARY KEY CHECK (target <> ''),
+        secret      TEXT NOT NULL CHECK (secret <> ''),
+        updated_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build reads and writes.
@@ -399,6 +415,67 @@ impl StateStore for SqliteStore {
         // An early return drops `tx`, which rolls everything back.
         write_batch(&tx, path, &batch)?;
         tx.commit().map_err(sql(path, "committing"))
+    }
+
+    fn notice_sent(&self, key: &str) -> Result<bool, StateError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM notices WHERE key = ?1")
+            .and_then(|mut stmt| stmt.exists([key]))
+            .map_err(sql(
+                &self.path,
+                format_args!("reading whether notice {key:?} was sent"),
+            ))
+    }
+
+    fn record_notice(&mut self, key: &str, at: Timestamp) -> Result<(), StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        // One statement, so one transaction of its own; the first time sent is kept.
+        self.conn
+            .prepare_cached(
+                "INSERT INTO notices (key, sent_at) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .and_then(|mut stmt| stmt.execute(params![key, Nanos(at)]))
+            .map(drop)
+            .map_err(sql(
+                &self.path,
+                format_args!("recording that notice {key:?} was sent"),
+            ))
+    }
+
+    fn hook_secret(&self, target: &str) -> Result<Option<String>, StateError> {
+        self.conn
+            .prepare_cached("SELECT secret FROM hook_secrets WHERE target = ?1")
+            .and_then(|mut stmt| stmt.query_row([target], |row| row.get(0)).optional())
+            .map_err(sql(
+                &self.path,
+                format_args!("reading the webhook secret of target {target}"),
+            ))
+    }
+
+    fn set_hook_secret(
+        &mut self,
+        target: &str,
+        secret: &str,
+        at: Timestamp,
+    ) -> Result<(), StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO hook_secrets (target, secret, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (target) DO UPDATE SET
+                    secret = excluded.secret, updated_at = excluded.updated_at",
+            )
+            .and_then(|mut stmt| stmt.execute(params![target, secret, Nanos(at)]))
+            .map(drop)
+            .map_err(sql(
+                &self.path,
+                format_args!("keeping the webhook secret of target {target}"),
+            ))
     }
 }
 
@@ -876,8 +953,10 @@ mod tests {
             [
                 "cursors",
                 "events",
+                "hook_secrets",
                 "intents",
                 "links",
+                "notices",
                 "overrides",
                 "status",
                 "status_history"

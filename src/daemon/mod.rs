@@ -1,0 +1,36 @@
+//! `throughline daemon`: the sync cycle as a long-running service.
+//!
+//! A thin orchestration around [`crate::engine::run_cycle`]; every sync decision stays in the
+//! engine. What the daemon adds:
+//! - **when**: a cycle every `[sync] every`, or on `[sync] cron` in the daemon's time zone, one
+//!   at a time (an overrun delays the next), plus an early cycle when a webhook says a tool
+//!   changed ([`hooks`]);
+//! - **per-target health** ([`health`]): a failing target backs off exponentially while the
+//!   others keep their rhythm; refused credentials alert the operator;
+//! - **reloads**: the files are watched ([`watch`]); a valid change is taken at the next cycle,
+//!   an invalid one is reported with its `file:line:col` problems and the last good model runs on;
+//! - **an HTTP endpoint** ([`server`]): `/healthz`, `/readyz`, `/metrics` ([`metrics`]), webhooks;
+//! - **reminders** ([`reminders`], [`notify`]): per-person digests by e-mail and/or a chat
+//!   webhook, once per business day, never twice, and a daily failure summary for the operator;
+//! - **logs** ([`logging`]): human or JSON, with every known secret redacted.
+//!
+//! The single-writer lock of the state store keeps a second daemon (or a `sync`) off the same
+//! state while one runs.
+
+pub mod cron;
+pub mod health;
+pub mod hooks;
+pub mod logging;
+pub mod metrics;
+pub mod notify;
+pub mod reminders;
+mod run;
+pub mod server;
+pub mod service;
+pub mod watch;
+
+pub use run::{run, shutdown_signal};
+pub use service::{
+    Clock, Connectors, DaemonError, ManualClock, Service, Shared, SystemClock, TargetSource,
+    Trigger,
+};

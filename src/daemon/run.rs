@@ -1,0 +1,130 @@
+//! The loop: sleep until the next thing is due (or a webhook hint, or a signal), do it, repeat.
+//!
+//! One cycle at a time: [`Service::wake`] runs on this task only, so a cycle that overruns
+//! delays the next one. SIGTERM or SIGINT while idle stops at once; during a cycle it lets the
+//! call in flight finish, stops the engine before its next step (everything before is
+//! committed; what follows is picked up by the next start, as after a crash at that step),
+//! and gives up waiting after `[daemon] stop_timeout`.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+
+use super::server;
+use super::service::Service;
+
+/// Resolves when the process is asked to stop (SIGTERM, SIGINT). The handlers are installed
+/// when this is called, not when it is first polled, so a signal that comes right after is
+/// not lost. Call it inside the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C: stopping");
+        }
+    }
+}
+
+fn until(t: Timestamp) -> Duration {
+    let now = Timestamp::now();
+    if t <= now {
+        Duration::ZERO
+    } else {
+        t.duration_since(now).unsigned_abs()
+    }
+}
+
+/// Serve HTTP on `listener` and run cycles until `stop` resolves. Returns once the cycle in
+/// flight (if any) stopped and the server closed.
+pub async fn run(
+    mut service: Service,
+    listener: TcpListener,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    let shared = service.shared();
+    // The cancel flag is set by a task of its own: a cycle whose connectors never yield (local
+    // files) still sees it at its next step.
+    let cancel = service.cancel_flag();
+    let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        stop.await;
+        cancel.store(true, Ordering::SeqCst);
+        let _ = stopped_tx.send(true);
+    });
+    let stop = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let (server_stop, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = server::router(shared.clone());
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = server_stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "the HTTP endpoint stopped");
+        }
+    });
+    tokio::pin!(stop);
+    'run: loop {
+        let wake_at = service.next_wake();
+        tokio::select! {
+            biased;
+            _ = &mut stop => break 'run,
+            _ = tokio::time::sleep(until(wake_at)) => {}
+            _ = shared.hints.wait() => {
+                // Let a burst of webhooks settle into one cycle.
+                let delay = service.deployment().sync.daemon.webhook_delay;
+                tokio::select! {
+                    biased;
+                    _ = &mut stop => break 'run,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+        let grace = service.deployment().sync.daemon.stop_timeout;
+        let work = service.wake();
+        tokio::pin!(work);
+        tokio::select! {
+            biased;
+            _ = &mut work => {}
+            _ = &mut stop => {
+                tracing::info!("waiting for the call in flight to finish (at most {}s)", grace.as_secs());
+                if tokio::time::timeout(grace, &mut work).await.is_err() {
+                    tracing::warn!(
+                        "the cycle did not stop within {}s; leaving it where it is. The next start carries on from the state file",
+                        grace.as_secs()
+                    );
+                }
+                break 'run;
+            }
+        }
+    }
+    service.persist_learned();
+    drop(service);
+    let _ = server_stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    tracing::info!("stopped");
+}
