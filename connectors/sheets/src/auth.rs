@@ -460,11 +460,10 @@ impl TokenSource {
             } => {
                 let mut stored = read_token_file(token_file)?;
                 // A token another process already renewed is as good as a new one.
-                if let (Some(access), None) = (&stored.access_token, stale) {
-                    if fresh(stored.expires_at, now) {
+                if let (Some(access), None) = (&stored.access_token, stale)
+                    && fresh(stored.expires_at, now) {
                         return Ok((Secret::new(access.clone()), stored.expires_at));
                     }
-                }
                 let form = [
                     ("grant_type", "refresh_token"),
                     ("refresh_token", stored.refresh_token.as_str()),

@@ -62,6 +62,18 @@ struct DriveFile {
     version: Option<String>,
 }
 
+/// One request to make.
+struct Call {
+    method: Method,
+    url: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    /// It draws on the write quota.
+    write: bool,
+    /// Sending it twice does what sending it once does.
+    idempotent: bool,
+}
+
 pub(crate) struct SheetsClient {
     http: HttpClient,
     tokens: Arc<TokenSource>,
@@ -132,16 +144,15 @@ impl SheetsClient {
     }
 
     /// One call: with a fresh token, repeated once with a renewed token after a 401.
-    async fn call(
-        &self,
-        method: Method,
-        url: String,
-        query: Vec<(String, String)>,
-        body: Option<Value>,
-        write: bool,
-        idempotent: bool,
-        what: &str,
-    ) -> Result<Reply, ConnectorError> {
+    async fn call(&self, call: Call, what: &str) -> Result<Reply, ConnectorError> {
+        let Call {
+            method,
+            url,
+            query,
+            body,
+            write,
+            idempotent,
+        } = call;
         let options = SendOptions {
             idempotent: Some(idempotent),
             limiters: vec![if write {
@@ -201,7 +212,17 @@ impl SheetsClient {
         ];
         let what = format!("spreadsheet {}", self.spreadsheet);
         let reply = self
-            .call(Method::GET, url, query, None, false, true, &what)
+            .call(
+                Call {
+                    method: Method::GET,
+                    url,
+                    query,
+                    body: None,
+                    write: false,
+                    idempotent: true,
+                },
+                &what,
+            )
             .await
             .map_err(|e| self.explain(e))?;
         let file: DriveFile = reply.json()?;
@@ -219,12 +240,14 @@ impl SheetsClient {
         let what = format!("the tabs of spreadsheet {}", self.spreadsheet);
         let reply = self
             .call(
-                Method::GET,
-                self.spreadsheet_url(),
-                query,
-                None,
-                false,
-                true,
+                Call {
+                    method: Method::GET,
+                    url: self.spreadsheet_url(),
+                    query,
+                    body: None,
+                    write: false,
+                    idempotent: true,
+                },
                 &what,
             )
             .await
@@ -250,7 +273,17 @@ impl SheetsClient {
         let what = format!("the rows of spreadsheet {}", self.spreadsheet);
         let url = format!("{}/values:batchGet", self.spreadsheet_url());
         let reply = self
-            .call(Method::GET, url, query, None, false, true, &what)
+            .call(
+                Call {
+                    method: Method::GET,
+                    url,
+                    query,
+                    body: None,
+                    write: false,
+                    idempotent: true,
+                },
+                &what,
+            )
             .await?;
         let body: Value = reply.json()?;
         Ok(body["valueRanges"].as_array().cloned().unwrap_or_default())
@@ -264,12 +297,14 @@ impl SheetsClient {
         let what = format!("the rows and formats of spreadsheet {}", self.spreadsheet);
         let reply = self
             .call(
-                Method::POST,
-                url,
-                Vec::new(),
-                Some(body),
-                true,
-                false,
+                Call {
+                    method: Method::POST,
+                    url,
+                    query: Vec::new(),
+                    body: Some(body),
+                    write: true,
+                    idempotent: false,
+                },
                 &what,
             )
             .await?;
@@ -283,7 +318,17 @@ impl SheetsClient {
         let body = json!({ "valueInputOption": "RAW", "data": data });
         let what = format!("the cells of spreadsheet {}", self.spreadsheet);
         let reply = self
-            .call(Method::POST, url, Vec::new(), Some(body), true, true, &what)
+            .call(
+                Call {
+                    method: Method::POST,
+                    url,
+                    query: Vec::new(),
+                    body: Some(body),
+                    write: true,
+                    idempotent: true,
+                },
+                &what,
+            )
             .await?;
         reply.json()
     }

@@ -409,14 +409,13 @@ impl Spreadsheet {
         dates: DateRender,
     ) -> Value {
         let cell = self.sheets[sheet].cell(r, c);
-        if render == Render::Formula {
-            if let Some(Value::String(f)) = cell
+        if render == Render::Formula
+            && let Some(Value::String(f)) = cell
                 .and_then(|c| c.get("userEnteredValue"))
                 .and_then(|v| v.get("formulaValue"))
             {
                 return Value::String(f.clone());
             }
-        }
         let pattern = cell.and_then(number_format);
         match self.effective(sheet, r, c) {
             Eff::Empty => Value::String(String::new()),
@@ -617,9 +616,9 @@ fn number_format(cell: &Cell) -> Option<(String, String)> {
 
 /// A number as the cell's format shows it.
 fn format_number(n: f64, format: Option<&(String, String)>) -> String {
-    if let Some((kind, pattern)) = format {
-        if matches!(kind.as_str(), "DATE" | "DATE_TIME") {
-            if let Some(d) = serial_to_date(n) {
+    if let Some((kind, pattern)) = format
+        && matches!(kind.as_str(), "DATE" | "DATE_TIME")
+            && let Some(d) = serial_to_date(n) {
                 let pattern = if pattern.is_empty() {
                     "m/d/yyyy"
                 } else {
@@ -627,8 +626,6 @@ fn format_number(n: f64, format: Option<&(String, String)>) -> String {
                 };
                 return format_date(d, pattern);
             }
-        }
-    }
     match number(n) {
         Value::Number(x) => x.to_string(),
         other => other.to_string(),
@@ -727,11 +724,10 @@ fn user_entered(s: &str) -> Entered {
     let numeric = !t.is_empty()
         && t.chars().all(|c| c.is_ascii_digit() || ".-+eE".contains(c))
         && t.chars().any(|c| c.is_ascii_digit());
-    if numeric {
-        if let Ok(n) = t.parse::<f64>() {
+    if numeric
+        && let Ok(n) = t.parse::<f64>() {
             return Entered::Value(json!({"numberValue": n}), None);
         }
-    }
     if let Ok(d) = t.parse::<Date>() {
         return Entered::Value(
             json!({"numberValue": date_to_serial(d)}),
@@ -747,14 +743,13 @@ fn user_entered(s: &str) -> Entered {
         // en_US: month/day/year.
         let y: i16 = parts[2].parse().unwrap_or(0);
         let y = if y < 100 { y + 2000 } else { y };
-        if let (Ok(m), Ok(d)) = (parts[0].parse::<i8>(), parts[1].parse::<i8>()) {
-            if let Ok(date) = Date::new(y, m, d) {
+        if let (Ok(m), Ok(d)) = (parts[0].parse::<i8>(), parts[1].parse::<i8>())
+            && let Ok(date) = Date::new(y, m, d) {
                 return Entered::Value(
                     json!({"numberValue": date_to_serial(date)}),
                     Some(json!({"type": "DATE", "pattern": "m/d/yyyy"})),
                 );
             }
-        }
     }
     Entered::Value(json!({"stringValue": s}), None)
 }

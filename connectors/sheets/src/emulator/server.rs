@@ -413,8 +413,8 @@ fn over_quota(shared: &Shared, principal: &str, write: bool) -> Option<Answer> {
 fn api(shared: &Shared, req: &Req<'_>, headers: &HeaderMap) -> (Answer, Option<String>) {
     let drive = req.path.starts_with("/drive/");
     let mut world = shared.world();
-    if req.path.starts_with("/v4/") || drive {
-        if let Some(n) = world.expire_after.as_mut() {
+    if (req.path.starts_with("/v4/") || drive)
+        && let Some(n) = world.expire_after.as_mut() {
             if *n == 0 {
                 world.expire_after = None;
                 for t in world.tokens.values_mut() {
@@ -426,7 +426,6 @@ fn api(shared: &Shared, req: &Req<'_>, headers: &HeaderMap) -> (Answer, Option<S
                 *n -= 1;
             }
         }
-    }
     let caller = match authenticate(&world, headers, drive) {
         Ok(t) => t,
         Err(a) => return (a, None),
@@ -480,8 +479,8 @@ fn route(world: &mut World, req: &Req<'_>, caller: &Token) -> Result<Answer, Api
         .spreadsheets
         .get_mut(id)
         .ok_or_else(ApiError::not_found)?;
-    if let Some(people) = &s.shared_with {
-        if !people.contains(&caller.principal) {
+    if let Some(people) = &s.shared_with
+        && !people.contains(&caller.principal) {
             return Err(ApiError {
                 code: 403,
                 status: "PERMISSION_DENIED",
@@ -489,7 +488,6 @@ fn route(world: &mut World, req: &Req<'_>, caller: &Token) -> Result<Answer, Api
                 details: None,
             });
         }
-    }
     let m = req.method.clone();
     let now = Timestamp::now();
     let answer = match (m, tail) {
