@@ -337,10 +337,9 @@ impl AsanaConnector {
                 }
                 if let (ChannelAs::Tag, Some(channel), Some(_)) =
                     (&mapping.channel, &context.channel, fields)
+                    && !current.is_some_and(|t| t.has_tag(channel))
                 {
-                    if !current.is_some_and(|t| t.has_tag(channel)) {
-                        out.push(add_tag(remote_id, channel, tag_gid(channel)?));
-                    }
+                    out.push(add_tag(remote_id, channel, tag_gid(channel)?));
                 }
             }
             Change::ArchiveTask { remote_id, .. } | Change::ArchiveEntry { remote_id, .. } => {
@@ -737,13 +736,11 @@ impl AsanaConnector {
                     if let Change::CreateEntry {
                         parent_remote_id, ..
                     } = &changes[i]
+                        && let Some(list) = snap.subtasks.get_mut(parent_remote_id)
+                        && let Some(at) = list.iter().position(|s| s.gid == gid)
                     {
-                        if let Some(list) = snap.subtasks.get_mut(parent_remote_id) {
-                            if let Some(at) = list.iter().position(|s| s.gid == gid) {
-                                let s = list.remove(at);
-                                list.push(s);
-                            }
-                        }
+                        let s = list.remove(at);
+                        list.push(s);
                     }
                 }
             }
@@ -809,10 +806,10 @@ fn after(snap: &mut Snapshot, effect: Effect, project: &str) {
     match effect {
         Effect::AddTag { task, tag } => {
             snap.tags.insert(tag.name.clone(), tag.gid.clone());
-            if let Some(t) = task_mut(snap, &task) {
-                if !t.tags.iter().any(|x| x.gid == tag.gid) {
-                    t.tags.push(tag);
-                }
+            if let Some(t) = task_mut(snap, &task)
+                && !t.tags.iter().any(|x| x.gid == tag.gid)
+            {
+                t.tags.push(tag);
             }
         }
         Effect::RemoveTag { task, tag } => {

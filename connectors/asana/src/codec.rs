@@ -171,19 +171,18 @@ impl Codec<'_> {
 
     /// The identity a task or subtask carries, wherever it is.
     pub fn identity(&self, t: &RemoteTask) -> Option<String> {
-        if let Some(gid) = t.external.as_ref().and_then(|e| e.gid.as_deref()) {
-            if let Some(id) = gid.strip_prefix(&format!("{}:", self.project)) {
-                return Some(id.to_owned());
-            }
+        if let Some(gid) = t.external.as_ref().and_then(|e| e.gid.as_deref())
+            && let Some(id) = gid.strip_prefix(&format!("{}:", self.project))
+        {
+            return Some(id.to_owned());
         }
-        if let Carrier::Field(field) = self.carrier {
-            if let Some(id) = t
+        if let Carrier::Field(field) = self.carrier
+            && let Some(id) = t
                 .custom_text(field)
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-            {
-                return Some(id.to_owned());
-            }
+        {
+            return Some(id.to_owned());
         }
         split_marker(&t.notes, &self.mapping.marker).1
     }

@@ -335,26 +335,27 @@ impl AsanaConnector {
             {
                 snap.identity_field = Some(gid.to_owned());
             }
-            if let ChannelAs::CustomField(channel) = &mapping.channel {
-                if same(name, channel) && matches!(subtype, "text" | "enum") {
-                    let options = field["enum_options"]
-                        .as_array()
-                        .map(|o| {
-                            o.iter()
-                                .filter_map(|o| {
-                                    Some((
-                                        o["name"].as_str()?.to_owned(),
-                                        o["gid"].as_str()?.to_owned(),
-                                    ))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    snap.channel_field = Some(Field {
-                        gid: gid.to_owned(),
-                        options,
-                    });
-                }
+            if let ChannelAs::CustomField(channel) = &mapping.channel
+                && same(name, channel)
+                && matches!(subtype, "text" | "enum")
+            {
+                let options = field["enum_options"]
+                    .as_array()
+                    .map(|o| {
+                        o.iter()
+                            .filter_map(|o| {
+                                Some((
+                                    o["name"].as_str()?.to_owned(),
+                                    o["gid"].as_str()?.to_owned(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                snap.channel_field = Some(Field {
+                    gid: gid.to_owned(),
+                    options,
+                });
             }
         }
     }
@@ -572,10 +573,10 @@ impl AsanaConnector {
                     .unwrap_or_default();
                 let mut task = codec.task(t, tag, entries);
                 // Section names may have changed since the task was read.
-                if let Some(section) = t.section_in(&self.settings.project) {
-                    if let Some(name) = snap.section_name(&section.gid) {
-                        task.fields.group = name.to_owned();
-                    }
+                if let Some(section) = t.section_in(&self.settings.project)
+                    && let Some(name) = snap.section_name(&section.gid)
+                {
+                    task.fields.group = name.to_owned();
                 }
                 task
             })

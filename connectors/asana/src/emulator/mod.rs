@@ -695,19 +695,19 @@ async fn answer(
             }
         }
     };
-    if path.trim_matches('/') == "batch" {
-        if let Some(actions) = body.as_ref().and_then(|b| b["data"]["actions"].as_array()) {
-            entry.actions = actions
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} {}",
-                        a["method"].as_str().unwrap_or("").to_ascii_uppercase(),
-                        a["relative_path"].as_str().unwrap_or("")
-                    )
-                })
-                .collect();
-        }
+    if path.trim_matches('/') == "batch"
+        && let Some(actions) = body.as_ref().and_then(|b| b["data"]["actions"].as_array())
+    {
+        entry.actions = actions
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a["method"].as_str().unwrap_or("").to_ascii_uppercase(),
+                    a["relative_path"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
     }
     let req = Req {
         method: method.clone(),
@@ -804,11 +804,10 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
+        && let Some((i, s)) = decode_basic(basic)
     {
-        if let Some((i, s)) = decode_basic(basic) {
-            id = i;
-            secret = s;
-        }
+        id = i;
+        secret = s;
     }
     let mut world = lock(&shared.world);
     if world.clients.get(&id).is_none_or(|c| c.secret != secret) {

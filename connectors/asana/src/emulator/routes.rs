@@ -921,17 +921,17 @@ fn task_json(world: &World, caller: &Caller, gid: &str) -> Value {
         "permalink_url": format!("https://app.asana.com/0/0/{gid}"),
     });
     // Only for OAuth callers, and only when set (the field is an object, never null).
-    if caller.kind == super::world::TokenKind::OAuth {
-        if let Some((g, d)) = &t.external {
-            let mut ext = Map::new();
-            if let Some(g) = g {
-                ext.insert("gid".into(), json!(g));
-            }
-            if let Some(d) = d {
-                ext.insert("data".into(), json!(d));
-            }
-            v["external"] = Value::Object(ext);
+    if caller.kind == super::world::TokenKind::OAuth
+        && let Some((g, d)) = &t.external
+    {
+        let mut ext = Map::new();
+        if let Some(g) = g {
+            ext.insert("gid".into(), json!(g));
         }
+        if let Some(d) = d {
+            ext.insert("data".into(), json!(d));
+        }
+        v["external"] = Value::Object(ext);
     }
     v
 }

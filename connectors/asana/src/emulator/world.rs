@@ -898,12 +898,11 @@ impl World {
                 task.due_at
                     .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
             }),
-        ) {
-            if start > due {
-                return Err(ApiError::bad(
-                    "start_on: The start date must be on or before the due date",
-                ));
-            }
+        ) && start > due
+        {
+            return Err(ApiError::bad(
+                "start_on: The start date must be on or before the due date",
+            ));
         }
         if task.start_on.is_some() && task.due_on.is_none() && task.due_at.is_none() {
             return Err(ApiError::bad(
