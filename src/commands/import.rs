@@ -136,11 +136,9 @@ fn dry_run(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
         }
     }
     println!();
+
     match plan.check() {
-        Ok(notes) => {
-            for n in notes {
-                println!("Note: {n}.");
-            }
+        Ok(()) => {
             println!(
                 "Checked: these files load as a valid deployment. Dry run: nothing was written."
             );
@@ -155,10 +153,7 @@ fn dry_run(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
 
 fn write(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     match plan.write(force) {
-        Ok((written, notes)) => {
-            for n in notes {
-                println!("Note: {n}.");
-            }
+        Ok(written) => {
             println!("Wrote:");
             for (path, f) in written.iter().zip(&plan.report.files) {
                 println!("  {}  ({})", path.display(), f.what);

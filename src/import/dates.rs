@@ -238,7 +238,7 @@ pub fn read(value: &Value, system: Option<DateSystem>) -> Reading {
 /// A serial day number; only years 1901–2199 are believed, so that a stray small number
 /// (a count, a week number) is not taken for a date in 1900.
 pub fn serial(n: f64, system: DateSystem) -> Reading {
-    if !n.is_finite() || n < 367.0 || n > 109_574.0 {
+    if !(367.0..=109_574.0).contains(&n) {
         return Reading::NotADate;
     }
     let days = n.floor() as i64;
@@ -289,11 +289,11 @@ fn read_text(text: &str, system: Option<DateSystem>) -> Reading {
     // A weekday in front ("Tue, 03/04/2026", "יום ג׳ 03/04/2026").
     let lower = s.to_lowercase();
     for w in WEEKDAYS {
-        if let Some(rest) = lower.strip_prefix(w) {
-            if rest.starts_with([',', ' ', '.']) {
-                s = s[w.len()..].trim_start_matches([',', ' ', '.']).to_string();
-                break;
-            }
+        if let Some(rest) = lower.strip_prefix(w)
+            && rest.starts_with([',', ' ', '.'])
+        {
+            s = s[w.len()..].trim_start_matches([',', ' ', '.']).to_string();
+            break;
         }
     }
     if let Some(rest) = s.strip_prefix("יום ") {

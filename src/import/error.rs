@@ -93,6 +93,18 @@ pub enum ImportError {
     )]
     Invalid(Diagnostics),
 
+    #[error(
+        "{config} does not load {file}: no pattern in its `{key}` list matches it. Add \
+         \"{pattern}\" to `{key}` in {config} (for example {key} = [\"{pattern}\"]) and run the \
+         import again; nothing was written."
+    )]
+    NotLoaded {
+        config: PathBuf,
+        file: PathBuf,
+        key: &'static str,
+        pattern: String,
+    },
+
     #[error("{}", conflicts_message(.0))]
     Conflicts(Vec<PathBuf>),
 

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 
 use super::columns::{Columns, Field, normalize};
 use super::dates::{self, DateOrder, Evidence, Reading, Resolved};
-use super::grid::{CellRef, UNCALCULATED, Value};
+use super::grid::{UNCALCULATED, Value};
 use super::mapfile::Mapping;
 use super::progress::Progress;
 use super::report::{Ambiguous, Report, SkipReason};
@@ -243,13 +243,13 @@ pub fn build(
             None => ctx.default_process.clone(),
         };
         let mut people = BTreeMap::new();
-        if let (Some(role), Some(col)) = (&owner_role, columns.get(Field::Owner)) {
-            if let Some(person) = rows.text(p.row, col) {
-                if !out.owners.contains(&person) {
-                    out.owners.push(person.clone());
-                }
-                people.insert(role.clone(), person);
+        if let (Some(role), Some(col)) = (&owner_role, columns.get(Field::Owner))
+            && let Some(person) = rows.text(p.row, col)
+        {
+            if !out.owners.contains(&person) {
+                out.owners.push(person.clone());
             }
+            people.insert(role.clone(), person);
         }
         for (role, col) in &columns.people {
             if let Some(person) = rows.text(p.row, col.col) {
@@ -299,10 +299,9 @@ fn attach_role_columns(columns: &mut Columns, ctx: &Context<'_>) {
             .roles
             .iter()
             .find(|(id, name)| normalize(id) == n || normalize(name) == n)
+            && !columns.people.iter().any(|(r, _)| r == id)
         {
-            if !columns.people.iter().any(|(r, _)| r == id) {
-                columns.add_people(id.clone(), col.col, col.title.clone(), false);
-            }
+            columns.add_people(id.clone(), col.col, col.title.clone(), false);
         }
     }
 }
@@ -417,42 +416,48 @@ fn assign_ids(
     report: &mut Report,
 ) -> Vec<Option<String>> {
     let mut ids: Vec<Option<String>> = vec![None; rows.len()];
-    let mut used: HashMap<String, CellRef> = HashMap::new();
+    let mut repeated_key = vec![false; rows.len()];
+    // Each id → the row that has it, for messages.
+    let mut used: HashMap<String, u32> = HashMap::with_capacity(rows.len());
     // Keys first: they are the user's own identities.
     for (i, (p, _)) in rows.iter().enumerate() {
         let (Some(key), Some(col)) = (&p.key, key_col) else {
             continue;
         };
         let id = slug(key);
-        let at = grid.cell_ref(p.row, col);
-        if let Some(first) = used.get(&id) {
+        if let Some(&first) = used.get(&id) {
             report.problem(
-                at,
+                grid.cell_ref(p.row, col),
                 format!(
-                    "the key \"{key}\" is already used in {first}; keys must be unique; row skipped"
+                    "the key \"{key}\" is already used in {}; keys must be unique; row skipped",
+                    grid.cell_ref(first, col)
                 ),
             );
-            ids[i] = Some(String::new());
+            repeated_key[i] = true;
             continue;
         }
-        used.insert(id.clone(), at);
+        used.insert(id.clone(), p.row);
         ids[i] = Some(id);
     }
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, (p, _)) in rows.iter().enumerate() {
-        if ids[i].is_none() {
-            groups.entry(slug(&p.title)).or_default().push(i);
-        }
-    }
-    let mut order: Vec<(usize, String)> = Vec::new();
-    for (base, members) in &groups {
-        if members.len() == 1 {
-            order.push((members[0], base.clone()));
+    // The other rows by the slug of their title; equal slugs end up side by side.
+    let slugs: Vec<Option<String>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (ids[i].is_none() && !repeated_key[i]).then(|| slug(&p.title)))
+        .collect();
+    let mut order: Vec<usize> = (0..rows.len()).filter(|&i| slugs[i].is_some()).collect();
+    order.sort_by(|&a, &b| slugs[a].cmp(&slugs[b]).then(a.cmp(&b)));
+    let mut titled: Vec<(usize, String)> = Vec::with_capacity(order.len());
+    let mut renamed: Vec<(u32, String)> = Vec::new();
+    for group in order.chunk_by(|&a, &b| slugs[a] == slugs[b]) {
+        let base = slugs[group[0]].as_deref().expect("filtered above");
+        if group.len() == 1 {
+            titled.push((group[0], base.to_string()));
             continue;
         }
         let mut per_date: HashMap<String, usize> = HashMap::new();
         let mut made = Vec::new();
-        for &i in members {
+        for &i in group {
             let mut id = format!("{base}-{}", rows[i].1);
             let n = per_date.entry(id.clone()).or_insert(0);
             *n += 1;
@@ -460,23 +465,30 @@ fn assign_ids(
                 id = format!("{id}-{n}");
             }
             made.push(id.clone());
-            order.push((i, id));
+            titled.push((i, id));
         }
-        let cells: Vec<String> = members
+        let cells: Vec<String> = group
             .iter()
             .map(|&i| grid.cell_ref(rows[i].0.row, title_col).to_string())
             .collect();
-        report.renamed.push(format!(
-            "the title \"{}\" appears {} times ({}); ids {}",
-            rows[members[0]].0.title,
-            members.len(),
-            cells.join(", "),
-            made.join(", ")
+        renamed.push((
+            rows[group[0]].0.row,
+            format!(
+                "the title \"{}\" appears {} times ({}); ids {}",
+                rows[group[0]].0.title,
+                group.len(),
+                cells.join(", "),
+                made.join(", ")
+            ),
         ));
     }
-    order.sort();
-    for (i, mut id) in order {
-        // A title's id may equal another row's key: keep the key, number the title.
+    renamed.sort();
+    report
+        .renamed
+        .extend(renamed.into_iter().map(|(_, text)| text));
+    titled.sort_unstable_by_key(|(i, _)| *i);
+    for (i, mut id) in titled {
+        // A title's id may equal a key (or a numbered duplicate): keep the first, number this one.
         if used.contains_key(&id) {
             let base = id.clone();
             let mut n = 2;
@@ -485,14 +497,12 @@ fn assign_ids(
                 n += 1;
             }
             report.renamed.push(format!(
-                "{}: the id \"{base}\" is already a key; this item's id is \"{id}\"",
+                "{}: the id \"{base}\" is already taken; this item's id is \"{id}\"",
                 grid.cell_ref(rows[i].0.row, title_col)
             ));
         }
-        used.insert(id.clone(), grid.cell_ref(rows[i].0.row, title_col));
+        used.insert(id.clone(), rows[i].0.row);
         ids[i] = Some(id);
     }
-    ids.into_iter()
-        .map(|id| id.filter(|s| !s.is_empty()))
-        .collect()
+    ids
 }

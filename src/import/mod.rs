@@ -75,20 +75,18 @@ pub struct Plan {
     pub files: Vec<OutFile>,
     pub out: PathBuf,
     existing: Option<Existing>,
+    /// Some row became an item or a stage.
+    usable: bool,
 }
 
 impl Plan {
     /// Whether anything worth writing was found.
     pub fn is_usable(&self) -> bool {
-        self.files
-            .iter()
-            .any(|f| f.path.starts_with("items") || f.what.contains("stage"))
-            && !self.files.is_empty()
+        self.usable
     }
 
     /// Load the folder's deployment as it would be after writing, from a temporary copy.
-    /// Notes for the user come back on success.
-    pub fn check(&self) -> Result<Vec<String>, ImportError> {
+    pub fn check(&self) -> Result<(), ImportError> {
         output::check(&self.out, &self.files, self.existing.as_ref())
     }
 
@@ -97,15 +95,15 @@ impl Plan {
         output::conflicts(&self.out, &self.files)
     }
 
-    /// Check, then write every file; returns the files written and the check's notes.
-    /// Nothing is written unless the whole result is valid.
-    pub fn write(&self, force: bool) -> Result<(Vec<PathBuf>, Vec<String>), ImportError> {
+    /// Check, then write every file; returns the files written. Nothing is written unless
+    /// the whole result is valid.
+    pub fn write(&self, force: bool) -> Result<Vec<PathBuf>, ImportError> {
         let conflicts = self.conflicts();
         if !force && !conflicts.is_empty() {
             return Err(ImportError::Conflicts(conflicts));
         }
-        let notes = self.check()?;
-        Ok((output::write(&self.out, &self.files, force)?, notes))
+        self.check()?;
+        output::write(&self.out, &self.files, force)
     }
 }
 
@@ -265,6 +263,7 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
         .collect();
     Ok(Plan {
         report,
+        usable: !files.is_empty(),
         files,
         out: opts.out.clone(),
         existing,
@@ -385,15 +384,14 @@ fn choose_sheet(
 
 fn guess_kind(columns: &Columns) -> Option<(Kind, String)> {
     let col = |f: Field| columns.fields.get(&f);
-    if let Some(date) = col(Field::GoLive) {
-        if col(Field::Title).is_some()
-            || (col(Field::Stage).is_none() && col(Field::Step).is_none())
-        {
-            return Some((
-                Kind::Items,
-                format!("column {} holds go-live dates", date.describe()),
-            ));
-        }
+    if let Some(date) = col(Field::GoLive)
+        && (col(Field::Title).is_some()
+            || (col(Field::Stage).is_none() && col(Field::Step).is_none()))
+    {
+        return Some((
+            Kind::Items,
+            format!("column {} holds go-live dates", date.describe()),
+        ));
     }
     let stage_or_step = col(Field::Stage).or(col(Field::Step))?;
     Some((
@@ -412,17 +410,34 @@ fn missing(grid: &Grid, header: &Header, kind: Kind, columns: &Columns) -> Impor
         .map(|(c, t)| format!("{} \"{t}\"", column_name(*c)))
         .collect();
     let need = match kind {
-        Kind::Items if !columns.has(Field::GoLive) => {
-            "a go-live date column (titled for example Publish date, Go-live, Date, תאריך פרסום or תאריך); \
-             name it in a mapping file with [columns] golive = \"...\""
-        }
         Kind::Items => {
-            "a title column (titled for example Title, Headline, Topic, כותרת or נושא); name it in a \
-             mapping file with [columns] title = \"...\""
+            let mut need = Vec::new();
+            if !columns.has(Field::Title) {
+                need.push((
+                    "a title column (titled for example Title, Headline, Topic, כותרת or נושא)",
+                    "title",
+                ));
+            }
+            if !columns.has(Field::GoLive) {
+                need.push((
+                    "a go-live date column (titled for example Publish date, Go-live, Date, תאריך \
+                     פרסום or תאריך)",
+                    "golive",
+                ));
+            }
+            let what: Vec<&str> = need.iter().map(|(w, _)| *w).collect();
+            let keys: Vec<String> = need.iter().map(|(_, k)| format!("{k} = \"...\"")).collect();
+            format!(
+                "{}; or name {} in a mapping file under [columns]: {}",
+                what.join(" and "),
+                if need.len() == 1 { "it" } else { "them" },
+                keys.join(", ")
+            )
         }
         Kind::Playbook => {
-            "a Stage or Step column (שלב, משימה); name it in a mapping file with [columns] stage = \"...\" \
-             or step = \"...\""
+            "a Stage or Step column (שלב, משימה); or name it in a mapping file under \
+                           [columns]: stage = \"...\" or step = \"...\""
+                .to_string()
         }
     };
     ImportError::MissingColumns {

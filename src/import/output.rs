@@ -27,18 +27,25 @@ pub struct Existing {
 
 pub const CONFIG: &str = "throughline.toml";
 
-/// Load `OUT/throughline.toml` if it exists; it must be valid, or the import cannot be checked.
+/// Load the deployment in `OUT` if there is one. Its file patterns may match nothing yet (a
+/// playbook-only folder whose `items` pattern waits for this import), so it is loaded from the
+/// files its patterns match today, not through its own `throughline.toml`.
 pub fn load_existing(out: &Path) -> Result<Option<Existing>, ImportError> {
     let config = out.join(CONFIG);
     if !config.is_file() {
         return Ok(None);
     }
-    let deployment = model::load(&config).map_err(ImportError::Deployment)?;
     let text = std::fs::read_to_string(&config).map_err(|e| ImportError::Io {
         path: config.clone(),
         source: e,
     })?;
-    let table: toml::Table = text.parse().unwrap_or_default();
+    let Ok(table) = text.parse::<toml::Table>() else {
+        // Let the loader explain the syntax error with its place.
+        return Err(ImportError::Deployment(match model::load(&config) {
+            Err(diags) => diags,
+            Ok(_) => Diagnostics::default(),
+        }));
+    };
     let patterns = |key: &str| -> Vec<String> {
         table
             .get(key)
@@ -50,9 +57,12 @@ pub fn load_existing(out: &Path) -> Result<Option<Existing>, ImportError> {
             })
             .unwrap_or_default()
     };
+    let (playbook_patterns, item_patterns) = (patterns("playbooks"), patterns("items"));
+    let deployment = load_combined(out, &playbook_patterns, &item_patterns, &[])
+        .map_err(ImportError::Deployment)?;
     Ok(Some(Existing {
-        playbook_patterns: patterns("playbooks"),
-        item_patterns: patterns("items"),
+        playbook_patterns,
+        item_patterns,
         config,
         deployment,
     }))
@@ -96,117 +106,122 @@ fn expand(out: &Path, patterns: &[String]) -> Vec<PathBuf> {
 }
 
 /// Load the deployment the folder would hold after the import, from a temporary copy, so the
-/// real folder is untouched whatever the outcome. Returns notes for the report.
+/// real folder is untouched whatever the outcome.
 pub fn check(
     out: &Path,
     files: &[OutFile],
     existing: Option<&Existing>,
-) -> Result<Vec<String>, ImportError> {
-    let temp = tempfile::Builder::new()
-        .prefix("throughline-import-")
-        .tempdir()
-        .map_err(|e| ImportError::Io {
-            path: std::env::temp_dir(),
-            source: e,
-        })?;
-    let root = temp.path();
-    let put = |rel: &Path, contents: &[u8]| -> Result<(), ImportError> {
-        let path = root.join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| ImportError::Io {
-                path: dir.to_path_buf(),
-                source: e,
-            })?;
-        }
-        std::fs::write(&path, contents).map_err(|e| ImportError::Io { path, source: e })
-    };
-    let replaced: Vec<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
-    let mut notes = Vec::new();
-    match existing {
-        None => {
-            // The new throughline.toml picks up playbooks/*.toml and items/*.toml, old and new.
-            for dir in ["playbooks", "items"] {
-                for old in expand(out, &[format!("{dir}/*.toml")]) {
-                    if !replaced.contains(&old) {
-                        let contents = std::fs::read(&old).map_err(|e| ImportError::Io {
-                            path: old.clone(),
-                            source: e,
-                        })?;
-                        put(
-                            &old.strip_prefix(out).unwrap_or(&old).to_path_buf(),
-                            &contents,
-                        )?;
-                    }
-                }
-            }
-            for f in files {
-                put(&f.path, f.contents.as_bytes())?;
-            }
-        }
+) -> Result<(), ImportError> {
+    let (playbooks, items) = match existing {
+        // The throughline.toml this import writes: every playbook and item file in the folder.
+        None => (
+            vec!["playbooks/*.toml".to_string()],
+            vec!["items/*.toml".to_string()],
+        ),
         Some(ex) => {
-            let mut lists = [Vec::new(), Vec::new()];
-            for (i, patterns) in [&ex.playbook_patterns, &ex.item_patterns]
-                .into_iter()
-                .enumerate()
-            {
-                for old in expand(out, patterns) {
-                    if !replaced.contains(&old) {
-                        let abs = std::path::absolute(&old).unwrap_or(old);
-                        lists[i].push(glob::Pattern::escape(&abs.to_string_lossy()));
-                    }
-                }
-            }
             for f in files {
-                put(&f.path, f.contents.as_bytes())?;
-                let is_playbook = f.path.starts_with("playbooks");
-                let (patterns, key) = if is_playbook {
+                let (patterns, key) = if f.path.starts_with("playbooks") {
                     (&ex.playbook_patterns, "playbooks")
                 } else {
                     (&ex.item_patterns, "items")
                 };
                 if !matches(out, patterns, &f.path) {
-                    notes.push(format!(
-                        "{} does not name {} in `{key}`; add \"{}/*.toml\" to that list so it is loaded",
-                        ex.config.display(),
-                        f.path.display(),
-                        f.path.parent().map(|p| p.display().to_string()).unwrap_or_default()
-                    ));
+                    let dir = f
+                        .path
+                        .parent()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    return Err(ImportError::NotLoaded {
+                        config: ex.config.clone(),
+                        file: f.path.clone(),
+                        key,
+                        pattern: format!("{dir}/*.toml"),
+                    });
                 }
-                lists[usize::from(!is_playbook)]
-                    .push(glob::Pattern::escape(&f.path.to_string_lossy()));
             }
-            let list = |v: &[String]| {
-                v.iter()
-                    .map(|s| super::emit::quote(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let config = format!(
-                "state = \"throughline.db\"\nplaybooks = [{}]\nitems = [{}]\n",
-                list(&lists[0]),
-                list(&lists[1])
-            );
-            put(Path::new(CONFIG), config.as_bytes())?;
+            (ex.playbook_patterns.clone(), ex.item_patterns.clone())
+        }
+    };
+    load_combined(out, &playbooks, &items, files)
+        .map(|_| ())
+        .map_err(ImportError::Invalid)
+}
+
+/// Load the files `patterns` match in `out`, with `files` added (replacing any at the same
+/// place), through a temporary `throughline.toml` that names each file. Problems point at the
+/// files' places in `out`.
+fn load_combined(
+    out: &Path,
+    playbook_patterns: &[String],
+    item_patterns: &[String],
+    files: &[OutFile],
+) -> Result<Deployment, Diagnostics> {
+    let io_problem = |path: &Path, e: std::io::Error| {
+        Diagnostics(vec![Diagnostic {
+            file: path.to_path_buf(),
+            line: 1,
+            col: 1,
+            message: format!("could not prepare the check of the imported files: {e}"),
+        }])
+    };
+    let temp = tempfile::Builder::new()
+        .prefix("throughline-import-")
+        .tempdir()
+        .map_err(|e| io_problem(&std::env::temp_dir(), e))?;
+    let root = temp.path();
+    let replaced: Vec<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
+    let mut lists: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    for (i, patterns) in [playbook_patterns, item_patterns].into_iter().enumerate() {
+        for old in expand(out, patterns) {
+            if !replaced.contains(&old) {
+                let abs = std::path::absolute(&old).unwrap_or(old);
+                lists[i].push(glob::Pattern::escape(&abs.to_string_lossy()));
+            }
         }
     }
-    match model::load(&root.join(CONFIG)) {
-        Ok(_) => Ok(notes),
-        Err(diags) => {
-            // Point at the files as they will be in the output folder, not at the copy.
-            let mapped = diags
-                .0
-                .into_iter()
-                .map(|d| Diagnostic {
-                    file: match d.file.strip_prefix(root) {
-                        Ok(rel) => out.join(rel),
-                        Err(_) => d.file,
-                    },
-                    ..d
-                })
-                .collect();
-            Err(ImportError::Invalid(Diagnostics(mapped)))
+    for f in files {
+        if f.path == Path::new(CONFIG) {
+            continue;
         }
+        let path = root.join(&f.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io_problem(dir, e))?;
+        }
+        std::fs::write(&path, &f.contents).map_err(|e| io_problem(&path, e))?;
+        let list = usize::from(!f.path.starts_with("playbooks"));
+        lists[list].push(glob::Pattern::escape(&f.path.to_string_lossy()));
     }
+    let quoted = |v: &[String]| {
+        v.iter()
+            .map(|s| super::emit::quote(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut config = format!(
+        "state = \"throughline.db\"\nplaybooks = [{}]\n",
+        quoted(&lists[0])
+    );
+    if !lists[1].is_empty() {
+        config.push_str(&format!("items = [{}]\n", quoted(&lists[1])));
+    }
+    let config_path = root.join(CONFIG);
+    std::fs::write(&config_path, config).map_err(|e| io_problem(&config_path, e))?;
+    model::load(&config_path).map_err(|diags| {
+        // Point at the files as they will be in the output folder, not at the copy.
+        let mapped = diags
+            .0
+            .into_iter()
+            .map(|d| Diagnostic {
+                file: match d.file.strip_prefix(root) {
+                    Ok(rel) if rel == Path::new(CONFIG) => out.join(CONFIG),
+                    Ok(rel) => out.join(rel),
+                    Err(_) => d.file,
+                },
+                ..d
+            })
+            .collect();
+        Diagnostics(mapped)
+    })
 }
 
 /// Files that exist already.

@@ -277,32 +277,32 @@ pub fn build(
             }
         }
 
-        if layout != Layout::EachRow {
-            if let Some(text) = step {
-                let explicit = id_col
-                    .filter(|_| step_col.is_some() && layout == Layout::StageColumn)
-                    .and_then(|c| rows.text(row, c));
-                let base = slug(explicit.as_deref().unwrap_or(&text));
-                let n = b.keys.entry(base.clone()).or_insert(0);
-                *n += 1;
-                let key = if *n == 1 {
-                    base.clone()
-                } else {
-                    format!("{base}-{n}")
-                };
-                if *n > 1 {
-                    report.renamed.push(format!(
-                        "{}: \"{text}\" is already a step of \"{}\"; its key is \"{key}\"",
-                        grid.cell_ref(row, step_col.unwrap_or(0)),
-                        b.stage.name
-                    ));
-                }
-                b.stage.checklist.push(EntryOut {
-                    key,
-                    text,
-                    role: entry_role,
-                });
+        if layout != Layout::EachRow
+            && let Some(text) = step
+        {
+            let explicit = id_col
+                .filter(|_| step_col.is_some() && layout == Layout::StageColumn)
+                .and_then(|c| rows.text(row, c));
+            let base = slug(explicit.as_deref().unwrap_or(&text));
+            let n = b.keys.entry(base.clone()).or_insert(0);
+            *n += 1;
+            let key = if *n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
+            if *n > 1 {
+                report.renamed.push(format!(
+                    "{}: \"{text}\" is already a step of \"{}\"; its key is \"{key}\"",
+                    grid.cell_ref(row, step_col.unwrap_or(0)),
+                    b.stage.name
+                ));
             }
+            b.stage.checklist.push(EntryOut {
+                key,
+                text,
+                role: entry_role,
+            });
         }
     }
     bar.finish();

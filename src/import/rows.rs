@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::columns::{Header, normalize};
-use super::grid::{Grid, Value};
+use super::columns::{Header, normalize, normalized_chars};
+use super::grid::{Grid, Value, clean};
 
 /// The data area of a sheet, below its header.
 pub struct Rows<'g> {
@@ -12,6 +12,8 @@ pub struct Rows<'g> {
     header: &'g Header,
     /// Cells covered by a merged area spanning several rows → the area's top-left cell.
     fill: HashMap<(u32, u32), (u32, u32)>,
+    /// The header's titles, normalised, by column.
+    titles: HashMap<u32, String>,
 }
 
 /// What kind of row this is.
@@ -28,6 +30,7 @@ pub enum Shape {
 }
 
 const TOTALS: &[&str] = &[
+    "סה כ",
     "total",
     "totals",
     "grand total",
@@ -49,7 +52,17 @@ impl<'g> Rows<'g> {
                 }
             }
         }
-        Rows { grid, header, fill }
+        let titles = header
+            .titles
+            .iter()
+            .map(|(c, t)| (*c, normalize(t)))
+            .collect();
+        Rows {
+            grid,
+            header,
+            fill,
+            titles,
+        }
     }
 
     /// Absolute rows below the header.
@@ -76,41 +89,49 @@ impl<'g> Rows<'g> {
 
     /// Classify a row. `field_cols` are the columns a data row uses.
     pub fn shape(&self, row: u32, field_cols: &[u32]) -> Shape {
-        let cells: Vec<(u32, String)> = self
-            .grid
-            .col_range()
-            .filter_map(|c| self.grid.get(row, c).text().map(|t| (c, t)))
-            .collect();
+        // Counted without copying any text: this runs once per row of large sheets.
+        let mut count = 0;
+        let mut first: Option<(u32, &Value)> = None;
+        let mut same_as_header = 0;
+        for c in self.grid.col_range() {
+            let v = self.grid.get(row, c);
+            if v.is_blank() {
+                continue;
+            }
+            count += 1;
+            first.get_or_insert((c, v));
+            if let (Value::Text(t), Some(title)) = (v, self.titles.get(&c))
+                && normalized_chars(t).eq(title.chars())
+            {
+                same_as_header += 1;
+            }
+        }
         let filled = field_cols
             .iter()
             .any(|&c| self.is_filled(row, c) && !self.value(row, c).is_blank());
-        if cells.is_empty() {
+        let Some((first_col, first)) = first else {
             return if filled { Shape::Data } else { Shape::Blank };
+        };
+        if let Value::Text(t) = first
+            && clean(t).chars().count() <= 16
+        {
+            let word: String = normalized_chars(t)
+                .filter(|c| !matches!(c, '"' | '״'))
+                .collect();
+            if TOTALS.contains(&word.as_str()) {
+                return Shape::Totals;
+            }
         }
-        let first = normalize(&cells[0].1).replace(['"', '״', '\''], "");
-        if TOTALS.contains(&first.as_str()) {
-            return Shape::Totals;
-        }
-        let same_as_header = cells
-            .iter()
-            .filter(|(c, t)| {
-                self.header
-                    .titles
-                    .iter()
-                    .any(|(hc, ht)| hc == c && normalize(ht) == normalize(t))
-            })
-            .count();
         if same_as_header >= 2 {
             return Shape::RepeatedHeader;
         }
-        if cells.len() == 1 && !filled {
-            let col = cells[0].0;
+        if count == 1 && !filled {
             let merged_across = self
                 .grid
-                .merge_at(row, col)
+                .merge_at(row, first_col)
                 .is_some_and(|m| m.last_col > m.first_col);
-            if merged_across || !field_cols.contains(&col) {
-                return Shape::Heading { col };
+            if merged_across || !field_cols.contains(&first_col) {
+                return Shape::Heading { col: first_col };
             }
         }
         Shape::Data

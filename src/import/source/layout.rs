@@ -39,20 +39,21 @@ fn sheet_part<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, sheet: &str) -> Resu
     let mut reader = Reader::from_str(&workbook);
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sheet" => {
-                if attr(&e, "name").as_deref() == Some(sheet) {
-                    // The id attribute is namespaced (r:id); match on its local name.
-                    rid = e
-                        .attributes()
-                        .flatten()
-                        .find(|a| a.key.local_name().as_ref() == "id")
-                        .and_then(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned())
-                        });
-                    break;
-                }
+            Ok(Event::Start(e) | Event::Empty(e))
+                if e.local_name().as_ref() == "sheet"
+                    && attr(&e, "name").as_deref() == Some(sheet) =>
+            {
+                // The id attribute is namespaced (r:id); match on its local name.
+                rid = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == "id")
+                    .and_then(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .ok()
+                            .map(|v| v.into_owned())
+                    });
+                break;
             }
             Ok(Event::Eof) => break,
             Err(e) => return Err(e.to_string()),
@@ -64,14 +65,15 @@ fn sheet_part<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, sheet: &str) -> Resu
     let mut reader = Reader::from_str(&rels);
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "Relationship" => {
-                if attr(&e, "Id").as_deref() == Some(rid.as_str()) {
-                    let target = attr(&e, "Target").ok_or("relationship without target")?;
-                    return Ok(match target.strip_prefix('/') {
-                        Some(abs) => abs.to_string(),
-                        None => format!("xl/{target}"),
-                    });
-                }
+            Ok(Event::Start(e) | Event::Empty(e))
+                if e.local_name().as_ref() == "Relationship"
+                    && attr(&e, "Id").as_deref() == Some(rid.as_str()) =>
+            {
+                let target = attr(&e, "Target").ok_or("relationship without target")?;
+                return Ok(match target.strip_prefix('/') {
+                    Some(abs) => abs.to_string(),
+                    None => format!("xl/{target}"),
+                });
             }
             Ok(Event::Eof) => return Err(format!("relationship {rid} not found")),
             Err(e) => return Err(e.to_string()),
@@ -97,8 +99,39 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     })
 }
 
-fn is_true(v: Option<String>) -> bool {
-    matches!(v.as_deref(), Some("1" | "true"))
+/// An attribute's raw value, compared without copying it (this runs for every row).
+fn attr_is(e: &BytesStart<'_>, name: &str, values: &[&str]) -> bool {
+    e.try_get_attribute(name)
+        .ok()
+        .flatten()
+        .is_some_and(|a| values.contains(&a.value.as_ref()))
+}
+
+fn attr_u32(e: &BytesStart<'_>, name: &str) -> Option<u32> {
+    e.try_get_attribute(name)
+        .ok()
+        .flatten()
+        .and_then(|a| a.value.parse().ok())
+}
+
+fn is_true(e: &BytesStart<'_>, name: &str) -> bool {
+    attr_is(e, name, &["1", "true"])
+}
+
+/// The `r="B12"` attribute in a tag's raw attribute text.
+fn cell_attr(raw: &str) -> Option<(u32, u32)> {
+    let mut rest = raw;
+    while let Some(i) = rest.find("r=") {
+        let before = rest[..i].chars().next_back();
+        let after = &rest[i + 2..];
+        if before.is_none_or(char::is_whitespace) {
+            let quote = after.chars().next()?;
+            let value = &after[1..];
+            return value.find(quote).and_then(|end| parse_cell(&value[..end]));
+        }
+        rest = after;
+    }
+    None
 }
 
 fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
@@ -107,14 +140,16 @@ fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
     let mut buf = Vec::with_capacity(1024);
     // Rows without `r` follow the previous row.
     let mut next_row: u32 = 0;
-    // The cell being read: its position, and whether it has a formula and a value.
-    let mut cell: Option<(u32, u32)> = None;
+    // The cell being read: its attributes (parsed only if needed), whether it has a formula and
+    // a value.
+    let mut cell = String::new();
     let (mut formula, mut value, mut in_value) = (false, false, false);
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) if e.local_name().as_ref() == "c" => {
-                cell = attr(&e, "r").as_deref().and_then(parse_cell);
+                cell.clear();
+                cell.push_str(e.attributes_raw());
                 formula = false;
                 value = false;
             }
@@ -123,41 +158,37 @@ fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
             Ok(Event::Text(t)) if in_value => value |= !t.is_empty(),
             Ok(Event::End(e)) if e.local_name().as_ref() == "v" => in_value = false,
             Ok(Event::End(e)) if e.local_name().as_ref() == "c" => {
-                if let (Some(at), true, false) = (cell.take(), formula, value) {
+                if formula
+                    && !value
+                    && let Some(at) = cell_attr(&cell)
+                {
                     layout.uncalculated.push(at);
                 }
             }
             Ok(Event::Start(e) | Event::Empty(e)) => match e.local_name().as_ref() {
                 "row" => {
-                    let row = attr(&e, "r")
-                        .and_then(|r| r.parse::<u32>().ok())
+                    let row = attr_u32(&e, "r")
                         .and_then(|r| r.checked_sub(1))
                         .unwrap_or(next_row);
                     next_row = row + 1;
-                    if is_true(attr(&e, "hidden")) {
+                    if is_true(&e, "hidden") {
                         layout.hidden_rows.insert(row);
                     }
                 }
                 "f" => formula = true,
                 "is" => value = true,
                 "col" => {
-                    if is_true(attr(&e, "hidden")) {
-                        let min = attr(&e, "min").and_then(|v| v.parse::<u32>().ok());
-                        let max = attr(&e, "max").and_then(|v| v.parse::<u32>().ok());
-                        if let (Some(min), Some(max)) = (min, max) {
-                            // Styles often span to column XFD; only the first columns can
-                            // hold data worth reporting.
-                            for c in min.max(1)..=max.min(min.max(1) + 1024) {
-                                layout.hidden_cols.insert(c - 1);
-                            }
+                    if is_true(&e, "hidden")
+                        && let (Some(min), Some(max)) = (attr_u32(&e, "min"), attr_u32(&e, "max"))
+                    {
+                        // Styles often span to column XFD; only the first columns can hold
+                        // data worth reporting.
+                        for c in min.max(1)..=max.min(min.max(1) + 1024) {
+                            layout.hidden_cols.insert(c - 1);
                         }
                     }
                 }
-                "sheetView" => {
-                    if is_true(attr(&e, "rightToLeft")) {
-                        layout.right_to_left = true;
-                    }
-                }
+                "sheetView" => layout.right_to_left |= is_true(&e, "rightToLeft"),
                 "mergeCell" => {
                     if let Some(area) = attr(&e, "ref").as_deref().and_then(parse_area) {
                         layout.merges.push(area);
@@ -210,5 +241,8 @@ mod tests {
             }]
         );
         assert_eq!(layout.uncalculated, vec![(6, 1)]);
+        assert_eq!(cell_attr(" r=\"B12\" s=\"1\""), Some((11, 1)));
+        assert_eq!(cell_attr("s='1' r='C3'"), Some((2, 2)));
+        assert_eq!(cell_attr("t=\"s\""), None);
     }
 }

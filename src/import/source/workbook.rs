@@ -149,6 +149,11 @@ impl Source for Workbook {
 
     fn read(&mut self, sheet: &str, progress: &Progress) -> Result<Grid, ImportError> {
         let format = self.format_name();
+        // The layout is a second pass over the sheet's XML: done on another core meanwhile.
+        let layout = matches!(self.book, Sheets::Xlsx(_)).then(|| {
+            let (path, name) = (self.path.clone(), sheet.to_string());
+            std::thread::spawn(move || xlsx_layout(&path, &name))
+        });
         let range = self
             .book
             .worksheet_range(sheet)
@@ -157,7 +162,13 @@ impl Source for Workbook {
         match &mut self.book {
             Sheets::Xlsx(x) => {
                 grid.date_system = Some(date_system(x.has_1904_epoch()));
-                match xlsx_layout(&self.path, sheet) {
+                let layout = layout
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("the reader stopped".into()))
+                    })
+                    .unwrap_or_else(|| Err("not read".into()));
+                match layout {
                     Ok(layout) => {
                         grid.hidden_rows = layout.hidden_rows;
                         grid.hidden_cols = layout.hidden_cols;
