@@ -277,12 +277,6 @@ impl AsanaConnector {
                 if let (ChannelAs::Tag, Some(channel)) = (&mapping.channel, &task.context.channel) {
                     data.insert("tags".into(), json!([tag_gid(channel)?]));
                 }
-                if let Carrier::External = codec.carrier {
-                    data.insert(
-                        "external".into(),
-                        json!({"gid": codec.external_gid(&task.identity), "data": task.identity}),
-                    );
-                }
                 out.push((
                     Role::Create,
                     Action::new(Method::POST, "/tasks")
@@ -400,6 +394,14 @@ impl AsanaConnector {
         );
         data.insert("assignee".into(), codec.assignee(f.owner.as_deref()));
         codec.dates(f.start, f.due, &mut data);
+        // Sent with every rewrite of the notes: a task that carried its identity in a notes
+        // line (made with a personal token before) keeps it, now in `external`.
+        if let Carrier::External = codec.carrier {
+            data.insert(
+                "external".into(),
+                json!({"gid": codec.external_gid(identity), "data": identity}),
+            );
+        }
         let mut custom = Map::new();
         if let Carrier::Field(field) = codec.carrier {
             custom.insert(field.clone(), json!(identity));

@@ -151,3 +151,61 @@ async fn people_are_mapped_to_their_asana_addresses_and_back() {
         .unwrap_err();
     assert!(err.to_string().contains("nobody@example.com"), "{err}");
 }
+
+#[tokio::test]
+async fn switching_from_a_personal_token_to_oauth_keeps_every_identity() {
+    let s = Setup::new(Mode::OAuth).await;
+    // Tasks made earlier with Ana's personal token carry their identity in the notes.
+    let mut settings = s.settings();
+    settings.auth = throughline_asana::AsanaAuth::Token(throughline_connector::http::Secret::new(
+        s.seeded.token.clone(),
+    ));
+    let mut with_token = AsanaConnector::new(settings).unwrap();
+    with_token.observe(None).await.unwrap();
+    let t = task("old", "draft", 0, &["k"]);
+    assert!(
+        with_token
+            .apply(&[Change::CreateTask { task: t.clone() }])
+            .await[0]
+            .is_ok()
+    );
+
+    // Now with OAuth: found by the notes line, and an update moves the identity to `external`.
+    let mut c = s.connector();
+    let obs = c.observe(None).await.unwrap();
+    let seen = obs
+        .tasks
+        .iter()
+        .find(|x| x.identity.as_deref() == Some("old/draft"))
+        .expect("adopted by its notes line");
+    let mut fields = t.fields.clone();
+    fields.description = "Rewritten".into();
+    let r = c
+        .apply(&[Change::UpdateTask {
+            remote_id: seen.remote_id.clone(),
+            identity: "old/draft".into(),
+            context: t.context.clone(),
+            fields: Some(fields),
+            previous: Some(t.fields.clone()),
+            state: None,
+            unarchive: false,
+        }])
+        .await;
+    assert!(r[0].is_ok(), "{r:?}");
+    let remote = s.emu.task(&seen.remote_id).unwrap();
+    assert_eq!(remote["notes"], "Rewritten");
+    assert!(
+        remote["external"]["gid"]
+            .as_str()
+            .unwrap()
+            .ends_with(":old/draft")
+    );
+    let again = s.connector().observe(None).await.unwrap();
+    assert!(
+        again
+            .tasks
+            .iter()
+            .any(|x| x.identity.as_deref() == Some("old/draft")
+                && x.fields.description == "Rewritten")
+    );
+}
