@@ -192,7 +192,8 @@ impl AsanaConnector {
         let snap = match base {
             Some(snap) if snap.sync.is_some() => self.catch_up(snap).await?,
             _ => {
-                let sync = match self.api.events(&self.settings.project, None).await? {
+                let events = self.api.events(&self.settings.project, None).await;
+                let sync = match events.map_err(|e| self.about_project(e))? {
                     Events::Expired { sync } | Events::Since { sync, .. } => sync,
                 };
                 self.read_all(sync).await?
@@ -211,7 +212,8 @@ impl AsanaConnector {
             match self
                 .api
                 .events(&self.settings.project, Some(&token))
-                .await?
+                .await
+                .map_err(|e| self.about_project(e))?
             {
                 Events::Since {
                     events: more,

@@ -425,3 +425,27 @@ async fn asanas_own_quota_is_waited_out_as_its_retry_after_says() {
         refused as u64
     );
 }
+
+#[tokio::test]
+async fn a_wrong_project_is_named_with_what_to_check() {
+    let s = Setup::new(Mode::Marker).await;
+    let mut settings = s.settings();
+    settings.project = "1999999999999999".into();
+    let err = AsanaConnector::new(settings)
+        .unwrap()
+        .observe(None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::NotFound { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("project 1999999999999999 of target `managers`"),
+        "{text}"
+    );
+    assert!(text.contains("check `project` and `workspace`"), "{text}");
+
+    let mut settings = s.settings();
+    settings.project = "https://app.asana.com/0/123/list".into();
+    let err = AsanaConnector::new(settings).err().expect("not a gid");
+    assert!(err.to_string().contains("is not an Asana gid"), "{err}");
+}
