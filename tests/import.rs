@@ -206,15 +206,14 @@ fn english_calendar_header_on_row_4_with_hidden_rows_duplicates_and_bad_dates() 
 }
 
 #[test]
-fn libreoffice_saves_formula_results_and_xls_reads_the_same() {
+fn libreoffice_saves_formula_results_and_xls_and_ods_read_the_same() {
     // LibreOffice recalculated the workbook: the formula's cached value is used.
-    for name in ["calendar_en_lo.xlsx", "calendar_en.xls"] {
+    for (name, stem) in [
+        ("calendar_en_lo.xlsx", "calendar-en-lo"),
+        ("calendar_en.xls", "calendar-en"),
+        ("calendar_en.ods", "calendar-en"),
+    ] {
         let p = plan(name);
-        let stem = if name.ends_with(".xls") {
-            "calendar-en"
-        } else {
-            "calendar-en-lo"
-        };
         let got = items(&p, &format!("items/{stem}.toml"));
         assert_eq!(got.len(), 6, "{name}: {got:?}");
         assert!(
@@ -240,6 +239,7 @@ fn libreoffice_saves_formula_results_and_xls_reads_the_same() {
             "{name}: merged heading"
         );
         assert_eq!(skipped(&p, SkipReason::Totals), vec![16], "{name}");
+        assert_eq!(skipped(&p, SkipReason::Blank), vec![10], "{name}");
     }
     let xls = plan("calendar_en.xls");
     assert!(
@@ -249,6 +249,28 @@ fn libreoffice_saves_formula_results_and_xls_reads_the_same() {
             .any(|l| l.contains("not visible in .xls files")),
         "the report says what .xls cannot show: {:?}",
         xls.report.layout
+    );
+    let ods = plan("calendar_en.ods").report.layout.join("\n");
+    assert!(ods.contains("hidden row 9 was imported"), "{ods}");
+    assert!(
+        ods.contains("hidden columns were read like the others: E \"Notes\""),
+        "{ods}"
+    );
+}
+
+#[test]
+fn unicode_text_export_in_utf16_with_tabs() {
+    let p = plan("calendar_utf16.txt");
+    assert!(
+        p.report.read_notes[0]
+            .starts_with("read as UTF-16LE (byte order mark); columns separated by tabs")
+    );
+    assert_eq!(
+        items(&p, "items/calendar-utf16.toml"),
+        s(&[
+            ("launch-post", "2026-09-01", "Launch post"),
+            ("חג-שמח", "2026-09-14", "חג שמח")
+        ])
     );
 }
 
@@ -463,6 +485,13 @@ fn a_mapping_file_names_the_header_row_columns_date_order_and_process() {
 
 #[test]
 fn checklist_with_merged_stage_owner_and_days_cells() {
+    // The same checklist saved by LibreOffice as a macro-enabled workbook reads the same.
+    let xlsm = plan("checklist.xlsm");
+    assert_eq!(
+        file(&xlsm, "playbooks/checklist.toml"),
+        file(&plan("checklist.xlsx"), "playbooks/checklist.toml")
+    );
+
     let p = plan("checklist.xlsx");
     assert_eq!(
         p.report.kind,
@@ -626,6 +655,9 @@ fn every_fixture_imports_validates_and_imports_again_to_the_same_files() {
         ("calendar_en.xlsx", &[]),
         ("calendar_en_lo.xlsx", &[]),
         ("calendar_en.xls", &[]),
+        ("calendar_en.ods", &[]),
+        ("calendar_utf16.txt", &[]),
+        ("checklist.xlsm", &[]),
         ("calendar_he.xlsx", &[]),
         ("calendar_1904.xlsx", &[]),
         ("calendar_mdy.csv", &[]),

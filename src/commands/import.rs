@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use throughline::import::progress::Bar;
 use throughline::import::{self, Kind, Options, Plan, Progress};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -103,10 +104,13 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 .unwrap_or("an item or a stage"),
         )));
     }
+    // Loading a large result to check it takes a moment and shows no progress of its own.
+    let big = plan.files.iter().map(|f| f.contents.len()).sum::<usize>() > 1 << 20;
+    let checking = || opts.progress.status("Checking the imported files", big);
     if args.dry_run {
-        dry_run(&plan, &out, args.force)
+        dry_run(&plan, &out, args.force, checking)
     } else {
-        write(&plan, &out, args.force)
+        write(&plan, &out, args.force, checking)
     }
 }
 
@@ -115,7 +119,12 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn dry_run(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
+fn dry_run(
+    plan: &Plan,
+    out: &Path,
+    force: bool,
+    checking: impl Fn() -> Bar,
+) -> anyhow::Result<ExitCode> {
     println!("\nWould write into {}:", out.display());
     for f in &plan.report.files {
         let state = match (f.exists, force) {
@@ -137,7 +146,10 @@ fn dry_run(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     }
     println!();
 
-    match plan.check() {
+    let status = checking();
+    let checked = plan.check();
+    drop(status);
+    match checked {
         Ok(()) => {
             println!(
                 "Checked: these files load as a valid deployment. Dry run: nothing was written."
@@ -151,8 +163,16 @@ fn dry_run(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write(plan: &Plan, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
-    match plan.write(force) {
+fn write(
+    plan: &Plan,
+    out: &Path,
+    force: bool,
+    checking: impl Fn() -> Bar,
+) -> anyhow::Result<ExitCode> {
+    let status = checking();
+    let written = plan.write(force);
+    drop(status);
+    match written {
         Ok(written) => {
             println!("Wrote:");
             for (path, f) in written.iter().zip(&plan.report.files) {

@@ -39,6 +39,19 @@ impl Progress {
         self.make(label, total, total >= self.threshold.saturating_mul(100))
     }
 
+    /// A line saying what is happening, for work that reports no progress of its own; it is
+    /// cleared when the returned value is dropped.
+    pub fn status(&self, label: &str, big: bool) -> Bar {
+        let bar = self.make(label, 1, big);
+        if bar.active {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{label}…");
+            let _ = err.flush();
+            bar.drawn.set(true);
+        }
+        bar
+    }
+
     fn make(&self, label: &str, total: u64, big: bool) -> Bar {
         Bar {
             active: self.enabled && big && total > 0,

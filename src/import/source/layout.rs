@@ -1,5 +1,6 @@
-//! What calamine does not expose about an .xlsx sheet, read from the sheet's XML in one pass:
-//! hidden rows and columns, right-to-left display, and merged areas.
+//! What calamine does not expose about a sheet, read from the file's XML in one pass: hidden
+//! rows and columns, right-to-left display, merged areas and (.xlsx) formulas whose result was
+//! never saved. For .xlsx and .ods files.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -80,6 +81,106 @@ fn sheet_part<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, sheet: &str) -> Resu
             _ => {}
         }
     }
+}
+
+/// Read the layout of the sheet called `sheet` in an OpenDocument spreadsheet.
+pub fn ods_layout(path: &Path, sheet: &str) -> Result<Layout, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| e.to_string())?;
+    let entry = zip
+        .by_name("content.xml")
+        .map_err(|e| format!("content.xml: {e}"))?;
+    scan_ods(BufReader::with_capacity(1 << 16, entry), sheet)
+}
+
+/// Counts in OpenDocument repeat attributes can reach a million (the empty rest of a sheet);
+/// only this many hidden rows or columns from one repeat are recorded.
+const REPEAT_CAP: u32 = 100_000;
+
+fn scan_ods<R: std::io::BufRead>(input: R, sheet: &str) -> Result<Layout, String> {
+    let mut layout = Layout::default();
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::with_capacity(1024);
+    // Table styles that display right to left, and the style being read.
+    let mut rtl_styles: Vec<String> = Vec::new();
+    let mut style: Option<String> = None;
+    let mut inside = false;
+    let (mut row, mut col, mut col_def, mut row_repeat) = (0u32, 0u32, 0u32, 1u32);
+    let repeat = |e: &BytesStart<'_>, name: &str| attr_u32(e, name).unwrap_or(1).max(1);
+    loop {
+        buf.clear();
+        let (e, empty) = match reader
+            .read_event_into(&mut buf)
+            .map_err(|e| e.to_string())?
+        {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                match e.local_name().as_ref() {
+                    "table-row" if inside => row = row.saturating_add(row_repeat),
+                    "table" if inside => break,
+                    "style" => style = None,
+                    _ => {}
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        match e.local_name().as_ref() {
+            "style" if !inside => style = attr(&e, "style:name"),
+            "table-properties" if !inside => {
+                if let Some(name) = &style
+                    && attr(&e, "style:writing-mode").is_some_and(|m| m.starts_with("rl"))
+                {
+                    rtl_styles.push(name.clone());
+                }
+            }
+            "table" => {
+                inside = attr(&e, "table:name").as_deref() == Some(sheet);
+                if inside {
+                    layout.right_to_left =
+                        attr(&e, "table:style-name").is_some_and(|s| rtl_styles.contains(&s));
+                }
+            }
+            "table-column" if inside => {
+                let n = repeat(&e, "table:number-columns-repeated");
+                if attr_is(&e, "table:visibility", &["collapse", "filter"]) {
+                    layout
+                        .hidden_cols
+                        .extend(col_def..col_def.saturating_add(n.min(REPEAT_CAP)));
+                }
+                col_def = col_def.saturating_add(n);
+            }
+            "table-row" if inside => {
+                col = 0;
+                row_repeat = repeat(&e, "table:number-rows-repeated");
+                if attr_is(&e, "table:visibility", &["collapse", "filter"]) {
+                    layout
+                        .hidden_rows
+                        .extend(row..row.saturating_add(row_repeat.min(REPEAT_CAP)));
+                }
+                if empty {
+                    row = row.saturating_add(row_repeat);
+                }
+            }
+            name @ ("table-cell" | "covered-table-cell") if inside => {
+                let rows = repeat(&e, "table:number-rows-spanned");
+                let cols = repeat(&e, "table:number-columns-spanned");
+                if name == "table-cell" && (rows > 1 || cols > 1) {
+                    layout.merges.push(Merge {
+                        first_row: row,
+                        first_col: col,
+                        last_row: row + rows - 1,
+                        last_col: col + cols - 1,
+                    });
+                }
+                col = col.saturating_add(repeat(&e, "table:number-columns-repeated"));
+            }
+            _ => {}
+        }
+    }
+    Ok(layout)
 }
 
 fn read_entry<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Result<String, String> {
@@ -207,6 +308,54 @@ fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scans_an_opendocument_table() {
+        let xml = r#"<office:document-content xmlns:office="o" xmlns:table="t" xmlns:style="s" xmlns:text="x">
+<office:automatic-styles>
+  <style:style style:name="ta1" style:family="table"><style:table-properties style:writing-mode="lr-tb"/></style:style>
+  <style:style style:name="ta2" style:family="table"><style:table-properties style:writing-mode="rl-tb"/></style:style>
+</office:automatic-styles>
+<office:body><office:spreadsheet>
+ <table:table table:name="Other" table:style-name="ta1">
+  <table:table-row table:visibility="collapse"><table:table-cell table:number-columns-spanned="3"/></table:table-row>
+ </table:table>
+ <table:table table:name="Plan" table:style-name="ta2">
+  <table:table-column table:number-columns-repeated="2"/>
+  <table:table-column table:visibility="collapse"/>
+  <table:table-row><table:table-cell table:number-columns-spanned="2"><text:p>Title</text:p></table:table-cell><table:covered-table-cell/></table:table-row>
+  <table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>
+  <table:table-row table:visibility="collapse"><table:table-cell table:number-columns-repeated="2"/><table:table-cell table:number-rows-spanned="2"/></table:table-row>
+ </table:table>
+</office:spreadsheet></office:body></office:document-content>"#;
+        let layout = scan_ods(xml.as_bytes(), "Plan").unwrap();
+        assert!(layout.right_to_left);
+        assert_eq!(
+            layout.hidden_cols.iter().copied().collect::<Vec<_>>(),
+            vec![2]
+        );
+        assert_eq!(
+            layout.hidden_rows.iter().copied().collect::<Vec<_>>(),
+            vec![3]
+        );
+        assert_eq!(
+            layout.merges,
+            vec![
+                Merge {
+                    first_row: 0,
+                    first_col: 0,
+                    last_row: 0,
+                    last_col: 1
+                },
+                Merge {
+                    first_row: 3,
+                    first_col: 2,
+                    last_row: 4,
+                    last_col: 2
+                },
+            ]
+        );
+    }
 
     #[test]
     fn scans_hidden_rows_columns_direction_and_merges() {

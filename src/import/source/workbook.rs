@@ -9,7 +9,7 @@ use calamine::{
 };
 use jiff::civil::Date;
 
-use super::layout::xlsx_layout;
+use super::layout::{ods_layout, xlsx_layout};
 use super::{SheetInfo, Source};
 use crate::import::error::ImportError;
 use crate::import::grid::{DateSystem, Grid, Merge, UNCALCULATED, Value};
@@ -150,42 +150,31 @@ impl Source for Workbook {
     fn read(&mut self, sheet: &str, progress: &Progress) -> Result<Grid, ImportError> {
         let format = self.format_name();
         // The layout is a second pass over the sheet's XML: done on another core meanwhile.
-        let layout = matches!(self.book, Sheets::Xlsx(_)).then(|| {
+        let layout = matches!(self.book, Sheets::Xlsx(_) | Sheets::Ods(_)).then(|| {
             let (path, name) = (self.path.clone(), sheet.to_string());
-            std::thread::spawn(move || xlsx_layout(&path, &name))
+            let ods = matches!(self.book, Sheets::Ods(_));
+            std::thread::spawn(move || {
+                if ods {
+                    ods_layout(&path, &name)
+                } else {
+                    xlsx_layout(&path, &name)
+                }
+            })
         });
+        let big = std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 1 << 20);
+        let status = progress.status(&format!("Reading {sheet}"), big);
         let range = self
             .book
             .worksheet_range(sheet)
             .map_err(|e| corrupt(&self.path, format, format!("sheet \"{sheet}\": {e}")))?;
+        drop(status);
         let mut grid = to_grid(sheet, range, progress);
+        let layout = layout.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the layout reader stopped".into()))
+        });
         match &mut self.book {
-            Sheets::Xlsx(x) => {
-                grid.date_system = Some(date_system(x.has_1904_epoch()));
-                let layout = layout
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("the reader stopped".into()))
-                    })
-                    .unwrap_or_else(|| Err("not read".into()));
-                match layout {
-                    Ok(layout) => {
-                        grid.hidden_rows = layout.hidden_rows;
-                        grid.hidden_cols = layout.hidden_cols;
-                        grid.right_to_left = layout.right_to_left;
-                        grid.merges = layout.merges;
-                        for (row, col) in layout.uncalculated {
-                            if grid.get(row, col).is_blank() {
-                                grid.set(row, col, Value::Error(UNCALCULATED.into()));
-                            }
-                        }
-                    }
-                    Err(e) => grid.limits.push(format!(
-                        "merged cells, hidden rows and columns could not be read ({e}); they were \
-                         treated as ordinary cells"
-                    )),
-                }
-            }
+            Sheets::Xlsx(x) => grid.date_system = Some(date_system(x.has_1904_epoch())),
             Sheets::Xls(x) => {
                 grid.date_system = Some(date_system(x.has_1904_epoch()));
                 if let Ok(merges) = x.merge_cells_by_sheet_name(sheet) {
@@ -205,21 +194,32 @@ impl Source for Workbook {
                         .into(),
                 );
             }
-            Sheets::Ods(_) => {
-                grid.date_system = Some(DateSystem::Excel1900);
-                grid.limits.push(
-                    "merged cells, hidden rows and columns are not visible in .ods files; a \
-                     merged stage name still applies to the rows below it when their cells are \
-                     empty"
-                        .into(),
-                );
-            }
+            // OpenDocument keeps real dates, not serial numbers.
+            Sheets::Ods(_) => grid.date_system = Some(DateSystem::Excel1900),
             Sheets::Xlsb(_) => {
                 grid.date_system = Some(DateSystem::Excel1900);
                 grid.limits.push(
                     "merged cells, hidden rows and columns are not visible in .xlsb files".into(),
                 );
             }
+        }
+        match layout {
+            Some(Ok(layout)) => {
+                grid.hidden_rows = layout.hidden_rows;
+                grid.hidden_cols = layout.hidden_cols;
+                grid.right_to_left = layout.right_to_left;
+                grid.merges = layout.merges;
+                for (row, col) in layout.uncalculated {
+                    if grid.get(row, col).is_blank() {
+                        grid.set(row, col, Value::Error(UNCALCULATED.into()));
+                    }
+                }
+            }
+            Some(Err(e)) => grid.limits.push(format!(
+                "merged cells, hidden rows and columns could not be read ({e}); they were treated \
+                 as ordinary cells"
+            )),
+            None => {}
         }
         Ok(grid)
     }
