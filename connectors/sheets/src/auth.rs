@@ -77,7 +77,8 @@ pub enum SheetsAuth {
     /// The contents of a service account's JSON key file. Share the spreadsheet with the
     /// account's e-mail address.
     ServiceAccount { key_json: Secret },
-    /// The file `throughline auth google` wrote, and the OAuth client it was made with.
+    /// The file `throughline auth google` wrote, and the OAuth client it was made with
+    /// (empty `client_id`: the one stored in the file).
     OAuth {
         token_file: PathBuf,
         client_id: String,
@@ -245,6 +246,12 @@ pub struct StoredToken {
     /// The scopes Google granted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// The OAuth client the sign-in was made with (renewals must use the same one). A desktop
+    /// client's secret is not confidential (Google says so), so it is kept with the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl std::fmt::Debug for StoredToken {
@@ -257,6 +264,7 @@ impl std::fmt::Debug for StoredToken {
             )
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
+            .field("client_id", &self.client_id)
             .finish()
     }
 }
@@ -461,9 +469,24 @@ impl TokenSource {
                 let mut stored = read_token_file(token_file)?;
                 // A token another process already renewed is as good as a new one.
                 if let (Some(access), None) = (&stored.access_token, stale)
-                    && fresh(stored.expires_at, now) {
-                        return Ok((Secret::new(access.clone()), stored.expires_at));
-                    }
+                    && fresh(stored.expires_at, now)
+                {
+                    return Ok((Secret::new(access.clone()), stored.expires_at));
+                }
+                let (client_id, client_secret) = if client_id.is_empty() {
+                    let missing = || {
+                        AuthError::Credentials(format!(
+                            "{} names no OAuth client; run `throughline auth google` again",
+                            token_file.display()
+                        ))
+                    };
+                    (
+                        stored.client_id.clone().ok_or_else(missing)?,
+                        Secret::new(stored.client_secret.clone().ok_or_else(missing)?),
+                    )
+                } else {
+                    (client_id.clone(), client_secret.clone())
+                };
                 let form = [
                     ("grant_type", "refresh_token"),
                     ("refresh_token", stored.refresh_token.as_str()),
@@ -471,7 +494,7 @@ impl TokenSource {
                     ("client_secret", client_secret.expose()),
                 ];
                 let redactor = Redactor::new()
-                    .with(client_secret)
+                    .with(&client_secret)
                     .with(&Secret::new(stored.refresh_token.clone()));
                 let what = format!("the stored sign-in {}", token_file.display());
                 let answer = self.post(&form, &what, &redactor).await?;
@@ -687,6 +710,8 @@ where
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect())
             .unwrap_or_else(|| flow.scopes.clone()),
+        client_id: Some(flow.client_id.clone()),
+        client_secret: Some(flow.client_secret.expose().to_owned()),
     };
     write_token_file(&flow.token_file, &token)?;
     Ok(token)

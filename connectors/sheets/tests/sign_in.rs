@@ -178,8 +178,14 @@ async fn the_desktop_flow_stores_a_refresh_token_and_a_failed_renewal_is_loud() 
     };
     assert_eq!(grants(), 1, "no renewal while the stored token is fresh");
 
-    // Expired: renewed with the refresh token, and the file keeps the new access token.
+    // Expired: renewed with the refresh token (and the client stored with it), and the file
+    // keeps the new access token.
     sheet.emu.expire_tokens();
+    settings.auth = SheetsAuth::OAuth {
+        token_file: token_file.clone(),
+        client_id: String::new(),
+        client_secret: Secret::new(""),
+    };
     let mut c = SheetsConnector::new(settings.clone()).unwrap();
     c.observe(None)
         .await

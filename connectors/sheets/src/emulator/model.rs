@@ -413,9 +413,9 @@ impl Spreadsheet {
             && let Some(Value::String(f)) = cell
                 .and_then(|c| c.get("userEnteredValue"))
                 .and_then(|v| v.get("formulaValue"))
-            {
-                return Value::String(f.clone());
-            }
+        {
+            return Value::String(f.clone());
+        }
         let pattern = cell.and_then(number_format);
         match self.effective(sheet, r, c) {
             Eff::Empty => Value::String(String::new()),
@@ -618,14 +618,15 @@ fn number_format(cell: &Cell) -> Option<(String, String)> {
 fn format_number(n: f64, format: Option<&(String, String)>) -> String {
     if let Some((kind, pattern)) = format
         && matches!(kind.as_str(), "DATE" | "DATE_TIME")
-            && let Some(d) = serial_to_date(n) {
-                let pattern = if pattern.is_empty() {
-                    "m/d/yyyy"
-                } else {
-                    pattern
-                };
-                return format_date(d, pattern);
-            }
+        && let Some(d) = serial_to_date(n)
+    {
+        let pattern = if pattern.is_empty() {
+            "m/d/yyyy"
+        } else {
+            pattern
+        };
+        return format_date(d, pattern);
+    }
     match number(n) {
         Value::Number(x) => x.to_string(),
         other => other.to_string(),
@@ -724,10 +725,9 @@ fn user_entered(s: &str) -> Entered {
     let numeric = !t.is_empty()
         && t.chars().all(|c| c.is_ascii_digit() || ".-+eE".contains(c))
         && t.chars().any(|c| c.is_ascii_digit());
-    if numeric
-        && let Ok(n) = t.parse::<f64>() {
-            return Entered::Value(json!({"numberValue": n}), None);
-        }
+    if numeric && let Ok(n) = t.parse::<f64>() {
+        return Entered::Value(json!({"numberValue": n}), None);
+    }
     if let Ok(d) = t.parse::<Date>() {
         return Entered::Value(
             json!({"numberValue": date_to_serial(d)}),
@@ -744,12 +744,13 @@ fn user_entered(s: &str) -> Entered {
         let y: i16 = parts[2].parse().unwrap_or(0);
         let y = if y < 100 { y + 2000 } else { y };
         if let (Ok(m), Ok(d)) = (parts[0].parse::<i8>(), parts[1].parse::<i8>())
-            && let Ok(date) = Date::new(y, m, d) {
-                return Entered::Value(
-                    json!({"numberValue": date_to_serial(date)}),
-                    Some(json!({"type": "DATE", "pattern": "m/d/yyyy"})),
-                );
-            }
+            && let Ok(date) = Date::new(y, m, d)
+        {
+            return Entered::Value(
+                json!({"numberValue": date_to_serial(date)}),
+                Some(json!({"type": "DATE", "pattern": "m/d/yyyy"})),
+            );
+        }
     }
     Entered::Value(json!({"stringValue": s}), None)
 }

@@ -414,18 +414,19 @@ fn api(shared: &Shared, req: &Req<'_>, headers: &HeaderMap) -> (Answer, Option<S
     let drive = req.path.starts_with("/drive/");
     let mut world = shared.world();
     if (req.path.starts_with("/v4/") || drive)
-        && let Some(n) = world.expire_after.as_mut() {
-            if *n == 0 {
-                world.expire_after = None;
-                for t in world.tokens.values_mut() {
-                    if t.expires.is_some() {
-                        t.revoked = true;
-                    }
+        && let Some(n) = world.expire_after.as_mut()
+    {
+        if *n == 0 {
+            world.expire_after = None;
+            for t in world.tokens.values_mut() {
+                if t.expires.is_some() {
+                    t.revoked = true;
                 }
-            } else {
-                *n -= 1;
             }
+        } else {
+            *n -= 1;
         }
+    }
     let caller = match authenticate(&world, headers, drive) {
         Ok(t) => t,
         Err(a) => return (a, None),
@@ -480,14 +481,15 @@ fn route(world: &mut World, req: &Req<'_>, caller: &Token) -> Result<Answer, Api
         .get_mut(id)
         .ok_or_else(ApiError::not_found)?;
     if let Some(people) = &s.shared_with
-        && !people.contains(&caller.principal) {
-            return Err(ApiError {
-                code: 403,
-                status: "PERMISSION_DENIED",
-                message: "The caller does not have permission".to_owned(),
-                details: None,
-            });
-        }
+        && !people.contains(&caller.principal)
+    {
+        return Err(ApiError {
+            code: 403,
+            status: "PERMISSION_DENIED",
+            message: "The caller does not have permission".to_owned(),
+            details: None,
+        });
+    }
     let m = req.method.clone();
     let now = Timestamp::now();
     let answer = match (m, tail) {

@@ -61,9 +61,10 @@ impl Discovery {
         let mut best: Option<(&Method, usize)> = None;
         for m in self.methods.iter().filter(|m| m.http == http) {
             if let Some(literal) = matches(&m.template, path)
-                && best.is_none_or(|(_, l)| literal > l) {
-                    best = Some((m, literal));
-                }
+                && best.is_none_or(|(_, l)| literal > l)
+            {
+                best = Some((m, literal));
+            }
         }
         best.map(|(m, _)| m)
             .ok_or_else(|| format!("{http} {path} is no method of the Sheets or Drive API"))
@@ -273,9 +274,10 @@ fn matches(template: &str, path: &str) -> Option<usize> {
 /// A query parameter's value (always text) against its spec.
 fn check_scalar(spec: &Value, v: &str) -> Option<String> {
     if let Some(values) = spec["enum"].as_array()
-        && !values.iter().any(|e| e.as_str() == Some(v)) {
-            return Some(format!("\"{v}\" is not one of {values:?}"));
-        }
+        && !values.iter().any(|e| e.as_str() == Some(v))
+    {
+        return Some(format!("\"{v}\" is not one of {values:?}"));
+    }
     match spec["type"].as_str() {
         Some("boolean") if !matches!(v.to_ascii_lowercase().as_str(), "true" | "false") => {
             Some(format!("\"{v}\" is not a boolean"))
@@ -295,9 +297,10 @@ fn check_json_scalar(schema: &Value, v: &Value) -> Option<String> {
                 return Some(format!("{v} is not a string"));
             };
             if let Some(values) = schema["enum"].as_array()
-                && !values.iter().any(|e| e.as_str() == Some(s)) {
-                    return Some(format!("\"{s}\" is not one of the allowed values"));
-                }
+                && !values.iter().any(|e| e.as_str() == Some(s))
+            {
+                return Some(format!("\"{s}\" is not one of the allowed values"));
+            }
             match format {
                 "int64" | "uint64" if s.parse::<i128>().is_err() => {
                     Some(format!("\"{s}\" is not a 64-bit integer in a string"))
