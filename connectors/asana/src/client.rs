@@ -493,13 +493,16 @@ impl Asana {
     pub async fn batch(&self, actions: Vec<Action>) -> Vec<Result<Value, ConnectorError>> {
         let mut results: Vec<Option<Result<Value, ConnectorError>>> = vec![None; actions.len()];
         let mut pending: Vec<usize> = (0..actions.len()).collect();
+        let mut wait = Duration::ZERO;
         for round in 0..ACTION_ATTEMPTS {
             if pending.is_empty() {
                 break;
             }
             if round > 0 {
-                tokio::time::sleep(Duration::from_millis(200 << round)).await;
+                // As long as Asana said to wait, else a short backoff.
+                tokio::time::sleep(wait.max(Duration::from_millis(200 << round))).await;
             }
+            wait = Duration::ZERO;
             let mut set = tokio::task::JoinSet::new();
             for chunk in pending.chunks(BATCH) {
                 let this = self.clone();
@@ -524,7 +527,10 @@ impl Asana {
                     // A 429 was not carried out; a 5xx may have been, so only repeatable
                     // actions go again.
                     let again = match &r {
-                        Err(ConnectorError::RateLimited { .. }) => true,
+                        Err(ConnectorError::RateLimited { retry_after, .. }) => {
+                            wait = wait.max(retry_after.unwrap_or_default());
+                            true
+                        }
                         Err(ConnectorError::Retryable { .. }) => actions[i].idempotent(),
                         _ => false,
                     };
