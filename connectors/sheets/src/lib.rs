@@ -93,7 +93,7 @@ pub const DRIVE_URL: &str = "https://www.googleapis.com";
 pub use auth::GOOGLE_TOKEN_URL as TOKEN_URL;
 
 /// How many times a read is repeated when rows moved between its two requests.
-const READ_ATTEMPTS: usize = 3;
+const READ_ATTEMPTS: usize = 2;
 
 /// Everything a Google Sheets target needs, with every value already resolved.
 #[derive(Debug, Clone)]

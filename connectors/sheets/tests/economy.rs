@@ -434,3 +434,60 @@ fn rand_counter() -> u64 {
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
 }
+
+#[tokio::test]
+async fn a_hebrew_playbook_gets_a_right_to_left_tab_with_dropdown_checkbox_dates_and_protection() {
+    let sheet = common::Sheet::new().await;
+    let mut t = task(1);
+    t.context.process_name = "תהליך תוכן".into();
+    t.context.rtl = true;
+    t.fields.title = "כתיבת טיוטה".into();
+    let mut c = sheet.connector();
+    c.observe(None).await.unwrap();
+    for r in c.apply(&[Change::CreateTask { task: t.clone() }]).await {
+        r.unwrap();
+    }
+    let snap = sheet.emu.person(&sheet.id, |p| p.snapshot());
+    let tab = snap["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["properties"]["title"] == "תהליך תוכן")
+        .expect("a tab named after the playbook");
+    assert_eq!(tab["properties"]["rightToLeft"], true);
+    assert_eq!(tab["properties"]["gridProperties"]["frozenRowCount"], 1);
+    let rows = tab["data"][0]["rowData"].as_array().unwrap();
+    let cell = |r: usize, c: usize| rows[r]["values"][c].clone();
+    assert_eq!(cell(0, 0)["userEnteredValue"]["stringValue"], "מזהה");
+    assert_eq!(cell(0, 7)["userEnteredValue"]["stringValue"], "סטטוס");
+    assert_eq!(cell(0, 0)["userEnteredFormat"]["textFormat"]["bold"], true);
+    // The status dropdown offers the Hebrew words, not strictly; done is a checkbox.
+    let status = &cell(1, 7)["dataValidation"];
+    assert_eq!(status["condition"]["type"], "ONE_OF_LIST");
+    assert_eq!(status["condition"]["values"][2]["userEnteredValue"], "בוצע");
+    assert_eq!(status["strict"], false);
+    assert_eq!(cell(1, 7)["userEnteredValue"]["stringValue"], "לביצוע");
+    assert_eq!(cell(1, 8)["dataValidation"]["condition"]["type"], "BOOLEAN");
+    assert_eq!(cell(1, 8)["userEnteredValue"]["boolValue"], false);
+    // Dates are numbers with a date format.
+    assert_eq!(cell(1, 6)["userEnteredValue"]["numberValue"], 46359.0);
+    assert_eq!(
+        cell(1, 6)["userEnteredFormat"]["numberFormat"]["type"],
+        "DATE"
+    );
+    assert_eq!(cell(1, 6)["formattedValue"], "2026-12-03");
+    // Warning-only protection over throughline's columns; status and done left open.
+    let p = &tab["protectedRanges"][0];
+    assert_eq!(p["warningOnly"], true);
+    let open: Vec<u64> = p["unprotectedRanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["startColumnIndex"].as_u64().unwrap())
+        .collect();
+    assert_eq!(open, [7, 8]);
+    assert_eq!(tab["conditionalFormats"].as_array().unwrap().len(), 2);
+    // And it reads back as sent.
+    let obs = c.observe(None).await.unwrap();
+    assert_eq!(obs.tasks[0].fields, t.fields);
+}
