@@ -881,3 +881,86 @@ pub fn metadata_matching(s: &Spreadsheet, lookup: &Value) -> Vec<i32> {
         .map(|m| m.id)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::model::{DateRender, Input, Render};
+
+    /// A sheet with rows "r0".."r5" in column A, metadata `m<i>` on row i.
+    fn sheet() -> Spreadsheet {
+        let mut s = Spreadsheet::new("s", "t", jiff::Timestamp::UNIX_EPOCH);
+        s.sheets[0] = Sheet::new(0, "Sheet1", 6, 2);
+        let rect = s.resolve("Sheet1!A1").unwrap();
+        let values: Vec<Vec<Value>> = (0..6).map(|i| vec![json!(format!("r{i}"))]).collect();
+        s.write(&rect, false, &values, false, Input::Raw, "x")
+            .unwrap();
+        for i in 0..6 {
+            let b = json!({"developerMetadata": {"metadataId": 100 + i, "metadataKey": "k",
+                "metadataValue": format!("m{i}"), "visibility": "DOCUMENT",
+                "location": {"dimensionRange": {"sheetId": 0, "dimension": "ROWS", "startIndex": i, "endIndex": i + 1}}}});
+            create_metadata(&mut s, &b).unwrap();
+        }
+        s
+    }
+
+    /// (value in A, metadata value) per row.
+    fn rows(s: &Spreadsheet) -> Vec<(String, String)> {
+        (0..s.sheets[0].rows.len())
+            .map(|r| {
+                let v = s.render(0, r, 0, Render::Formatted, DateRender::Serial);
+                let m = s.sheets[0].rows[r]
+                    .meta
+                    .first()
+                    .map(|id| s.meta[id].value.clone())
+                    .unwrap_or_default();
+                (v.as_str().unwrap_or("").to_owned(), m)
+            })
+            .collect()
+    }
+
+    fn together(s: &Spreadsheet) -> bool {
+        rows(s)
+            .iter()
+            .all(|(v, m)| v.is_empty() && m.is_empty() || v[1..] == m[1..])
+    }
+
+    #[test]
+    fn row_metadata_follows_its_row() {
+        let mut s = sheet();
+        batch_update(&mut s, &[
+            json!({"insertDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 2, "endIndex": 4}, "inheritFromBefore": true}}),
+            json!({"moveDimension": {"source": {"sheetId": 0, "dimension": "ROWS", "startIndex": 6, "endIndex": 8}, "destinationIndex": 0}}),
+            json!({"sortRange": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 8}, "sortSpecs": [{"dimensionIndex": 0, "sortOrder": "DESCENDING"}]}}),
+        ]).unwrap();
+        assert!(together(&s), "{:?}", rows(&s));
+        assert_eq!(rows(&s)[0].0, "r5");
+        assert_eq!(rows(&s)[6].0, "", "empty rows sort last");
+        // Deleting a row deletes its metadata.
+        let at = s.meta_row(103).unwrap().1;
+        batch_update(&mut s, &[json!({"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": at, "endIndex": at + 1}}})]).unwrap();
+        assert!(!s.meta.contains_key(&103));
+        assert!(together(&s));
+    }
+
+    #[test]
+    fn a_batch_is_all_or_nothing_and_names_the_failing_request() {
+        let mut s = sheet();
+        let before = s.clone();
+        let mut copy = s.clone();
+        let e = batch_update(&mut copy, &[
+            json!({"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 2}}),
+            json!({"createDeveloperMetadata": {"developerMetadata": {"metadataId": 100, "metadataKey": "k", "visibility": "DOCUMENT", "location": {"sheetId": 0}}}}),
+        ]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid requests[1].createDeveloperMetadata: Developer metadata with ID 100 already exists."
+        );
+        assert_eq!(s, before);
+        let e = batch_update(&mut s, &[json!({"updateSheetProperties": {"properties": {"sheetId": 0, "hidden": true}, "fields": "hidden"}})]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid requests[0].updateSheetProperties: You can't hide all the sheets in a document."
+        );
+    }
+}
