@@ -68,6 +68,21 @@ pub struct Args {
     force: bool,
 }
 
+/// Print to standard output, ignoring a closed pipe (`throughline import ... | head`): what
+/// the reader did not want to see is no error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+macro_rules! sayln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Lines of each file shown by `--dry-run`.
 const PREVIEW_LINES: usize = 24;
 
@@ -92,7 +107,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Ok(plan) => plan,
         Err(err) => return Ok(fail(&err.to_string())),
     };
-    print!("{}", plan.report);
+    say!("{}", plan.report);
     if !plan.is_usable() {
         return Ok(fail(&format!(
             "{}: nothing usable was found (no row became {}); nothing was written. See the rows and \
@@ -125,40 +140,40 @@ fn dry_run(
     force: bool,
     checking: impl Fn() -> Bar,
 ) -> anyhow::Result<ExitCode> {
-    println!("\nWould write into {}:", out.display());
+    sayln!("\nWould write into {}:", out.display());
     for f in &plan.report.files {
         let state = match (f.exists, force) {
             (false, _) => "new",
             (true, true) => "replaces the existing file",
             (true, false) => "EXISTS: needs --force",
         };
-        println!("  {}  ({}; {state})", f.path.display(), f.what);
+        sayln!("  {}  ({}; {state})", f.path.display(), f.what);
     }
     for f in &plan.files {
-        println!("\n--- {} ---", f.path.display());
+        sayln!("\n--- {} ---", f.path.display());
         let lines: Vec<&str> = f.contents.lines().collect();
         for line in lines.iter().take(PREVIEW_LINES) {
-            println!("{line}");
+            sayln!("{line}");
         }
         if lines.len() > PREVIEW_LINES {
-            println!("… ({} more lines)", lines.len() - PREVIEW_LINES);
+            sayln!("… ({} more lines)", lines.len() - PREVIEW_LINES);
         }
     }
-    println!();
+    say!("\n");
 
     let status = checking();
     let checked = plan.check();
     drop(status);
     match checked {
         Ok(()) => {
-            println!(
+            sayln!(
                 "Checked: these files load as a valid deployment. Dry run: nothing was written."
             );
         }
         Err(err) => return Ok(fail(&err.to_string())),
     }
     if !force && !plan.conflicts().is_empty() {
-        println!("Some files exist already: run again with --force to replace them, or use --out.");
+        sayln!("Some files exist already: run again with --force to replace them, or use --out.");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -174,11 +189,11 @@ fn write(
     drop(status);
     match written {
         Ok(written) => {
-            println!("Wrote:");
+            sayln!("Wrote:");
             for (path, f) in written.iter().zip(&plan.report.files) {
-                println!("  {}  ({})", path.display(), f.what);
+                sayln!("  {}  ({})", path.display(), f.what);
             }
-            println!(
+            sayln!(
                 "Next: check them with `throughline validate --config {}` and see the dates with \
                  `throughline schedule`.",
                 out.join("throughline.toml").display()

@@ -217,7 +217,7 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
                         path: PathBuf::from("playbooks")
                             .join(format!("{}.toml", starter.process.id)),
                         contents: emit::playbook_file(&starter),
-                        what: "starter playbook (one stage)".into(),
+                        what: "a starter with one stage".into(),
                     });
                 }
             }
@@ -451,28 +451,34 @@ fn missing(grid: &Grid, header: &Header, kind: Kind, columns: &Columns) -> Impor
 }
 
 fn column_report(columns: &Columns, kind: Kind, owner_role: Option<&str>, report: &mut Report) {
+    let mut shown: Vec<(u32, String, String, bool)> = Vec::new();
     for (field, col) in &columns.fields {
-        let what = match (kind, field) {
-            (_, Field::Id) if kind == Kind::Items => "id".to_string(),
-            (_, Field::Id) => "id".to_string(),
-            (_, Field::Title) if kind == Kind::Playbook => "step".to_string(),
-            (_, Field::Title) => "title".to_string(),
-            (_, Field::GoLive) => "go-live date".to_string(),
-            (_, Field::Owner) if kind == Kind::Items => {
+        let what = match field {
+            Field::Title if kind == Kind::Playbook => "step".to_string(),
+            Field::GoLive => "go-live date".to_string(),
+            Field::Owner if kind == Kind::Items => {
                 format!("people.{}", owner_role.unwrap_or("owner"))
             }
-            (_, Field::Owner) if columns.has(Field::Role) => "person".to_string(),
-            (_, Field::Owner) => "owner role".to_string(),
-            (_, Field::Role) => "owner role".to_string(),
-            (_, f) => f.key().to_string(),
+            Field::Owner if columns.has(Field::Role) => "person".to_string(),
+            Field::Owner | Field::Role => "owner role".to_string(),
+            f => f.key().to_string(),
         };
-        report.columns.push((what, col.describe(), col.from_map));
+        shown.push((col.col, what, col.describe(), col.from_map));
     }
     for (role, col) in &columns.people {
-        report
-            .columns
-            .push((format!("people.{role}"), col.describe(), col.from_map));
+        shown.push((
+            col.col,
+            format!("people.{role}"),
+            col.describe(),
+            col.from_map,
+        ));
     }
+    // In the sheet's order, as the user sees the columns.
+    shown.sort_by_key(|(col, ..)| *col);
+    report.columns = shown
+        .into_iter()
+        .map(|(_, what, col, map)| (what, col, map))
+        .collect();
     report.unused_columns = columns.unused.iter().map(|c| c.describe()).collect();
 }
 
@@ -509,9 +515,10 @@ fn describe_layout(grid: &Grid, header: &Header, columns: &Columns, report: &mut
         ));
     }
     let used: Vec<u32> = columns.fields.values().map(|c| c.col).collect();
-    let merged: Vec<String> = grid
-        .merges
-        .iter()
+    let mut merges: Vec<&grid::Merge> = grid.merges.iter().collect();
+    merges.sort_by_key(|m| (m.first_row, m.first_col));
+    let merged: Vec<String> = merges
+        .into_iter()
         .filter(|m| {
             m.first_row > header.row && m.last_row > m.first_row && used.contains(&m.first_col)
         })

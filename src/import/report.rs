@@ -241,10 +241,16 @@ impl fmt::Display for Report {
             write!(f, ", {c}")?;
         }
         writeln!(f, ", {} skipped.", skipped)?;
-        let mut reasons: Vec<&SkipReason> = self.skipped.iter().map(|s| &s.reason).collect();
+        // Reasons in the order their first row comes in the sheet.
+        let mut reasons: Vec<(u32, &SkipReason)> = Vec::new();
+        for s in &self.skipped {
+            match reasons.iter_mut().find(|(_, r)| *r == &s.reason) {
+                Some(entry) => entry.0 = entry.0.min(s.row),
+                None => reasons.push((s.row, &s.reason)),
+            }
+        }
         reasons.sort();
-        reasons.dedup();
-        for reason in reasons {
+        for (_, reason) in reasons {
             let mut rows: Vec<u32> = self
                 .skipped
                 .iter()
