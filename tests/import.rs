@@ -651,7 +651,9 @@ fn import_args<'a>(name: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a st
 
 #[test]
 fn every_fixture_imports_validates_and_imports_again_to_the_same_files() {
+    let map = fixture("headline_map.toml");
     let cases: &[(&str, &[&str])] = &[
+        ("headline_map.csv", &["--map", &map]),
         ("calendar_en.xlsx", &[]),
         ("calendar_en_lo.xlsx", &[]),
         ("calendar_en.xls", &[]),
@@ -747,6 +749,83 @@ fn a_corrected_sheet_keeps_its_ids() {
         ]
     );
     assert_eq!(ids(&first), ids(&second));
+}
+
+#[test]
+fn a_process_column_sends_items_to_their_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("mixed.csv");
+    fs::write(
+        &sheet,
+        "Title,Date,Process,Owner\nSpring sale,2026-03-10,Content,dana@example.com\n\
+         March issue,2026-03-02,Newsletter,yossi@example.com\nWeekly tip,2026-03-03,,noa@example.com\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut o = options("x", &out);
+    o.file = sheet.to_string_lossy().into_owned();
+    let p = prepare(&o).unwrap();
+    let table = file(&p, "items/mixed.toml");
+    assert_eq!(
+        item(&table, "spring-sale")["process"].as_str(),
+        Some("content")
+    );
+    assert_eq!(
+        item(&table, "march-issue")["process"].as_str(),
+        Some("newsletter")
+    );
+    assert_eq!(
+        item(&table, "weekly-tip")["process"].as_str(),
+        Some("content"),
+        "the default process"
+    );
+    // One starter per new process, each with the people its items name.
+    let content = file(&p, "playbooks/content.toml");
+    assert_eq!(
+        content["roles"]["owner"]["people"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let newsletter = file(&p, "playbooks/newsletter.toml");
+    assert_eq!(
+        newsletter["roles"]["owner"]["people"][0].as_str(),
+        Some("yossi@example.com")
+    );
+    p.write(false).unwrap();
+    let check = throughline(&[
+        "validate",
+        "--config",
+        out.join("throughline.toml").to_str().unwrap(),
+    ]);
+    assert!(check.status.success(), "{}", text(&check));
+}
+
+#[test]
+fn a_named_sheet_and_a_forced_kind() {
+    let out = tempfile::tempdir().unwrap();
+    let p = prepare(&Options {
+        sheet: Some("Read me".into()),
+        ..options("calendar_en.xlsx", out.path())
+    });
+    let err = p.unwrap_err().to_string();
+    assert!(err.starts_with("Read me: no header row found"), "{err}");
+    // A calendar read as a checklist: each titled row becomes a stage.
+    let p = prepare(&Options {
+        kind: Some(Kind::Playbook),
+        ..options("calendar_1904.xlsx", out.path())
+    })
+    .unwrap();
+    assert!(p.report.kind_guess.is_none(), "not guessed");
+    let pb = file(&p, "playbooks/calendar-1904.toml");
+    let names: Vec<&str> = pb["stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Launch webinar", "Case study", "Plain serial"]);
 }
 
 #[test]
