@@ -48,6 +48,8 @@ enum Command {
     Import(commands::import::Args),
     /// Run a local emulator of a hosted tool's API, to try throughline without an account.
     Emulate(commands::emulate::Args),
+    /// Sign in to Google or Asana in a browser; stores the refresh token for the target.
+    Auth(commands::auth::Args),
     /// The scheduled service: cycles, reminders, /healthz, /readyz, /metrics and webhooks.
     Daemon(commands::daemon::Args),
 }
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Import(args) => commands::import::run(&cli.config, args),
         Command::Emulate(args) => commands::emulate::run(&cli.config, args),
+        Command::Auth(args) => commands::auth::run(&cli.config, args),
         Command::Daemon(args) => commands::daemon::run(&cli.config, args),
     };
     match result {

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Tool {
     Trello,
+    Asana,
+    Sheets,
 }
 
 #[derive(clap::Args)]
@@ -23,7 +25,10 @@ pub fn run(_config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async {
         let server = match args.tool {
-            Tool::Trello => throughline_trello::emulator::serve(args.listen),
+            Tool::Trello => Box::pin(throughline_trello::emulator::serve(args.listen))
+                as std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>>>>,
+            Tool::Asana => Box::pin(throughline_asana::emulator::serve(args.listen)),
+            Tool::Sheets => Box::pin(throughline_sheets::emulator::serve(args.listen)),
         };
         tokio::select! {
             result = server => result.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen)),

@@ -1,5 +1,6 @@
 //! One module per command. Each `run` returns the exit code; errors become `error: ...` lines.
 
+pub mod auth;
 pub mod daemon;
 pub mod emulate;
 pub mod graph;

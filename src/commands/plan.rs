@@ -56,11 +56,14 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         ))
         .context("planning stopped")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&plan::json(&report))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan::json(&report, false))?
+        );
     } else {
         print!("{}", plan::render(&report, super::color(), false));
     }
-    let totals = plan::totals(&report);
+    let totals = plan::totals(&report, false);
     Ok(if !report.ok() {
         ExitCode::from(1)
     } else if args.detailed_exitcode && (totals.changes() > 0 || totals.pulled > 0) {

@@ -47,7 +47,10 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         ))
         .context("sync stopped")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&plan::json(&report))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan::json(&report, true))?
+        );
     } else {
         print!("{}", plan::render(&report, super::color(), true));
         for t in &dep.targets {

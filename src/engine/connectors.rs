@@ -82,12 +82,15 @@ pub fn target_path(dep: &Deployment, target: &Target, key: &str) -> Option<PathB
     Some(dep.root.join(value))
 }
 
-fn setting(target: &Target, key: &str) -> Option<String> {
+pub fn setting(target: &Target, key: &str) -> Option<String> {
     target.settings.get(key)?.as_str().map(str::to_string)
 }
 
 /// A credential named in the target's `credentials`, read now from the environment or a file.
-fn secret(target: &Target, key: &str) -> Result<throughline_connector::http::Secret, SetupError> {
+pub fn secret(
+    target: &Target,
+    key: &str,
+) -> Result<throughline_connector::http::Secret, SetupError> {
     let fail = |message: String| SetupError::Target {
         target: target.id.clone(),
         origin: target.origin.clone(),
@@ -101,6 +104,18 @@ fn secret(target: &Target, key: &str) -> Result<throughline_connector::http::Sec
         .resolve()
         .map_err(|e| fail(format!("credential `{key}` ({reference}): {e}")))?;
     Ok(throughline_connector::http::Secret::new(value))
+}
+
+/// Where `throughline auth` stored the target's sign-in: `credentials = { oauth = "file:PATH" }`.
+pub fn token_file(target: &Target) -> Result<PathBuf, SetupError> {
+    match target.credentials.get("oauth") {
+        Some(crate::model::SecretRef::File(path)) => Ok(path.clone()),
+        _ => Err(SetupError::Target {
+            target: target.id.clone(),
+            origin: target.origin.clone(),
+            message: "`oauth` must name the file `throughline auth` writes, like oauth = \"file:asana-token.json\"".into(),
+        }),
+    }
 }
 
 /// The time zone a target's dates are written in: that of the first process it shows.
@@ -173,11 +188,85 @@ fn open_connector(
                     .map_err(|e| fail(e.to_string()))?,
             ))
         }
-        kind => Err(fail(format!(
-            "the {} connector is not part of this build of throughline yet; remove the target or \
-             run a build that has it",
-            kind.as_str()
-        ))),
+        TargetKind::Asana => {
+            use throughline_asana::{
+                AsanaAuth, AsanaLimits, AsanaPlan, AsanaSettings, OAuthSettings,
+            };
+            let project = setting(target, "project")
+                .ok_or_else(|| fail("needs `project = \"<project gid>\"`".into()))?;
+            let workspace = setting(target, "workspace")
+                .ok_or_else(|| fail("needs `workspace = \"<workspace gid>\"`".into()))?;
+            let auth = if target.credentials.contains_key("oauth") {
+                AsanaAuth::OAuth(OAuthSettings {
+                    client_id: setting(target, "client_id").ok_or_else(|| {
+                        fail(
+                            "signs in with `oauth`, so it needs `client_id = \"<the app's id>\"`"
+                                .into(),
+                        )
+                    })?,
+                    client_secret: secret(target, "client_secret")?,
+                    token_file: token_file(target)?,
+                    token_url: None,
+                })
+            } else {
+                AsanaAuth::Token(secret(target, "token")?)
+            };
+            let mut settings = AsanaSettings::new(&target.id, project, workspace, auth);
+            if let Some(url) = &target.base_url {
+                settings.base_url = url.trim_end_matches('/').to_string();
+            }
+            settings.mapping = throughline_asana::AsanaMapping::from_toml(&mapping)
+                .map_err(|e| fail(e.to_string()))?;
+            settings.timezone = timezone_of(dep, target);
+            settings.people = people(target);
+            settings.limits = AsanaLimits::for_plan(match setting(target, "plan").as_deref() {
+                None | Some("free") => AsanaPlan::Free,
+                Some("paid") => AsanaPlan::Paid,
+                Some(other) => {
+                    return Err(fail(format!(
+                        "`plan = \"{other}\"` is not an Asana plan; use \"free\" or \"paid\""
+                    )));
+                }
+            });
+            Ok(Box::new(
+                throughline_asana::AsanaConnector::new(settings)
+                    .map_err(|e| fail(e.to_string()))?,
+            ))
+        }
+        TargetKind::GoogleSheets => {
+            use throughline_sheets::{SheetsAuth, SheetsSettings};
+            let spreadsheet = setting(target, "spreadsheet").ok_or_else(|| {
+                fail("needs `spreadsheet = \"<id from the sheet's address>\"`".into())
+            })?;
+            let auth = if target.credentials.contains_key("service_account") {
+                SheetsAuth::ServiceAccount {
+                    key_json: secret(target, "service_account")?,
+                }
+            } else if target.credentials.contains_key("oauth") {
+                SheetsAuth::OAuth {
+                    token_file: token_file(target)?,
+                    // Empty: the client `throughline auth google` stored in the token file.
+                    client_id: setting(target, "client_id").unwrap_or_default(),
+                    client_secret: match target.credentials.get("client_secret") {
+                        Some(_) => secret(target, "client_secret")?,
+                        None => throughline_connector::http::Secret::new(""),
+                    },
+                }
+            } else {
+                SheetsAuth::Token(secret(target, "token")?)
+            };
+            let mut settings = SheetsSettings::new(&target.id, spreadsheet, auth);
+            if let Some(url) = &target.base_url {
+                settings = settings.with_base_url(url);
+            }
+            settings.mapping = throughline_sheets::SheetsMapping::from_toml(&mapping)
+                .map_err(|e| fail(e.to_string()))?;
+            settings.timezone = timezone_of(dep, target);
+            Ok(Box::new(
+                throughline_sheets::SheetsConnector::new(settings)
+                    .map_err(|e| fail(e.to_string()))?,
+            ))
+        }
     }
 }
 

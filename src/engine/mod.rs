@@ -533,6 +533,10 @@ async fn apply_plan(
             }
         }
     }
+    // A connector that learned its own writes (an events feed) need not read them back.
+    if let Some(cursor) = connector.cursor_after_apply() {
+        after.cursors.push((target.to_string(), Some(cursor)));
+    }
     commit(store, steps, after)?;
     Ok(())
 }

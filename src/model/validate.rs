@@ -1067,14 +1067,14 @@ fn kind_keys(
                     "the workspace's id, like workspace = \"1200...\"",
                 ),
             ],
-            &["token", "oauth"],
+            &["token", "oauth", "client_secret"],
         ),
         TargetKind::GoogleSheets => (
             &[(
                 "spreadsheet",
                 "the spreadsheet's id from its address, like spreadsheet = \"1BxiM...\"",
             )],
-            &["service_account", "oauth", "token"],
+            &["service_account", "oauth", "token", "client_secret"],
         ),
         TargetKind::Excel => (
             &[("path", "the workbook file, like path = \"plan.xlsx\"")],

@@ -17,6 +17,8 @@ pub struct Totals {
     pub drift: usize,
     pub conflicts: usize,
     pub pulled: usize,
+    /// Changes a tool refused or that could not be sent (sync only).
+    pub failed: usize,
 }
 
 impl Totals {
@@ -25,19 +27,32 @@ impl Totals {
     }
 }
 
-pub fn totals(report: &CycleReport) -> Totals {
+/// What a plan would do, or (`applied`) what a sync did: then only changes that went through
+/// count, and stopped targets count nothing.
+pub fn totals(report: &CycleReport, applied: bool) -> Totals {
     let mut t = Totals {
         conflicts: report.conflicts.len(),
         pulled: report.status_updates.len(),
         ..Default::default()
     };
     for o in &report.targets {
-        if let Some(p) = &o.plan {
-            let (c, u, a) = p.counts();
-            t.create += c;
-            t.update += u;
-            t.archive += a;
-            t.drift += p.drift.len();
+        let Some(p) = &o.plan else { continue };
+        t.drift += p.drift.len();
+        if applied && o.stopped.is_some() {
+            continue;
+        }
+        let failed: std::collections::HashSet<&str> =
+            o.failed.iter().map(|(id, _)| id.as_str()).collect();
+        t.failed += if applied { o.failed.len() } else { 0 };
+        for c in &p.changes {
+            if applied && failed.contains(c.change.identity()) {
+                continue;
+            }
+            match c.kind {
+                ChangeKind::Create | ChangeKind::Recreate => t.create += 1,
+                ChangeKind::Update | ChangeKind::Revive => t.update += 1,
+                ChangeKind::Archive => t.archive += 1,
+            }
         }
     }
     t
@@ -216,7 +231,7 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
             );
         }
     }
-    let t = totals(report);
+    let t = totals(report, applied);
     let verb = if applied {
         ("created", "updated", "archived")
     } else {
@@ -224,7 +239,7 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{}: {} {}, {} {}, {} {}{}{}.",
+        "{}: {} {}, {} {}, {} {}{}{}{}.",
         if applied { "Sync" } else { "Plan" },
         t.create,
         verb.0,
@@ -232,6 +247,11 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
         verb.1,
         t.archive,
         verb.2,
+        if t.failed > 0 {
+            format!(", {} failed (tried again next cycle)", t.failed)
+        } else {
+            String::new()
+        },
         if t.drift > 0 {
             format!(", {} drift", t.drift)
         } else {
@@ -284,9 +304,9 @@ pub struct JsonConflict<'a> {
     pub said: Vec<(String, throughline_connector::State)>,
 }
 
-pub fn json(report: &CycleReport) -> JsonReport<'_> {
+pub fn json(report: &CycleReport, applied: bool) -> JsonReport<'_> {
     JsonReport {
-        totals: totals(report),
+        totals: totals(report, applied),
         targets: report
             .targets
             .iter()
