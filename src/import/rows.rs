@@ -47,7 +47,8 @@ impl<'g> Rows<'g> {
         let mut fill = HashMap::new();
         for m in &grid.merges {
             if m.last_row > m.first_row && m.first_row > header.row {
-                for row in m.first_row + 1..=m.last_row {
+                // A merge may run far below the data (a whole column); only data rows matter.
+                for row in m.first_row + 1..=m.last_row.min(grid.row_range().end) {
                     fill.insert((row, m.first_col), (m.first_row, m.first_col));
                 }
             }

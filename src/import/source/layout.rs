@@ -171,8 +171,8 @@ fn scan_ods<R: std::io::BufRead>(input: R, sheet: &str) -> Result<Layout, String
                     layout.merges.push(Merge {
                         first_row: row,
                         first_col: col,
-                        last_row: row + rows - 1,
-                        last_col: col + cols - 1,
+                        last_row: row.saturating_add(rows - 1),
+                        last_col: col.saturating_add(cols - 1),
                     });
                 }
                 col = col.saturating_add(repeat(&e, "table:number-columns-repeated"));
