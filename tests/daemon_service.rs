@@ -748,3 +748,124 @@ fn a_cancelled_cycle_stops_between_steps_and_the_next_one_carries_on() {
         Vec::<String>::new()
     );
 }
+
+/// A connector whose reads take `took` of the (hand-moved) clock.
+struct Slow {
+    inner: throughline_connector::fake::FakeConnector,
+    clock: ManualClock,
+    took: Duration,
+}
+
+#[async_trait::async_trait]
+impl throughline_connector::Connector for Slow {
+    fn target(&self) -> &str {
+        self.inner.target()
+    }
+
+    fn capabilities(&self) -> throughline_connector::Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn observe(
+        &mut self,
+        cursor: Option<serde_json::Value>,
+    ) -> Result<throughline_connector::Observation, ConnectorError> {
+        self.clock.advance(self.took);
+        self.inner.observe(cursor).await
+    }
+
+    async fn apply(
+        &mut self,
+        changes: &[throughline_connector::Change],
+    ) -> Vec<Result<throughline_connector::Applied, ConnectorError>> {
+        self.inner.apply(changes).await
+    }
+}
+
+struct SlowSource(Fakes, ManualClock, Duration);
+
+impl TargetSource for SlowSource {
+    fn open(
+        &mut self,
+        dep: &model::Deployment,
+        schedule: &throughline::schedule::Schedule,
+        targets: &[&model::Target],
+    ) -> Vec<Result<throughline::engine::TargetRun, String>> {
+        let mut runs = self.0.open(dep, schedule, targets);
+        for run in runs.iter_mut().flatten() {
+            run.connector = Box::new(Slow {
+                inner: self.0.get(&run.id).connector(),
+                clock: self.1.clone(),
+                took: self.2,
+            });
+        }
+        runs
+    }
+}
+
+#[test]
+fn a_cycle_that_overruns_delays_the_next_instead_of_stacking() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_deployment(
+        dir.path(),
+        &Setup {
+            targets: excel_targets(&["sheet"]),
+            sync: "every = \"1m\"".into(),
+            ..Default::default()
+        },
+    );
+    let fakes = Fakes::new(&["sheet"]);
+    let start = jerusalem("2026-12-06T09:00");
+    let clock = ManualClock::new(start);
+    // Each cycle takes two and a half minutes: longer than the period.
+    let mut svc = service(
+        &config,
+        Box::new(MemoryStore::new()),
+        SlowSource(fakes.clone(), clock.clone(), Duration::from_secs(150)),
+        Arc::new(clock.clone()),
+    );
+    block_on(async {
+        for _ in 0..4 {
+            // Wake exactly when the daemon asks to.
+            clock.set(svc.next_wake().max(clock.now()));
+            svc.wake().await;
+        }
+    });
+    // One cycle at a time, each right after the one before: 09:00, 09:02:30, 09:05, 09:07:30.
+    assert_eq!(fakes.get("sheet").calls().observe, 4);
+    assert_eq!(svc.next_cycle(), jerusalem("2026-12-06T09:10"));
+    let last = svc.shared().view().last_cycle.unwrap();
+    assert_eq!(
+        (last.number, last.started),
+        (4, jerusalem("2026-12-06T09:07:30"))
+    );
+}
+
+#[test]
+fn cron_cycles_run_on_the_minute_in_the_daemon_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_deployment(
+        dir.path(),
+        &Setup {
+            targets: excel_targets(&["sheet"]),
+            sync: "cron = \"*/15 8-17 * * sun-thu\"".into(),
+            ..Default::default()
+        },
+    );
+    let fakes = Fakes::new(&["sheet"]);
+    // Thursday 17:50 in Jerusalem: the startup cycle, then Sunday 08:00 (Friday and Saturday
+    // are not in the expression).
+    let clock = ManualClock::new(jerusalem("2026-12-10T17:50"));
+    let mut svc = service(
+        &config,
+        Box::new(MemoryStore::new()),
+        fakes.clone(),
+        Arc::new(clock.clone()),
+    );
+    block_on(svc.wake());
+    assert_eq!(svc.next_cycle(), jerusalem("2026-12-13T08:00"));
+    clock.set(jerusalem("2026-12-13T08:00"));
+    block_on(svc.wake());
+    assert_eq!(svc.next_cycle(), jerusalem("2026-12-13T08:15"));
+    assert_eq!(fakes.get("sheet").calls().observe, 2);
+}
