@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 pub mod conformance;
 pub mod fake;
 pub mod http;
+pub mod mapping;
 
 /// `item/stage` for a task, `item/stage/key` for a checklist entry.
 pub type Identity = String;

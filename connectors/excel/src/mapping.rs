@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use throughline_connector::mapping::{KeyError, Node, pick, required};
 use toml::{Table, Value};
 
 /// The documented default mapping, as shipped in `mappings/excel.toml`.
@@ -150,6 +151,12 @@ pub struct MappingError {
     pub message: String,
 }
 
+impl From<KeyError> for MappingError {
+    fn from(KeyError { key, message }: KeyError) -> Self {
+        MappingError { key, message }
+    }
+}
+
 impl Default for ExcelMapping {
     fn default() -> Self {
         let table: Table = DEFAULT_TOML
@@ -197,10 +204,7 @@ impl ExcelMapping {
     /// With `base = None` every key is required (that is how the shipped default is checked to
     /// be complete); otherwise missing keys keep `base`'s values.
     fn parse(table: &Table, base: Option<&ExcelMapping>) -> Result<ExcelMapping, MappingError> {
-        let root = Node {
-            table,
-            path: String::new(),
-        };
+        let root = Node::root(table);
         root.only_keys(&["layout", "headers", "status", "read", "task", "drift"])?;
 
         let layout = root.child("layout", base.is_none())?;
@@ -223,19 +227,22 @@ impl ExcelMapping {
         }
 
         let sheet_per = pick(
-            &layout,
+            "layout",
+            layout.as_ref(),
             "sheet_per",
             base.map(|b| b.sheet_per),
             &[("process", SheetPer::Process), ("stage", SheetPer::Stage)],
         )?;
         let id_column = pick(
-            &layout,
+            "layout",
+            layout.as_ref(),
             "id_column",
             base.map(|b| b.id_column),
             &[("narrow", IdColumn::Narrow), ("hidden", IdColumn::Hidden)],
         )?;
         let header_language = pick(
-            &layout,
+            "layout",
+            layout.as_ref(),
             "header_language",
             base.map(|b| b.header_language),
             &[
@@ -245,7 +252,8 @@ impl ExcelMapping {
             ],
         )?;
         let state_from = pick(
-            &layout,
+            "layout",
+            layout.as_ref(),
             "state_from",
             base.map(|b| b.state_from),
             &[
@@ -326,7 +334,7 @@ impl ExcelMapping {
         let words = |key: &str, base: Option<&Vec<String>>| -> Result<Vec<String>, MappingError> {
             match read.as_ref().map(|r| r.strings(key)).transpose()?.flatten() {
                 Some(list) => Ok(list),
-                None => required(base.cloned(), &format!("read.{key}")),
+                None => Ok(required(base.cloned(), &format!("read.{key}"))?),
             }
         };
         let done_words = words("done_words", base.map(|b| &b.done_words))?;
@@ -479,7 +487,10 @@ fn parse_status(
     let word = |key: &str, base: Option<&String>| -> Result<String, MappingError> {
         match node.as_ref().map(|n| n.string(key)).transpose()?.flatten() {
             Some(w) => Ok(w),
-            None => required(base.cloned(), &format!("status.{}.{key}", lang.key())),
+            None => Ok(required(
+                base.cloned(),
+                &format!("status.{}.{key}", lang.key()),
+            )?),
         }
     };
     Ok(StatusWords {
@@ -490,126 +501,12 @@ fn parse_status(
     })
 }
 
-fn pick<T: Copy>(
-    node: &Option<Node<'_>>,
-    key: &str,
-    base: Option<T>,
-    choices: &[(&str, T)],
-) -> Result<T, MappingError> {
-    let Some(node) = node else {
-        return required(base, &format!("layout.{key}"));
-    };
-    match node.string(key)? {
-        Some(s) => choices
-            .iter()
-            .find(|(name, _)| *name == s.trim())
-            .map(|(_, v)| *v)
-            .ok_or_else(|| {
-                let allowed: Vec<_> = choices.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-                err(
-                    &node.key(key),
-                    &format!("\"{s}\" is not one of {}", allowed.join(", ")),
-                )
-            }),
-        None => required(base, &node.key(key)),
-    }
-}
-
-fn required<T>(value: Option<T>, key: &str) -> Result<T, MappingError> {
-    value.ok_or_else(|| err(key, "is missing"))
-}
-
 fn err(key: &str, message: &str) -> MappingError {
-    MappingError {
-        key: key.to_string(),
-        message: message.to_string(),
-    }
+    KeyError::new(key, message).into()
 }
 
-/// Text compared the way people expect: case and surrounding/inner extra spaces ignored.
-pub(crate) fn norm(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// A table with its dotted path, for error messages.
-struct Node<'a> {
-    table: &'a Table,
-    path: String,
-}
-
-impl<'a> Node<'a> {
-    fn key(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.table.get(key)
-    }
-
-    fn only_keys(&self, allowed: &[&str]) -> Result<(), MappingError> {
-        for key in self.table.keys() {
-            if !allowed.contains(&key.as_str()) {
-                let list: Vec<_> = allowed.iter().map(|k| format!("`{k}`")).collect();
-                return Err(err(
-                    &self.key(key),
-                    &format!("unknown key; known keys here: {}", list.join(", ")),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn child(&self, key: &str, required: bool) -> Result<Option<Node<'a>>, MappingError> {
-        match self.table.get(key) {
-            Some(Value::Table(t)) => Ok(Some(Node {
-                table: t,
-                path: self.key(key),
-            })),
-            Some(_) => Err(err(&self.key(key), "must be a table ([section])")),
-            None if required => Err(err(&self.key(key), "is missing")),
-            None => Ok(None),
-        }
-    }
-
-    fn string(&self, key: &str) -> Result<Option<String>, MappingError> {
-        match self.table.get(key) {
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(err(
-                &self.key(key),
-                &format!("must be text in quotes, not {other}"),
-            )),
-            None => Ok(None),
-        }
-    }
-
-    fn strings(&self, key: &str) -> Result<Option<Vec<String>>, MappingError> {
-        match self.table.get(key) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(err(
-                        &self.key(key),
-                        &format!("must be a list of texts; {other} is not text"),
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(other) => Err(err(
-                &self.key(key),
-                &format!("must be a list like [\"a\", \"b\"], not {other}"),
-            )),
-            None => Ok(None),
-        }
-    }
-}
+/// Other modules compare status and "done" words with this.
+pub(crate) use throughline_connector::mapping::norm;
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
