@@ -44,6 +44,7 @@ pub mod conformance;
 pub mod fake;
 pub mod http;
 pub mod mapping;
+pub mod oauth_loopback;
 
 /// `item/stage` for a task, `item/stage/key` for a checklist entry.
 pub type Identity = String;

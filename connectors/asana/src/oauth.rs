@@ -19,7 +19,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 use throughline_connector::http::{Redactor, Secret};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use throughline_connector::oauth_loopback::{self, LoopbackError};
 
 /// Why signing in or refreshing failed. Every message says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,23 @@ pub enum OAuthError {
     #[error("{0}")]
     Redirect(String),
 }
+
+impl From<LoopbackError> for OAuthError {
+    fn from(e: LoopbackError) -> Self {
+        match e {
+            LoopbackError::Redirect(message) => OAuthError::Redirect(message),
+            LoopbackError::Refused(message) => OAuthError::Refused(message),
+        }
+    }
+}
+
+/// How the browser comes back from signing in to Asana.
+const SIGN_IN: oauth_loopback::Redirect<'static> = oauth_loopback::Redirect {
+    path: "/callback",
+    tool: "Asana",
+    command: "throughline auth asana",
+    signed_in: "Signed in to Asana. You can close this tab and go back to throughline.",
+};
 
 /// What `throughline auth asana` stores, and the connector keeps current.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,14 +354,17 @@ where
         .url();
     open(url.as_str());
 
-    let code = tokio::time::timeout(settings.timeout, wait_for_code(&listener, csrf.secret()))
-        .await
-        .map_err(|_| {
-            OAuthError::Redirect(format!(
-                "nobody finished signing in within {} s; run `throughline auth asana` again",
-                settings.timeout.as_secs()
-            ))
-        })??;
+    let code = tokio::time::timeout(
+        settings.timeout,
+        oauth_loopback::wait_for_code(&listener, csrf.secret(), &SIGN_IN),
+    )
+    .await
+    .map_err(|_| {
+        OAuthError::Redirect(format!(
+            "nobody finished signing in within {} s; run `throughline auth asana` again",
+            settings.timeout.as_secs()
+        ))
+    })??;
 
     let http = http_client()?;
     let response = client
@@ -356,99 +376,6 @@ where
     let token = stored(&response, None)?;
     write_token_file(&settings.token_file, &token)?;
     Ok(token)
-}
-
-/// Serve the loopback address until the browser comes back with a code for this `state`.
-async fn wait_for_code(
-    listener: &tokio::net::TcpListener,
-    state: &str,
-) -> Result<String, OAuthError> {
-    loop {
-        let (mut stream, _) = listener.accept().await.map_err(|e| {
-            OAuthError::Redirect(format!("the sign-in redirect could not be received: {e}"))
-        })?;
-        let mut buf = vec![0u8; 8192];
-        let mut len = 0;
-        while len < buf.len() {
-            let n = stream.read(&mut buf[len..]).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            len += n;
-            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        let head = String::from_utf8_lossy(&buf[..len]);
-        let target = head
-            .lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("");
-        let Some(query) = target
-            .strip_prefix("/callback")
-            .map(|q| q.trim_start_matches('?'))
-        else {
-            // A browser asking for /favicon.ico, or a stray visitor.
-            let _ = respond(&mut stream, 404, "Not here.").await;
-            continue;
-        };
-        let params: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{query}"))
-            .map(|u| u.query_pairs().into_owned().collect())
-            .unwrap_or_default();
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        if get("state").as_deref() != Some(state) {
-            let _ = respond(&mut stream, 400, "This sign-in link is stale; start again.").await;
-            return Err(OAuthError::Redirect(
-                "the browser came back from another sign-in attempt (the state did not match); \
-                 run `throughline auth asana` again"
-                    .into(),
-            ));
-        }
-        if let Some(error) = get("error") {
-            let _ = respond(&mut stream, 400, "Signing in was cancelled.").await;
-            return Err(OAuthError::Refused(format!(
-                "Asana did not allow access ({error}); run `throughline auth asana` again and \
-                 choose \"Allow\""
-            )));
-        }
-        let Some(code) = get("code") else {
-            let _ = respond(&mut stream, 400, "No sign-in code came back.").await;
-            return Err(OAuthError::Redirect(
-                "Asana sent the browser back without a sign-in code; run `throughline auth \
-                 asana` again"
-                    .into(),
-            ));
-        };
-        let _ = respond(
-            &mut stream,
-            200,
-            "Signed in to Asana. You can close this tab and go back to throughline.",
-        )
-        .await;
-        return Ok(code);
-    }
-}
-
-async fn respond(
-    stream: &mut tokio::net::TcpStream,
-    status: u16,
-    text: &str,
-) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        _ => "Bad Request",
-    };
-    let body =
-        format!("<!doctype html><meta charset=\"utf-8\"><title>throughline</title><p>{text}</p>\n");
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use throughline_connector::ConnectorError;
 use throughline_connector::http::{Redactor, Secret};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use throughline_connector::oauth_loopback::{self, LoopbackError};
 
 /// Google's token endpoint.
 pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
@@ -59,6 +59,23 @@ pub enum AuthError {
     #[error("{0}")]
     Redirect(String),
 }
+
+impl From<LoopbackError> for AuthError {
+    fn from(e: LoopbackError) -> Self {
+        match e {
+            LoopbackError::Redirect(message) => AuthError::Redirect(message),
+            LoopbackError::Refused(message) => AuthError::Refused(message),
+        }
+    }
+}
+
+/// How the browser comes back from signing in to Google: to the loopback root, with a query.
+const SIGN_IN: oauth_loopback::Redirect<'static> = oauth_loopback::Redirect {
+    path: "/?",
+    tool: "Google",
+    command: "throughline auth google",
+    signed_in: "throughline is signed in to Google. You can close this tab.",
+};
 
 impl From<AuthError> for ConnectorError {
     fn from(e: AuthError) -> Self {
@@ -662,14 +679,17 @@ where
         .url();
     open(url.as_str());
 
-    let code = tokio::time::timeout(flow.timeout, wait_for_code(&listener, csrf.secret()))
-        .await
-        .map_err(|_| {
-            AuthError::Redirect(format!(
-                "nobody finished signing in within {} s; run `throughline auth google` again",
-                flow.timeout.as_secs()
-            ))
-        })??;
+    let code = tokio::time::timeout(
+        flow.timeout,
+        oauth_loopback::wait_for_code(&listener, csrf.secret(), &SIGN_IN),
+    )
+    .await
+    .map_err(|_| {
+        AuthError::Redirect(format!(
+            "nobody finished signing in within {} s; run `throughline auth google` again",
+            flow.timeout.as_secs()
+        ))
+    })??;
     let http = token_http()?;
     let redactor = Redactor::new().with(&flow.client_secret);
     let response = client
@@ -715,95 +735,4 @@ where
     };
     write_token_file(&flow.token_file, &token)?;
     Ok(token)
-}
-
-/// Serve the loopback address until the browser comes back with a code for this `state`.
-async fn wait_for_code(
-    listener: &tokio::net::TcpListener,
-    state: &str,
-) -> Result<String, AuthError> {
-    loop {
-        let (mut stream, _) = listener.accept().await.map_err(|e| {
-            AuthError::Redirect(format!("the sign-in redirect could not be received: {e}"))
-        })?;
-        let mut buf = vec![0u8; 8192];
-        let mut len = 0;
-        while len < buf.len() {
-            let n = stream.read(&mut buf[len..]).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            len += n;
-            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        let head = String::from_utf8_lossy(&buf[..len]);
-        let target = head
-            .lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("");
-        let Some(query) = target.strip_prefix("/?") else {
-            // A browser asking for /favicon.ico, or a stray visitor.
-            let _ = respond(&mut stream, 404, "Not here.").await;
-            continue;
-        };
-        let params: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{query}"))
-            .map(|u| u.query_pairs().into_owned().collect())
-            .unwrap_or_default();
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        if get("state").as_deref() != Some(state) {
-            let _ = respond(&mut stream, 400, "This sign-in link is stale; start again.").await;
-            return Err(AuthError::Redirect(
-                "the browser came back from another sign-in attempt (the state did not match); \
-                 run `throughline auth google` again"
-                    .into(),
-            ));
-        }
-        if let Some(error) = get("error") {
-            let _ = respond(&mut stream, 400, "Signing in was cancelled.").await;
-            return Err(AuthError::Refused(format!(
-                "Google did not allow access ({error}); run `throughline auth google` again and \
-                 choose \"Allow\""
-            )));
-        }
-        let Some(code) = get("code") else {
-            let _ = respond(&mut stream, 400, "No sign-in code came back.").await;
-            return Err(AuthError::Redirect(
-                "Google sent the browser back without a sign-in code; run `throughline auth \
-                 google` again"
-                    .into(),
-            ));
-        };
-        let _ = respond(
-            &mut stream,
-            200,
-            "throughline is signed in to Google. You can close this tab.",
-        )
-        .await;
-        return Ok(code);
-    }
-}
-
-async fn respond(
-    stream: &mut tokio::net::TcpStream,
-    status: u16,
-    text: &str,
-) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        _ => "Not Found",
-    };
-    let body =
-        format!("<!doctype html><meta charset=\"utf-8\"><title>throughline</title><p>{text}</p>");
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
 }
