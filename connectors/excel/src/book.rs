@@ -357,15 +357,16 @@ fn look_of(style: &calamine::Style) -> Look {
             .filter(|&s| s != 1100);
         look.font_name = font.name.clone().filter(|n| n != "Calibri");
     }
-    if let Some(fill) = &style.fill {
-        if fill.pattern != FillPattern::None {
-            look.fill = fill.get_color().as_ref().map(rgb);
-        }
+    if let Some(fill) = &style.fill
+        && fill.pattern != FillPattern::None
+    {
+        look.fill = fill.get_color().as_ref().map(rgb);
     }
-    if let Some(nf) = &style.number_format {
-        if nf.format_code != "General" && !nf.format_code.is_empty() {
-            look.num_format = Some(nf.format_code.clone());
-        }
+    if let Some(nf) = &style.number_format
+        && nf.format_code != "General"
+        && !nf.format_code.is_empty()
+    {
+        look.num_format = Some(nf.format_code.clone());
     }
     if let Some(a) = &style.alignment {
         look.wrap = a.wrap_text;

@@ -141,10 +141,10 @@ impl ExcelConnector {
     /// unchanged since, else parsed now.
     fn workbook_for(&mut self, snap: Option<&file::Snapshot>) -> Result<Workbook, ConnectorError> {
         let hash = snap.map(|s| s.hash);
-        if let Some(seen) = self.seen.as_mut().filter(|s| s.hash == hash) {
-            if let Some(wb) = seen.workbook.take() {
-                return Ok(wb);
-            }
+        if let Some(seen) = self.seen.as_mut().filter(|s| s.hash == hash)
+            && let Some(wb) = seen.workbook.take()
+        {
+            return Ok(wb);
         }
         match snap {
             Some(snap) => self.parse(snap),

@@ -6,67 +6,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::Board;
-use jiff::civil::Date;
-use throughline_connector::{
-    Change, Connector, DesiredEntry, DesiredTask, EntryFields, Observation, State, TaskContext,
-    TaskFields,
-};
+use common::{Board, task};
+use throughline_connector::{Change, Connector, DesiredTask, Observation, State};
 use throughline_trello::TrelloMapping;
 use throughline_trello::emulator::{Fault, FaultRule, RateLimits};
-
-const STAGES: [&str; 6] = ["Idea", "Copy", "Design", "Review", "Approval", "Publish"];
-
-fn task(i: usize, state: State, checked: &[bool]) -> DesiredTask {
-    let stage = STAGES[i % STAGES.len()];
-    let item = format!("post-{:04}", i / STAGES.len());
-    let identity = format!("{item}/{}", stage.to_lowercase());
-    let day = Date::constant(2026, 12, 1)
-        .checked_add(jiff::Span::new().days((i % 28) as i64))
-        .unwrap();
-    DesiredTask {
-        identity: identity.clone(),
-        fields: TaskFields {
-            title: format!("Post {} — {stage}", i / STAGES.len()),
-            description: format!("Stage {stage} of post {}", i / STAGES.len()),
-            group: stage.to_owned(),
-            owner: Some(
-                if i % 2 == 0 {
-                    "ana@example.com"
-                } else {
-                    "ben@example.com"
-                }
-                .to_owned(),
-            ),
-            start: Some(day),
-            due: Some(day.checked_add(jiff::Span::new().days(2)).unwrap()),
-        },
-        state,
-        context: TaskContext {
-            item: item.clone(),
-            item_title: format!("Post {}", i / STAGES.len()),
-            stage: stage.to_lowercase(),
-            stage_name: stage.to_owned(),
-            channel: Some(if i % 3 == 0 { "Instagram" } else { "Blog" }.to_owned()),
-            timezone: "Asia/Jerusalem".to_owned(),
-            position: i as u64,
-            ..TaskContext::default()
-        },
-        entries: ["Draft", "Check facts", "אישור"]
-            .iter()
-            .enumerate()
-            .map(|(k, text)| DesiredEntry {
-                identity: format!("{identity}/e{k}"),
-                fields: EntryFields {
-                    text: format!("{text} ({stage})"),
-                    owner: None,
-                    due: None,
-                },
-                checked: checked.get(k).copied().unwrap_or(false),
-            })
-            .collect(),
-    }
-}
 
 /// What a sync engine does, reduced to what this test needs: create what is missing (by
 /// identity), set states and ticks that differ.

@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use jiff::civil::Date;
 use throughline_connector::http::{RateQuota, RetryPolicy};
-use throughline_connector::{State, conformance};
+use throughline_connector::{
+    DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields, conformance,
+};
 use throughline_trello::emulator::{Emulator, RateLimits};
 use throughline_trello::{
     Secret, TrelloConnector, TrelloLimits, TrelloMapping, TrelloSettings, marker,
@@ -131,5 +134,67 @@ impl conformance::Harness for Board {
     async fn person_checks_entry(&mut self, identity: &str, checked: bool) {
         let (card, name) = self.item_name(identity);
         assert!(self.emu.person(|p| p.set_item(&card, &name, checked)));
+    }
+}
+
+/// The stages of the posts these tests push.
+pub const STAGES: [&str; 6] = ["Idea", "Copy", "Design", "Review", "Approval", "Publish"];
+
+/// Task `i` of a board of posts: six stages per post, three checklist entries each (one Hebrew).
+pub fn task(i: usize, state: State, checked: &[bool]) -> DesiredTask {
+    let stage = STAGES[i % STAGES.len()];
+    let item = format!("post-{:04}", i / STAGES.len());
+    let identity = format!("{item}/{}", stage.to_lowercase());
+    let day = Date::constant(2026, 12, 1)
+        .checked_add(jiff::Span::new().days((i % 28) as i64))
+        .unwrap();
+    DesiredTask {
+        identity: identity.clone(),
+        fields: TaskFields {
+            title: format!("Post {} — {stage}", i / STAGES.len()),
+            description: format!("Stage {stage} of post {}", i / STAGES.len()),
+            group: stage.to_owned(),
+            owner: Some(
+                if i.is_multiple_of(2) {
+                    "ana@example.com"
+                } else {
+                    "ben@example.com"
+                }
+                .to_owned(),
+            ),
+            start: Some(day),
+            due: Some(day.checked_add(jiff::Span::new().days(2)).unwrap()),
+        },
+        state,
+        context: TaskContext {
+            item: item.clone(),
+            item_title: format!("Post {}", i / STAGES.len()),
+            stage: stage.to_lowercase(),
+            stage_name: stage.to_owned(),
+            channel: Some(
+                if i.is_multiple_of(3) {
+                    "Instagram"
+                } else {
+                    "Blog"
+                }
+                .to_owned(),
+            ),
+            timezone: "Asia/Jerusalem".to_owned(),
+            position: i as u64,
+            ..TaskContext::default()
+        },
+        entries: ["Draft", "Check facts", "אישור"]
+            .iter()
+            .enumerate()
+            .map(|(k, text)| DesiredEntry {
+                identity: format!("{identity}/e{k}"),
+                fields: EntryFields {
+                    text: format!("{text} ({stage})"),
+                    owner: None,
+                    due: None,
+                },
+                checked: checked.get(k).copied().unwrap_or(false),
+            })
+            .collect(),
     }
 }
