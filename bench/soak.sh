@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Soak: `throughline daemon` (release build) runs CYCLES cycles, one a second, against two
-# Excel workbooks while faults are injected in turn, and reports the resident memory after the
-# first cycle and at the end, and how every cycle ended.
+# Soak: `throughline daemon` (release build) runs CYCLES cycles, one a second, against the
+# Trello emulator (`throughline emulate trello`) and two Excel workbooks while faults are
+# injected in turn, and reports the resident memory after the first cycle and at the end, and
+# how every cycle ended.
 #
 #   bench/soak.sh [CYCLES] [ITEMS]        (default 500 cycles, 40 items ≈ 120 tasks per tool)
 #
@@ -10,7 +11,10 @@
 #   - a workbook damaged (garbage bytes): it cannot be read; restored afterwards;
 #   - a broken edit of throughline.toml: reported, the last good model keeps running;
 #   - a valid edit (an item added, later removed): reloaded;
-#   - a person ticking tasks in one workbook: they must reach the other.
+#   - a person ticking tasks in one workbook: they must reach the other;
+#   - the Trello emulator gone (connection refused), then back as a fresh one whose key the
+#     daemon does not have yet (401: refused credentials), then the new key and token written
+#     to the secret files and the target pointed at the new board (reloaded, no restart).
 # Not a test: it prints figures. It fails (exit 1) only if the daemon dies, a cycle neither
 # completes nor fails cleanly, a tick is lost, or a workbook ends with duplicate rows.
 set -euo pipefail
@@ -19,7 +23,12 @@ items="${2:-40}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 pid=""
-cleanup() { [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+emu=""
+cleanup() {
+  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null
+  [[ -n "$emu" ]] && kill "$emu" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 (cd "$root" && cargo build --release -q --bin throughline)
@@ -69,7 +78,20 @@ with open(path, "w") as f:
     for i in range(n):
         f.write(f'[[item]]\nid = "post-{i}"\nprocess = "content"\ntitle = "Post {i}"\ngolive = 2027-02-{1 + i % 28:02}\n\n')
 PY
-cat >"$work/throughline.toml" <<'TOML'
+emu_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Start the Trello emulator; sets `emu` and writes board, key and token to $work/trello-*.new.
+start_emulator() {
+  "$bin" emulate trello --listen "127.0.0.1:$emu_port" >"$work/emulator.out" 2>&1 &
+  emu=$!
+  until grep -q TRELLO_KEY= "$work/emulator.out" 2>/dev/null; do sleep 0.05; done
+  sed -n 's/.*board = "\(.*\)".*/\1/p' "$work/emulator.out" | head -1 >"$work/trello-board.new"
+  sed -n 's/.*TRELLO_KEY=\([^ ]*\).*/\1/p' "$work/emulator.out" >"$work/trello-key.new"
+  sed -n 's/.*TRELLO_TOKEN=\([^ ]*\).*/\1/p' "$work/emulator.out" >"$work/trello-token.new"
+}
+generation=1
+# The deployment, with the Trello target on the emulator's current board.
+write_config() {
+  cat >"$work/throughline.toml" <<TOML
 state = "throughline.db"
 playbooks = ["playbooks/*.toml"]
 items = ["items/*.toml"]
@@ -81,6 +103,14 @@ every = "1s"
 max_backoff = "4s"
 
 [[target]]
+id = "studio-$generation"
+kind = "trello"
+board = "$(cat "$work/trello-board")"
+base_url = "http://127.0.0.1:$emu_port/1"
+credentials = { key = "file:trello-key", token = "file:trello-token" }
+people = { "dana@example.com" = "dana", "avi@example.com" = "yossi" }
+
+[[target]]
 id = "writers"
 kind = "excel"
 path = "writers.xlsx"
@@ -90,6 +120,10 @@ id = "managers"
 kind = "excel"
 path = "managers.xlsx"
 TOML
+}
+start_emulator
+for f in board key token; do mv "$work/trello-$f.new" "$work/trello-$f"; done
+write_config
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" daemon --config "$work/throughline.toml" --listen "127.0.0.1:$port" --log-format json \
@@ -131,7 +165,7 @@ ticked=()
 have_openpyxl=$(python3 -c 'import openpyxl' 2>/dev/null && echo yes || echo no)
 n=1
 while [[ $n -lt $cycles ]]; do
-  step=$(( (n / 25) % 5 ))
+  step=$(( (n / 25) % 6 ))
   if (( n % 25 == 0 )); then
     case $step in
       0) touch "$work/~\$managers.xlsx" ;;                         # open in Excel
@@ -141,7 +175,14 @@ while [[ $n -lt $cycles ]]; do
       4) if [[ $have_openpyxl == yes ]]; then
            id="post-$(( (n / 25) % items ))/design"; tick "$work/writers.xlsx" "$id"; ticked+=("$id")
          fi ;;
+      5) kill "$emu"; wait "$emu" 2>/dev/null || true; emu="" ;;  # Trello is gone
     esac
+  fi
+  if (( step == 5 && n % 25 == 4 )); then start_emulator; fi      # back, with another key
+  if (( step == 5 && n % 25 == 8 )); then                         # the operator updates it
+    for f in board key token; do mv "$work/trello-$f.new" "$work/trello-$f"; done
+    generation=$((generation + 1))
+    write_config
   fi
   if (( n % 25 == 6 )); then                                      # the fault ends
     case $step in
@@ -164,7 +205,7 @@ pid=""
 echo
 echo "cycles: $cycles, $items items ($(( (items) * 3 )) tasks per workbook)"
 echo "RSS after the first cycle: $((rss_first / 1024)) MB ($rss_first kB); after cycle $cycles: $((rss_last / 1024)) MB ($rss_last kB)"
-echo "$metrics" | grep -E '^throughline_(cycles_total|config_reloads_total|target_consecutive_failures)' | sed 's/^/  /'
+echo "$metrics" | grep -E '^throughline_(cycles_total|config_reloads_total|target_consecutive_failures|auth_failures_total|rate_limited_total|requests_total)' | sed 's/^/  /'
 echo "$metrics" | awk '/^throughline_cycle_duration_seconds_(sum|count)/ {v[$1]=$2} END {printf "  mean cycle: %.3f s\n", v["throughline_cycle_duration_seconds_sum"] / v["throughline_cycle_duration_seconds_count"]}'
 echo "exit code after SIGTERM: $code"
 panics=$(grep -c -i 'panicked' "$work/daemon.log" || true)
@@ -191,4 +232,15 @@ print(f"rows: writers {len(w)}, managers {len(m)}; duplicates: {len(dup)}; ticks
 sys.exit(1 if dup or lost or sorted(w) != sorted(m) else 0)
 PY
 fi
+# The Trello board of the last generation: every task once.
+python3 - "$emu_port" "$(cat "$work/trello-board")" "$(cat "$work/trello-key")" "$(cat "$work/trello-token")" "$items" <<'PY' || fail=1
+import sys, json, urllib.request, collections
+port, board, key, token, items = sys.argv[1:6]
+url = f"http://127.0.0.1:{port}/1/boards/{board}/cards?key={key}&token={token}"
+cards = json.load(urllib.request.urlopen(url))
+marks = [c["desc"].strip().splitlines()[-1].split(" ·")[0] for c in cards if "throughline:" in c["desc"]]
+dup = [m for m, n in collections.Counter(marks).items() if n > 1]
+print(f"Trello board: {len(marks)} cards with a marker (expected {int(items) * 3}), duplicates: {len(dup)}")
+sys.exit(1 if dup or len(marks) != int(items) * 3 else 0)
+PY
 exit $fail
