@@ -781,3 +781,135 @@ fn a_trello_board_and_a_workbook_in_step_by_polling_and_by_webhook() {
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{}", log.join("\n"));
 }
+
+/// POST to the daemon; the status line and the headers of the answer.
+fn http_post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    )
+    .unwrap();
+    for (k, v) in headers {
+        write!(s, "{k}: {v}\r\n").unwrap();
+    }
+    write!(s, "\r\n").unwrap();
+    s.write_all(body).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn an_asana_webhook_handshake_then_signed_events_sync_at_once_and_survive_a_restart() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let asana = rt
+        .block_on(throughline_asana::emulator::Emulator::start())
+        .unwrap();
+    let seeded = asana.seed();
+    for (name, email) in [("Dana", "dana@example.com"), ("Avi", "avi@example.com")] {
+        asana.add_user(&seeded.workspace, name, email);
+    }
+    let ben = asana.personal_token(&asana.user_by_email("ben@example.com").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_deployment(
+        dir.path(),
+        &Setup {
+            targets: format!(
+                "[[target]]\nid = \"managers\"\nkind = \"asana\"\nproject = \"{}\"\nworkspace = \"{}\"\nbase_url = \"{}\"\ncredentials = {{ token = \"env:TL_ASANA_TOKEN\" }}\n\n{}",
+                seeded.project,
+                seeded.workspace,
+                asana.base_url(),
+                excel_targets(&["sheet"])
+            ),
+            sync: "every = \"1h\"".into(),
+            service: "[daemon]\nwebhook_delay = \"1s\"".into(),
+            ..Default::default()
+        },
+    );
+    let env = [("TL_ASANA_TOKEN", seeded.token.as_str())];
+    let d = Daemon::start_with(&config, &env).started();
+    let first = d.cycle_after(Timestamp::UNIX_EPOCH);
+    assert_eq!(first["ready"], true, "{first:#}");
+    let addr = d.addr.clone().unwrap();
+
+    // Asana's handshake while the webhook is created: the secret comes back.
+    let secret = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
+    let answer = http_post(
+        &addr,
+        "/hooks/asana/managers",
+        &[("X-Hook-Secret", secret)],
+        b"",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains(&format!("x-hook-secret: {secret}")),
+        "{answer}"
+    );
+
+    // Ben completes a task in Asana; Asana's signed event makes the daemon sync at once.
+    let gid = asana.task_with_identity("spring-sale/design").unwrap();
+    let done = rt.block_on(async {
+        reqwest::Client::new()
+            .put(format!("{}/tasks/{gid}", asana.base_url()))
+            .bearer_auth(&ben)
+            .json(&serde_json::json!({"data": {"completed": true}}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(done.is_success());
+    let ticked = Timestamp::now();
+    let events = format!(
+        r#"{{"events":[{{"action":"changed","resource":{{"gid":"{gid}","resource_type":"task"}}}}]}}"#
+    );
+    let sig = throughline::daemon::hooks::asana_signature(secret.as_bytes(), events.as_bytes());
+    let bad = http_post(
+        &addr,
+        "/hooks/asana/managers",
+        &[("X-Hook-Signature", "00")],
+        events.as_bytes(),
+    );
+    assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
+    let answer = http_post(
+        &addr,
+        "/hooks/asana/managers",
+        &[("X-Hook-Signature", &sig)],
+        events.as_bytes(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let after = d.cycle_after(ticked);
+    assert_eq!(after["last_cycle"]["trigger"], "webhook", "{after:#}");
+    let sheet = dir.path().join("sheet.xlsx");
+    let state_of = |id: &str| rows(&sheet).into_iter().find(|(i, _)| i == id).unwrap().1;
+    assert_eq!(state_of("spring-sale/design"), State::Done);
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{}", log.join("\n"));
+    assert!(
+        !log.join("\n").contains(secret),
+        "the webhook secret never reaches a log line"
+    );
+
+    // After a restart the secret is still known: signed events are accepted without a new
+    // handshake.
+    let d = Daemon::start_with(&config, &env).started();
+    let addr = d.addr.clone().unwrap();
+    let answer = http_post(
+        &addr,
+        "/hooks/asana/managers",
+        &[("X-Hook-Signature", &sig)],
+        events.as_bytes(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (code, _) = d.stop();
+    assert_eq!(code, Some(0));
+    drop(rt);
+}
