@@ -451,7 +451,6 @@ impl Service {
             public_url,
             targets: BTreeMap::new(),
         };
-        let mut secrets = self.notifier.secrets();
         for t in &dep.targets {
             let trello_secret = match t.credentials.get("secret") {
                 Some(r) => r.resolve().map_err(|e| e.to_string()),
@@ -465,9 +464,6 @@ impl Service {
             } else {
                 None
             };
-            secrets.extend(trello_secret.iter().cloned());
-            secrets.extend(asana_secret.iter().cloned());
-            secrets.extend(t.credentials.values().filter_map(|r| r.resolve().ok()));
             table.targets.insert(
                 t.id.clone(),
                 HookTarget {
@@ -477,8 +473,8 @@ impl Service {
                 },
             );
         }
-        self.shared.secrets.set(secrets);
         *self.shared.hooks.write().unwrap_or_else(|e| e.into_inner()) = table;
+        self.refresh_secrets();
         let cadence = Cadence::of(&self.dep).map_err(DaemonError::Setup)?;
         self.next_cycle = self.next_cycle.min(cadence.next_after(now));
         if !self.first_cycle_done {
@@ -497,6 +493,25 @@ impl Service {
             v.next_cycle = Some(next);
         });
         Ok(())
+    }
+
+    /// Read every secret the deployment names again, so that a rotated file or variable is
+    /// used without a restart: the Trello webhook secrets, and the log redactor's list.
+    fn refresh_secrets(&self) {
+        let mut values = self.notifier.secrets();
+        let mut hooks = self.shared.hooks.write().unwrap_or_else(|e| e.into_inner());
+        for t in &self.dep.targets {
+            values.extend(t.credentials.values().filter_map(|r| r.resolve().ok()));
+            if let Some(h) = hooks.targets.get_mut(&t.id) {
+                if let Some(r) = t.credentials.get("secret") {
+                    h.trello_secret = r.resolve().map_err(|e| e.to_string());
+                }
+                values.extend(h.trello_secret.iter().cloned());
+                values.extend(h.asana_secret.iter().cloned());
+            }
+        }
+        drop(hooks);
+        self.shared.secrets.set(values);
     }
 
     /// One step: reload if the files changed, persist learned webhook secrets, run a cycle if
@@ -626,6 +641,7 @@ impl Service {
     pub async fn cycle(&mut self, trigger: Trigger, at: Timestamp) {
         let started = std::time::Instant::now();
         let now = self.clock.now();
+        self.refresh_secrets();
         self.cycles += 1;
         let number = self.cycles;
         self.shared.set_view(|v| v.running_since = Some(now));
@@ -1080,4 +1096,3 @@ impl Service {
         ok
     }
 }
-
