@@ -3,7 +3,6 @@
 //! after one cycle, and the cycle after that has nothing left to do.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use jiff::civil::Date;
 use serde_json::json;

@@ -530,3 +530,47 @@ fn plan_writes_nothing() {
     assert_eq!(board.calls().apply, 0);
     assert_eq!(store, MemoryStore::new());
 }
+
+#[test]
+fn objects_made_by_a_stopped_cycle_are_adopted_and_updated_in_the_sqlite_store() {
+    // The real store checks that an entry's link never comes before its task's.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = throughline::state::SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    let model = Model::new(1);
+    let board = FakeTarget::new("board", StateSupport::DoneOrNot);
+    // Step 1 journals the intents, step 2 sends the creates; stop before the links are written.
+    let stopped = sync_with(
+        &mut store,
+        &model,
+        &[("board", &board)],
+        &CycleOptions {
+            stop_after: Some(2),
+            ..Default::default()
+        },
+    );
+    assert!(stopped.is_err());
+    assert_eq!(board.snapshot().tasks.len(), 2, "the creates went through");
+    assert!(
+        store.links("board").unwrap().is_empty(),
+        "but nothing was linked"
+    );
+    // Meanwhile the playbook gives the tasks another owner: the adopted tasks need an update,
+    // their checklist entries do not.
+    let mut renamed = model.clone();
+    renamed.owner = "noa@example.com".into();
+    let report = sync(&mut store, &renamed, &[("board", &board)]);
+    assert!(report.ok());
+    assert!(board.snapshot().duplicates().is_empty());
+    assert_eq!(
+        board.snapshot().task("item0/copy").unwrap().fields.title,
+        "Item 0, renamed: Copy"
+    );
+    assert_eq!(
+        store.links("board").unwrap().len(),
+        6,
+        "tasks and entries all linked"
+    );
+    assert!(store.intents("board").unwrap().is_empty());
+    let again = sync(&mut store, &renamed, &[("board", &board)]);
+    assert!(again.targets[0].plan.as_ref().unwrap().changes.is_empty());
+}

@@ -169,6 +169,7 @@ struct Observed {
     observation: Observation,
     capabilities: Capabilities,
     links: Vec<Link>,
+    intents: HashSet<String>,
 }
 
 /// Run one cycle. `now` stamps status history and events; nothing here reads the clock.
@@ -201,12 +202,18 @@ pub async fn run_cycle(
         match t.connector.observe(cursor).await {
             Ok(observation) => {
                 let links = store.links(&t.id)?;
+                let intents = store
+                    .intents(&t.id)?
+                    .into_iter()
+                    .map(|i| i.identity)
+                    .collect();
                 let capabilities = t.connector.capabilities();
                 observed.push(Observed {
                     index,
                     observation,
                     capabilities,
                     links,
+                    intents,
                 });
             }
             Err(e) => {
@@ -405,6 +412,7 @@ fn input<'a>(
         links: &o.links,
         observation: &o.observation,
         hub,
+        intents: &o.intents,
         drift: &t.drift,
         max_archive_share: settings.max_archive_share,
         allow_mass_archive: options.allow_mass_archive,
@@ -444,8 +452,27 @@ async fn apply_plan(
     now: Timestamp,
 ) -> Result<(), EngineError> {
     // Journal first: bookkeeping links, and an intent for every object about to be created.
+    // An entry's link needs its task's link first; an adopted task that is also being updated
+    // is linked only once its update went through, so its entries' links wait for that.
+    let linked: HashSet<&str> = observed
+        .links
+        .iter()
+        .filter(|l| l.parent.is_none())
+        .map(|l| l.identity.as_str())
+        .chain(
+            plan.bookkeeping
+                .iter()
+                .filter(|l| l.parent.is_none())
+                .map(|l| l.identity.as_str()),
+        )
+        .collect();
+    let mut waiting: Vec<&LinkAfter> = Vec::new();
     let mut before = Batch::default();
     for l in &plan.bookkeeping {
+        if l.parent.as_deref().is_some_and(|p| !linked.contains(p)) {
+            waiting.push(l);
+            continue;
+        }
         let remote = l.remote_id.clone().unwrap_or_default();
         before.put_links.push(link_row(target, l, remote, now));
         before
@@ -470,6 +497,7 @@ async fn apply_plan(
     commit(store, steps, before)?;
 
     if plan.changes.is_empty() {
+        // Nothing can link the waiting entries' tasks this cycle; the next one adopts them.
         return Ok(());
     }
     let changes: Vec<Change> = plan.changes.iter().map(|c| c.change.clone()).collect();
@@ -531,6 +559,21 @@ async fn apply_plan(
                     .failed
                     .push((planned.change.identity().to_string(), e));
             }
+        }
+    }
+    let now_linked: HashSet<String> = after
+        .put_links
+        .iter()
+        .filter(|l| l.parent.is_none())
+        .map(|l| l.identity.clone())
+        .collect();
+    for l in waiting {
+        if l.parent.as_ref().is_some_and(|p| now_linked.contains(p)) {
+            let remote = l.remote_id.clone().unwrap_or_default();
+            after.put_links.push(link_row(target, l, remote, now));
+            after
+                .clear_intents
+                .push((target.to_string(), l.identity.clone()));
         }
     }
     // A connector that learned its own writes (an events feed) need not read them back.

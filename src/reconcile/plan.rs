@@ -25,6 +25,10 @@ pub struct TargetInput<'a> {
     pub observation: &'a Observation,
     /// The hub's status (after merging this cycle's pulls, on the final pass).
     pub hub: &'a HubStatus,
+    /// Identities with an intent journaled in this target: objects this engine created but
+    /// never linked (a cycle stopped in between). Their state is what the engine sent, not a
+    /// person's edit.
+    pub intents: &'a HashSet<String>,
     pub drift: &'a DriftPolicy,
     pub max_archive_share: f64,
     /// Archive even past `max_archive_share` (the operator said so explicitly).
@@ -509,7 +513,7 @@ impl<'a> Planner<'a> {
         let now = caps.state(o.state);
         let tool_moved = match link.and_then(|l| l.pulled) {
             Some(last) => now != caps.state(last),
-            None => now != want,
+            None => now != want && !self.input.intents.contains(&d.identity),
         };
         if tool_moved {
             self.pull(&d.identity, now, caps.states, o.modified, &o.modified_by);
@@ -640,9 +644,11 @@ impl<'a> Planner<'a> {
             };
             self.drift(&e.identity, &fd, &oe.modified_by);
             let want = hub_state(self.input.hub, &e.identity) == State::Done;
+            let ours = self.input.intents.contains(&e.identity)
+                || self.input.intents.contains(&d.identity);
             let tool_moved = match link.and_then(|l| l.pulled) {
                 Some(last) => oe.checked != (last == State::Done),
-                None => oe.checked != want,
+                None => oe.checked != want && !ours,
             };
             if tool_moved {
                 self.pull(

@@ -129,6 +129,7 @@ struct Case {
     links: Vec<Link>,
     observation: Observation,
     hub: HubStatus,
+    intents: std::collections::HashSet<String>,
     drift: DriftPolicy,
     allow_mass_archive: bool,
 }
@@ -141,6 +142,7 @@ impl Case {
             links: Vec::new(),
             observation: Observation::default(),
             hub: HubStatus::new(),
+            intents: Default::default(),
             drift: DriftPolicy::default(),
             allow_mass_archive: false,
         }
@@ -168,6 +170,7 @@ impl Case {
             links: &self.links,
             observation: &self.observation,
             hub: &self.hub,
+            intents: &self.intents,
             drift: &self.drift,
             max_archive_share: 0.25,
             allow_mass_archive: self.allow_mass_archive,
@@ -516,4 +519,31 @@ fn hebrew_titles_pass_through_untouched() {
         panic!()
     };
     assert_eq!(task.fields.title, "השקת הרשת החברתית — כתיבה");
+}
+
+#[test]
+fn an_object_this_engine_made_but_never_linked_is_not_a_persons_edit() {
+    // A stopped cycle created the task (intent journaled), then the hub moved to done.
+    let mut c = Case::new();
+    let d = desired("a/copy", "A");
+    c.observation.tasks.push(observed_from(&d, "r1"));
+    c.desired.push(d);
+    c.hub.insert("a/copy".into(), State::Done);
+    c.hub.insert("a/copy/e1".into(), State::Done);
+    c.intents.insert("a/copy".into());
+    let p = c.plan();
+    assert!(
+        p.pulls.is_empty(),
+        "its 'to do' is what was sent, not a person's edit: {:?}",
+        p.pulls
+    );
+    assert_eq!(
+        p.changes.len(),
+        2,
+        "the hub's done is pushed to it: {:?}",
+        p.changes
+    );
+    // Without the intent, the same difference is someone's edit in the tool.
+    c.intents.clear();
+    assert_eq!(c.plan().pulls.len(), 2);
 }
