@@ -169,7 +169,8 @@ struct Observed {
     observation: Observation,
     capabilities: Capabilities,
     links: Vec<Link>,
-    intents: HashSet<String>,
+    /// Unlinked objects this engine created, with the status they were created with.
+    created: HashMap<String, throughline_connector::State>,
 }
 
 /// Run one cycle. `now` stamps status history and events; nothing here reads the clock.
@@ -202,18 +203,14 @@ pub async fn run_cycle(
         match t.connector.observe(cursor).await {
             Ok(observation) => {
                 let links = store.links(&t.id)?;
-                let intents = store
-                    .intents(&t.id)?
-                    .into_iter()
-                    .map(|i| i.identity)
-                    .collect();
+                let created = created_states(&*store, &store.intents(&t.id)?, &t.desired)?;
                 let capabilities = t.connector.capabilities();
                 observed.push(Observed {
                     index,
                     observation,
                     capabilities,
                     links,
-                    intents,
+                    created,
                 });
             }
             Err(e) => {
@@ -398,6 +395,39 @@ pub async fn run_cycle(
     Ok(report)
 }
 
+/// The status each journaled create was made with: the hub's status as of the intent's time
+/// (statuses of a cycle are merged before its creates). A create's intent stands for the task
+/// and the checklist entries made with it.
+fn created_states(
+    store: &dyn StateStore,
+    intents: &[Intent],
+    desired: &[DesiredTask],
+) -> Result<HashMap<String, throughline_connector::State>, StateError> {
+    let as_of =
+        |identity: &str, at: Timestamp| -> Result<throughline_connector::State, StateError> {
+            Ok(store
+                .status_history(identity)?
+                .into_iter()
+                .filter(|s| s.at <= at)
+                .next_back()
+                .map(|s| s.state)
+                .unwrap_or(throughline_connector::State::Todo))
+        };
+    let mut out = HashMap::new();
+    for intent in intents {
+        out.insert(
+            intent.identity.clone(),
+            as_of(&intent.identity, intent.created_at)?,
+        );
+        if let Some(task) = desired.iter().find(|d| d.identity == intent.identity) {
+            for e in &task.entries {
+                out.insert(e.identity.clone(), as_of(&e.identity, intent.created_at)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn input<'a>(
     t: &'a TargetRun,
     o: &'a Observed,
@@ -412,7 +442,7 @@ fn input<'a>(
         links: &o.links,
         observation: &o.observation,
         hub,
-        intents: &o.intents,
+        created: &o.created,
         drift: &t.drift,
         max_archive_share: settings.max_archive_share,
         allow_mass_archive: options.allow_mass_archive,

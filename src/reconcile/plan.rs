@@ -25,10 +25,10 @@ pub struct TargetInput<'a> {
     pub observation: &'a Observation,
     /// The hub's status (after merging this cycle's pulls, on the final pass).
     pub hub: &'a HubStatus,
-    /// Identities with an intent journaled in this target: objects this engine created but
-    /// never linked (a cycle stopped in between). Their state is what the engine sent, not a
-    /// person's edit.
-    pub intents: &'a HashSet<String>,
+    /// Objects this engine created in this target but never linked (a cycle stopped in
+    /// between), with the status they were created with. An adopted object that still shows
+    /// that status holds nothing a person did; one that differs does.
+    pub created: &'a HashMap<String, State>,
     pub drift: &'a DriftPolicy,
     pub max_archive_share: f64,
     /// Archive even past `max_archive_share` (the operator said so explicitly).
@@ -513,7 +513,10 @@ impl<'a> Planner<'a> {
         let now = caps.state(o.state);
         let tool_moved = match link.and_then(|l| l.pulled) {
             Some(last) => now != caps.state(last),
-            None => now != want && !self.input.intents.contains(&d.identity),
+            None => match self.input.created.get(&d.identity) {
+                Some(created) => now != caps.state(*created),
+                None => now != want,
+            },
         };
         if tool_moved {
             self.pull(&d.identity, now, caps.states, o.modified, &o.modified_by);
@@ -644,11 +647,12 @@ impl<'a> Planner<'a> {
             };
             self.drift(&e.identity, &fd, &oe.modified_by);
             let want = hub_state(self.input.hub, &e.identity) == State::Done;
-            let ours = self.input.intents.contains(&e.identity)
-                || self.input.intents.contains(&d.identity);
             let tool_moved = match link.and_then(|l| l.pulled) {
                 Some(last) => oe.checked != (last == State::Done),
-                None => oe.checked != want && !ours,
+                None => match self.input.created.get(&e.identity) {
+                    Some(created) => oe.checked != (*created == State::Done),
+                    None => oe.checked != want,
+                },
             };
             if tool_moved {
                 self.pull(

@@ -129,7 +129,7 @@ struct Case {
     links: Vec<Link>,
     observation: Observation,
     hub: HubStatus,
-    intents: std::collections::HashSet<String>,
+    created: std::collections::HashMap<String, State>,
     drift: DriftPolicy,
     allow_mass_archive: bool,
 }
@@ -142,7 +142,7 @@ impl Case {
             links: Vec::new(),
             observation: Observation::default(),
             hub: HubStatus::new(),
-            intents: Default::default(),
+            created: Default::default(),
             drift: DriftPolicy::default(),
             allow_mass_archive: false,
         }
@@ -170,7 +170,7 @@ impl Case {
             links: &self.links,
             observation: &self.observation,
             hub: &self.hub,
-            intents: &self.intents,
+            created: &self.created,
             drift: &self.drift,
             max_archive_share: 0.25,
             allow_mass_archive: self.allow_mass_archive,
@@ -522,19 +522,20 @@ fn hebrew_titles_pass_through_untouched() {
 }
 
 #[test]
-fn an_object_this_engine_made_but_never_linked_is_not_a_persons_edit() {
-    // A stopped cycle created the task (intent journaled), then the hub moved to done.
+fn an_object_this_engine_made_but_never_linked_is_judged_by_what_it_was_made_with() {
+    // A stopped cycle created the task as "to do" and never linked it; the hub moved to done.
     let mut c = Case::new();
     let d = desired("a/copy", "A");
     c.observation.tasks.push(observed_from(&d, "r1"));
     c.desired.push(d);
     c.hub.insert("a/copy".into(), State::Done);
     c.hub.insert("a/copy/e1".into(), State::Done);
-    c.intents.insert("a/copy".into());
+    c.created.insert("a/copy".into(), State::Todo);
+    c.created.insert("a/copy/e1".into(), State::Todo);
     let p = c.plan();
     assert!(
         p.pulls.is_empty(),
-        "its 'to do' is what was sent, not a person's edit: {:?}",
+        "still as made: nothing a person did: {:?}",
         p.pulls
     );
     assert_eq!(
@@ -543,7 +544,11 @@ fn an_object_this_engine_made_but_never_linked_is_not_a_persons_edit() {
         "the hub's done is pushed to it: {:?}",
         p.changes
     );
-    // Without the intent, the same difference is someone's edit in the tool.
-    c.intents.clear();
-    assert_eq!(c.plan().pulls.len(), 2);
+    // A person ticked the unlinked object itself: that is kept.
+    c.hub.clear();
+    c.observation.tasks[0].state = State::Done;
+    c.observation.tasks[0].entries[0].checked = true;
+    let p = c.plan();
+    assert_eq!(p.pulls.len(), 2, "{:?}", p.pulls);
+    assert!(p.pulls.iter().all(|x| x.state == State::Done));
 }
