@@ -519,12 +519,10 @@ fn sigterm_mid_cycle_then_restart_loses_nothing_and_duplicates_nothing() {
 }
 
 /// A person ticks a row that a stopped cycle wrote into the workbook but did not get to link.
-/// Fails today, in the engine, not the daemon: the next cycle's bookkeeping records an
-/// entry's link before its task's (the state store's foreign key refuses it, and the cycle
-/// fails), and adopting the other target's unlinked row, still as it was created, reads as
-/// "the tool moved back to to-do", which undoes the person's tick.
+/// The next cycle adopts the row: an entry's link must follow its task's (the state store's
+/// foreign key), and the row is judged against the status it was made with, so neither the
+/// person's tick on it nor a tick made in the other workbook is undone.
 #[test]
-#[ignore = "engine: adoption after a stop between apply and link undoes a tick (see the doc comment)"]
 fn sigterm_mid_cycle_then_a_tick_on_a_row_the_stopped_cycle_made() {
     sigterm_rounds(Ticks::Anywhere);
 }
