@@ -9,13 +9,16 @@ use throughline::model::SyncSettings;
 use throughline::reconcile::DriftPolicy;
 use throughline::state::MemoryStore;
 use throughline_connector::fake::FakeTarget;
-use throughline_connector::{DesiredEntry, DesiredTask, EntryFields, State, StateSupport, TaskContext, TaskFields};
+use throughline_connector::{
+    DesiredEntry, DesiredTask, EntryFields, State, StateSupport, TaskContext, TaskFields,
+};
 
 fn desired(n: usize) -> Vec<DesiredTask> {
     (0..n)
         .map(|i| {
             let identity = format!("item{:05}/stage{}", i / 8, i % 8);
-            let due = jiff::civil::date(2027, 1, 1).saturating_add(jiff::Span::new().days((i / 8) as i64 % 300));
+            let due = jiff::civil::date(2027, 1, 1)
+                .saturating_add(jiff::Span::new().days((i / 8) as i64 % 300));
             DesiredTask {
                 identity: identity.clone(),
                 fields: TaskFields {
@@ -27,11 +30,18 @@ fn desired(n: usize) -> Vec<DesiredTask> {
                     due: Some(due),
                 },
                 state: State::Todo,
-                context: TaskContext { position: i as u64, ..Default::default() },
+                context: TaskContext {
+                    position: i as u64,
+                    ..Default::default()
+                },
                 entries: (0..3)
                     .map(|k| DesiredEntry {
                         identity: format!("{identity}/e{k}"),
-                        fields: EntryFields { text: format!("Entry {k}"), owner: None, due: Some(due) },
+                        fields: EntryFields {
+                            text: format!("Entry {k}"),
+                            owner: None,
+                            due: Some(due),
+                        },
                         checked: false,
                     })
                     .collect(),
@@ -45,7 +55,10 @@ fn main() {
     let board = FakeTarget::new("board", StateSupport::DoneOrNot);
     let mut store = MemoryStore::new();
     let model = desired(tasks);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let now: Timestamp = "2026-12-01T08:00:00Z".parse().unwrap();
     let mut cycle = |label: &str| {
         board.reset_calls();
@@ -57,7 +70,13 @@ fn main() {
         }];
         let started = Instant::now();
         let report = rt
-            .block_on(run_cycle(&mut store, &mut runs, &SyncSettings::default(), &CycleOptions::default(), now))
+            .block_on(run_cycle(
+                &mut store,
+                &mut runs,
+                &SyncSettings::default(),
+                &CycleOptions::default(),
+                now,
+            ))
             .unwrap();
         let elapsed = started.elapsed();
         let calls = board.calls();
@@ -70,7 +89,9 @@ fn main() {
             report.ok()
         );
     };
-    println!("engine against the fake connector, {tasks} tasks × 3 checklist entries (MemoryStore):");
+    println!(
+        "engine against the fake connector, {tasks} tasks × 3 checklist entries (MemoryStore):"
+    );
     cycle("first push");
     cycle("no-op");
     for i in 0..10 {

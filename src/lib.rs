@@ -7,9 +7,9 @@
 //! - [`engine`]: one sync cycle with its journal;
 //! - [`state`]: the SQLite state store.
 
-pub mod import;
 pub mod daemon;
 pub mod engine;
+pub mod import;
 pub mod model;
 pub mod reconcile;
 pub mod report;

@@ -16,7 +16,14 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )
     }
 }
 
@@ -43,7 +50,9 @@ impl Diagnostics {
 
     /// Sorted by file, line and column, duplicates removed.
     pub fn sorted(mut self) -> Self {
-        self.0.sort_by(|a, b| (&a.file, a.line, a.col, &a.message).cmp(&(&b.file, b.line, b.col, &b.message)));
+        self.0.sort_by(|a, b| {
+            (&a.file, a.line, a.col, &a.message).cmp(&(&b.file, b.line, b.col, &b.message))
+        });
         self.0.dedup();
         self
     }
@@ -75,7 +84,11 @@ impl Source {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Source { path: path.into(), text, line_starts }
+        Source {
+            path: path.into(),
+            text,
+            line_starts,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -96,7 +109,12 @@ impl Source {
 
     pub fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         let (line, col) = self.line_col(span.start);
-        Diagnostic { file: self.path.clone(), line, col, message: message.into() }
+        Diagnostic {
+            file: self.path.clone(),
+            line,
+            col,
+            message: message.into(),
+        }
     }
 }
 

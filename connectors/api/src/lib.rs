@@ -191,7 +191,11 @@ pub enum Change {
         /// Bring an archived object back (only ever planned explicitly).
         unarchive: bool,
     },
-    ArchiveTask { remote_id: RemoteId, identity: Identity, context: TaskContext },
+    ArchiveTask {
+        remote_id: RemoteId,
+        identity: Identity,
+        context: TaskContext,
+    },
     CreateEntry {
         parent_remote_id: RemoteId,
         parent_identity: Identity,
@@ -208,7 +212,11 @@ pub enum Change {
         checked: Option<bool>,
         unarchive: bool,
     },
-    ArchiveEntry { parent_remote_id: RemoteId, remote_id: RemoteId, identity: Identity },
+    ArchiveEntry {
+        parent_remote_id: RemoteId,
+        remote_id: RemoteId,
+        identity: Identity,
+    },
 }
 
 impl Change {
@@ -263,8 +271,14 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Applied {
     /// A created task (with the remote ids of the entries created with it) or entry.
-    Created { remote_id: RemoteId, entries: Vec<(Identity, RemoteId)>, version: Option<String> },
-    Updated { version: Option<String> },
+    Created {
+        remote_id: RemoteId,
+        entries: Vec<(Identity, RemoteId)>,
+        version: Option<String>,
+    },
+    Updated {
+        version: Option<String>,
+    },
     Archived,
 }
 
@@ -296,7 +310,11 @@ impl Capabilities {
     pub fn task_fields(&self, f: &TaskFields) -> TaskFields {
         TaskFields {
             title: f.title.clone(),
-            description: if self.description { f.description.clone() } else { String::new() },
+            description: if self.description {
+                f.description.clone()
+            } else {
+                String::new()
+            },
             group: f.group.clone(),
             owner: if self.owner { f.owner.clone() } else { None },
             start: if self.start { f.start } else { None },
@@ -307,7 +325,11 @@ impl Capabilities {
     pub fn entry_fields(&self, f: &EntryFields) -> EntryFields {
         EntryFields {
             text: f.text.clone(),
-            owner: if self.entry_owner { f.owner.clone() } else { None },
+            owner: if self.entry_owner {
+                f.owner.clone()
+            } else {
+                None
+            },
             due: if self.entry_due { f.due } else { None },
         }
     }
@@ -329,7 +351,10 @@ pub enum ConnectorError {
     Retryable { message: String },
     /// The tool rations requests and said to wait.
     #[error("rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs_f32())).unwrap_or_default())]
-    RateLimited { retry_after: Option<Duration>, message: String },
+    RateLimited {
+        retry_after: Option<Duration>,
+        message: String,
+    },
     /// Credentials are missing, wrong, expired or lack a permission.
     #[error("not signed in or not allowed: {message}")]
     Auth { message: String },
@@ -350,7 +375,10 @@ pub enum ConnectorError {
 impl ConnectorError {
     /// Worth retrying within the same cycle (after backing off).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ConnectorError::Retryable { .. } | ConnectorError::RateLimited { .. })
+        matches!(
+            self,
+            ConnectorError::Retryable { .. } | ConnectorError::RateLimited { .. }
+        )
     }
 }
 
@@ -390,6 +418,9 @@ pub trait Connector: Send {
     /// Find one object by identity (adoption after a crash, tests). Default: observe and search.
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         let obs = self.observe(None).await?;
-        Ok(obs.tasks.into_iter().find(|t| t.identity.as_deref() == Some(identity)))
+        Ok(obs
+            .tasks
+            .into_iter()
+            .find(|t| t.identity.as_deref() == Some(identity)))
     }
 }
