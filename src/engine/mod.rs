@@ -408,8 +408,7 @@ fn created_states(
             Ok(store
                 .status_history(identity)?
                 .into_iter()
-                .filter(|s| s.at <= at)
-                .next_back()
+                .rfind(|s| s.at <= at)
                 .map(|s| s.state)
                 .unwrap_or(throughline_connector::State::Todo))
         };
