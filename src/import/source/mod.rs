@@ -49,7 +49,7 @@ pub fn open(spec: &str, text: &TextOptions) -> Result<Box<dyn Source>, ImportErr
             "sheets" | "gsheets" | "google-sheets" => {
                 return Err(ImportError::SourceNotAvailable {
                     spec: spec.to_string(),
-                    what: "Google Sheets (the Sheets connector is not built yet)",
+                    what: "Google Sheets (import reads files for now; reading a live sheet is not wired in yet)",
                     how: "in Google Sheets: File > Download > Microsoft Excel (.xlsx)",
                 });
             }
