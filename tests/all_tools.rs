@@ -2,9 +2,10 @@
 //! workbook — driven by the sync engine: a tick made in any one of them is in all the others
 //! after one cycle, and the cycle after that has nothing left to do.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use jiff::civil::Date;
 use serde_json::json;
 use throughline::engine::{CycleOptions, CycleReport, TargetRun, run_cycle};
 use throughline::model::SyncSettings;
@@ -13,9 +14,7 @@ use throughline::state::MemoryStore;
 use throughline_asana::emulator::{Emulator as Asana, Seeded};
 use throughline_asana::{AsanaAuth, AsanaConnector, AsanaSettings};
 use throughline_connector::http::Secret;
-use throughline_connector::{
-    Change, Connector, DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields,
-};
+use throughline_connector::{Change, Connector};
 use throughline_excel::{ExcelConnector, ExcelMapping};
 use throughline_sheets::emulator::Emulator as Sheets;
 use throughline_sheets::{ROW_KEY, SheetsAuth, SheetsConnector, SheetsSettings};
@@ -26,53 +25,6 @@ const TARGETS: [&str; 4] = ["managers", "studio", "writers", "workbook"];
 
 fn tz() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get("Asia/Jerusalem").unwrap()
-}
-
-/// Two items through "Copy" and "Design", each task with a brief and a check to tick.
-fn desired() -> Vec<DesiredTask> {
-    let mut out = Vec::new();
-    for item in 0..2 {
-        for (stage, name) in [("copy", "Copy"), ("design", "Design")] {
-            let identity = format!("item{item}/{stage}");
-            let due = Date::constant(2026, 12, 8 + item);
-            out.push(DesiredTask {
-                identity: identity.clone(),
-                fields: TaskFields {
-                    title: format!("Item {item}: {name}"),
-                    description: String::new(),
-                    group: name.to_owned(),
-                    owner: Some("ana@example.com".to_owned()),
-                    start: Some(due),
-                    due: Some(due),
-                },
-                state: State::Todo,
-                context: TaskContext {
-                    process: "content".to_owned(),
-                    process_name: "Content pipeline".to_owned(),
-                    item: format!("item{item}"),
-                    item_title: format!("Item {item}"),
-                    stage: stage.to_owned(),
-                    stage_name: name.to_owned(),
-                    timezone: "Asia/Jerusalem".to_owned(),
-                    position: out.len() as u64,
-                    ..TaskContext::default()
-                },
-                entries: ["brief", "check"]
-                    .into_iter()
-                    .map(|key| DesiredEntry {
-                        identity: format!("{identity}/{key}"),
-                        fields: EntryFields {
-                            text: format!("{key} for Item {item}"),
-                            owner: None,
-                            due: Some(due),
-                        },
-                        checked: false,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    out
 }
 
 struct Tools {
@@ -130,7 +82,7 @@ impl Tools {
             .map(|(id, connector)| TargetRun {
                 id: id.to_string(),
                 connector,
-                desired: desired(),
+                desired: common::brief_and_check_tasks(),
                 drift: DriftPolicy::default(),
             })
             .collect();

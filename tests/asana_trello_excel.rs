@@ -1,10 +1,11 @@
 //! End to end with the sync engine and three targets at once: completing a subtask in Asana
 //! ticks the same checklist entry in Trello and in the Excel workbook in the same cycle.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use jiff::civil::Date;
 use serde_json::json;
 use throughline::engine::{CycleOptions, TargetRun, run_cycle};
 use throughline::model::SyncSettings;
@@ -12,57 +13,10 @@ use throughline::reconcile::DriftPolicy;
 use throughline::state::MemoryStore;
 use throughline_asana::emulator::{Emulator as Asana, Seeded};
 use throughline_asana::{AsanaAuth, AsanaConnector, AsanaSettings};
-use throughline_connector::{
-    Connector, DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields,
-};
+use throughline_connector::Connector;
 use throughline_excel::{ExcelConnector, ExcelMapping};
 use throughline_trello::emulator::Emulator as Trello;
 use throughline_trello::{Secret, TrelloConnector, TrelloSettings};
-
-/// Two items through "Copy" and "Design", each task with a brief to tick and a check.
-fn desired() -> Vec<DesiredTask> {
-    let mut out = Vec::new();
-    for item in 0..2 {
-        for (stage, name) in [("copy", "Copy"), ("design", "Design")] {
-            let identity = format!("item{item}/{stage}");
-            let due = Date::constant(2026, 12, 8 + item);
-            out.push(DesiredTask {
-                identity: identity.clone(),
-                fields: TaskFields {
-                    title: format!("Item {item}: {name}"),
-                    description: String::new(),
-                    group: name.to_owned(),
-                    owner: Some("ana@example.com".to_owned()),
-                    start: Some(due),
-                    due: Some(due),
-                },
-                state: State::Todo,
-                context: TaskContext {
-                    item: format!("item{item}"),
-                    item_title: format!("Item {item}"),
-                    stage: stage.to_owned(),
-                    stage_name: name.to_owned(),
-                    timezone: "Asia/Jerusalem".to_owned(),
-                    position: out.len() as u64,
-                    ..TaskContext::default()
-                },
-                entries: ["brief", "check"]
-                    .into_iter()
-                    .map(|key| DesiredEntry {
-                        identity: format!("{identity}/{key}"),
-                        fields: EntryFields {
-                            text: format!("{key} for Item {item}"),
-                            owner: None,
-                            due: Some(due),
-                        },
-                        checked: false,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    out
-}
 
 fn asana_connector(asana: &Asana, seeded: &Seeded) -> AsanaConnector {
     let mut s = AsanaSettings::new(
@@ -89,7 +43,7 @@ fn runs(asana: &(Asana, Seeded), trello: &Trello, board: &str, workbook: &Path) 
     let run = |id: &str, connector: Box<dyn Connector>| TargetRun {
         id: id.to_owned(),
         connector,
-        desired: desired(),
+        desired: common::brief_and_check_tasks(),
         drift: DriftPolicy::default(),
     };
     vec![

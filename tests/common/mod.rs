@@ -138,3 +138,50 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .unwrap()
         .block_on(f)
 }
+
+/// Two items through "Copy" and "Design", each task with a brief and a check to tick.
+pub fn brief_and_check_tasks() -> Vec<DesiredTask> {
+    let mut out = Vec::new();
+    for item in 0..2 {
+        for (stage, name) in [("copy", "Copy"), ("design", "Design")] {
+            let identity = format!("item{item}/{stage}");
+            let due = jiff::civil::Date::constant(2026, 12, 8 + item);
+            out.push(DesiredTask {
+                identity: identity.clone(),
+                fields: TaskFields {
+                    title: format!("Item {item}: {name}"),
+                    description: String::new(),
+                    group: name.to_owned(),
+                    owner: Some("ana@example.com".to_owned()),
+                    start: Some(due),
+                    due: Some(due),
+                },
+                state: State::Todo,
+                context: TaskContext {
+                    process: "content".to_owned(),
+                    process_name: "Content pipeline".to_owned(),
+                    item: format!("item{item}"),
+                    item_title: format!("Item {item}"),
+                    stage: stage.to_owned(),
+                    stage_name: name.to_owned(),
+                    timezone: "Asia/Jerusalem".to_owned(),
+                    position: out.len() as u64,
+                    ..TaskContext::default()
+                },
+                entries: ["brief", "check"]
+                    .into_iter()
+                    .map(|key| DesiredEntry {
+                        identity: format!("{identity}/{key}"),
+                        fields: EntryFields {
+                            text: format!("{key} for Item {item}"),
+                            owner: None,
+                            due: Some(due),
+                        },
+                        checked: false,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
