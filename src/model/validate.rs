@@ -948,6 +948,35 @@ fn resolve_sync(
             );
         }
     }
+    if let Some(share) = &raw.max_recreate_share {
+        if (0.0..=1.0).contains(&share.value) {
+            sync.max_recreate_share = share.value;
+        } else {
+            problems.at(
+                share,
+                format!(
+                    "`max_recreate_share` must be between 0 and 1 (a share of a target's tasks, like 0.25 for a quarter); {} is outside",
+                    share.value
+                ),
+            );
+        }
+    }
+    if let Some(share) = &raw.max_create_share {
+        if share.value >= 0.0 {
+            sync.max_create_share = share.value;
+        } else {
+            problems.at(
+                share,
+                format!(
+                    "`max_create_share` must be 0 or more (new tasks as a share of a target's tasks, like 1.0 for as many again); {} is negative",
+                    share.value
+                ),
+            );
+        }
+    }
+    if let Some(n) = &raw.max_creates {
+        sync.max_creates = n.value as usize;
+    }
     sync
 }
 
@@ -1083,15 +1112,60 @@ fn kind_keys(
     }
 }
 
+/// The settings a kind reads besides its location keys.
+fn kind_options(kind: TargetKind) -> &'static [&'static str] {
+    match kind {
+        // `people`: hub person → the tool's account, where it cannot match by e-mail.
+        TargetKind::Trello => &["people"],
+        // `client_id`: the OAuth app (`throughline auth asana`); `plan`: "free" or "paid".
+        TargetKind::Asana => &["people", "client_id", "plan"],
+        TargetKind::GoogleSheets => &["client_id"],
+        TargetKind::Excel => &[],
+    }
+}
+
+const KINDS: [TargetKind; 4] = [
+    TargetKind::Trello,
+    TargetKind::Asana,
+    TargetKind::GoogleSheets,
+    TargetKind::Excel,
+];
+
+/// "unknown key `board`: it is a setting of a trello target; an excel target takes ...".
+fn unknown_target_key(key: &str, kind: TargetKind, location: &[&str]) -> String {
+    let takes: Vec<&str> = super::raw::TARGET_KEYS
+        .iter()
+        .chain(location)
+        .chain(kind_options(kind))
+        .copied()
+        .collect();
+    let kind_name = kind.as_str();
+    let article = if kind == TargetKind::Excel || kind == TargetKind::Asana {
+        "an"
+    } else {
+        "a"
+    };
+    let elsewhere: Vec<&str> = KINDS
+        .iter()
+        .filter(|k| {
+            kind_keys(**k).0.iter().any(|(name, _)| *name == key)
+                || kind_options(**k).contains(&key)
+        })
+        .map(|k| k.as_str())
+        .collect();
+    let owner = if elsewhere.is_empty() {
+        String::new()
+    } else {
+        format!(" (it is a setting of {} targets)", elsewhere.join(" and "))
+    };
+    format!(
+        "unknown key `{key}` for {article} {kind_name} target{owner}; remove it. This target takes: {}",
+        takes.join(", ")
+    )
+}
+
 fn parse_kind(text: &str) -> Option<TargetKind> {
-    [
-        TargetKind::Trello,
-        TargetKind::Asana,
-        TargetKind::GoogleSheets,
-        TargetKind::Excel,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == text)
+    KINDS.into_iter().find(|k| k.as_str() == text)
 }
 
 fn resolve_target(
@@ -1139,10 +1213,17 @@ fn resolve_target(
     }
     let location_names: Vec<&str> = location.iter().map(|(k, _)| *k).collect();
     for (key, _) in &raw.settings {
-        if !location_names.contains(&key.value.as_str())
-            && let Some(message) = misspelt_target_key(&key.value, &location_names)
-        {
+        if location_names.contains(&key.value.as_str()) {
+            continue;
+        }
+        if let Some(message) = misspelt_target_key(&key.value, &location_names) {
             problems.at(key, message);
+        } else if let Some(kind) = kind {
+            // A key the kind does not read would be ignored without a word.
+            let options = kind_options(kind);
+            if !options.contains(&key.value.as_str()) {
+                problems.at(key, unknown_target_key(&key.value, kind, &location_names));
+            }
         }
     }
 
@@ -1206,6 +1287,7 @@ fn resolve_target(
     }
 
     let only = resolve_only(raw, known, problems);
+    super::people::check(files, raw, problems);
     let settings: toml::Table = raw
         .settings
         .iter()
