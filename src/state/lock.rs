@@ -34,13 +34,10 @@ impl StateLock {
                 path.display()
             ),
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| open_error("create", e))?;
+        let mut file =
+            super::sqlite::private_file(OpenOptions::new().read(true).write(true).truncate(false))
+                .open(&path)
+                .map_err(|e| open_error("create", e))?;
         // `File::try_lock` is stable since Rust 1.89; the toolchain is newer than the
         // workspace's declared rust-version.
         #[allow(clippy::incompatible_msrv)]

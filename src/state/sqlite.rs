@@ -158,13 +158,12 @@ impl SqliteStore {
         }
         // SQLite reduces every failure here to "unable to open database file"; opening the file
         // ourselves first gives the OS reason (permission denied, read-only file system, ...).
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
+        // It is created private: it holds webhook secrets, and SQLite gives its `-wal` and
+        // `-shm` files the same mode as the database file.
+        private_file(OpenOptions::new().read(true).write(true).truncate(false))
             .open(path)
             .map_err(|e| open_error(path, e))?;
+        warn_if_shared(path);
         check_header(path)?;
         let lock = StateLock::acquire(path)?;
 
@@ -750,6 +749,40 @@ fn migrate(conn: &mut Connection, path: &Path, from: i64) -> Result<(), StateErr
         .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
         .and_then(|()| tx.commit())
         .map_err(sql(path, "upgrading the schema"))
+}
+
+/// `options` set to create the file readable and writable by its owner only (0600), whatever
+/// the umask: the state file and its lock hold webhook secrets and who works on what.
+pub(super) fn private_file(options: &mut OpenOptions) -> &mut OpenOptions {
+    options.create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // The umask can only take bits away from 0600, never add any.
+        options.mode(0o600);
+    }
+    options
+}
+
+/// A state file made by an older version (or copied in) may be readable by others; it is not
+/// changed behind the operator's back, but said once per open.
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "the state file may be read by other accounts and holds webhook secrets; \
+                 run `chmod 600` on it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn open_error(path: &Path, reason: impl Display) -> StateError {
