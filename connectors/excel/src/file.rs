@@ -90,6 +90,7 @@ pub(crate) fn replace(
             ),
         });
     }
+    refuse_read_only(path)?;
     remove_stale_temps(dir, path);
     if let Some(previous) = previous {
         let backup = backup_path(path);
@@ -104,6 +105,23 @@ pub(crate) fn replace(
     rename(&tmp, path)?;
     sync_dir(dir);
     Ok(())
+}
+
+/// A workbook nobody may write is someone's decision (a final version, a shared copy): the
+/// rename below would replace it anyway (and root writes anything), so its mode bits are
+/// checked rather than left to a write to fail.
+fn refuse_read_only(path: &Path) -> Result<(), ConnectorError> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.permissions().readonly() => Err(ConnectorError::Fatal {
+            message: format!(
+                "{} is read-only, so throughline leaves it as it is and writes nothing to it; \
+                 make it writable (`chmod u+w`, or untick \"Read-only\" in its properties) for \
+                 throughline to keep it in step, or remove the target from throughline.toml",
+                path.display()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Temporary files an interrupted write left behind (a crash between writing and renaming).
@@ -249,6 +267,32 @@ mod tests {
         fs::remove_file(dir.path().join(".~lock.plan.xlsx#")).unwrap();
         fs::write(dir.path().join("~$plan.xlsx"), "x").unwrap();
         assert!(lock_file(&path).is_some());
+    }
+
+    #[test]
+    fn a_read_only_workbook_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.xlsx");
+        replace(&path, b"one", None).unwrap();
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        perms.set_readonly(true);
+        fs::set_permissions(&path, perms).unwrap();
+        // Checked by its mode bits: root could write it, and the rename would replace it.
+        let e = replace(&path, b"two", Some(b"one")).unwrap_err();
+        assert!(matches!(e, ConnectorError::Fatal { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(
+            text.contains("read-only") && text.contains("writable"),
+            "{text}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        assert!(fs::metadata(&path).unwrap().permissions().readonly());
+        assert!(
+            !backup_path(&path).exists(),
+            "nothing written next to it either"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
