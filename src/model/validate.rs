@@ -1115,10 +1115,11 @@ fn kind_keys(
 /// The settings a kind reads besides its location keys.
 fn kind_options(kind: TargetKind) -> &'static [&'static str] {
     match kind {
-        // `people`: hub person → the tool's account, where it cannot match by e-mail.
-        TargetKind::Trello => &["people"],
+        // `people`: hub person → the tool's account, where it cannot match by e-mail;
+        // `unmapped`: what happens to the tasks of a person with no account there.
+        TargetKind::Trello => &["people", "unmapped"],
         // `client_id`: the OAuth app (`throughline auth asana`); `plan`: "free" or "paid".
-        TargetKind::Asana => &["people", "client_id", "plan"],
+        TargetKind::Asana => &["people", "unmapped", "client_id", "plan"],
         TargetKind::GoogleSheets => &["client_id"],
         TargetKind::Excel => &[],
     }
