@@ -31,17 +31,24 @@ fn py_trello_available() -> Result<(), String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn py_trello_ticks_items_and_the_connector_sees_them() {
-    if let Err(why) = py_trello_available() {
-        if std::env::var("THROUGHLINE_REQUIRE_EXTERNAL_CHECKS").as_deref() == Ok("1") {
-            panic!("{why}");
+/// Whether the test can run: `false` (with a message) when py-trello is missing, a panic
+/// instead when CI requires the external checks.
+fn can_run() -> bool {
+    match py_trello_available() {
+        Ok(()) => true,
+        Err(why) if std::env::var("THROUGHLINE_REQUIRE_EXTERNAL_CHECKS").as_deref() == Ok("1") => {
+            panic!("{why}")
         }
-        eprintln!("skipped: {why}");
-        return;
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            false
+        }
     }
-    let board = Board::new(TrelloMapping::default()).await;
-    let task = DesiredTask {
+}
+
+/// The launch copy task, with three checklist entries.
+fn launch_copy() -> DesiredTask {
+    DesiredTask {
         identity: "launch/copy".to_owned(),
         fields: TaskFields {
             title: "Launch: Copy".to_owned(),
@@ -65,33 +72,16 @@ async fn py_trello_ticks_items_and_the_connector_sees_them() {
                 checked: false,
             })
             .collect(),
-    };
-    let mut c = board.connector();
-    c.observe(None).await.unwrap();
-    assert!(c.apply(&[Change::CreateTask { task }]).await[0].is_ok());
+    }
+}
 
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/py_trello_person.py"
-    );
-    let (base, key, token, id) = (
-        board.emu.base_url(),
-        board.emu.key(),
-        board.emu.token(),
-        board.board.clone(),
-    );
+/// Run one of the Python scripts with these arguments; its standard output as JSON.
+async fn run_script(name: &str, args: Vec<String>) -> serde_json::Value {
+    let script = format!("{}/tests/python/{name}", env!("CARGO_MANIFEST_DIR"));
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
-            .args([
-                script,
-                &base,
-                &key,
-                &token,
-                &id,
-                "Copy",
-                "Launch: Copy",
-                "בדיקת עובדות",
-            ])
+            .arg(script)
+            .args(args)
             .output()
             .expect("python3 runs")
     })
@@ -103,7 +93,33 @@ async fn py_trello_ticks_items_and_the_connector_sees_them() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let did: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn py_trello_ticks_items_and_the_connector_sees_them() {
+    if !can_run() {
+        return;
+    }
+    let board = Board::new(TrelloMapping::default()).await;
+    let task = launch_copy();
+    let mut c = board.connector();
+    c.observe(None).await.unwrap();
+    assert!(c.apply(&[Change::CreateTask { task }]).await[0].is_ok());
+
+    let did = run_script(
+        "py_trello_person.py",
+        vec![
+            board.emu.base_url(),
+            board.emu.key(),
+            board.emu.token(),
+            board.board.clone(),
+            "Copy".to_owned(),
+            "Launch: Copy".to_owned(),
+            "בדיקת עובדות".to_owned(),
+        ],
+    )
+    .await;
 
     let obs = c.observe(None).await.unwrap();
     let ours = obs
@@ -137,4 +153,80 @@ async fn py_trello_ticks_items_and_the_connector_sees_them() {
         .map(|e| (e.fields.text.as_str(), e.checked))
         .collect();
     assert_eq!(items, [("First step", true), ("Second step", false)]);
+}
+
+/// Short links, comments, checklist renames and removals, new boards and new board members, as
+/// py-trello asks for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn py_trello_uses_short_links_comments_checklists_and_new_boards() {
+    if !can_run() {
+        return;
+    }
+    let board = Board::new(TrelloMapping::default()).await;
+    let dana = board.emu.add_member(&board.board, "dana", "Dana Levi");
+    let mut c = board.connector();
+    c.observe(None).await.unwrap();
+    let create = Change::CreateTask {
+        task: launch_copy(),
+    };
+    assert!(c.apply(&[create]).await[0].is_ok());
+    let card = board.card_of("launch/copy");
+
+    let did = run_script(
+        "py_trello_board_admin.py",
+        vec![
+            board.emu.base_url(),
+            board.emu.key(),
+            board.emu.token(),
+            board.board.clone(),
+            "Launch: Copy".to_owned(),
+            dana.clone(),
+        ],
+    )
+    .await;
+
+    assert_eq!(did["comments_before"], 0);
+    assert_eq!(
+        did["comments"],
+        serde_json::json!(["Looks good, shipping Friday"])
+    );
+    assert_eq!(
+        did["comment_count"], 1,
+        "the card's badge counts the comment"
+    );
+    // Removing the scratch checklist answers with the checklists the card still has.
+    assert_eq!(
+        did["left_after_delete"],
+        serde_json::json!(["Steps to launch"])
+    );
+    let view = board.emu.person(|p| p.card(&card)).unwrap();
+    let names: Vec<&str> = view.checklists.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Steps to launch"]);
+    assert_eq!(
+        view.checklists[0].1.len(),
+        3,
+        "the renamed checklist keeps its items"
+    );
+
+    assert_eq!(
+        did["new_board_lists"],
+        serde_json::json!(["To Do", "Doing", "Done"])
+    );
+    assert_eq!(
+        did["new_board_members"],
+        serde_json::json!(["Dana Levi", "Noa Peretz", "throughline"])
+    );
+    let new_board = did["new_board"].as_str().unwrap();
+    let snapshot = board.emu.board_snapshot(new_board).unwrap();
+    assert_eq!(snapshot["name"], "Made with py-trello");
+    assert_eq!(did["me"], "throughline");
+
+    // py-trello posted the comment on the documented route, once.
+    let actions = board
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/actions/comments"))
+        .count();
+    assert_eq!(actions, 1);
 }

@@ -14,9 +14,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Boards and cards answer to their 8-character short links as well as their ids; new boards,
+//! board members (by id or by e-mail invitation), card comments, and checklist renames and
+//! removals work as py-trello asks for them.
+//!
 //! What it does not model: webhooks, attachments, power-ups other than Custom Fields, search,
-//! organisations, per-board permissions (every token sees every board), and the `/1/members`
-//! limit of 100 requests per 900 s.
+//! organisations, copying a board's cards (`keepFromSource=cards`), per-board permissions (every
+//! token sees every board), and the `/1/members` limit of 100 requests per 900 s.
 
 mod params;
 mod server;
@@ -274,6 +278,28 @@ impl Emulator {
             b.members.push(id.clone());
         }
         id
+    }
+
+    /// People (full name, e-mail address) on the board, each with a username made from the
+    /// address as Trello suggests one at sign-up (`dana.levi@example.com` → `danalevi`; a
+    /// number is added when the name is taken). Returns the usernames, in order.
+    pub fn add_people<'a>(
+        &self,
+        board: &str,
+        people: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<String> {
+        let mut w = self.shared.world();
+        people
+            .into_iter()
+            .map(|(full_name, email)| {
+                let username = free_username(&w, email);
+                let id = w.add_member(&username, full_name);
+                if let Some(b) = w.boards.get_mut(board) {
+                    b.members.push(id);
+                }
+                username
+            })
+            .collect()
     }
 
     /// A list at the bottom of the board; returns its id.
@@ -627,6 +653,28 @@ pub struct CardView {
     pub labels: Vec<String>,
     /// Checklist name, then (item id, name, complete) in order.
     pub checklists: Vec<(String, Vec<ItemView>)>,
+}
+
+/// A username nobody on the emulator has, from an e-mail address: Trello's rules (at least 3
+/// characters: lower-case letters, digits and underscores) applied to the part before `@`.
+fn free_username(w: &World, email: &str) -> String {
+    let local = email.split('@').next().unwrap_or_default();
+    let mut base: String = local
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+        .collect();
+    while base.len() < 3 {
+        base.push('_');
+    }
+    let taken = |name: &str| w.members.values().any(|m| m.username == name);
+    if !taken(&base) {
+        return base;
+    }
+    (1..)
+        .map(|n| format!("{base}{n}"))
+        .find(|name| !taken(name))
+        .unwrap_or(base)
 }
 
 /// Serve an emulator on `addr` until Ctrl-C, for `throughline emulate trello`. Prints the base

@@ -345,8 +345,18 @@ fn authenticate(world: &World, params: &Params) -> Result<Caller, ApiError> {
 }
 
 fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Params) -> Answer {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = method.as_str();
+    // Boards and cards are also reached by their 8-character short link (the one in their
+    // URLs): it stands for the id everywhere below.
+    let long_id: String;
+    if let [kind @ ("boards" | "cards"), short, ..] = segs[..]
+        && !is_id(short)
+        && let Some(id) = by_short_link(world, kind, short)
+    {
+        long_id = id;
+        segs[1] = &long_id;
+    }
     // Ids in the path are checked before anything else, as Trello does.
     let id_at = |i: usize| -> Result<String, ApiError> {
         let s = segs.get(i).copied().unwrap_or("");
@@ -401,6 +411,29 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
         ("GET", ["boards", _, "members"]) => {
             let id = board_id(world, segs[1])?;
             Ok(Value::Array(board_members(world, &id)))
+        }
+        ("POST", ["boards"]) => create_board(world, caller, p),
+        ("PUT", ["boards", _, "members", _]) => {
+            let (id, member) = (board_id(world, segs[1])?, id_at(3)?);
+            let kind = p
+                .str("type")
+                .filter(|t| MEMBER_TYPES.contains(&t.as_str()))
+                .ok_or_else(|| ApiError::invalid_value("type"))?;
+            if !world.members.contains_key(&member) {
+                return Err(ApiError::invalid_value("idMember"));
+            }
+            add_board_member(world, caller, &id, &member, &kind)
+        }
+        ("PUT", ["boards", _, "members"]) => {
+            let id = board_id(world, segs[1])?;
+            invite_board_member(world, caller, &id, p)
+        }
+        ("DELETE", ["boards", _, "members", _]) => {
+            let (id, member) = (board_id(world, segs[1])?, id_at(3)?);
+            let b = world.boards.get_mut(&id).ok_or_else(ApiError::not_found)?;
+            b.members.retain(|m| *m != member);
+            b.admins.retain(|m| *m != member);
+            Ok(board_memberships(world, &id))
         }
         ("GET", ["boards", _, "customFields"]) => {
             let id = board_id(world, segs[1])?;
@@ -478,6 +511,32 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
             let id = id_at(1)?;
             create_checklist(world, &id, p)
         }
+        ("DELETE", ["cards", _, "checklists", _]) => {
+            let (card, list) = (id_at(1)?, id_at(3)?);
+            if !world.cards.contains_key(&card) {
+                return Err(ApiError::not_found());
+            }
+            if world
+                .checklists
+                .get(&list)
+                .is_none_or(|l| l.id_card != card)
+            {
+                return Err(ApiError::not_found());
+            }
+            world.checklists.remove(&list);
+            let c = world.cards.get_mut(&card).expect("checked above");
+            c.id_checklists.retain(|l| *l != list);
+            c.last_activity = Timestamp::now();
+            // The API answers with the checklists the card still has.
+            let c = world.cards[&card].clone();
+            Ok(Value::Array(
+                world
+                    .card_checklists(&c)
+                    .iter()
+                    .map(|l| world.checklist_json(l))
+                    .collect(),
+            ))
+        }
         ("GET", ["cards", _, "checkItemStates"]) => {
             let id = id_at(1)?;
             let card = world.cards.get(&id).ok_or_else(ApiError::not_found)?;
@@ -526,7 +585,41 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
             if !world.cards.contains_key(&id) {
                 return Err(ApiError::not_found());
             }
-            Ok(actions(world, |a| a.id_card.as_deref() == Some(&id), p))
+            // A card's actions default to its comments and moves (the API's documented default).
+            let mut p = p.clone();
+            if !p.has("filter") {
+                p.0.insert("filter".into(), json!("commentCard,updateCard:idList"));
+            }
+            Ok(actions(world, |a| a.id_card.as_deref() == Some(&id), &p))
+        }
+        ("POST", ["cards", _, "actions", "comments"]) => {
+            let id = id_at(1)?;
+            add_comment(world, caller, &id, p)
+        }
+        ("PUT", ["cards", _, "actions", _, "comments"]) => {
+            let (card, action) = (id_at(1)?, id_at(3)?);
+            edit_comment(world, caller, Some(&card), &action, p)
+        }
+        ("DELETE", ["cards", _, "actions", _, "comments"]) => {
+            let (card, action) = (id_at(1)?, id_at(3)?);
+            delete_comment(world, caller, Some(&card), &action)
+        }
+        ("GET", ["actions", _]) => {
+            let id = id_at(1)?;
+            let a = world
+                .actions
+                .iter()
+                .find(|a| a.id == id)
+                .ok_or_else(ApiError::not_found)?;
+            Ok(world.action_json(a))
+        }
+        ("PUT", ["actions", _]) => {
+            let id = id_at(1)?;
+            edit_comment(world, caller, None, &id, p)
+        }
+        ("DELETE", ["actions", _]) => {
+            let id = id_at(1)?;
+            delete_comment(world, caller, None, &id)
         }
         ("PUT", ["cards", _, "checkItem", _]) => {
             let (card, item) = (id_at(1)?, id_at(3)?);
@@ -618,21 +711,16 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
             let l = world.checklists.get(&id).ok_or_else(ApiError::not_found)?;
             Ok(world.checklist_json(l))
         }
-        ("PUT", ["checklists", _]) => {
+        ("PUT", ["checklists", _]) => update_checklist(world, &id_at(1)?, p),
+        ("PUT", ["checklists", _, field @ ("name" | "pos")]) => {
             let id = id_at(1)?;
-            let pos = p.pos("pos")?;
-            let l = world
-                .checklists
-                .get_mut(&id)
-                .ok_or_else(ApiError::not_found)?;
-            if let Some(name) = p.str("name") {
-                l.name = name;
+            let mut one = Params::default();
+            if let Some(v) = p.0.get("value") {
+                one.0.insert((*field).to_owned(), v.clone());
+            } else {
+                return Err(ApiError::invalid_value("value"));
             }
-            if let Some(Pos::At(x)) = pos {
-                l.pos = x;
-            }
-            let l = l.clone();
-            Ok(world.checklist_json(&l))
+            update_checklist(world, &id, &one)
         }
         ("DELETE", ["checklists", _]) => {
             let id = id_at(1)?;
@@ -685,7 +773,8 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
                     .find(|m| m.id == *who || m.username == *who)
             };
             let m = m.ok_or_else(ApiError::not_found)?;
-            Ok(world.member_json(m))
+            let fields = Fields::parse(p.str("fields").as_deref(), Fields::All);
+            Ok(world.member_profile_json(m, m.id == caller.member, &fields))
         }
         ("GET", ["members", who, "boards"]) => {
             let member = if *who == "me" {
@@ -706,6 +795,7 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
         _ => {
             // Known resources with a bad id answer "invalid id"; anything else is unknown.
             let known = [
+                "actions",
                 "boards",
                 "lists",
                 "cards",
@@ -720,6 +810,329 @@ fn route(world: &mut World, caller: &Caller, method: &Method, path: &str, p: &Pa
             }
         }
     }
+}
+
+/// The id of the board or card (`kind` is `boards` or `cards`) with this short link.
+fn by_short_link(world: &World, kind: &str, short: &str) -> Option<Id> {
+    if short.len() != 8 {
+        return None;
+    }
+    match kind {
+        "boards" => world
+            .boards
+            .values()
+            .find(|b| b.short_link == short)
+            .map(|b| b.id.clone()),
+        _ => world
+            .cards
+            .values()
+            .find(|c| c.short_link == short)
+            .map(|c| c.id.clone()),
+    }
+}
+
+/// The kinds of board membership.
+const MEMBER_TYPES: &[&str] = &["admin", "normal", "observer"];
+
+/// `POST /boards`: a new board; the caller is its admin.
+fn create_board(world: &mut World, caller: &Caller, p: &Params) -> Answer {
+    let name = p
+        .str("name")
+        .filter(|n| !n.trim().is_empty() && n.chars().count() <= 16384)
+        .ok_or_else(|| ApiError::invalid_value("name"))?;
+    let desc = p.str("desc").unwrap_or_default();
+    if desc.chars().count() > 16384 {
+        return Err(ApiError::invalid_value("desc"));
+    }
+    let level = p
+        .str("prefs_permissionLevel")
+        .unwrap_or_else(|| "private".to_owned());
+    if !["private", "org", "public"].contains(&level.as_str()) {
+        return Err(ApiError::invalid_value("prefs_permissionLevel"));
+    }
+    let source = match p.opt_id("idBoardSource")? {
+        Some(s) if world.boards.contains_key(&s) => Some(s),
+        Some(_) => return Err(ApiError::invalid_value("idBoardSource")),
+        None => None,
+    };
+    let default_labels = p.bool("defaultLabels")?.unwrap_or(true);
+    let default_lists = p.bool("defaultLists")?.unwrap_or(true);
+    let id = world.add_board(&name);
+    if !default_labels || source.is_some() {
+        world.labels.retain(|_, l| l.id_board != id);
+    }
+    if let Some(src) = &source {
+        // A copy gets the source's open lists and its labels (cards only on request, which
+        // the emulator does not model).
+        let mut lists: Vec<_> = world
+            .lists
+            .values()
+            .filter(|l| l.id_board == *src && !l.closed)
+            .map(|l| (l.pos, l.name.clone()))
+            .collect();
+        lists.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (pos, name) in lists {
+            world.add_list(&id, &name, Some(pos));
+        }
+        let labels: Vec<Label> = world
+            .labels
+            .values()
+            .filter(|l| l.id_board == *src)
+            .cloned()
+            .collect();
+        for l in labels {
+            let lid = world.ids.next();
+            world.labels.insert(
+                lid.clone(),
+                Label {
+                    id: lid,
+                    id_board: id.clone(),
+                    ..l
+                },
+            );
+        }
+    } else if default_lists {
+        for name in ["To Do", "Doing", "Done"] {
+            world.add_list(&id, name, None);
+        }
+    }
+    let b = world.boards.get_mut(&id).expect("just added");
+    b.desc = desc;
+    b.permission_level = level;
+    b.members.push(caller.member.clone());
+    b.admins.push(caller.member.clone());
+    let b = b.clone();
+    let data = json!({"board": {"id": b.id, "name": b.name, "shortLink": b.short_link}});
+    world.add_action(&id, None, "createBoard", &caller.member, data);
+    let mut v = world.board_json(&b, &Fields::All);
+    v["limits"] = json!({});
+    Ok(v)
+}
+
+/// Put a member on a board as `admin`, `normal` or `observer`.
+fn add_board_member(
+    world: &mut World,
+    caller: &Caller,
+    board: &str,
+    member: &str,
+    kind: &str,
+) -> Answer {
+    let b = world
+        .boards
+        .get_mut(board)
+        .ok_or_else(ApiError::not_found)?;
+    if !b.members.iter().any(|m| m == member) {
+        b.members.push(member.to_owned());
+    }
+    b.admins.retain(|m| m != member);
+    if kind == "admin" {
+        b.admins.push(member.to_owned());
+    }
+    let data = json!({"board": {"id": board, "name": b.name}, "idMemberAdded": member});
+    world.add_action(board, None, "addMemberToBoard", &caller.member, data);
+    Ok(board_memberships(world, board))
+}
+
+/// `PUT /boards/{id}/members?email=`: the person with this address joins the board; someone
+/// Trello does not know yet becomes a new (unconfirmed) member.
+fn invite_board_member(world: &mut World, caller: &Caller, board: &str, p: &Params) -> Answer {
+    let email = p
+        .str("email")
+        .map(|e| e.trim().to_owned())
+        .filter(|e| {
+            e.split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        })
+        .ok_or_else(|| ApiError::invalid_value("email"))?;
+    let kind = p.str("type").unwrap_or_else(|| "normal".to_owned());
+    if !MEMBER_TYPES.contains(&kind.as_str()) {
+        return Err(ApiError::invalid_value("type"));
+    }
+    let full_name = p.str("fullName");
+    if full_name
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.trim() != n)
+    {
+        return Err(ApiError::invalid_value("fullName"));
+    }
+    if !world.boards.contains_key(board) {
+        return Err(ApiError::not_found());
+    }
+    let key = email.to_lowercase();
+    let member = match world.invited.get(&key) {
+        Some(m) => m.clone(),
+        None => {
+            let local = key.split('@').next().unwrap_or_default();
+            let base: String = local
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let base = if base.is_empty() {
+                "member".to_owned()
+            } else {
+                base
+            };
+            let mut username = base.clone();
+            let mut n = 1;
+            while world.members.values().any(|m| m.username == username) {
+                n += 1;
+                username = format!("{base}{n}");
+            }
+            let name = full_name.clone().unwrap_or_else(|| local.to_owned());
+            let id = world.add_member(&username, &name);
+            world.invited.insert(key, id.clone());
+            id
+        }
+    };
+    add_board_member(world, caller, board, &member, &kind)
+}
+
+/// What Trello answers after a membership change: the board's members and memberships.
+fn board_memberships(world: &World, board: &str) -> Value {
+    let b = &world.boards[board];
+    let memberships: Vec<Value> = b
+        .members
+        .iter()
+        .map(|m| {
+            let kind = if b.admins.contains(m) {
+                "admin"
+            } else {
+                "normal"
+            };
+            json!({"id": membership_id(board, m), "idMember": m, "memberType": kind,
+                   "unconfirmed": false, "deactivated": false})
+        })
+        .collect();
+    json!({"id": b.id, "members": board_members(world, board), "memberships": memberships})
+}
+
+/// A membership's id: 24 hex digits, the same for the same board and member.
+fn membership_id(board: &str, member: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (salt, board, member).hash(&mut h);
+        h.finish()
+    };
+    format!("{:016x}{:08x}", half(0), half(1) as u32)
+}
+
+/// `POST /cards/{id}/actions/comments`: a `commentCard` action.
+fn add_comment(world: &mut World, caller: &Caller, card: &str, p: &Params) -> Answer {
+    let text = p
+        .str("text")
+        .filter(|t| !t.trim().is_empty() && t.chars().count() <= 16384)
+        .ok_or_else(|| ApiError::invalid_value("text"))?;
+    let c = world.cards.get(card).ok_or_else(ApiError::not_found)?;
+    let b = world
+        .boards
+        .get(&c.id_board)
+        .ok_or_else(ApiError::not_found)?;
+    let list = world.lists.get(&c.id_list);
+    let data = json!({
+        "text": text,
+        "textData": {"emoji": {}},
+        "card": {"id": c.id, "name": c.name, "idShort": c.id_short, "shortLink": c.short_link},
+        "board": {"id": b.id, "name": b.name, "shortLink": b.short_link},
+        "list": list.map(|l| json!({"id": l.id, "name": l.name})),
+    });
+    let board = b.id.clone();
+    world.add_action(&board, Some(card), "commentCard", &caller.member, data);
+    if let Some(c) = world.cards.get_mut(card) {
+        c.last_activity = Timestamp::now();
+    }
+    let a = world.actions.last().expect("just added");
+    let mut v = world.action_json(a);
+    v["limits"] = json!({"reactions": {
+        "perAction": {"status": "ok", "disableAt": 900, "warnAt": 720},
+        "uniquePerAction": {"status": "ok", "disableAt": 17, "warnAt": 14},
+    }});
+    Ok(v)
+}
+
+/// The comment action with this id (on this card when given), for its author to change.
+fn own_comment(
+    world: &World,
+    caller: &Caller,
+    card: Option<&str>,
+    action: &str,
+) -> Result<usize, ApiError> {
+    if card.is_some_and(|c| !world.cards.contains_key(c)) {
+        return Err(ApiError::not_found());
+    }
+    let at = world
+        .actions
+        .iter()
+        .position(|a| a.id == action && card.is_none_or(|c| a.id_card.as_deref() == Some(c)))
+        .ok_or_else(ApiError::not_found)?;
+    let a = &world.actions[at];
+    if a.kind != "commentCard" {
+        return Err(ApiError::text(400, "only comments can be changed"));
+    }
+    if a.id_member_creator != caller.member {
+        return Err(ApiError::text(
+            401,
+            "unauthorized comment permission requested",
+        ));
+    }
+    Ok(at)
+}
+
+fn edit_comment(
+    world: &mut World,
+    caller: &Caller,
+    card: Option<&str>,
+    action: &str,
+    p: &Params,
+) -> Answer {
+    let text = p
+        .str("text")
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid_value("text"))?;
+    let at = own_comment(world, caller, card, action)?;
+    world.actions[at].data["text"] = json!(text);
+    Ok(world.action_json(&world.actions[at]))
+}
+
+fn delete_comment(world: &mut World, caller: &Caller, card: Option<&str>, action: &str) -> Answer {
+    let at = own_comment(world, caller, card, action)?;
+    world.actions.remove(at);
+    Ok(json!({"_value": null}))
+}
+
+/// `PUT /checklists/{id}` (and `/checklists/{id}/name|pos` with `value=`).
+fn update_checklist(world: &mut World, id: &str, p: &Params) -> Answer {
+    let name = p.str("name");
+    if name
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.chars().count() > 16384)
+    {
+        return Err(ApiError::invalid_value("name"));
+    }
+    let pos = p.pos("pos")?;
+    let card = world
+        .checklists
+        .get(id)
+        .map(|l| l.id_card.clone())
+        .ok_or_else(ApiError::not_found)?;
+    let others: Vec<f64> = world
+        .checklists
+        .values()
+        .filter(|l| l.id_card == card && l.id != id)
+        .map(|l| l.pos)
+        .collect();
+    let l = world.checklists.get_mut(id).expect("found above");
+    if let Some(name) = name {
+        l.name = name;
+    }
+    match pos {
+        Some(Pos::At(x)) => l.pos = x,
+        Some(Pos::Top) => l.pos = others.iter().copied().fold(2.0 * POS_STEP, f64::min) / 2.0,
+        Some(Pos::Bottom) => l.pos = others.iter().copied().fold(0.0, f64::max) + POS_STEP,
+        None => {}
+    }
+    let l = l.clone();
+    Ok(world.checklist_json(&l))
 }
 
 /// A board by id or short link.
@@ -913,10 +1326,26 @@ fn board_custom_fields(world: &World, id: &str) -> Vec<Value> {
 }
 
 fn actions(world: &World, keep: impl Fn(&super::world::Action) -> bool, p: &Params) -> Value {
-    let types: Option<Vec<String>> = p
-        .str("filter")
-        .filter(|f| f != "all")
-        .map(|f| f.split(',').map(str::to_owned).collect());
+    // `commentCard,updateCard:idList`: a type, or a type whose change touched that field.
+    let types: Option<Vec<(String, Option<String>)>> =
+        p.str("filter").filter(|f| f != "all").map(|f| {
+            f.split(',')
+                .map(|t| match t.trim().split_once(':') {
+                    Some((kind, field)) => (kind.to_owned(), Some(field.to_owned())),
+                    None => (t.trim().to_owned(), None),
+                })
+                .collect()
+        });
+    let wanted = |a: &super::world::Action| {
+        types.as_ref().is_none_or(|t| {
+            t.iter().any(|(kind, field)| {
+                *kind == a.kind
+                    && field
+                        .as_deref()
+                        .is_none_or(|f| a.data["old"].get(f).is_some())
+            })
+        })
+    };
     let limit = p
         .str("limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -927,7 +1356,7 @@ fn actions(world: &World, keep: impl Fn(&super::world::Action) -> bool, p: &Para
             .iter()
             .rev()
             .filter(|a| keep(a))
-            .filter(|a| types.as_ref().is_none_or(|t| t.contains(&a.kind)))
+            .filter(|a| wanted(a))
             .take(limit)
             .map(|a| world.action_json(a))
             .collect(),

@@ -65,6 +65,10 @@ pub struct Board {
     /// The Custom Fields power-up is on.
     pub custom_fields: bool,
     pub next_short: u64,
+    /// `private`, `org` or `public`.
+    pub permission_level: String,
+    /// Members who are the board's admins (the others on `members` are normal members).
+    pub admins: Vec<Id>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +185,9 @@ pub struct World {
     pub actions: Vec<Action>,
     pub keys: Vec<String>,
     pub tokens: HashMap<String, Token>,
+    /// Members invited to a board by e-mail (`PUT /boards/{id}/members`), by lower-cased
+    /// address, so a second invitation finds the same member.
+    pub invited: HashMap<String, Id>,
 }
 
 impl World {
@@ -197,6 +204,7 @@ impl World {
             actions: Vec::new(),
             keys: Vec::new(),
             tokens: HashMap::new(),
+            invited: HashMap::new(),
         }
     }
 
@@ -226,6 +234,8 @@ impl World {
                 members: Vec::new(),
                 custom_fields: false,
                 next_short: 1,
+                permission_level: "private".to_owned(),
+                admins: Vec::new(),
             },
         );
         // Trello gives every new board six coloured labels without names.
@@ -365,7 +375,7 @@ impl World {
         );
         all.insert(
             "prefs".into(),
-            json!({"permissionLevel": "private", "hideVotes": false, "voting": "disabled",
+            json!({"permissionLevel": b.permission_level, "hideVotes": false, "voting": "disabled",
                    "comments": "members", "invitations": "members", "selfJoin": true,
                    "cardCovers": true, "isTemplate": false, "cardAging": "regular",
                    "calendarFeedEnabled": false, "background": "blue",
@@ -397,6 +407,59 @@ impl World {
 
     pub fn member_json(&self, m: &Member) -> Value {
         json!({"id": m.id, "username": m.username, "fullName": m.full_name})
+    }
+
+    /// A member as `GET /members/{id}` shows them: their e-mail only to themselves.
+    pub fn member_profile_json(&self, m: &Member, me: bool, fields: &Fields) -> Value {
+        let email = self
+            .invited
+            .iter()
+            .find(|(_, id)| **id == m.id)
+            .map(|(e, _)| e.clone());
+        let initials: String = m
+            .full_name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .flat_map(char::to_uppercase)
+            .take(3)
+            .collect();
+        let mut all = Map::new();
+        all.insert("id".into(), json!(m.id));
+        all.insert("activityBlocked".into(), json!(false));
+        all.insert("avatarHash".into(), Value::Null);
+        all.insert("avatarUrl".into(), Value::Null);
+        all.insert("bio".into(), json!(""));
+        all.insert("bioData".into(), Value::Null);
+        // Someone invited by e-mail has not signed up yet.
+        all.insert("confirmed".into(), json!(email.is_none()));
+        all.insert("fullName".into(), json!(m.full_name));
+        all.insert("idMemberReferrer".into(), Value::Null);
+        all.insert("initials".into(), json!(initials));
+        all.insert(
+            "memberType".into(),
+            json!(if email.is_some() { "ghost" } else { "normal" }),
+        );
+        all.insert("nonPublic".into(), json!({}));
+        all.insert("nonPublicAvailable".into(), json!(false));
+        all.insert(
+            "url".into(),
+            json!(format!("https://trello.com/{}", m.username)),
+        );
+        all.insert("username".into(), json!(m.username));
+        all.insert("status".into(), json!("disconnected"));
+        all.insert("email".into(), json!(email.filter(|_| me)));
+        all.insert(
+            "idBoards".into(),
+            json!(
+                self.boards
+                    .values()
+                    .filter(|b| b.members.contains(&m.id))
+                    .map(|b| &b.id)
+                    .collect::<Vec<_>>()
+            ),
+        );
+        all.insert("idOrganizations".into(), json!([]));
+        fields.pick(all)
     }
 
     pub fn check_item_json(&self, checklist: &Checklist, i: &CheckItem) -> Value {
@@ -476,7 +539,9 @@ impl World {
                 "checkItems": check_items,
                 "checkItemsChecked": checked,
                 "checkItemsEarliestDue": null,
-                "comments": 0,
+                "comments": self.actions.iter()
+                    .filter(|a| a.kind == "commentCard" && a.id_card.as_deref() == Some(&c.id))
+                    .count(),
                 "attachments": 0,
                 "description": !c.desc.is_empty(),
                 "due": c.due.map(stamp),
