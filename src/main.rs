@@ -55,7 +55,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Exit codes as Terraform's: a usage error is an error like any other (1), not clap's 2,
+    // which `plan --detailed-exitcode` keeps for "changes present".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&cli.config, args),
         Command::Validate(args) => commands::validate::run(&cli.config, args),

@@ -1,6 +1,8 @@
 //! Shared builders for the engine scenarios.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use throughline::engine::{CycleOptions, CycleReport, EngineError, TargetRun, run_cycle};
