@@ -3,13 +3,13 @@
 //! connector and the emulator): the whole conformance suite runs through it. A canary proves
 //! the check rejects what it should.
 //!
-//! Needs Node.js and `npm ci` in `connectors/trello/tests/prism`, and `shared/specs` beside the
-//! repository. Without them the test is skipped with a message, unless
-//! THROUGHLINE_REQUIRE_EXTERNAL_CHECKS=1 (CI), where it fails.
+//! Needs Node.js and `npm ci` in `connectors/trello/tests/prism`; the description is
+//! `tests/fixtures/specs/trello-openapi.json`. Without them the test is skipped with a message,
+//! unless THROUGHLINE_REQUIRE_EXTERNAL_CHECKS=1 (CI), where it fails.
 //!
 //! Where the description contradicts the traffic recorded from the real Trello
-//! (`shared/recordings/trello`), the test corrects a copy of it, each correction with its
-//! evidence (see `corrections`); everything else is checked as published.
+//! (`tests/fixtures/recordings/trello`), the test corrects a copy of it, each correction with its
+//! evidence (see `corrections` and `EVIDENCE`); everything else is checked as published.
 
 mod common;
 
@@ -30,12 +30,54 @@ fn skip_or_fail(why: String) {
     eprintln!("skipped: {why}");
 }
 
+/// The repository's `tests/fixtures`.
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
 fn spec_path() -> PathBuf {
-    match std::env::var_os("THROUGHLINE_SHARED") {
-        Some(dir) => PathBuf::from(dir).join("specs/trello-openapi.json"),
-        None => {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs/trello-openapi.json")
-        }
+    fixtures().join("specs/trello-openapi.json")
+}
+
+/// What each correction rests on: a recording of the real Trello and what it shows.
+const EVIDENCE: [(&str, &str); 8] = [
+    (
+        "can_success_create_a_card.yml",
+        r#""due":"2020-12-22T01:59:00.000Z""#,
+    ),
+    ("can_success_create_a_card.yml", r#""labels":[{"id":"#),
+    (
+        "can_success_update_bong_a_card.yml",
+        "due=2020-12-22T01%3A59%3A00.000Z",
+    ),
+    (
+        "can_success_create_a_card_when_due_is_datetime.yml",
+        "due=2020-12-22T01%3A59%3A00%2B00%3A00",
+    ),
+    (
+        "board_find_with_id_and_get_all_fields.yml",
+        r#""descData":{"emoji":{}}"#,
+    ),
+    ("can_get_cards_of_board.yml", r#""descData":null"#),
+    ("checklist_can_add_an_item.yml", r#""pos":16384"#),
+    (
+        "checklist_can_add_an_item.yml",
+        r#""nameData":{"emoji":{}}"#,
+    ),
+];
+
+#[test]
+fn every_correction_of_the_description_is_shown_by_a_recording() {
+    let dir = fixtures().join("recordings/trello/jeremytregunna__ruby-trello");
+    for (file, shows) in EVIDENCE {
+        let path = dir.join(file);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            text.contains(shows),
+            "{} does not show {shows}",
+            path.display()
+        );
     }
 }
 
@@ -64,7 +106,7 @@ fn query_param<'s>(spec: &'s mut Value, path: &str, method: &str, name: &str) ->
 fn corrections(spec: &mut Value) {
     let moment = json!({"type": "string", "format": "date-time", "nullable": true});
     // Cards carry moments, not dates: "due":"2020-12-22T01:59:00.000Z"
-    // (recordings/trello/jeremytregunna__ruby-trello/can_success_create_a_card.yml).
+    // (can_success_create_a_card.yml).
     // (The description lists no `start` on a card, so any value passes there.)
     set(
         spec,
@@ -78,7 +120,7 @@ fn corrections(spec: &mut Value) {
             moment.clone(),
         );
     }
-    // And take them: due=2020-12-22T01:59:00.000Z in can_success_update_bong_a_card.yml,
+    // And take them: due=2020-12-22T01%3A59%3A00.000Z in can_success_update_bong_a_card.yml,
     // due=2020-12-22T01%3A59%3A00%2B00%3A00 in can_success_create_a_card_when_due_is_datetime.yml.
     for (path, method) in [("/cards", "post"), ("/cards/{id}", "put")] {
         for field in ["due", "start"] {

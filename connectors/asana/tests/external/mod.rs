@@ -21,14 +21,9 @@ pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Asana's OpenAPI description: `$THROUGHLINE_SPECS/asana-openapi.yaml`, else `shared/specs`
-/// beside the work tree.
-pub fn spec() -> Option<PathBuf> {
-    let dir = std::env::var_os("THROUGHLINE_SPECS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate_dir().join("../../../shared/specs"));
-    let path = dir.join("asana-openapi.yaml");
-    path.exists().then_some(path)
+/// Asana's OpenAPI description, kept in the repository (`tests/fixtures/specs`).
+pub fn spec() -> PathBuf {
+    crate_dir().join("../../tests/fixtures/specs/asana-openapi.yaml")
 }
 
 pub fn prism_bin() -> Option<PathBuf> {
@@ -79,10 +74,14 @@ pub fn prism_proxy(upstream: &str, log_dir: &std::path::Path) -> Option<(Running
         skip("Stoplight Prism is not installed (run `npm ci` in connectors/asana/prism)");
         return None;
     };
-    let Some(spec) = spec() else {
-        skip("shared/specs/asana-openapi.yaml is not there (set THROUGHLINE_SPECS)");
+    let spec = spec();
+    if !spec.exists() {
+        skip(&format!(
+            "Asana's OpenAPI description is not at {}",
+            spec.display()
+        ));
         return None;
-    };
+    }
     let port = free_port();
     let log = log_dir.join("prism.log");
     let out = std::fs::File::create(&log).expect("a log file");
