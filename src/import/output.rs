@@ -235,6 +235,8 @@ pub fn conflicts(out: &Path, files: &[OutFile]) -> Vec<PathBuf> {
 
 /// Write every file: first each to a temporary file beside its place (so a full disk or a
 /// permission problem stops everything before any file changes), then move them into place.
+/// A new file gets the mode the umask gives (0644 under the usual 022, so a service user can
+/// read it); a replaced one keeps its own.
 pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>, ImportError> {
     let existing = conflicts(out, files);
     if !force && !existing.is_empty() {
@@ -251,14 +253,22 @@ pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>,
             path: dir.clone(),
             source: e,
         })?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".throughline-import-")
-            .tempfile_in(&dir)
-            .map_err(|e| ImportError::Write {
-                path: target.clone(),
-                source: e,
-            })?;
-        tmp.write_all(f.contents.as_bytes())
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".throughline-import-");
+        // Read and write for all, narrowed by the umask (tempfile's default, 0600, would hide
+        // the files from everyone else, e.g. the service user that syncs them).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(&dir).map_err(|e| ImportError::Write {
+            path: target.clone(),
+            source: e,
+        })?;
+        // A replaced file keeps the mode its owner gave it.
+        let keep = match std::fs::metadata(&target) {
+            Ok(meta) => tmp.as_file().set_permissions(meta.permissions()),
+            Err(_) => Ok(()),
+        };
+        keep.and_then(|_| tmp.write_all(f.contents.as_bytes()))
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(|e| ImportError::Write {
                 path: target.clone(),
@@ -275,4 +285,62 @@ pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>,
         written.push(target);
     }
     Ok(written)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// This process's umask, as the kernel reports it.
+    fn umask() -> u32 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+        u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+    }
+
+    fn file(path: &str) -> OutFile {
+        OutFile {
+            path: PathBuf::from(path),
+            contents: "# imported\n".into(),
+            what: "a file".into(),
+        }
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn new_files_get_the_mode_the_umask_gives() {
+        let out = tempfile::tempdir().unwrap();
+        let written = write(
+            out.path(),
+            &[file("throughline.toml"), file("items/posts.toml")],
+            false,
+        )
+        .unwrap();
+        assert_eq!(written.len(), 2);
+        for path in written {
+            assert_eq!(
+                mode(&path),
+                0o666 & !umask(),
+                "{} (umask {:03o})",
+                path.display(),
+                umask()
+            );
+        }
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("throughline.toml");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        write(out.path(), &[file("throughline.toml")], true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "# imported\n");
+        assert_eq!(mode(&path), 0o664);
+    }
 }
