@@ -32,7 +32,7 @@ board = "5f1a0c"
 only = { roles = ["designer"], stages = ["design"] }
 credentials = { key = "env:TRELLO_KEY", token = "file:secrets/trello-token" }
 base_url = "http://127.0.0.1:9000/1"
-labels = true
+people = { "rina@example.com" = "rinadesign" }
 
 [[target]]
 id = "writers"
@@ -326,8 +326,10 @@ fn a_valid_deployment_resolves_defaults_keys_and_paths() {
         Some("5f1a0c")
     );
     assert_eq!(
-        studio.settings.get("labels").and_then(|v| v.as_bool()),
-        Some(true)
+        studio.settings["people"]
+            .get("rina@example.com")
+            .and_then(|v| v.as_str()),
+        Some("rinadesign")
     );
     assert!(
         !studio.settings.contains_key("credentials"),
@@ -394,4 +396,62 @@ fn one_process_needs_no_process_key_on_items_but_two_do() {
     assert!(messages[0].ends_with(
         "items.toml:1:1: this item has no `process`, and this deployment has several (content, launch); add one, like process = \"content\""
     ));
+}
+
+/// `[limits] tasks_per_playbook` moves the limit both ways: a daily cadence over a year
+/// through six stages (2,190 tasks) passes the default 5,000 and fails a limit of 1,000; a
+/// decade of it (21,912 tasks) fails the default and passes once the limit is raised.
+#[test]
+fn the_tasks_per_playbook_limit_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "playbooks/content.toml", CONTENT);
+    let cadence = |until: &str| {
+        format!(
+            "[[cadence]]\nid = \"daily\"\nprocess = \"content\"\non = [\"sun\", \"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\"]\nfrom = 2026-01-01\nuntil = {until}\n"
+        )
+    };
+    let config = |limits: &str| {
+        format!("playbooks = [\"playbooks/*.toml\"]\nitems = [\"items.toml\"]\n{limits}")
+    };
+    let stages = model::load(&{
+        write(root, "throughline.toml", &config(""));
+        write(root, "items.toml", &cadence("2026-12-31"));
+        root.join("throughline.toml")
+    })
+    .unwrap_or_else(|d| panic!("{d}"))
+    .processes[0]
+        .stages
+        .len();
+    assert_eq!(stages, 6);
+
+    write(
+        root,
+        "throughline.toml",
+        &config("[limits]\ntasks_per_playbook = 1000\n"),
+    );
+    let problems = model::load(&root.join("throughline.toml")).unwrap_err();
+    let messages: Vec<String> = problems.iter().map(|d| d.to_string()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0]
+            .contains("items.toml:6:9: cadence `daily` makes 2,190 tasks (365 dates × 6 stages)"),
+        "{messages:?}"
+    );
+
+    write(root, "items.toml", &cadence("2035-12-31"));
+    write(
+        root,
+        "throughline.toml",
+        &config("[limits]\ntasks_per_playbook = 25000\n"),
+    );
+    model::load(&root.join("throughline.toml")).unwrap_or_else(|d| panic!("{d}"));
+    write(root, "throughline.toml", &config(""));
+    let problems = model::load(&root.join("throughline.toml")).unwrap_err();
+    assert!(
+        problems.iter().any(|d| d
+            .message
+            .contains("makes 21,912 tasks (3,652 dates × 6 stages)")),
+        "{problems}"
+    );
 }

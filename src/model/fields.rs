@@ -527,12 +527,28 @@ fn read_date(
         },
         _ => Err(format!("`{key}` must be a date, like 2026-12-10")),
     };
-    match result {
+    match result.and_then(|date| in_years(date).map(|()| date)) {
         Ok(date) => Some(At::new(date, file, span)),
         Err(message) => {
             problems.add(file, span, message);
             None
         }
+    }
+}
+
+/// The years a date may fall in. Every tool holds these, and a typo in the year (`0001`,
+/// `2207`) is caught here instead of becoming thousands of tasks or a workbook no tool opens.
+pub(crate) const YEARS: std::ops::RangeInclusive<i16> = 1990..=2200;
+
+fn in_years(date: Date) -> Result<(), String> {
+    if YEARS.contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{date}` is outside the years {}–{} that throughline works with; check the year",
+            YEARS.start(),
+            YEARS.end()
+        ))
     }
 }
 

@@ -22,6 +22,8 @@ pub(crate) struct RawConfig {
     pub targets: Vec<RawTarget>,
     /// `[daemon]` and `[reminders]`.
     pub service: super::service::RawService,
+    /// `[limits] tasks_per_playbook`.
+    pub tasks_per_playbook: Option<At<u32>>,
 }
 
 #[derive(Debug, Default)]
@@ -175,6 +177,7 @@ pub(crate) fn read_config(
             "target",
             "daemon",
             "reminders",
+            "limits",
         ],
         problems,
     );
@@ -216,6 +219,23 @@ pub(crate) fn read_config(
         .map(|t| read_target(t, problems))
         .collect();
     let service = super::service::read(&top, problems);
+    let limits_expect = Expect {
+        what: "a table",
+        example: "[limits] with tasks_per_playbook = 5000 under it",
+    };
+    let tasks_per_playbook = top
+        .table("limits", "[limits]", limits_expect, problems)
+        .and_then(|limits| {
+            limits.check_keys(&["tasks_per_playbook"], problems);
+            limits.count(
+                "tasks_per_playbook",
+                Expect {
+                    what: "a whole number of tasks, at least 1",
+                    example: "5000",
+                },
+                problems,
+            )
+        });
     RawConfig {
         file,
         state,
@@ -224,6 +244,7 @@ pub(crate) fn read_config(
         sync,
         targets,
         service,
+        tasks_per_playbook,
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jiff::civil::Weekday;
+use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
 use super::fields::{At, Files, Problems, suggest};
@@ -63,6 +63,7 @@ pub(crate) fn validate(input: Input<'_>, problems: &mut Problems) -> Deployment 
     }
 
     let (items, cadences) = resolve_items(&input, &processes, problems);
+    check_expansion(&input, &processes, problems);
 
     let mut scratch = Problems::default();
     let sink = if input.config_broken {
@@ -171,6 +172,20 @@ fn resolve_playbook(files: &Files, playbook: &RawPlaybook, problems: &mut Proble
 
     let roles = resolve_roles(playbook, problems);
     let stages = resolve_stages(files, playbook, &roles, problems);
+    // More than a year of business days is a typo (`days = 1000000`), and would push dates
+    // past what any tool holds.
+    let year_of_days = (workweek.len() as u32 * 365).div_ceil(7);
+    for days in playbook.stages.iter().filter_map(|s| s.days.as_ref()) {
+        if year_of_days > 0 && days.value > year_of_days {
+            problems.at(
+                days,
+                format!(
+                    "`days = {}` is more than a year of business days ({year_of_days} in this work week); a stage takes at most that, so check the number",
+                    days.value
+                ),
+            );
+        }
+    }
     if playbook.stages.is_empty() {
         let at = header.map(|p| p.at.span.clone()).unwrap_or(0..0);
         problems.add(
@@ -825,6 +840,166 @@ fn resolve_cadence(
     }
 }
 
+/// The most tasks one playbook may expand to, unless `[limits] tasks_per_playbook` says
+/// otherwise: 35 times the larger example (143 tasks), a year of a daily cadence through a
+/// ten-stage process (3,650), and far below what a typo in a year makes (131,624).
+pub const DEFAULT_TASKS_PER_PLAYBOOK: u32 = 5_000;
+
+/// How many of `on`'s weekdays fall between `from` and `until`, both included; counted, not
+/// listed, so a cadence over two centuries costs nothing to check.
+fn cadence_dates(from: Date, until: Date, on: &[Weekday]) -> u64 {
+    let Ok(span) = from.until((jiff::Unit::Day, until)) else {
+        return 0;
+    };
+    let days = span.get_days();
+    if days < 0 || on.is_empty() {
+        return 0;
+    }
+    let days = days as u64 + 1;
+    let whole_weeks = days / 7;
+    let mut count = whole_weeks * on.len() as u64;
+    let mut day = from.weekday();
+    for _ in 0..days % 7 {
+        if on.contains(&day) {
+            count += 1;
+        }
+        day = day.next();
+    }
+    count
+}
+
+/// A playbook whose items and cadences expand past the limit is a typo far more often than a
+/// plan (`until = 2207-01-28`); checked here, before anything is expanded or sent anywhere.
+fn check_expansion(input: &Input<'_>, processes: &[Process], problems: &mut Problems) {
+    let limit = input
+        .config
+        .tasks_per_playbook
+        .as_ref()
+        .map_or(DEFAULT_TASKS_PER_PLAYBOOK, |l| l.value);
+    if let Some(l) = &input.config.tasks_per_playbook
+        && l.value == 0
+    {
+        problems.at(l, "`tasks_per_playbook` must be at least 1");
+        return;
+    }
+    struct Tally<'r> {
+        total: u64,
+        items: u64,
+        /// The cadence that makes the most tasks: its place, id, dates and tasks.
+        largest: Option<(&'r RawCadence, u64, u64)>,
+    }
+    let process_of = |common: &RawItemCommon| -> Option<usize> {
+        match &common.process {
+            Some(name) => processes.iter().position(|p| p.id == name.value),
+            None if processes.len() == 1 => Some(0),
+            None => None,
+        }
+    };
+    let stages_of = |p: &Process, common: &RawItemCommon| -> u64 {
+        p.stages
+            .iter()
+            .filter(|s| !common.skip.iter().any(|k| k.value == s.id))
+            .count() as u64
+    };
+    let mut tallies: Vec<Tally<'_>> = processes
+        .iter()
+        .map(|_| Tally {
+            total: 0,
+            items: 0,
+            largest: None,
+        })
+        .collect();
+    for file in &input.item_files {
+        for item in &file.items {
+            if let Some(p) = process_of(&item.common) {
+                let tasks = stages_of(&processes[p], &item.common);
+                tallies[p].total = tallies[p].total.saturating_add(tasks);
+                tallies[p].items += 1;
+            }
+        }
+        for cadence in &file.cadences {
+            let (Some(p), Some(from), Some(until), Some(on)) = (
+                process_of(&cadence.common),
+                &cadence.from,
+                &cadence.until,
+                &cadence.on,
+            ) else {
+                continue;
+            };
+            let on: Vec<Weekday> = on.value.iter().map(|d| d.value).collect();
+            let dates = cadence_dates(from.value, until.value, &on);
+            let tasks = dates.saturating_mul(stages_of(&processes[p], &cadence.common));
+            let tally = &mut tallies[p];
+            tally.total = tally.total.saturating_add(tasks);
+            if tally.largest.is_none_or(|(_, _, most)| tasks > most) {
+                tally.largest = Some((cadence, dates, tasks));
+            }
+        }
+    }
+    for (process, tally) in processes.iter().zip(&tallies) {
+        if tally.total <= u64::from(limit) {
+            continue;
+        }
+        let over = format!(
+            "process `{}` would have {} tasks, more than the limit of {} per playbook",
+            process.id,
+            thousands(tally.total),
+            thousands(u64::from(limit))
+        );
+        let raise = "or raise `[limits] tasks_per_playbook` in throughline.toml";
+        match tally.largest {
+            Some((cadence, dates, tasks)) if tasks > 0 => {
+                let id = cadence.common.id.as_ref().map_or("", |i| i.value.as_str());
+                let at = cadence
+                    .until
+                    .as_ref()
+                    .expect("counted cadences have `until`");
+                problems.at(
+                    at,
+                    format!(
+                        "cadence `{id}` makes {} tasks ({} dates × {} stages), so {over}; check its `from`, `until` and `on`, {raise}",
+                        thousands(tasks),
+                        thousands(dates),
+                        tasks / dates.max(1)
+                    ),
+                );
+            }
+            _ => {
+                let header = input
+                    .playbooks
+                    .iter()
+                    .filter_map(|p| p.process.as_ref())
+                    .find(|h| h.id.as_ref().is_some_and(|i| i.value == process.id));
+                if let Some(header) = header {
+                    problems.at(
+                        &header.at,
+                        format!(
+                            "the {} items of process `{}` make {} tasks, more than the limit of {} per playbook; split them across playbooks, {raise}",
+                            thousands(tally.items),
+                            process.id,
+                            thousands(tally.total),
+                            thousands(u64::from(limit))
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// 131624 → "131,624".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn resolve_config(
     files: &Files,
     config: &RawConfig,
@@ -1421,6 +1596,41 @@ mod tests {
         );
         assert!(parse_secret("env:", base).is_err());
         assert!(parse_secret("env:MY-KEY", base).is_err());
+    }
+
+    #[test]
+    fn cadence_dates_are_counted_without_listing_them() {
+        let d = |y, m, day| Date::new(y, m, day).unwrap();
+        // December 2026: Tuesdays 1, 8, 15, 22, 29.
+        assert_eq!(
+            cadence_dates(d(2026, 12, 1), d(2026, 12, 31), &[Weekday::Tuesday]),
+            5
+        );
+        assert_eq!(
+            cadence_dates(d(2026, 12, 2), d(2026, 12, 28), &[Weekday::Tuesday]),
+            3
+        );
+        assert_eq!(
+            cadence_dates(d(2026, 12, 1), d(2026, 12, 1), &[Weekday::Tuesday]),
+            1
+        );
+        assert_eq!(
+            cadence_dates(d(2026, 12, 2), d(2026, 12, 1), &[Weekday::Tuesday]),
+            0
+        );
+        let all = [
+            Weekday::Sunday,
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+        ];
+        assert_eq!(cadence_dates(d(1990, 1, 1), d(2200, 12, 31), &all), 77_066);
+        assert_eq!(thousands(131_624), "131,624");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]
