@@ -1,4 +1,4 @@
-//! The invariants of DESIGN.md section 5, each with its own test, against the fake connector.
+//! The guarantees of docs/sync.md, each with its own test, against the fake connector.
 //! (The same invariants against the Excel connector are in `tests/excel_sync.rs`.)
 
 mod common;

@@ -1,4 +1,4 @@
-//! The sync invariants of DESIGN.md section 5 with the Excel connector, alone and beside the
+//! The sync guarantees of docs/sync.md with the Excel connector, alone and beside the
 //! fake; a crash at every step of a two-target cycle; and a workbook edited with openpyxl the
 //! way a person would (tick, status word, a notes column, sorted rows) before the next sync.
 

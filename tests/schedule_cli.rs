@@ -11,7 +11,7 @@ playbooks = ["playbooks/*.toml"]
 items = ["items/*.toml"]
 "#;
 
-/// The worked example of DESIGN.md section 2, with Hebrew names.
+/// The worked example of docs/dates.md, with Hebrew names.
 const PLAYBOOK: &str = r#"
 [process]
 id = "content"

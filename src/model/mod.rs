@@ -1,4 +1,4 @@
-//! The files a user writes: `throughline.toml`, playbooks and items (DESIGN.md section 1).
+//! The files a user writes: `throughline.toml`, playbooks and items (docs/files.md).
 
 pub mod diag;
 mod fields;

@@ -234,7 +234,7 @@ mod tests {
         }
     }
 
-    /// The worked example of DESIGN.md section 2: a diamond of stages with a milestone.
+    /// The worked example of docs/dates.md: a diamond of stages with a milestone.
     fn worked_example() -> Process {
         process(
             Lang::En,

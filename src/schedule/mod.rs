@@ -1,4 +1,4 @@
-//! Business days and backward scheduling from each item's go-live date (DESIGN.md section 2).
+//! Business days and backward scheduling from each item's go-live date (docs/dates.md).
 
 mod backward;
 mod calendar;

@@ -58,7 +58,7 @@ fn process(
     }
 }
 
-/// DESIGN.md section 2: idea 2d → copy 3d ∥ design 3d → approval 1d → publish 0d, Sun–Thu.
+/// docs/dates.md's worked example: idea 2d → copy 3d ∥ design 3d → approval 1d → publish 0d, Sun–Thu.
 fn content() -> Process {
     process(
         "content",

@@ -1,6 +1,6 @@
 //! Requests per cycle against the Asana emulator: 200 items × 6 stages (1,200 tasks, 3
 //! checklist entries each), first push, the look after it, a quiet cycle, 10 ticked checklist
-//! entries pulled, 10 completed tasks pulled. Compared with the floor of DESIGN.md section 7
+//! entries pulled, 10 completed tasks pulled. Compared with the floor in docs/sync.md
 //! and with one request per object. Run by `connectors/asana/bench/requests.sh`.
 
 use std::time::Instant;
@@ -264,7 +264,7 @@ async fn main() {
         push as f64 / 1500.0
     );
     println!(
-        "floor: DESIGN.md section 7 — 1 events request when nothing changed; writes in /batch of 10 \
+        "floor (docs/sync.md): 1 events request when nothing changed; writes in /batch of 10 \
          (push: 1 look + ceil((objects + sections)/10)); reading 10 changes: events + 1 batch.\n\
          one per object: a request per section, task and subtask to push; a full re-read \
          (pages of 100 + a subtask list per task) to notice anything."

@@ -1,4 +1,4 @@
-//! What a cycle costs in requests: the floor of DESIGN.md section 7 (one events request when
+//! What a cycle costs in requests: the floor in docs/sync.md (one events request when
 //! nothing changed; writes in batches of ten), checked exactly.
 
 mod common;

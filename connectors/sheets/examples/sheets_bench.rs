@@ -1,6 +1,6 @@
 //! Requests per cycle against the emulator, for N tasks (each with two checklist entries):
 //! the first push, the read after it, a cycle with nothing changed, and a cycle after a person
-//! ticked ten checkboxes. Compared with DESIGN.md section 7's floor and with a connector that
+//! ticked ten checkboxes. Compared with the floor in docs/sync.md and with a connector that
 //! makes one request per row. Reports; judges nothing.
 //!
 //! `cargo run --release -p throughline-sheets --features emulator --example sheets_bench -- 500`
@@ -142,7 +142,7 @@ async fn main() {
     println!("Google Sheets connector, {n} tasks ({rows} rows with their checklist entries)\n");
     println!(
         "{:<38} {:>9} {:>14} {:>12} {:>9}",
-        "cycle", "requests", "floor (DESIGN)", "1 per row", "time"
+        "cycle", "requests", "floor", "1 per row", "time"
     );
     for (name, got, took, floor, per_row) in report {
         println!(
@@ -156,7 +156,7 @@ async fn main() {
         rows as f64 / 60.0
     );
     println!(
-        "DESIGN's floor counts files.get + values:batchGet for a changed sheet; the connector adds the"
+        "The floor (docs/sync.md) counts files.get + values:batchGet for a changed sheet; the connector adds the"
     );
     println!(
         "one metadata read (spreadsheets.get with a field mask) that locates rows by identity."

@@ -1,6 +1,6 @@
 //! Requests per cycle for 200 items × 6 stages against the emulator: the first push, a cycle
-//! with nothing to do, and 10 ticks made in Trello pulled back; next to the floor of DESIGN.md
-//! section 7 and to a one-request-per-object approach (a card, then its checklist, then each
+//! with nothing to do, and 10 ticks made in Trello pulled back; next to the floor in
+//! docs/sync.md and to a one-request-per-object approach (a card, then its checklist, then each
 //! item; measured by turning template copies off).
 //!
 //! `cargo run --release -p throughline-trello --example trello_bench` (or bench/requests.sh).
@@ -198,7 +198,7 @@ async fn main() {
         CHECKLIST.len()
     );
     println!();
-    println!("| cycle | throughline | floor (DESIGN.md §7) | one request per object |");
+    println!("| cycle | throughline | floor (docs/sync.md) | one request per object |");
     println!("|---|---:|---:|---:|");
     println!(
         "| first push | {} | {floor_push} | {} |",

@@ -1,5 +1,5 @@
 //! The emulator answers as Trello does: status codes, bodies and headers as recorded from the
-//! real service (`shared/recordings/trello`).
+//! real service (other projects' recordings; see tests/fixtures/recordings).
 
 use std::time::Duration;
 
