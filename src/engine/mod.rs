@@ -1,4 +1,4 @@
-//! One sync cycle (DESIGN.md section 5): observe every target, merge the status people changed
+//! One sync cycle (docs/sync.md): observe every target, merge the status people changed
 //! into the hub, plan, and apply under the intent journal.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! The three file formats as written, every value with its place (DESIGN.md section 1).
+//! The three file formats as written, every value with its place (docs/files.md).
 //!
 //! Reading checks only the shape of each value (a date is a date, `days` is a whole number,
 //! no unknown keys); how values relate to each other is `validate.rs`'s job. A missing or

@@ -8,7 +8,7 @@
 //!   changes in memory, and writes the whole workbook once (rust_xlsxwriter): to a temporary
 //!   file in the same folder, flushed to disk, then renamed over the old one, so a crash leaves
 //!   the old or the new workbook, never half of one. The version it replaced is kept as
-//!   `<name>.bak.xlsx`. Read once, write once per cycle: the floor of DESIGN.md section 7.
+//!   `<name>.bak.xlsx`. Read once, write once per cycle: the floor in docs/sync.md.
 //! - **People edit concurrently.** If the file changed between `observe` and `apply` (its bytes
 //!   are compared), the changes are applied onto the fresh content, never onto the stale copy;
 //!   a row a person edited in between is left as they saved it and reported as
