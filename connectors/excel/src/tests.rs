@@ -993,3 +993,68 @@ async fn an_empty_placeholder_file_is_an_empty_workbook() {
     .await;
     assert_eq!(observe(&mut c).await.tasks.len(), 1);
 }
+
+#[tokio::test]
+async fn a_date_no_excel_cell_holds_fails_its_own_row_and_the_others_are_written() {
+    let (_dir, path, mut c) = setup("plan.xlsx");
+    observe(&mut c).await;
+    let first = task("a", "copy", &["facts"]);
+    let mut ancient = task("b", "copy", &[]);
+    ancient.fields.due = Some(Date::constant(1, 1, 1));
+    let last = task("c", "copy", &[]);
+    let results = c
+        .apply(&[
+            Change::CreateTask {
+                task: first.clone(),
+            },
+            Change::CreateTask { task: ancient },
+            Change::CreateTask { task: last.clone() },
+        ])
+        .await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(results[2].is_ok(), "{:?}", results[2]);
+    let e = results[1].as_ref().unwrap_err();
+    assert!(matches!(e, ConnectorError::Invalid { .. }), "{e:?}");
+    let text = e.to_string();
+    for part in ["\"b/copy\"", "due date 0001-01-01", "1900-01-01", "new row"] {
+        assert!(text.contains(part), "{part:?} not in {text}");
+    }
+    let obs = observe(&mut c).await;
+    let mut written: Vec<_> = obs
+        .tasks
+        .iter()
+        .filter_map(|t| t.identity.clone())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["a/copy", "c/copy"]);
+
+    // A row already there: its update fails alone and names its cell; the row keeps its date.
+    let mut fields = first.fields.clone();
+    fields.due = Some(Date::constant(1, 1, 1));
+    let results = c
+        .apply(&[
+            Change::UpdateTask {
+                remote_id: first.identity.clone(),
+                identity: first.identity.clone(),
+                context: first.context.clone(),
+                fields: Some(fields),
+                previous: None,
+                state: None,
+                unarchive: false,
+            },
+            update_state(&last, State::Done),
+        ])
+        .await;
+    let text = results[0].as_ref().unwrap_err().to_string();
+    assert!(
+        text.contains("\"a/copy\"") && text.contains("'Content pipeline'!G2 of"),
+        "{text}"
+    );
+    assert!(results[1].is_ok(), "{:?}", results[1]);
+    let wb = read_back(&path);
+    let s = sheet(&wb, "Content pipeline");
+    assert_eq!(s.cell(1, 0).text(), "a/copy");
+    assert_eq!(s.cell(1, 6), &Cell::date(Some(Date::constant(2026, 12, 8))));
+    let obs = observe(&mut c).await;
+    assert_eq!(find(&obs, "c/copy").state, State::Done);
+}

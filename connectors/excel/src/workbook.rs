@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use throughline_connector::{
     Applied, Change, ConnectorError, DesiredEntry, DesiredTask, EntryFields, ObservedEntry,
     ObservedTask, State, TaskContext, TaskFields,
@@ -27,6 +28,8 @@ pub(crate) const BASELINE_MARK: &str = "throughline: state columns as last writt
 
 /// Excel's limit on the characters in one cell.
 const MAX_CELL_CHARS: usize = 32_767;
+/// The first date an Excel cell holds (the last is 9999-12-31, past any date there is).
+const FIRST_DATE: Date = Date::constant(1900, 1, 1);
 /// Excel's limit on rows per sheet.
 pub(crate) const MAX_ROWS: usize = 1_048_576;
 
@@ -418,6 +421,13 @@ impl<'a> Applier<'a> {
             } => {
                 let place = self.find_task(remote_id)?;
                 self.check_unchanged(remote_id, place)?;
+                if let Some(f) = fields {
+                    self.check_dates(
+                        remote_id,
+                        Some(place),
+                        &[(Field::Start, f.start), (Field::Due, f.due)],
+                    )?;
+                }
                 self.ensure_columns(place);
                 let archived = self.status_at(place) == StatusCell::Archived;
                 let (wb, words) = (
@@ -491,6 +501,8 @@ impl<'a> Applier<'a> {
                     .map_or(parent_identity.clone(), |t| t.1.clone());
                 check_entry_identity(&parent_identity, &entry.identity)?;
                 check_entry_fields(&entry.fields, self.file)?;
+                let at = self.entries.get(&entry.identity).map(|(p, _)| *p);
+                self.check_dates(&entry.identity, at, &[(Field::Due, entry.fields.due)])?;
                 let remote_id = self.put_entry(parent_remote_id, parent, *index, entry);
                 Ok(Applied::Created {
                     remote_id,
@@ -508,6 +520,9 @@ impl<'a> Applier<'a> {
             } => {
                 let place = self.find_entry(remote_id)?;
                 self.check_unchanged(remote_id, place)?;
+                if let Some(f) = fields {
+                    self.check_dates(remote_id, Some(place), &[(Field::Due, f.due)])?;
+                }
                 self.ensure_columns(place);
                 let group = self.parent_group(parent_remote_id);
                 let words = Words {
@@ -571,6 +586,17 @@ impl<'a> Applier<'a> {
         for e in &task.entries {
             check_entry_identity(&task.identity, &e.identity)?;
             check_entry_fields(&e.fields, self.file)?;
+        }
+        let at = self.tasks.get(&task.identity).map(|(p, _)| *p);
+        let f = &task.fields;
+        self.check_dates(
+            &task.identity,
+            at,
+            &[(Field::Start, f.start), (Field::Due, f.due)],
+        )?;
+        for e in &task.entries {
+            let at = self.entries.get(&e.identity).map(|(p, _)| *p);
+            self.check_dates(&e.identity, at, &[(Field::Due, e.fields.due)])?;
         }
         // The row may already be there (a crash after the write, before the engine recorded
         // it): take it over instead of adding a second one.
@@ -857,6 +883,58 @@ impl<'a> Applier<'a> {
 
     /// A sheet that lost one of the mapping's columns (a person deleted it) gets it back at its
     /// right before throughline writes to it.
+    /// A date no Excel cell holds fails its own change, before anything of its row is
+    /// written: left in, it would fail the rendering of the whole workbook, every other row's
+    /// change with it.
+    fn check_dates(
+        &self,
+        identity: &str,
+        place: Option<Place>,
+        dates: &[(Field, Option<Date>)],
+    ) -> Result<(), ConnectorError> {
+        let Some((field, date)) = dates
+            .iter()
+            .find_map(|(f, d)| d.filter(|d| *d < FIRST_DATE).map(|d| (*f, d)))
+        else {
+            return Ok(());
+        };
+        Err(ConnectorError::Invalid {
+            message: format!(
+                "\"{identity}\": its {} date {date} cannot be written to {}: Excel holds dates from \
+                 {FIRST_DATE} to 9999-12-31. This row is left as it is and the others are written; \
+                 fix the date in the playbook or the item",
+                field.key(),
+                self.cell_name(place, field),
+            ),
+        })
+    }
+
+    /// `Plan!G12` for a row's cell, or where a new row would go.
+    fn cell_name(&self, place: Option<Place>, field: Field) -> String {
+        let Some(Place::Row(loc)) = place else {
+            return format!("the {} column of a new row of {}", field.key(), self.file);
+        };
+        let sheet = &self.wb.book.sheets[loc.sheet].name;
+        let sheet = if sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            sheet.clone()
+        } else {
+            format!("'{}'", sheet.replace('\'', "''"))
+        };
+        match self.wb.layouts[loc.sheet]
+            .as_ref()
+            .and_then(|l| l.col(field))
+        {
+            Some(c) => format!(
+                "{}!{}{} of {}",
+                sheet,
+                rust_xlsxwriter::column_number_to_name(c as u16),
+                loc.row + 1,
+                self.file
+            ),
+            None => format!("row {} of sheet {sheet} of {}", loc.row + 1, self.file),
+        }
+    }
+
     fn ensure_columns(&mut self, place: Place) {
         let s = match place {
             Place::Row(l) => l.sheet,
