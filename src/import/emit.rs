@@ -1,4 +1,4 @@
-//! Writing the imported model as the TOML files of DESIGN.md section 1, laid out the way a
+//! Writing the imported model as the TOML files of docs/files.md, laid out the way a
 //! person would write them. Text stays as written (Hebrew stays Hebrew); only what TOML
 //! requires is escaped.
 
@@ -167,11 +167,11 @@ pub fn playbook_file(pb: &PlaybookOut) -> String {
     out
 }
 
-/// `throughline.toml` for a folder that has none.
+/// `throughline.toml` for a folder that has none. It ends with a target to uncomment, so the
+/// file says how to reach a tool without pointing anywhere else.
 pub fn config_file(with_items: bool) -> String {
     let mut out = String::from(
-        "# Written by `throughline import`. Add [[target]] tables to show the tasks in Trello,\n\
-         # Asana, Google Sheets or Excel (see DESIGN.md section 1).\n\
+        "# Written by `throughline import`.\n\
          state = \"throughline.db\"\n\
          playbooks = [\"playbooks/*.toml\"]\n",
     );
@@ -180,6 +180,15 @@ pub fn config_file(with_items: bool) -> String {
     } else {
         out.push_str("# items = [\"items/*.toml\"]    # once there are item files\n");
     }
+    out.push_str(
+        "\n# To show the tasks in a tool, add a [[target]] table: kind \"excel\", \"google-sheets\",\n\
+         # \"trello\" or \"asana\" (each kind's keys are in throughline's docs/files.md). For a\n\
+         # workbook, remove the \"# \" before these lines:\n\
+         # [[target]]\n\
+         # id = \"plan\"\n\
+         # kind = \"excel\"\n\
+         # path = \"plan.xlsx\"\n",
+    );
     out
 }
 
@@ -189,6 +198,26 @@ mod tests {
     use crate::import::playbook::{EntryOut, ProcessSettings, RoleOut, StageOut};
     use jiff::civil::date;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn the_config_points_nowhere_outside_and_its_target_works_uncommented() {
+        for with_items in [true, false] {
+            let text = config_file(with_items);
+            assert!(!text.contains("DESIGN") && !text.contains("../"), "{text}");
+            let start = text.find("# [[target]]").expect("an example target");
+            let uncommented = format!(
+                "{}{}",
+                &text[..start],
+                text[start..].replace("\n# ", "\n").trim_start_matches("# ")
+            );
+            let doc: toml::Table = uncommented.parse().expect("valid TOML");
+            assert_eq!(doc["state"].as_str(), Some("throughline.db"));
+            assert_eq!(doc.contains_key("items"), with_items);
+            let target = &doc["target"].as_array().expect("[[target]]")[0];
+            assert_eq!(target["kind"].as_str(), Some("excel"));
+            assert_eq!(target["path"].as_str(), Some("plan.xlsx"));
+        }
+    }
 
     #[test]
     fn strings_round_trip_through_toml() {
