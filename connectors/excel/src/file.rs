@@ -81,7 +81,7 @@ pub(crate) fn replace(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
+    if !dir.is_dir() && !make_folder(dir) {
         return Err(ConnectorError::Fatal {
             message: format!(
                 "cannot write {}: the folder {} does not exist; create it or fix `path` in the target",
@@ -122,6 +122,15 @@ fn refuse_read_only(path: &Path) -> Result<(), ConnectorError> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Make a workbook's missing folder when its own parent exists (`path = "plans/q1.xlsx"` in a
+/// fresh deployment). A deeper gap is more likely a typo in `path`, so it is left as an error.
+fn make_folder(dir: &Path) -> bool {
+    let parent_exists = dir
+        .parent()
+        .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir());
+    parent_exists && fs::create_dir(dir).is_ok()
 }
 
 /// Temporary files an interrupted write left behind (a crash between writing and renaming).
@@ -296,10 +305,23 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_folder_is_a_clear_error() {
+    fn a_missing_folder_is_made_when_its_parent_exists() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("no-such-folder").join("plan.xlsx");
+        let path = dir.path().join("plans").join("plan.xlsx");
+        replace(&path, b"x", None).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_missing_folder_and_parent_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir
+            .path()
+            .join("no-such-folder")
+            .join("plans")
+            .join("plan.xlsx");
         let e = replace(&path, b"x", None).unwrap_err();
         assert!(e.to_string().contains("does not exist"), "{e}");
+        assert!(!dir.path().join("no-such-folder").exists(), "nothing made");
     }
 }
