@@ -12,6 +12,9 @@ pub struct Args {
     /// Plan only this target.
     #[arg(long, value_name = "ID")]
     target: Option<String>,
+    /// List the tasks behind each failure (one line per cause otherwise).
+    #[arg(long, short)]
+    verbose: bool,
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
@@ -40,13 +43,13 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(MemoryStore::new())
     };
-    let mut runs = engine::connectors::open_targets(&dep, &schedule)?;
+    let (mut runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
     let options = CycleOptions {
         only_target: args.target.clone(),
         dry_run: true,
         ..Default::default()
     };
-    let report = super::runtime()?
+    let mut report = super::runtime()?
         .block_on(engine::run_cycle(
             store.as_mut(),
             &mut runs,
@@ -55,13 +58,20 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             now,
         ))
         .context("planning stopped")?;
+    report.unmapped = unmapped
+        .into_iter()
+        .filter(|u| args.target.as_ref().is_none_or(|only| *only == u.target))
+        .collect();
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&plan::json(&report, false))?
         );
     } else {
-        print!("{}", plan::render(&report, super::color(), false));
+        print!(
+            "{}",
+            plan::render_verbose(&report, super::color(), false, args.verbose)
+        );
     }
     let totals = plan::totals(&report, false);
     Ok(if !report.ok() {

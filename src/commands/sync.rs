@@ -15,6 +15,9 @@ pub struct Args {
     /// Archive even when more than `max_archive_share` of a target's tasks would go.
     #[arg(long)]
     allow_mass_archive: bool,
+    /// List the tasks behind each failure (one line per cause otherwise).
+    #[arg(long, short)]
+    verbose: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -35,24 +38,31 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         );
     };
     let mut store = SqliteStore::open(state_path)?;
-    let mut runs = engine::connectors::open_targets(&dep, &schedule)?;
+    let (mut runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
     let options = CycleOptions {
         only_target: args.target.clone(),
         allow_mass_archive: args.allow_mass_archive,
         ..Default::default()
     };
-    let report = super::runtime()?
+    let mut report = super::runtime()?
         .block_on(engine::run_cycle(
             &mut store, &mut runs, &dep.sync, &options, now,
         ))
         .context("sync stopped")?;
+    report.unmapped = unmapped
+        .into_iter()
+        .filter(|u| args.target.as_ref().is_none_or(|only| *only == u.target))
+        .collect();
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&plan::json(&report, true))?
         );
     } else {
-        print!("{}", plan::render(&report, super::color(), true));
+        print!(
+            "{}",
+            plan::render_verbose(&report, super::color(), true, args.verbose)
+        );
         for t in &dep.targets {
             if t.kind == TargetKind::Excel
                 && args.target.as_ref().is_none_or(|only| *only == t.id)

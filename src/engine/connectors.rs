@@ -9,6 +9,7 @@ use throughline_connector::Connector;
 use super::TargetRun;
 use super::desired::desired_tasks;
 use super::mapping::TaskMapping;
+use super::people::{TargetPeople, UnmappedPerson};
 use crate::model::{Deployment, Target, TargetKind};
 use crate::schedule::Schedule;
 
@@ -141,10 +142,44 @@ fn people(target: &Target) -> std::collections::BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// A connector, how its target names people, and the hub name of the account that takes
+/// tasks of people without one (`unmapped = "<account>"`).
+struct Opened {
+    connector: Box<dyn Connector>,
+    people: TargetPeople,
+    account_owner: Option<String>,
+}
+
 fn open_connector(
     dep: &Deployment,
     target: &Target,
     mapping: toml::Table,
+) -> Result<Opened, SetupError> {
+    let mut known = people(target);
+    if target.kind == TargetKind::Trello
+        && let Ok(m) = throughline_trello::TrelloMapping::from_toml(&mapping)
+    {
+        // The board knows whoever the mapping's [people] or the target's `people` names.
+        let mut all = m.people;
+        all.append(&mut known);
+        known = all;
+    }
+    let rule = TargetPeople::new(target, &known);
+    let account = rule.account_owner(&known);
+    let extra = account.as_ref().and_then(|(_, extra)| extra.clone());
+    Ok(Opened {
+        connector: open_kind(dep, target, mapping, extra)?,
+        people: rule,
+        account_owner: account.map(|(owner, _)| owner),
+    })
+}
+
+/// `extra`: one more entry for the connector's people map (an account that names itself).
+fn open_kind(
+    dep: &Deployment,
+    target: &Target,
+    mapping: toml::Table,
+    extra: Option<(String, String)>,
 ) -> Result<Box<dyn Connector>, SetupError> {
     let fail = |message: String| SetupError::Target {
         target: target.id.clone(),
@@ -183,6 +218,7 @@ fn open_connector(
                 .map_err(|e| fail(e.to_string()))?;
             settings.timezone = timezone_of(dep, target);
             settings.people = people(target);
+            settings.people.extend(extra);
             Ok(Box::new(
                 throughline_trello::TrelloConnector::new(settings)
                     .map_err(|e| fail(e.to_string()))?,
@@ -272,7 +308,18 @@ fn open_connector(
 
 /// Everything the engine needs for every target of the deployment.
 pub fn open_targets(dep: &Deployment, schedule: &Schedule) -> Result<Vec<TargetRun>, SetupError> {
-    dep.targets
+    Ok(open_targets_with_people(dep, schedule)?.0)
+}
+
+/// [`open_targets`], and each target's people without an account there (once per target),
+/// for `plan` and `sync` to list with the line that maps them.
+pub fn open_targets_with_people(
+    dep: &Deployment,
+    schedule: &Schedule,
+) -> Result<(Vec<TargetRun>, Vec<UnmappedPerson>), SetupError> {
+    let mut unmapped = Vec::new();
+    let runs = dep
+        .targets
         .iter()
         .map(|target| {
             let (mut table, file) = read_mapping(target.kind, target.mapping.as_deref())?;
@@ -283,13 +330,20 @@ pub fn open_targets(dep: &Deployment, schedule: &Schedule) -> Result<Vec<TargetR
                 }
             }
             let mapping = TaskMapping::from_table(&own, &file)?;
-            let connector = open_connector(dep, target, table)?;
+            let opened = open_connector(dep, target, table)?;
+            let mut desired = desired_tasks(dep, schedule, &target.only, &mapping);
+            unmapped.extend(opened.people.resolve(
+                &target.id,
+                &mut desired,
+                opened.account_owner.as_deref(),
+            ));
             Ok(TargetRun {
                 id: target.id.clone(),
-                connector,
-                desired: desired_tasks(dep, schedule, &target.only, &mapping),
+                connector: opened.connector,
+                desired,
                 drift: mapping.drift,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, SetupError>>()?;
+    Ok((runs, unmapped))
 }

@@ -10,9 +10,11 @@
 //! steps leaves the store at one of them; the intents and the identities carried by remote
 //! objects let the next cycle adopt whatever a crashed cycle created, instead of duplicating it.
 
+pub mod causes;
 pub mod connectors;
 mod desired;
 pub mod mapping;
+mod people;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -23,8 +25,10 @@ use throughline_connector::{
     Applied, Capabilities, Change, Connector, ConnectorError, DesiredTask, Observation,
 };
 
+pub use causes::FailureCause;
 pub use desired::{Overrides, apply_overrides, desired_tasks};
 pub use mapping::TaskMapping;
+pub use people::{Unmapped, UnmappedPerson};
 
 use crate::model::SyncSettings;
 use crate::reconcile::{
@@ -98,6 +102,9 @@ pub struct CycleReport {
     pub targets: Vec<TargetOutcome>,
     pub status_updates: Vec<StatusUpdate>,
     pub conflicts: Vec<Conflict>,
+    /// People with no account in a target, once per target (set by whoever opened the
+    /// targets: [`connectors::open_targets_with_people`]).
+    pub unmapped: Vec<UnmappedPerson>,
 }
 
 impl CycleReport {
@@ -583,12 +590,22 @@ async fn apply_plan(
                 }
             }
             Err(e) => {
-                tracing::warn!(target_id = %target, identity = %planned.change.identity(), error = %e, "change failed; left for the next cycle");
+                tracing::debug!(target_id = %target, identity = %planned.change.identity(), error = %e, "change failed; left for the next cycle");
                 outcome
                     .failed
                     .push((planned.change.identity().to_string(), e));
             }
         }
+    }
+    // One line per cause, not per change: a missing folder fails every change the same way.
+    for cause in outcome.failures_by_cause() {
+        tracing::warn!(
+            target_id = %target,
+            failed = cause.identities.len(),
+            error = %cause.message,
+            "{} not made; left for the next cycle",
+            causes::changes(cause.identities.len())
+        );
     }
     let now_linked: HashSet<String> = after
         .put_links

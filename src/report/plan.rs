@@ -113,6 +113,11 @@ fn describe(c: &PlannedChange) -> String {
 
 /// The plan (or what a sync did) for people. `applied` = this was a sync, not a plan.
 pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
+    render_verbose(report, color, applied, false)
+}
+
+/// [`render`]; `verbose` lists the tasks behind each failure cause.
+pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
     for o in &report.targets {
@@ -131,13 +136,21 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
         if plan.changes.is_empty() && plan.drift.is_empty() && plan.unknown.is_empty() {
             let _ = writeln!(out, "  in step: nothing to change");
         }
-        // A sync's own listing is capped (the first sync creates everything); `plan` lists all.
+        // A sync lists what went through (its failures come below, by cause), capped: the
+        // first sync creates everything. `plan` lists all.
+        let failed: std::collections::HashSet<&str> =
+            o.failed.iter().map(|(id, _)| id.as_str()).collect();
+        let changes: Vec<&PlannedChange> = plan
+            .changes
+            .iter()
+            .filter(|c| !applied || !failed.contains(c.change.identity()))
+            .collect();
         let shown = if applied {
-            plan.changes.len().min(SYNC_LISTED)
+            changes.len().min(SYNC_LISTED)
         } else {
-            plan.changes.len()
+            changes.len()
         };
-        for c in &plan.changes[..shown] {
+        for c in &changes[..shown] {
             let what = describe(c);
             let kind = match c.kind {
                 ChangeKind::Recreate => " (re-create)",
@@ -154,8 +167,8 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
                 let _ = writeln!(out, "      {d}");
             }
         }
-        if shown < plan.changes.len() {
-            let _ = writeln!(out, "  … and {} more", plan.changes.len() - shown);
+        if shown < changes.len() {
+            let _ = writeln!(out, "  … and {} more", changes.len() - shown);
         }
         if !plan.drift.is_empty() {
             let _ = writeln!(
@@ -187,11 +200,50 @@ pub fn render(report: &CycleReport, color: bool, applied: bool) -> String {
                 u.identity, u.remote_id, u.reason
             );
         }
-        for (identity, e) in &o.failed {
+        // One line per cause: a missing folder fails every change the same way.
+        for cause in o.failures_by_cause() {
+            let n = cause.identities.len();
             let _ = writeln!(
                 out,
-                "  ! {identity}: {e}; left as it was, tried again next cycle"
+                "  ! {}: {} not made: {}. {} as {}, tried again next cycle{}",
+                o.target,
+                crate::engine::causes::changes(n),
+                cause.message.trim_end_matches('.'),
+                if n == 1 { "Left" } else { "All left" },
+                if n == 1 { "it was" } else { "they were" },
+                if verbose || n == 1 {
+                    ":"
+                } else {
+                    " (--verbose lists them)"
+                }
             );
+            if verbose || n == 1 {
+                for identity in &cause.identities {
+                    let _ = writeln!(out, "      {identity}");
+                }
+            }
+        }
+        let unmapped: Vec<_> = report
+            .unmapped
+            .iter()
+            .filter(|u| u.target == o.target)
+            .collect();
+        if !unmapped.is_empty() {
+            let _ = writeln!(
+                out,
+                "  People with no account here (tasks {}); add a line to the target for each:",
+                unmapped[0].handled
+            );
+            for u in unmapped {
+                let _ = writeln!(
+                    out,
+                    "    {} ({} task{}): {}",
+                    u.person,
+                    u.tasks,
+                    if u.tasks == 1 { "" } else { "s" },
+                    u.fix
+                );
+            }
         }
     }
     if !report.status_updates.is_empty() {
