@@ -7,6 +7,7 @@ pub mod graph;
 pub mod import;
 pub mod init;
 pub mod plan;
+mod progress;
 pub mod schedule;
 pub mod status;
 pub mod sync;

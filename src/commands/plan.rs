@@ -43,7 +43,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(MemoryStore::new())
     };
-    let (mut runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let (runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
         only_target: args.target.clone(),
         dry_run: true,
@@ -58,6 +59,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             now,
         ))
         .context("planning stopped")?;
+    bar.finish();
     report.unmapped = unmapped
         .into_iter()
         .filter(|u| args.target.as_ref().is_none_or(|only| *only == u.target))

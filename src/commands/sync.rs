@@ -38,7 +38,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         );
     };
     let mut store = SqliteStore::open(state_path)?;
-    let (mut runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let (runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
         only_target: args.target.clone(),
         allow_mass_archive: args.allow_mass_archive,
@@ -49,6 +50,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             &mut store, &mut runs, &dep.sync, &options, now,
         ))
         .context("sync stopped")?;
+    bar.finish();
     report.unmapped = unmapped
         .into_iter()
         .filter(|u| args.target.as_ref().is_none_or(|only| *only == u.target))

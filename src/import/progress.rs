@@ -1,9 +1,11 @@
-//! A one-line progress bar on standard error, shown only on a terminal and only for work big
-//! enough to notice.
+//! Progress on standard error (`indicatif`), shown only on a terminal and only for work big
+//! enough to notice: bars for reading rows, a spinner line for work that counts no rows of its
+//! own (checking the files `import` wrote, each target of a sync). Nothing is drawn when
+//! standard error is not a terminal, or when the caller asked for none (`--json`).
 
-use std::cell::Cell;
-use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 /// Decides whether bars are drawn at all.
 #[derive(Debug, Clone, Copy)]
@@ -42,82 +44,84 @@ impl Progress {
     /// A line saying what is happening, for work that reports no progress of its own; it is
     /// cleared when the returned value is dropped.
     pub fn status(&self, label: &str, big: bool) -> Bar {
-        let bar = self.make(label, 1, big);
-        if bar.active {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{label}…");
-            let _ = err.flush();
-            bar.drawn.set(true);
+        let bar = self.spinner(big && self.enabled);
+        bar.0.set_message(label.to_string());
+        bar
+    }
+
+    /// `total` steps of work that report no progress inside a step (a target's reads, then
+    /// its writes): a spinner, the step count, what is being done and the time so far.
+    pub fn steps(&self, total: u64) -> Bar {
+        let bar = self.spinner(self.enabled && total > 0);
+        bar.0.set_length(total);
+        bar.0.set_style(
+            ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})")
+                .expect("a valid template"),
+        );
+        bar
+    }
+
+    fn spinner(&self, active: bool) -> Bar {
+        let bar = Bar(hidden_unless(active, ProgressBar::new_spinner()));
+        bar.0
+            .set_style(ProgressStyle::with_template("{spinner} {msg}…").expect("a valid template"));
+        if active {
+            bar.0.enable_steady_tick(Duration::from_millis(120));
         }
         bar
     }
 
     fn make(&self, label: &str, total: u64, big: bool) -> Bar {
-        Bar {
-            active: self.enabled && big && total > 0,
-            label: label.to_string(),
-            total,
-            last_draw: Cell::new(None),
-            drawn: Cell::new(false),
-        }
+        let active = self.enabled && big && total > 0;
+        let bar = hidden_unless(active, ProgressBar::new(total));
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {percent:>3}%")
+                .expect("a valid template")
+                .progress_chars("#-"),
+        );
+        bar.set_message(label.to_string());
+        Bar(bar)
     }
 }
 
-pub struct Bar {
-    active: bool,
-    label: String,
-    total: u64,
-    last_draw: Cell<Option<Instant>>,
-    drawn: Cell<bool>,
+/// Drawn on standard error when `active`; the line is cleared once the last handle goes.
+fn hidden_unless(active: bool, bar: ProgressBar) -> ProgressBar {
+    let bar = bar.with_finish(ProgressFinish::AndClear);
+    bar.set_draw_target(if active {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    bar
 }
 
-const WIDTH: u64 = 30;
+/// One bar or status line; cleared from the terminal when finished or when its last clone is
+/// dropped.
+#[derive(Clone)]
+pub struct Bar(ProgressBar);
 
 impl Bar {
     pub fn set(&self, done: u64) {
-        if !self.active {
-            return;
-        }
-        let now = Instant::now();
-        if self
-            .last_draw
-            .get()
-            .is_some_and(|t| now - t < Duration::from_millis(80))
-            && done < self.total
-        {
-            return;
-        }
-        self.last_draw.set(Some(now));
-        let done = done.min(self.total);
-        let filled = done * WIDTH / self.total;
-        let bar: String = (0..WIDTH)
-            .map(|i| if i < filled { '#' } else { '-' })
-            .collect();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{} [{bar}] {:>3}%",
-            self.label,
-            done * 100 / self.total
-        );
-        let _ = err.flush();
-        self.drawn.set(true);
+        self.0.set_position(done);
+    }
+
+    /// One more step done.
+    pub fn inc(&self) {
+        self.0.inc(1);
+    }
+
+    /// What is being done now.
+    pub fn say(&self, text: String) {
+        self.0.set_message(text);
     }
 
     /// Clear the line so the report starts on a clean one.
     pub fn finish(&self) {
-        if self.drawn.get() {
-            let width = self.label.chars().count() + WIDTH as usize + 8;
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{}\r", " ".repeat(width));
-            let _ = err.flush();
-            self.drawn.set(false);
-        }
+        self.0.finish_and_clear();
     }
-}
 
-impl Drop for Bar {
-    fn drop(&mut self) {
-        self.finish();
+    /// Drawn on the terminal (false when hidden).
+    pub fn is_drawn(&self) -> bool {
+        !self.0.is_hidden()
     }
 }
