@@ -285,3 +285,88 @@ async fn a_persons_gspread_edits_are_read_and_nothing_is_duplicated() {
         assert!(errors.is_empty(), "{}", errors.join("\n"));
     }
 }
+
+/// gspread's Drive side (open by title, create, list, delete) and merged cells: the requests
+/// and answers as Google's (recorded in gspread's own test of merges).
+#[tokio::test]
+async fn gspread_opens_by_title_creates_and_merges_cells() {
+    let Some(python) = python() else { return };
+    let sheet = common::Sheet::new().await;
+    let out = tokio::process::Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/sheets_python/drive_and_merges.py"
+        ))
+        .args([
+            &sheet.emu.base_url(),
+            &sheet.emu.access_token(),
+            "Content plan",
+        ])
+        .output()
+        .await
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "gspread failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let did: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        did["opened"],
+        json!(sheet.id),
+        "open by title finds the tracker"
+    );
+    assert_eq!(did["missing"], "not found");
+    assert_eq!(
+        did["listed"],
+        json!(["Ben's scratch sheet", "Content plan"])
+    );
+    // MERGE_ALL A1:B2, MERGE_COLUMNS C1:D2 (one per column), MERGE_ROWS B3:C4 (one per row),
+    // as the real service lists them.
+    let merge = |r0: u32, r1: u32, c0: u32, c1: u32| json!({"startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1});
+    assert_eq!(
+        did["merges"],
+        json!([
+            merge(0, 2, 0, 2),
+            merge(0, 2, 2, 3),
+            merge(0, 2, 3, 4),
+            merge(2, 3, 1, 3),
+            merge(3, 4, 1, 3)
+        ])
+    );
+    // Only the top-left cell of a merge keeps its value ("x" in B2 is gone).
+    assert_eq!(
+        did["values"],
+        json!([
+            ["1", "", "2", "3"],
+            ["", "", "", ""],
+            ["", "4", "", ""],
+            ["", "5", "", ""]
+        ])
+    );
+    assert_eq!(
+        did["combined"],
+        json!([
+            ["1", "1", "2", "3"],
+            ["1", "1", "2", "3"],
+            ["", "4", "4", ""],
+            ["", "5", "5", ""]
+        ])
+    );
+    assert_eq!(did["merges_after_unmerge"], Value::Null);
+    assert_eq!(did["deleted"], true);
+
+    // What gspread was answered matches Google's descriptions (the delete's 204 has no body).
+    if let Some(d) = discovery::Discovery::load() {
+        let mut errors = Vec::new();
+        for r in sheet
+            .emu
+            .requests()
+            .iter()
+            .filter(|r| r.is_api() && r.status != 204)
+        {
+            errors.extend(d.response(&r.method, &r.path, r.status, r.response.as_ref()));
+        }
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+}

@@ -1,4 +1,4 @@
-//! An in-memory Google Sheets (and the Drive `files.get` and OAuth token endpoint around it):
+//! An in-memory Google Sheets (and the Drive files and OAuth token endpoint around it):
 //! spreadsheets, tabs, values in A1 notation with Google's input and render options and serial
 //! dates, `spreadsheets:batchUpdate` with the request kinds throughline and people's edits use,
 //! developer metadata that follows its row through inserts, deletes, moves and sorts, Google's
@@ -17,9 +17,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What it does not model: charts, named and filtered ranges, merges, pivot tables, most
-//! formula functions (a handful are evaluated; others show `#NAME?`), column metadata,
-//! metadata spanning several rows, and Drive beyond `files.get`.
+//! Drive's `files.list` (with the `q` terms gspread and people write: `mimeType`, `name`,
+//! `name contains`, `trashed`, `in parents`), `files.create` of a spreadsheet, `files.get` and
+//! `files.delete` cover gspread's open by title, create and delete. Merges (`mergeCells`,
+//! `unmergeCells`, `sheets[].merges`) grow and shrink with inserted and deleted rows and columns.
+//!
+//! What it does not model: charts, named and filtered ranges, merges that follow moved or
+//! sorted rows, pivot tables, most formula functions (a handful are evaluated; others show
+//! `#NAME?`), column metadata, metadata spanning several rows, Drive folders and files other
+//! than spreadsheets.
 
 mod fields;
 mod formula;

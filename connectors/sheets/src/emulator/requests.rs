@@ -39,14 +39,12 @@ const KNOWN_ELSEWHERE: &[&str] = &[
     "duplicateSheet",
     "findReplace",
     "insertRange",
-    "mergeCells",
     "pasteData",
     "randomizeRange",
     "refreshDataSource",
     "setBasicFilter",
     "textToColumns",
     "trimWhitespace",
-    "unmergeCells",
     "updateBanding",
     "updateBorders",
     "updateChartSpec",
@@ -134,6 +132,27 @@ fn apply(s: &mut Spreadsheet, kind: &str, b: &Value, i: usize) -> Result<Value, 
                 ));
             }
             insert(sh, rows, start, end - start, inherit_before);
+            // A merge grows when rows or columns go inside it, and moves when they go before.
+            let n = end - start;
+            let shifted = merges(sh)
+                .into_iter()
+                .map(|m| {
+                    let (a, b) = if rows { (m.0, m.1) } else { (m.2, m.3) };
+                    let (a, b) = if start <= a {
+                        (a + n, b + n)
+                    } else if start < b {
+                        (a, b + n)
+                    } else {
+                        (a, b)
+                    };
+                    if rows {
+                        (a, b, m.2, m.3)
+                    } else {
+                        (m.0, m.1, a, b)
+                    }
+                })
+                .collect();
+            set_merges(sh, shifted);
             Ok(json!({}))
         }
         "appendDimension" => {
@@ -184,6 +203,31 @@ fn apply(s: &mut Spreadsheet, kind: &str, b: &Value, i: usize) -> Result<Value, 
             for id in gone {
                 s.meta.remove(&id);
             }
+            // Merges shrink with the rows or columns deleted from them; one left with a single
+            // cell is no merge any more.
+            let n = end - start;
+            let at = |i: usize| {
+                if i <= start {
+                    i
+                } else if i >= end {
+                    i - n
+                } else {
+                    start
+                }
+            };
+            let sh = &mut s.sheets[sheet];
+            let shrunk = merges(sh)
+                .into_iter()
+                .map(|m| {
+                    if rows {
+                        (at(m.0), at(m.1), m.2, m.3)
+                    } else {
+                        (m.0, m.1, at(m.2), at(m.3))
+                    }
+                })
+                .filter(|m| (m.1 - m.0) * (m.3 - m.2) > 1)
+                .collect();
+            set_merges(sh, shrunk);
             Ok(json!({}))
         }
         "moveDimension" => {
@@ -208,6 +252,24 @@ fn apply(s: &mut Spreadsheet, kind: &str, b: &Value, i: usize) -> Result<Value, 
             Ok(json!({}))
         }
         "sortRange" => sort_range(s, b),
+        "mergeCells" => merge_cells(s, b),
+        "unmergeCells" => {
+            let (sheet, r0, r1, c0, c1) = grid_range(s, &b["range"])?;
+            let sh = &mut s.sheets[sheet];
+            let inside = |m: &Merge| r0 <= m.0 && m.1 <= r1 && c0 <= m.2 && m.3 <= c1;
+            if merges(sh)
+                .iter()
+                .any(|m| overlaps(m, &(r0, r1, c0, c1)) && !inside(m))
+            {
+                return Err(ApiError::invalid(
+                    "The range must not partially span a merge: select all of a merged range to \
+                     unmerge it.",
+                ));
+            }
+            let kept: Vec<Merge> = merges(sh).into_iter().filter(|m| !inside(m)).collect();
+            set_merges(sh, kept);
+            Ok(json!({}))
+        }
         "updateDimensionProperties" => {
             let (sheet, rows, start, end) = dimension_range(s, &b["range"])?;
             let mask = mask_of(b)?;
@@ -638,6 +700,85 @@ fn insert(sh: &mut Sheet, rows: bool, at: usize, n: usize, inherit_before: bool)
     }
 }
 
+/// A merged range of a sheet: rows `.0` to `.1`, columns `.2` to `.3` (ends excluded).
+type Merge = (usize, usize, usize, usize);
+
+/// A sheet's merges, as kept in `Sheet::merges` (Google's `GridRange` without the sheet id).
+fn merges(sh: &Sheet) -> Vec<Merge> {
+    let at = |m: &Value, k: &str| m[k].as_u64().unwrap_or(0) as usize;
+    sh.merges
+        .iter()
+        .map(|m| {
+            (
+                at(m, "startRowIndex"),
+                at(m, "endRowIndex"),
+                at(m, "startColumnIndex"),
+                at(m, "endColumnIndex"),
+            )
+        })
+        .collect()
+}
+
+fn set_merges(sh: &mut Sheet, list: Vec<Merge>) {
+    sh.merges = list
+        .into_iter()
+        .map(|(r0, r1, c0, c1)| {
+            json!({"startRowIndex": r0, "endRowIndex": r1,
+                   "startColumnIndex": c0, "endColumnIndex": c1})
+        })
+        .collect();
+}
+
+fn overlaps(a: &Merge, b: &Merge) -> bool {
+    a.0 < b.1 && b.0 < a.1 && a.2 < b.3 && b.2 < a.3
+}
+
+/// `mergeCells`: one merge for the range (`MERGE_ALL`), or one per column or per row. Only the
+/// top-left cell of each merge keeps its value.
+fn merge_cells(s: &mut Spreadsheet, b: &Value) -> Result<Value, ApiError> {
+    let (sheet, r0, r1, c0, c1) = grid_range(s, &b["range"])?;
+    let kind = str_of(b, "mergeType").unwrap_or_else(|| "MERGE_ALL".to_owned());
+    let new: Vec<Merge> = match kind.as_str() {
+        "MERGE_ALL" => vec![(r0, r1, c0, c1)],
+        "MERGE_COLUMNS" => (c0..c1).map(|c| (r0, r1, c, c + 1)).collect(),
+        "MERGE_ROWS" => (r0..r1).map(|r| (r, r + 1, c0, c1)).collect(),
+        other => {
+            return Err(ApiError::bad_field(
+                "requests.merge_cells.merge_type",
+                format!(
+                    "Invalid value at 'requests.merge_cells.merge_type' (type.googleapis.com/\
+                     google.apps.sheets.v4.MergeCellsRequest.MergeType), \"{other}\""
+                ),
+            ));
+        }
+    };
+    let new: Vec<Merge> = new
+        .into_iter()
+        .filter(|m| (m.1 - m.0) * (m.3 - m.2) > 1)
+        .collect();
+    let sh = &mut s.sheets[sheet];
+    let mut all = merges(sh);
+    if new.iter().any(|n| all.iter().any(|m| overlaps(m, n))) {
+        return Err(ApiError::invalid(
+            "You can't merge cells that are already part of another merge: unmerge them first.",
+        ));
+    }
+    for m in &new {
+        for r in m.0..m.1 {
+            for c in m.2..m.3 {
+                if (r, c) != (m.0, m.2)
+                    && let Some(cell) = sh.rows.get_mut(r).and_then(|row| row.cells.get_mut(c))
+                {
+                    cell.remove("userEnteredValue");
+                }
+            }
+        }
+    }
+    all.extend(new);
+    set_merges(sh, all);
+    Ok(json!({}))
+}
+
 /// Move `items[start..end]` to before `dest` (an index before the move).
 fn move_block<T: Clone>(items: &mut Vec<T>, start: usize, end: usize, dest: usize) {
     if dest >= start && dest <= end {
@@ -923,6 +1064,44 @@ mod tests {
         rows(s)
             .iter()
             .all(|(v, m)| v.is_empty() && m.is_empty() || v[1..] == m[1..])
+    }
+
+    #[test]
+    fn merges_follow_inserted_and_deleted_rows_and_refuse_partial_unmerges() {
+        let mut s = sheet();
+        let range = |r0: u32, r1: u32| {
+            json!({"sheetId": 0, "startRowIndex": r0, "endRowIndex": r1,
+                   "startColumnIndex": 0, "endColumnIndex": 2})
+        };
+        batch_update(
+            &mut s,
+            &[json!({"mergeCells": {"mergeType": "MERGE_ALL", "range": range(1, 4)}})],
+        )
+        .unwrap();
+        assert_eq!(merges(&s.sheets[0]), [(1, 4, 0, 2)]);
+        assert_eq!(rows(&s)[2].0, "", "only the top-left cell keeps its value");
+        // Overlapping merges are refused.
+        let again = json!({"mergeCells": {"mergeType": "MERGE_ROWS", "range": range(0, 2)}});
+        assert!(batch_update(&mut s, &[again]).is_err());
+        // A row inserted above moves it; one inserted inside makes it taller.
+        let insert = |at: u32| {
+            json!({"insertDimension": {"range": {"sheetId": 0, "dimension": "ROWS",
+                   "startIndex": at, "endIndex": at + 1}}})
+        };
+        batch_update(&mut s, &[insert(0), insert(3)]).unwrap();
+        assert_eq!(merges(&s.sheets[0]), [(2, 6, 0, 2)]);
+        // Deleting rows inside shrinks it; a merge left with one cell is gone.
+        let delete = |a: u32, b: u32| {
+            json!({"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS",
+                   "startIndex": a, "endIndex": b}}})
+        };
+        batch_update(&mut s, &[delete(3, 5)]).unwrap();
+        assert_eq!(merges(&s.sheets[0]), [(2, 4, 0, 2)]);
+        // Unmerging part of a merge is refused; all of it works.
+        let unmerge = |r0, r1| json!({"unmergeCells": {"range": range(r0, r1)}});
+        assert!(batch_update(&mut s, &[unmerge(2, 3)]).is_err());
+        batch_update(&mut s, &[unmerge(0, 6)]).unwrap();
+        assert!(s.sheets[0].merges.is_empty());
     }
 
     #[test]

@@ -13,24 +13,12 @@ import json
 import sys
 
 import gspread
-from google.oauth2.credentials import Credentials
-from gspread.http_client import HTTPClient
+
+from emulator_client import client_for
 
 BASE, TOKEN, SPREADSHEET, PLAN = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-GOOGLE = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 
-
-class EmulatorClient(HTTPClient):
-    """gspread's own HTTP client, with Google's hosts swapped for the emulator's."""
-
-    def request(self, method, endpoint, *args, **kwargs):
-        for host in GOOGLE:
-            if endpoint.startswith(host):
-                endpoint = BASE + endpoint[len(host):]
-        return super().request(method, endpoint, *args, **kwargs)
-
-
-gc = gspread.Client(auth=Credentials(token=TOKEN), http_client=EmulatorClient)
+gc = client_for(BASE, TOKEN)
 ws = gc.open_by_key(SPREADSHEET).worksheet(PLAN["tab"])
 header = ws.row_values(1)
 col = {name: i + 1 for i, name in enumerate(header)}
