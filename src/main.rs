@@ -55,6 +55,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    /// Work on one target: `target reset ID` forgets its links (re-pointed at a new board,
+    /// spreadsheet or file) without deleting the state file.
+    Target(commands::target::Args),
     // Exit codes as Terraform's: a usage error is an error like any other (1), not clap's 2,
     // which `plan --detailed-exitcode` keeps for "changes present".
     let cli = match Cli::try_parse() {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
+        Command::Target(args) => commands::target::run(&cli.config, args),
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }

@@ -12,6 +12,7 @@ pub mod schedule;
 pub mod status;
 pub mod sync;
 pub mod validate;
+pub mod target;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -12,6 +12,15 @@ pub struct Args {
     /// Plan only this target.
     #[arg(long, value_name = "ID")]
     target: Option<String>,
+    /// Show the plan as `sync --allow-mass-archive` would make it.
+    #[arg(long)]
+    allow_mass_archive: bool,
+    /// Create even past `max_creates` or `max_create_share` (as `sync` with this flag would).
+    #[arg(long)]
+    allow_mass_create: bool,
+    /// Re-create tasks gone from a tool even past `max_recreate_share` (as `sync` with this flag would).
+    #[arg(long)]
+    allow_recreate: bool,
     /// List the tasks behind each failure (one line per cause otherwise).
     #[arg(long, short)]
     verbose: bool,
@@ -48,6 +57,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let options = CycleOptions {
         only_target: args.target.clone(),
         dry_run: true,
+        allow_mass_archive: args.allow_mass_archive,
+        allow_mass_create: args.allow_mass_create,
+        allow_recreate: args.allow_recreate,
         ..Default::default()
     };
     let mut report = super::runtime()?

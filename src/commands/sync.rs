@@ -15,6 +15,12 @@ pub struct Args {
     /// Archive even when more than `max_archive_share` of a target's tasks would go.
     #[arg(long)]
     allow_mass_archive: bool,
+    /// Create even past `max_creates` or `max_create_share` (this run only).
+    #[arg(long)]
+    allow_mass_create: bool,
+    /// Re-create tasks gone from a tool even past `max_recreate_share` (this run only).
+    #[arg(long)]
+    allow_recreate: bool,
     /// List the tasks behind each failure (one line per cause otherwise).
     #[arg(long, short)]
     verbose: bool,
@@ -43,6 +49,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let options = CycleOptions {
         only_target: args.target.clone(),
         allow_mass_archive: args.allow_mass_archive,
+        allow_mass_create: args.allow_mass_create,
+        allow_recreate: args.allow_recreate,
         ..Default::default()
     };
     let mut report = super::runtime()?

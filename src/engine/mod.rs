@@ -32,8 +32,8 @@ pub use people::{Unmapped, UnmappedPerson};
 
 use crate::model::SyncSettings;
 use crate::reconcile::{
-    Conflict, DriftAction, DriftPolicy, FieldOverride, HubStatus, LinkAfter, StatusUpdate,
-    TargetInput, TargetPlan, merge_status, plan_target,
+    Conflict, DriftAction, DriftPolicy, FieldOverride, HubStatus, HubTimes, LinkAfter,
+    StatusUpdate, TargetInput, TargetPlan, merge_status, plan_target,
 };
 use crate::state::{Batch, Event, EventKind, Intent, Link, StateError, StateStore, StatusRecord};
 
@@ -54,6 +54,10 @@ pub struct CycleOptions {
     pub dry_run: bool,
     /// Archive past `max_archive_share` (the operator said so).
     pub allow_mass_archive: bool,
+    /// Create past `max_creates` and `max_create_share` (`--allow-mass-create`).
+    pub allow_mass_create: bool,
+    /// Re-create past `max_recreate_share` (`--allow-recreate`).
+    pub allow_recreate: bool,
     /// Crash simulation for tests: stop right before side effect number `n + 1`
     /// (a state commit or a call that writes to a tool).
     pub stop_after: Option<usize>,
@@ -231,8 +235,12 @@ pub async fn run_cycle(
         }
     }
 
-    let mut hub: HubStatus = store
-        .statuses()?
+    let recorded = store.statuses()?;
+    let hub_times: HubTimes = recorded
+        .iter()
+        .map(|s| (s.identity.clone(), s.at))
+        .collect();
+    let mut hub: HubStatus = recorded
         .into_iter()
         .map(|s| (s.identity, s.state))
         .collect();
@@ -276,7 +284,7 @@ pub async fn run_cycle(
     }
 
     // Merge into the hub: statuses, conflicts, accepted values.
-    let (updates, conflicts) = merge_status(&hub, &pulls, &settings.conflict, &order);
+    let (updates, conflicts) = merge_status(&hub, &hub_times, &pulls, &settings.conflict, &order);
     let mut batch = Batch::default();
     for u in &updates {
         hub.insert(u.identity.clone(), u.state);
@@ -303,6 +311,10 @@ pub async fn run_cycle(
                         .unwrap_or_default()
                 )
             })
+            .chain(
+                c.hub
+                    .map(|h| format!("the hub had {h}, and no link said which tool moved")),
+            )
             .collect::<Vec<_>>()
             .join("; ");
         batch.events.push(Event {
@@ -452,6 +464,11 @@ fn input<'a>(
         drift: &t.drift,
         max_archive_share: settings.max_archive_share,
         allow_mass_archive: options.allow_mass_archive,
+        max_create_share: settings.max_create_share,
+        max_creates: settings.max_creates,
+        max_recreate_share: settings.max_recreate_share,
+        allow_mass_create: options.allow_mass_create,
+        allow_recreate: options.allow_recreate,
     }
 }
 

@@ -32,6 +32,9 @@ pub(crate) struct RawSync {
     pub cron: Option<At<String>>,
     pub conflict: Option<At<String>>,
     pub max_archive_share: Option<At<f64>>,
+    pub max_create_share: Option<At<f64>>,
+    pub max_creates: Option<At<u32>>,
+    pub max_recreate_share: Option<At<f64>>,
 }
 
 #[derive(Debug)]
@@ -250,7 +253,15 @@ pub(crate) fn read_config(
 
 fn read_sync(t: &Fields<'_, '_>, problems: &mut Problems) -> RawSync {
     t.check_keys(
-        &["every", "cron", "conflict", "max_archive_share"],
+        &[
+            "every",
+            "cron",
+            "conflict",
+            "max_archive_share",
+            "max_create_share",
+            "max_creates",
+            "max_recreate_share",
+        ],
         problems,
     );
     RawSync {
@@ -280,6 +291,30 @@ fn read_sync(t: &Fields<'_, '_>, problems: &mut Problems) -> RawSync {
         ),
         max_archive_share: t.number(
             "max_archive_share",
+            Expect {
+                what: "a number between 0 and 1",
+                example: "0.25",
+            },
+            problems,
+        ),
+        max_create_share: t.number(
+            "max_create_share",
+            Expect {
+                what: "a number, 0 or more (1 = as many new tasks as the target holds)",
+                example: "1.0",
+            },
+            problems,
+        ),
+        max_creates: t.count(
+            "max_creates",
+            Expect {
+                what: "a whole number of tasks",
+                example: "1000",
+            },
+            problems,
+        ),
+        max_recreate_share: t.number(
+            "max_recreate_share",
             Expect {
                 what: "a number between 0 and 1",
                 example: "0.25",

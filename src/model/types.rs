@@ -56,6 +56,21 @@ pub struct SyncSettings {
     pub conflict: ConflictPolicy,
     /// A plan that would archive more than this share of a target's linked tasks stops.
     pub max_archive_share: f64,
+    /// A plan that would create more new tasks than this share of a target's linked tasks
+    /// stops (`--allow-mass-create` for one run). Not checked while a target has no links,
+    /// so a first push works. Default 1.0: a plan may at most double a target; a cadence that
+    /// suddenly expands further (`every` a day instead of a week) stops.
+    pub max_create_share: f64,
+    /// A plan that would create or re-create more tasks than this in one target at once stops
+    /// (`--allow-mass-create`). Default 1,000: seven times the larger example (143 tasks),
+    /// a few minutes of Asana's free rate limit, and far below a one-digit typo in a cadence's
+    /// `until` (131,624 tasks).
+    pub max_creates: usize,
+    /// A plan that would re-create more than this share of a target's linked tasks (they are
+    /// gone from the tool) stops (`--allow-recreate`). Default 0.25, as for archives: a
+    /// person deletes a card or two; a quarter gone at once is a wrong board, a filter or a
+    /// mass delete.
+    pub max_recreate_share: f64,
     /// `[daemon]`: how `throughline daemon` runs. Kept beside the cycle settings so code that
     /// builds a [`Deployment`] by hand needs no change.
     pub daemon: DaemonSettings,
@@ -70,6 +85,9 @@ impl Default for SyncSettings {
             cron: None,
             conflict: ConflictPolicy::Newest,
             max_archive_share: 0.25,
+            max_create_share: 1.0,
+            max_creates: 1000,
+            max_recreate_share: 0.25,
             daemon: DaemonSettings::default(),
             reminders: None,
         }

@@ -10,6 +10,7 @@
 //! |---------|------|---------------------|-------------------------------------------------------|
 //! | yes     | no   | no                  | create (after an intent is journaled)                 |
 //! | yes     | no   | yes (by identity)   | adopt: link it, then compare as below                 |
+//! | yes     | no   | 2+ live, same id    | adoption conflict: none adopted, all reported; stop   |
 //! | yes     | yes  | yes                 | push what the hub moved; drift per mapping; pull state|
 //! | yes     | yes  | archived            | revive, shown as its own plan line                    |
 //! | yes     | yes  | gone                | re-create (the tool lost it; the hub did not)         |
@@ -24,10 +25,22 @@
 //! observed ≠ last pulled; the moves of all tools are merged into the hub first
 //! ([`merge_status`]), conflicts settled by the `[sync] conflict` policy and recorded, and only
 //! then is the hub's status pushed where a tool differs — so a tick is never overwritten by a
-//! push, and reaches every other tool in the same cycle.
+//! push, and reaches every other tool in the same cycle. An adopted object with no history (no
+//! link, no create journaled by this engine: the state file was lost, or the target reset)
+//! tells what it holds even when that equals the hub's; where tools disagree, or disagree with
+//! a status the hub recorded, nothing says who moved, so the policy settles it with the tools'
+//! modification times (and the hub's time of record), and it is recorded as a conflict.
 //!
-//! Safety stops: a target that suddenly looks empty while links exist, or a plan that would
-//! archive more than `max_archive_share` of a target's linked tasks, stops that target.
+//! Safety stops, checked in this order; the first that fires stops the target: its plan then
+//! holds no changes, only [`SafetyStop::held_back`] counts, and the stop names its way past.
+//!
+//! | stop              | fires when                                                 | way past            |
+//! |-------------------|------------------------------------------------------------|---------------------|
+//! | suddenly empty    | links exist, the tool shows no object with an identity     | `target reset ID`   |
+//! | adoption conflict | 2+ live objects claim one identity, no link says which     | fix it in the tool  |
+//! | mass archive      | task archives > `max_archive_share` × linked tasks         | `--allow-mass-archive` |
+//! | mass re-create    | 2+ task re-creates, > `max_recreate_share` × linked tasks  | `--allow-recreate`  |
+//! | mass create       | task creates + re-creates > `max_creates`, or 2+ creates > `max_create_share` × linked tasks (only once something is linked) | `--allow-mass-create` |
 
 mod fields;
 mod plan;
@@ -37,7 +50,7 @@ mod tests;
 
 pub use fields::{DriftAction, DriftPolicy, FieldOverride, PushedRecord, from_map, to_map};
 pub use plan::{
-    ChangeKind, Drift, EntryLinkAfter, LinkAfter, PlannedChange, SafetyStop, TargetInput,
-    TargetPlan, Unknown, plan_target,
+    ChangeKind, Drift, EntryLinkAfter, HeldBack, LinkAfter, PlannedChange, SafetyStop, StopKind,
+    TargetInput, TargetPlan, Unknown, plan_target,
 };
-pub use status::{Conflict, HubStatus, Pull, StatusUpdate, merge_status};
+pub use status::{Conflict, HubStatus, HubTimes, Pull, StatusUpdate, merge_status};

@@ -33,6 +33,17 @@ pub struct TargetInput<'a> {
     pub max_archive_share: f64,
     /// Archive even past `max_archive_share` (the operator said so explicitly).
     pub allow_mass_archive: bool,
+    /// A plan that would create more new tasks than this share of the target's linked tasks
+    /// stops (not checked while nothing is linked: a first push).
+    pub max_create_share: f64,
+    /// A plan that would create or re-create more tasks than this at once stops.
+    pub max_creates: usize,
+    /// A plan that would re-create more than this share of the linked tasks stops.
+    pub max_recreate_share: f64,
+    /// Create past `max_create_share` and `max_creates` (`--allow-mass-create`).
+    pub allow_mass_create: bool,
+    /// Re-create past `max_recreate_share` (`--allow-recreate`).
+    pub allow_recreate: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,9 +119,33 @@ pub struct Unknown {
     pub reason: String,
 }
 
+/// Which safety stop fired; each names its way past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopKind {
+    /// Links exist, the tool shows none of them.
+    SuddenlyEmpty,
+    /// Two or more objects claim one task or entry, and no link says which is it.
+    AdoptionConflict,
+    MassArchive,
+    MassRecreate,
+    MassCreate,
+}
+
+/// Changes a stopped plan held back, so a summary can say what was stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HeldBack {
+    pub create: usize,
+    pub update: usize,
+    pub archive: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SafetyStop {
+    pub kind: StopKind,
     pub reason: String,
+    /// What the plan would have done; none of it is in [`TargetPlan::changes`].
+    pub held_back: HeldBack,
 }
 
 /// What one target needs, and what it told.
@@ -125,7 +160,8 @@ pub struct TargetPlan {
     pub pulls: Vec<Pull>,
     pub drift: Vec<Drift>,
     pub unknown: Vec<Unknown>,
-    /// Set when the target must not be touched this cycle.
+    /// Set when the target must not be touched this cycle; then `changes` and `bookkeeping`
+    /// are empty and the stop says what they held.
     pub stop: Option<SafetyStop>,
 }
 
@@ -217,6 +253,35 @@ impl<'o, T: Observed> Finder<'o, T> {
         Some(&self.items[i])
     }
 
+    /// The live objects that claim `identity` when no linked object settles which one is it:
+    /// two or more of them are an adoption conflict. They are set aside (claimed) so none is
+    /// adopted, updated or reported a second time.
+    fn rivals(&mut self, remote_id: Option<&str>, identity: &str) -> Vec<&'o T> {
+        if remote_id
+            .and_then(|r| self.by_remote.get(r))
+            .is_some_and(|&i| !self.claimed[i])
+        {
+            return Vec::new();
+        }
+        let live: Vec<usize> = self
+            .by_identity
+            .get(identity)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| !self.claimed[i] && !self.items[i].archived())
+            .collect();
+        if live.len() < 2 {
+            return Vec::new();
+        }
+        live.iter()
+            .map(|&i| {
+                self.claimed[i] = true;
+                &self.items[i]
+            })
+            .collect()
+    }
+
     fn unclaimed(&self) -> impl Iterator<Item = &'o T> + '_ {
         self.items
             .iter()
@@ -245,6 +310,8 @@ fn checked_state(checked: bool) -> State {
 struct Planner<'a> {
     input: TargetInput<'a>,
     plan: TargetPlan,
+    /// Identities claimed by more than one unlinked object: (identity, their remote ids).
+    adoption: Vec<(Identity, Vec<RemoteId>)>,
 }
 
 /// Decide everything one target needs this cycle.
@@ -255,6 +322,7 @@ pub fn plan_target(input: TargetInput<'_>) -> TargetPlan {
             target: input.target.to_string(),
             ..Default::default()
         },
+        adoption: Vec::new(),
     };
     p.run();
     p.plan
@@ -283,7 +351,13 @@ impl<'a> Planner<'a> {
                 .get(d.identity.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            match finder.claim(link.map(|l| l.remote_id.as_str()), &d.identity) {
+            let remote = link.map(|l| l.remote_id.as_str());
+            let rivals = finder.rivals(remote, &d.identity);
+            if !rivals.is_empty() {
+                self.rivals(&d.identity, rivals.iter().map(|o| &o.remote_id));
+                continue;
+            }
+            match finder.claim(remote, &d.identity) {
                 None => self.create(d, link.is_some()),
                 Some(o) => self.existing(d, link, o, elinks),
             }
@@ -334,8 +408,45 @@ impl<'a> Planner<'a> {
         self.safety_stops(&task_links);
     }
 
+    /// Two or more unlinked objects claim one identity (a marker copied into another card, a
+    /// duplicated row): none is adopted, each is reported, and the target stops.
+    fn rivals<'r>(&mut self, identity: &str, remotes: impl Iterator<Item = &'r RemoteId>) {
+        let remotes: Vec<RemoteId> = remotes.cloned().collect();
+        for r in &remotes {
+            self.plan.unknown.push(Unknown {
+                remote_id: r.clone(),
+                identity: identity.to_string(),
+                reason: format!(
+                    "one of {} objects that claim this identity, and no link says which one is it; none is touched",
+                    remotes.len()
+                ),
+            });
+        }
+        self.adoption.push((identity.to_string(), remotes));
+    }
+
+    /// The stops, in the order they are checked; the first that fires stops the target, and
+    /// the plan keeps only what it would have done, as counts.
     fn safety_stops(&mut self, task_links: &HashMap<&str, &Link>) {
+        if let Some((kind, reason)) = self.stop_reason(task_links) {
+            let (create, update, archive) = self.plan.counts();
+            self.plan.changes.clear();
+            self.plan.bookkeeping.clear();
+            self.plan.stop = Some(SafetyStop {
+                kind,
+                reason,
+                held_back: HeldBack {
+                    create,
+                    update,
+                    archive,
+                },
+            });
+        }
+    }
+
+    fn stop_reason(&self, task_links: &HashMap<&str, &Link>) -> Option<(StopKind, String)> {
         let input = self.input;
+        let target = input.target;
         let live = task_links.values().filter(|l| !l.archived).count();
         let observed = input
             .observation
@@ -343,34 +454,116 @@ impl<'a> Planner<'a> {
             .iter()
             .filter(|t| t.identity.is_some())
             .count();
+        let tasks = |n: usize| format!("{n} task{}", if n == 1 { "" } else { "s" });
+        let percent = |share: f64| format!("{:.0}%", share * 100.0);
         if live > 0 && observed == 0 {
-            self.plan.stop = Some(SafetyStop {
-                reason: format!(
-                    "the target suddenly looks empty, but {live} task{} linked to it; nothing was changed. \
-                     Check that the target's location is right and the tool is reachable",
-                    if live == 1 { " is" } else { "s are" }
+            return Some((
+                StopKind::SuddenlyEmpty,
+                format!(
+                    "the target suddenly looks empty, but {} linked to it; nothing was changed. \
+                     Check that the target's location is right and the tool is reachable. If the target \
+                     now points at a new board, spreadsheet or file on purpose, run \
+                     `throughline target reset {target}` to forget its old links, then sync again",
+                    if live == 1 {
+                        "1 task is".to_string()
+                    } else {
+                        format!("{live} tasks are")
+                    }
                 ),
-            });
-            return;
+            ));
         }
-        let archives = self
-            .plan
-            .changes
-            .iter()
-            .filter(|c| c.kind == ChangeKind::Archive)
-            .count();
-        let share = archives as f64 / live.max(1) as f64;
-        if !input.allow_mass_archive && archives > 0 && share > input.max_archive_share {
-            self.plan.stop = Some(SafetyStop {
-                reason: format!(
-                    "the plan would archive {archives} of {live} linked tasks ({:.0}%, more than the {:.0}% allowed by \
+        if !self.adoption.is_empty() {
+            let (identity, remotes) = &self.adoption[0];
+            let more = match self.adoption.len() {
+                1 => String::new(),
+                n => format!(" (and {} more identities like it)", n - 1),
+            };
+            return Some((
+                StopKind::AdoptionConflict,
+                format!(
+                    "{} objects in the tool ({}) all carry the identity of {identity}{more}, and no link says which \
+                     one is it; nothing was changed. Remove the throughline line from the ones that are not that \
+                     task (or archive them), then sync again",
+                    remotes.len(),
+                    remotes.join(", ")
+                ),
+            ));
+        }
+        // Counted in tasks, as the links they are measured against: a task's entries come and
+        // go with it, and a checklist line dropped from a stage is no mass anything.
+        let count = |kind: ChangeKind| {
+            self.plan
+                .changes
+                .iter()
+                .filter(|c| {
+                    c.kind == kind
+                        && matches!(
+                            c.change,
+                            Change::CreateTask { .. } | Change::ArchiveTask { .. }
+                        )
+                })
+                .count()
+        };
+        let share = |n: usize| n as f64 / live.max(1) as f64;
+        let archives = count(ChangeKind::Archive);
+        if !input.allow_mass_archive && archives > 0 && share(archives) > input.max_archive_share {
+            return Some((
+                StopKind::MassArchive,
+                format!(
+                    "the plan would archive {archives} of {live} linked tasks ({}, more than the {} allowed by \
                      max_archive_share); nothing was changed. If the items really left the playbook, run sync with \
                      --allow-mass-archive",
-                    share * 100.0,
-                    input.max_archive_share * 100.0
+                    percent(share(archives)),
+                    percent(input.max_archive_share)
                 ),
-            });
+            ));
         }
+        let recreates = count(ChangeKind::Recreate);
+        // One task is never a mass: a person deleted a card (in a target of two, that is half).
+        if !input.allow_recreate && recreates > 1 && share(recreates) > input.max_recreate_share {
+            return Some((
+                StopKind::MassRecreate,
+                format!(
+                    "{recreates} of {live} linked tasks are gone from the tool ({}, more than the {} allowed by \
+                     max_recreate_share); nothing was re-created. If they were deleted by mistake, run sync once \
+                     with --allow-recreate to make them again; if the target now points at a new board, spreadsheet \
+                     or file, run `throughline target reset {target}` instead",
+                    percent(share(recreates)),
+                    percent(input.max_recreate_share)
+                ),
+            ));
+        }
+        let creates = count(ChangeKind::Create);
+        if input.allow_mass_create {
+            return None;
+        }
+        if creates + recreates > input.max_creates {
+            return Some((
+                StopKind::MassCreate,
+                format!(
+                    "the plan would create {} at once, more than the {} allowed by max_creates; nothing was \
+                     created. A cadence or a date range that expands too far (a typo in `until`) does this; check \
+                     the playbook, or, if it is right, run sync once with --allow-mass-create",
+                    tasks(creates + recreates),
+                    input.max_creates
+                ),
+            ));
+        }
+        if live > 0 && creates > 1 && share(creates) > input.max_create_share {
+            return Some((
+                StopKind::MassCreate,
+                format!(
+                    "the plan would create {} in a target that holds {} linked ({}, more than the {} allowed by \
+                     max_create_share); nothing was created. A cadence or a date range that expands too far does \
+                     this; check the playbook, or, if it is right, run sync once with --allow-mass-create",
+                    tasks(creates),
+                    live,
+                    percent(share(creates)),
+                    percent(input.max_create_share)
+                ),
+            ));
+        }
+        None
     }
 
     fn desired_entry(&self, e: &DesiredEntry) -> DesiredEntry {
@@ -471,6 +664,7 @@ impl<'a> Planner<'a> {
         support: StateSupport,
         o_modified: Option<jiff::Timestamp>,
         person: &Option<String>,
+        unlinked: bool,
     ) {
         self.plan.pulls.push(Pull {
             identity: identity.to_string(),
@@ -479,6 +673,7 @@ impl<'a> Planner<'a> {
             support,
             modified: o_modified,
             person: person.clone(),
+            unlinked,
         });
     }
 
@@ -511,15 +706,24 @@ impl<'a> Planner<'a> {
 
         let want = caps.state(hub_state(self.input.hub, &d.identity));
         let now = caps.state(o.state);
-        let tool_moved = match link.and_then(|l| l.pulled) {
-            Some(last) => now != caps.state(last),
+        // Without history, what the tool holds is told even when it equals the hub's: another
+        // tool may disagree, and then nothing says who moved (the conflict policy does).
+        let (tool_moved, unlinked) = match link.and_then(|l| l.pulled) {
+            Some(last) => (now != caps.state(last), false),
             None => match self.input.created.get(&d.identity) {
-                Some(created) => now != caps.state(*created),
-                None => now != want,
+                Some(created) => (now != caps.state(*created), false),
+                None => (true, true),
             },
         };
         if tool_moved {
-            self.pull(&d.identity, now, caps.states, o.modified, &o.modified_by);
+            self.pull(
+                &d.identity,
+                now,
+                caps.states,
+                o.modified,
+                &o.modified_by,
+                unlinked,
+            );
         }
 
         let push_state = now != want;
@@ -598,7 +802,13 @@ impl<'a> Planner<'a> {
         let desired_ids: HashSet<&str> = d.entries.iter().map(|e| e.identity.as_str()).collect();
         for (index, e) in d.entries.iter().enumerate() {
             let link = links.get(e.identity.as_str()).copied();
-            let Some(oe) = finder.claim(link.map(|l| l.remote_id.as_str()), &e.identity) else {
+            let remote = link.map(|l| l.remote_id.as_str());
+            let rivals = finder.rivals(remote, &e.identity);
+            if !rivals.is_empty() {
+                self.rivals(&e.identity, rivals.iter().map(|o| &o.remote_id));
+                continue;
+            }
+            let Some(oe) = finder.claim(remote, &e.identity) else {
                 let entry = self.desired_entry(e);
                 let link_after = LinkAfter {
                     identity: e.identity.clone(),
@@ -647,11 +857,11 @@ impl<'a> Planner<'a> {
             };
             self.drift(&e.identity, &fd, &oe.modified_by);
             let want = hub_state(self.input.hub, &e.identity) == State::Done;
-            let tool_moved = match link.and_then(|l| l.pulled) {
-                Some(last) => oe.checked != (last == State::Done),
+            let (tool_moved, unlinked) = match link.and_then(|l| l.pulled) {
+                Some(last) => (oe.checked != (last == State::Done), false),
                 None => match self.input.created.get(&e.identity) {
-                    Some(created) => oe.checked != (*created == State::Done),
-                    None => oe.checked != want,
+                    Some(created) => (oe.checked != (*created == State::Done), false),
+                    None => (true, true),
                 },
             };
             if tool_moved {
@@ -661,6 +871,7 @@ impl<'a> Planner<'a> {
                     StateSupport::DoneOrNot,
                     oe.modified,
                     &oe.modified_by,
+                    unlinked,
                 );
             }
             let push_checked = oe.checked != want;

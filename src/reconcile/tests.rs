@@ -132,6 +132,8 @@ struct Case {
     created: std::collections::HashMap<String, State>,
     drift: DriftPolicy,
     allow_mass_archive: bool,
+    allow_mass_create: bool,
+    allow_recreate: bool,
 }
 
 impl Case {
@@ -145,6 +147,8 @@ impl Case {
             created: Default::default(),
             drift: DriftPolicy::default(),
             allow_mass_archive: false,
+            allow_mass_create: false,
+            allow_recreate: false,
         }
     }
 
@@ -174,6 +178,11 @@ impl Case {
             drift: &self.drift,
             max_archive_share: 0.25,
             allow_mass_archive: self.allow_mass_archive,
+            max_create_share: 1.0,
+            max_creates: 1000,
+            max_recreate_share: 0.25,
+            allow_mass_create: self.allow_mass_create,
+            allow_recreate: self.allow_recreate,
         })
     }
 }
@@ -363,7 +372,8 @@ fn ignored_drift_is_not_pushed() {
 
 #[test]
 fn linked_object_missing_from_the_tool_is_recreated() {
-    let mut c = Case::in_step(2);
+    // One of four: within max_recreate_share.
+    let mut c = Case::in_step(4);
     c.observation.tasks.remove(1);
     let p = c.plan();
     assert_eq!(
@@ -429,17 +439,44 @@ fn unknown_marker_is_reported_and_left_alone() {
 }
 
 #[test]
-fn second_copy_is_reported_not_adopted_twice() {
+fn a_second_copy_of_a_linked_task_is_reported_not_adopted() {
+    let mut c = Case::in_step(1);
+    let copy = observed_from(&c.desired[0], "r-copy");
+    c.observation.tasks.push(copy);
+    let p = c.plan();
+    assert!(p.stop.is_none() && p.changes.is_empty(), "{p:?}");
+    assert_eq!(p.unknown.len(), 1);
+    assert_eq!(p.unknown[0].remote_id, "r-copy");
+}
+
+#[test]
+fn two_unlinked_objects_claiming_one_task_stop_the_target_and_neither_is_adopted() {
     let mut c = Case::new();
     let d = desired("a/copy", "A");
     c.observation.tasks.push(observed_from(&d, "r1"));
     c.observation.tasks.push(observed_from(&d, "r2"));
     c.desired.push(d);
+    c.desired.push(desired("b/copy", "B"));
     let p = c.plan();
-    assert!(p.changes.is_empty());
+    let stop = p
+        .stop
+        .as_ref()
+        .expect("an adoption conflict stops the target");
+    assert_eq!(stop.kind, StopKind::AdoptionConflict);
+    assert!(
+        stop.reason.contains("r1, r2") && stop.reason.contains("a/copy"),
+        "{}",
+        stop.reason
+    );
+    assert_eq!(stop.held_back.create, 1, "b/copy is held back too");
+    assert!(p.changes.is_empty() && p.bookkeeping.is_empty() && p.pulls.is_empty());
+    let reported: Vec<&str> = p.unknown.iter().map(|u| u.remote_id.as_str()).collect();
+    assert_eq!(reported, ["r1", "r2"]);
+    // An archived copy does not compete with a live one.
+    c.observation.tasks[1].archived = true;
+    let p = c.plan();
+    assert!(p.stop.is_none(), "{:?}", p.stop);
     assert_eq!(p.bookkeeping[0].remote_id.as_deref(), Some("r1"));
-    assert_eq!(p.unknown.len(), 1);
-    assert_eq!(p.unknown[0].remote_id, "r2");
 }
 
 #[test]
@@ -470,12 +507,10 @@ fn archiving_too_much_stops_unless_allowed() {
     let mut c = Case::in_step(8);
     c.desired.truncate(5);
     let p = c.plan();
-    assert_eq!(p.counts().2, 3);
-    assert!(
-        p.stop.as_ref().is_some_and(|s| s.reason.contains("3 of 8")),
-        "{:?}",
-        p.stop
-    );
+    let stop = p.stop.as_ref().expect("stopped");
+    assert!(stop.reason.contains("3 of 8"), "{stop:?}");
+    assert_eq!(stop.held_back.archive, 3);
+    assert!(p.changes.is_empty(), "a stopped plan holds no changes");
     c.allow_mass_archive = true;
     assert!(c.plan().stop.is_none());
 }
@@ -551,4 +586,107 @@ fn an_object_this_engine_made_but_never_linked_is_judged_by_what_it_was_made_wit
     let p = c.plan();
     assert_eq!(p.pulls.len(), 2, "{:?}", p.pulls);
     assert!(p.pulls.iter().all(|x| x.state == State::Done));
+}
+
+#[test]
+fn most_of_a_target_gone_from_the_tool_stops_instead_of_re_creating_it() {
+    // 142 of 143 cards deleted: the "suddenly empty" stop does not see it (one is left).
+    let mut c = Case::in_step(143);
+    c.observation.tasks.truncate(1);
+    let p = c.plan();
+    let stop = p.stop.as_ref().expect("a mass disappearance stops");
+    assert_eq!(stop.kind, StopKind::MassRecreate);
+    assert!(
+        stop.reason.contains("142 of 143") && stop.reason.contains("--allow-recreate"),
+        "{}",
+        stop.reason
+    );
+    assert_eq!(stop.held_back.create, 142);
+    assert!(p.changes.is_empty(), "nothing is planned past a stop");
+    c.allow_recreate = true;
+    let p = c.plan();
+    assert!(p.stop.is_none(), "{:?}", p.stop);
+    assert_eq!(p.counts().0, 142);
+}
+
+#[test]
+fn creating_more_than_the_target_holds_stops_but_a_first_push_does_not() {
+    // A first push of the larger example: nothing linked yet, 143 tasks.
+    let mut c = Case::new();
+    for i in 0..143 {
+        c.desired
+            .push(desired(&format!("item{i}/copy"), &format!("Item {i}")));
+    }
+    assert!(c.plan().stop.is_none());
+    // A cadence that suddenly expands: 10 linked, 11 more to create.
+    let mut c = Case::in_step(10);
+    for i in 10..21 {
+        c.desired
+            .push(desired(&format!("item{i}/copy"), &format!("Item {i}")));
+    }
+    let p = c.plan();
+    let stop = p
+        .stop
+        .as_ref()
+        .expect("more new tasks than the target holds");
+    assert_eq!(stop.kind, StopKind::MassCreate);
+    assert!(
+        stop.reason.contains("max_create_share") && stop.reason.contains("--allow-mass-create"),
+        "{}",
+        stop.reason
+    );
+    assert_eq!(stop.held_back.create, 11);
+    c.desired.pop();
+    assert!(c.plan().stop.is_none(), "doubling is allowed");
+    c.allow_mass_create = true;
+    c.desired.push(desired("item20/copy", "Item 20"));
+    assert!(c.plan().stop.is_none());
+}
+
+#[test]
+fn creating_more_than_max_creates_at_once_stops_even_a_first_push() {
+    let mut c = Case::new();
+    for i in 0..1001 {
+        c.desired
+            .push(desired(&format!("tip@{i}/copy"), &format!("Tip {i}")));
+    }
+    let p = c.plan();
+    let stop = p.stop.as_ref().expect("a typo in a cadence stops");
+    assert_eq!(stop.kind, StopKind::MassCreate);
+    assert!(
+        stop.reason.contains("1001 tasks") && stop.reason.contains("max_creates"),
+        "{}",
+        stop.reason
+    );
+    c.allow_mass_create = true;
+    assert!(c.plan().stop.is_none());
+}
+
+#[test]
+fn the_empty_target_stop_names_target_reset() {
+    let mut c = Case::in_step(2);
+    c.observation.tasks.clear();
+    let stop = c.plan().stop.unwrap();
+    assert_eq!(stop.kind, StopKind::SuddenlyEmpty);
+    assert!(
+        stop.reason.contains("throughline target reset t"),
+        "{}",
+        stop.reason
+    );
+}
+
+#[test]
+fn an_unlinked_object_tells_its_status_even_when_it_equals_the_hubs() {
+    // The state file is gone: no link, no intent. What the tool holds is told, so that a
+    // disagreeing tool makes a conflict instead of silently winning.
+    let mut c = Case::new();
+    let d = desired("a/copy", "A");
+    c.observation.tasks.push(observed_from(&d, "r1"));
+    c.desired.push(d);
+    let p = c.plan();
+    assert_eq!(p.pulls.len(), 2, "the task and its entry: {:?}", p.pulls);
+    assert!(p.pulls.iter().all(|x| x.unlinked && x.state == State::Todo));
+    // Linked and unchanged: nothing to tell.
+    let p = Case::in_step(1).plan();
+    assert!(p.pulls.is_empty());
 }

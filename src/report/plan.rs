@@ -19,6 +19,8 @@ pub struct Totals {
     pub pulled: usize,
     /// Changes a tool refused or that could not be sent (sync only).
     pub failed: usize,
+    /// Targets a safety stop held back; their changes are not in the counts above.
+    pub stopped: usize,
 }
 
 impl Totals {
@@ -38,7 +40,8 @@ pub fn totals(report: &CycleReport, applied: bool) -> Totals {
     for o in &report.targets {
         let Some(p) = &o.plan else { continue };
         t.drift += p.drift.len();
-        if applied && o.stopped.is_some() {
+        if o.stopped.is_some() {
+            t.stopped += 1;
             continue;
         }
         let failed: std::collections::HashSet<&str> =
@@ -132,8 +135,19 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
         let Some(plan) = &o.plan else { continue };
         if let Some(stop) = &o.stopped {
             let _ = writeln!(out, "  ! stopped: {stop}");
+            if let Some(h) = plan.stop.as_ref().map(|s| s.held_back) {
+                let _ = writeln!(
+                    out,
+                    "    held back, not done: {} to create, {} to update, {} to archive",
+                    h.create, h.update, h.archive
+                );
+            }
         }
-        if plan.changes.is_empty() && plan.drift.is_empty() && plan.unknown.is_empty() {
+        if o.stopped.is_none()
+            && plan.changes.is_empty()
+            && plan.drift.is_empty()
+            && plan.unknown.is_empty()
+        {
             let _ = writeln!(out, "  in step: nothing to change");
         }
         // A sync lists what went through (its failures come below, by cause), capped: the
@@ -291,7 +305,7 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
     };
     let _ = writeln!(
         out,
-        "{}: {} {}, {} {}, {} {}{}{}{}.",
+        "{}: {} {}, {} {}, {} {}{}{}{}{}.",
         if applied { "Sync" } else { "Plan" },
         t.create,
         verb.0,
@@ -314,6 +328,15 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
                 ", {} conflict{}",
                 t.conflicts,
                 if t.conflicts == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        },
+        if t.stopped > 0 {
+            format!(
+                "; {} target{} stopped, nothing done there",
+                t.stopped,
+                if t.stopped == 1 { "" } else { "s" }
             )
         } else {
             String::new()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::{Batch, Event, Intent, Link, StateError, StateStore, StatusRecord};
+use super::{Batch, Event, Forgotten, Intent, Link, StateError, StateStore, StatusRecord};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryStore {
@@ -108,6 +108,25 @@ impl StateStore for MemoryStore {
             };
         }
         Ok(())
+    }
+
+    fn forget_target(&mut self, target: &str) -> Result<Forgotten, StateError> {
+        let mut forgotten = Forgotten::default();
+        self.links.retain(|(t, _), l| {
+            let keep = t != target;
+            if !keep {
+                match l.parent {
+                    Some(_) => forgotten.entries += 1,
+                    None => forgotten.tasks += 1,
+                }
+            }
+            keep
+        });
+        let before = self.intents.len();
+        self.intents.retain(|(t, _), _| t != target);
+        forgotten.intents = before - self.intents.len();
+        forgotten.cursor = self.cursors.remove(target).is_some();
+        Ok(forgotten)
     }
 
     fn notice_sent(&self, key: &str) -> Result<bool, StateError> {

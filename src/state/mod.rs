@@ -81,6 +81,19 @@ pub struct Event {
     pub at: Timestamp,
 }
 
+/// What [`StateStore::forget_target`] forgot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Forgotten {
+    /// Task links, archived ones included.
+    pub tasks: usize,
+    /// Checklist-entry links.
+    pub entries: usize,
+    /// Creates journaled but never linked.
+    pub intents: usize,
+    /// Whether a cursor (the tool's read position) was kept.
+    pub cursor: bool,
+}
+
 /// One transaction's worth of writes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
@@ -155,6 +168,10 @@ pub trait StateStore: Send {
     /// Remember that the notice with this key was sent, so that it is never sent again. At
     /// once, in a transaction of its own: the notice is already out.
     fn record_notice(&mut self, key: &str, at: Timestamp) -> Result<(), StateError>;
+    /// Forget a target's links, intents and cursor in one transaction (`throughline target
+    /// reset`): the next sync treats the target as new, adopting what carries an identity and
+    /// creating the rest. The hub's statuses, their history and the events stay.
+    fn forget_target(&mut self, target: &str) -> Result<Forgotten, StateError>;
     /// The secret a tool handed over for a target's webhooks (Asana's `X-Hook-Secret`).
     fn hook_secret(&self, target: &str) -> Result<Option<String>, StateError>;
     /// Keep (or replace) a target's webhook secret.

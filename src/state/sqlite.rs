@@ -32,7 +32,9 @@ use rusqlite::{
 use throughline_connector::{Identity, State};
 
 use super::lock::{StateLock, lock_path};
-use super::{Batch, Event, EventKind, Intent, Link, StateError, StateStore, StatusRecord};
+use super::{
+    Batch, Event, EventKind, Forgotten, Intent, Link, StateError, StateStore, StatusRecord,
+};
 
 /// "THLN": marks a SQLite file as throughline's.
 const APPLICATION_ID: i32 = 0x5448_4C4E;
@@ -414,6 +416,31 @@ impl StateStore for SqliteStore {
         // An early return drops `tx`, which rolls everything back.
         write_batch(&tx, path, &batch)?;
         tx.commit().map_err(sql(path, "committing"))
+    }
+
+    fn forget_target(&mut self, target: &str) -> Result<Forgotten, StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        let path = self.path.as_path();
+        let what = format!("forgetting the links of target {target:?}");
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path, "starting a transaction"))?;
+        let run = |sql_text: &str| tx.execute(sql_text, [target]);
+        // Entries before their tasks: an entry's link refers to its task's.
+        let forgotten = (|| -> rusqlite::Result<Forgotten> {
+            Ok(Forgotten {
+                entries: run("DELETE FROM links WHERE target = ?1 AND parent IS NOT NULL")?,
+                tasks: run("DELETE FROM links WHERE target = ?1")?,
+                intents: run("DELETE FROM intents WHERE target = ?1")?,
+                cursor: run("DELETE FROM cursors WHERE target = ?1")? > 0,
+            })
+        })()
+        .map_err(sql(path, &what))?;
+        tx.commit().map_err(sql(path, &what))?;
+        Ok(forgotten)
     }
 
     fn notice_sent(&self, key: &str) -> Result<bool, StateError> {

@@ -341,19 +341,37 @@ pub fn format_timestamp(t: Timestamp) -> String {
 }
 
 /// Notes → (description, identity) when the last line is `<marker> <identity>`.
+///
+/// Trusted only where throughline writes it: the last line, alone or after a blank line, in
+/// exactly that form (one space, no indent). A marker line a person copied into another task's
+/// notes is text, so that task is not adopted as another when the state is lost. Whitespace
+/// after it is forgiven (an editor's trailing newline).
 pub fn split_marker(notes: &str, marker: &str) -> (String, Option<String>) {
+    let untouched = || (notes.to_owned(), None);
     let trimmed = notes.trim_end();
     let (before, last) = match trimmed.rfind('\n') {
-        Some(at) => (&trimmed[..at], &trimmed[at + 1..]),
-        None => ("", trimmed),
+        Some(at) => (Some(&trimmed[..at]), &trimmed[at + 1..]),
+        None => (None, trimmed),
     };
-    match last.trim().strip_prefix(marker) {
-        Some(id) if !id.trim().is_empty() && !id.trim().contains(char::is_whitespace) => (
-            before.trim_end_matches(['\n', '\r']).to_owned(),
-            Some(id.trim().to_owned()),
-        ),
-        _ => (notes.to_owned(), None),
-    }
+    let Some(id) = last
+        .strip_prefix(marker)
+        .and_then(|rest| rest.strip_prefix(' '))
+        .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+    else {
+        return untouched();
+    };
+    let description = match before {
+        None => "",
+        Some(before) => {
+            let before = before.strip_suffix('\r').unwrap_or(before);
+            match before.strip_suffix('\n') {
+                Some(body) => body.strip_suffix('\r').unwrap_or(body),
+                None if before.is_empty() => "",
+                None => return untouched(),
+            }
+        }
+    };
+    (description.to_owned(), Some(id.to_owned()))
 }
 
 #[cfg(test)]
@@ -379,6 +397,27 @@ mod tests {
         assert_eq!(
             split_marker("throughline: is great, we said", m),
             ("throughline: is great, we said".into(), None)
+        );
+    }
+
+    #[test]
+    fn a_marker_is_trusted_only_where_and_as_throughline_writes_it() {
+        let m = "throughline:";
+        for notes in [
+            // Copied into the middle of another task's notes.
+            "Write it.\n\nthroughline: a/b\nMy own notes.",
+            // Glued to the line above.
+            "Write it.\nthroughline: a/b",
+            // Indented, or with a doubled space.
+            "Write it.\n\n  throughline: a/b",
+            "Write it.\n\nthroughline:  a/b",
+            "throughline:a/b",
+        ] {
+            assert_eq!(split_marker(notes, m), (notes.into(), None), "{notes:?}");
+        }
+        assert_eq!(
+            split_marker("Write it.\r\n\r\nthroughline: a/b\n", m),
+            ("Write it.".into(), Some("a/b".into()))
         );
     }
 

@@ -128,10 +128,12 @@ impl ExcelConnector {
             |sheet: &book::Sheet| layout::Layout::detect(sheet, mapping).map(|l| l.field_columns());
         let book = book::read(&snap.bytes, &ours).map_err(|e| ConnectorError::Fatal {
             message: format!(
-                "{} is not a workbook throughline can read ({}). If it was damaged, restore it from {} or move it away: the next sync writes a fresh one",
+                "{} is not a workbook throughline can read ({}). If it was damaged, restore it from {}, or move it \
+                 away and run `throughline target reset {}`: the next sync then writes a fresh one, keeping every status",
                 self.file(),
                 e.0,
-                backup_path(&self.path).display()
+                backup_path(&self.path).display(),
+                self.target
             ),
         })?;
         Ok(Workbook::new(book, &self.mapping))

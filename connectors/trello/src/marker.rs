@@ -108,18 +108,33 @@ pub fn text_hash(text: &str) -> String {
 }
 
 /// A description split into what people read and the marker at its end.
+///
+/// The marker is trusted only where throughline writes it: the last line, alone or after a
+/// blank line, in exactly the form [`Marker::line`] writes. A marker line a person copied into
+/// another card's text, indented, or glued to the line above is text, so that card is not
+/// adopted as another task when the state is lost. Whitespace after the marker is forgiven (an
+/// editor's trailing newline).
 pub fn split(desc: &str) -> (String, Option<Marker>) {
     let trimmed = desc.trim_end();
     let (before, last) = match trimmed.rfind('\n') {
-        Some(at) => (&trimmed[..at], &trimmed[at + 1..]),
-        None => ("", trimmed),
+        Some(at) => (Some(&trimmed[..at]), &trimmed[at + 1..]),
+        None => (None, trimmed),
     };
-    let Some(marker) = parse_line(last) else {
+    let Some(marker) = parse_line(last).filter(|m| m.line() == last) else {
         return (desc.to_owned(), None);
     };
-    // The blank line throughline puts before the marker is not part of the text.
-    let body = before.strip_suffix('\n').unwrap_or(before);
-    let body = body.strip_suffix('\r').unwrap_or(body);
+    let body = match before {
+        None => "",
+        // The blank line throughline puts before the marker is not part of the text.
+        Some(before) => {
+            let before = before.strip_suffix('\r').unwrap_or(before);
+            let Some(body) = before.strip_suffix('\n').or((before.is_empty()).then_some(""))
+            else {
+                return (desc.to_owned(), None);
+            };
+            body.strip_suffix('\r').unwrap_or(body)
+        }
+    };
     (body.to_owned(), Some(marker))
 }
 
@@ -244,8 +259,30 @@ mod tests {
         ] {
             assert_eq!(split(desc), (desc.to_owned(), None), "{desc:?}");
         }
-        let (_, m) = split("x\nthroughline: weekly-tip@2026-12-01/copy  \n");
+        let (_, m) = split("x\n\nthroughline: weekly-tip@2026-12-01/copy  \n");
         assert_eq!(m.unwrap().identity, "weekly-tip@2026-12-01/copy");
+        let (_, m) = split("x\r\n\r\nthroughline: a/copy");
+        assert_eq!(m.unwrap().identity, "a/copy");
+    }
+
+    #[test]
+    fn a_marker_is_trusted_only_where_and_as_throughline_writes_it() {
+        let real = join("Brief", &marker());
+        for desc in [
+            // Copied into the middle of another card's text.
+            format!("{real}\nMy own notes below."),
+            // Glued to the line above.
+            format!("Brief\n{}", marker().line()),
+            // Indented, or with a doubled space.
+            format!("Brief\n\n  {}", marker().line()),
+            "Brief\n\nthroughline:  spring-sale/copy".to_string(),
+            // Entries not as throughline writes them.
+            "Brief\n\nthroughline: spring-sale/copy · ".to_string(),
+            "Brief\n\nthroughline: spring-sale/copy ·  outline~3f2a".to_string(),
+        ] {
+            assert_eq!(split(&desc), (desc.clone(), None), "{desc:?}");
+        }
+        assert_eq!(split(&real).1, Some(marker()));
     }
 
     #[test]
