@@ -33,11 +33,16 @@ impl Daemon {
     }
 
     fn start_with(config: &Path, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_listening(config, env, "127.0.0.1:0")
+    }
+
+    /// Listening on `listen` (a known port, for a `public_url` that names it).
+    fn start_listening(config: &Path, env: &[(&str, &str)], listen: &str) -> Daemon {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_throughline"));
         cmd.args([
             "daemon",
             "--listen",
-            "127.0.0.1:0",
+            listen,
             "--log-format",
             "json",
             "--config",
@@ -800,7 +805,9 @@ fn http_post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> S
 }
 
 #[test]
-fn an_asana_webhook_handshake_then_signed_events_sync_at_once_and_survive_a_restart() {
+fn the_daemon_creates_its_asana_webhook_and_asana_events_sync_at_once_also_after_a_restart() {
+    use throughline::state::StateStore;
+
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -814,6 +821,12 @@ fn an_asana_webhook_handshake_then_signed_events_sync_at_once_and_survive_a_rest
         asana.add_user(&seeded.workspace, name, email);
     }
     let ben = asana.personal_token(&asana.user_by_email("ben@example.com").unwrap());
+    // The daemon's address is its public_url: the emulator calls it back like Asana would.
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let config = write_deployment(
         dir.path(),
@@ -826,64 +839,59 @@ fn an_asana_webhook_handshake_then_signed_events_sync_at_once_and_survive_a_rest
                 excel_targets(&["sheet"])
             ),
             sync: "every = \"1h\"".into(),
-            service: "[daemon]\nwebhook_delay = \"1s\"".into(),
+            service: format!("[daemon]\npublic_url = \"http://{listen}\"\nwebhook_delay = \"1s\""),
             ..Default::default()
         },
     );
     let env = [("TL_ASANA_TOKEN", seeded.token.as_str())];
-    let d = Daemon::start_with(&config, &env).started();
+    let mut d = Daemon::start_listening(&config, &env, &listen).started();
+    // At start it creates the webhook; Asana's handshake comes in during the create.
+    d.wait_for("the webhook created", 0, |v| {
+        Daemon::message(v).starts_with("Asana webhook created")
+    });
+    let callback = format!("http://{listen}/hooks/asana/managers");
+    assert_eq!(asana.webhooks(), [(seeded.project.clone(), callback)]);
     let first = d.cycle_after(Timestamp::UNIX_EPOCH);
     assert_eq!(first["ready"], true, "{first:#}");
     let addr = d.addr.clone().unwrap();
 
-    // Asana's handshake while the webhook is created: the secret comes back.
-    let secret = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
+    // Someone else's handshake is refused; so is an event they sign.
+    let forged = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
     let answer = http_post(
         &addr,
         "/hooks/asana/managers",
-        &[("X-Hook-Secret", secret)],
+        &[("X-Hook-Secret", forged)],
         b"",
     );
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(
-        answer
-            .to_ascii_lowercase()
-            .contains(&format!("x-hook-secret: {secret}")),
-        "{answer}"
-    );
-
-    // Ben completes a task in Asana; Asana's signed event makes the daemon sync at once.
-    let gid = asana.task_with_identity("spring-sale/design").unwrap();
-    let done = rt.block_on(async {
-        reqwest::Client::new()
-            .put(format!("{}/tasks/{gid}", asana.base_url()))
-            .bearer_auth(&ben)
-            .json(&serde_json::json!({"data": {"completed": true}}))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert!(done.is_success());
-    let ticked = Timestamp::now();
-    let events = format!(
-        r#"{{"events":[{{"action":"changed","resource":{{"gid":"{gid}","resource_type":"task"}}}}]}}"#
-    );
-    let sig = throughline::daemon::hooks::asana_signature(secret.as_bytes(), events.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let events =
+        r#"{"events":[{"action":"changed","resource":{"gid":"1","resource_type":"task"}}]}"#;
+    let sig = throughline::daemon::hooks::asana_signature(forged.as_bytes(), events.as_bytes());
     let bad = http_post(
-        &addr,
-        "/hooks/asana/managers",
-        &[("X-Hook-Signature", "00")],
-        events.as_bytes(),
-    );
-    assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
-    let answer = http_post(
         &addr,
         "/hooks/asana/managers",
         &[("X-Hook-Signature", &sig)],
         events.as_bytes(),
     );
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
+
+    // Ben completes a task in Asana; Asana's signed event makes the daemon sync at once.
+    let complete = |identity: &str| {
+        let gid = asana.task_with_identity(identity).unwrap();
+        let done = rt.block_on(async {
+            reqwest::Client::new()
+                .put(format!("{}/tasks/{gid}", asana.base_url()))
+                .bearer_auth(&ben)
+                .json(&serde_json::json!({"data": {"completed": true}}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert!(done.is_success());
+    };
+    let ticked = Timestamp::now();
+    complete("spring-sale/design");
     let after = d.cycle_after(ticked);
     assert_eq!(after["last_cycle"]["trigger"], "webhook", "{after:#}");
     let sheet = dir.path().join("sheet.xlsx");
@@ -891,23 +899,34 @@ fn an_asana_webhook_handshake_then_signed_events_sync_at_once_and_survive_a_rest
     assert_eq!(state_of("spring-sale/design"), State::Done);
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{}", log.join("\n"));
+    let secret =
+        throughline::state::SqliteStore::open_read_only(&dir.path().join("throughline.db"))
+            .unwrap()
+            .hook_secret("managers")
+            .unwrap()
+            .expect("the webhook's secret is in the state file");
     assert!(
-        !log.join("\n").contains(secret),
+        !log.join("\n").contains(&secret),
         "the webhook secret never reaches a log line"
     );
 
-    // After a restart the secret is still known: signed events are accepted without a new
-    // handshake.
-    let d = Daemon::start_with(&config, &env).started();
-    let addr = d.addr.clone().unwrap();
-    let answer = http_post(
-        &addr,
-        "/hooks/asana/managers",
-        &[("X-Hook-Signature", &sig)],
-        events.as_bytes(),
-    );
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let (code, _) = d.stop();
+    // After a restart the webhook and its secret are kept: nothing is created again, and
+    // Asana's events still start a cycle at once.
+    let d = Daemon::start_listening(&config, &env, &listen).started();
+    let restarted = d.cycle_after(Timestamp::UNIX_EPOCH);
+    assert_eq!(restarted["ready"], true, "{restarted:#}");
+    let ticked = Timestamp::now();
+    complete("spring-sale/copy");
+    let after = d.cycle_after(ticked);
+    assert_eq!(after["last_cycle"]["trigger"], "webhook", "{after:#}");
+    assert_eq!(state_of("spring-sale/copy"), State::Done);
+    let (code, log) = d.stop();
     assert_eq!(code, Some(0));
+    assert!(
+        !log.iter().any(|l| l.contains("Asana webhook created")),
+        "{}",
+        log.join("\n")
+    );
+    assert_eq!(asana.webhooks().len(), 1);
     drop(rt);
 }

@@ -11,10 +11,14 @@
 //!   with a `HEAD` before it creates a webhook, which must answer 200.
 //! - **Asana** sends `X-Hook-Secret` once, while the webhook is being created; the daemon
 //!   echoes it and keeps it in the state store. Every later call carries `X-Hook-Signature`,
-//!   the hex HMAC-SHA256 of the raw body with that secret.
+//!   the hex HMAC-SHA256 of the raw body with that secret. Whoever answers a handshake decides
+//!   which signatures pass, so one is accepted only while the daemon itself is creating that
+//!   target's webhook ([`Registrations`], at most [`REGISTRATION_WINDOW`]), once, and the
+//!   secret counts only when Asana's answer to the create repeats it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -75,6 +79,58 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     pairs
         .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
         .collect()
+}
+
+/// How long a registration waits for Asana's handshake: the create request's own time, with a
+/// margin. Outside it no handshake is accepted.
+pub const REGISTRATION_WINDOW: Duration = Duration::from_secs(60);
+
+/// Asana webhooks the daemon is creating right now, by target: the only handshakes it answers.
+#[derive(Debug, Default)]
+pub struct Registrations {
+    pending: Mutex<BTreeMap<String, Pending>>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    until: Instant,
+    /// The handshake's secret, once it came (only the first is taken).
+    secret: Option<String>,
+}
+
+impl Registrations {
+    /// Expect a handshake for `target` during the next `window`.
+    pub fn open(&self, target: &str, window: Duration) {
+        self.lock().insert(
+            target.to_string(),
+            Pending {
+                until: Instant::now() + window,
+                secret: None,
+            },
+        );
+    }
+
+    /// A handshake for `target` carrying `secret`: taken (true) when a registration for it is
+    /// open, unexpired and has had no handshake yet; anything else is refused.
+    pub fn handshake(&self, target: &str, secret: &str) -> bool {
+        let mut pending = self.lock();
+        match pending.get_mut(target) {
+            Some(p) if p.secret.is_none() && Instant::now() < p.until => {
+                p.secret = Some(secret.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// End the registration for `target`: the secret its handshake brought, if one came.
+    pub fn close(&self, target: &str) -> Option<String> {
+        self.lock().remove(target).and_then(|p| p.secret)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Pending>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Targets a webhook asked to sync early, coalesced: however many calls arrive, a target is
@@ -197,6 +253,22 @@ mod tests {
         ));
         assert!(!asana_signature_ok(b"Jefe", b"x", "zz"));
         assert!(!asana_signature_ok(b"Jefe", b"x", ""));
+    }
+
+    #[test]
+    fn a_handshake_is_taken_only_once_while_a_registration_is_open() {
+        let r = Registrations::default();
+        assert!(!r.handshake("tasks", "s1"), "nothing is being registered");
+        r.open("tasks", REGISTRATION_WINDOW);
+        assert!(!r.handshake("other", "s1"), "another target's registration");
+        assert!(r.handshake("tasks", "s1"));
+        assert!(!r.handshake("tasks", "s2"), "a second handshake is refused");
+        assert_eq!(r.close("tasks").as_deref(), Some("s1"));
+        assert!(!r.handshake("tasks", "s3"), "closed");
+        assert_eq!(r.close("tasks"), None);
+        r.open("tasks", Duration::ZERO);
+        assert!(!r.handshake("tasks", "s4"), "expired");
+        assert_eq!(r.close("tasks"), None);
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod run;
 pub mod server;
 pub mod service;
 pub mod watch;
+pub mod webhooks;
 
 pub use run::{run, shutdown_signal};
 pub use service::{

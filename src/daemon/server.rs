@@ -197,7 +197,9 @@ async fn asana(
             }
         }
     };
-    // The handshake: Asana sends the secret once, while the webhook is being created.
+    // The handshake: Asana sends the secret once, while the webhook is being created. Only
+    // the daemon's own registration may be answered: whoever completes a handshake chooses
+    // the secret that later signatures are checked with.
     if let Some(secret) = headers.get("x-hook-secret") {
         let Ok(text) = secret.to_str() else {
             count("bad_signature");
@@ -208,25 +210,19 @@ async fn asana(
             count("bad_signature");
             return refuse(StatusCode::BAD_REQUEST, "X-Hook-Secret is empty");
         }
+        if !shared.registrations.handshake(&target, &text) {
+            count("handshake_refused");
+            tracing::warn!(target_id = %target, "an Asana webhook handshake arrived while the daemon was not creating this target's webhook; refused, the stored secret is unchanged");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "no webhook is being created for this target; throughline creates its Asana webhooks itself when [daemon] public_url is set",
+            );
+        }
+        // Redacted from now on; it becomes the target's secret once Asana's answer to the
+        // create confirms it.
         shared.secrets.add(&text);
-        {
-            let mut hooks = shared.hooks.write().unwrap_or_else(|e| e.into_inner());
-            if let Some(t) = hooks.targets.get_mut(&target) {
-                t.asana_secret = Some(text.clone());
-            }
-        }
-        shared
-            .learned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((target.clone(), text));
-        shared.hints.wake();
         count("handshake");
-        if stored.is_some() {
-            tracing::warn!(target_id = %target, "a new Asana webhook handshake replaced the stored secret (expected when the webhook was created again)");
-        } else {
-            tracing::info!(target_id = %target, "Asana webhook handshake done; its secret is kept in the state store");
-        }
+        tracing::info!(target_id = %target, "Asana webhook handshake answered");
         let mut response = StatusCode::OK.into_response();
         response
             .headers_mut()

@@ -18,7 +18,7 @@ use throughline_connector::{ConnectorError, State};
 
 use super::cron::Cron;
 use super::health::{Health, TargetHealth, Verdict};
-use super::hooks::Hints;
+use super::hooks::{Hints, Registrations};
 use super::logging::Secrets;
 use super::metrics::Metrics;
 use super::notify::{Channel, Notice, Notifier};
@@ -305,6 +305,8 @@ pub struct Shared {
     pub secrets: Secrets,
     /// Asana handshake secrets learned and not yet in the state store: (target, secret).
     pub learned: Mutex<Vec<(String, String)>>,
+    /// The Asana webhooks being created now: the only handshakes answered.
+    pub registrations: Registrations,
 }
 
 impl Shared {
@@ -317,6 +319,7 @@ impl Shared {
             hints: Hints::default(),
             secrets,
             learned: Mutex::default(),
+            registrations: Registrations::default(),
         }
     }
 
@@ -361,6 +364,10 @@ pub struct Service {
     next_notices: Timestamp,
     failures: Vec<FailureNote>,
     cancel: Arc<AtomicBool>,
+    /// When the Asana webhooks are next checked (and made where missing).
+    webhooks_due: Timestamp,
+    /// Whether "no public_url, no webhooks" was said already.
+    webhooks_said: bool,
 }
 
 impl Service {
@@ -394,6 +401,8 @@ impl Service {
             next_notices: now,
             failures: Vec::new(),
             cancel: Arc::new(AtomicBool::new(false)),
+            webhooks_due: now,
+            webhooks_said: false,
             dep,
         };
         service.apply_deployment(now)?;
@@ -482,6 +491,8 @@ impl Service {
         }
         self.cadence = cadence;
         self.next_notices = now;
+        // A new target, or a new public_url, wants its webhook now.
+        self.webhooks_due = now;
         let health = self.health.all();
         let config = self.config.display().to_string();
         let next = self.next_cycle;
@@ -519,6 +530,9 @@ impl Service {
     pub async fn wake(&mut self) {
         self.reload_if_changed();
         self.persist_learned();
+        if self.clock.now() >= self.webhooks_due {
+            self.check_webhooks().await;
+        }
         let now = self.clock.now();
         if now >= self.next_cycle {
             let trigger = if self.first_cycle_done {
@@ -611,6 +625,92 @@ impl Service {
                 self.shared.set_view(|v| v.config.problems = problems);
             }
         }
+    }
+
+    /// Make sure every Asana target has its webhook (see [`super::webhooks`]); learn the secret
+    /// of each one made. A failure is logged and tried again sooner; the periodic cycle keeps
+    /// the target in step meanwhile.
+    pub async fn check_webhooks(&mut self) {
+        let now = self.clock.now();
+        self.webhooks_due = Timestamp::MAX;
+        let asana: Vec<Target> = self
+            .dep
+            .targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Asana)
+            .cloned()
+            .collect();
+        if asana.is_empty() {
+            return;
+        }
+        let Some(public_url) = self.dep.sync.daemon.public_url.clone() else {
+            if !self.webhooks_said {
+                tracing::info!(
+                    "no [daemon] public_url: no Asana webhook is created, so changes made in Asana are seen at the periodic cycle"
+                );
+                self.webhooks_said = true;
+            }
+            return;
+        };
+        let mut again = super::webhooks::CHECK_EVERY;
+        for target in asana {
+            let callback = format!(
+                "{}/hooks/asana/{}",
+                public_url.trim_end_matches('/'),
+                target.id
+            );
+            let have_secret = self
+                .shared
+                .hooks
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .targets
+                .get(&target.id)
+                .is_some_and(|h| h.asana_secret.is_some());
+            let registered = match super::webhooks::asana_connector(&target) {
+                Ok(asana) => {
+                    super::webhooks::ensure_asana(
+                        &asana,
+                        &self.shared.registrations,
+                        &callback,
+                        have_secret,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match registered {
+                Ok(super::webhooks::Registered::Kept) => {
+                    tracing::debug!(target_id = %target.id, "the Asana webhook is in place")
+                }
+                Ok(super::webhooks::Registered::Created { gid, secret }) => {
+                    tracing::info!(target_id = %target.id, webhook = %gid, callback = %callback, "Asana webhook created; its secret is kept in the state store");
+                    self.shared.secrets.add(&secret);
+                    if let Some(h) = self
+                        .shared
+                        .hooks
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .targets
+                        .get_mut(&target.id)
+                    {
+                        h.asana_secret = Some(secret.clone());
+                    }
+                    self.shared
+                        .learned
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((target.id.clone(), secret));
+                    self.persist_learned();
+                }
+                Err(e) => {
+                    tracing::warn!(target_id = %target.id, error = %e, "the Asana webhook could not be made sure of");
+                    self.note(now, e.to_string());
+                    again = super::webhooks::RETRY_EVERY;
+                }
+            }
+        }
+        self.webhooks_due = add(self.clock.now(), again);
     }
 
     /// Write the Asana secrets learned at handshakes to the state store.

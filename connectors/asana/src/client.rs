@@ -287,7 +287,7 @@ impl Asana {
     }
 
     /// Send one request; `path_query` is relative to the API root, with its query.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path_query: &str,

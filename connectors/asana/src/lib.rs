@@ -50,6 +50,7 @@ pub mod mapping;
 pub mod oauth;
 mod observe;
 mod settings;
+mod webhook;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -66,6 +67,8 @@ pub use oauth::{AuthorizeSettings, OAuthApp, OAuthError, StoredToken};
 pub use settings::{
     AsanaAuth, AsanaLimits, AsanaPlan, AsanaSettings, DEFAULT_BASE_URL, OAuthSettings,
 };
+
+pub use webhook::{CreatedWebhook, Webhook};
 
 use client::Asana;
 use observe::Snapshot;

@@ -13,6 +13,7 @@
 //! answers, dropped connections), expire tokens and offsets, and read the request log.
 
 mod routes;
+mod webhooks;
 mod world;
 
 use std::collections::VecDeque;
@@ -129,6 +130,9 @@ struct Shared {
     /// Requests in flight per token: (reads, writes).
     in_flight: Mutex<std::collections::HashMap<String, (usize, usize)>>,
     base: Mutex<String>,
+    /// Webhooks made with `POST /webhooks` (kept outside the world: their handshake and
+    /// deliveries call out while the world stays unlocked).
+    hooks: Mutex<Vec<webhooks::Hook>>,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -168,6 +172,7 @@ impl Emulator {
             windows: Mutex::new(Default::default()),
             in_flight: Mutex::new(Default::default()),
             base: Mutex::new(format!("http://{addr}/api/1.0")),
+            hooks: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/-/oauth_authorize", get(authorize))
@@ -427,6 +432,21 @@ impl Emulator {
     /// How long OAuth access tokens live (Asana: an hour).
     pub fn set_access_token_lifetime(&self, ttl: Duration) {
         self.world(|w| w.access_ttl = ttl);
+    }
+
+    /// The webhooks made so far: (resource gid, target URL), in order of creation.
+    pub fn webhooks(&self) -> Vec<(String, String)> {
+        lock(&self.shared.hooks)
+            .iter()
+            .map(|h| (h.resource.clone(), h.target.clone()))
+            .collect()
+    }
+
+    /// Deliver to the webhooks what changed since their last delivery (after changes made
+    /// through [`Emulator`] rather than the API, which does this itself). Call it inside the
+    /// Tokio runtime: the deliveries run as tasks of their own.
+    pub fn deliver_webhooks(&self) {
+        webhooks::deliver(&self.shared);
     }
 
     /// Run batch actions in the order given instead of a shuffled one.
@@ -709,6 +729,11 @@ async fn answer(
             })
             .collect();
     }
+    if path.trim_matches('/').split('/').next() == Some("webhooks") {
+        let (status, body) =
+            webhooks::answer(shared, &caller, method, path, &query, body.as_ref()).await;
+        return (json_response(status, &body, &[]), status);
+    }
     let req = Req {
         method: method.clone(),
         path: path.to_owned(),
@@ -720,6 +745,10 @@ async fn answer(
         let mut world = lock(&shared.world);
         dispatch(&mut world, &caller, &req, &base)
     };
+    if write {
+        // What changed goes out to the webhooks now, as Asana does within a minute.
+        webhooks::deliver(shared);
+    }
     if drop_after {
         return (dropped(), 0);
     }
