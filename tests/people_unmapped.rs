@@ -260,3 +260,23 @@ people = { "dana@example.com" = "dana", "noa@example.com" = "Dana" }
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_on_one_account_across_the_mapping_and_the_target_is_refused() {
+    let s = setup("mapping = \"mappings/trello.toml\"").await;
+    std::fs::create_dir_all(s.dir.path().join("mappings")).unwrap();
+    std::fs::write(
+        s.dir.path().join("mappings/trello.toml"),
+        "[people]\n\"noa@example.com\" = \"Dana\"\n",
+    )
+    .unwrap();
+    let out = s.run(&["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("target `studio`")
+            && t.contains("`dana@example.com` and `noa@example.com` both go to the Trello account"),
+        "{t}"
+    );
+    assert_eq!(s.cards(), 0, "nothing sent: {t}");
+}

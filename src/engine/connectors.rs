@@ -163,6 +163,18 @@ fn open_connector(
         let mut all = m.people;
         all.append(&mut known);
         known = all;
+        if let Some((first, second, account)) = super::people::shared_account(&known) {
+            return Err(SetupError::Target {
+                target: target.id.clone(),
+                origin: target.origin.clone(),
+                message: format!(
+                    "`{first}` and `{second}` both go to the Trello account `{account}` (between \
+                     the mapping's [people] and the target's `people`); the board would show \
+                     every task of theirs as one person's. Give each their own account, or drop \
+                     one and set unmapped = \"{account}\""
+                ),
+            });
+        }
     }
     let rule = TargetPeople::new(target, &known);
     let account = rule.account_owner(&known);

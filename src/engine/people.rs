@@ -151,6 +151,18 @@ impl TargetPeople {
     }
 }
 
+/// Two people the map sends to one account (compared without case), if any: the tool would
+/// read every task of theirs back as one of them, a change to put back on every cycle.
+pub(crate) fn shared_account(people: &BTreeMap<String, String>) -> Option<(&str, &str, &str)> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (person, account) in people {
+        if let Some(first) = seen.insert(account.to_lowercase(), person) {
+            return Some((first, person, account));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +263,20 @@ mod tests {
         let (owner, extra) = p.account_owner(&people).unwrap();
         assert_eq!(owner, "intern");
         assert_eq!(extra, Some(("intern".into(), "intern".into())));
+    }
+
+    #[test]
+    fn two_people_on_one_account_are_found() {
+        let mut people = BTreeMap::from([
+            ("dana@example.com".to_string(), "danalevi".to_string()),
+            ("avi@example.com".to_string(), "avi".to_string()),
+        ]);
+        assert_eq!(shared_account(&people), None);
+        people.insert("noa@example.com".into(), "DanaLevi".into());
+        assert_eq!(
+            shared_account(&people),
+            Some(("dana@example.com", "noa@example.com", "DanaLevi"))
+        );
     }
 
     #[test]
