@@ -190,8 +190,12 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             ),
             _ => {}
         }
+        // Random removes, deletes and failing calls can add up past the safety stops, which
+        // are tested apart (tests/safety_stops.rs); here the operator always says yes.
         let options = CycleOptions {
             allow_mass_archive: true,
+            allow_mass_create: true,
+            allow_recreate: true,
             ..Default::default()
         };
         sync_with(&mut store, &model, &targets, &options)
@@ -203,6 +207,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     }
     let options = CycleOptions {
         allow_mass_archive: true,
+        allow_mass_create: true,
+        allow_recreate: true,
         ..Default::default()
     };
     sync_with(&mut store, &model, &targets, &options).unwrap();
