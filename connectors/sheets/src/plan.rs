@@ -23,6 +23,9 @@ use crate::words::{Seen, StatusCell, Words};
 
 /// Google's limit on the characters in one cell.
 pub(crate) const MAX_CELL_CHARS: usize = 50_000;
+/// The first date a cell's serial number is read back as (the last is 9999-12-31, past any
+/// date there is): an earlier one would be written as a bare number, and read back as none.
+const FIRST_DATE: jiff::civil::Date = jiff::civil::Date::constant(1, 1, 1);
 
 /// Which row a value write goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -288,6 +291,17 @@ impl<'a> Planner<'a> {
             check_entry_identity(&task.identity, &e.identity)?;
             check_entry_fields(&e.fields)?;
         }
+        let f = &task.fields;
+        let at = self.tasks.get(&task.identity).copied();
+        self.check_dates(
+            &task.identity,
+            at,
+            &[(Field::Start, f.start), (Field::Due, f.due)],
+        )?;
+        for e in &task.entries {
+            let at = self.entries.get(&e.identity).copied();
+            self.check_dates(&e.identity, at, &[(Field::Due, e.fields.due)])?;
+        }
         // Its row may already be there (a crash after the write, before the engine recorded
         // it): take it over instead of adding a second one.
         let row = match self.tasks.get(&task.identity) {
@@ -339,6 +353,11 @@ impl<'a> Planner<'a> {
         let row = self.find_task(remote_id)?;
         if let Some(f) = fields {
             check_task_fields(f)?;
+            self.check_dates(
+                remote_id,
+                Some(row),
+                &[(Field::Start, f.start), (Field::Due, f.due)],
+            )?;
         }
         let identity = self.identities[&row].clone();
         let archived = self.status_now(row) == StatusCell::Archived;
@@ -401,6 +420,8 @@ impl<'a> Planner<'a> {
             .unwrap_or_else(|| parent_identity.to_owned());
         check_entry_identity(&parent_identity, &entry.identity)?;
         check_entry_fields(&entry.fields)?;
+        let at = self.entries.get(&entry.identity).copied();
+        self.check_dates(&entry.identity, at, &[(Field::Due, entry.fields.due)])?;
         let group = super::words::text(&self.cell_now(parent, Field::Stage));
         let item = super::words::text(&self.cell_now(parent, Field::Item));
         self.put_entry(parent_remote_id, parent, index, entry, &group, &item, out);
@@ -423,6 +444,7 @@ impl<'a> Planner<'a> {
         let row = self.find_entry(remote_id)?;
         if let Some(f) = fields {
             check_entry_fields(f)?;
+            self.check_dates(remote_id, Some(row), &[(Field::Due, f.due)])?;
         }
         let identity = self.identities[&row].clone();
         if let Some(f) = fields {
@@ -541,6 +563,45 @@ impl<'a> Planner<'a> {
     }
 
     // --- Cells ---------------------------------------------------------------------------------
+
+    /// A date no cell reads back as a date fails its own change, before anything of its row
+    /// is planned; the other changes go through.
+    fn check_dates(
+        &self,
+        identity: &str,
+        row: Option<RowRef>,
+        dates: &[(Field, Option<jiff::civil::Date>)],
+    ) -> Result<(), ConnectorError> {
+        let Some((field, date)) = dates
+            .iter()
+            .find_map(|(f, d)| d.filter(|d| *d < FIRST_DATE).map(|d| (*f, d)))
+        else {
+            return Ok(());
+        };
+        Err(ConnectorError::Invalid {
+            message: format!(
+                "\"{identity}\": its {} date {date} cannot be written to {}: a spreadsheet holds \
+                 dates from {FIRST_DATE} to 9999-12-31. This row is left as it is and the others \
+                 are written; fix the date in the playbook or the item",
+                field.key(),
+                self.cell_name(row, field),
+            ),
+        })
+    }
+
+    /// `Copy!G12` for a row's cell as observed, or where a new row would go.
+    fn cell_name(&self, row: Option<RowRef>, field: Field) -> String {
+        let tab = row.map(|r| self.tab_of(r));
+        match (row, tab.and_then(|t| t.layout.col(field))) {
+            (Some(RowRef::Existing { tab, row }), Some(col)) => format!(
+                "{}!{}{}",
+                a1::quote_title(&self.tabs[tab].title),
+                a1::column_letters(col),
+                self.snap.tabs[tab].rows[row].row + 1
+            ),
+            _ => format!("the {} column of a new row", field.key()),
+        }
+    }
 
     fn tab_index(&self, row: RowRef) -> usize {
         match row {
