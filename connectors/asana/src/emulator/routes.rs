@@ -1,6 +1,9 @@
 //! The endpoints: a request (method, path, query, body) against the world, answered as Asana
 //! answers, with its `{"data": ...}` envelope, `opt_fields`, pages and error shape. `/batch`
-//! runs its actions through the same function.
+//! runs its actions through the same function. Without `opt_fields`, lists answer with the
+//! API description's compact records and single objects without their opt-in fields, as
+//! Asana does. Besides what throughline uses: projects (list, create), a section's tasks,
+//! users by e-mail, and comments on tasks (stories; Asana's system stories are not kept).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -82,7 +85,14 @@ pub fn dispatch(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Re
 }
 
 fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Resp> {
-    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    // Path segments arrive percent-encoded (`/users/ana%40example.com`).
+    let decoded: Vec<String> = req
+        .path
+        .trim_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let m = &req.method;
     let get = *m == Method::GET;
     let post = *m == Method::POST;
@@ -105,10 +115,8 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
         }
         ["users", "me"] if get => one(select(&user_json(world, &caller.user), req.fields())),
         ["users", u] if get => {
-            if !world.users.contains_key(*u) {
-                return Err(ApiError::unknown(u));
-            }
-            one(select(&user_json(world, u), req.fields()))
+            let gid = world.user_by_reference(caller, u)?;
+            one(select(&user_json(world, &gid), req.fields()))
         }
         ["workspaces", w, "users"] if get => {
             known_workspace(world, w)?;
@@ -168,6 +176,31 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
             }
             one(select(&tag_json(world, t), req.fields()))
         }
+        ["projects"] if get => {
+            let w = req
+                .param("workspace")
+                .ok_or_else(|| ApiError::bad("workspace: Missing input"))?
+                .to_owned();
+            known_workspace(world, &w)?;
+            projects_of(world, req, base, &w)
+        }
+        ["workspaces", w, "projects"] if get => {
+            known_workspace(world, w)?;
+            projects_of(world, req, base, w)
+        }
+        ["projects"] if post => {
+            let gid = world.create_project(caller, None, &req.data()?)?;
+            Ok(Resp::created(
+                json!({"data": select(&project_json(world, &gid), req.fields())}),
+            ))
+        }
+        ["workspaces", w, "projects"] if post => {
+            known_workspace(world, w)?;
+            let gid = world.create_project(caller, Some(w), &req.data()?)?;
+            Ok(Resp::created(
+                json!({"data": select(&project_json(world, &gid), req.fields())}),
+            ))
+        }
         ["projects", p] if get => {
             world.project(p)?;
             one(select(&project_json(world, p), req.fields()))
@@ -216,19 +249,7 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
             }
             if let Some(s) = req.param("section") {
                 let s = s.to_owned();
-                let section = world
-                    .sections
-                    .get(&s)
-                    .ok_or_else(|| ApiError::unknown(&s))?
-                    .clone();
-                let items = world.projects[&section.project]
-                    .tasks
-                    .iter()
-                    .filter(|t| world.tasks[*t].memberships.iter().any(|(_, x)| *x == s))
-                    .filter(|t| !world.tasks[*t].deleted)
-                    .map(|t| task_json(world, caller, t))
-                    .collect();
-                return list(world, req, base, items, compact_task);
+                return section_tasks(world, caller, req, base, &s);
             }
             Err(ApiError::bad(
                 "Must specify exactly one of project, tag, section, user task list, or assignee + workspace",
@@ -240,6 +261,7 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
             }
             one(select(&section_json(world, s), req.fields()))
         }
+        ["sections", s, "tasks"] if get => section_tasks(world, caller, req, base, s),
         ["sections", s] if put => {
             let data = req.data()?;
             let name = data
@@ -329,6 +351,29 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
             world.add_tag(caller, &gid, tag, *op == "addTag")?;
             one(json!({}))
         }
+        ["tasks", t, "stories"] if get => {
+            let gid = world.task_gid(caller, t)?;
+            let items = world
+                .stories
+                .values()
+                .filter(|s| s.task == gid)
+                .map(|s| story_json(world, &s.gid))
+                .collect();
+            list(world, req, base, items, compact_story)
+        }
+        ["tasks", t, "stories"] if post => {
+            let gid = world.task_gid(caller, t)?;
+            let story = world.add_comment(caller, &gid, &req.data()?)?;
+            Ok(Resp::created(
+                json!({"data": select(&story_json(world, &story), req.fields())}),
+            ))
+        }
+        ["stories", s] if get => {
+            if !world.stories.contains_key(*s) {
+                return Err(ApiError::unknown(s));
+            }
+            one(select(&story_json(world, s), req.fields()))
+        }
         ["custom_fields", f] if get => {
             if !world.fields.contains_key(*f) {
                 return Err(ApiError::unknown(f));
@@ -374,6 +419,43 @@ fn tags_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp> {
     list(world, req, base, items, compact_named)
 }
 
+fn projects_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp> {
+    let archived = match req.param("archived") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad(format!("archived: Not a boolean: {other}")));
+        }
+    };
+    let items = world
+        .projects
+        .iter()
+        .filter(|(_, p)| p.workspace == w && archived.is_none_or(|a| p.archived == a))
+        .map(|(gid, _)| project_json(world, gid))
+        .collect();
+    list(world, req, base, items, compact_named)
+}
+
+/// `completed_since`: only tasks not completed, or completed since then.
+fn completed_since(req: &Req) -> Result<Option<jiff::Timestamp>> {
+    match req.param("completed_since") {
+        None => Ok(None),
+        Some("now") => Ok(Some(jiff::Timestamp::now())),
+        Some(s) => s
+            .parse::<jiff::Timestamp>()
+            .map(Some)
+            .map_err(|_| ApiError::bad(format!("completed_since: Not a date-time: {s}"))),
+    }
+}
+
+fn kept_since(t: &Task, since: Option<jiff::Timestamp>) -> bool {
+    match since {
+        Some(since) => !t.completed || t.completed_at.is_some_and(|c| c >= since),
+        None => true,
+    }
+}
+
 fn project_tasks(
     world: &mut World,
     caller: &Caller,
@@ -382,23 +464,38 @@ fn project_tasks(
     p: &str,
 ) -> Result<Resp> {
     let project = world.project(p)?.clone();
-    let since = match req.param("completed_since") {
-        None => None,
-        Some("now") => Some(jiff::Timestamp::now()),
-        Some(s) => Some(
-            s.parse::<jiff::Timestamp>()
-                .map_err(|_| ApiError::bad(format!("completed_since: Not a date-time: {s}")))?,
-        ),
-    };
+    let since = completed_since(req)?;
     let items = project
         .tasks
         .iter()
         .map(|t| &world.tasks[t])
         .filter(|t| !t.deleted && t.memberships.iter().any(|(x, _)| x == p))
-        .filter(|t| match since {
-            Some(since) => !t.completed || t.completed_at.is_some_and(|c| c >= since),
-            None => true,
-        })
+        .filter(|t| kept_since(t, since))
+        .map(|t| task_json(world, caller, &t.gid))
+        .collect();
+    list(world, req, base, items, compact_task)
+}
+
+/// The tasks of a section, in project order (`GET /sections/{gid}/tasks`, `GET /tasks?section=`).
+fn section_tasks(
+    world: &mut World,
+    caller: &Caller,
+    req: &Req,
+    base: &str,
+    s: &str,
+) -> Result<Resp> {
+    let section = world
+        .sections
+        .get(s)
+        .ok_or_else(|| ApiError::unknown(s))?
+        .clone();
+    let since = completed_since(req)?;
+    let items = world.projects[&section.project]
+        .tasks
+        .iter()
+        .map(|t| &world.tasks[t])
+        .filter(|t| !t.deleted && t.memberships.iter().any(|(_, x)| x == s))
+        .filter(|t| kept_since(t, since))
         .map(|t| task_json(world, caller, &t.gid))
         .collect();
     list(world, req, base, items, compact_task)
@@ -684,11 +781,44 @@ fn batch_action(action: &Value) -> Result<Req> {
 
 // --- Representations --------------------------------------------------------------------------
 
+/// Fields Asana leaves out of a single object unless `opt_fields` asks for them (the API
+/// description's "Opt In" fields), by resource type.
+const OPT_IN: &[(&str, &[&str])] = &[
+    (
+        "task",
+        &[
+            "created_by",
+            "approval_status",
+            "assigned_by",
+            "dependencies",
+            "dependents",
+            "html_notes",
+            "is_rendered_as_separator",
+            "num_subtasks",
+        ],
+    ),
+    (
+        "project",
+        &["html_notes", "project_brief", "created_from_template"],
+    ),
+    ("story", &["html_text"]),
+];
+
 /// Keep `gid` and the requested fields (dotted paths pick fields of nested objects); without
-/// `opt_fields`, everything.
+/// `opt_fields`, the object's default representation: everything but its opt-in fields.
 pub fn select(full: &Value, fields: Option<Vec<String>>) -> Value {
     let Some(fields) = fields else {
-        return full.clone();
+        let mut shown = full.clone();
+        let kind = full["resource_type"].as_str().unwrap_or("");
+        if let (Some(obj), Some((_, names))) = (
+            shown.as_object_mut(),
+            OPT_IN.iter().find(|(k, _)| *k == kind),
+        ) {
+            for n in *names {
+                obj.remove(*n);
+            }
+        }
+        return shown;
     };
     let mut tree = Tree::default();
     for f in &fields {
@@ -747,6 +877,12 @@ fn compact_named(v: &Value) -> Value {
     json!({"gid": v["gid"], "resource_type": v["resource_type"], "name": v["name"]})
 }
 
+fn compact_story(v: &Value) -> Value {
+    json!({"gid": v["gid"], "resource_type": "story", "created_at": v["created_at"],
+           "created_by": v["created_by"], "resource_subtype": v["resource_subtype"],
+           "text": v["text"]})
+}
+
 fn compact_task(v: &Value) -> Value {
     json!({"gid": v["gid"], "resource_type": "task", "name": v["name"], "resource_subtype": "default_task"})
 }
@@ -785,12 +921,41 @@ fn project_json(world: &World, gid: &str) -> Value {
         "gid": gid,
         "resource_type": "project",
         "name": p.name,
-        "archived": false,
-        "color": null,
-        "notes": "",
+        "archived": p.archived,
+        "color": p.color,
+        "notes": p.notes,
+        "html_notes": format!("<body>{}</body>", html_escape(&p.notes)),
+        "created_at": format_time(p.created_at),
+        "modified_at": format_time(p.modified_at),
         "public": true,
         "workspace": {"gid": p.workspace, "resource_type": "workspace", "name": world.workspaces.get(&p.workspace).cloned().unwrap_or_default()},
         "custom_field_settings": p.fields.iter().map(|f| setting_json(world, gid, f)).collect::<Vec<_>>(),
+    })
+}
+
+fn story_json(world: &World, gid: &str) -> Value {
+    let s = &world.stories[gid];
+    json!({
+        "gid": gid,
+        "resource_type": "story",
+        "resource_subtype": "comment_added",
+        "type": "comment",
+        "created_at": format_time(s.created_at),
+        "created_by": {"gid": s.created_by, "resource_type": "user", "name": world.name_of(&s.created_by, "user")},
+        "text": s.text,
+        "html_text": s.html.clone().unwrap_or_else(|| format!("<body>{}</body>", html_escape(&s.text))),
+        "is_pinned": s.is_pinned,
+        "is_editable": true,
+        "is_edited": false,
+        "hearted": false,
+        "hearts": [],
+        "num_hearts": 0,
+        "liked": false,
+        "likes": [],
+        "num_likes": 0,
+        "previews": [],
+        "source": "api",
+        "target": {"gid": s.task, "resource_type": "task", "name": world.name_of(&s.task, "task"), "resource_subtype": "default_task"},
     })
 }
 
@@ -934,6 +1099,27 @@ fn task_json(world: &World, caller: &Caller, gid: &str) -> Value {
         v["external"] = Value::Object(ext);
     }
     v
+}
+
+/// `%40` and the like decoded (invalid escapes kept as they are).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn html_escape(s: &str) -> String {

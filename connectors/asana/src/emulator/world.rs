@@ -98,6 +98,25 @@ pub struct Project {
     /// Top-level tasks in project order.
     pub tasks: Vec<Gid>,
     pub fields: Vec<Gid>,
+    pub notes: String,
+    pub archived: bool,
+    pub color: Option<String>,
+    pub created_at: Timestamp,
+    pub modified_at: Timestamp,
+}
+
+/// A comment on a task (`POST /tasks/{gid}/stories`). Asana's system stories ("added to
+/// project", "completed this task") are not kept.
+#[derive(Debug, Clone)]
+pub struct Story {
+    pub gid: Gid,
+    pub task: Gid,
+    pub text: String,
+    /// The comment as HTML (`<body>…</body>`), as written when given as `html_text`.
+    pub html: Option<String>,
+    pub created_by: Gid,
+    pub created_at: Timestamp,
+    pub is_pinned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +226,7 @@ pub struct World {
     pub tasks: BTreeMap<Gid, Task>,
     pub tags: BTreeMap<Gid, Tag>,
     pub fields: BTreeMap<Gid, CustomField>,
+    pub stories: BTreeMap<Gid, Story>,
     pub events: Vec<EventRecord>,
     pub sync_tokens: HashMap<String, SyncToken>,
     pub offsets: HashMap<String, Offset>,
@@ -235,6 +255,7 @@ impl Default for World {
             tasks: BTreeMap::new(),
             tags: BTreeMap::new(),
             fields: BTreeMap::new(),
+            stories: BTreeMap::new(),
             events: Vec::new(),
             sync_tokens: HashMap::new(),
             offsets: HashMap::new(),
@@ -289,6 +310,24 @@ fn text_of(value: &Value, field: &str) -> Result<String> {
         .ok_or_else(|| ApiError::bad(format!("{field}: Not a string")))
 }
 
+/// The text of an HTML fragment: tags dropped, Asana's entities decoded.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
 pub fn format_time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
@@ -337,6 +376,7 @@ impl World {
 
     pub fn add_project(&mut self, workspace: &str, name: &str) -> Gid {
         let gid = self.gid();
+        let at = self.now();
         self.projects.insert(
             gid.clone(),
             Project {
@@ -345,6 +385,11 @@ impl World {
                 sections: Vec::new(),
                 tasks: Vec::new(),
                 fields: Vec::new(),
+                notes: String::new(),
+                archived: false,
+                color: None,
+                created_at: at,
+                modified_at: at,
             },
         );
         // Every Asana project starts with one section.
@@ -510,6 +555,147 @@ impl World {
             field,
             scope,
         });
+    }
+
+    /// A user by gid, e-mail address (any case) or `me`, as `/users/{user_gid}` takes them.
+    pub fn user_by_reference(&self, caller: &Caller, reference: &str) -> Result<Gid> {
+        let found = if reference == "me" {
+            self.users.get(&caller.user)
+        } else if reference.contains('@') {
+            self.users
+                .values()
+                .find(|u| u.email.eq_ignore_ascii_case(reference))
+        } else {
+            self.users.get(reference)
+        };
+        found
+            .map(|u| u.gid.clone())
+            .ok_or_else(|| ApiError::unknown(reference))
+    }
+
+    // --- Projects, stories -------------------------------------------------------------------
+
+    /// `POST /projects` (or `/workspaces/{gid}/projects`): `data` has the name and the rest;
+    /// the workspace comes from the path or from `data.workspace`.
+    pub fn create_project(
+        &mut self,
+        caller: &Caller,
+        workspace: Option<&str>,
+        data: &Map<String, Value>,
+    ) -> Result<Gid> {
+        let workspace = match (workspace, data.get("workspace")) {
+            (Some(w), _) => w.to_owned(),
+            (None, Some(Value::String(w))) => w.clone(),
+            (None, Some(_)) => return Err(ApiError::bad("workspace: Not a gid")),
+            (None, None) if data.contains_key("team") => {
+                return Err(ApiError::bad(
+                    "team: The emulator does not model teams; give data.workspace instead",
+                ));
+            }
+            (None, None) => return Err(ApiError::bad("workspace: Missing input")),
+        };
+        if !self.workspaces.contains_key(&workspace) {
+            return Err(ApiError::unknown(&workspace));
+        }
+        let name = match data.get("name") {
+            None | Some(Value::Null) => "",
+            Some(Value::String(n)) => n.as_str(),
+            Some(_) => return Err(ApiError::bad("name: Not a string")),
+        }
+        .to_owned();
+        let notes = match data.get("notes") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(n)) => n.clone(),
+            Some(_) => return Err(ApiError::bad("notes: Not a string")),
+        };
+        let archived = match data.get("archived") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(ApiError::bad("archived: Not a boolean")),
+        };
+        let color = match data.get("color") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(c)) => Some(c.clone()),
+            Some(_) => return Err(ApiError::bad("color: Not a string")),
+        };
+        let gid = self.add_project(&workspace, &name);
+        let p = self.projects.get_mut(&gid).expect("just added");
+        p.notes = notes;
+        p.archived = archived;
+        p.color = color;
+        let at = p.created_at;
+        self.record(
+            at,
+            Some(&caller.user),
+            "added",
+            (&gid, "project"),
+            Some((&workspace, "workspace")),
+            None,
+        );
+        Ok(gid)
+    }
+
+    /// `POST /tasks/{gid}/stories`: a comment, from `text` or `html_text` (not both).
+    pub fn add_comment(
+        &mut self,
+        caller: &Caller,
+        task: &str,
+        data: &Map<String, Value>,
+    ) -> Result<Gid> {
+        let html = match data.get("html_text") {
+            Some(Value::String(h)) => Some(h.trim().to_owned()),
+            _ => None,
+        };
+        let text = match (data.get("text"), data.get("html_text")) {
+            (Some(Value::String(_)), Some(Value::String(_))) => {
+                return Err(ApiError::bad(
+                    "text: You may only specify one of text and html_text",
+                ));
+            }
+            (Some(Value::String(t)), _) => t.clone(),
+            (_, Some(Value::String(h))) => {
+                let inner = h
+                    .trim()
+                    .strip_prefix("<body>")
+                    .and_then(|b| b.strip_suffix("</body>"))
+                    .ok_or_else(|| {
+                        ApiError::bad("html_text: Must be wrapped in a <body> element")
+                    })?;
+                strip_tags(inner)
+            }
+            _ => return Err(ApiError::bad("text: Missing input")),
+        };
+        if text.trim().is_empty() {
+            return Err(ApiError::bad("text: Cannot be empty"));
+        }
+        let is_pinned = match data.get("is_pinned") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(ApiError::bad("is_pinned: Not a boolean")),
+        };
+        let gid = self.gid();
+        let at = self.now();
+        self.stories.insert(
+            gid.clone(),
+            Story {
+                gid: gid.clone(),
+                task: task.to_owned(),
+                text,
+                html,
+                created_by: caller.user.clone(),
+                created_at: at,
+                is_pinned,
+            },
+        );
+        self.record(
+            at,
+            Some(&caller.user),
+            "added",
+            (&gid, "story"),
+            Some((task, "task")),
+            None,
+        );
+        Ok(gid)
     }
 
     // --- Sections, tags ----------------------------------------------------------------------
@@ -1219,6 +1405,7 @@ impl World {
             "project" => self.projects.get(gid).map(|p| p.name.clone()),
             "tag" => self.tags.get(gid).map(|t| t.name.clone()),
             "user" => self.users.get(gid).map(|u| u.name.clone()),
+            "workspace" => self.workspaces.get(gid).cloned(),
             _ => None,
         }
         .unwrap_or_default()
