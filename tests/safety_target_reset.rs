@@ -72,3 +72,74 @@ fn target_reset_without_a_state_file_creates_none() {
     let first = run(&config, &["sync"]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
 }
+
+/// Re-pointing a target at a new, empty board: stopped as suddenly empty until the reset,
+/// then filled again with every status the hub kept, and the other targets' links untouched.
+#[test]
+fn a_target_re_pointed_at_a_new_board_is_filled_again_after_reset_with_its_statuses() {
+    use common::{Model, sync};
+    use throughline::state::{MemoryStore, StateStore};
+    use throughline_connector::fake::FakeTarget;
+    use throughline_connector::{State, StateSupport};
+
+    let model = Model::new(3);
+    let old_board = FakeTarget::new("board", StateSupport::DoneOrNot);
+    let sheet = FakeTarget::new("sheet", StateSupport::Full);
+    let mut store = MemoryStore::new();
+    assert!(
+        sync(
+            &mut store,
+            &model,
+            &[("board", &old_board), ("sheet", &sheet)]
+        )
+        .ok()
+    );
+    sheet.set_state("item1/copy", State::Done);
+    assert!(
+        sync(
+            &mut store,
+            &model,
+            &[("board", &old_board), ("sheet", &sheet)]
+        )
+        .ok()
+    );
+
+    let new_board = FakeTarget::new("board", StateSupport::DoneOrNot);
+    let targets = [("board", &new_board), ("sheet", &sheet)];
+    let stopped = sync(&mut store, &model, &targets);
+    let reason = stopped.targets[0].stopped.as_deref().expect("stopped");
+    assert!(
+        reason.contains("throughline target reset board"),
+        "{reason}"
+    );
+    assert!(new_board.snapshot().tasks.is_empty());
+
+    let sheet_links = store.links("sheet").unwrap();
+    let forgotten = store.forget_target("board").unwrap();
+    assert_eq!((forgotten.tasks, forgotten.entries), (6, 12));
+    assert!(store.links("board").unwrap().is_empty());
+    assert_eq!(
+        store.links("sheet").unwrap(),
+        sheet_links,
+        "other targets keep theirs"
+    );
+
+    let report = sync(&mut store, &model, &targets);
+    assert!(report.ok(), "{report:?}");
+    assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+    let snap = new_board.snapshot();
+    assert_eq!(snap.tasks.len(), 6);
+    assert_eq!(
+        snap.task("item1/copy").unwrap().state,
+        State::Done,
+        "status kept"
+    );
+    assert!(
+        sync(&mut store, &model, &targets).targets[0]
+            .plan
+            .as_ref()
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+}
