@@ -22,6 +22,15 @@ struct Setup {
 /// The content example with a Trello target that maps Dana and Avi (board members), and
 /// `extra` lines in that target.
 async fn setup(extra: &str) -> Setup {
+    setup_with(
+        "people = { \"dana@example.com\" = \"dana\", \"avi@example.com\" = \"avi\" }",
+        extra,
+    )
+    .await
+}
+
+/// `setup` with another `people` line (empty: none).
+async fn setup_with(people: &str, extra: &str) -> Setup {
     let emu = Emulator::start().await.unwrap();
     let board = emu.seed_board("Content");
     for (username, name) in [
@@ -41,7 +50,7 @@ kind = "trello"
 board = "{board}"
 base_url = "{}"
 credentials = {{ key = "env:TRELLO_KEY", token = "env:TRELLO_TOKEN" }}
-people = {{ "dana@example.com" = "dana", "avi@example.com" = "avi" }}
+{people}
 {extra}
 "#,
         emu.base_url()
@@ -123,28 +132,41 @@ const UNMAPPED: [&str; 4] = [
     "eli@example.com",
 ];
 
-/// Each unmapped person exactly once, on a line with the fix for this target.
-fn lists_each_once(out: &str, fix_word: &str) {
+/// Each unmapped person listed exactly once with their task count, and one line that maps
+/// them all (into the target's existing `people` table).
+fn lists_each_once(out: &str, handled: &str) {
     for person in UNMAPPED {
-        let lines: Vec<&str> = out
+        let listed = out
             .lines()
-            .filter(|l| l.contains(person) && l.contains("<Trello username>"))
-            .collect();
-        assert_eq!(lines.len(), 1, "{person} once:\n{out}");
+            .filter(|l| l.trim_start().starts_with(&format!("{person}: ")) && l.contains(" task"))
+            .count();
+        assert_eq!(listed, 1, "{person} once:\n{out}");
+    }
+    let fixes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("To give them one, add to the target's people = { … }: "))
+        .collect();
+    assert_eq!(fixes.len(), 1, "one line to add:\n{out}");
+    for person in UNMAPPED {
         assert!(
-            lines[0].contains(&format!("\"{person}\" = \"<Trello username>\"")),
-            "the line to add: {}",
-            lines[0]
+            fixes[0].contains(&format!("\"{person}\" = \"<Trello username>\"")),
+            "{}",
+            fixes[0]
         );
     }
-    assert!(out.contains(fix_word), "{out}");
     for mapped in ["dana@example.com", "avi@example.com"] {
         assert!(
-            !out.lines()
-                .any(|l| l.contains(mapped) && l.contains("<Trello username>")),
-            "{mapped} has an account:\n{out}"
+            !fixes[0].contains(mapped),
+            "{mapped} has an account: {}",
+            fixes[0]
         );
     }
+    assert!(
+        out.contains(&format!(
+            "People with no account here; their tasks are {handled}"
+        )),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,4 +301,23 @@ async fn two_people_on_one_account_across_the_mapping_and_the_target_is_refused(
         "{t}"
     );
     assert_eq!(s.cards(), 0, "nothing sent: {t}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_people_map_the_line_to_add_is_a_whole_people_table() {
+    let s = setup_with("", "").await;
+    let out = text(&s.run(&["plan"]));
+    let fixes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("To give them one"))
+        .collect();
+    assert_eq!(fixes.len(), 1, "{out}");
+    let line = fixes[0].split("add to the target: ").nth(1).unwrap();
+    let table: toml::Table = line.parse().expect("the line is TOML as written");
+    let people = table["people"].as_table().unwrap();
+    assert_eq!(people.len(), UNMAPPED.len() + 2, "{line}");
+    assert_eq!(
+        people["dana@example.com"].as_str(),
+        Some("<Trello username>")
+    );
 }

@@ -42,12 +42,16 @@ impl Unmapped {
 pub struct UnmappedPerson {
     pub target: String,
     pub person: String,
-    /// Tasks (and checklist entries) of theirs this target shows.
+    /// Tasks of theirs (as owner of the task or of one of its checklist entries) this target
+    /// shows.
     pub tasks: usize,
-    /// What was done with them: "unassigned", "skipped" or "given to <account>".
+    /// What was done with them: "made without an owner", "not sent here", "given to <account>".
     pub handled: String,
-    /// The line that gives them an account here: `people = { "x@example.com" = "<…>" }`.
-    pub fix: String,
+    /// The entry that gives them an account here: `"x@example.com" = "<Trello username>"`.
+    pub entry: String,
+    /// The target has a `people` table already: the entry goes into it; otherwise the line
+    /// to add is `people = { <entries> }`.
+    pub in_map: bool,
 }
 
 /// How one target names people.
@@ -101,6 +105,23 @@ impl TargetPeople {
         }
     }
 
+    /// An owner with no account here becomes `owner` (noted in `whose`): true if it was one.
+    fn take(
+        &self,
+        who: &mut Option<String>,
+        owner: Option<&str>,
+        whose: &mut BTreeSet<String>,
+    ) -> bool {
+        match who.as_deref() {
+            Some(p) if !self.knows(p) => {
+                whose.insert(p.to_string());
+                *who = owner.map(str::to_string);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Apply the policy to the tasks this target shows; each unmapped person once, with the
     /// number of their tasks. `owner` is [`Self::account_owner`]'s hub name.
     pub(crate) fn resolve(
@@ -110,21 +131,16 @@ impl TargetPeople {
         owner: Option<&str>,
     ) -> Vec<UnmappedPerson> {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut unmapped = |who: &mut Option<String>| -> bool {
-            match who.as_deref() {
-                Some(p) if !self.knows(p) => {
-                    *counts.entry(p.to_string()).or_default() += 1;
-                    *who = owner.map(str::to_string);
-                    true
-                }
-                _ => false,
-            }
-        };
         let skip = self.policy == Unmapped::Skip;
         desired.retain_mut(|task| {
+            let mut whose = BTreeSet::new();
             task.entries
-                .retain_mut(|e| !(unmapped(&mut e.fields.owner) && skip));
-            !(unmapped(&mut task.fields.owner) && skip)
+                .retain_mut(|e| !(self.take(&mut e.fields.owner, owner, &mut whose) && skip));
+            let kept = !(self.take(&mut task.fields.owner, owner, &mut whose) && skip);
+            for person in whose {
+                *counts.entry(person).or_default() += 1;
+            }
+            kept
         });
         let handled = match &self.policy {
             Unmapped::Unassigned => "made without an owner".to_string(),
@@ -135,14 +151,8 @@ impl TargetPeople {
             .into_iter()
             .map(|(person, tasks)| UnmappedPerson {
                 target: target.to_string(),
-                fix: if self.has_map {
-                    format!(
-                        "\"{person}\" = \"<{}>\" in its people = {{ … }}",
-                        self.account_word
-                    )
-                } else {
-                    format!("people = {{ \"{person}\" = \"<{}>\" }}", self.account_word)
-                },
+                entry: format!("\"{person}\" = \"<{}>\"", self.account_word),
+                in_map: self.has_map,
                 person,
                 tasks,
                 handled: handled.clone(),
@@ -213,7 +223,7 @@ mod tests {
         vec![
             task("a/copy", "dana@example.com", Some("noa@example.com")),
             task("a/design", "noa@example.com", None),
-            task("b/design", "noa@example.com", None),
+            task("b/design", "noa@example.com", Some("noa@example.com")),
         ]
     }
 
@@ -224,14 +234,12 @@ mod tests {
         let mut d = tasks();
         let out = p.resolve("studio", &mut d, None);
         assert_eq!(out.len(), 1, "noa once: {out:?}");
+        // Tasks, not owners: a/copy (an entry), a/design, b/design (the task and an entry).
         assert_eq!(
             (out[0].person.as_str(), out[0].tasks),
             ("noa@example.com", 3)
         );
-        assert_eq!(
-            out[0].fix,
-            "people = { \"noa@example.com\" = \"<Trello username>\" }"
-        );
+        assert_eq!(out[0].entry, "\"noa@example.com\" = \"<Trello username>\"");
         assert_eq!(d.len(), 3);
         assert_eq!(d[0].fields.owner.as_deref(), Some("dana@example.com"));
         assert_eq!(d[0].entries[0].fields.owner, None);

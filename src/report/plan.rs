@@ -242,22 +242,36 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
             .iter()
             .filter(|u| u.target == o.target)
             .collect();
-        if !unmapped.is_empty() {
+        if let Some(first) = unmapped.first() {
             let _ = writeln!(
                 out,
-                "  People with no account here (tasks {}); add a line to the target for each:",
-                unmapped[0].handled
+                "  People with no account here; their tasks are {}:",
+                first.handled
             );
-            for u in unmapped {
+            for u in &unmapped {
                 let _ = writeln!(
                     out,
-                    "    {} ({} task{}): {}",
+                    "    {}: {} task{}",
                     u.person,
                     u.tasks,
-                    if u.tasks == 1 { "" } else { "s" },
-                    u.fix
+                    if u.tasks == 1 { "" } else { "s" }
                 );
             }
+            // One line that maps them all: two `people =` lines would be a TOML error.
+            let entries: Vec<&str> = unmapped.iter().map(|u| u.entry.as_str()).collect();
+            let _ = if first.in_map {
+                writeln!(
+                    out,
+                    "  To give them one, add to the target's people = {{ … }}: {}",
+                    entries.join(", ")
+                )
+            } else {
+                writeln!(
+                    out,
+                    "  To give them one, add to the target: people = {{ {} }}",
+                    entries.join(", ")
+                )
+            };
         }
     }
     if !report.status_updates.is_empty() {
