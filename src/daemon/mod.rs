@@ -4,7 +4,8 @@
 //! engine. What the daemon adds:
 //! - **when**: a cycle every `[sync] every`, or on `[sync] cron` in the daemon's time zone, one
 //!   at a time (an overrun delays the next), plus an early cycle when a webhook says a tool
-//!   changed ([`hooks`]);
+//!   changed ([`hooks`]); with `[daemon] public_url` it creates the Asana webhooks itself
+//!   ([`webhooks`]), the only time it answers their handshake;
 //! - **per-target health** ([`health`]): a failing target backs off exponentially while the
 //!   others keep their rhythm; refused credentials alert the operator;
 //! - **reloads**: the files are watched ([`watch`]); a valid change is taken at the next cycle,
