@@ -209,6 +209,10 @@ async fn the_official_python_client_finds_people_makes_projects_and_comments() {
     let projects = serde_json::json!(["Ben's other project", "Ben's side project", "Content"]);
     assert_eq!(did["in_workspace"], projects);
     assert_eq!(did["listed"], projects);
+    assert_eq!(
+        did["everywhere"], projects,
+        "every workspace of the person's"
+    );
     let other = did["other_default"].as_array().unwrap();
     assert!(other.contains(&"notes".into()) && other.contains(&"workspace".into()));
     assert!(

@@ -177,16 +177,24 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
             one(select(&tag_json(world, t), req.fields()))
         }
         ["projects"] if get => {
-            let w = req
-                .param("workspace")
-                .ok_or_else(|| ApiError::bad("workspace: Missing input"))?
-                .to_owned();
-            known_workspace(world, &w)?;
-            projects_of(world, req, base, &w)
+            // Every parameter only filters: without a workspace, the projects of all of the
+            // caller's workspaces.
+            let workspaces: Vec<Gid> = match req.param("workspace") {
+                Some(w) => {
+                    known_workspace(world, w)?;
+                    vec![w.to_owned()]
+                }
+                None => world
+                    .users
+                    .get(&caller.user)
+                    .map(|u| u.workspaces.clone())
+                    .unwrap_or_default(),
+            };
+            projects_of(world, req, base, &workspaces)
         }
         ["workspaces", w, "projects"] if get => {
             known_workspace(world, w)?;
-            projects_of(world, req, base, w)
+            projects_of(world, req, base, &[(*w).to_owned()])
         }
         ["projects"] if post => {
             let gid = world.create_project(caller, None, &req.data()?)?;
@@ -419,7 +427,7 @@ fn tags_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp> {
     list(world, req, base, items, compact_named)
 }
 
-fn projects_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp> {
+fn projects_of(world: &mut World, req: &Req, base: &str, workspaces: &[Gid]) -> Result<Resp> {
     let archived = match req.param("archived") {
         None => None,
         Some("true") => Some(true),
@@ -431,7 +439,9 @@ fn projects_of(world: &mut World, req: &Req, base: &str, w: &str) -> Result<Resp
     let items = world
         .projects
         .iter()
-        .filter(|(_, p)| p.workspace == w && archived.is_none_or(|a| p.archived == a))
+        .filter(|(_, p)| {
+            workspaces.contains(&p.workspace) && archived.is_none_or(|a| p.archived == a)
+        })
         .map(|(gid, _)| project_json(world, gid))
         .collect();
     list(world, req, base, items, compact_named)

@@ -36,6 +36,7 @@ def main() -> None:
     )
     in_workspace = sorted(p["name"] for p in projects.get_projects_for_workspace(workspace, {}))
     listed = sorted(p["name"] for p in projects.get_projects({"workspace": workspace}))
+    everywhere = sorted(p["name"] for p in projects.get_projects({}))
 
     section_names = [s["name"] for s in sections.get_sections_for_project(project, {})]
     in_section = list(tasks.get_tasks_for_section(section, {"opt_fields": "name"}))
@@ -62,6 +63,7 @@ def main() -> None:
                 "other_default": sorted(other.keys()),
                 "in_workspace": in_workspace,
                 "listed": listed,
+                "everywhere": everywhere,
                 "section_names": section_names,
                 "in_section": [t["gid"] for t in in_section],
                 "in_section_default_keys": sorted({k for t in in_section_default for k in t}),
