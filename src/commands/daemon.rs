@@ -18,6 +18,16 @@ pub struct Args {
     /// How log lines look.
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
+    /// Archive past `max_archive_share`, in the first complete cycle only.
+    #[arg(long)]
+    allow_mass_archive: bool,
+    /// Create past `max_creates` or `max_create_share`, in the first complete cycle only.
+    #[arg(long)]
+    allow_mass_create: bool,
+    /// Re-create tasks gone from a tool past `max_recreate_share`, in the first complete cycle
+    /// only.
+    #[arg(long)]
+    allow_recreate: bool,
 }
 
 pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -62,7 +72,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             })?;
         let listen = listener.local_addr()?;
         let shared = Arc::new(Shared::new(jiff::Timestamp::now(), secrets));
-        let service = Service::new(
+        let mut service = Service::new(
             config,
             dep,
             Box::new(store),
@@ -71,6 +81,11 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             shared,
             listen,
         )?;
+        service.allow_once(daemon::AllowOnce {
+            mass_archive: args.allow_mass_archive,
+            mass_create: args.allow_mass_create,
+            recreate: args.allow_recreate,
+        });
         let stop = daemon::shutdown_signal();
         tracing::info!(
             listen = %listen,

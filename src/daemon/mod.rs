@@ -33,6 +33,6 @@ pub mod webhooks;
 
 pub use run::{run, shutdown_signal};
 pub use service::{
-    Clock, Connectors, DaemonError, ManualClock, Service, Shared, SystemClock, TargetSource,
-    Trigger,
+    AllowOnce, Clock, Connectors, DaemonError, ManualClock, Service, Shared, SystemClock,
+    TargetSource, Trigger,
 };

@@ -368,9 +368,26 @@ pub struct Service {
     webhooks_due: Timestamp,
     /// Whether "no public_url, no webhooks" was said already.
     webhooks_said: bool,
+    /// `daemon --allow-…`: safety-stop overrides for the first cycle that runs to its end.
+    allow_once: AllowOnce,
+}
+
+/// The one-run overrides of the safety stops (`--allow-mass-archive`, `--allow-mass-create`,
+/// `--allow-recreate`), for a daemon's first complete cycle only: a standing override would
+/// defeat the stops for good.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllowOnce {
+    pub mass_archive: bool,
+    pub mass_create: bool,
+    pub recreate: bool,
 }
 
 impl Service {
+    /// Let the first cycle that runs to its end pass these safety stops (`daemon --allow-…`).
+    pub fn allow_once(&mut self, allow: AllowOnce) {
+        self.allow_once = allow;
+    }
+
     /// Set up around a loaded deployment and an open store. The first cycle runs at the first
     /// wake-up.
     pub fn new(
@@ -403,6 +420,7 @@ impl Service {
             cancel: Arc::new(AtomicBool::new(false)),
             webhooks_due: now,
             webhooks_said: false,
+            allow_once: AllowOnce::default(),
             dep,
         };
         service.apply_deployment(now)?;
@@ -779,6 +797,9 @@ impl Service {
         }
         let options = CycleOptions {
             cancel: Some(self.cancel.clone()),
+            allow_mass_archive: self.allow_once.mass_archive,
+            allow_mass_create: self.allow_once.mass_create,
+            allow_recreate: self.allow_once.recreate,
             ..Default::default()
         };
         tracing::info!(
@@ -789,6 +810,9 @@ impl Service {
         );
         let result =
             engine::run_cycle(&mut *self.store, &mut runs, &self.dep.sync, &options, now).await;
+        if result.is_ok() {
+            self.allow_once = AllowOnce::default();
+        }
         let mut verdicts: Vec<(String, Verdict)> = setup_failures
             .into_iter()
             .map(|(id, e)| {
