@@ -48,16 +48,19 @@ enum Command {
     Import(commands::import::Args),
     /// Run a local emulator of a hosted tool's API, to try throughline without an account.
     Emulate(commands::emulate::Args),
+    /// Trello, Asana and Google Sheets emulators and an Excel workbook kept in step by the
+    /// daemon, on this machine, until Ctrl-C.
+    Demo(commands::demo::Args),
     /// Sign in to Google or Asana in a browser; stores the refresh token for the target.
     Auth(commands::auth::Args),
     /// The scheduled service: cycles, reminders, /healthz, /readyz, /metrics and webhooks.
     Daemon(commands::daemon::Args),
-}
-
-fn main() -> ExitCode {
     /// Work on one target: `target reset ID` forgets its links (re-pointed at a new board,
     /// spreadsheet or file) without deleting the state file.
     Target(commands::target::Args),
+}
+
+fn main() -> ExitCode {
     // Exit codes as Terraform's: a usage error is an error like any other (1), not clap's 2,
     // which `plan --detailed-exitcode` keeps for "changes present".
     let cli = match Cli::try_parse() {
@@ -81,13 +84,14 @@ fn main() -> ExitCode {
         Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Import(args) => commands::import::run(&cli.config, args),
         Command::Emulate(args) => commands::emulate::run(&cli.config, args),
+        Command::Demo(args) => commands::demo::run(&cli.config, args),
         Command::Auth(args) => commands::auth::run(&cli.config, args),
         Command::Daemon(args) => commands::daemon::run(&cli.config, args),
+        Command::Target(args) => commands::target::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
-        Command::Target(args) => commands::target::run(&cli.config, args),
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }

@@ -29,9 +29,9 @@ enum Lang {
 }
 
 /// One example: a description for the message, and each file as (path inside DIR, contents).
-struct Example {
+pub(super) struct Example {
     what: &'static str,
-    files: &'static [(&'static str, &'static str)],
+    pub(super) files: &'static [(&'static str, &'static str)],
 }
 
 macro_rules! example_files {
@@ -40,7 +40,7 @@ macro_rules! example_files {
     };
 }
 
-const CONTENT: Example = Example {
+pub(super) const CONTENT: Example = Example {
     what: "the content pipeline of a small business (English)",
     files: example_files!("content":
         "throughline.toml",

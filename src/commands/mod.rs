@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod daemon;
+pub mod demo;
 pub mod emulate;
 pub mod graph;
 pub mod import;
@@ -11,8 +12,8 @@ mod progress;
 pub mod schedule;
 pub mod status;
 pub mod sync;
-pub mod validate;
 pub mod target;
+pub mod validate;
 
 use std::path::Path;
 use std::process::ExitCode;

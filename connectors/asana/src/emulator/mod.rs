@@ -268,17 +268,55 @@ impl Emulator {
     /// A workspace with Ana and Ben (`ana@example.com`, `ben@example.com`), a project
     /// "Content", and Ana's personal access token.
     pub fn seed(&self) -> Seeded {
+        self.seed_with(&[("Ana", "ana@example.com"), ("Ben", "ben@example.com")])
+    }
+
+    /// A workspace whose users are these people (name, e-mail address), a project "Content",
+    /// and the first person's personal access token. No people: Ana and Ben, as [`Self::seed`].
+    pub fn seed_with(&self, people: &[(&str, &str)]) -> Seeded {
+        if people.is_empty() {
+            return self.seed();
+        }
         let workspace = self.add_workspace("Example workspace");
-        let user = self.add_user(&workspace, "Ana", "ana@example.com");
-        self.add_user(&workspace, "Ben", "ben@example.com");
+        let users = self.add_people(&workspace, people.iter().copied());
         let project = self.add_project(&workspace, "Content");
-        let token = self.personal_token(&user);
+        let token = self.personal_token(&users[0]);
         Seeded {
             workspace,
             project,
-            user,
+            user: users[0].clone(),
             token,
         }
+    }
+
+    /// People (name, e-mail address) as users of the workspace, as after inviting them by
+    /// e-mail: someone the emulator knows by that address (in any case) joins with their
+    /// account. Returns their gids, in order.
+    pub fn add_people<'a>(
+        &self,
+        workspace: &str,
+        people: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<String> {
+        self.world(|w| {
+            people
+                .into_iter()
+                .map(|(name, email)| {
+                    let known = w
+                        .users
+                        .values_mut()
+                        .find(|u| u.email.eq_ignore_ascii_case(email));
+                    match known {
+                        Some(u) => {
+                            if !u.workspaces.iter().any(|g| g == workspace) {
+                                u.workspaces.push(workspace.to_owned());
+                            }
+                            u.gid.clone()
+                        }
+                        None => w.add_user(workspace, name, email),
+                    }
+                })
+                .collect()
+        })
     }
 
     // --- Looking inside ----------------------------------------------------------------------
