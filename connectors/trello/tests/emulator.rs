@@ -245,3 +245,107 @@ async fn a_copy_keeps_the_source_checklist_with_new_ids() {
         "new ids"
     );
 }
+
+/// The endpoints py-trello reaches beyond throughline's: what they refuse, as Trello does.
+#[tokio::test]
+async fn new_boards_members_and_comments_refuse_what_trello_refuses() {
+    let emu = Emulator::start().await.unwrap();
+    let board = emu.seed_board("B");
+    let list = emu.add_list(&board, "To do");
+    let auth = format!("key={}&token={}", emu.key(), emu.token());
+    let base = emu.base_url();
+    let client = reqwest::Client::new();
+    let send = |method: reqwest::Method, url: String| {
+        let client = client.clone();
+        async move {
+            let r = client.request(method, url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    use reqwest::Method;
+
+    // A board needs a name; a new one gets Trello's three lists unless told otherwise.
+    assert_eq!(
+        send(Method::POST, format!("{base}/boards?{auth}")).await,
+        (400, "invalid value for name".to_owned())
+    );
+    let (s, body) = send(
+        Method::POST,
+        format!("{base}/boards?{auth}&name=Plain&defaultLists=false&prefs_permissionLevel=public"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let made: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(made["prefs"]["permissionLevel"], "public");
+    let id = made["id"].as_str().unwrap();
+    let lists = emu.person(|p| p.lists(id));
+    assert!(lists.is_empty(), "{lists:?}");
+
+    // Adding a member needs a type and a member Trello knows.
+    let dana = emu.add_member(&board, "dana", "Dana Levi");
+    assert_eq!(
+        send(
+            Method::PUT,
+            format!("{base}/boards/{id}/members/{dana}?{auth}")
+        )
+        .await,
+        (400, "invalid value for type".to_owned())
+    );
+    assert_eq!(
+        send(
+            Method::PUT,
+            format!("{base}/boards/{id}/members/5e93ba98614ac22d22f085c4?{auth}&type=normal")
+        )
+        .await,
+        (400, "invalid value for idMember".to_owned())
+    );
+    assert_eq!(
+        send(
+            Method::PUT,
+            format!("{base}/boards/{id}/members?{auth}&email=not-an-address")
+        )
+        .await,
+        (400, "invalid value for email".to_owned())
+    );
+
+    // A comment needs text; only its author may change it; an unknown short link is no id.
+    let (_, card) = send(
+        Method::POST,
+        format!("{base}/cards?{auth}&idList={list}&name=C"),
+    )
+    .await;
+    let card: serde_json::Value = serde_json::from_str(&card).unwrap();
+    let short = card["shortLink"].as_str().unwrap();
+    assert_eq!(
+        send(
+            Method::POST,
+            format!("{base}/cards/{short}/actions/comments?{auth}")
+        )
+        .await,
+        (400, "invalid value for text".to_owned())
+    );
+    let (s, body) = send(
+        Method::POST,
+        format!("{base}/cards/{short}/actions/comments?{auth}&text=Hi"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let comment: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(comment["type"], "commentCard");
+    assert_eq!(comment["data"]["card"]["shortLink"], short);
+    let other = emu.add_token("ben", Some(&board));
+    let theirs = format!("key={}&token={other}", emu.key());
+    let action = comment["id"].as_str().unwrap();
+    assert_eq!(
+        send(
+            Method::PUT,
+            format!("{base}/actions/{action}?{theirs}&text=Bye")
+        )
+        .await,
+        (401, "unauthorized comment permission requested".to_owned())
+    );
+    assert_eq!(
+        send(Method::GET, format!("{base}/cards/ZZZZZZZZ?{auth}")).await,
+        (400, "invalid id".to_owned())
+    );
+}
