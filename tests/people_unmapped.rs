@@ -174,6 +174,16 @@ async fn unassigned_by_default_every_task_is_made_and_unmapped_ones_have_no_owne
     let s = setup("").await;
     let plan = s.run(&["plan"]);
     lists_each_once(&text(&plan), "made without an owner");
+    let json = s.run(&["plan", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let listed: Vec<&str> = v["unmapped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["person"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), UNMAPPED.len(), "{listed:?}");
+    assert!(UNMAPPED.iter().all(|p| listed.contains(p)), "{listed:?}");
     let out = s.sync_twice();
     lists_each_once(&out, "made without an owner");
 

@@ -366,6 +366,8 @@ pub struct JsonReport<'a> {
     pub targets: Vec<JsonTarget<'a>>,
     pub status_updates: Vec<JsonStatus<'a>>,
     pub conflicts: Vec<JsonConflict<'a>>,
+    /// People with no account in a target, once per target, with the line that maps them.
+    pub unmapped: &'a [crate::engine::UnmappedPerson],
 }
 
 #[derive(Debug, Serialize)]
@@ -435,5 +437,6 @@ pub fn json(report: &CycleReport, applied: bool) -> JsonReport<'_> {
                     .collect(),
             })
             .collect(),
+        unmapped: &report.unmapped,
     }
 }
