@@ -382,6 +382,34 @@ impl ConnectorError {
     }
 }
 
+/// The first of a row's dates that falls before `first`, the earliest date the tool holds
+/// (none is past the latest: 9999-12-31 is the last date there is).
+pub fn date_before<F: Copy>(dates: &[(F, Option<Date>)], first: Date) -> Option<(F, Date)> {
+    dates
+        .iter()
+        .find_map(|(f, d)| d.filter(|d| *d < first).map(|d| (*f, d)))
+}
+
+/// A row's date that `holder` ("Excel", "a spreadsheet") cannot hold, as the error that fails
+/// that row's change alone: it names the row's identity, the date's field and its cell. The
+/// connector checks before writing anything of the row, so the other rows are written.
+pub fn unwritable_date(
+    identity: &str,
+    field: &str,
+    date: Date,
+    cell: &str,
+    holder: &str,
+    first: Date,
+) -> ConnectorError {
+    ConnectorError::Invalid {
+        message: format!(
+            "\"{identity}\": its {field} date {date} cannot be written to {cell}: {holder} holds \
+             dates from {first} to 9999-12-31. This row is left as it is and the others are \
+             written; fix the date in the playbook or the item"
+        ),
+    }
+}
+
 /// A tool throughline keeps in step with the hub.
 #[async_trait]
 pub trait Connector: Send {

@@ -881,8 +881,6 @@ impl<'a> Applier<'a> {
         Some(self.group_at(place))
     }
 
-    /// A sheet that lost one of the mapping's columns (a person deleted it) gets it back at its
-    /// right before throughline writes to it.
     /// A date no Excel cell holds fails its own change, before anything of its row is
     /// written: left in, it would fail the rendering of the whole workbook, every other row's
     /// change with it.
@@ -892,21 +890,17 @@ impl<'a> Applier<'a> {
         place: Option<Place>,
         dates: &[(Field, Option<Date>)],
     ) -> Result<(), ConnectorError> {
-        let Some((field, date)) = dates
-            .iter()
-            .find_map(|(f, d)| d.filter(|d| *d < FIRST_DATE).map(|d| (*f, d)))
-        else {
-            return Ok(());
-        };
-        Err(ConnectorError::Invalid {
-            message: format!(
-                "\"{identity}\": its {} date {date} cannot be written to {}: Excel holds dates from \
-                 {FIRST_DATE} to 9999-12-31. This row is left as it is and the others are written; \
-                 fix the date in the playbook or the item",
+        match throughline_connector::date_before(dates, FIRST_DATE) {
+            None => Ok(()),
+            Some((field, date)) => Err(throughline_connector::unwritable_date(
+                identity,
                 field.key(),
-                self.cell_name(place, field),
-            ),
-        })
+                date,
+                &self.cell_name(place, field),
+                "Excel",
+                FIRST_DATE,
+            )),
+        }
     }
 
     /// `Plan!G12` for a row's cell, or where a new row would go.
@@ -935,6 +929,8 @@ impl<'a> Applier<'a> {
         }
     }
 
+    /// A sheet that lost one of the mapping's columns (a person deleted it) gets it back at its
+    /// right before throughline writes to it.
     fn ensure_columns(&mut self, place: Place) {
         let s = match place {
             Place::Row(l) => l.sheet,

@@ -572,21 +572,17 @@ impl<'a> Planner<'a> {
         row: Option<RowRef>,
         dates: &[(Field, Option<jiff::civil::Date>)],
     ) -> Result<(), ConnectorError> {
-        let Some((field, date)) = dates
-            .iter()
-            .find_map(|(f, d)| d.filter(|d| *d < FIRST_DATE).map(|d| (*f, d)))
-        else {
-            return Ok(());
-        };
-        Err(ConnectorError::Invalid {
-            message: format!(
-                "\"{identity}\": its {} date {date} cannot be written to {}: a spreadsheet holds \
-                 dates from {FIRST_DATE} to 9999-12-31. This row is left as it is and the others \
-                 are written; fix the date in the playbook or the item",
+        match throughline_connector::date_before(dates, FIRST_DATE) {
+            None => Ok(()),
+            Some((field, date)) => Err(throughline_connector::unwritable_date(
+                identity,
                 field.key(),
-                self.cell_name(row, field),
-            ),
-        })
+                date,
+                &self.cell_name(row, field),
+                "a spreadsheet",
+                FIRST_DATE,
+            )),
+        }
     }
 
     /// `Copy!G12` for a row's cell as observed, or where a new row would go.
