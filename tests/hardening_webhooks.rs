@@ -312,7 +312,41 @@ fn the_daemon_creates_its_asana_webhook_and_only_asana_signs_events() {
     assert_eq!(calls[0], "GET /webhooks");
     assert!(calls[1].starts_with("DELETE /webhooks/"), "{calls:?}");
     assert_eq!(calls[2], "POST /webhooks");
-    assert_eq!(asana.webhooks(), [(seeded.project.clone(), callback)]);
+    assert_eq!(
+        asana.webhooks(),
+        [(seeded.project.clone(), callback.clone())]
+    );
     let fresh = svc.store().hook_secret("tasks").unwrap().unwrap();
     assert_ne!(fresh, secret);
+
+    // Asana drops a webhook whose deliveries keep failing: the next check makes it again.
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let listed: serde_json::Value = http
+            .get(format!("{}/webhooks", asana.base_url()))
+            .query(&[("workspace", seeded.workspace.as_str())])
+            .bearer_auth(&seeded.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let gid = listed["data"][0]["gid"].as_str().unwrap().to_owned();
+        let gone = http
+            .delete(format!("{}/webhooks/{gid}", asana.base_url()))
+            .bearer_auth(&seeded.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(gone.status().is_success());
+    });
+    assert!(asana.webhooks().is_empty());
+    rt.block_on(svc.check_webhooks());
+    assert_eq!(asana.webhooks(), [(seeded.project.clone(), callback)]);
+    let again = svc.store().hook_secret("tasks").unwrap().unwrap();
+    assert_ne!(
+        again, fresh,
+        "the new webhook's secret replaces the dropped one's"
+    );
 }
