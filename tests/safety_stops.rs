@@ -141,3 +141,44 @@ fn more_creates_at_once_than_max_creates_stop_even_a_first_push() {
     assert!(sync(&mut store, &small, &[("board", &board)]).ok());
     assert_eq!(board.snapshot().tasks.len(), 144);
 }
+
+/// The limits are read from `[sync]`, and the override flags work through the binary.
+#[test]
+fn max_creates_from_throughline_toml_and_allow_mass_create_on_the_command_line() {
+    use common::cli::{copy_example, run, text};
+
+    let (_dir, config) = copy_example("content");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    let with = |extra: &str| toml.replace("[sync]\n", &format!("[sync]\n{extra}\n"));
+    std::fs::write(&config, with("max_creates = 100")).unwrap();
+
+    let plan = run(&config, &["plan"]);
+    let out = text(&plan);
+    assert_eq!(plan.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("more than the 100 allowed by max_creates"),
+        "{out}"
+    );
+    assert!(out.contains("--allow-mass-create"), "{out}");
+    assert!(out.contains("Plan: 0 to create"), "{out}");
+    assert!(out.contains("1 target stopped"), "{out}");
+
+    let allowed = run(&config, &["plan", "--allow-mass-create"]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
+    assert!(
+        text(&allowed).contains("Plan: 143 to create"),
+        "{}",
+        text(&allowed)
+    );
+    let sync = run(&config, &["sync", "--allow-mass-create"]);
+    assert_eq!(sync.status.code(), Some(0), "{}", text(&sync));
+
+    std::fs::write(&config, with("max_recreate_share = 2")).unwrap();
+    let bad = run(&config, &["validate"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad).contains("`max_recreate_share` must be between 0 and 1"),
+        "{}",
+        text(&bad)
+    );
+}
