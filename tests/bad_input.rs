@@ -171,3 +171,35 @@ fn validate_exits_1_prints_every_problem_and_writes_nothing() {
         assert_eq!(snapshot(&case), before, "{name}: validate changed a file");
     }
 }
+
+/// `plan` and `sync` check every file (mappings included) before they open anything: each
+/// case exits 1 and leaves its folder as it was, without even a state file.
+#[test]
+fn plan_and_sync_write_nothing_not_even_the_state_file() {
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let before = snapshot(&case);
+        for command in ["plan", "sync"] {
+            let output = Command::new(env!("CARGO_BIN_EXE_throughline"))
+                .arg("--config")
+                .arg(case.join("throughline.toml"))
+                .arg(command)
+                .env("NO_COLOR", "1")
+                .output()
+                .expect("run throughline");
+            assert_eq!(output.status.code(), Some(1), "{name}: {command} exit code");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = expected(&case).remove(0);
+            assert!(
+                stderr.contains(&format!("{}: ", first.place)),
+                "{name}: {command} should report {} first:\n{stderr}",
+                first.place
+            );
+            assert_eq!(
+                snapshot(&case),
+                before,
+                "{name}: {command} wrote a file (the state file?)"
+            );
+        }
+    }
+}

@@ -455,3 +455,39 @@ fn the_tasks_per_playbook_limit_is_configurable() {
         "{problems}"
     );
 }
+
+/// Every shipped mapping, named by a target of its kind, validates as it is: the documented
+/// defaults are what `validate` checks a copy against.
+#[test]
+fn the_shipped_mappings_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "playbooks/content.toml", CONTENT);
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
+    let mut config = String::from("playbooks = [\"playbooks/*.toml\"]\n");
+    for (id, kind, location, file) in [
+        ("board", "trello", "board = \"5f1a0c\"", "trello.toml"),
+        (
+            "managers",
+            "asana",
+            "project = \"1\"\nworkspace = \"2\"",
+            "asana.toml",
+        ),
+        (
+            "sheet",
+            "google-sheets",
+            "spreadsheet = \"1BxiM\"",
+            "sheets.toml",
+        ),
+        ("book", "excel", "path = \"plan.xlsx\"", "excel.toml"),
+    ] {
+        let text = fs::read_to_string(shipped.join(file)).unwrap();
+        write(root, &format!("mappings/{file}"), &text);
+        config.push_str(&format!(
+            "\n[[target]]\nid = \"{id}\"\nkind = \"{kind}\"\n{location}\nmapping = \"mappings/{file}\"\n"
+        ));
+    }
+    write(root, "throughline.toml", &config);
+    let dep = model::load(&root.join("throughline.toml")).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(dep.targets.len(), 4);
+}

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use throughline_connector::Connector;
+use throughline_connector::mapping::{KeyError, every_problem};
 
 use super::TargetRun;
 use super::desired::desired_tasks;
@@ -75,6 +76,24 @@ fn read_mapping(
         }
     })?;
     Ok((table, path.to_path_buf()))
+}
+
+/// Every problem in a target's mapping table, each with the dotted key it is about: the
+/// engine's `[task]` and `[drift]`, then the connector's part. `validate` puts each at its
+/// place in the file, so that nothing is opened or written while a mapping is wrong.
+pub fn mapping_problems(kind: TargetKind, table: &toml::Table) -> Vec<KeyError> {
+    let mut problems = TaskMapping::problems(table);
+    let mut rest = table.clone();
+    for key in ["task", "drift"] {
+        rest.remove(key);
+    }
+    problems.extend(every_problem(&rest, |t| match kind {
+        TargetKind::Excel => throughline_excel::ExcelMapping::from_toml(t).map(|_| ()),
+        TargetKind::Trello => throughline_trello::TrelloMapping::from_toml(t).map(|_| ()),
+        TargetKind::Asana => throughline_asana::AsanaMapping::from_toml(t).map(|_| ()),
+        TargetKind::GoogleSheets => throughline_sheets::SheetsMapping::from_toml(t).map(|_| ()),
+    }));
+    problems
 }
 
 /// The folder-relative path of a target's file setting (`path = "plan.xlsx"`).

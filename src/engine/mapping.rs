@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use throughline_connector::mapping::{KeyError, suggest};
+
 use crate::reconcile::{DriftAction, DriftPolicy};
 
 /// Placeholders a title or description template may use.
@@ -60,65 +62,95 @@ pub struct MappingError {
 }
 
 impl TaskMapping {
-    /// Read `[task]` and `[drift]` from a mapping file's table.
+    /// Read `[task]` and `[drift]` from a mapping file's table; the first problem, if any.
     pub fn from_table(table: &toml::Table, file: &Path) -> Result<TaskMapping, MappingError> {
-        let err = |message: String| MappingError {
-            file: file.display().to_string(),
-            message,
-        };
+        let (mapping, problems) = TaskMapping::read(table);
+        match problems.into_iter().next() {
+            Some(problem) => Err(MappingError {
+                file: file.display().to_string(),
+                message: format!("`{}`: {}", problem.key, problem.message),
+            }),
+            None => Ok(mapping),
+        }
+    }
+
+    /// Every problem of `[task]` and `[drift]`, each with the key it is about.
+    pub fn problems(table: &toml::Table) -> Vec<KeyError> {
+        TaskMapping::read(table).1
+    }
+
+    fn read(table: &toml::Table) -> (TaskMapping, Vec<KeyError>) {
         let mut m = TaskMapping::default();
+        let mut problems = Vec::new();
         if let Some(task) = table.get("task") {
-            let task = task
-                .as_table()
-                .ok_or_else(|| err("`[task]` must be a table".into()))?;
-            for (key, value) in task {
-                let text = value.as_str().ok_or_else(|| {
-                    err(format!(
-                        "`task.{key}` must be text, like \"{{item_title}}: {{stage_name}}\""
-                    ))
-                })?;
-                check_template(text).map_err(|e| err(format!("`task.{key}`: {e}")))?;
-                match key.as_str() {
-                    "title" => m.title = text.to_string(),
-                    "description" => m.description = text.to_string(),
-                    other => {
-                        return Err(err(format!(
-                            "unknown key `task.{other}`; use `title` or `description`"
-                        )));
+            match task.as_table() {
+                None => problems.push(KeyError::new("task", "must be a table, like [task]")),
+                Some(task) => {
+                    for (key, value) in task {
+                        let dotted = format!("task.{key}");
+                        if !["title", "description"].contains(&key.as_str()) {
+                            problems.push(KeyError::unknown_key(
+                                &dotted,
+                                key,
+                                &["title", "description"],
+                            ));
+                            continue;
+                        }
+                        let Some(text) = value.as_str() else {
+                            problems.push(KeyError::new(
+                                &dotted,
+                                "must be text, like \"{item_title}: {stage_name}\"",
+                            ));
+                            continue;
+                        };
+                        if let Err(e) = check_template(text) {
+                            problems.push(KeyError::new(&dotted, &e));
+                        } else if key == "title" {
+                            m.title = text.to_string();
+                        } else {
+                            m.description = text.to_string();
+                        }
                     }
                 }
             }
         }
         if let Some(drift) = table.get("drift") {
-            let drift = drift
-                .as_table()
-                .ok_or_else(|| err("`[drift]` must be a table".into()))?;
-            let mut fields = BTreeMap::new();
-            for (key, value) in drift {
-                let action = match value.as_str() {
-                    Some("revert") => DriftAction::Revert,
-                    Some("accept") => DriftAction::Accept,
-                    Some("ignore") => DriftAction::Ignore,
-                    _ => {
-                        return Err(err(format!(
-                            "`drift.{key}` must be \"revert\", \"accept\" or \"ignore\""
-                        )));
+            match drift.as_table() {
+                None => problems.push(KeyError::new("drift", "must be a table, like [drift]")),
+                Some(drift) => {
+                    let mut fields = BTreeMap::new();
+                    let known: Vec<&str> = std::iter::once("default")
+                        .chain(TASK_FIELDS.iter().copied())
+                        .collect();
+                    for (key, value) in drift {
+                        let dotted = format!("drift.{key}");
+                        if !known.contains(&key.as_str()) {
+                            problems.push(KeyError::unknown_key(&dotted, key, &known));
+                            continue;
+                        }
+                        let action = match value.as_str() {
+                            Some("revert") => DriftAction::Revert,
+                            Some("accept") => DriftAction::Accept,
+                            Some("ignore") => DriftAction::Ignore,
+                            _ => {
+                                problems.push(KeyError::new(
+                                    &dotted,
+                                    "must be \"revert\", \"accept\" or \"ignore\"",
+                                ));
+                                continue;
+                            }
+                        };
+                        if key == "default" {
+                            m.drift.default = action;
+                        } else {
+                            fields.insert(key.clone(), action);
+                        }
                     }
-                };
-                if key == "default" {
-                    m.drift.default = action;
-                } else if TASK_FIELDS.contains(&key.as_str()) {
-                    fields.insert(key.clone(), action);
-                } else {
-                    return Err(err(format!(
-                        "unknown field `drift.{key}`; the hub owns {}",
-                        TASK_FIELDS.join(", ")
-                    )));
+                    m.drift.fields = fields;
                 }
             }
-            m.drift.fields = fields;
         }
-        Ok(m)
+        (m, problems)
     }
 }
 
@@ -129,10 +161,15 @@ fn check_template(text: &str) -> Result<(), String> {
         let close = after.find('}').ok_or("a `{` is never closed")?;
         let name = &after[..close];
         if !PLACEHOLDERS.contains(&name) {
-            return Err(format!(
-                "unknown placeholder `{{{name}}}`; use one of {}",
-                PLACEHOLDERS.join(", ")
-            ));
+            return Err(match suggest(name, PLACEHOLDERS.iter().copied()) {
+                Some(near) => {
+                    format!("unknown placeholder `{{{name}}}`; did you mean `{{{near}}}`?")
+                }
+                None => format!(
+                    "unknown placeholder `{{{name}}}`; use one of {}",
+                    PLACEHOLDERS.join(", ")
+                ),
+            });
         }
         rest = &after[close + 1..];
     }

@@ -87,6 +87,10 @@ impl Problems {
         self.0.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn into_diagnostics(self, files: &Files) -> Diagnostics {
         let list = self
             .0
@@ -592,49 +596,8 @@ pub(crate) fn parse_date_text(text: &str) -> Result<Date, String> {
     Date::new(year, month, day).map_err(|_| format!("`{text}` is not a real date"))
 }
 
-/// The candidate closest to `word` when it is close enough to be a likely typo.
-pub(crate) fn suggest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    let word_lower = word.to_lowercase();
-    // Short words are only "close" by one edit: two edits turn most 4-letter words into others.
-    let limit = match word.chars().count() {
-        0..=4 => 1,
-        5..=8 => 2,
-        _ => 3,
-    };
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&word_lower, &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Edits between two words, over characters, where swapping two neighbours counts as one
-/// (optimal string alignment): `idae` is one edit from `idea`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
+/// The same judgement of "a likely typo" for mapping files and for the model's own files.
+pub(crate) use throughline_connector::mapping::suggest;
 
 #[cfg(test)]
 mod tests {
@@ -688,8 +651,6 @@ mod tests {
         // Two different Hebrew words ("preparation", "launch") are not typos of each other.
         assert_eq!(suggest("הכנה", ["השקה"]), None);
         assert_eq!(suggest("תקשרת", ["תקשורת"]), Some("תקשורת"));
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("שלום", "שלומ"), 1);
-        assert_eq!(edit_distance("tuseday", "tuesday"), 1);
+        assert_eq!(suggest("tuseday", ["tuesday"]), Some("tuesday"));
     }
 }

@@ -95,6 +95,7 @@ pub fn load(config: &Path) -> Result<Deployment, Diagnostics> {
         items_broken,
     };
     let deployment = validate::validate(input, &mut problems);
+    super::mapping::check(&deployment, &mut files, &mut problems);
     if problems.is_empty() {
         Ok(deployment)
     } else {
@@ -128,7 +129,7 @@ fn read_text(path: &Path) -> io::Result<String> {
     std::fs::read_to_string(path)
 }
 
-fn explain(err: &io::Error) -> String {
+pub(super) fn explain(err: &io::Error) -> String {
     match err.kind() {
         io::ErrorKind::NotFound => "the file does not exist".into(),
         io::ErrorKind::PermissionDenied => "permission denied; check the file's permissions".into(),
@@ -141,7 +142,7 @@ fn explain(err: &io::Error) -> String {
 /// Parse one file, reporting its TOML errors. A duplicate key or an impossible date leaves the
 /// rest of the file readable; any other syntax error makes everything after it guesswork, so
 /// only the first is reported and the file counts as broken.
-fn parse<'f>(
+pub(super) fn parse<'f>(
     files: &'f Files,
     file: FileId,
     problems: &mut Problems,

@@ -2,6 +2,7 @@
 
 pub mod diag;
 mod fields;
+mod mapping;
 mod people;
 mod raw;
 mod service;

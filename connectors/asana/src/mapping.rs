@@ -3,6 +3,7 @@
 //! built-in default cannot drift apart.
 
 use jiff::civil::Time;
+use throughline_connector::mapping::{KeyError, suggest};
 use toml::{Table, Value};
 
 /// The documented default mapping, as shipped in `mappings/asana.toml`.
@@ -36,10 +37,12 @@ pub struct AsanaMapping {
     pub archive_tag: String,
 }
 
-/// A mapping value throughline cannot use; names the key and says what fits.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Asana mapping: {0}")]
-pub struct MappingError(pub String);
+/// A mapping value that cannot be used: the dotted key and a sentence that names it.
+pub type MappingError = KeyError;
+
+fn err(key: &str, message: impl Into<String>) -> MappingError {
+    KeyError::new(key, message)
+}
 
 impl Default for AsanaMapping {
     fn default() -> Self {
@@ -77,16 +80,18 @@ impl AsanaMapping {
                 "granularity" => match str_of(value, "granularity")? {
                     "stage" => {}
                     "item" => {
-                        return Err(MappingError(
+                        return Err(err(
+                            "granularity",
                             "`granularity = \"item\"` (a task per item with a subtask per stage) \
                              is not available yet; use \"stage\""
-                                .into(),
+                                .to_owned(),
                         ));
                     }
                     other => {
-                        return Err(MappingError(format!(
-                            "`granularity = \"{other}\"` is not known; use \"stage\""
-                        )));
+                        return Err(err(
+                            "granularity",
+                            format!("`granularity = \"{other}\"` is not known; use \"stage\""),
+                        ));
                     }
                 },
                 "sections" => {
@@ -124,10 +129,11 @@ impl AsanaMapping {
                             "marker" => {
                                 let marker = str_of(v, "identity.marker")?.trim();
                                 if marker.is_empty() || marker.contains('\n') {
-                                    return Err(MappingError(
+                                    return Err(err(
+                                        "identity.marker",
                                         "`identity.marker` must be a short word on one line, \
                                          like \"throughline:\""
-                                            .into(),
+                                            .to_owned(),
                                     ));
                                 }
                                 m.marker = marker.to_owned();
@@ -162,10 +168,13 @@ impl AsanaMapping {
                             "custom-field" => ChannelAs::CustomField(field),
                             "none" => ChannelAs::None,
                             other => {
-                                return Err(MappingError(format!(
-                                    "`channel.as = \"{other}\"` is not known; use \"tag\", \
+                                return Err(err(
+                                    "channel.as",
+                                    format!(
+                                        "`channel.as = \"{other}\"` is not known; use \"tag\", \
                                      \"custom-field\" or \"none\""
-                                )));
+                                    ),
+                                ));
                             }
                         };
                     } else if let ChannelAs::CustomField(_) = m.channel {
@@ -178,8 +187,9 @@ impl AsanaMapping {
                             "tag" => {
                                 let tag = str_of(v, "archive.tag")?.trim();
                                 if tag.is_empty() {
-                                    return Err(MappingError(
-                                        "`archive.tag` needs a tag name".into(),
+                                    return Err(err(
+                                        "archive.tag",
+                                        "`archive.tag` needs a tag name",
                                     ));
                                 }
                                 m.archive_tag = tag.to_owned();
@@ -191,10 +201,28 @@ impl AsanaMapping {
                 // The engine's own tables.
                 "task" | "drift" => {}
                 other => {
-                    return Err(MappingError(format!(
-                        "unknown key `{other}`; an Asana mapping has granularity, [sections], \
-                         [dates], [identity], [channel], [archive] (and [task], [drift])"
-                    )));
+                    const TOP: [&str; 8] = [
+                        "granularity",
+                        "sections",
+                        "dates",
+                        "identity",
+                        "channel",
+                        "archive",
+                        "task",
+                        "drift",
+                    ];
+                    let message = match suggest(other, TOP) {
+                        Some(near) => format!("unknown key `{other}`; did you mean `{near}`?"),
+                        None => format!(
+                            "unknown key `{other}`; an Asana mapping has granularity, [sections], \
+                             [dates], [identity], [channel], [archive] (and [task], [drift])"
+                        ),
+                    };
+                    return Err(MappingError {
+                        key: other.to_owned(),
+                        message,
+                        unknown: true,
+                    });
                 }
             }
         }
@@ -203,40 +231,51 @@ impl AsanaMapping {
 }
 
 fn unknown(table: &str, key: &str, known: &[&str]) -> MappingError {
-    MappingError(format!(
-        "unknown key `{table}.{key}`; use {}",
-        known
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
+    let message = match suggest(key, known.iter().copied()) {
+        Some(near) => format!("unknown key `{table}.{key}`; did you mean `{near}`?"),
+        None => format!(
+            "unknown key `{table}.{key}`; use {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    MappingError {
+        key: format!("{table}.{key}"),
+        message,
+        unknown: true,
+    }
 }
 
 fn table_of<'v>(value: &'v Value, key: &str) -> Result<&'v Table, MappingError> {
     value
         .as_table()
-        .ok_or_else(|| MappingError(format!("`{key}` must be a table, like [{key}]")))
+        .ok_or_else(|| err(key, format!("`{key}` must be a table, like [{key}]")))
 }
 
 fn str_of<'v>(value: &'v Value, key: &str) -> Result<&'v str, MappingError> {
     value
         .as_str()
-        .ok_or_else(|| MappingError(format!("`{key}` must be text in quotes")))
+        .ok_or_else(|| err(key, format!("`{key}` must be text in quotes")))
 }
 
 fn bool_of(value: &Value, key: &str) -> Result<bool, MappingError> {
     value
         .as_bool()
-        .ok_or_else(|| MappingError(format!("`{key}` must be true or false")))
+        .ok_or_else(|| err(key, format!("`{key}` must be true or false")))
 }
 
 fn parse_time(text: &str) -> Result<Time, MappingError> {
     let bad = || {
-        MappingError(format!(
-            "`dates.due_time = \"{text}\"` is not a time of day; write it as \"HH:MM\", e.g. \
+        err(
+            "dates.due_time",
+            format!(
+                "`dates.due_time = \"{text}\"` is not a time of day; write it as \"HH:MM\", e.g. \
              \"17:00\", or \"\" for a plain due date"
-        ))
+            ),
+        )
     };
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
     let h: i8 = h.parse().map_err(|_| bad())?;

@@ -160,18 +160,7 @@ pub struct SheetsMapping {
 }
 
 /// A mapping value that cannot be used, with the key it was found under.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Google Sheets mapping, key `{key}`: {message}")]
-pub struct MappingError {
-    pub key: String,
-    pub message: String,
-}
-
-impl From<KeyError> for MappingError {
-    fn from(KeyError { key, message }: KeyError) -> Self {
-        MappingError { key, message }
-    }
-}
+pub type MappingError = KeyError;
 
 impl Default for SheetsMapping {
     fn default() -> Self {
@@ -537,7 +526,7 @@ fn parse_status(
 }
 
 fn err(key: &str, message: &str) -> MappingError {
-    KeyError::new(key, message).into()
+    KeyError::new(key, message)
 }
 
 /// Other modules compare status and "done" words with this.

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::Time;
+use throughline_connector::mapping::{KeyError, suggest};
 use toml::{Table, Value};
 
 /// The shipped default, documented line by line.
@@ -40,17 +41,11 @@ pub struct TrelloMapping {
     pub people: BTreeMap<String, String>,
 }
 
-/// A mapping value that cannot be used, said in a sentence that names the key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct MappingError {
-    pub message: String,
-}
+/// A mapping value that cannot be used: the dotted key and a sentence that names it.
+pub type MappingError = KeyError;
 
-fn err(message: impl Into<String>) -> MappingError {
-    MappingError {
-        message: message.into(),
-    }
+fn err(key: &str, message: impl Into<String>) -> MappingError {
+    KeyError::new(key, message)
 }
 
 const COLORS: &[&str] = &[
@@ -91,10 +86,15 @@ impl TrelloMapping {
         )?;
         let section = |name: &str| -> Result<Option<&Table>, MappingError> {
             match table.get(name) {
-                None if base.is_none() => Err(err(format!("the mapping needs a `[{name}]` table"))),
+                None if base.is_none() => {
+                    Err(err(name, format!("the mapping needs a `[{name}]` table")))
+                }
                 None => Ok(None),
                 Some(Value::Table(t)) => Ok(Some(t)),
-                Some(_) => Err(err(format!("`{name}` must be a table, like [{name}]"))),
+                Some(_) => Err(err(
+                    name,
+                    format!("`{name}` must be a table, like [{name}]"),
+                )),
             }
         };
         let empty = Table::new();
@@ -106,12 +106,14 @@ impl TrelloMapping {
                 Some("card-per-task") => {}
                 Some("card-per-item") => {
                     return Err(err(
+                        "layout.cards",
                         "`layout.cards = \"card-per-item\"` is not available yet; use \
                          \"card-per-task\" (one card per task, in the list of its stage)",
                     ));
                 }
                 _ => {
                     return Err(err(
+                        "layout.cards",
                         "`layout.cards` must be \"card-per-task\" (one card per task, in the \
                          list of its stage)",
                     ));
@@ -122,7 +124,10 @@ impl TrelloMapping {
         let get = |t: &Table, sec: &str, key: &str| -> Result<Value, MappingError> {
             match (t.get(key), base) {
                 (Some(v), _) => Ok(v.clone()),
-                (None, None) => Err(err(format!("the mapping needs `{sec}.{key}`"))),
+                (None, None) => Err(err(
+                    &format!("{sec}.{key}"),
+                    format!("the mapping needs `{sec}.{key}`"),
+                )),
                 (None, Some(_)) => Ok(Value::Boolean(false)), // replaced by the base below
             }
         };
@@ -138,14 +143,18 @@ impl TrelloMapping {
             }
             let v = get(dates, "dates", key)?;
             let text = v.as_str().ok_or_else(|| {
-                err(format!(
-                    "`dates.{key}` must be a time of day in quotes, like \"17:00\""
-                ))
+                err(
+                    &format!("dates.{key}"),
+                    format!("`dates.{key}` must be a time of day in quotes, like \"17:00\""),
+                )
             })?;
             text.parse::<Time>().map_err(|_| {
-                err(format!(
-                    "`dates.{key}` = \"{text}\" is not a time of day; write it like \"17:00\""
-                ))
+                err(
+                    &format!("dates.{key}"),
+                    format!(
+                        "`dates.{key}` = \"{text}\" is not a time of day; write it like \"17:00\""
+                    ),
+                )
             })
         };
         let due_time = time("due_time", base.map(|b| b.due_time))?;
@@ -163,9 +172,12 @@ impl TrelloMapping {
             {
                 return Ok(b);
             }
-            get(t, sec, key)?
-                .as_bool()
-                .ok_or_else(|| err(format!("`{sec}.{key}` must be true or false")))
+            get(t, sec, key)?.as_bool().ok_or_else(|| {
+                err(
+                    &format!("{sec}.{key}"),
+                    format!("`{sec}.{key}` must be true or false"),
+                )
+            })
         };
         let text = |t: &Table, sec: &str, key: &str, fallback: Option<&String>| {
             if !has(t, key)
@@ -176,7 +188,12 @@ impl TrelloMapping {
             get(t, sec, key)?
                 .as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| err(format!("`{sec}.{key}` must be text in quotes")))
+                .ok_or_else(|| {
+                    err(
+                        &format!("{sec}.{key}"),
+                        format!("`{sec}.{key}` must be text in quotes"),
+                    )
+                })
         };
         let due_complete = boolean(
             status,
@@ -197,12 +214,14 @@ impl TrelloMapping {
         )?;
         if !due_complete && !move_to_done_list {
             return Err(err(
+                "status.due_complete",
                 "with `status.due_complete = false`, throughline can only mark a card done by \
                  moving it: set `status.move_to_done_list = true` (and a `done_list`)",
             ));
         }
         if move_to_done_list && done_list.is_none() {
             return Err(err(
+                "status.move_to_done_list",
                 "`status.move_to_done_list = true` needs the name of the list in \
                  `status.done_list`, like \"Done\"",
             ));
@@ -223,7 +242,7 @@ impl TrelloMapping {
         )?;
         let non_empty = |s: String, key: &str| {
             if s.trim().is_empty() {
-                Err(err(format!("`{key}` must not be empty")))
+                Err(err(key, format!("`{key}` must not be empty")))
             } else {
                 Ok(s)
             }
@@ -248,6 +267,7 @@ impl TrelloMapping {
         )?;
         if checklist_name == archived_checklist_name {
             return Err(err(
+                "checklist.archived_name",
                 "`checklist.name` and `checklist.archived_name` must differ, or archived \
                  entries would look live",
             ));
@@ -278,9 +298,12 @@ impl TrelloMapping {
                 "item" => LabelsFrom::Item,
                 "none" => LabelsFrom::None,
                 other => {
-                    return Err(err(format!(
-                        "`labels.from` = \"{other}\": use \"channel\", \"item\" or \"none\""
-                    )));
+                    return Err(err(
+                        "labels.from",
+                        format!(
+                            "`labels.from` = \"{other}\": use \"channel\", \"item\" or \"none\""
+                        ),
+                    ));
                 }
             }
         } else {
@@ -293,10 +316,13 @@ impl TrelloMapping {
             } else if COLORS.contains(&c.as_str()) {
                 Some(c)
             } else {
-                return Err(err(format!(
-                    "`labels.color` = \"{c}\" is not a Trello label colour; use one of {} or \"\"",
-                    COLORS.join(", ")
-                )));
+                return Err(err(
+                    "labels.color",
+                    format!(
+                        "`labels.color` = \"{c}\" is not a Trello label colour; use one of {} or \"\"",
+                        COLORS.join(", ")
+                    ),
+                ));
             }
         } else {
             base.and_then(|b| b.label_color.clone())
@@ -314,13 +340,15 @@ impl TrelloMapping {
         if let Some(p) = table.get("people") {
             let p = p
                 .as_table()
-                .ok_or_else(|| err("`people` must be a table, like [people]"))?;
+                .ok_or_else(|| err("people", "`people` must be a table, like [people]"))?;
             for (who, trello) in p {
                 let name = trello
                     .as_str()
                     .filter(|s| !s.trim().is_empty())
                     .ok_or_else(|| {
-                        err(format!(
+                        err(
+                            &format!("people.{who}"),
+                            format!(
                             "`people.\"{who}\"` must be a Trello username or member id in quotes"
                         ))
                     })?;
@@ -351,20 +379,29 @@ impl TrelloMapping {
 fn only_keys(section: &str, table: &Table, allowed: &[&str]) -> Result<(), MappingError> {
     for key in table.keys() {
         if !allowed.contains(&key.as_str()) {
-            let place = if section.is_empty() {
-                format!("`[{key}]`")
+            let (place, dotted) = if section.is_empty() {
+                (format!("`[{key}]`"), key.clone())
             } else {
-                format!("`{section}.{key}`")
+                (format!("`{section}.{key}`"), format!("{section}.{key}"))
             };
-            return Err(err(format!(
-                "unknown key {place} in the Trello mapping; use one of {}",
-                allowed
-                    .iter()
-                    .filter(|k| !["task", "drift"].contains(k))
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            let mut message = format!("unknown key {place} in the Trello mapping");
+            match suggest(key, allowed.iter().copied()) {
+                Some(near) => message.push_str(&format!("; did you mean `{near}`?")),
+                None => message.push_str(&format!(
+                    "; use one of {}",
+                    allowed
+                        .iter()
+                        .filter(|k| !["task", "drift"].contains(k))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+            return Err(MappingError {
+                key: dotted,
+                message,
+                unknown: true,
+            });
         }
     }
     Ok(())
