@@ -203,3 +203,38 @@ fn plan_and_sync_write_nothing_not_even_the_state_file() {
         }
     }
 }
+
+/// A deployment that validates but whose target cannot be set up (its credential is not in the
+/// environment) stops `sync` before the state file is made.
+#[test]
+fn sync_with_a_target_it_cannot_open_makes_no_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let case = Path::new(CORPUS).join("target-missing-location");
+    fs::create_dir_all(root.join("playbooks")).unwrap();
+    fs::copy(
+        case.join("playbooks/content.toml"),
+        root.join("playbooks/content.toml"),
+    )
+    .unwrap();
+    fs::write(
+        root.join("throughline.toml"),
+        "playbooks = [\"playbooks/*.toml\"]\n\n[[target]]\nid = \"studio\"\nkind = \"trello\"\nboard = \"5f1a0c\"\nbase_url = \"http://127.0.0.1:9/1\"\ncredentials = { key = \"env:TL_BAD_INPUT_UNSET_KEY\", token = \"env:TL_BAD_INPUT_UNSET_TOKEN\" }\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_throughline"))
+        .arg("--config")
+        .arg(root.join("throughline.toml"))
+        .arg("sync")
+        .env_remove("TL_BAD_INPUT_UNSET_KEY")
+        .env_remove("TL_BAD_INPUT_UNSET_TOKEN")
+        .output()
+        .expect("run throughline");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("TL_BAD_INPUT_UNSET_KEY"), "{stderr}");
+    assert!(
+        !root.join("throughline.db").exists(),
+        "the state file was made before the target failed to open"
+    );
+}

@@ -43,8 +43,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             dep.config_path.display()
         );
     };
-    let mut store = SqliteStore::open(state_path)?;
+    // Targets first: one that cannot be set up (a missing credential) leaves no state file.
     let (runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let mut store = SqliteStore::open(state_path)?;
     let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
         only_target: args.target.clone(),
