@@ -10,6 +10,7 @@
 pub mod daemon;
 pub mod engine;
 pub mod import;
+pub mod insight;
 pub mod model;
 pub mod reconcile;
 pub mod report;

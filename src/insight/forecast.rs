@@ -1,0 +1,220 @@
+//! Monte Carlo forecast of open items over the measured stage times (see the module doc).
+
+use jiff::civil::Date;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::Serialize;
+
+use super::{Ctx, StageTime, stage_of};
+use crate::schedule::BusinessCalendar;
+
+/// Runs per item.
+pub const FORECAST_RUNS: usize = 10_000;
+/// The seed, mixed with each item's id so that one item's forecast does not depend on others.
+pub const FORECAST_SEED: u64 = 0x7468_726f_7567_686c;
+/// Items whose chance of being ready by go-live is under this are at risk.
+pub const AT_RISK_BELOW: f64 = 0.70;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Forecast {
+    pub runs: usize,
+    pub seed: u64,
+    pub items: Vec<ItemForecast>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemForecast {
+    pub item: String,
+    pub process: String,
+    pub golive: Date,
+    pub open_tasks: Vec<String>,
+    /// Share of runs in which every task is done on or before go-live.
+    pub chance_by_golive: f64,
+    /// Ready on or before this date in 85 % of the runs.
+    pub date_p85: Date,
+    pub at_risk: bool,
+}
+
+/// Business days from `lo` on, by position.
+struct Days(Vec<Date>);
+
+impl Days {
+    fn new(cal: &BusinessCalendar, lo: Date, past: Date, extra: usize) -> Days {
+        let mut days = Vec::new();
+        let mut d = if cal.is_business_day(lo) {
+            lo
+        } else {
+            cal.after(lo)
+        };
+        let mut beyond = 0;
+        while beyond <= extra {
+            days.push(d);
+            if d > past {
+                beyond += 1;
+            }
+            let next = cal.after(d);
+            if next <= d {
+                break;
+            }
+            d = next;
+        }
+        Days(days)
+    }
+
+    /// Position of the first business day on or after `d`.
+    fn on_or_after(&self, d: Date) -> usize {
+        self.0.partition_point(|x| *x < d).min(self.0.len() - 1)
+    }
+
+    /// Position of the last business day on or before `d` (0 before the first).
+    fn on_or_before(&self, d: Date) -> usize {
+        self.0.partition_point(|x| *x <= d).saturating_sub(1)
+    }
+
+    fn date(&self, i: usize) -> Date {
+        self.0[i.min(self.0.len() - 1)]
+    }
+}
+
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+pub(crate) fn forecast(ctx: &Ctx, times: &[StageTime]) -> Forecast {
+    let mut items: Vec<(&str, Vec<usize>)> = Vec::new();
+    for i in 0..ctx.input.tasks.len() {
+        let item = ctx.task(i).item.as_str();
+        match items.iter_mut().find(|(k, _)| *k == item) {
+            Some((_, v)) => v.push(i),
+            None => items.push((item, vec![i])),
+        }
+    }
+    let mut out = Vec::new();
+    for (item, tasks) in items {
+        if !tasks.iter().any(|&i| ctx.shown(i))
+            || tasks.iter().all(|&i| ctx.facts[i].done.is_some())
+        {
+            continue;
+        }
+        if let Some(f) = forecast_item(ctx, times, item, &tasks) {
+            out.push(f);
+        }
+    }
+    Forecast {
+        runs: FORECAST_RUNS,
+        seed: FORECAST_SEED,
+        items: out,
+    }
+}
+
+fn forecast_item(
+    ctx: &Ctx,
+    times: &[StageTime],
+    item: &str,
+    tasks: &[usize],
+) -> Option<ItemForecast> {
+    let first = ctx.task(tasks[0]);
+    let cal = ctx.calendar(tasks[0])?;
+    let today = ctx.today(tasks[0])?;
+    // Topological order over the item's own tasks; a cycle (never valid) keeps file order.
+    let preds: Vec<Vec<usize>> = tasks
+        .iter()
+        .map(|&i| {
+            ctx.predecessors(i)
+                .into_iter()
+                .filter_map(|p| tasks.iter().position(|&t| t == p))
+                .collect()
+        })
+        .collect();
+    let mut order = Vec::with_capacity(tasks.len());
+    let mut placed = vec![false; tasks.len()];
+    while order.len() < tasks.len() {
+        let before = order.len();
+        for k in 0..tasks.len() {
+            if !placed[k] && preds[k].iter().all(|&p| placed[p]) {
+                placed[k] = true;
+                order.push(k);
+            }
+        }
+        if order.len() == before {
+            order.extend((0..tasks.len()).filter(|&k| !placed[k]));
+            break;
+        }
+    }
+    // Stage-time samples of each open task.
+    let samples: Vec<Vec<u32>> = tasks
+        .iter()
+        .map(|&i| {
+            if ctx.facts[i].done.is_some() {
+                return Vec::new();
+            }
+            let t = ctx.task(i);
+            let measured: Vec<u32> = stage_of(times, &t.process, &t.stage)
+                .map(|s| s.tasks.iter().map(|x| x.business_days).collect())
+                .unwrap_or_default();
+            if measured.is_empty() {
+                vec![ctx.stage(i).map_or(0, |s| s.days)]
+            } else {
+                measured
+            }
+        })
+        .collect();
+    let lo = tasks
+        .iter()
+        .flat_map(|&i| [Some(ctx.task(i).start), ctx.facts[i].done])
+        .flatten()
+        .chain([today])
+        .min()?;
+    let extra: usize = samples
+        .iter()
+        .map(|s| s.iter().copied().max().unwrap_or(0) as usize + 1)
+        .sum::<usize>()
+        + 2;
+    let days = Days::new(cal, lo, today.max(first.golive), extra);
+    let today_idx = days.on_or_after(today);
+    let mut rng = StdRng::seed_from_u64(FORECAST_SEED ^ fnv1a(item));
+    let mut finish = vec![0usize; tasks.len()];
+    let mut results = Vec::with_capacity(FORECAST_RUNS);
+    let mut by_golive = 0usize;
+    for _ in 0..FORECAST_RUNS {
+        let mut last = 0;
+        for &k in &order {
+            let i = tasks[k];
+            finish[k] = match ctx.facts[i].done {
+                Some(done) => days.on_or_before(done),
+                None => {
+                    let ready = match preds[k].iter().map(|&p| finish[p]).max() {
+                        Some(p) => p + 1,
+                        None => days.on_or_after(ctx.task(i).start),
+                    };
+                    let s = &samples[k];
+                    let d = s[rng.random_range(0..s.len())] as usize;
+                    (ready + d).saturating_sub(1).max(today_idx)
+                }
+            };
+            last = last.max(finish[k]);
+        }
+        if days.date(last) <= first.golive {
+            by_golive += 1;
+        }
+        results.push(last);
+    }
+    results.sort_unstable();
+    let rank = (85 * results.len()).div_ceil(100).max(1);
+    let chance = by_golive as f64 / FORECAST_RUNS as f64;
+    Some(ItemForecast {
+        item: item.to_string(),
+        process: first.process.clone(),
+        golive: first.golive,
+        open_tasks: tasks
+            .iter()
+            .filter(|&&i| ctx.facts[i].done.is_none())
+            .map(|&i| ctx.task(i).id.clone())
+            .collect(),
+        chance_by_golive: chance,
+        date_p85: days.date(results[rank - 1]),
+        at_risk: chance < AT_RISK_BELOW,
+    })
+}
