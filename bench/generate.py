@@ -15,6 +15,8 @@ os.makedirs(f"{work}/items")
 
 with open(f"{work}/throughline.toml", "w") as f:
     f.write('state = "throughline.db"\nplaybooks = ["playbooks/*.toml"]\nitems = ["items/*.toml"]\n')
+    # 8 stages an item: past 625 items the playbook needs a higher limit than the default 5,000.
+    f.write(f'\n[limits]\ntasks_per_playbook = {max(5000, 8 * n)}\n')
     if excel:
         f.write(f'\n[[target]]\nid = "workbook"\nkind = "excel"\npath = "{excel}"\n')
 

@@ -204,6 +204,9 @@ fn load_combined(
     if !lists[1].is_empty() {
         config.push_str(&format!("items = [{}]\n", quoted(&lists[1])));
     }
+    // The files are checked, not the deployment's size: how many tasks a playbook may make is
+    // the deployment's own `[limits]`, which `validate` applies to the imported files.
+    config.push_str(&format!("\n[limits]\ntasks_per_playbook = {}\n", u32::MAX));
     let config_path = root.join(CONFIG);
     std::fs::write(&config_path, config).map_err(|e| io_problem(&config_path, e))?;
     model::load(&config_path).map_err(|diags| {
