@@ -289,3 +289,24 @@ async fn a_tick_in_each_of_the_four_tools_reaches_the_other_three() {
     let rest = demo.read_until("Stopped.", &log);
     assert!(rest.iter().any(|l| l.contains("starts over")), "{rest:?}");
 }
+
+/// A folder whose deployment the demo did not write is left as it was.
+#[test]
+fn the_demo_refuses_a_folder_with_a_deployment_of_someone_elses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("throughline.toml");
+    std::fs::write(&config, "state = \"mine.db\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_throughline"))
+        .arg("demo")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did not write; nothing was changed"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "state = \"mine.db\"\n"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}

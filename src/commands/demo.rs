@@ -312,7 +312,7 @@ fn how_to_tick(tools: &[Running], task: &DesiredTask, workbook: &Path) -> anyhow
                 let (id, text) = entry(2);
                 let spreadsheet = t
                     .block
-                    .location
+                    .settings
                     .iter()
                     .find(|(k, _)| *k == "spreadsheet")
                     .map(|(_, v)| v.clone())

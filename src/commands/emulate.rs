@@ -166,8 +166,9 @@ pub struct Credential {
 pub struct TargetBlock {
     pub id: &'static str,
     pub kind: &'static str,
-    /// The kind's location keys and values (`board`, `workspace` and `project`, ...).
-    pub location: Vec<(&'static str, String)>,
+    /// The kind's location keys and values (`board`, `workspace` and `project`, ...), and
+    /// other settings of the kind (Asana's `plan`).
+    pub settings: Vec<(&'static str, String)>,
     pub base_url: String,
     pub credentials: Vec<Credential>,
     /// Person (as the deployment names them) → account, where the tool cannot match by e-mail.
@@ -182,7 +183,7 @@ impl TargetBlock {
             quoted(self.id),
             quoted(self.kind)
         );
-        for (key, value) in &self.location {
+        for (key, value) in &self.settings {
             out.push_str(&format!("{key} = {}\n", quoted(value)));
         }
         out.push_str(&format!("base_url = {}\n", quoted(&self.base_url)));
@@ -267,7 +268,7 @@ pub async fn start(tool: Tool, addr: SocketAddr, people: &[Person]) -> std::io::
                 block: TargetBlock {
                     id: "trello",
                     kind: "trello",
-                    location: vec![("board", board)],
+                    settings: vec![("board", board)],
                     base_url: emu.base_url(),
                     credentials: vec![
                         Credential {
@@ -304,7 +305,13 @@ pub async fn start(tool: Tool, addr: SocketAddr, people: &[Person]) -> std::io::
                 block: TargetBlock {
                     id: "asana",
                     kind: "asana",
-                    location: vec![("workspace", seeded.workspace), ("project", seeded.project)],
+                    // The emulator allows what a paid plan does; the connector paces itself
+                    // to the plan it is told.
+                    settings: vec![
+                        ("workspace", seeded.workspace),
+                        ("project", seeded.project),
+                        ("plan", "paid".to_owned()),
+                    ],
                     base_url: emu.base_url(),
                     credentials: vec![Credential {
                         key: "token",
@@ -333,7 +340,7 @@ pub async fn start(tool: Tool, addr: SocketAddr, people: &[Person]) -> std::io::
                 block: TargetBlock {
                     id: "sheets",
                     kind: "google-sheets",
-                    location: vec![("spreadsheet", spreadsheet)],
+                    settings: vec![("spreadsheet", spreadsheet)],
                     base_url: emu.base_url(),
                     credentials: vec![Credential {
                         key: "token",
