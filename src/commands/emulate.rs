@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "deployment")]
     people: Option<PathBuf>,
     /// Seed every person the deployment's playbooks and items name (Trello board members,
-    /// Asana workspace users), and print the `people` map the target needs.
+    /// Asana workspace users), and print the `people` map the target needs. With neither
+    /// option: Trello has dana and yossi, Asana Ana and Ben.
     #[arg(long, value_name = "FILE")]
     deployment: Option<PathBuf>,
 }
@@ -362,6 +363,16 @@ pub fn run(_config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             Ok(dep) => people_of(&dep),
             Err(code) => return Ok(code),
         },
+        // Two people on the board, so the block has a `people` map to copy from (and scripts
+        // written against earlier versions keep their usernames).
+        (None, None) if args.tool == Tool::Trello => [
+            "Dana Levi <dana@example.com>",
+            "Yossi Cohen <yossi@example.com>",
+        ]
+        .iter()
+        .filter_map(|p| Person::parse(p))
+        .collect(),
+        // Asana seeds Ana and Ben; Sheets needs nobody.
         (None, None) => Vec::new(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
