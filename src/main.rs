@@ -24,6 +24,12 @@ struct Cli {
     )]
     config: PathBuf,
 
+    /// The clock for this run of schedule, plan, sync, status and report: an RFC 3339 time,
+    /// or a date (that day 12:00 in the process time zone). For rehearsals and tests; sync
+    /// records the changes it observes at this time.
+    #[arg(long, global = true, value_name = "TIMESTAMP", value_parser = commands::parse_now)]
+    now: Option<commands::NowArg>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +50,9 @@ enum Command {
     Sync(commands::sync::Args),
     /// Progress per item, overdue tasks by owner, tasks per stage.
     Status(commands::status::Args),
+    /// Measurements from the status history: on time, stage times, bottleneck, load,
+    /// forecast, adoption, leaderboard, and recommended playbook changes.
+    Report(commands::report::Args),
     /// Turn an existing spreadsheet plan into playbook and item files.
     Import(commands::import::Args),
     /// Run a local emulator of a hosted tool's API, to try throughline without an account.
@@ -74,6 +83,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    commands::set_now(cli.now);
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&cli.config, args),
         Command::Validate(args) => commands::validate::run(&cli.config, args),
@@ -82,6 +92,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&cli.config, args),
         Command::Sync(args) => commands::sync::run(&cli.config, args),
         Command::Status(args) => commands::status::run(&cli.config, args),
+        Command::Report(args) => commands::report::run(&cli.config, args),
         Command::Import(args) => commands::import::run(&cli.config, args),
         Command::Emulate(args) => commands::emulate::run(&cli.config, args),
         Command::Demo(args) => commands::demo::run(&cli.config, args),

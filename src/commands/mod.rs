@@ -9,6 +9,7 @@ pub mod import;
 pub mod init;
 pub mod plan;
 mod progress;
+pub mod report;
 pub mod schedule;
 pub mod status;
 pub mod sync;
@@ -19,6 +20,54 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use throughline::model::{self, Deployment};
+
+/// `--now`: an instant, or a date (that day 12:00 in the process time zone).
+#[derive(Debug, Clone, Copy)]
+pub enum NowArg {
+    At(jiff::Timestamp),
+    Day(jiff::civil::Date),
+}
+
+pub fn parse_now(s: &str) -> Result<NowArg, String> {
+    if let Ok(at) = s.parse::<jiff::Timestamp>() {
+        return Ok(NowArg::At(at));
+    }
+    s.parse::<jiff::civil::Date>().map(NowArg::Day).map_err(|_| {
+        format!(
+            "\"{s}\" is neither an RFC 3339 time nor a date; write e.g. 2026-12-10T09:30:00+02:00 \
+             or 2026-12-10"
+        )
+    })
+}
+
+static NOW: std::sync::OnceLock<NowArg> = std::sync::OnceLock::new();
+
+/// Set once by `main` from the global `--now`.
+pub fn set_now(now: Option<NowArg>) {
+    if let Some(now) = now {
+        let _ = NOW.set(now);
+    }
+}
+
+/// The clock of this run: `--now` when given (a date is 12:00 of that day in the first
+/// process's time zone), else the system clock. Commands read it once and pass it on.
+pub fn now(dep: &Deployment) -> jiff::Timestamp {
+    match NOW.get() {
+        None => jiff::Timestamp::now(),
+        Some(NowArg::At(at)) => *at,
+        Some(NowArg::Day(day)) => {
+            let tz = dep
+                .processes
+                .first()
+                .map(|p| p.timezone.clone())
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            day.at(12, 0, 0, 0)
+                .to_zoned(tz)
+                .map(|z| z.timestamp())
+                .unwrap_or_else(|_| jiff::Timestamp::now())
+        }
+    }
+}
 
 /// Load and validate the deployment, or print every problem and return exit code 1.
 pub fn load_or_report(config: &Path) -> Result<Deployment, ExitCode> {

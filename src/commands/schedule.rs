@@ -5,7 +5,6 @@ use std::io::{self, IsTerminal as _, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use throughline::schedule::{self, Schedule, Task, Warning};
@@ -36,7 +35,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let schedule = match args.today {
         Some(today) => schedule::schedule(&deployment, today),
-        None => schedule::schedule_at(&deployment, Timestamp::now()),
+        None => schedule::schedule_at(&deployment, super::now(&deployment)),
     };
     let view = match &args.item {
         None => View::all(&schedule),

@@ -2,5 +2,6 @@
 //! where work stands (`status`).
 
 pub mod graph;
+pub mod insight;
 pub mod plan;
 pub mod status;

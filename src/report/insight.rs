@@ -1,0 +1,346 @@
+//! `throughline report`: the measurements of [`crate::insight`] as aligned text tables or JSON.
+
+use std::fmt::Write;
+
+use crate::insight::{Rate, Report, Zone};
+
+/// The JSON document: the report's sections plus `kpis`, which stays an empty list until
+/// metrics (`[[metric]]`) exist.
+pub fn json(report: &Report) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("kpis".into(), serde_json::Value::Array(Vec::new()));
+    }
+    value
+}
+
+/// Rows of cells, each column as wide as its widest cell; numbers right-aligned.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    if rows.is_empty() {
+        out.push_str("  (none)\n");
+        return;
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let numeric: Vec<bool> = (0..header.len())
+        .map(|c| {
+            rows.iter().all(|r| {
+                r.get(c)
+                    .is_none_or(|v| v == "-" || v.trim_end_matches('%').parse::<f64>().is_ok())
+            })
+        })
+        .collect();
+    let line = |out: &mut String, cells: Vec<&str>| {
+        let mut s = String::from(" ");
+        for (c, cell) in cells.iter().enumerate() {
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            s.push(' ');
+            if numeric[c] && c > 0 {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                s.push_str(&" ".repeat(pad));
+            }
+            s.push(' ');
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(out, header.to_vec());
+    for row in rows {
+        line(out, row.iter().map(String::as_str).collect());
+    }
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn rate_cells(r: &Rate) -> Vec<String> {
+    vec![
+        r.counted.to_string(),
+        r.on_time.to_string(),
+        pct(r.rate),
+        opt(r.median_lateness),
+    ]
+}
+
+fn zone(z: Zone) -> &'static str {
+    match z {
+        Zone::ToP50 => "≤ p50",
+        Zone::P50P85 => "p50–p85",
+        Zone::P85P95 => "p85–p95",
+        Zone::OverP95 => "> p95",
+        Zone::NoHistory => "no history",
+    }
+}
+
+/// The terminal page.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Report {} to {} (measured at {})\n",
+        r.period.since, r.period.until, r.period.now
+    );
+
+    let _ = writeln!(out, "On time by stage (done by the end of the due day)");
+    let rows: Vec<Vec<String>> = r
+        .on_time
+        .by_stage
+        .iter()
+        .map(|s| {
+            let mut row = vec![format!("{}/{}", s.process, s.stage)];
+            row.extend(rate_cells(&s.rate));
+            row
+        })
+        .collect();
+    table(
+        &mut out,
+        &["stage", "counted", "on time", "rate", "median late"],
+        &rows,
+    );
+    let _ = writeln!(out, "\nOn time by person");
+    let rows: Vec<Vec<String>> = r
+        .on_time
+        .by_person
+        .iter()
+        .map(|k| {
+            let mut row = vec![k.key.clone()];
+            row.extend(rate_cells(&k.rate));
+            row
+        })
+        .collect();
+    table(
+        &mut out,
+        &["person", "counted", "on time", "rate", "median late"],
+        &rows,
+    );
+
+    let _ = writeln!(
+        out,
+        "\nStage time (business days, ready to done; nearest rank)"
+    );
+    let rows: Vec<Vec<String>> = r
+        .stage_time
+        .iter()
+        .map(|s| {
+            vec![
+                format!("{}/{}", s.process, s.stage),
+                s.planned_days.to_string(),
+                s.count.to_string(),
+                opt(s.p50),
+                opt(s.p85),
+                opt(s.p95),
+                opt(s.work_p50),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["stage", "planned", "done", "p50", "p85", "p95", "work p50"],
+        &rows,
+    );
+
+    let _ = writeln!(out, "\nAging (open tasks that are ready)");
+    let rows: Vec<Vec<String>> = r
+        .aging
+        .iter()
+        .map(|a| {
+            vec![
+                a.task.clone(),
+                opt(a.owner.clone()),
+                a.age.to_string(),
+                a.due.to_string(),
+                zone(a.zone).to_string(),
+            ]
+        })
+        .collect();
+    table(&mut out, &["task", "owner", "age", "due", "zone"], &rows);
+
+    let _ = writeln!(out, "\nThroughput per week");
+    let rows: Vec<Vec<String>> = r
+        .throughput
+        .iter()
+        .map(|w| {
+            vec![
+                w.week.to_string(),
+                w.done.to_string(),
+                w.on_time.to_string(),
+            ]
+        })
+        .collect();
+    table(&mut out, &["week of", "done", "on time"], &rows);
+
+    let _ = writeln!(out, "\nBottleneck");
+    match &r.bottleneck {
+        None => out.push_str("  none: no stage took longer than planned\n"),
+        Some(b) => {
+            let _ = writeln!(
+                out,
+                "  {}/{}: {} business days of slip ({}), {} late go-live{}",
+                b.process,
+                b.stage,
+                b.slip_days,
+                b.basis.replace('_', " "),
+                b.late_items.len(),
+                if b.late_items.len() == 1 { "" } else { "s" }
+            );
+            let rows: Vec<Vec<String>> = b
+                .stages
+                .iter()
+                .map(|s| {
+                    vec![
+                        format!("{}/{}", s.process, s.stage),
+                        s.slip_days.to_string(),
+                        s.slipped_tasks.to_string(),
+                        s.tasks.to_string(),
+                    ]
+                })
+                .collect();
+            table(&mut out, &["stage", "slip days", "slipped", "tasks"], &rows);
+        }
+    }
+
+    let _ = writeln!(out, "\nLoad (most tasks open on one day, per week)");
+    let rows: Vec<Vec<String>> = r
+        .load
+        .iter()
+        .map(|l| {
+            vec![
+                l.person.clone(),
+                opt(l.max_parallel),
+                l.weeks
+                    .iter()
+                    .map(|w| w.peak)
+                    .max()
+                    .unwrap_or(0)
+                    .to_string(),
+                l.weeks_over.to_string(),
+                l.weeks_with_work.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["person", "max_parallel", "peak", "weeks over", "weeks"],
+        &rows,
+    );
+
+    let _ = writeln!(
+        out,
+        "\nForecast ({} runs per item, fixed seed)",
+        r.forecast.runs
+    );
+    let rows: Vec<Vec<String>> = r
+        .forecast
+        .items
+        .iter()
+        .map(|f| {
+            vec![
+                f.item.clone(),
+                f.golive.to_string(),
+                pct(Some(f.chance_by_golive)),
+                f.date_p85.to_string(),
+                if f.at_risk { "AT RISK" } else { "" }.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["item", "go-live", "chance", "85% date", ""],
+        &rows,
+    );
+
+    let _ = writeln!(out, "\nAdoption (status updates from the tools)");
+    let rows: Vec<Vec<String>> = r
+        .adoption
+        .people
+        .iter()
+        .map(|p| {
+            vec![
+                p.person.clone(),
+                p.updates
+                    .iter()
+                    .map(|(t, n)| format!("{t} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                pct(p.self_share),
+                opt(p.days_since_last_update),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["person", "updates", "own share", "days since"],
+        &rows,
+    );
+    if !r.adoption.unused.is_empty() {
+        let _ = writeln!(out, "  nobody updates in: {}", r.adoption.unused.join(", "));
+    }
+
+    let _ = writeln!(
+        out,
+        "\nLeaderboard: on time, week of {} and {}",
+        r.leaderboard.week, r.leaderboard.month
+    );
+    let rows: Vec<Vec<String>> = r
+        .leaderboard
+        .people
+        .iter()
+        .chain(&r.leaderboard.roles)
+        .map(|s| vec![s.name.clone(), s.week.to_string(), s.month.to_string()])
+        .collect();
+    table(&mut out, &["person / role", "week", "month"], &rows);
+
+    let _ = writeln!(
+        out,
+        "\nRecommendations (never applied; review and edit the playbook)"
+    );
+    if r.recommendations.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for rec in &r.recommendations {
+        let _ = writeln!(out, "  [{}] {}", rec.id, rec.text);
+        if !rec.evidence.tasks.is_empty() {
+            let _ = writeln!(out, "    tasks: {}", rec.evidence.tasks.join(", "));
+        }
+        if let Some(change) = &rec.change {
+            for line in change.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns_and_right_align_numbers() {
+        let mut out = String::new();
+        table(
+            &mut out,
+            &["stage", "done"],
+            &[
+                vec!["p/approval".into(), "7".into()],
+                vec!["p/copy".into(), "12".into()],
+            ],
+        );
+        assert_eq!(
+            out,
+            "  stage       done\n  p/approval     7\n  p/copy        12\n"
+        );
+    }
+}
