@@ -41,7 +41,7 @@
 //!
 //! Entry points: [`TrelloConnector::new`] with [`TrelloSettings`] and a [`TrelloMapping`]
 //! (from `mappings/trello.toml`); with the `emulator` feature, [`emulator::Emulator`] for tests
-//! and [`emulator::serve`] for `throughline emulate trello`.
+//! and `throughline emulate trello`.
 
 mod connector;
 mod mapping;

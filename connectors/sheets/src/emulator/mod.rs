@@ -539,21 +539,3 @@ impl Person<'_> {
         self.s.version
     }
 }
-
-/// `throughline emulate sheets`: serve an emulator with Google's quotas until stopped, after
-/// printing its address, a spreadsheet to use and an access token.
-pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
-    let emu = Emulator::start_on(addr, Quotas::google()).await?;
-    let id = emu.create_spreadsheet("throughline demo");
-    println!("Google Sheets emulator listening on {}", emu.base_url());
-    println!("  spreadsheet  {id}");
-    println!("  token        {}", emu.access_token());
-    println!(
-        "  in throughline.toml: base_url = \"{}\", spreadsheet = \"{id}\", credentials = {{ token = \"env:GOOGLE_TOKEN\" }}",
-        emu.base_url()
-    );
-    println!("Press Ctrl-C to stop.");
-    let _ = tokio::signal::ctrl_c().await;
-    drop(emu);
-    Ok(())
-}

@@ -676,37 +676,3 @@ fn free_username(w: &World, email: &str) -> String {
         .find(|name| !taken(name))
         .unwrap_or(base)
 }
-
-/// Serve an emulator on `addr` until Ctrl-C, for `throughline emulate trello`. Prints the base
-/// URL, a seeded board (with lists "To do" and "Done" and two members) and the key and token
-/// to put into a deployment.
-pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
-    let emu = Emulator::start_on(addr).await?;
-    let board = emu.seed_board("throughline demo");
-    emu.add_list(&board, "To do");
-    emu.add_list(&board, "Done");
-    emu.add_member(&board, "dana", "Dana Levi");
-    emu.add_member(&board, "yossi", "Yossi Cohen");
-    emu.enable_custom_fields(&board);
-    println!("Trello emulator listening on {}", emu.base_url());
-    println!();
-    println!("In throughline.toml:");
-    println!("  [[target]]");
-    println!("  id = \"studio\"");
-    println!("  kind = \"trello\"");
-    println!("  board = \"{board}\"");
-    println!("  base_url = \"{}\"", emu.base_url());
-    println!("  credentials = {{ key = \"env:TRELLO_KEY\", token = \"env:TRELLO_TOKEN\" }}");
-    println!("  people = {{ \"dana@example.com\" = \"dana\", \"yossi@example.com\" = \"yossi\" }}");
-    println!();
-    println!("And in the shell (this emulator's own key and token):");
-    println!(
-        "  export TRELLO_KEY={} TRELLO_TOKEN={}",
-        emu.key(),
-        emu.token()
-    );
-    println!();
-    println!("Limits: 100 requests per 10 s per token, 300 per key, as Trello. Stop with Ctrl-C.");
-    tokio::signal::ctrl_c().await?;
-    Ok(())
-}
