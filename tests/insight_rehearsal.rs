@@ -90,6 +90,18 @@ fn add_business(mut d: Date, n: u32) -> Date {
     d
 }
 
+/// A deployment in a new folder: the config, the playbook and this items file.
+fn deployment(items: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("playbooks")).unwrap();
+    std::fs::create_dir_all(root.join("items")).unwrap();
+    std::fs::write(root.join("throughline.toml"), CONFIG).unwrap();
+    std::fs::write(root.join("playbooks/launch.toml"), PLAYBOOK).unwrap();
+    std::fs::write(root.join("items/posts.toml"), items).unwrap();
+    dir
+}
+
 fn throughline(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_throughline"))
         .args(args)
@@ -170,12 +182,6 @@ fn approval_always_two_days_late_is_the_bottleneck_with_a_playbook_change() {
     if !openpyxl() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("playbooks")).unwrap();
-    std::fs::create_dir_all(root.join("items")).unwrap();
-    std::fs::write(root.join("throughline.toml"), CONFIG).unwrap();
-    std::fs::write(root.join("playbooks/launch.toml"), PLAYBOOK).unwrap();
     let items: String = golives()
         .iter()
         .enumerate()
@@ -186,7 +192,8 @@ fn approval_always_two_days_late_is_the_bottleneck_with_a_playbook_change() {
             )
         })
         .collect();
-    std::fs::write(root.join("items/posts.toml"), items).unwrap();
+    let dir = deployment(&items);
+    let root = dir.path();
 
     // The first sync, the Friday before, with `--now` as a date: the rows appear.
     throughline(root, &["--now", "2026-08-28", "sync"]);
@@ -344,20 +351,43 @@ fn approval_always_two_days_late_is_the_bottleneck_with_a_playbook_change() {
 
 #[test]
 fn report_without_a_state_file_does_not_create_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("playbooks")).unwrap();
-    std::fs::create_dir_all(root.join("items")).unwrap();
-    std::fs::write(root.join("throughline.toml"), CONFIG).unwrap();
-    std::fs::write(root.join("playbooks/launch.toml"), PLAYBOOK).unwrap();
-    std::fs::write(
-        root.join("items/posts.toml"),
+    let dir = deployment(
         "[[item]]\nid = \"p\"\nprocess = \"launch\"\ntitle = \"P\"\ngolive = 2026-09-04\n",
-    )
-    .unwrap();
+    );
+    let root = dir.path();
     let out = throughline(root, &["--now", "2026-09-02", "report", "--json"]);
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["period"]["until"], "2026-09-02");
     assert_eq!(report["period"]["now"], "2026-09-02T12:00:00Z");
     assert!(!root.join("throughline.db").exists());
+}
+
+#[test]
+fn now_is_the_clock_of_status_and_schedule_and_says_what_it_accepts() {
+    let dir = deployment(
+        "[[item]]\nid = \"p\"\nprocess = \"launch\"\ntitle = \"P\"\ngolive = 2026-09-04\n",
+    );
+    let root = dir.path();
+    let status = throughline(root, &["--now", "2026-09-02", "status"]);
+    assert!(status.contains("today 2026-09-02"), "{status}");
+    // 23:30 at UTC-5 is 04:30 the next day in the playbook's UTC.
+    let status = throughline(root, &["--now", "2026-09-02T23:30:00-05:00", "status"]);
+    assert!(status.contains("today 2026-09-03"), "{status}");
+    // The brief (due Mon 08-31) starts in the past only when the clock is after it.
+    let before = throughline(root, &["--now", "2026-08-28", "schedule", "--json"]);
+    assert!(!before.contains("starts_in_past"), "{before}");
+    let after = throughline(root, &["--now", "2026-09-02", "schedule", "--json"]);
+    assert!(after.contains("starts_in_past"), "{after}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_throughline"))
+        .args(["--now", "next tuesday", "status"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"next tuesday\" is neither an RFC 3339 time nor a date"),
+        "{err}"
+    );
 }

@@ -83,14 +83,7 @@ fn fnv1a(s: &str) -> u64 {
 }
 
 pub(crate) fn forecast(ctx: &Ctx, times: &[StageTime]) -> Forecast {
-    let mut items: Vec<(&str, Vec<usize>)> = Vec::new();
-    for i in 0..ctx.input.tasks.len() {
-        let item = ctx.task(i).item.as_str();
-        match items.iter_mut().find(|(k, _)| *k == item) {
-            Some((_, v)) => v.push(i),
-            None => items.push((item, vec![i])),
-        }
-    }
+    let items = ctx.items(|_| true);
     let mut out = Vec::new();
     for (item, tasks) in items {
         if !tasks.iter().any(|&i| ctx.shown(i))

@@ -419,6 +419,8 @@ pub(crate) struct Ctx<'a> {
     pub facts: Vec<Facts>,
     /// (item, stage) → task index.
     pub by_item_stage: HashMap<(&'a str, &'a str), usize>,
+    /// Task id → task index.
+    pub task_index: HashMap<&'a str, usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -465,6 +467,7 @@ impl<'a> Ctx<'a> {
             processes,
             facts,
             by_item_stage,
+            task_index: index,
         };
         for i in 0..input.tasks.len() {
             let Some(cal) = ctx.calendar(i) else { continue };
@@ -525,6 +528,22 @@ impl<'a> Ctx<'a> {
             .into_iter()
             .max()?;
         Some((cal.after(cal.today(last)), last))
+    }
+
+    /// Items in task order, each with its tasks that pass `keep`.
+    pub fn items(&self, keep: impl Fn(usize) -> bool) -> Vec<(&'a str, Vec<usize>)> {
+        let mut out: Vec<(&'a str, Vec<usize>)> = Vec::new();
+        let mut pos: HashMap<&str, usize> = HashMap::new();
+        for i in (0..self.input.tasks.len()).filter(|&i| keep(i)) {
+            let item = self.input.tasks[i].item.as_str();
+            let n = out.len();
+            let k = *pos.entry(item).or_insert(n);
+            if k == n {
+                out.push((item, Vec::new()));
+            }
+            out[k].1.push(i);
+        }
+        out
     }
 
     pub fn today(&self, i: usize) -> Option<Date> {
@@ -692,6 +711,7 @@ fn on_time(ctx: &Ctx) -> OnTime {
     let mut by_stage: HashMap<(String, String), Tally> = HashMap::new();
     let mut by_person: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_item: Vec<(String, Tally)> = Vec::new();
+    let mut item_pos: HashMap<&str, usize> = HashMap::new();
     let mut by_week: BTreeMap<Date, Tally> = BTreeMap::new();
     let mut late = Vec::new();
     for i in 0..ctx.input.tasks.len() {
@@ -713,14 +733,12 @@ fn on_time(ctx: &Ctx) -> OnTime {
                 .or_default()
                 .add(ok, lateness);
         }
-        match by_item.iter_mut().find(|(k, _)| *k == t.item) {
-            Some((_, tally)) => tally.add(ok, lateness),
-            None => {
-                let mut tally = Tally::default();
-                tally.add(ok, lateness);
-                by_item.push((t.item.clone(), tally));
-            }
+        let n = by_item.len();
+        let k = *item_pos.entry(t.item.as_str()).or_insert(n);
+        if k == n {
+            by_item.push((t.item.clone(), Tally::default()));
         }
+        by_item[k].1.add(ok, lateness);
         by_week.entry(monday(t.due)).or_default().add(ok, lateness);
         if !ok {
             late.push(LateTask {
@@ -918,18 +936,7 @@ fn slip(ctx: &Ctx, i: usize) -> Option<u32> {
 }
 
 fn bottleneck(ctx: &Ctx) -> Option<Bottleneck> {
-    // Items: their tasks and the due date of the last one.
-    let mut items: Vec<(&str, Vec<usize>)> = Vec::new();
-    for i in 0..ctx.input.tasks.len() {
-        if !ctx.shown(i) {
-            continue;
-        }
-        let item = ctx.task(i).item.as_str();
-        match items.iter_mut().find(|(k, _)| *k == item) {
-            Some((_, v)) => v.push(i),
-            None => items.push((item, vec![i])),
-        }
-    }
+    let items = ctx.items(|i| ctx.shown(i));
     let mut late_items = Vec::new();
     let mut due_tasks = Vec::new();
     for (item, tasks) in &items {
@@ -1072,13 +1079,7 @@ fn task_of(index: &HashMap<&str, usize>, identity: &str) -> Option<usize> {
 }
 
 fn adoption(ctx: &Ctx) -> Adoption {
-    let index: HashMap<&str, usize> = ctx
-        .input
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = &ctx.task_index;
     let mut people: BTreeMap<String, PersonAdoption> = BTreeMap::new();
     let mut per_target: BTreeMap<&str, u32> = BTreeMap::new();
     // task → (updated by anyone, updated by its owner)
@@ -1093,7 +1094,7 @@ fn adoption(ctx: &Ctx) -> Adoption {
         days_since_last_update: None,
     };
     for r in &ctx.input.history {
-        let (Some(target), Some(i)) = (r.source_target.as_deref(), task_of(&index, &r.identity))
+        let (Some(target), Some(i)) = (r.source_target.as_deref(), task_of(index, &r.identity))
         else {
             continue;
         };

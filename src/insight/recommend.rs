@@ -51,10 +51,10 @@ pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
             .late
             .iter()
             .filter(|l| {
-                ctx.input
-                    .tasks
-                    .iter()
-                    .any(|t| t.id == l.task && t.process == sr.process && t.stage == sr.stage)
+                ctx.task_index.get(l.task.as_str()).is_some_and(|&i| {
+                    let t = ctx.task(i);
+                    t.process == sr.process && t.stage == sr.stage
+                })
             })
             .map(|l| l.task.clone())
             .collect();
