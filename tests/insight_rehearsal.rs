@@ -391,3 +391,67 @@ fn now_is_the_clock_of_status_and_schedule_and_says_what_it_accepts() {
         "{err}"
     );
 }
+
+#[test]
+fn the_whole_history_reads_back_in_one_piece_from_either_store() {
+    use throughline::state::{Batch, MemoryStore, SqliteStore, StateStore, StatusRecord};
+    use throughline_connector::State;
+    let record = |id: &str, state, at: &str, target: Option<&str>| StatusRecord {
+        identity: id.into(),
+        state,
+        source_target: target.map(Into::into),
+        source_person: None,
+        at: at.parse().unwrap(),
+    };
+    let batches = [
+        vec![
+            record("a/x", State::Todo, "2026-09-01T09:00:00Z", None),
+            record("b/x", State::Todo, "2026-09-01T09:00:00Z", None),
+        ],
+        vec![record(
+            "b/x",
+            State::Doing,
+            "2026-09-02T09:00:00Z",
+            Some("xl"),
+        )],
+        vec![record(
+            "a/x",
+            State::Done,
+            "2026-09-03T09:00:00Z",
+            Some("xl"),
+        )],
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut sqlite = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    let mut memory = MemoryStore::new();
+    for statuses in &batches {
+        let batch = Batch {
+            statuses: statuses.clone(),
+            ..Default::default()
+        };
+        sqlite.commit(batch.clone()).unwrap();
+        memory.commit(batch).unwrap();
+    }
+    let ids = |v: Vec<StatusRecord>| -> Vec<(String, State)> {
+        v.into_iter().map(|r| (r.identity, r.state)).collect()
+    };
+    // SQLite: in the order recorded. The default (memory): per identity, oldest first.
+    assert_eq!(
+        ids(sqlite.all_status_history().unwrap()),
+        [
+            ("a/x".into(), State::Todo),
+            ("b/x".into(), State::Todo),
+            ("b/x".into(), State::Doing),
+            ("a/x".into(), State::Done),
+        ]
+    );
+    assert_eq!(
+        ids(memory.all_status_history().unwrap()),
+        [
+            ("a/x".into(), State::Todo),
+            ("a/x".into(), State::Done),
+            ("b/x".into(), State::Todo),
+            ("b/x".into(), State::Doing),
+        ]
+    );
+}

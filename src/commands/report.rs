@@ -78,7 +78,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             config.display()
         );
     }
-    let history = read_history(&dep.state, &tasks)?;
+    let history = read_history(&dep.state)?;
     let first_tz = dep
         .processes
         .first()
@@ -138,12 +138,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every status record of the tasks and their checklist entries. Read-only: no lock is taken
-/// and a missing state file is an empty history (it is not created).
-fn read_history(
-    state: &StateLocation,
-    tasks: &[&throughline::schedule::Task],
-) -> anyhow::Result<Vec<StatusRecord>> {
+/// Every status record. Read-only: no lock is taken and a missing state file is an empty
+/// history (it is not created).
+fn read_history(state: &StateLocation) -> anyhow::Result<Vec<StatusRecord>> {
     let path = match state {
         StateLocation::Sqlite(path) => path,
         StateLocation::Url(url) => anyhow::bail!(
@@ -154,13 +151,5 @@ fn read_history(
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let store = SqliteStore::open_read_only(path)?;
-    let mut out = Vec::new();
-    for t in tasks {
-        out.extend(store.status_history(&t.id)?);
-        for e in &t.checklist {
-            out.extend(store.status_history(&e.id)?);
-        }
-    }
-    Ok(out)
+    Ok(SqliteStore::open_read_only(path)?.all_status_history()?)
 }

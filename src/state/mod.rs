@@ -155,6 +155,15 @@ pub trait StateStore: Send {
     fn statuses(&self) -> Result<Vec<StatusRecord>, StateError>;
     /// Every status a task or entry has had, oldest first.
     fn status_history(&self, identity: &str) -> Result<Vec<StatusRecord>, StateError>;
+    /// Every status record of every task and entry, each identity's oldest first (what
+    /// `report` measures). The default asks [`StateStore::status_history`] per identity.
+    fn all_status_history(&self) -> Result<Vec<StatusRecord>, StateError> {
+        let mut out = Vec::new();
+        for s in self.statuses()? {
+            out.extend(self.status_history(&s.identity)?);
+        }
+        Ok(out)
+    }
     fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError>;
     fn cursor(&self, target: &str) -> Result<Option<serde_json::Value>, StateError>;
     /// (identity, field) → value accepted from a tool.

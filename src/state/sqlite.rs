@@ -339,6 +339,17 @@ impl StateStore for SqliteStore {
         )
     }
 
+    /// One query instead of one per identity: the whole history in the order recorded.
+    fn all_status_history(&self) -> Result<Vec<StatusRecord>, StateError> {
+        self.query(
+            "status history",
+            "SELECT identity, state, source_target, source_person, at
+             FROM status_history ORDER BY seq",
+            [],
+            status_from_row,
+        )
+    }
+
     /// Events at or after `since` (all of them for `None`), in the order they were recorded.
     fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError> {
         macro_rules! select {
