@@ -680,3 +680,8 @@ fn parse_all<T: serde::de::DeserializeOwned>(
         .map(|v| T::deserialize(v).map_err(|e| unreadable(label, e)))
         .collect()
 }
+
+// Fuzz properties of the cursor, task pages and events (private, hence here).
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+mod fuzz_tests;

@@ -238,6 +238,9 @@ impl Book {
 #[derive(Debug)]
 pub(crate) struct ReadError(pub String);
 
+/// Excel's last column is XFD, the 16,384th.
+const MAX_COLUMNS: usize = 16_384;
+
 /// Read every worksheet: values, formulas, dates, visibility, and the view settings a rewrite
 /// should keep. Chart sheets and dialog sheets cannot be carried over and are skipped.
 ///
@@ -270,6 +273,17 @@ pub(crate) fn read(
             let mut cells = xlsx.worksheet_cells_reader(&meta.name).map_err(failed)?;
             while let Some(c) = cells.next_cell_with_formula().map_err(failed)? {
                 let (row, col) = (c.pos.0 as usize, c.pos.1 as usize);
+                // A damaged or hand-made file can place a cell anywhere; rows are kept as a
+                // vector, so a cell past Excel's grid would cost memory in proportion to its row.
+                if row >= crate::workbook::MAX_ROWS || col >= MAX_COLUMNS {
+                    return Err(ReadError(format!(
+                        "sheet \"{}\" has a cell at row {}, column {}, outside Excel's {} rows and {MAX_COLUMNS} columns; the file is damaged",
+                        meta.name,
+                        u64::from(c.pos.0) + 1,
+                        u64::from(c.pos.1) + 1,
+                        crate::workbook::MAX_ROWS
+                    )));
+                }
                 let value = from_data(&Data::from(c.value));
                 match c.formula.filter(|f| !f.is_empty()) {
                     Some(f) => {

@@ -294,13 +294,20 @@ impl Snapshot {
             let mut row_meta: HashMap<u32, (i32, String)> = HashMap::new();
             for data in &sheet.data {
                 for (k, rm) in data.row_metadata.iter().enumerate() {
+                    // A row past the last row number a sheet can have does not exist.
+                    let Some(r) = u32::try_from(k)
+                        .ok()
+                        .and_then(|k| data.start_row.checked_add(k))
+                    else {
+                        break;
+                    };
                     if let Some(m) = rm
                         .developer_metadata
                         .iter()
                         .find(|m| m.metadata_key == ROW_KEY)
                     {
                         row_meta
-                            .entry(data.start_row + k as u32)
+                            .entry(r)
                             .or_insert((m.metadata_id, m.metadata_value.clone()));
                     }
                 }
@@ -311,8 +318,17 @@ impl Snapshot {
                 .map(|r| r as u32);
             let mut rows = Vec::new();
             let mut claimed: HashSet<String> = row_meta.values().map(|(_, v)| v.clone()).collect();
-            let height = (values.len() as u32).max(row_meta.keys().max().map_or(0, |r| r + 1));
-            for r in layout.header_row + 1..height {
+            // Only rows with values or metadata can hold a task: visiting just those keeps a
+            // metadata entry far down the sheet (`startRow` is the API's word) from costing a
+            // pass over every row above it.
+            let mut present: Vec<u32> = (0..values.len())
+                .filter_map(|r| u32::try_from(r).ok())
+                .chain(row_meta.keys().copied())
+                .filter(|r| *r > layout.header_row)
+                .collect();
+            present.sort_unstable();
+            present.dedup();
+            for r in present {
                 let cells_of = |row: Option<&Vec<Value>>| -> Vec<Value> {
                     Field::ALL
                         .iter()
@@ -643,3 +659,8 @@ impl Index {
         index
     }
 }
+
+// Fuzz properties of the spreadsheet read (private, hence here).
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+mod fuzz_tests;

@@ -1658,3 +1658,8 @@ impl Connector for TrelloConnector {
         Some(self.client.counts())
     }
 }
+
+// Fuzz properties of the board decoding and observation (private, hence here).
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+mod fuzz_tests;

@@ -81,14 +81,23 @@ impl Workbook {
 
     /// An OLE container: an .xls workbook, or an .xlsx that was encrypted with a password.
     pub fn open_ole(path: PathBuf) -> Result<Self, ImportError> {
-        if let Err(XlsxError::Password) = calamine::open_workbook::<Xlsx<_>, _>(&path) {
+        const FORMAT: &str = "an Excel 97-2003 workbook (.xls)";
+        let protected = guarded(&path, FORMAT, || {
+            Ok(matches!(
+                calamine::open_workbook::<Xlsx<_>, _>(&path),
+                Err(XlsxError::Password)
+            ))
+        })?;
+        if protected {
             return Err(ImportError::PasswordProtected { path });
         }
-        let xls = open::<Xls<_>>(&path, |p, e| match e {
-            XlsError::Password => ImportError::PasswordProtected {
-                path: p.to_path_buf(),
-            },
-            e => corrupt(p, "an Excel 97-2003 workbook (.xls)", e),
+        let xls = guarded(&path, FORMAT, || {
+            open::<Xls<_>>(&path, |p, e| match e {
+                XlsError::Password => ImportError::PasswordProtected {
+                    path: p.to_path_buf(),
+                },
+                e => corrupt(p, FORMAT, e),
+            })
         })?;
         Ok(Workbook {
             path,
@@ -120,6 +129,72 @@ fn xlsx_error(path: &Path, e: XlsxError) -> ImportError {
         },
         e => corrupt(path, "an Excel workbook (.xlsx)", e),
     }
+}
+
+/// Run a calamine call that can panic on damaged input (its OLE sector reader asserts on
+/// sizes it has not checked): a panic becomes "damaged file" instead of ending the import.
+fn guarded<T>(
+    path: &Path,
+    format: &'static str,
+    read: impl FnOnce() -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(corrupt(
+            path,
+            format,
+            "the file is damaged: the reader stopped inside it",
+        ))
+    })
+}
+
+/// The most cells a sheet's rectangle may span. The reader holds a sheet as one dense
+/// rectangle, so a single stray cell far from the rest (row 4,000,000 of column XFD) would cost
+/// memory for every empty cell between; a real plan is far below this.
+const MAX_CELLS: u64 = 5_000_000;
+
+/// An .xlsx sheet, its cells read one by one so that an impossible rectangle is refused
+/// before it is allocated.
+fn xlsx_range(
+    book: &mut Xlsx<BufReader<File>>,
+    path: &Path,
+    sheet: &str,
+) -> Result<calamine::Range<Data>, ImportError> {
+    let format = "an Excel workbook (.xlsx)";
+    let failed = |e: XlsxError| corrupt(path, format, format!("sheet \"{sheet}\": {e}"));
+    let mut reader = match book.worksheet_cells_reader(sheet) {
+        Ok(reader) => reader,
+        // A chart sheet has no cells (calamine's own `worksheet_range` says the same).
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(calamine::Range::default()),
+        Err(e) => return Err(failed(e)),
+    };
+    let mut cells = Vec::new();
+    let (mut top, mut bottom, mut left, mut right) = (u32::MAX, 0u32, u32::MAX, 0u32);
+    while let Some(cell) = reader.next_cell().map_err(failed)? {
+        // Empty (formatted only) cells are left out, as calamine's `worksheet_range` does.
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            continue;
+        }
+        let (row, col) = cell.get_position();
+        (top, bottom) = (top.min(row), bottom.max(row));
+        (left, right) = (left.min(col), right.max(col));
+        let span = (u64::from(bottom - top) + 1) * (u64::from(right - left) + 1);
+        if span > MAX_CELLS {
+            return Err(corrupt(
+                path,
+                format,
+                format!(
+                    "sheet \"{sheet}\" has a cell at row {}, column {}, so far from the others \
+                     that the sheet would span {span} cells (the import reads up to \
+                     {MAX_CELLS}); delete that cell, or the rows and columns past the plan",
+                    u64::from(row) + 1,
+                    u64::from(col) + 1
+                ),
+            ));
+        }
+        let value: Data = cell.get_value().clone().into();
+        cells.push(calamine::Cell::new((row, col), value));
+    }
+    Ok(calamine::Range::from_sparse(cells))
 }
 
 fn corrupt(path: &Path, format: &'static str, e: impl std::fmt::Display) -> ImportError {
@@ -163,12 +238,18 @@ impl Source for Workbook {
         });
         let big = std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 1 << 20);
         let status = progress.status(&format!("Reading {sheet}"), big);
-        let range = self
-            .book
-            .worksheet_range(sheet)
-            .map_err(|e| corrupt(&self.path, format, format!("sheet \"{sheet}\": {e}")))?;
+        let path = self.path.clone();
+        let book = &mut self.book;
+        let range = guarded(&path, format, || match book {
+            Sheets::Xlsx(x) => xlsx_range(x, &path, sheet),
+            other => other
+                .worksheet_range(sheet)
+                .map_err(|e| corrupt(&path, format, format!("sheet \"{sheet}\": {e}"))),
+        })?;
         drop(status);
-        let mut grid = to_grid(sheet, range, progress);
+        // calamine can hand back a rectangle whose cells do not fill it (an .ods whose
+        // repeated rows it capped): that is a damaged file, not a reason to stop.
+        let mut grid = guarded(&path, format, || Ok(to_grid(sheet, range, progress)))?;
         let layout = layout.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the layout reader stopped".into()))
