@@ -51,20 +51,22 @@ pub fn set_now(now: Option<NowArg>) {
 
 /// The clock of this run: `--now` when given (a date is 12:00 of that day in the first
 /// process's time zone), else the system clock. Commands read it once and pass it on.
-pub fn now(dep: &Deployment) -> jiff::Timestamp {
+pub fn now(dep: &Deployment) -> anyhow::Result<jiff::Timestamp> {
     match NOW.get() {
-        None => jiff::Timestamp::now(),
-        Some(NowArg::At(at)) => *at,
+        None => Ok(jiff::Timestamp::now()),
+        Some(NowArg::At(at)) => Ok(*at),
         Some(NowArg::Day(day)) => {
             let tz = dep
                 .processes
                 .first()
                 .map(|p| p.timezone.clone())
                 .unwrap_or(jiff::tz::TimeZone::UTC);
-            day.at(12, 0, 0, 0)
-                .to_zoned(tz)
-                .map(|z| z.timestamp())
-                .unwrap_or_else(|_| jiff::Timestamp::now())
+            let noon = day.at(12, 0, 0, 0).to_zoned(tz).map_err(|e| {
+                anyhow::anyhow!(
+                    "--now {day}: 12:00 that day is out of range ({e}); use a nearer date"
+                )
+            })?;
+            Ok(noon.timestamp())
         }
     }
 }

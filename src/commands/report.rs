@@ -43,7 +43,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Ok(dep) => dep,
         Err(code) => return Ok(code),
     };
-    let now = super::now(&dep);
+    let now = super::now(&dep)?;
     if let Some(p) = &args.process
         && dep.process(p).is_none()
     {

@@ -35,7 +35,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let schedule = match args.today {
         Some(today) => schedule::schedule(&deployment, today),
-        None => schedule::schedule_at(&deployment, super::now(&deployment)),
+        None => schedule::schedule_at(&deployment, super::now(&deployment)?),
     };
     let view = match &args.item {
         None => View::all(&schedule),

@@ -17,7 +17,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Ok(dep) => dep,
         Err(code) => return Ok(code),
     };
-    let now = super::now(&dep);
+    let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
     let statuses = match &dep.state {
         StateLocation::Sqlite(path) if path.exists() => {

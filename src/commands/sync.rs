@@ -35,7 +35,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     super::check_target_exists(&dep, args.target.as_deref())?;
-    let now = super::now(&dep);
+    let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
     let StateLocation::Sqlite(state_path) = &dep.state else {
         anyhow::bail!(
