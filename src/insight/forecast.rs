@@ -144,13 +144,23 @@ fn forecast_item(
                 return Vec::new();
             }
             let t = ctx.task(i);
-            let measured: Vec<u32> = stage_of(times, &t.process, &t.stage)
+            let mut measured: Vec<u32> = stage_of(times, &t.process, &t.stage)
                 .map(|s| s.tasks.iter().map(|x| x.business_days).collect())
                 .unwrap_or_default();
             if measured.is_empty() {
-                vec![ctx.stage(i).map_or(0, |s| s.days)]
-            } else {
-                measured
+                measured.push(ctx.stage(i).map_or(0, |s| s.days));
+            }
+            // Already waiting `age` days: only as long or longer is still possible.
+            match ctx.facts[i].ready {
+                Some((ready, _)) if ready <= today => {
+                    let age = cal.count(ready, today);
+                    measured.retain(|&d| d >= age);
+                    if measured.is_empty() {
+                        measured.push(age);
+                    }
+                    measured
+                }
+                _ => measured,
             }
         })
         .collect();

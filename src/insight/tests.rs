@@ -610,3 +610,55 @@ fn filters_narrow_what_is_shown_not_the_percentiles() {
     assert_eq!(r.on_time.overall, rate(2, 0, Some(2)));
     assert_eq!(r.adoption.people.len(), 1);
 }
+
+#[test]
+fn forecast_of_a_waiting_task_draws_only_times_as_long_as_its_age() {
+    // Thu 11-12 08:00: x2/a done Tue 11-10, so x2/b has waited since Wed 11-11: age 2.
+    // b's stage times: x1/b 3, x0/b 5 (Mon 11-02 to Fri 11-06), x9/b 1 (Mon 11-02 only).
+    // Only 3 and 5 are still possible: 3 → done Fri 11-13 = go-live; 5 → Tue 11-17. About
+    // half the runs are ready by go-live (drawing 1 as well would make it two thirds).
+    let mut i = input("2026-11-12T08:00:00Z");
+    let g = date(2026, 11, 6);
+    for item in ["x0", "x9"] {
+        i.tasks
+            .push(task(item, "b", date(2026, 11, 2), date(2026, 11, 2), g));
+    }
+    i.history
+        .retain(|r| !r.identity.starts_with("x2") || r.source_target.is_none());
+    i.history.extend([
+        rec(
+            "x2/a",
+            State::Done,
+            "2026-11-10T12:00:00Z",
+            Some("xl"),
+            None,
+        ),
+        rec(
+            "x0/b",
+            State::Done,
+            "2026-11-06T12:00:00Z",
+            Some("trello"),
+            Some(B),
+        ),
+        rec(
+            "x9/b",
+            State::Done,
+            "2026-11-02T12:00:00Z",
+            Some("trello"),
+            Some(B),
+        ),
+    ]);
+    i.until = date(2026, 11, 12);
+    let r = measure(&i);
+    let b = r.stage_time.iter().find(|s| s.stage == "b").unwrap();
+    let mut days: Vec<u32> = b.tasks.iter().map(|t| t.business_days).collect();
+    days.sort_unstable();
+    assert_eq!(days, [1, 3, 5]);
+    let f = r.forecast.items.iter().find(|f| f.item == "x2").unwrap();
+    assert!(
+        (0.47..0.53).contains(&f.chance_by_golive),
+        "{}",
+        f.chance_by_golive
+    );
+    assert_eq!(f.date_p85, date(2026, 11, 17));
+}
