@@ -76,8 +76,12 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !pairs.remainder().is_empty() {
         return None;
     }
+    // Hex digits only: `from_str_radix` alone also takes a sign, so "+b" would pass for "0b".
     pairs
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .map(|p| {
+            let digit = |b: u8| char::from(b).to_digit(16);
+            Some((digit(p[0])? * 16 + digit(p[1])?) as u8)
+        })
         .collect()
 }
 
@@ -252,6 +256,9 @@ mod tests {
             &sig
         ));
         assert!(!asana_signature_ok(b"Jefe", b"x", "zz"));
+        // A sign is not a hex digit (u8::from_str_radix alone takes "+b" as 0x0b).
+        assert_eq!(decode_hex("0b"), Some(vec![0x0b]));
+        assert_eq!(decode_hex("+b"), None);
         assert!(!asana_signature_ok(b"Jefe", b"x", ""));
     }
 
