@@ -127,3 +127,99 @@ async fn a_copied_marker_is_a_reported_stop_not_an_adoption() {
     );
     assert!(cycle(&mut store, &model, &emu, &board).await.ok());
 }
+
+async fn asana_cycle(
+    store: &mut MemoryStore,
+    asana: &throughline_asana::emulator::Emulator,
+    seeded: &throughline_asana::emulator::Seeded,
+) -> CycleReport {
+    use throughline_asana::{AsanaAuth, AsanaConnector, AsanaSettings};
+    let mut s = AsanaSettings::new(
+        "managers",
+        seeded.project.clone(),
+        seeded.workspace.clone(),
+        AsanaAuth::Token(Secret::new(seeded.token.clone())),
+    );
+    s.base_url = asana.base_url();
+    let mut runs = vec![TargetRun {
+        id: "managers".into(),
+        connector: Box::new(AsanaConnector::new(s).unwrap()),
+        desired: common::brief_and_check_tasks(),
+        drift: DriftPolicy::default(),
+    }];
+    run_cycle(
+        store,
+        &mut runs,
+        &SyncSettings::default(),
+        &CycleOptions::default(),
+        now(),
+    )
+    .await
+    .expect("the cycle runs")
+}
+
+/// The same in Asana, where the identity is the notes' last line: a task whose notes were
+/// copied, marker and all, from a throughline task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_asana_notes_marker_is_a_reported_stop_not_an_adoption() {
+    let asana = throughline_asana::emulator::Emulator::start()
+        .await
+        .unwrap();
+    let seeded = asana.seed();
+    let mut store = MemoryStore::new();
+    assert!(asana_cycle(&mut store, &asana, &seeded).await.ok());
+
+    let real = asana.task_with_identity("item0/copy").unwrap();
+    let notes = asana.task(&real).unwrap()["notes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(notes.ends_with("throughline: item0/copy"), "{notes:?}");
+    let answer = reqwest::Client::new()
+        .post(format!("{}/tasks", asana.base_url()))
+        .bearer_auth(&seeded.token)
+        .json(&serde_json::json!({"data": {
+            "name": "My notes on the copy",
+            "notes": notes,
+            "projects": [seeded.project],
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let copy: serde_json::Value = answer.json().await.unwrap();
+    let copy = copy["data"]["gid"].as_str().unwrap().to_owned();
+
+    let mut store = MemoryStore::new();
+    asana.clear_requests();
+    let report = asana_cycle(&mut store, &asana, &seeded).await;
+    let plan = report.targets[0].plan.as_ref().unwrap();
+    let stop = plan
+        .stop
+        .as_ref()
+        .expect("two tasks claim item0/copy: stopped");
+    assert_eq!(stop.kind, StopKind::AdoptionConflict);
+    assert!(
+        stop.reason.contains(&real) && stop.reason.contains(&copy),
+        "{}",
+        stop.reason
+    );
+    let writes: Vec<String> = asana
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .flat_map(|r| {
+            if r.path == "/batch" {
+                r.actions
+            } else {
+                vec![format!("{} {}", r.method, r.path)]
+            }
+        })
+        .filter(|a| !a.starts_with("GET"))
+        .collect();
+    assert!(writes.is_empty(), "nothing sent: {writes:?}");
+    assert_eq!(
+        asana.task(&copy).unwrap()["notes"].as_str(),
+        Some(notes.as_str())
+    );
+}
