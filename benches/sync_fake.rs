@@ -67,6 +67,7 @@ fn main() {
             connector: Box::new(board.connector()),
             desired: model.clone(),
             drift: DriftPolicy::default(),
+            people: None,
         }];
         let started = Instant::now();
         let report = rt

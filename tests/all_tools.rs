@@ -84,6 +84,7 @@ impl Tools {
                 connector,
                 desired: common::brief_and_check_tasks(),
                 drift: DriftPolicy::default(),
+                people: None,
             })
             .collect();
         let report = run_cycle(

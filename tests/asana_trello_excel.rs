@@ -45,6 +45,7 @@ fn runs(asana: &(Asana, Seeded), trello: &Trello, board: &str, workbook: &Path) 
         connector,
         desired: common::brief_and_check_tasks(),
         drift: DriftPolicy::default(),
+        people: None,
     };
     vec![
         run("managers", Box::new(asana_connector(&asana.0, &asana.1))),

@@ -772,6 +772,13 @@ impl throughline_connector::Connector for Slow {
     ) -> Vec<Result<throughline_connector::Applied, ConnectorError>> {
         self.inner.apply(changes).await
     }
+
+    async fn people_with_accounts(
+        &mut self,
+        people: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
+        self.inner.people_with_accounts(people).await
+    }
 }
 
 struct SlowSource(Fakes, ManualClock, Duration);

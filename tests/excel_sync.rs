@@ -23,6 +23,7 @@ fn runs(model: &Model, workbook: &Path, fake: Option<&FakeTarget>) -> Vec<Target
             connector: Box::new(f.connector()),
             desired: model.desired(),
             drift: DriftPolicy::default(),
+            people: None,
         });
     }
     out.push(TargetRun {
@@ -34,6 +35,7 @@ fn runs(model: &Model, workbook: &Path, fake: Option<&FakeTarget>) -> Vec<Target
         )),
         desired: model.desired(),
         drift: DriftPolicy::default(),
+        people: None,
     });
     out
 }

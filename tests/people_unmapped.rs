@@ -5,11 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::cli::{bin, copy_example, text};
-use throughline_connector::Connector;
-use throughline_excel::{ExcelConnector, ExcelMapping};
+use common::cli::{bin, copy_example, sync_then_nothing_to_do, text, workbook_owners};
 use throughline_trello::emulator::Emulator;
 
 struct Setup {
@@ -76,17 +72,8 @@ impl Setup {
             .unwrap()
     }
 
-    /// Task identity → owner, as the workbook holds every task.
     async fn workbook_owners(&self) -> Vec<(String, Option<String>)> {
-        let path = self.dir.path().join("content-plan.xlsx");
-        let obs = ExcelConnector::new("workbook", Path::new(&path), ExcelMapping::default())
-            .observe(None)
-            .await
-            .unwrap();
-        obs.tasks
-            .into_iter()
-            .map(|t| (t.identity.unwrap(), t.fields.owner))
-            .collect()
+        workbook_owners(self.dir.path()).await
     }
 
     /// Members (usernames) of the card of a task, `None` when it has no card.
@@ -108,20 +95,7 @@ impl Setup {
 
     /// A sync that must succeed, its output, then a plan that must find nothing to do.
     fn sync_twice(&self) -> String {
-        let sync = self.run(&["sync"]);
-        let out = text(&sync);
-        assert_eq!(sync.status.code(), Some(0), "{out}");
-        assert!(!out.contains("failed"), "{out}");
-        let again = self.run(&["plan", "--detailed-exitcode"]);
-        assert_eq!(
-            again.status.code(),
-            Some(0),
-            "nothing left: {}",
-            text(&again)
-        );
-        let again = text(&again);
-        assert!(!again.contains("Drift"), "{again}");
-        out
+        sync_then_nothing_to_do(|args| self.run(args))
     }
 }
 
@@ -132,41 +106,10 @@ const UNMAPPED: [&str; 4] = [
     "eli@example.com",
 ];
 
-/// Each unmapped person listed exactly once with their task count, and one line that maps
-/// them all (into the target's existing `people` table).
+/// Each unmapped person listed exactly once, with one line that maps them all.
 fn lists_each_once(out: &str, handled: &str) {
-    for person in UNMAPPED {
-        let listed = out
-            .lines()
-            .filter(|l| l.trim_start().starts_with(&format!("{person}: ")) && l.contains(" task"))
-            .count();
-        assert_eq!(listed, 1, "{person} once:\n{out}");
-    }
-    let fixes: Vec<&str> = out
-        .lines()
-        .filter(|l| l.contains("To give them one, add to the target's people = { … }: "))
-        .collect();
-    assert_eq!(fixes.len(), 1, "one line to add:\n{out}");
-    for person in UNMAPPED {
-        assert!(
-            fixes[0].contains(&format!("\"{person}\" = \"<Trello username>\"")),
-            "{}",
-            fixes[0]
-        );
-    }
-    for mapped in ["dana@example.com", "avi@example.com"] {
-        assert!(
-            !fixes[0].contains(mapped),
-            "{mapped} has an account: {}",
-            fixes[0]
-        );
-    }
-    assert!(
-        out.contains(&format!(
-            "People with no account here; their tasks are {handled}"
-        )),
-        "{out}"
-    );
+    let mapped = ["dana@example.com", "avi@example.com"];
+    common::cli::lists_each_once(out, &UNMAPPED, &mapped, "Trello username", handled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

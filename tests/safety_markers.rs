@@ -29,6 +29,7 @@ async fn cycle(store: &mut MemoryStore, model: &Model, emu: &Emulator, board: &s
         connector: Box::new(TrelloConnector::new(s).unwrap()),
         desired: model.desired(),
         drift: DriftPolicy::default(),
+        people: None,
     }];
     let report = run_cycle(
         store,
@@ -146,6 +147,7 @@ async fn asana_cycle(
         connector: Box::new(AsanaConnector::new(s).unwrap()),
         desired: common::brief_and_check_tasks(),
         drift: DriftPolicy::default(),
+        people: None,
     }];
     run_cycle(
         store,

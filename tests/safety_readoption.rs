@@ -84,6 +84,7 @@ fn asana_run(asana: &Asana, seeded: &Seeded) -> TargetRun {
         connector: Box::new(AsanaConnector::new(s).unwrap()),
         desired: brief_and_check_tasks(),
         drift: DriftPolicy::default(),
+        people: None,
     }
 }
 
@@ -100,6 +101,7 @@ async fn cycle(
             connector: Box::new(sheet.connector()),
             desired: brief_and_check_tasks(),
             drift: DriftPolicy::default(),
+            people: None,
         },
     ];
     let report = run_cycle(

@@ -32,6 +32,7 @@ fn runs(model: &Model, emu: &Emulator, board: &str, workbook: &Path) -> Vec<Targ
             connector: Box::new(TrelloConnector::new(s).unwrap()),
             desired: model.desired(),
             drift: DriftPolicy::default(),
+            people: None,
         },
         TargetRun {
             id: "workbook".into(),
@@ -42,6 +43,7 @@ fn runs(model: &Model, emu: &Emulator, board: &str, workbook: &Path) -> Vec<Targ
             )),
             desired: model.desired(),
             drift: DriftPolicy::default(),
+            people: None,
         },
     ]
 }

@@ -52,7 +52,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(MemoryStore::new())
     };
-    let (runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let runs = engine::connectors::open_targets(&dep, &schedule)?;
     let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
         only_target: args.target.clone(),
@@ -62,7 +62,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         allow_recreate: args.allow_recreate,
         ..Default::default()
     };
-    let mut report = super::runtime()?
+    let report = super::runtime()?
         .block_on(engine::run_cycle(
             store.as_mut(),
             &mut runs,
@@ -72,10 +72,6 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         ))
         .context("planning stopped")?;
     bar.finish();
-    report.unmapped = unmapped
-        .into_iter()
-        .filter(|u| args.target.as_ref().is_none_or(|only| *only == u.target))
-        .collect();
     if args.json {
         println!(
             "{}",

@@ -66,6 +66,13 @@ impl Connector for Watched {
         self.inner.apply(changes).await
     }
 
+    async fn people_with_accounts(
+        &mut self,
+        people: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
+        self.inner.people_with_accounts(people).await
+    }
+
     fn requests(&self) -> Option<http::RequestCounts> {
         self.inner.requests()
     }

@@ -44,7 +44,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         );
     };
     // Targets first: one that cannot be set up (a missing credential) leaves no state file.
-    let (runs, unmapped) = engine::connectors::open_targets_with_people(&dep, &schedule)?;
+    let runs = engine::connectors::open_targets(&dep, &schedule)?;
     let mut store = SqliteStore::open(state_path)?;
     let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
@@ -54,16 +54,12 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         allow_recreate: args.allow_recreate,
         ..Default::default()
     };
-    let mut report = super::runtime()?
+    let report = super::runtime()?
         .block_on(engine::run_cycle(
             &mut store, &mut runs, &dep.sync, &options, now,
         ))
         .context("sync stopped")?;
     bar.finish();
-    report.unmapped = unmapped
-        .into_iter()
-        .filter(|u| args.target.as_ref().is_none_or(|only| *only == u.target))
-        .collect();
     if args.json {
         println!(
             "{}",

@@ -370,6 +370,9 @@ pub struct Service {
     webhooks_said: bool,
     /// `daemon --allow-…`: safety-stop overrides for the first cycle that runs to its end.
     allow_once: AllowOnce,
+    /// Per target, the people without an account there as last logged: logged again only
+    /// when that set changes, not every cycle.
+    unmapped_said: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The one-run overrides of the safety stops (`--allow-mass-archive`, `--allow-mass-create`,
@@ -383,6 +386,42 @@ pub struct AllowOnce {
 }
 
 impl Service {
+    /// Log the people without an account in each target read this cycle, once: at the first
+    /// cycle that reads the target, and again only when who they are changes.
+    fn say_unmapped(&mut self, report: &engine::CycleReport) {
+        for o in report.targets.iter().filter(|o| o.observe_error.is_none()) {
+            let now: Vec<&engine::UnmappedPerson> = report
+                .unmapped
+                .iter()
+                .filter(|u| u.target == o.target)
+                .collect();
+            let people: BTreeSet<String> = now.iter().map(|u| u.person.clone()).collect();
+            let before = self.unmapped_said.get(&o.target);
+            if before == Some(&people) || (before.is_none() && people.is_empty()) {
+                continue;
+            }
+            if people.is_empty() {
+                tracing::info!(target_id = %o.target, "everyone's tasks have an owner with an account here now");
+            }
+            for u in &now {
+                let fix = if u.in_map {
+                    format!("add {} to the target's people table", u.entry)
+                } else {
+                    format!("add to the target: people = {{ {} }}", u.entry)
+                };
+                tracing::warn!(
+                    target_id = %u.target,
+                    person = %u.person,
+                    tasks = u.tasks,
+                    fix = %fix,
+                    "this person has no account in the target; their tasks are {}",
+                    u.handled
+                );
+            }
+            self.unmapped_said.insert(o.target.clone(), people);
+        }
+    }
+
     /// Let the first cycle that runs to its end pass these safety stops (`daemon --allow-…`).
     pub fn allow_once(&mut self, allow: AllowOnce) {
         self.allow_once = allow;
@@ -420,6 +459,7 @@ impl Service {
             cancel: Arc::new(AtomicBool::new(false)),
             webhooks_due: now,
             webhooks_said: false,
+            unmapped_said: BTreeMap::new(),
             allow_once: AllowOnce::default(),
             dep,
         };
@@ -860,6 +900,7 @@ impl Service {
                 for u in &report.status_updates {
                     tracing::info!(identity = %u.identity, state = %u.state, from = %u.target, person = u.person.as_deref().unwrap_or(""), "status pulled");
                 }
+                self.say_unmapped(report);
                 let outcome = if verdicts
                     .iter()
                     .all(|(_, v)| matches!(v, Verdict::Ok { .. } | Verdict::Degraded { .. }))

@@ -10,7 +10,7 @@ use throughline_connector::mapping::{KeyError, every_problem};
 use super::TargetRun;
 use super::desired::desired_tasks;
 use super::mapping::TaskMapping;
-use super::people::{TargetPeople, UnmappedPerson};
+use super::people::TargetPeople;
 use crate::model::{Deployment, Target, TargetKind};
 use crate::schedule::Schedule;
 
@@ -161,12 +161,10 @@ fn people(target: &Target) -> std::collections::BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// A connector, how its target names people, and the hub name of the account that takes
-/// tasks of people without one (`unmapped = "<account>"`).
+/// A connector, and how its target names people.
 struct Opened {
     connector: Box<dyn Connector>,
     people: TargetPeople,
-    account_owner: Option<String>,
 }
 
 fn open_connector(
@@ -195,13 +193,10 @@ fn open_connector(
             });
         }
     }
-    let rule = TargetPeople::new(target, &known);
-    let account = rule.account_owner(&known);
-    let extra = account.as_ref().and_then(|(_, extra)| extra.clone());
+    let (rule, extra) = TargetPeople::new(target, &known);
     Ok(Opened {
         connector: open_kind(dep, target, mapping, extra)?,
         people: rule,
-        account_owner: account.map(|(owner, _)| owner),
     })
 }
 
@@ -337,20 +332,11 @@ fn open_kind(
     }
 }
 
-/// Everything the engine needs for every target of the deployment.
+/// Everything the engine needs for every target of the deployment. Who has no account in a
+/// target is known once that target is read: [`super::run_cycle`] applies each target's
+/// `unmapped` then and lists those people in [`super::CycleReport::unmapped`].
 pub fn open_targets(dep: &Deployment, schedule: &Schedule) -> Result<Vec<TargetRun>, SetupError> {
-    Ok(open_targets_with_people(dep, schedule)?.0)
-}
-
-/// [`open_targets`], and each target's people without an account there (once per target),
-/// for `plan` and `sync` to list with the line that maps them.
-pub fn open_targets_with_people(
-    dep: &Deployment,
-    schedule: &Schedule,
-) -> Result<(Vec<TargetRun>, Vec<UnmappedPerson>), SetupError> {
-    let mut unmapped = Vec::new();
-    let runs = dep
-        .targets
+    dep.targets
         .iter()
         .map(|target| {
             let (mut table, file) = read_mapping(target.kind, target.mapping.as_deref())?;
@@ -362,19 +348,13 @@ pub fn open_targets_with_people(
             }
             let mapping = TaskMapping::from_table(&own, &file)?;
             let opened = open_connector(dep, target, table)?;
-            let mut desired = desired_tasks(dep, schedule, &target.only, &mapping);
-            unmapped.extend(opened.people.resolve(
-                &target.id,
-                &mut desired,
-                opened.account_owner.as_deref(),
-            ));
             Ok(TargetRun {
                 id: target.id.clone(),
                 connector: opened.connector,
-                desired,
+                desired: desired_tasks(dep, schedule, &target.only, &mapping),
                 drift: mapping.drift,
+                people: Some(opened.people),
             })
         })
-        .collect::<Result<Vec<_>, SetupError>>()?;
-    Ok((runs, unmapped))
+        .collect()
 }

@@ -28,7 +28,7 @@ use throughline_connector::{
 pub use causes::FailureCause;
 pub use desired::{Overrides, apply_overrides, desired_tasks};
 pub use mapping::TaskMapping;
-pub use people::{Unmapped, UnmappedPerson};
+pub use people::{TargetPeople, Unmapped, UnmappedPerson};
 
 use crate::model::SyncSettings;
 use crate::reconcile::{
@@ -44,6 +44,9 @@ pub struct TargetRun {
     /// What the target should hold, before accepted drift is applied.
     pub desired: Vec<DesiredTask>,
     pub drift: DriftPolicy,
+    /// The target's `unmapped` policy, applied to `desired` once the target is first read
+    /// (the connector then says who has an account there). `None`: owners go as they are.
+    pub people: Option<TargetPeople>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -106,8 +109,7 @@ pub struct CycleReport {
     pub targets: Vec<TargetOutcome>,
     pub status_updates: Vec<StatusUpdate>,
     pub conflicts: Vec<Conflict>,
-    /// People with no account in a target, once per target (set by whoever opened the
-    /// targets: [`connectors::open_targets_with_people`]).
+    /// People with no account in a target, once per target read this cycle.
     pub unmapped: Vec<UnmappedPerson>,
 }
 
@@ -211,7 +213,19 @@ pub async fn run_cycle(
             continue;
         }
         let cursor = store.cursor(&t.id)?;
-        match t.connector.observe(cursor).await {
+        let mut read = t.connector.observe(cursor).await;
+        if read.is_ok()
+            && let Some(rule) = t.people.take()
+        {
+            match people::settle(&rule, &t.id, t.connector.as_mut(), &mut t.desired).await {
+                Ok(unmapped) => report.unmapped.extend(unmapped),
+                Err(e) => {
+                    t.people = Some(rule);
+                    read = Err(e);
+                }
+            }
+        }
+        match read {
             Ok(observation) => {
                 let links = store.links(&t.id)?;
                 let created = created_states(&*store, &store.intents(&t.id)?, &t.desired)?;

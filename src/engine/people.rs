@@ -1,7 +1,9 @@
-//! Who owns a task in each tool. A tool that finds people by e-mail (Asana) or writes the
-//! owner as text (Excel, Google Sheets) has an account for everyone; a Trello board knows only
-//! the people its target maps (`people = { "dana@example.com" = "danalevi" }`). A task whose
-//! owner has no account here follows the target's `unmapped` policy instead of being refused:
+//! Who owns a task in each tool. The target's connector says which people have an account
+//! there ([`Connector::people_with_accounts`]): on a Trello board, those its people tables map
+//! to a member (`people = { "dana@example.com" = "danalevi" }`); in Asana, those whose e-mail
+//! address (or `people` entry) is a user of the workspace; in a workbook or a spreadsheet, where
+//! the owner is text, everyone. The engine asks once a target has been read, and a task whose
+//! owner has no account there follows the target's `unmapped` policy instead of being refused:
 //!
 //! | `unmapped` | the task |
 //! |---|---|
@@ -10,11 +12,12 @@
 //! | an account | is owned by that account |
 //!
 //! Owners stay in the hub's terms (the connector reads them back that way), so a task handed
-//! to an account is given the person the target maps to it, or the account itself.
+//! to an account is given the person the target maps to it, or the account itself. An account
+//! the tool does not have either takes nobody's tasks: they are made without an owner.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use throughline_connector::DesiredTask;
+use throughline_connector::{Connector, ConnectorError, DesiredTask};
 
 use crate::model::{Target, TargetKind};
 
@@ -54,11 +57,14 @@ pub struct UnmappedPerson {
     pub in_map: bool,
 }
 
-/// How one target names people.
-pub(crate) struct TargetPeople {
-    /// Everyone the target can name; `None` = everyone (by e-mail, or written as text).
-    known: Option<BTreeSet<String>>,
+/// How one target names people: the policy for those without an account, and what the fix
+/// line calls an account. Which people have one, the target's connector says once it is read
+/// ([`settle`]).
+#[derive(Debug, Clone)]
+pub struct TargetPeople {
     policy: Unmapped,
+    /// The hub name the tasks of people without an account get (`unmapped = "<account>"`).
+    owner: Option<String>,
     /// What to call an account in the fix line: "Trello username".
     account_word: &'static str,
     /// The target has a `people` table already: the fix is one more entry in it.
@@ -67,86 +73,101 @@ pub(crate) struct TargetPeople {
 
 impl TargetPeople {
     /// `people` = the target's map merged over the mapping's `[people]`, as the connector
-    /// will use it.
-    pub(crate) fn new(target: &Target, people: &BTreeMap<String, String>) -> TargetPeople {
-        let (known, account_word) = match target.kind {
-            TargetKind::Trello => (Some(people.keys().cloned().collect()), "Trello username"),
-            TargetKind::Asana => (None, "Asana e-mail"),
-            TargetKind::GoogleSheets | TargetKind::Excel => (None, "name"),
+    /// will use it. The second value is one more entry for that map, when the account of
+    /// `unmapped = "<account>"` is nobody's and the tool knows people only through the map
+    /// (Trello): the account then names itself.
+    pub(crate) fn new(
+        target: &Target,
+        people: &BTreeMap<String, String>,
+    ) -> (TargetPeople, Option<(String, String)>) {
+        let (by_map_only, account_word) = match target.kind {
+            TargetKind::Trello => (true, "Trello username"),
+            TargetKind::Asana => (false, "Asana e-mail"),
+            TargetKind::GoogleSheets | TargetKind::Excel => (false, "name"),
         };
-        TargetPeople {
-            known,
-            policy: Unmapped::of(target),
+        let policy = Unmapped::of(target);
+        let (owner, extra) = match &policy {
+            Unmapped::Account(account) => {
+                // The person mapped to the account: the tool reads the task back as theirs.
+                match people.iter().find(|(_, a)| a.eq_ignore_ascii_case(account)) {
+                    Some((person, _)) => (Some(person.clone()), None),
+                    None if by_map_only => (
+                        Some(account.clone()),
+                        Some((account.clone(), account.clone())),
+                    ),
+                    None => (Some(account.clone()), None),
+                }
+            }
+            _ => (None, None),
+        };
+        let rule = TargetPeople {
+            policy,
+            owner,
             account_word,
             has_map: target.settings.contains_key("people"),
-        }
-    }
-
-    fn knows(&self, person: &str) -> bool {
-        self.known.as_ref().is_none_or(|k| k.contains(person))
-    }
-
-    /// The hub name a task handed to `account` gets: the person mapped to that account, or
-    /// else the account itself, which `people` then maps to itself (returned as the second
-    /// value, for the connector's map).
-    pub(crate) fn account_owner(
-        &self,
-        people: &BTreeMap<String, String>,
-    ) -> Option<(String, Option<(String, String)>)> {
-        let Unmapped::Account(account) = &self.policy else {
-            return None;
         };
-        if self.known.is_none() {
-            return Some((account.clone(), None));
-        }
-        match people.iter().find(|(_, a)| a.eq_ignore_ascii_case(account)) {
-            Some((person, _)) => Some((person.clone(), None)),
-            None => Some((account.clone(), Some((account.clone(), account.clone())))),
-        }
+        (rule, extra)
     }
 
-    /// An owner with no account here becomes `owner` (noted in `whose`): true if it was one.
-    fn take(
+    /// Everyone the tasks name as owner, and the account owner: what to ask the tool about.
+    fn asked(&self, desired: &[DesiredTask]) -> BTreeSet<String> {
+        desired
+            .iter()
+            .flat_map(|t| {
+                std::iter::once(&t.fields.owner).chain(t.entries.iter().map(|e| &e.fields.owner))
+            })
+            .flatten()
+            .chain(&self.owner)
+            .cloned()
+            .collect()
+    }
+
+    /// Apply the policy to the tasks this target shows, `known` being the people with an
+    /// account here; each unmapped person once, with the number of their tasks.
+    pub(crate) fn resolve(
         &self,
-        who: &mut Option<String>,
-        owner: Option<&str>,
-        whose: &mut BTreeSet<String>,
-    ) -> bool {
-        match who.as_deref() {
-            Some(p) if !self.knows(p) => {
+        target: &str,
+        desired: &mut Vec<DesiredTask>,
+        known: &BTreeSet<String>,
+    ) -> Vec<UnmappedPerson> {
+        // An account the tool does not have either takes nobody's tasks: unassigned instead.
+        let (policy, handled) = match (&self.policy, &self.owner) {
+            (Unmapped::Account(a), Some(owner)) if !known.contains(owner) => (
+                Unmapped::Unassigned,
+                format!("made without an owner (unmapped = \"{a}\" is not an account here either)"),
+            ),
+            (Unmapped::Unassigned, _) => (Unmapped::Unassigned, "made without an owner".into()),
+            (Unmapped::Skip, _) => (
+                Unmapped::Skip,
+                "not sent here (unmapped = \"skip\")".to_string(),
+            ),
+            (Unmapped::Account(a), _) => (self.policy.clone(), format!("given to {a}")),
+        };
+        let owner = match policy {
+            Unmapped::Account(_) => self.owner.as_deref(),
+            _ => None,
+        };
+        let skip = policy == Unmapped::Skip;
+        // An owner with no account here becomes `owner` (noted in `whose`): true if it was one.
+        let take = |who: &mut Option<String>, whose: &mut BTreeSet<String>| match who.as_deref() {
+            Some(p) if !known.contains(p) => {
                 whose.insert(p.to_string());
                 *who = owner.map(str::to_string);
                 true
             }
             _ => false,
-        }
-    }
-
-    /// Apply the policy to the tasks this target shows; each unmapped person once, with the
-    /// number of their tasks. `owner` is [`Self::account_owner`]'s hub name.
-    pub(crate) fn resolve(
-        &self,
-        target: &str,
-        desired: &mut Vec<DesiredTask>,
-        owner: Option<&str>,
-    ) -> Vec<UnmappedPerson> {
+        };
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let skip = self.policy == Unmapped::Skip;
         desired.retain_mut(|task| {
             let mut whose = BTreeSet::new();
             task.entries
-                .retain_mut(|e| !(self.take(&mut e.fields.owner, owner, &mut whose) && skip));
-            let kept = !(self.take(&mut task.fields.owner, owner, &mut whose) && skip);
+                .retain_mut(|e| !(take(&mut e.fields.owner, &mut whose) && skip));
+            let kept = !(take(&mut task.fields.owner, &mut whose) && skip);
             for person in whose {
                 *counts.entry(person).or_default() += 1;
             }
             kept
         });
-        let handled = match &self.policy {
-            Unmapped::Unassigned => "made without an owner".to_string(),
-            Unmapped::Skip => "not sent here (unmapped = \"skip\")".to_string(),
-            Unmapped::Account(a) => format!("given to {a}"),
-        };
         counts
             .into_iter()
             .map(|(person, tasks)| UnmappedPerson {
@@ -159,6 +180,22 @@ impl TargetPeople {
             })
             .collect()
     }
+}
+
+/// Ask the target's connector, once it has been read, which of the people its tasks name have
+/// an account there, and apply the target's `unmapped` policy to the others.
+pub(crate) async fn settle(
+    rule: &TargetPeople,
+    target: &str,
+    connector: &mut dyn Connector,
+    desired: &mut Vec<DesiredTask>,
+) -> Result<Vec<UnmappedPerson>, ConnectorError> {
+    let asked = rule.asked(desired);
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let known = connector.people_with_accounts(&asked).await?;
+    Ok(rule.resolve(target, desired, &known))
 }
 
 /// Two people the map sends to one account (compared without case), if any: the tool would
@@ -227,12 +264,21 @@ mod tests {
         ]
     }
 
+    /// Dana has an account, Noa has none.
+    fn dana() -> BTreeSet<String> {
+        BTreeSet::from(["dana@example.com".to_string()])
+    }
+
     #[test]
     fn each_policy() {
         let (target, people) = trello(None);
-        let p = TargetPeople::new(&target, &people);
+        let (p, _) = TargetPeople::new(&target, &people);
         let mut d = tasks();
-        let out = p.resolve("studio", &mut d, None);
+        assert_eq!(
+            p.asked(&d),
+            BTreeSet::from(["dana@example.com".into(), "noa@example.com".into()])
+        );
+        let out = p.resolve("studio", &mut d, &dana());
         assert_eq!(out.len(), 1, "noa once: {out:?}");
         // Tasks, not owners: a/copy (an entry), a/design, b/design (the task and an entry).
         assert_eq!(
@@ -246,20 +292,23 @@ mod tests {
         assert_eq!(d[1].fields.owner, None);
 
         let (target, people) = trello(Some("skip"));
-        let p = TargetPeople::new(&target, &people);
+        let (p, _) = TargetPeople::new(&target, &people);
         let mut d = tasks();
-        p.resolve("studio", &mut d, None);
+        p.resolve("studio", &mut d, &dana());
         let ids: Vec<&str> = d.iter().map(|t| t.identity.as_str()).collect();
         assert_eq!(ids, ["a/copy"]);
         assert!(d[0].entries.is_empty(), "noa's entry is not sent either");
 
         // An account someone is mapped to: their hub name, read back the same way.
         let (target, people) = trello(Some("DanaLevi"));
-        let p = TargetPeople::new(&target, &people);
-        let (owner, extra) = p.account_owner(&people).unwrap();
-        assert_eq!((owner.as_str(), extra), ("dana@example.com", None));
+        let (p, extra) = TargetPeople::new(&target, &people);
+        assert_eq!(
+            (p.owner.as_deref(), extra),
+            (Some("dana@example.com"), None)
+        );
         let mut d = tasks();
-        p.resolve("studio", &mut d, Some(&owner));
+        let out = p.resolve("studio", &mut d, &dana());
+        assert_eq!(out[0].handled, "given to DanaLevi");
         assert!(
             d.iter()
                 .all(|t| t.fields.owner.as_deref() == Some("dana@example.com"))
@@ -267,10 +316,27 @@ mod tests {
 
         // An account nobody is mapped to: it names itself.
         let (target, people) = trello(Some("intern"));
-        let p = TargetPeople::new(&target, &people);
-        let (owner, extra) = p.account_owner(&people).unwrap();
-        assert_eq!(owner, "intern");
+        let (p, extra) = TargetPeople::new(&target, &people);
+        assert_eq!(p.owner.as_deref(), Some("intern"));
         assert_eq!(extra, Some(("intern".into(), "intern".into())));
+        assert!(
+            p.asked(&tasks()).contains("intern"),
+            "the tool is asked about it"
+        );
+    }
+
+    #[test]
+    fn an_account_the_tool_lacks_leaves_tasks_unassigned() {
+        let (target, people) = trello(Some("intern"));
+        let (p, _) = TargetPeople::new(&target, &people);
+        let mut d = tasks();
+        let out = p.resolve("studio", &mut d, &dana());
+        assert!(
+            out[0].handled.starts_with("made without an owner"),
+            "{out:?}"
+        );
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[1].fields.owner, None);
     }
 
     #[test]
@@ -288,12 +354,13 @@ mod tests {
     }
 
     #[test]
-    fn tools_that_match_by_email_have_nobody_unmapped() {
+    fn everyone_with_an_account_changes_nothing() {
         let (mut target, people) = trello(Some("skip"));
         target.kind = TargetKind::Asana;
-        let p = TargetPeople::new(&target, &people);
+        let (p, _) = TargetPeople::new(&target, &people);
         let mut d = tasks();
-        assert!(p.resolve("team", &mut d, None).is_empty());
+        let everyone = p.asked(&d);
+        assert!(p.resolve("team", &mut d, &everyone).is_empty());
         assert_eq!(d, tasks());
     }
 }

@@ -66,3 +66,70 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "{} has no {from:?}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
+
+/// Task identity → owner, as the example's workbook (`content-plan.xlsx` in `dir`) holds
+/// every task.
+pub async fn workbook_owners(dir: &Path) -> Vec<(String, Option<String>)> {
+    use throughline_connector::Connector;
+    let path = dir.join("content-plan.xlsx");
+    let mapping = throughline_excel::ExcelMapping::default();
+    let obs = throughline_excel::ExcelConnector::new("workbook", &path, mapping)
+        .observe(None)
+        .await
+        .unwrap();
+    obs.tasks
+        .into_iter()
+        .map(|t| (t.identity.unwrap(), t.fields.owner))
+        .collect()
+}
+
+/// What `plan`/`sync` printed lists each of `unmapped` exactly once with their task count,
+/// their tasks as `handled`, and one line that maps them all into the target's `people` table
+/// (`"person" = "<ACCOUNT>"`), which names none of `known`.
+pub fn lists_each_once(out: &str, unmapped: &[&str], known: &[&str], account: &str, handled: &str) {
+    for person in unmapped {
+        let listed = out
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{person}: ")) && l.contains(" task"))
+            .count();
+        assert_eq!(listed, 1, "{person} once:\n{out}");
+    }
+    let fixes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("To give them one, add to the target's people = { … }: "))
+        .collect();
+    assert_eq!(fixes.len(), 1, "one line to add:\n{out}");
+    for person in unmapped {
+        assert!(
+            fixes[0].contains(&format!("\"{person}\" = \"<{account}>\"")),
+            "{}",
+            fixes[0]
+        );
+    }
+    for person in known {
+        assert!(
+            !fixes[0].contains(person) && !out.contains(&format!("{person}: ")),
+            "{person} has an account:\n{out}"
+        );
+    }
+    assert!(
+        out.contains(&format!(
+            "People with no account here; their tasks are {handled}"
+        )),
+        "{out}"
+    );
+}
+
+/// A `sync` (by `run`) that must succeed, its output, then a `plan` that must find nothing to
+/// do and no drift.
+pub fn sync_then_nothing_to_do(run: impl Fn(&[&str]) -> Output) -> String {
+    let sync = run(&["sync"]);
+    let out = text(&sync);
+    assert_eq!(sync.status.code(), Some(0), "{out}");
+    assert!(!out.contains("failed"), "{out}");
+    let again = run(&["plan", "--detailed-exitcode"]);
+    let again_text = text(&again);
+    assert_eq!(again.status.code(), Some(0), "nothing left: {again_text}");
+    assert!(!again_text.contains("Drift"), "{again_text}");
+    out
+}

@@ -105,6 +105,7 @@ pub fn run_for(
             connector: Box::new(t.connector()),
             desired: model.desired(),
             drift: drift.clone(),
+            people: None,
         })
         .collect()
 }

@@ -235,6 +235,13 @@ impl Connector for Gated {
     async fn apply(&mut self, changes: &[Change]) -> Vec<Result<Applied, ConnectorError>> {
         self.inner.apply(changes).await
     }
+
+    async fn people_with_accounts(
+        &mut self,
+        people: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
+        self.inner.people_with_accounts(people).await
+    }
 }
 
 /// Fake targets standing in for the deployment's targets, by id.
@@ -296,6 +303,7 @@ impl TargetSource for Fakes {
                     connector,
                     desired: desired_tasks(dep, schedule, &t.only, &TaskMapping::default()),
                     drift: DriftPolicy::default(),
+                    people: None,
                 })
             })
             .collect()

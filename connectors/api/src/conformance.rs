@@ -54,6 +54,12 @@ pub trait Harness: Send {
         ["ana@example.com".to_owned(), "ben@example.com".to_owned()]
     }
 
+    /// A person the tool has no account for, as the hub names them; `None` (the default): the
+    /// tool writes owners as text and has room for anyone.
+    fn stranger(&self) -> Option<String> {
+        None
+    }
+
     /// Two groups (stage places: lists, sections, stage column values) the target accepts.
     fn groups(&self) -> [String; 2] {
         ["Draft".to_owned(), "Review".to_owned()]
@@ -78,6 +84,7 @@ pub async fn run<H: Harness>(h: &mut H) {
     suite.idempotence().await;
     suite.batch().await;
     suite.no_duplicates().await;
+    suite.accounts().await;
 }
 
 /// The suite's state between cases: the harness, the capabilities, and the position of the next
@@ -817,6 +824,48 @@ impl<'h, H: Harness> Suite<'h, H> {
     }
 
     /// After everything above, every identity is on exactly one object.
+    /// The people the harness names have accounts, a stranger has none, and nobody who was
+    /// not asked about is in the answer.
+    async fn accounts(&mut self) {
+        const CASE: &str = "people with accounts";
+        let mut c = self.h.connector().await;
+        let _ = observe(CASE, &mut c, None).await;
+        let mut asked: std::collections::BTreeSet<String> = self.h.people().into();
+        let stranger = self.h.stranger();
+        asked.extend(stranger.clone());
+        let answer = c
+            .people_with_accounts(&asked)
+            .await
+            .unwrap_or_else(|e| fail(CASE, format!("people_with_accounts failed: {e}")));
+        let [a, b] = self.h.people();
+        ensure(
+            CASE,
+            answer.contains(&a) && answer.contains(&b),
+            format!("{a} and {b} have accounts, but the answer was {answer:?}"),
+        );
+        ensure(
+            CASE,
+            answer.is_subset(&asked),
+            format!("the answer {answer:?} names people not asked about ({asked:?})"),
+        );
+        if let Some(s) = stranger {
+            ensure(
+                CASE,
+                !answer.contains(&s),
+                format!("{s} has no account in the tool, but the answer has them"),
+            );
+        }
+        let none = c
+            .people_with_accounts(&Default::default())
+            .await
+            .unwrap_or_else(|e| fail(CASE, format!("people_with_accounts of nobody failed: {e}")));
+        ensure(
+            CASE,
+            none.is_empty(),
+            format!("nobody asked, {none:?} answered"),
+        );
+    }
+
     async fn no_duplicates(&mut self) {
         const CASE: &str = "no duplicates";
         let mut c = self.h.connector().await;

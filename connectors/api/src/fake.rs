@@ -19,7 +19,7 @@
 //! creates whatever it is asked to, duplicates included, so the engine's guards are what tests
 //! exercise. Remote ids are `fake-1`, `fake-2`, ... in creation order, tasks and entries alike.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -63,6 +63,8 @@ pub struct CallCounts {
     pub observe: usize,
     pub apply: usize,
     pub find: usize,
+    /// [`Connector::people_with_accounts`] questions.
+    pub people: usize,
     /// Changes received by kind, failed ones included.
     pub changes: BTreeMap<ChangeKind, usize>,
 }
@@ -70,7 +72,7 @@ pub struct CallCounts {
 impl CallCounts {
     /// Every call, whatever its kind.
     pub fn total(&self) -> usize {
-        self.observe + self.apply + self.find
+        self.observe + self.apply + self.find + self.people
     }
 
     pub fn changes_of(&self, kind: ChangeKind) -> usize {
@@ -140,6 +142,8 @@ struct Inner {
     calls: CallCounts,
     calls_made: usize,
     faults: Faults,
+    /// The people with an account in the tool; `None`: everyone (owners written as text).
+    accounts: Option<BTreeSet<String>>,
 }
 
 /// The shared state of one fake target. Cloning gives another handle on the same target.
@@ -185,6 +189,7 @@ impl FakeTarget {
                 calls: CallCounts::default(),
                 calls_made: 0,
                 faults: Faults::default(),
+                accounts: None,
             })),
         }
     }
@@ -314,6 +319,12 @@ impl FakeTarget {
 
     pub fn capabilities(&self) -> Capabilities {
         self.lock().capabilities.clone()
+    }
+
+    /// Only these people (as the hub names them) have an account in the tool, as on a board
+    /// with members; `None` (the start): everyone, as in a workbook.
+    pub fn set_accounts(&self, people: Option<&[&str]>) {
+        self.lock().accounts = people.map(|p| p.iter().map(|s| s.to_string()).collect());
     }
 
     pub fn calls(&self) -> CallCounts {
@@ -514,6 +525,7 @@ enum CallKind {
     Observe,
     Apply,
     Find,
+    People,
 }
 
 impl Inner {
@@ -542,6 +554,7 @@ impl Inner {
             CallKind::Observe => self.calls.observe += 1,
             CallKind::Apply => self.calls.apply += 1,
             CallKind::Find => self.calls.find += 1,
+            CallKind::People => self.calls.people += 1,
         }
         let at = self.faults.at_call.remove(&self.calls_made);
         let next = self.faults.next_calls.pop_front();
@@ -827,6 +840,20 @@ impl Connector for FakeConnector {
             .collect()
     }
 
+    async fn people_with_accounts(
+        &mut self,
+        people: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        let mut inner = self.lock();
+        if let Some(error) = inner.begin_call(CallKind::People) {
+            return Err(error);
+        }
+        Ok(match &inner.accounts {
+            None => people.clone(),
+            Some(accounts) => people.intersection(accounts).cloned().collect(),
+        })
+    }
+
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         let mut inner = self.lock();
         if let Some(error) = inner.begin_call(CallKind::Find) {
@@ -855,5 +882,12 @@ impl Harness for FakeTarget {
 
     async fn person_checks_entry(&mut self, identity: &str, checked: bool) {
         self.check_entry(identity, checked);
+    }
+
+    fn stranger(&self) -> Option<String> {
+        self.lock()
+            .accounts
+            .as_ref()
+            .map(|_| "stranger@example.invalid".to_owned())
     }
 }

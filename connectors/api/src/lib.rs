@@ -33,6 +33,7 @@
 //!   empty observations). It is naive on purpose: it creates duplicates when asked to.
 //! - [`conformance`]: the suite every connector runs through a small [`conformance::Harness`].
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -429,6 +430,17 @@ pub trait Connector: Send {
     /// entries come inside its [`Change::CreateTask`], so a [`Change::CreateEntry`] always
     /// names a parent that already exists in the tool.
     async fn apply(&mut self, changes: &[Change]) -> Vec<Result<Applied, ConnectorError>>;
+
+    /// Which of `people` (as the hub names them, usually e-mail addresses) the tool can make
+    /// the owner of a task: through the connector's people map, or by e-mail where the tool
+    /// finds its users that way (Asana); all of them where owners are written as text (a
+    /// workbook, a spreadsheet). A fact, not a decision: the engine asks once a cycle, after
+    /// [`Connector::observe`] on the same instance (so the answer may come from what that
+    /// read), and applies the target's `unmapped` policy to the others.
+    async fn people_with_accounts(
+        &mut self,
+        people: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError>;
 
     /// The HTTP requests this connector made so far, by method and outcome (the daemon's
     /// `/metrics`). `None` for a connector that makes none (a local file).

@@ -1,6 +1,8 @@
 //! The suite fails connectors that break the contract, naming the case. Each test wraps the
 //! fake connector with one flaw a real connector could have.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use throughline_connector::conformance::{self, Harness};
 use throughline_connector::fake::{FakeConnector, FakeTarget};
@@ -21,6 +23,8 @@ enum Flaw {
     EmptyWithCursor,
     MissingIsInvalid,
     StopsAtFirstError,
+    /// Says everyone asked about has an account, as if owners were text.
+    AccountsForAnyone,
 }
 
 struct Flawed {
@@ -120,6 +124,16 @@ impl Connector for Flawed {
         results
     }
 
+    async fn people_with_accounts(
+        &mut self,
+        people: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        match self.flaw {
+            Flaw::AccountsForAnyone => Ok(people.clone()),
+            _ => self.inner.people_with_accounts(people).await,
+        }
+    }
+
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         match self.flaw {
             Flaw::FindsNothing => Ok(None),
@@ -154,10 +168,20 @@ impl Harness for FlawedHarness {
     async fn person_checks_entry(&mut self, identity: &str, checked: bool) {
         self.target.check_entry(identity, checked);
     }
+
+    fn stranger(&self) -> Option<String> {
+        Some("stranger@example.invalid".into())
+    }
 }
 
 async fn run(flaw: Flaw) {
     let target = FakeTarget::new("flawed", StateSupport::Full);
+    let [a, b] = FlawedHarness {
+        flaw,
+        target: target.clone(),
+    }
+    .people();
+    target.set_accounts(Some(&[&a, &b]));
     conformance::run(&mut FlawedHarness { flaw, target }).await;
 }
 
@@ -219,4 +243,12 @@ async fn catches_a_missing_object_reported_as_invalid() {
 #[should_panic(expected = "conformance case `batch` failed: 7 changes gave 2 results")]
 async fn catches_a_batch_cut_short() {
     run(Flaw::StopsAtFirstError).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "conformance case `people with accounts` failed: stranger@example.invalid has no account"
+)]
+async fn catches_accounts_for_people_the_tool_does_not_have() {
+    run(Flaw::AccountsForAnyone).await;
 }

@@ -1,5 +1,6 @@
 //! The fake connector passes the suite every connector runs, whatever it claims to hold.
 
+use throughline_connector::conformance::Harness;
 use throughline_connector::fake::FakeTarget;
 use throughline_connector::{Capabilities, StateSupport, conformance};
 
@@ -26,4 +27,12 @@ async fn fake_holding_only_titles_conforms() {
         batch_size: 1,
     };
     conformance::run(&mut FakeTarget::with_capabilities("fake-bare", caps)).await;
+}
+
+#[tokio::test]
+async fn fake_with_accounts_for_some_people_conforms() {
+    let mut target = FakeTarget::new("fake-members", StateSupport::DoneOrNot);
+    let [a, b] = target.people();
+    target.set_accounts(Some(&[&a, &b]));
+    conformance::run(&mut target).await;
 }

@@ -30,7 +30,10 @@
 //!   the k-th subtask of every new task in round k, which keeps checklist order. New sections
 //!   are made one at a time so they appear in stage order.
 //! - **One assignee per task.** The playbook picks one owner per task; that person (by e-mail
-//!   address, or as mapped in [`AsanaSettings::people`]) is the assignee.
+//!   address, or as mapped in [`AsanaSettings::people`]) is the assignee. Who can be one
+//!   ([`Connector::people_with_accounts`]) costs no request when the observation already saw
+//!   them all as assignees, else one listing of the workspace's users (100 a page), at most
+//!   once per connector.
 //! - **Dates**: `due_on` (a date) or, when the mapping sets a time, `due_at` (that time in the
 //!   process time zone) — never both; `start_on` only with a due date on or after it.
 //! - **Identity travels with the task**: `external.gid` (`<project gid>:<identity>`) when
@@ -50,6 +53,7 @@ pub mod mapping;
 pub mod oauth;
 mod observe;
 mod settings;
+mod users;
 mod webhook;
 
 #[cfg(feature = "emulator")]
@@ -79,6 +83,8 @@ pub struct AsanaConnector {
     api: Asana,
     /// What the last observation or write left: the base of the next observation.
     snapshot: Option<Snapshot>,
+    /// The workspace's users (gids and lower-case e-mail addresses), once listed.
+    users: Option<std::collections::BTreeSet<String>>,
 }
 
 impl AsanaConnector {
@@ -102,6 +108,7 @@ impl AsanaConnector {
             settings,
             api,
             snapshot: None,
+            users: None,
         })
     }
 
@@ -156,6 +163,13 @@ impl Connector for AsanaConnector {
 
     fn cursor_after_apply(&self) -> Option<serde_json::Value> {
         self.cursor()
+    }
+
+    async fn people_with_accounts(
+        &mut self,
+        people: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
+        self.with_accounts(people).await
     }
 
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {

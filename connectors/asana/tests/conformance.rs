@@ -36,6 +36,11 @@ impl Harness for AsanaHarness {
     fn missing_remote_id(&self) -> RemoteId {
         "1999999999999999".to_owned()
     }
+
+    /// Not a user of the seeded workspace.
+    fn stranger(&self) -> Option<String> {
+        Some("stranger@example.com".to_owned())
+    }
 }
 
 #[tokio::test]

@@ -391,6 +391,14 @@ impl Connector for SheetsConnector {
         &self.target
     }
 
+    /// Owners are written as text: everyone has a place here.
+    async fn people_with_accounts(
+        &mut self,
+        people: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
+        Ok(people.clone())
+    }
+
     fn capabilities(&self) -> Capabilities {
         let has = |f| self.mapping.has(f);
         Capabilities {

@@ -1612,6 +1612,25 @@ impl Connector for TrelloConnector {
         &self.settings.target
     }
 
+    /// People the people tables map to a member of the board, as the last observation saw
+    /// it (the board is read when nothing was observed yet).
+    async fn people_with_accounts(
+        &mut self,
+        people: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
+        if self.snap.is_none() {
+            self.refresh().await?;
+        }
+        let Some(snap) = &self.snap else {
+            return Ok(Default::default());
+        };
+        Ok(people
+            .iter()
+            .filter(|p| self.member_of(snap, p).is_ok())
+            .cloned()
+            .collect())
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             states: StateSupport::DoneOrNot,

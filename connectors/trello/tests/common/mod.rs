@@ -56,6 +56,8 @@ impl Board {
         s.people = BTreeMap::from([
             ("ana@example.com".to_owned(), "ana".to_owned()),
             ("ben@example.com".to_owned(), "ben".to_owned()),
+            // Mapped, but not a member of the board: no account here.
+            ("cleo@example.com".to_owned(), "cleo".to_owned()),
         ]);
         s.limits = TrelloLimits {
             per_token: RateQuota::new(100, Duration::from_secs(1)).unwrap(),
@@ -134,6 +136,10 @@ impl conformance::Harness for Board {
     async fn person_checks_entry(&mut self, identity: &str, checked: bool) {
         let (card, name) = self.item_name(identity);
         assert!(self.emu.person(|p| p.set_item(&card, &name, checked)));
+    }
+
+    fn stranger(&self) -> Option<String> {
+        Some("cleo@example.com".to_owned())
     }
 }
 
