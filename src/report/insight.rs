@@ -187,13 +187,20 @@ pub fn render(r: &Report) -> String {
         Some(b) => {
             let _ = writeln!(
                 out,
-                "  {}/{}: {} business days of slip ({}), {} late go-live{}",
+                "  {}/{}: {} business days of slip {}",
                 b.process,
                 b.stage,
                 b.slip_days,
-                b.basis.replace('_', " "),
-                b.late_items.len(),
-                if b.late_items.len() == 1 { "" } else { "s" }
+                if b.late_items.is_empty() {
+                    "over the tasks due in the period (no go-live was late)".to_string()
+                } else {
+                    format!(
+                        "in {} late go-live{}: {}",
+                        b.late_items.len(),
+                        if b.late_items.len() == 1 { "" } else { "s" },
+                        b.late_items.join(", ")
+                    )
+                }
             );
             let rows: Vec<Vec<String>> = b
                 .stages
