@@ -360,6 +360,25 @@ fn report_without_a_state_file_does_not_create_one() {
     assert_eq!(report["period"]["until"], "2026-09-02");
     assert_eq!(report["period"]["now"], "2026-09-02T12:00:00Z");
     assert!(!root.join("throughline.db").exists());
+
+    for (args, says) in [
+        (
+            ["--process", "nope"],
+            "there is no process `nope`; the processes are: launch",
+        ),
+        (["--item", "nope"], "there is no item \"nope\""),
+        (["--person", "x@y"], "nobody called \"x@y\" owns a task"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_throughline"))
+            .arg("report")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
 }
 
 #[test]

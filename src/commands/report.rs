@@ -104,6 +104,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         processes: dep
             .processes
             .iter()
+            .filter(|p| args.process.as_ref().is_none_or(|id| *id == p.id))
             .map(ProcessInput::from_process)
             .collect(),
         tasks: tasks.iter().map(|t| TaskInput::from(*t)).collect(),

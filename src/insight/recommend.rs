@@ -61,7 +61,7 @@ pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
         out.push(Recommendation {
             id: format!("late-stage/{}/{}", sr.process, sr.stage),
             text: format!(
-                "`{}` finished late in {} of {} tasks, median {} business day{} late: give it \
+                "`{}` finished late in {} of {} items, median {} business day{} late: give it \
                  `days = {}` (planned {}), or add a backup to the `{}` role",
                 sr.stage,
                 r.late,

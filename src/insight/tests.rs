@@ -546,7 +546,7 @@ fn recommendations_carry_evidence_and_a_playbook_diff() {
     let late = &r.recommendations[0];
     assert_eq!(
         late.text,
-        "`b` finished late in 2 of 2 tasks, median 2 business days late: give it `days = 3` \
+        "`b` finished late in 2 of 2 items, median 2 business days late: give it `days = 3` \
          (planned 1), or add a backup to the `boss` role"
     );
     assert_eq!(late.evidence.tasks, ["x1/b", "x2/b"]);
