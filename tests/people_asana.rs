@@ -23,6 +23,15 @@ struct Setup {
 /// their hub addresses), Noa under another address (`people` maps her), and an intern; the
 /// other owners of the example are not users. `extra` lines go into the target.
 async fn setup(extra: &str) -> Setup {
+    setup_with(
+        "people = { \"noa@example.com\" = \"noa.katz@example.com\" }",
+        extra,
+    )
+    .await
+}
+
+/// `setup` with another `people` line.
+async fn setup_with(people: &str, extra: &str) -> Setup {
     let emu = Emulator::start().await.unwrap();
     let seeded = emu.seed_with(&[
         ("Dana Levi", "dana@example.com"),
@@ -41,7 +50,7 @@ project = "{}"
 workspace = "{}"
 base_url = "{}"
 credentials = {{ token = "env:ASANA_TOKEN" }}
-people = {{ "noa@example.com" = "noa.katz@example.com" }}
+{people}
 {extra}
 "#,
         seeded.project,
@@ -205,6 +214,33 @@ async fn an_account_that_is_not_a_user_leaves_the_tasks_unassigned() {
     lists_each_once(
         &out,
         "made without an owner (unmapped = \"boss@example.com\" is not an account here either)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_mapped_to_a_stranger_is_told_to_fix_the_entry_not_to_add_one() {
+    let s = setup_with(
+        "people = { \"noa@example.com\" = \"noa.katz@example.com\", \"eli@example.com\" = \"eli@elsewhere.com\" }",
+        "",
+    )
+    .await;
+    let out = text(&s.run(&["plan"]));
+    let eli: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("eli@example.com: "))
+        .collect();
+    assert_eq!(eli.len(), 1, "{out}");
+    assert!(
+        eli[0].contains("mapped to `eli@elsewhere.com`, which has no account here"),
+        "{out}"
+    );
+    let fix = out
+        .lines()
+        .find(|l| l.contains("To give them one"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        fix.contains("\"yossi@example.com\" = \"<Asana e-mail>\"") && !fix.contains("eli@"),
+        "{fix}"
     );
 }
 

@@ -404,16 +404,11 @@ impl Service {
                 tracing::info!(target_id = %o.target, "everyone's tasks have an owner with an account here now");
             }
             for u in &now {
-                let fix = if u.in_map {
-                    format!("add {} to the target's people table", u.entry)
-                } else {
-                    format!("add to the target: people = {{ {} }}", u.entry)
-                };
                 tracing::warn!(
                     target_id = %u.target,
                     person = %u.person,
                     tasks = u.tasks,
-                    fix = %fix,
+                    fix = %u.fix(),
                     "this person has no account in the target; their tasks are {}",
                     u.handled
                 );

@@ -55,6 +55,25 @@ pub struct UnmappedPerson {
     /// The target has a `people` table already: the entry goes into it; otherwise the line
     /// to add is `people = { <entries> }`.
     pub in_map: bool,
+    /// The account the people tables give them, which the tool does not have (not on the
+    /// board, not a user of the workspace): the fix is to invite them or correct that entry,
+    /// not to add one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapped_to: Option<String>,
+}
+
+impl UnmappedPerson {
+    /// What to do about them, in one sentence.
+    pub fn fix(&self) -> String {
+        match &self.mapped_to {
+            Some(account) => format!(
+                "they are mapped to `{account}`, which has no account here: invite them, or \
+                 correct that entry"
+            ),
+            None if self.in_map => format!("add {} to the target's people table", self.entry),
+            None => format!("add to the target: people = {{ {} }}", self.entry),
+        }
+    }
 }
 
 /// How one target names people: the policy for those without an account, and what the fix
@@ -69,6 +88,8 @@ pub struct TargetPeople {
     account_word: &'static str,
     /// The target has a `people` table already: the fix is one more entry in it.
     has_map: bool,
+    /// Hub person → account, as the connector maps them.
+    map: BTreeMap<String, String>,
 }
 
 impl TargetPeople {
@@ -105,6 +126,7 @@ impl TargetPeople {
             owner,
             account_word,
             has_map: target.settings.contains_key("people"),
+            map: people.clone(),
         };
         (rule, extra)
     }
@@ -174,6 +196,7 @@ impl TargetPeople {
                 target: target.to_string(),
                 entry: format!("\"{person}\" = \"<{}>\"", self.account_word),
                 in_map: self.has_map,
+                mapped_to: self.map.get(&person).cloned(),
                 person,
                 tasks,
                 handled: handled.clone(),
@@ -337,6 +360,23 @@ mod tests {
         );
         assert_eq!(d.len(), 3);
         assert_eq!(d[1].fields.owner, None);
+    }
+
+    #[test]
+    fn someone_mapped_to_an_account_the_tool_lacks_has_an_entry_to_fix() {
+        let (target, mut people) = trello(None);
+        people.insert("noa@example.com".into(), "noa".into());
+        let (p, _) = TargetPeople::new(&target, &people);
+        let out = p.resolve("studio", &mut tasks(), &dana());
+        assert_eq!(out[0].mapped_to.as_deref(), Some("noa"));
+        assert!(out[0].fix().contains("mapped to `noa`"), "{}", out[0].fix());
+        let (p, _) = TargetPeople::new(&target, &trello(None).1);
+        let out = p.resolve("studio", &mut tasks(), &dana());
+        assert_eq!(out[0].mapped_to, None);
+        assert_eq!(
+            out[0].fix(),
+            "add to the target: people = { \"noa@example.com\" = \"<Trello username>\" }"
+        );
     }
 
     #[test]

@@ -249,17 +249,28 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
                 first.handled
             );
             for u in &unmapped {
+                // Someone mapped to an account the tool lacks: no entry to add, one to fix.
+                let fix = match u.mapped_to {
+                    Some(_) => format!("; {}", u.fix()),
+                    None => String::new(),
+                };
                 let _ = writeln!(
                     out,
-                    "    {}: {} task{}",
+                    "    {}: {} task{}{fix}",
                     u.person,
                     u.tasks,
                     if u.tasks == 1 { "" } else { "s" }
                 );
             }
             // One line that maps them all: two `people =` lines would be a TOML error.
-            let entries: Vec<&str> = unmapped.iter().map(|u| u.entry.as_str()).collect();
-            let _ = if first.in_map {
+            let entries: Vec<&str> = unmapped
+                .iter()
+                .filter(|u| u.mapped_to.is_none())
+                .map(|u| u.entry.as_str())
+                .collect();
+            let _ = if entries.is_empty() {
+                Ok(())
+            } else if first.in_map {
                 writeln!(
                     out,
                     "  To give them one, add to the target's people = {{ … }}: {}",
