@@ -79,6 +79,7 @@ fn deployment(case: &Case) -> Deployment {
             owner: "ops".into(),
             days: *days,
             after: after.iter().map(|a| format!("s{a}")).collect(),
+            after_golive: None,
             checklist: Vec::new(),
         })
         .collect();

@@ -381,6 +381,7 @@ mod tests {
                 owner: "writer".into(),
                 days: 1,
                 after: vec![],
+                after_golive: None,
                 checklist: vec![],
             }],
             file: PathBuf::from("playbooks/content.toml"),

@@ -106,6 +106,7 @@ pub(crate) struct RawStage {
     pub days: Option<At<u32>>,
     /// `None` = omitted (the stage before it); `Some([])` = none.
     pub after: Option<At<Vec<At<String>>>>,
+    pub after_golive: Option<At<u32>>,
     pub checklist: Vec<RawEntry>,
 }
 
@@ -628,7 +629,15 @@ fn read_role(id: At<String>, r: &Fields<'_, '_>, problems: &mut Problems) -> Raw
 
 fn read_stage(s: &Fields<'_, '_>, problems: &mut Problems) -> RawStage {
     s.check_keys(
-        &["id", "name", "owner", "days", "after", "checklist"],
+        &[
+            "id",
+            "name",
+            "owner",
+            "days",
+            "after",
+            "after_golive",
+            "checklist",
+        ],
         problems,
     );
     let days_expect = Expect {
@@ -703,6 +712,14 @@ fn read_stage(s: &Fields<'_, '_>, problems: &mut Problems) -> RawStage {
             Expect {
                 what: "a list of stage ids in quotes",
                 example: "[\"idea\"]",
+            },
+            problems,
+        ),
+        after_golive: s.count(
+            "after_golive",
+            Expect {
+                what: "a whole number of business days after the go-live date, 0 or more",
+                example: "2",
             },
             problems,
         ),
@@ -908,7 +925,7 @@ checklist = ["Record where the idea came from", { id = "brief-ok", text = "Brief
             messages,
             vec![
                 "t.toml:4:1: this stage has no `owner`; add one, like owner = \"writer\"",
-                "t.toml:6:1: unknown key `colour` in this stage; the keys it takes are: id, name, owner, days, after, checklist",
+                "t.toml:6:1: unknown key `colour` in this stage; the keys it takes are: id, name, owner, days, after, after_golive, checklist",
             ]
         );
     }

@@ -282,6 +282,9 @@ pub struct Stage {
     pub days: u32,
     /// Stage ids this stage waits for.
     pub after: Vec<String>,
+    /// Business days after the go-live date this stage starts: the stage is scheduled
+    /// forward from the go-live date instead of backward towards it (docs/dates.md).
+    pub after_golive: Option<u32>,
     pub checklist: Vec<ChecklistEntry>,
 }
 

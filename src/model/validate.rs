@@ -186,6 +186,21 @@ fn resolve_playbook(files: &Files, playbook: &RawPlaybook, problems: &mut Proble
             );
         }
     }
+    for n in playbook
+        .stages
+        .iter()
+        .filter_map(|s| s.after_golive.as_ref())
+    {
+        if year_of_days > 0 && n.value > year_of_days {
+            problems.at(
+                n,
+                format!(
+                    "`after_golive = {}` is more than a year of business days ({year_of_days} in this work week) after the go-live date; check the number, or give the work its own item with a later go-live",
+                    n.value
+                ),
+            );
+        }
+    }
     if playbook.stages.is_empty() {
         let at = header.map(|p| p.at.span.clone()).unwrap_or(0..0);
         problems.add(
@@ -431,6 +446,7 @@ fn resolve_stages(
                 .unwrap_or_default(),
             days: raw.days.as_ref().map(|d| d.value).unwrap_or(0),
             after,
+            after_golive: raw.after_golive.as_ref().map(|n| n.value),
             checklist,
         });
     }

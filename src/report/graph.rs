@@ -204,6 +204,7 @@ mod tests {
             owner: owner.into(),
             days,
             after: after.iter().map(|s| s.to_string()).collect(),
+            after_golive: None,
             checklist: Vec::new(),
         }
     }

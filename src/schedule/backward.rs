@@ -1,4 +1,11 @@
-//! Backward scheduling: from each item's go-live date back over its process's stage graph.
+//! Backward scheduling: from each item's go-live date back over its process's stage graph;
+//! then the stages after go-live (`after_golive`, and the stages waiting for them) forward
+//! from it.
+//!
+//! A forward stage waits implicitly for every backward stage (they are all due by the go-live
+//! date), so an `after` entry from a forward stage to a backward one orders nothing in time,
+//! and a backward stage never looks at a forward successor. A stage with both `after_golive`
+//! and forward stages in its `after` starts at the later of the two.
 //!
 //! Everything that depends only on the process (stage order, successors, roles, the calendar
 //! as a lookup table over the items' dates) is computed once per process; each item then costs
@@ -132,6 +139,10 @@ struct ProcessPlan<'a> {
     order: Vec<usize>,
     /// Direct successors of each stage.
     successors: Vec<Vec<usize>>,
+    /// Direct predecessors of each stage (its `after`, as indices).
+    predecessors: Vec<Vec<usize>>,
+    /// Scheduled forward from the go-live date: `after_golive`, or waits for such a stage.
+    forward: Vec<bool>,
     stage_index: HashMap<&'a str, usize>,
     stage_role: Vec<Option<&'a Role>>,
 }
@@ -149,6 +160,7 @@ impl<'a> ProcessPlan<'a> {
             .map(|(i, s)| (s.id.as_str(), i))
             .collect();
         let mut successors = vec![Vec::new(); stages.len()];
+        let mut predecessors = vec![Vec::new(); stages.len()];
         let mut waiting = vec![0usize; stages.len()];
         for (i, stage) in stages.iter().enumerate() {
             for before in &stage.after {
@@ -156,6 +168,7 @@ impl<'a> ProcessPlan<'a> {
                     && !successors[b].contains(&i)
                 {
                     successors[b].push(i);
+                    predecessors[i].push(b);
                     waiting[i] += 1;
                 }
             }
@@ -180,6 +193,11 @@ impl<'a> ProcessPlan<'a> {
             let placed: Vec<bool> = (0..stages.len()).map(|i| order.contains(&i)).collect();
             order.extend((0..stages.len()).filter(|&i| !placed[i]));
         }
+        let mut forward = vec![false; stages.len()];
+        for &s in &order {
+            forward[s] =
+                stages[s].after_golive.is_some() || predecessors[s].iter().any(|&p| forward[p]);
+        }
 
         let mut calendar = BusinessCalendar::new(process);
         if let Some((first, last)) = golive_range {
@@ -188,8 +206,21 @@ impl<'a> ProcessPlan<'a> {
             let per_week = process.workweek.len().clamp(1, 7) as i64;
             let margin = (chain / per_week + 2) * 7 + process.holidays.len() as i64;
             let lo = i64::from(day_number(first)) - margin;
-            if let Ok(lo) = Day::try_from(lo) {
-                calendar = calendar.with_lookup(date_of(lo), last);
+            // And past the last go-live for the stages after it.
+            let after: i64 = stages
+                .iter()
+                .zip(&forward)
+                .filter(|(_, f)| **f)
+                .map(|(s, _)| i64::from(s.days.max(1)) + i64::from(s.after_golive.unwrap_or(0)))
+                .sum();
+            let ahead = if after == 0 {
+                0
+            } else {
+                (after / per_week + 2) * 7 + process.holidays.len() as i64
+            };
+            let hi = i64::from(day_number(last)) + ahead;
+            if let (Ok(lo), Ok(hi)) = (Day::try_from(lo), Day::try_from(hi)) {
+                calendar = calendar.with_lookup(date_of(lo), date_of(hi));
             }
         }
         let today = day_number(today(&calendar));
@@ -200,6 +231,8 @@ impl<'a> ProcessPlan<'a> {
             today,
             order,
             successors,
+            predecessors,
+            forward,
             stage_index,
             stage_role,
         }
@@ -254,8 +287,9 @@ impl<'a> ProcessPlan<'a> {
         let last_due = cal.on_or_before_day(golive);
         let mut start = vec![None::<Day>; n];
         let mut due = vec![0 as Day; n];
+        // Backward stages; forward ones have no start yet, so they never count as successors.
         for &s in self.order.iter().rev() {
-            if skipped[s] {
+            if skipped[s] || self.forward[s] {
                 continue;
             }
             let next_start = successors[s].iter().filter_map(|&t| start[t]).min();
@@ -269,13 +303,41 @@ impl<'a> ProcessPlan<'a> {
                 days => cal.back_day(d, days - 1),
             });
         }
+        // Forward stages, in order. A skipped one takes no time: the stages after it start
+        // where it would have started.
+        let mut forward_start = vec![0 as Day; n];
+        for &s in &self.order {
+            if !self.forward[s] {
+                continue;
+            }
+            let anchor = stages[s].after_golive.map(|k| cal.forward_day(golive, k));
+            let chained = self.predecessors[s]
+                .iter()
+                .filter(|&&p| self.forward[p])
+                .map(|&p| match skipped[p] {
+                    true => forward_start[p],
+                    false => cal.forward_day(due[p], 1),
+                });
+            // Never empty: a forward stage has `after_golive` or a forward predecessor.
+            let first = anchor.into_iter().chain(chained).max().unwrap_or(golive);
+            forward_start[s] = first;
+            due[s] = match stages[s].days {
+                0 => first,
+                days => cal.forward_day(first, days - 1),
+            };
+            if !skipped[s] {
+                start[s] = Some(first);
+            }
+        }
 
         let mut golive_warned = last_due == golive;
         for &s in &self.order {
             let Some(start) = start[s] else { continue };
             let (stage, due) = (&stages[s], due[s]);
             let id = task_id(&item.id, &stage.id);
-            if !golive_warned && successors[s].is_empty() {
+            let last_before_golive =
+                !self.forward[s] && successors[s].iter().all(|&t| self.forward[t]);
+            if !golive_warned && last_before_golive {
                 golive_warned = true;
                 out.warnings.push(Warning {
                     kind: WarningKind::GoliveNotBusinessDay,

@@ -180,6 +180,14 @@ impl BusinessCalendar {
         date_of(self.back_day(day_number(date), n))
     }
 
+    /// Move forward `n` business days, the mirror of [`back`](Self::back): for a business
+    /// day `forward(d, 0) == d` and `forward(d, 1)` is the business day after it; for any other
+    /// day the count starts at the day itself, so `forward(saturday, 0)` and
+    /// `forward(saturday, 1)` are both the Monday after (Monday–Friday week).
+    pub fn forward(&self, date: Date, n: u32) -> Date {
+        date_of(self.forward_day(day_number(date), n))
+    }
+
     /// How many business days fall in `from..=to` (0 when `from > to`).
     pub fn count(&self, from: Date, to: Date) -> u32 {
         self.count_days(day_number(from), day_number(to))
@@ -258,6 +266,26 @@ impl BusinessCalendar {
         let mut d = day;
         for _ in 0..n {
             d = self.walk_back(d - 1);
+        }
+        d
+    }
+
+    pub(crate) fn forward_day(&self, day: Day, n: u32) -> Day {
+        if n == 0 {
+            return self.on_or_after_day(day);
+        }
+        if let Some(l) = &self.lookup
+            && let Some(i) = l.index(day)
+        {
+            // Business days up to and including `day` inside the span; the next one is at `r`.
+            let r = l.rank[i + 1] as usize;
+            if let Some(&d) = l.days.get(r + n as usize - 1) {
+                return d;
+            }
+        }
+        let mut d = day;
+        for _ in 0..n {
+            d = self.walk_forward(d + 1);
         }
         d
     }
@@ -508,6 +536,22 @@ mod tests {
     }
 
     #[test]
+    fn forward_counts_business_days_after_a_day() {
+        // Sun–Thu; Tue 2026-12-15 is a holiday.
+        let cal = jerusalem(&[date(2026, 12, 15)]);
+        let thu = date(2026, 12, 10);
+        assert_eq!(cal.forward(thu, 0), thu);
+        assert_eq!(cal.forward(thu, 1), date(2026, 12, 13)); // Sunday, over the weekend
+        assert_eq!(cal.forward(thu, 2), date(2026, 12, 14)); // Monday
+        assert_eq!(cal.forward(thu, 3), date(2026, 12, 16)); // Wednesday, over the holiday
+        // From a Friday the count starts at the Friday itself, like `back`.
+        let fri = date(2026, 12, 11);
+        assert_eq!(cal.forward(fri, 0), date(2026, 12, 13));
+        assert_eq!(cal.forward(fri, 1), date(2026, 12, 13));
+        assert_eq!(cal.forward(fri, 2), date(2026, 12, 14));
+    }
+
+    #[test]
     fn empty_work_week_reads_as_monday_to_friday() {
         let cal = BusinessCalendar::from_parts(TimeZone::UTC, &[], []);
         assert!(cal.is_business_day(date(2026, 12, 7)));
@@ -534,6 +578,7 @@ mod tests {
             assert_eq!(fast.after(d), walk.after(d), "{d}");
             for n in [0, 1, 2, 5, 30] {
                 assert_eq!(fast.back(d, n), walk.back(d, n), "{d} {n}");
+                assert_eq!(fast.forward(d, n), walk.forward(d, n), "{d} {n}");
             }
             let later = d.checked_add(17.days()).unwrap();
             let mut brute = 0;

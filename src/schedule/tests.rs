@@ -33,6 +33,7 @@ fn stage(id: &str, owner: &str, days: u32, after: &[&str]) -> Stage {
         owner: owner.into(),
         days,
         after: after.iter().map(|a| a.to_string()).collect(),
+        after_golive: None,
         checklist: Vec::new(),
     }
 }
@@ -800,4 +801,198 @@ fn json_has_tasks_and_warnings_with_plain_dates() {
     assert_eq!(json["tasks"][4]["id"], "x/publish");
     assert_eq!(json["tasks"][4]["due"], "2026-12-10");
     assert_eq!(json["warnings"][0]["kind"], "golive_not_business_day");
+}
+
+// Stages after go-live (`after_golive`). Sun–Thu week; December 2026: Thu 10, Fri 11 and Sat 12
+// off, Sun 13, Mon 14, Tue 15, Wed 16, Thu 17, Sun 20, Mon 21, Tue 22.
+
+fn after_golive(mut s: Stage, n: u32) -> Stage {
+    s.after_golive = Some(n);
+    s
+}
+
+/// The content process with a results check two business days after publishing.
+fn content_with_results() -> Process {
+    let mut p = content();
+    p.stages
+        .push(after_golive(stage("results", "social", 1, &["publish"]), 2));
+    p
+}
+
+#[test]
+fn a_forward_stage_after_a_backward_one_leaves_the_backward_dates_alone() {
+    let dep = deployment(
+        vec![content_with_results()],
+        vec![item("x", "content", date(2026, 12, 10))],
+    );
+    let s = schedule(&dep, EARLY);
+    // The design's worked example, unchanged; results: Thu 10 + 2 business days = Mon 14.
+    assert_eq!(
+        dates(&s),
+        expect(&[
+            ("x/idea", "2026-12-02", "2026-12-03"),
+            ("x/copy", "2026-12-06", "2026-12-08"),
+            ("x/design", "2026-12-06", "2026-12-08"),
+            ("x/approval", "2026-12-09", "2026-12-09"),
+            ("x/publish", "2026-12-10", "2026-12-10"),
+            ("x/results", "2026-12-14", "2026-12-14"),
+        ])
+    );
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert_eq!(task(&s, "x/results").golive, date(2026, 12, 10));
+}
+
+#[test]
+fn after_golive_zero_starts_on_the_go_live_date_and_a_milestone_is_one_day() {
+    let mut p = content();
+    p.stages.push(after_golive(
+        stage("announce", "social", 0, &["publish"]),
+        0,
+    ));
+    p.stages
+        .push(after_golive(stage("watch", "social", 3, &["publish"]), 0));
+    let dep = deployment(vec![p], vec![item("x", "content", date(2026, 12, 10))]);
+    let s = schedule(&dep, EARLY);
+    let (announce, watch) = (task(&s, "x/announce"), task(&s, "x/watch"));
+    assert_eq!(
+        (announce.start, announce.due),
+        (date(2026, 12, 10), date(2026, 12, 10))
+    );
+    // Thu 10, Sun 13, Mon 14.
+    assert_eq!(
+        (watch.start, watch.due),
+        (date(2026, 12, 10), date(2026, 12, 14))
+    );
+}
+
+#[test]
+fn forward_stages_skip_holidays_and_week_ends() {
+    let mut p = content();
+    p.stages
+        .push(after_golive(stage("results", "social", 2, &["publish"]), 2));
+    p.holidays = [date(2026, 12, 14), date(2026, 12, 15), date(2026, 12, 17)].into();
+    let dep = deployment(vec![p], vec![item("x", "content", date(2026, 12, 10))]);
+    let s = schedule(&dep, EARLY);
+    // Business days after Thu 10: Sun 13 (1), Wed 16 (2) → starts Wed 16; the second day is
+    // not Thu 17 (a holiday) but Sun 20.
+    let results = task(&s, "x/results");
+    assert_eq!(
+        (results.start, results.due),
+        (date(2026, 12, 16), date(2026, 12, 20))
+    );
+}
+
+#[test]
+fn a_forward_chain_starts_each_stage_the_day_after_the_last_it_waits_for() {
+    let mut p = content_with_results();
+    // `approval` is backward: a forward stage waits for it implicitly, so it changes nothing.
+    p.stages
+        .push(stage("report", "campaign", 2, &["results", "approval"]));
+    // Anchored at go-live + 3 (Tue 15), but report is due Wed 16: the later one wins.
+    p.stages
+        .push(after_golive(stage("review", "campaign", 1, &["report"]), 3));
+    // Anchored at go-live + 8 (Tue 22), later than the day after report.
+    p.stages
+        .push(after_golive(stage("audit", "campaign", 0, &["report"]), 8));
+    let dep = deployment(vec![p], vec![item("x", "content", date(2026, 12, 10))]);
+    let s = schedule(&dep, EARLY);
+    let got: Vec<_> = dates(&s).into_iter().skip(5).collect();
+    assert_eq!(
+        got,
+        expect(&[
+            ("x/results", "2026-12-14", "2026-12-14"),
+            ("x/report", "2026-12-15", "2026-12-16"),
+            ("x/review", "2026-12-17", "2026-12-17"),
+            ("x/audit", "2026-12-22", "2026-12-22"),
+        ])
+    );
+    // The backward stages are exactly the worked example still.
+    assert_eq!(task(&s, "x/approval").due, date(2026, 12, 9));
+    assert_eq!(task(&s, "x/publish").due, date(2026, 12, 10));
+}
+
+#[test]
+fn skipping_a_forward_stage_starts_the_next_where_it_would_have_started() {
+    let mut p = content_with_results();
+    p.stages.push(stage("report", "campaign", 2, &["results"]));
+    let mut skip_results = item("a", "content", date(2026, 12, 10));
+    skip_results.skip = vec!["results".into()];
+    let mut skip_publish = item("b", "content", date(2026, 12, 10));
+    skip_publish.skip = vec!["publish".into()];
+    let dep = deployment(vec![p], vec![skip_results, skip_publish]);
+    let s = schedule(&dep, EARLY);
+    let report = task(&s, "a/report");
+    assert_eq!(
+        (report.start, report.due),
+        (date(2026, 12, 14), date(2026, 12, 15))
+    );
+    assert!(s.tasks.iter().all(|t| t.id != "a/results"));
+    // Without publish, approval is the last backward stage and goes to the go-live date;
+    // the forward stages keep their dates.
+    assert_eq!(task(&s, "b/approval").due, date(2026, 12, 10));
+    let results = task(&s, "b/results");
+    assert_eq!(
+        (results.start, results.due),
+        (date(2026, 12, 14), date(2026, 12, 14))
+    );
+    assert_eq!(task(&s, "b/report").start, date(2026, 12, 15));
+}
+
+#[test]
+fn a_forward_stage_goes_to_the_backup_while_its_owner_is_away() {
+    let mut p = content_with_results();
+    let social = p.roles.iter_mut().find(|r| r.id == "social").unwrap();
+    social.backup = Some("noa@example.com".into());
+    social.away = vec![away(
+        "michal@example.com",
+        date(2026, 12, 14),
+        date(2026, 12, 20),
+    )];
+    let dep = deployment(vec![p], vec![item("x", "content", date(2026, 12, 10))]);
+    let s = schedule(&dep, EARLY);
+    assert_eq!(
+        task(&s, "x/publish").owner.as_deref(),
+        Some("michal@example.com")
+    );
+    let results = task(&s, "x/results");
+    assert_eq!(results.owner.as_deref(), Some("noa@example.com"));
+    assert_eq!(results.backup_for.as_deref(), Some("michal@example.com"));
+}
+
+#[test]
+fn a_go_live_on_a_week_end_moves_backward_stages_back_and_forward_stages_on() {
+    let mut p = content_with_results();
+    p.stages.push(after_golive(
+        stage("announce", "social", 0, &["publish"]),
+        0,
+    ));
+    // Go-live Fri 11: publish moves back to Thu 10 (warned); the count forward starts at the
+    // Friday itself, so +0 and +2 are Sun 13 and Mon 14.
+    let dep = deployment(vec![p], vec![item("x", "content", date(2026, 12, 11))]);
+    let s = schedule(&dep, EARLY);
+    assert_eq!(task(&s, "x/publish").due, date(2026, 12, 10));
+    assert_eq!(task(&s, "x/results").start, date(2026, 12, 14));
+    assert_eq!(task(&s, "x/announce").start, date(2026, 12, 13));
+    assert_eq!(
+        kinds(&s),
+        vec![(
+            WarningKind::GoliveNotBusinessDay,
+            Some("x/publish".to_string())
+        )]
+    );
+}
+
+#[test]
+fn only_forward_stages_past_today_do_not_warn() {
+    let dep = deployment(
+        vec![content_with_results()],
+        vec![item("x", "content", date(2026, 12, 10))],
+    );
+    // Today Sun 13: every backward stage started in the past; results (Mon 14) did not.
+    let s = schedule(&dep, date(2026, 12, 13));
+    let warned: Vec<_> = kinds(&s).into_iter().filter_map(|(_, t)| t).collect();
+    assert_eq!(
+        warned,
+        ["x/idea", "x/copy", "x/design", "x/approval", "x/publish"]
+    );
 }
