@@ -64,6 +64,8 @@ enum Command {
     Auth(commands::auth::Args),
     /// The scheduled service: cycles, reminders, /healthz, /readyz, /metrics and webhooks.
     Daemon(commands::daemon::Args),
+    /// The schedule as an iCalendar file: all-day events for due dates and go-lives.
+    Calendar(commands::calendar::Args),
     /// Work on one target: `target reset ID` forgets its links (re-pointed at a new board,
     /// spreadsheet or file) without deleting the state file.
     Target(commands::target::Args),
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Command::Auth(args) => commands::auth::run(&cli.config, args),
         Command::Daemon(args) => commands::daemon::run(&cli.config, args),
         Command::Target(args) => commands::target::run(&cli.config, args),
+        Command::Calendar(args) => commands::calendar::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! One module per command. Each `run` returns the exit code; errors become `error: ...` lines.
 
 pub mod auth;
+pub mod calendar;
 pub mod daemon;
 pub mod demo;
 pub mod emulate;

@@ -18,6 +18,7 @@ pub struct MemoryStore {
     overrides: BTreeMap<(String, String), String>,
     notices: BTreeMap<String, Timestamp>,
     hook_secrets: BTreeMap<String, String>,
+    calendar_tokens: BTreeMap<String, String>,
 }
 
 impl MemoryStore {
@@ -150,6 +151,25 @@ impl StateStore for MemoryStore {
     ) -> Result<(), StateError> {
         self.hook_secrets
             .insert(target.to_string(), secret.to_string());
+        Ok(())
+    }
+
+    fn calendar_tokens(&self) -> Result<Vec<(String, String)>, StateError> {
+        Ok(self
+            .calendar_tokens
+            .iter()
+            .map(|(p, t)| (p.clone(), t.clone()))
+            .collect())
+    }
+
+    fn set_calendar_token(
+        &mut self,
+        person: &str,
+        token: &str,
+        _at: Timestamp,
+    ) -> Result<(), StateError> {
+        self.calendar_tokens
+            .insert(person.to_string(), token.to_string());
         Ok(())
     }
 }

@@ -190,4 +190,13 @@ pub trait StateStore: Send {
         secret: &str,
         at: Timestamp,
     ) -> Result<(), StateError>;
+    /// Each person's calendar subscription token: (address, token), by address.
+    fn calendar_tokens(&self) -> Result<Vec<(String, String)>, StateError>;
+    /// Keep (or replace, to revoke the old one) a person's calendar token.
+    fn set_calendar_token(
+        &mut self,
+        person: &str,
+        token: &str,
+        at: Timestamp,
+    ) -> Result<(), StateError>;
 }

@@ -129,6 +129,15 @@ const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 3: calendar subscriptions (`/calendar/<token>/<person>.ics`).
+    "
+    -- One secret token per person (by address); revoking replaces it.
+    CREATE TABLE calendar_tokens (
+        person      TEXT PRIMARY KEY CHECK (person <> ''),
+        token       TEXT NOT NULL UNIQUE CHECK (length(token) >= 32),
+        updated_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build reads and writes.
@@ -512,6 +521,38 @@ impl StateStore for SqliteStore {
             .map_err(sql(
                 &self.path,
                 format_args!("keeping the webhook secret of target {target}"),
+            ))
+    }
+
+    fn calendar_tokens(&self) -> Result<Vec<(String, String)>, StateError> {
+        self.query(
+            "the calendar tokens",
+            "SELECT person, token FROM calendar_tokens ORDER BY person",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    fn set_calendar_token(
+        &mut self,
+        person: &str,
+        token: &str,
+        at: Timestamp,
+    ) -> Result<(), StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO calendar_tokens (person, token, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (person) DO UPDATE SET
+                    token = excluded.token, updated_at = excluded.updated_at",
+            )
+            .and_then(|mut stmt| stmt.execute(params![person, token, Nanos(at)]))
+            .map(drop)
+            .map_err(sql(
+                &self.path,
+                format_args!("keeping the calendar token of {person}"),
             ))
     }
 }
@@ -1022,6 +1063,7 @@ mod tests {
         assert_eq!(
             tables,
             [
+                "calendar_tokens",
                 "cursors",
                 "events",
                 "hook_secrets",
