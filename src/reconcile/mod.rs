@@ -51,6 +51,6 @@ mod tests;
 pub use fields::{DriftAction, DriftPolicy, FieldOverride, PushedRecord, from_map, to_map};
 pub use plan::{
     ChangeKind, Drift, EntryLinkAfter, HeldBack, LinkAfter, PlannedChange, SafetyStop, StopKind,
-    TargetInput, TargetPlan, Unknown, plan_target,
+    TargetInput, TargetPlan, Unknown, UnknownWord, plan_target,
 };
 pub use status::{Conflict, HubStatus, HubTimes, Pull, StatusUpdate, merge_status};

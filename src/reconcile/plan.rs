@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use throughline_connector::{
     Capabilities, Change, DesiredEntry, DesiredTask, Identity, Observation, ObservedEntry,
-    ObservedTask, RemoteId, State, StateSupport, TaskContext,
+    ObservedTask, RemoteId, State, StateSupport, TaskContext, UnknownStatusWord,
 };
 
 use super::fields::{self, DriftAction, DriftPolicy, FieldDecision, PushedRecord, to_map};
@@ -148,6 +148,27 @@ pub struct SafetyStop {
     pub held_back: HeldBack,
 }
 
+/// A status word a person typed that the mapping does not know, in one task's row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownWord {
+    pub identity: Identity,
+    #[serde(flatten)]
+    pub word: UnknownStatusWord,
+    /// The state the task keeps meanwhile.
+    pub state: State,
+}
+
+/// The state of an observed task, where a status word the tool's mapping does not know is no
+/// status change: such a row is read from its done column alone (done when ticked), so
+/// unticked it keeps the state last pulled (to do if that was done: the tick was taken away).
+fn kept_state(o: &ObservedTask, last_pulled: Option<State>) -> State {
+    match (&o.status_cells.unknown, o.state, last_pulled) {
+        (None, s, _) | (Some(_), s @ State::Done, _) | (Some(_), s, None) => s,
+        (Some(_), _, Some(State::Done)) => State::Todo,
+        (Some(_), _, Some(last)) => last,
+    }
+}
+
 /// What one target needs, and what it told.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TargetPlan {
@@ -160,6 +181,9 @@ pub struct TargetPlan {
     pub pulls: Vec<Pull>,
     pub drift: Vec<Drift>,
     pub unknown: Vec<Unknown>,
+    /// Status words people typed that the mapping does not know (grid tools): reported until
+    /// fixed, never taken as a status change.
+    pub unknown_words: Vec<UnknownWord>,
     /// Set when the target must not be touched this cycle; then `changes` and `bookkeeping`
     /// are empty and the stop says what they held.
     pub stop: Option<SafetyStop>,
@@ -325,6 +349,27 @@ pub fn plan_target(input: TargetInput<'_>) -> TargetPlan {
         adoption: Vec::new(),
     };
     p.run();
+    p.plan.unknown_words = p
+        .input
+        .observation
+        .tasks
+        .iter()
+        .filter(|t| !t.archived)
+        .filter_map(|t| {
+            let identity = t.identity.clone()?;
+            let last = p
+                .input
+                .links
+                .iter()
+                .find(|l| l.parent.is_none() && l.identity == identity)
+                .and_then(|l| l.pulled);
+            Some(UnknownWord {
+                word: t.status_cells.unknown.clone()?,
+                state: kept_state(t, last),
+                identity,
+            })
+        })
+        .collect();
     p.plan
 }
 
@@ -705,7 +750,7 @@ impl<'a> Planner<'a> {
         self.drift(&d.identity, &fd, &o.modified_by);
 
         let want = caps.state(hub_state(self.input.hub, &d.identity));
-        let now = caps.state(o.state);
+        let now = caps.state(kept_state(o, link.and_then(|l| l.pulled)));
         // Without history, what the tool holds is told even when it equals the hub's: another
         // tool may disagree, and then nothing says who moved (the conflict policy does).
         let (tool_moved, unlinked) = match link.and_then(|l| l.pulled) {
@@ -726,7 +771,10 @@ impl<'a> Planner<'a> {
             );
         }
 
-        let push_state = now != want;
+        // Grid tools: the status and done columns are written again when they disagree, or
+        // when an unknown word's note is to be added or cleared, though the state is the same.
+        let rewrite = o.status_cells.rewrite() && !o.archived;
+        let push_state = now != want || rewrite;
         let record = fd.record_json();
         if !fd.push.is_empty() || push_state || o.archived {
             let mut details: Vec<String> = fd
@@ -741,7 +789,25 @@ impl<'a> Planner<'a> {
                 })
                 .collect();
             if push_state {
-                details.push(format!("status: {now} → {want}"));
+                let cells = &o.status_cells;
+                details.push(match &cells.unknown {
+                    Some(u) => format!(
+                        "status: {}: \"{}\" in {} is left as typed (not a status word); its \
+                         note names the accepted words",
+                        if now == want {
+                            format!("stays {want}")
+                        } else {
+                            format!("{now} → {want} (the done column only)")
+                        },
+                        u.word,
+                        u.cell
+                    ),
+                    None if now == want && cells.disagree => format!(
+                        "status: {want}, the status and done columns brought back into agreement"
+                    ),
+                    None if now == want => format!("status: {want}, the cell's note cleared"),
+                    None => format!("status: {now} → {want}"),
+                });
             }
             if o.archived {
                 details.insert(

@@ -79,6 +79,7 @@ fn observed_from(d: &DesiredTask, remote: &str) -> ObservedTask {
                 modified_by: None,
             })
             .collect(),
+        status_cells: Default::default(),
     }
 }
 

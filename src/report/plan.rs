@@ -147,6 +147,7 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
             && plan.changes.is_empty()
             && plan.drift.is_empty()
             && plan.unknown.is_empty()
+            && plan.unknown_words.is_empty()
         {
             let _ = writeln!(out, "  in step: nothing to change");
         }
@@ -212,6 +213,18 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
                 out,
                 "  ? {} (remote {}): {}",
                 u.identity, u.remote_id, u.reason
+            );
+        }
+        for u in &plan.unknown_words {
+            let _ = writeln!(
+                out,
+                "  ? {}: \"{}\" in {} is not a status word; the task stays {} until it is. \
+                 Use one of: {} (the cell's note says so too)",
+                u.identity,
+                u.word.word,
+                u.word.cell,
+                u.state,
+                u.word.accepted.join(", ")
             );
         }
         // One line per cause: a missing folder fails every change the same way.

@@ -517,6 +517,7 @@ impl Task {
                     modified_by: e.modified_by.clone(),
                 })
                 .collect(),
+            status_cells: Default::default(),
         }
     }
 }

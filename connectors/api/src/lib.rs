@@ -153,6 +153,60 @@ pub struct ObservedTask {
     /// Who last changed it, as the hub names people, when the tool says.
     pub modified_by: Option<String>,
     pub entries: Vec<ObservedEntry>,
+    /// What a grid tool's status and done cells hold beyond the state read from them (Excel,
+    /// Sheets); the default everywhere else.
+    #[serde(default)]
+    pub status_cells: StatusCells,
+}
+
+/// The status and done cells of one row in a grid tool (a workbook, a spreadsheet), as observed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StatusCells {
+    /// A word in the status cell the mapping does not know. It does not count as a status
+    /// change: [`ObservedTask::state`] is what the row said before it was typed (or what the
+    /// done column says). The connector keeps the word and notes the cell with the accepted
+    /// words until a person fixes it.
+    pub unknown: Option<UnknownStatusWord>,
+    /// The status and done columns say different things: the row's state is to be written
+    /// again (even when the hub's state is unchanged) so they agree.
+    pub disagree: bool,
+    /// The cell's note about an unknown word is to be added (a new word) or cleared (the word
+    /// was fixed): the row's state is to be written again for that.
+    pub note_outdated: bool,
+}
+
+impl StatusCells {
+    /// The row's state cells need writing though its state did not move.
+    pub fn rewrite(&self) -> bool {
+        self.disagree || self.note_outdated
+    }
+}
+
+/// A status word a person typed that the mapping does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownStatusWord {
+    /// As typed.
+    pub word: String,
+    /// Where it is, as the tool names cells: `Tasks!E12`.
+    pub cell: String,
+    /// The words the status column accepts, in the mapping's languages.
+    pub accepted: Vec<String>,
+}
+
+impl UnknownStatusWord {
+    /// The text of the note put on the cell.
+    pub fn note(&self) -> String {
+        unknown_word_note(&self.accepted)
+    }
+}
+
+/// The note a grid connector puts on a status cell holding a word it does not know.
+pub fn unknown_word_note(accepted: &[String]) -> String {
+    format!(
+        "throughline does not know this status word, so the task keeps its status until it is \
+         fixed. Use one of: {}",
+        accepted.join(", ")
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

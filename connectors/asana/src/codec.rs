@@ -315,6 +315,7 @@ impl Codec<'_> {
             modified: t.modified_at,
             modified_by: None,
             entries,
+            status_cells: Default::default(),
         }
     }
 

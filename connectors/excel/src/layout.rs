@@ -143,6 +143,9 @@ impl StatusCell {
 pub(crate) struct Baseline {
     pub status: StatusCell,
     pub ticked: bool,
+    /// The state the row stood for when written: what a row whose status cell holds an
+    /// unknown word keeps (`None` in workbooks written before it was kept).
+    pub state: Option<State>,
 }
 
 /// Reads and writes the words of one mapping.
@@ -214,6 +217,42 @@ impl<'m> Words<'m> {
         )
     }
 
+    /// The state of a row whose status cell holds a word the mapping does not know: the word
+    /// says nothing, so the done column does (the engine keeps the state it last saw unless
+    /// that column moved); without one, the state the row stood for when last written.
+    fn kept(&self, ticked: Option<bool>, baseline: Option<Baseline>) -> State {
+        match ticked {
+            Some(true) => State::Done,
+            Some(false) => State::Todo,
+            None => baseline.and_then(|b| b.state).unwrap_or(State::Todo),
+        }
+    }
+
+    /// The status and done columns say different things (an unknown word disagrees with
+    /// nothing: it is reported, not corrected).
+    pub fn disagree(&self, status: StatusCell, ticked: Option<bool>) -> bool {
+        let Some(ticked) = ticked else { return false };
+        match status {
+            StatusCell::Other | StatusCell::Archived => false,
+            StatusCell::Empty => ticked,
+            StatusCell::State(s) => ticked != (s == State::Done),
+        }
+    }
+
+    /// The words the status column accepts, in every language of the mapping.
+    pub fn accepted(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for lang in Language::ALL {
+            let w = self.mapping.status_words(lang);
+            for word in [&w.todo, &w.doing, &w.done] {
+                if !out.contains(word) {
+                    out.push(word.clone());
+                }
+            }
+        }
+        out
+    }
+
     pub fn archived_word(&self, lang: Language) -> Cell {
         Cell::Text(self.mapping.status_words(lang).archived.clone())
     }
@@ -233,6 +272,9 @@ impl<'m> Words<'m> {
         ticked: Option<bool>,
         baseline: Option<Baseline>,
     ) -> State {
+        if status == StatusCell::Other && self.mapping.state_from != StateFrom::Done {
+            return self.kept(ticked, baseline);
+        }
         let from_status = status.state();
         let Some(ticked) = ticked else {
             return from_status;
@@ -339,6 +381,7 @@ impl RowRead {
         Baseline {
             status: self.status,
             ticked: self.ticked.unwrap_or(false),
+            state: None,
         }
     }
 }
@@ -637,10 +680,12 @@ mod tests {
         let written_done = Some(Baseline {
             status: done,
             ticked: true,
+            state: Some(State::Done),
         });
         let written_todo = Some(Baseline {
             status: todo,
             ticked: false,
+            state: Some(State::Todo),
         });
         // Agreeing columns.
         assert_eq!(w.resolve(done, Some(true), None), State::Done);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{
     Color, ConditionalFormatFormula, DataValidation, DataValidationErrorStyle, ExcelDateTime,
-    Format, FormatAlign, FormatBorder, FormatUnderline, Formula, Workbook as XlsxWorkbook,
+    Format, FormatAlign, FormatBorder, FormatUnderline, Formula, Note, Workbook as XlsxWorkbook,
     Worksheet, XlsxError, column_number_to_name,
 };
 
@@ -410,6 +410,19 @@ fn render_ours(
                 _ => None,
             };
             write_cell(ws, r, c, cell, formats.get(style, look.as_ref()))?;
+            // A status word the mapping does not know is kept as typed and told about on the
+            // cell itself; a later write without it leaves the note out.
+            if kind == RowKind::Task
+                && Some(c) == status_col
+                && words.status(cell) == crate::layout::StatusCell::Other
+            {
+                let note = throughline_connector::unknown_word_note(&words.accepted());
+                ws.insert_note(
+                    r as u32,
+                    c as u16,
+                    &Note::new(note).add_author_prefix(false),
+                )?;
+            }
         }
     }
 
@@ -606,6 +619,9 @@ fn render_baseline(
         ws.write_string(r, 0, id)?;
         ws.write_string(r, 1, baseline_status_key(base.status))?;
         ws.write_boolean(r, 2, base.ticked)?;
+        if let Some(state) = base.state {
+            ws.write_string(r, 3, state.as_str())?;
+        }
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use throughline_connector::{
     Applied, Change, ConnectorError, DesiredEntry, DesiredTask, EntryFields, ObservedEntry,
-    ObservedTask, State, TaskContext, TaskFields,
+    ObservedTask, State, StatusCells, TaskContext, TaskFields, UnknownStatusWord,
 };
 
 use crate::book::{Book, Cell, Sheet, Visibility};
@@ -161,6 +161,9 @@ pub(crate) struct Workbook {
     pub book: Book,
     pub layouts: Vec<Option<Layout>>,
     pub baseline: HashMap<String, Baseline>,
+    /// The state each row was given by the changes applied to this copy (by identity): what a
+    /// row keeping an unknown status word stands for from now on.
+    pub written: HashMap<String, State>,
 }
 
 impl Workbook {
@@ -178,6 +181,7 @@ impl Workbook {
                         baseline.entry(id).or_insert(Baseline {
                             status,
                             ticked: words.ticked(&cell(2)),
+                            state: baseline_state(&cell(3).text()),
                         });
                     }
                 }
@@ -193,6 +197,7 @@ impl Workbook {
             book,
             layouts,
             baseline,
+            written: HashMap::new(),
         }
     }
 
@@ -201,6 +206,7 @@ impl Workbook {
             book: Book::default(),
             layouts: Vec::new(),
             baseline: HashMap::new(),
+            written: HashMap::new(),
         }
     }
 
@@ -228,11 +234,9 @@ impl Workbook {
             .iter()
             .map(|t| {
                 let row = self.read_row(t.loc, &words);
-                let state = words.resolve(
-                    row.status,
-                    row.ticked,
-                    self.baseline.get(&t.identity).copied(),
-                );
+                let base = self.baseline.get(&t.identity).copied();
+                let state = words.resolve(row.status, row.ticked, base);
+                let status_cells = self.status_cells(t.loc, &row, base, &words);
                 let fields = row.task_fields();
                 let archived = row.archived();
                 let entries = t
@@ -266,9 +270,40 @@ impl Workbook {
                     modified,
                     modified_by: None,
                     entries,
+                    status_cells,
                 }
             })
             .collect()
+    }
+
+    /// What a task row's status and done cells say beyond its state (see [`StatusCells`]).
+    /// The note on an unknown word is there when the row was last written with one, since a
+    /// write notes every such cell: the baseline tells.
+    fn status_cells(
+        &self,
+        loc: Loc,
+        row: &RowRead,
+        base: Option<Baseline>,
+        words: &Words<'_>,
+    ) -> StatusCells {
+        let other = row.status == StatusCell::Other;
+        let unknown = other.then(|| {
+            let sheet = &self.book.sheets[loc.sheet];
+            let col = self.layouts[loc.sheet]
+                .as_ref()
+                .and_then(|l| l.col(Field::Status))
+                .unwrap_or_default();
+            UnknownStatusWord {
+                word: sheet.cell(loc.row, col).text(),
+                cell: cell_a1(&sheet.name, loc.row, col),
+                accepted: words.accepted(),
+            }
+        });
+        StatusCells {
+            unknown,
+            disagree: words.disagree(row.status, row.ticked),
+            note_outdated: other != base.is_some_and(|b| b.status == StatusCell::Other),
+        }
     }
 
     /// A version per remote id (tasks and entries): what a row said, to notice a person's edit
@@ -293,7 +328,21 @@ impl Workbook {
         let index = self.index();
         let mut out = Vec::new();
         for t in &index.tasks {
-            out.push((t.identity.clone(), self.read_row(t.loc, &words).baseline()));
+            let row = self.read_row(t.loc, &words);
+            let state = self.written.get(&t.identity).copied().unwrap_or_else(|| {
+                words.resolve(
+                    row.status,
+                    row.ticked,
+                    self.baseline.get(&t.identity).copied(),
+                )
+            });
+            out.push((
+                t.identity.clone(),
+                Baseline {
+                    state: Some(state),
+                    ..row.baseline()
+                },
+            ));
             for e in &t.entries {
                 out.push((e.identity.clone(), self.read_row(e.loc, &words).baseline()));
             }
@@ -311,6 +360,30 @@ pub(crate) fn baseline_status_key(s: StatusCell) -> &'static str {
         StatusCell::Archived => "archived",
         StatusCell::Other => "other",
     }
+}
+
+/// A state as kept in the baseline sheet (empty in workbooks written before it was kept).
+fn baseline_state(key: &str) -> Option<State> {
+    match key {
+        "todo" => Some(State::Todo),
+        "doing" => Some(State::Doing),
+        "done" => Some(State::Done),
+        _ => None,
+    }
+}
+
+/// `Plan!E12`, quoted as Excel quotes sheet names that need it.
+pub(crate) fn cell_a1(sheet: &str, row: usize, col: usize) -> String {
+    let sheet = if sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        sheet.to_string()
+    } else {
+        format!("'{}'", sheet.replace('\'', "''"))
+    };
+    format!(
+        "{sheet}!{}{}",
+        rust_xlsxwriter::column_number_to_name(col as u16),
+        row + 1
+    )
 }
 
 fn baseline_status(key: &str) -> StatusCell {
@@ -417,6 +490,7 @@ impl<'a> Applier<'a> {
                 state,
                 unarchive,
                 context,
+                identity,
                 ..
             } => {
                 let place = self.find_task(remote_id)?;
@@ -429,7 +503,14 @@ impl<'a> Applier<'a> {
                     )?;
                 }
                 self.ensure_columns(place);
-                let archived = self.status_at(place) == StatusCell::Archived;
+                let status_now = self.status_at(place);
+                let archived = status_now == StatusCell::Archived;
+                // A word a person typed that the mapping does not know is theirs to fix: it is
+                // kept (and noted when written), only the tick follows the state.
+                let unknown = status_now == StatusCell::Other;
+                if let Some(state) = state {
+                    self.wb.written.insert(identity.clone(), *state);
+                }
                 let (wb, words) = (
                     &mut *self.wb,
                     Words {
@@ -447,9 +528,9 @@ impl<'a> Applier<'a> {
                 }
                 let still_archived = archived && !unarchive;
                 match (state, still_archived) {
-                    (Some(state), false) => w.task_state(sheet, row, *state),
+                    (Some(state), false) if !unknown => w.task_state(sheet, row, *state),
                     // An archived row keeps its marker; only the tick follows the state.
-                    (Some(state), true) => {
+                    (Some(state), _) => {
                         if let Some(c) = layout.col(Field::Done) {
                             sheet.set(row, c, words.tick(*state == State::Done));
                         }

@@ -474,6 +474,7 @@ impl Snapshot {
                     modified,
                     modified_by: None,
                     entries,
+                    status_cells: Default::default(),
                 }
             })
             .collect()

@@ -542,6 +542,7 @@ impl TrelloConnector {
                     .and_then(|t| t.parse().ok()),
                 modified_by: None,
                 entries,
+                status_cells: Default::default(),
             });
         }
         tasks.sort_by(|a, b| a.remote_id.cmp(&b.remote_id));
