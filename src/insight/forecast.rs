@@ -28,7 +28,8 @@ pub struct ItemForecast {
     pub process: String,
     pub golive: Date,
     pub open_tasks: Vec<String>,
-    /// Share of runs in which every task is done on or before go-live.
+    /// Share of runs in which every task due by go-live is done on or before it (stages after
+    /// go-live are left out).
     pub chance_by_golive: f64,
     /// Ready on or before this date in 85 % of the runs.
     pub date_p85: Date,
@@ -181,6 +182,12 @@ fn forecast_item(
     let mut finish = vec![0usize; tasks.len()];
     let mut results = Vec::with_capacity(FORECAST_RUNS);
     let mut by_golive = 0usize;
+    // Ready for go-live means the tasks due by it; stages after go-live (`after_golive`)
+    // run on afterwards and never make an item late for its go-live.
+    let for_golive: Vec<bool> = tasks
+        .iter()
+        .map(|&i| ctx.task(i).due <= first.golive)
+        .collect();
     for _ in 0..FORECAST_RUNS {
         let mut last = 0;
         for &k in &order {
@@ -197,7 +204,9 @@ fn forecast_item(
                     (ready + d).saturating_sub(1).max(today_idx)
                 }
             };
-            last = last.max(finish[k]);
+            if for_golive[k] {
+                last = last.max(finish[k]);
+            }
         }
         if days.date(last) <= first.golive {
             by_golive += 1;

@@ -22,11 +22,11 @@
 //! | p50/p85/p95 | of a stage's stage times in business days, by nearest rank: the value at position ⌈p·n/100⌉ of the n sorted values |
 //! | aging | every open task that is ready: business days from its ready day to today, both counted, against its stage's percentiles: zone `to_p50` (age ≤ p50), `p50_p85`, `p85_p95`, `over_p95`, or `no_history` |
 //! | throughput | tasks done per week of the period, and how many of them on time |
-//! | late go-live | an item whose last task is due in the period and whose tasks were not all done by that due date (open ones: today is past it) |
+//! | late go-live | an item whose last task due by go-live is due in the period and whose tasks due by go-live were not all done by that due date (open ones: today is past it); stages after go-live do not count |
 //! | slip | a task's stage time beyond its planned `days` (business days, ≥ 0); an open ready task: its age beyond `days` |
 //! | bottleneck | the stage with the most slip over the tasks of late go-lives; when no go-live was late, over every task due in the period. None when nothing slipped |
 //! | load | per person and week: the most tasks open on one day of that week (a task is open from its planned start to its done date; not done: to its due date or today, whichever is later), against the smallest `max_parallel` of the roles the person's tasks belong to |
-//! | forecast | per open item: [`FORECAST_RUNS`] Monte Carlo runs with a fixed seed per item; each open task takes a stage time drawn from its stage's measured stage times (the planned `days` when none were measured), starts on its ready day, and cannot finish before today; a task already ready draws only from the times at least as long as its age (none: it finishes today). The item is ready when its last task is; chance = share of runs ready on or before go-live; the 85 % date is the nearest-rank 85th percentile; `at_risk` when the chance is under 70 % |
+//! | forecast | per open item: [`FORECAST_RUNS`] Monte Carlo runs with a fixed seed per item; each open task takes a stage time drawn from its stage's measured stage times (the planned `days` when none were measured), starts on its ready day, and cannot finish before today; a task already ready draws only from the times at least as long as its age (none: it finishes today). The item is ready when its last task due by go-live is (stages after go-live are left out); chance = share of runs ready on or before go-live; the 85 % date is the nearest-rank 85th percentile; `at_risk` when the chance is under 70 % |
 //! | adoption | status updates from tools (the hub's own first record is not one) in the period, per person and target. An update counts for the person the tool names; a tool that names nobody (a workbook) counts it for the task's owner. A person's own share: of their tasks that got an update, those they updated themselves; days since last update: from the date of their last update ever to today. Targets without any update in the period are listed as unused |
 //! | leaderboard | per person (the task's owner) and per role: tasks done on time in the week of the period's last day, and in its calendar month |
 //!
@@ -940,13 +940,21 @@ fn bottleneck(ctx: &Ctx) -> Option<Bottleneck> {
     let mut late_items = Vec::new();
     let mut due_tasks = Vec::new();
     for (item, tasks) in &items {
-        let last_due = tasks.iter().map(|&i| ctx.task(i).due).max()?;
         due_tasks.extend(tasks.iter().filter(|&&i| ctx.in_period(ctx.task(i).due)));
+        // The go-live's own tasks: stages after go-live (`after_golive`) do not make it late.
+        let before: Vec<usize> = tasks
+            .iter()
+            .copied()
+            .filter(|&i| ctx.task(i).due <= ctx.task(i).golive)
+            .collect();
+        let Some(last_due) = before.iter().map(|&i| ctx.task(i).due).max() else {
+            continue;
+        };
         if !ctx.in_period(last_due) {
             continue;
         }
         let today = ctx.today(tasks[0])?;
-        let late = tasks.iter().any(|&i| match ctx.facts[i].done {
+        let late = before.iter().any(|&i| match ctx.facts[i].done {
             Some(d) => d > last_due,
             None => today > last_due,
         });

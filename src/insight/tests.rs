@@ -355,6 +355,24 @@ fn bottleneck_is_the_stage_with_most_slip_in_late_golives() {
 }
 
 #[test]
+fn a_stage_after_go_live_does_not_hide_a_late_go_live() {
+    // As above, plus a results check `d` 2 business days after x2's go-live (Tue 11-17, still
+    // open on that day): x2 is still late for its go-live of Fri 11-13, not measured at 11-17.
+    let mut i = input("2026-11-17T12:00:00Z");
+    i.processes[0].stages.push(stage("d", "writer", 1, &["c"]));
+    i.tasks.push(task(
+        "x2",
+        "d",
+        date(2026, 11, 17),
+        date(2026, 11, 17),
+        date(2026, 11, 13),
+    ));
+    let b = measure(&i).bottleneck.unwrap();
+    assert_eq!(b.basis, "late_golives");
+    assert_eq!(b.late_items, ["x2"]);
+}
+
+#[test]
 fn bottleneck_without_late_golives_counts_every_task() {
     let mut i = input("2026-11-17T12:00:00Z");
     i.history.push(rec(
@@ -479,6 +497,36 @@ fn leaderboard_this_week_and_month() {
             week: 2,
             month: 2
         }
+    );
+}
+
+#[test]
+fn forecast_of_ready_by_go_live_leaves_out_stages_after_it() {
+    // As in the first case below (chance 1, ready Fri 11-13), plus a results check `d`
+    // 2 business days after x2's go-live (Tue 11-17): it is open and after go-live, and
+    // must neither make x2 late nor move the date it is ready for go-live.
+    let mut i = input("2026-11-09T08:00:00Z");
+    i.processes[0].stages.push(stage("d", "writer", 1, &["c"]));
+    i.tasks.push(task(
+        "x2",
+        "d",
+        date(2026, 11, 17),
+        date(2026, 11, 17),
+        date(2026, 11, 13),
+    ));
+    i.history
+        .retain(|r| !r.identity.starts_with("x2") || r.source_target.is_none());
+    i.until = date(2026, 11, 9);
+    let r = measure(&i);
+    let f = &r.forecast.items[0];
+    assert_eq!(
+        (f.item.as_str(), f.chance_by_golive, f.date_p85, f.at_risk),
+        ("x2", 1.0, date(2026, 11, 13), false)
+    );
+    assert!(
+        f.open_tasks.contains(&"x2/d".to_string()),
+        "{:?}",
+        f.open_tasks
     );
 }
 
