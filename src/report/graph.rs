@@ -4,6 +4,11 @@
 //! (fit for committing next to the playbook and diffing). Node ids are generated ASCII because
 //! stage ids may be written in any script; every label is quoted and escaped, so Hebrew,
 //! quotes, `#`, `<` and brackets in names are shown as written and never break the syntax.
+//!
+//! A process with stages after go-live (`after_golive`) gets a go-live node: the last stages
+//! before it lead into it, and it leads to each stage anchored on it, the edge labelled with
+//! the business days in between. An `after` link from a stage before go-live to one after it
+//! is drawn through that node rather than around it.
 
 use std::fmt::Write as _;
 
@@ -69,8 +74,20 @@ pub fn mermaid(processes: &[&Process]) -> String {
             };
             let _ = writeln!(out, "    {id}{open}\"{label}\"{close}");
         }
-        for (from, to) in edges(process, &ids) {
-            let _ = writeln!(out, "    {from} --> {to}");
+        let golive = golive_id(p);
+        if has_forward(process) {
+            let label = mermaid_text(golive_word(process.lang));
+            let _ = writeln!(out, "    {golive}([\"{label}\"])");
+        }
+        for (from, to, label) in edges(process, &ids, &golive) {
+            match label {
+                Some(l) => {
+                    let _ = writeln!(out, "    {from} -->|\"{}\"| {to}", mermaid_text(&l));
+                }
+                None => {
+                    let _ = writeln!(out, "    {from} --> {to}");
+                }
+            }
         }
         out.push_str("  end\n");
     }
@@ -102,8 +119,23 @@ pub fn dot(processes: &[&Process]) -> String {
             };
             let _ = writeln!(out, "    {id} [label=\"{label}\"{shape}];");
         }
-        for (from, to) in edges(process, &ids) {
-            let _ = writeln!(out, "    {from} -> {to};");
+        let golive = golive_id(p);
+        if has_forward(process) {
+            let label = dot_text(golive_word(process.lang));
+            let _ = writeln!(
+                out,
+                "    {golive} [label=\"{label}\", shape=ellipse, style=bold];"
+            );
+        }
+        for (from, to, label) in edges(process, &ids, &golive) {
+            match label {
+                Some(l) => {
+                    let _ = writeln!(out, "    {from} -> {to} [label=\"{}\"];", dot_text(&l));
+                }
+                None => {
+                    let _ = writeln!(out, "    {from} -> {to};");
+                }
+            }
         }
         out.push_str("  }\n");
     }
@@ -137,15 +169,101 @@ fn node_ids(p: usize, process: &Process) -> Vec<String> {
         .collect()
 }
 
-/// Every `after` link as (predecessor node, stage node), in stage order then `after` order.
-fn edges<'a>(process: &Process, ids: &'a [String]) -> Vec<(&'a str, &'a str)> {
+/// The go-live node of process `p`; stage ids always have a digit after `p{p}_`.
+fn golive_id(p: usize) -> String {
+    format!("p{p}_golive")
+}
+
+fn golive_word(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Go-live",
+        Lang::He => "עלייה לאוויר",
+    }
+}
+
+/// "+2 business days" from go-live to a stage anchored on it, in the process's language.
+pub fn after_golive_label(n: u32, lang: Lang) -> String {
+    match (lang, n) {
+        (Lang::En, 0) => "same day".to_string(),
+        (Lang::En, 1) => "+1 business day".to_string(),
+        (Lang::En, n) => format!("+{n} business days"),
+        (Lang::He, 0) => "באותו יום".to_string(),
+        (Lang::He, 1) => "+יום עבודה אחד".to_string(),
+        (Lang::He, n) => format!("+{n} ימי עבודה"),
+    }
+}
+
+fn has_forward(process: &Process) -> bool {
+    process.stages.iter().any(|s| s.after_golive.is_some())
+}
+
+/// Which stages are after go-live: `after_golive`, or waiting for such a stage (as scheduled).
+fn forward_stages(process: &Process) -> Vec<bool> {
     let index = |stage_id: &str| process.stages.iter().position(|s| s.id == stage_id);
+    let mut forward: Vec<bool> = process
+        .stages
+        .iter()
+        .map(|s| s.after_golive.is_some())
+        .collect();
+    // Until nothing changes: `after` may point down the file too.
+    loop {
+        let mut changed = false;
+        for (s, stage) in process.stages.iter().enumerate() {
+            if !forward[s]
+                && stage
+                    .after
+                    .iter()
+                    .any(|a| index(a).is_some_and(|b| forward[b]))
+            {
+                forward[s] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return forward;
+        }
+    }
+}
+
+/// Every link as (from node, to node, label), in stage order then `after` order: each `after`
+/// link, and with stages after go-live, the links into and out of the go-live node.
+fn edges<'a>(
+    process: &Process,
+    ids: &'a [String],
+    golive: &'a str,
+) -> Vec<(&'a str, &'a str, Option<String>)> {
+    let index = |stage_id: &str| process.stages.iter().position(|s| s.id == stage_id);
+    let with_golive = has_forward(process);
+    let forward = forward_stages(process);
     let mut edges = Vec::new();
     for (s, stage) in process.stages.iter().enumerate() {
+        if let Some(n) = stage.after_golive {
+            edges.push((
+                golive,
+                ids[s].as_str(),
+                Some(after_golive_label(n, process.lang)),
+            ));
+        }
         for before in &stage.after {
             // A validated model names only stages of its own process.
             if let Some(b) = index(before) {
-                edges.push((ids[b].as_str(), ids[s].as_str()));
+                if with_golive && forward[s] && !forward[b] {
+                    continue; // drawn through the go-live node
+                }
+                edges.push((ids[b].as_str(), ids[s].as_str(), None));
+            }
+        }
+    }
+    if with_golive {
+        // The last stages before go-live: no successor before go-live.
+        for (b, stage) in process.stages.iter().enumerate() {
+            let leads_on = process
+                .stages
+                .iter()
+                .enumerate()
+                .any(|(s, next)| !forward[s] && next.after.contains(&stage.id));
+            if !forward[b] && !leads_on {
+                edges.push((ids[b].as_str(), golive, None));
             }
         }
     }
@@ -273,6 +391,39 @@ mod tests {
              \x20   p0_3_approval --> p0_4_publish\n\
              \x20 end\n"
         );
+    }
+
+    #[test]
+    fn stages_after_go_live_hang_off_a_go_live_node() {
+        let mut p = worked_example();
+        let mut results = stage("results", "Results", "campaign", 1, &["publish"]);
+        results.after_golive = Some(2);
+        p.stages.push(results);
+        p.stages
+            .push(stage("report", "Report", "writer", 1, &["results"]));
+        let out = mermaid(&[&p]);
+        let tail = out
+            .split_once("p0_3_approval --> p0_4_publish\n")
+            .unwrap()
+            .1;
+        assert!(out.contains("    p0_golive([\"Go-live\"])\n"), "{out}");
+        // publish → go-live → results (+2) → report; no publish → results around the node.
+        assert_eq!(
+            tail,
+            "    p0_golive -->|\"+2 business days\"| p0_5_results\n\
+             \x20   p0_5_results --> p0_6_report\n\
+             \x20   p0_4_publish --> p0_golive\n\
+             \x20 end\n"
+        );
+        let d = dot(&[&p]);
+        assert!(d.contains("    p0_golive [label=\"Go-live\", shape=ellipse, style=bold];\n"));
+        assert!(d.contains("    p0_golive -> p0_5_results [label=\"+2 business days\"];\n"));
+        assert!(d.contains("    p0_4_publish -> p0_golive;\n"));
+        assert!(!d.contains("p0_4_publish -> p0_5_results"));
+
+        p.lang = Lang::He;
+        assert!(mermaid(&[&p]).contains("p0_golive([\"עלייה לאוויר\"])"));
+        assert!(mermaid(&[&p]).contains("-->|\"+2 ימי עבודה\"|"));
     }
 
     #[test]
