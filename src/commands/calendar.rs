@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use throughline::model::Deployment;
+use jiff::Timestamp;
+use throughline::model::{DEFAULT_LISTEN, Deployment, StateLocation};
 use throughline::report::calendar::{self, Filter};
 use throughline::schedule::{self, Schedule};
+use throughline::state::{SqliteStore, StateError, StateStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,6 +24,14 @@ pub struct Args {
     /// output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Print each person's subscription address (`[daemon] public_url`/calendar/…), making a
+    /// token for whoever has none yet.
+    #[arg(long, conflicts_with_all = ["person", "item", "output", "revoke"])]
+    links: bool,
+    /// Replace this person's subscription token: the old address stops working (after the
+    /// daemon restarts) and the new one is printed.
+    #[arg(long, value_name = "EMAIL", conflicts_with_all = ["person", "item", "output"])]
+    revoke: Option<String>,
 }
 
 pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -31,6 +41,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let now = super::now(&deployment)?;
     let schedule = schedule::schedule_at(&deployment, now);
+    if args.links || args.revoke.is_some() {
+        return subscriptions(&deployment, &schedule, args.revoke.as_deref(), now);
+    }
     check_filter(
         &deployment,
         &schedule,
@@ -69,6 +82,91 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--links` and `--revoke EMAIL`: each person's address, from the tokens in the state file.
+fn subscriptions(
+    dep: &Deployment,
+    schedule: &Schedule,
+    revoke: Option<&str>,
+    now: Timestamp,
+) -> anyhow::Result<ExitCode> {
+    let StateLocation::Sqlite(state_path) = &dep.state else {
+        anyhow::bail!(
+            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
+            dep.config_path.display()
+        );
+    };
+    let people = calendar::people(dep, schedule);
+    let base = match &dep.sync.daemon.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let listen = dep.sync.daemon.listen.map(|a| a.to_string());
+            let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+            eprintln!(
+                "note: `[daemon] public_url` is not set in {}, so these addresses name the \
+                 daemon's own {listen}; set public_url to the address people's calendar apps \
+                 reach it by.",
+                dep.config_path.display()
+            );
+            format!("http://{listen}")
+        }
+    };
+    let tokens = match revoke {
+        Some(person) => {
+            let person = calendar::address(person);
+            if !people.contains(&person) {
+                anyhow::bail!(
+                    "there is no person \"{person}\" in {} (people: {}). Check the spelling.",
+                    dep.config_path.display(),
+                    list(people.iter().map(String::as_str)),
+                );
+            }
+            let mut store = open_for_tokens(state_path, "--revoke")?;
+            let token = calendar::new_token();
+            store.set_calendar_token(&person, &token, now)?;
+            println!("{person}  {}", calendar::link(&base, &person, &token));
+            eprintln!(
+                "The old address of {person} no longer works once the daemon (re)starts; send \
+                 them the new one."
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => match SqliteStore::open(state_path) {
+            Ok(mut store) => calendar::ensure_tokens(&mut store, &people, now)?,
+            // The daemon holds the state file: show the tokens it has (it makes the missing
+            // ones itself when it loads the configuration).
+            Err(StateError::Locked { .. }) => SqliteStore::open_read_only(state_path)?
+                .calendar_tokens()?
+                .into_iter()
+                .collect(),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let width = people.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+    for person in &people {
+        match tokens.get(person) {
+            Some(token) => println!("{person:width$}  {}", calendar::link(&base, person, token)),
+            None => println!(
+                "{person:width$}  (no address yet: the running daemon makes one when it next \
+                 loads the configuration)"
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The state file for writing a token; a running daemon holds it, and reads the tokens only
+/// when it starts, so it must be stopped first.
+fn open_for_tokens(path: &Path, what: &str) -> anyhow::Result<SqliteStore> {
+    match SqliteStore::open(path) {
+        Ok(store) => Ok(store),
+        Err(e @ StateError::Locked { .. }) => Err(anyhow::Error::new(e).context(format!(
+            "{what} writes to the state file, which the daemon is using: stop the daemon, run \
+             this again, then start the daemon"
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `--person` and `--item` must name someone and something that exist.

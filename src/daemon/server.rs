@@ -1,8 +1,10 @@
-//! The daemon's HTTP endpoint: `/healthz`, `/readyz`, `/metrics`, and the webhook intake.
+//! The daemon's HTTP endpoint: `/healthz`, `/readyz`, `/metrics`, the webhook intake, and
+//! each person's calendar (`/calendar/<token>/<person>.ics`).
 //!
 //! Bound to 127.0.0.1 by default: the health and metrics pages say which tools the team uses
 //! and how they fare. To take webhooks from Trello and Asana, put it behind a reverse proxy
-//! that terminates TLS and forwards `/hooks/` only, and set `[daemon] public_url`.
+//! that terminates TLS and forwards `/hooks/` only (and `/calendar/` for subscriptions), and
+//! set `[daemon] public_url`.
 
 use std::sync::Arc;
 
@@ -26,6 +28,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .route("/hooks/trello/{target}", post(trello).head(trello_head))
         .route("/hooks/asana/{target}", post(asana))
+        .route("/calendar/{token}/{file}", get(calendar))
         .with_state(shared)
 }
 
@@ -86,6 +89,45 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         text,
     )
         .into_response()
+}
+
+/// A person's calendar for their calendar app to subscribe to. A wrong token, or a name that
+/// is not a person of the deployment, is 404 (the same answer, so nothing is learned).
+async fn calendar(
+    State(shared): State<Arc<Shared>>,
+    Path((token, file)): Path<(String, String)>,
+) -> Response {
+    let subscriptions = shared
+        .calendars
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some(subscriptions) = subscriptions else {
+        return refuse(StatusCode::NOT_FOUND, "no such calendar");
+    };
+    // Building the schedule is CPU work; keep it off the threads that answer other calls.
+    let built = tokio::task::spawn_blocking(move || {
+        subscriptions.calendar(&token, &file, Timestamp::now())
+    })
+    .await;
+    match built {
+        Ok(Some(text)) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/calendar; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            text,
+        )
+            .into_response(),
+        Ok(None) => refuse(StatusCode::NOT_FOUND, "no such calendar"),
+        Err(e) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("the calendar could not be built: {e}"),
+        ),
+    }
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {

@@ -307,6 +307,8 @@ pub struct Shared {
     pub learned: Mutex<Vec<(String, String)>>,
     /// The Asana webhooks being created now: the only handshakes answered.
     pub registrations: Registrations,
+    /// Each person's calendar at `/calendar/<token>/<person>.ics`; set with the deployment.
+    pub calendars: RwLock<Option<Arc<crate::report::calendar::Subscriptions>>>,
 }
 
 impl Shared {
@@ -320,6 +322,7 @@ impl Shared {
             secrets,
             learned: Mutex::default(),
             registrations: Registrations::default(),
+            calendars: RwLock::default(),
         }
     }
 
@@ -536,6 +539,14 @@ impl Service {
             );
         }
         *self.shared.hooks.write().unwrap_or_else(|e| e.into_inner()) = table;
+        // A calendar token for each person, made now for whoever has none.
+        let calendars =
+            crate::report::calendar::Subscriptions::load(&self.dep, &mut *self.store, now)?;
+        *self
+            .shared
+            .calendars
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(calendars));
         self.refresh_secrets();
         let cadence = Cadence::of(&self.dep).map_err(DaemonError::Setup)?;
         self.next_cycle = self.next_cycle.min(cadence.next_after(now));

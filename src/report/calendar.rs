@@ -19,6 +19,7 @@ use jiff::civil::Date;
 
 use crate::model::{Deployment, Lang};
 use crate::schedule::{Schedule, Task, expand_items};
+use crate::state::{StateError, StateStore};
 
 /// One all-day event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +144,98 @@ fn task_event(task: &Task, lang: Lang) -> CalendarEvent {
         date: task.due,
         summary: format!("{} — {} ({})", task.stage_name, task.item_title, task.item),
         description,
+    }
+}
+
+/// A new calendar subscription token: 256 random bits from the operating system's seeded
+/// generator, as 64 hex digits (safe in a URL path as is).
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether two tokens are equal, in a time that does not depend on where they differ (so
+/// that a wrong guess says nothing about the right one). Only the length may show.
+pub fn same_token(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0u8, |acc, (x, y)| std::hint::black_box(acc | (x ^ y)));
+    diff == 0
+}
+
+/// Each person's token, making one for everyone in `people` who has none yet.
+pub fn ensure_tokens(
+    store: &mut dyn StateStore,
+    people: &[String],
+    at: Timestamp,
+) -> Result<BTreeMap<String, String>, StateError> {
+    let mut tokens: BTreeMap<String, String> = store.calendar_tokens()?.into_iter().collect();
+    for person in people {
+        if !tokens.contains_key(person) {
+            let token = new_token();
+            store.set_calendar_token(person, &token, at)?;
+            tokens.insert(person.clone(), token);
+        }
+    }
+    Ok(tokens)
+}
+
+/// `<public_url>/calendar/<token>/<person>.ics`.
+pub fn link(public_url: &str, person: &str, token: &str) -> String {
+    format!(
+        "{}/calendar/{token}/{person}.ics",
+        public_url.trim_end_matches('/')
+    )
+}
+
+/// What the daemon serves at `/calendar/<token>/<person>.ics`: the deployment it runs and
+/// the token of each person in it.
+#[derive(Debug, Clone)]
+pub struct Subscriptions {
+    dep: Deployment,
+    /// Address → token, for the people of the deployment only.
+    tokens: BTreeMap<String, String>,
+}
+
+impl Subscriptions {
+    /// Makes a token for each person of `dep` who has none (the daemon holds the store).
+    pub fn load(
+        dep: &Deployment,
+        store: &mut dyn StateStore,
+        now: Timestamp,
+    ) -> Result<Subscriptions, StateError> {
+        let people = people(dep, &crate::schedule::schedule_at(dep, now));
+        let mut tokens = ensure_tokens(store, &people, now)?;
+        tokens.retain(|person, _| people.contains(person));
+        Ok(Subscriptions {
+            dep: dep.clone(),
+            tokens,
+        })
+    }
+
+    /// The person's calendar as of `now`, or `None` when the token is not theirs (or the
+    /// file name is not a person of the deployment): the caller answers 404 either way.
+    pub fn calendar(&self, token: &str, file: &str, now: Timestamp) -> Option<String> {
+        let person = address(file.strip_suffix(".ics").unwrap_or(""));
+        let expected = self.tokens.get(&person);
+        // Compared even for an unknown person, so that the answer takes as long.
+        let placeholder = "0".repeat(64);
+        let matches = same_token(expected.unwrap_or(&placeholder), token);
+        if !(matches && expected.is_some()) {
+            return None;
+        }
+        let schedule = crate::schedule::schedule_at(&self.dep, now);
+        let filter = Filter {
+            person: Some(&person),
+            item: None,
+        };
+        let events = events(&self.dep, &schedule, filter);
+        Some(render(&format!("throughline: {person}"), &events, now))
     }
 }
 
@@ -327,6 +420,42 @@ mod tests {
         };
         let later = render("Launch", &events, at + jiff::SignedDuration::from_mins(5));
         assert_eq!(seq(&later), seq(&text) + 5);
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_compared_whole() {
+        let a = new_token();
+        let b = new_token();
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+        assert!(same_token(&a, &a.clone()));
+        assert!(!same_token(&a, &b));
+        let mut last = a.clone().into_bytes();
+        last[63] = if last[63] == b'0' { b'1' } else { b'0' };
+        assert!(!same_token(&a, std::str::from_utf8(&last).unwrap()));
+        assert!(!same_token(&a, &a[..63]));
+        assert!(!same_token(&a, ""));
+    }
+
+    #[test]
+    fn tokens_are_made_once_and_kept_until_replaced() {
+        let mut store = crate::state::MemoryStore::new();
+        let at: Timestamp = "2026-12-02T06:00:00Z".parse().unwrap();
+        let people = vec![
+            "dana@example.com".to_string(),
+            "noa@example.com".to_string(),
+        ];
+        let first = ensure_tokens(&mut store, &people, at).unwrap();
+        assert_eq!(first.len(), 2);
+        let again = ensure_tokens(&mut store, &people, at).unwrap();
+        assert_eq!(first, again);
+        store
+            .set_calendar_token("dana@example.com", &new_token(), at)
+            .unwrap();
+        let after = ensure_tokens(&mut store, &people, at).unwrap();
+        assert_ne!(after["dana@example.com"], first["dana@example.com"]);
+        assert_eq!(after["noa@example.com"], first["noa@example.com"]);
     }
 
     #[test]
