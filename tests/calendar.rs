@@ -212,6 +212,43 @@ fn a_second_export_keeps_every_uid_and_moves_the_changed_event() {
 }
 
 #[test]
+fn a_longer_stage_in_the_playbook_moves_the_earlier_tasks_and_keeps_every_uid() {
+    if !icalendar_available() {
+        return;
+    }
+    let (dir, config) = copy_example("content");
+    let first = export(&config, &dir.path().join("calendar.ics"), &[]);
+    // Approval takes two days instead of one: everything before it is due a day earlier.
+    edit(
+        &dir.path().join("playbooks/content.toml"),
+        "days = 1\nafter = [\"copy\", \"design\", \"landing\"]",
+        "days = 2\nafter = [\"copy\", \"design\", \"landing\"]",
+    );
+    let second = export(&config, &dir.path().join("calendar.ics"), &[]);
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>(),
+        "the same UIDs"
+    );
+    let mut moved = 0;
+    for (uid, event) in &first {
+        let (before, after) = (
+            event["start"].as_str().unwrap(),
+            second[uid]["start"].as_str().unwrap(),
+        );
+        if uid.ends_with("/copy@throughline") || uid.ends_with("/design@throughline") {
+            assert!(after < before, "{uid}: {before} -> {after}");
+            moved += 1;
+        }
+        if uid.contains("@golive.") || uid.ends_with("/approval@throughline") {
+            assert_eq!(before, after, "{uid}");
+        }
+    }
+    assert!(moved > 0);
+    matches_schedule(&second, &schedule_tasks(&config));
+}
+
+#[test]
 fn a_person_sees_their_tasks_and_their_items_go_lives() {
     if !icalendar_available() {
         return;
