@@ -160,6 +160,8 @@ fn the_right_token_serves_the_persons_calendar_and_a_wrong_one_is_404() {
     let (other, other_token, _) = first.iter().find(|(p, ..)| *p != maya).cloned().unwrap();
 
     let daemon = Daemon::start(&config);
+    // The daemon holds the state file; the addresses are still read from it.
+    assert_eq!(links(&config), first);
     let (code, content_type, body) = daemon.get(&maya_path);
     assert_eq!(code, 200, "{body}");
     assert!(content_type.starts_with("text/calendar"), "{content_type}");

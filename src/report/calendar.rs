@@ -115,7 +115,7 @@ fn task_event(task: &Task, lang: Lang) -> CalendarEvent {
             "באחריות",
             "גיבוי עבור",
             "רשימת בדיקה",
-            "(לא הוגדר)",
+            "(ללא בעלים)",
         ),
         Lang::En => ("Task", "Owner", "backup for", "Checklist", "(no one)"),
     };
