@@ -170,6 +170,9 @@ pub struct SheetsConnector {
     snapshot: Option<Snapshot>,
     /// The state columns of each identity as last seen or written.
     seen: BTreeMap<String, Seen>,
+    /// The snapshot an apply wrote over, with the state columns as it wrote them: the cursor
+    /// after that apply.
+    written: Option<Snapshot>,
 }
 
 impl SheetsConnector {
@@ -213,6 +216,7 @@ impl SheetsConnector {
             tokens,
             snapshot: None,
             seen: BTreeMap::new(),
+            written: None,
         })
     }
 
@@ -373,6 +377,10 @@ impl SheetsConnector {
         if let Some(s) = self.snapshot.as_mut() {
             s.seen = self.seen.clone();
         }
+        self.written = Some(Snapshot {
+            seen: self.seen.clone(),
+            ..snapshot
+        });
         results
     }
 }
@@ -389,6 +397,14 @@ fn filter_key(filter: &Value) -> Option<String> {
 impl Connector for SheetsConnector {
     fn target(&self) -> &str {
         &self.target
+    }
+
+    /// The snapshot with the state columns as this apply wrote them (and the notes it put or
+    /// cleared): the next observation, maybe in another process, tells a person's edit from
+    /// throughline's own write by them.
+    fn cursor_after_apply(&self) -> Option<Value> {
+        let snapshot = self.written.clone()?;
+        serde_json::to_value(Cursor { snapshot }).ok()
     }
 
     /// Owners are written as text: everyone has a place here.
@@ -418,6 +434,8 @@ impl Connector for SheetsConnector {
     }
 
     async fn observe(&mut self, cursor: Option<Value>) -> Result<Observation, ConnectorError> {
+        // A new observation's cursor stands until the next apply.
+        self.written = None;
         let meta = self.client.file_meta().await?;
         let from_cursor = cursor
             .and_then(|c| serde_json::from_value::<Cursor>(c).ok())

@@ -137,6 +137,9 @@ pub(crate) struct Planner<'a> {
     setup: Vec<Value>,
     /// ID-only rows that get their metadata back: (tab, observation-time row, id, identity).
     repairs: Vec<(usize, u32, i32, String)>,
+    /// Notes to put on (or, `None`, clear from) status cells: (tab, observation-time row,
+    /// column, text).
+    notes: Vec<(usize, u32, u32, Option<String>)>,
 }
 
 impl<'a> Planner<'a> {
@@ -207,6 +210,7 @@ impl<'a> Planner<'a> {
             used_sheet_ids: snap.sheet_ids.iter().copied().collect(),
             setup: Vec::new(),
             repairs: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -360,7 +364,12 @@ impl<'a> Planner<'a> {
             )?;
         }
         let identity = self.identities[&row].clone();
-        let archived = self.status_now(row) == StatusCell::Archived;
+        let status_now = self.status_now(row);
+        let archived = status_now == StatusCell::Archived;
+        // A word a person typed that the mapping does not know is theirs to fix: it is kept
+        // and noted, only the tick follows the state; the note goes once the word is fixed.
+        let unknown = status_now == StatusCell::Other;
+        let noted = self.snap.seen.get(&identity).is_some_and(|s| s.noted);
         if let Some(f) = fields {
             self.write_task_fields(row, f, &context.item_title, out);
         } else if !context.item_title.is_empty() {
@@ -373,7 +382,26 @@ impl<'a> Planner<'a> {
         }
         let still_archived = archived && !unarchive;
         match (state, still_archived) {
-            (Some(state), false) => self.write_task_state(row, state, &identity, out),
+            (Some(state), false) if unknown => {
+                self.put(row, Field::Done, Value::Bool(state == State::Done), out);
+                let note = throughline_connector::unknown_word_note(&self.words.accepted());
+                self.note(row, Some(note));
+                out.seen.push((
+                    identity.clone(),
+                    Seen {
+                        status: StatusCell::Other,
+                        ticked: state == State::Done,
+                        state,
+                        noted: true,
+                    },
+                ));
+            }
+            (Some(state), false) => {
+                self.write_task_state(row, state, &identity, out);
+                if noted {
+                    self.note(row, None);
+                }
+            }
             // An archived row keeps its marker; only the tick follows the state.
             (Some(state), true) => {
                 self.put(row, Field::Done, Value::Bool(state == State::Done), out);
@@ -635,6 +663,16 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Put a note on a row's status cell, or clear it (rows already in the sheet only).
+    fn note(&mut self, row: RowRef, text: Option<String>) {
+        if let (RowRef::Existing { tab, row }, Some(col)) =
+            (row, self.tab_of(row).layout.col(Field::Status))
+        {
+            self.notes
+                .push((tab, self.snap.tabs[tab].rows[row].row, col, text));
+        }
+    }
+
     /// Write one cell of a row (nothing when the tab lacks the column).
     fn put(&mut self, row: RowRef, field: Field, value: Value, out: &mut Outcome) {
         let Some(col) = self.tab_of(row).layout.col(field) else {
@@ -743,6 +781,7 @@ impl<'a> Planner<'a> {
                 status,
                 ticked: state == State::Done,
                 state,
+                noted: false,
             },
         ));
     }
@@ -771,6 +810,7 @@ impl<'a> Planner<'a> {
                 status,
                 ticked: checked,
                 state,
+                noted: false,
             },
         ));
     }
@@ -928,6 +968,24 @@ impl<'a> Planner<'a> {
                 .sum();
             let sheet_id = self.tabs[*tab].sheet_id;
             structure.push(row_metadata(sheet_id, row + shift, *id, identity));
+        }
+        for (tab, row, col, text) in &self.notes {
+            let shift: u32 = shifts[*tab]
+                .iter()
+                .filter(|(before, _)| before <= row)
+                .map(|(_, n)| n)
+                .sum();
+            let at = row + shift;
+            let cell = match text {
+                Some(t) => json!({"note": t}),
+                None => json!({}),
+            };
+            structure.push(json!({"updateCells": {
+                "range": {"sheetId": self.tabs[*tab].sheet_id,
+                          "startRowIndex": at, "endRowIndex": at + 1,
+                          "startColumnIndex": col, "endColumnIndex": col + 1},
+                "rows": [{"values": [cell]}],
+                "fields": "note"}}));
         }
         // Rows inserted at the end of a range do not take its validation and formats: set them
         // again over all of throughline's rows of the tab.

@@ -10,9 +10,11 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use throughline_connector::{
-    ConnectorError, EntryFields, ObservedEntry, ObservedTask, State, TaskFields,
+    ConnectorError, EntryFields, ObservedEntry, ObservedTask, State, StatusCells, TaskFields,
+    UnknownStatusWord,
 };
 
+use crate::a1::{column_letters, quote_title};
 use crate::client::FileMeta;
 use crate::mapping::{Field, Language, SheetsMapping, norm};
 use crate::words::{Seen, StatusCell, Words, read_date, text};
@@ -131,6 +133,9 @@ pub(crate) struct Snapshot {
     pub metadata_ids: Vec<i32>,
     /// The state columns of each identity as last seen or written.
     pub seen: BTreeMap<String, Seen>,
+    /// What each row's status and done cells hold beyond its state, as of this look.
+    #[serde(skip)]
+    pub status_cells: BTreeMap<String, StatusCells>,
 }
 
 /// The parts of `spreadsheets.get` the connector asks for.
@@ -400,6 +405,7 @@ impl Snapshot {
                 .collect(),
             metadata_ids,
             seen: previous_seen,
+            status_cells: BTreeMap::new(),
         };
         snapshot.refresh_seen(mapping);
         Ok(Read {
@@ -412,21 +418,46 @@ impl Snapshot {
     fn refresh_seen(&mut self, mapping: &SheetsMapping) {
         let words = Words { mapping };
         let mut seen = BTreeMap::new();
+        let mut cells = BTreeMap::new();
         for tab in &self.tabs {
             for row in &tab.rows {
                 let (status, ticked) = state_cells(&words, &tab.layout, row);
-                let state = words.resolve(status, ticked, self.seen.get(&row.identity).copied());
+                let before = self.seen.get(&row.identity).copied();
+                let state = words.resolve(status, ticked, before);
+                // Only a write puts or clears the note: what the last one did is carried on.
+                let noted = before.is_some_and(|b| b.noted);
+                let other = status == StatusCell::Other;
+                let unknown = other.then(|| UnknownStatusWord {
+                    word: text(row.cell(Field::Status)),
+                    cell: format!(
+                        "{}!{}{}",
+                        quote_title(&tab.title),
+                        column_letters(tab.layout.col(Field::Status).unwrap_or_default()),
+                        row.row + 1
+                    ),
+                    accepted: words.accepted(),
+                });
+                cells.insert(
+                    row.identity.clone(),
+                    StatusCells {
+                        unknown,
+                        disagree: words.disagree(status, ticked),
+                        note_outdated: other != noted,
+                    },
+                );
                 seen.insert(
                     row.identity.clone(),
                     Seen {
                         status,
                         ticked: ticked.unwrap_or(false),
                         state,
+                        noted,
                     },
                 );
             }
         }
         self.seen = seen;
+        self.status_cells = cells;
     }
 
     /// Every task with its entries, as people left them.
@@ -474,7 +505,11 @@ impl Snapshot {
                     modified,
                     modified_by: None,
                     entries,
-                    status_cells: Default::default(),
+                    status_cells: self
+                        .status_cells
+                        .get(&row.identity)
+                        .cloned()
+                        .unwrap_or_default(),
                 }
             })
             .collect()

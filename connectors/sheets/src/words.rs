@@ -40,6 +40,9 @@ pub(crate) struct Seen {
     pub status: StatusCell,
     pub ticked: bool,
     pub state: State,
+    /// Throughline put a note on the status cell about a word it does not know.
+    #[serde(default)]
+    pub noted: bool,
 }
 
 /// A cell as text (numbers without a trailing `.0`, booleans as Sheets shows them).
@@ -112,6 +115,31 @@ impl Words<'_> {
         }
     }
 
+    /// The status and done columns say different things (an unknown word disagrees with
+    /// nothing: it is reported, not corrected).
+    pub fn disagree(&self, status: StatusCell, ticked: Option<bool>) -> bool {
+        let Some(ticked) = ticked else { return false };
+        match status {
+            StatusCell::Other | StatusCell::Archived => false,
+            StatusCell::Empty | StatusCell::Todo | StatusCell::Doing => ticked,
+            StatusCell::Done => !ticked,
+        }
+    }
+
+    /// The words the status column accepts, in every language of the mapping.
+    pub fn accepted(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for lang in Language::ALL {
+            let w = self.mapping.status_words(lang);
+            for word in [&w.todo, &w.doing, &w.done] {
+                if !out.contains(word) {
+                    out.push(word.clone());
+                }
+            }
+        }
+        out
+    }
+
     pub fn status_word(&self, lang: Language, state: State) -> String {
         let w = self.mapping.status_words(lang);
         match state {
@@ -124,6 +152,15 @@ impl Words<'_> {
 
     /// The state of a row from its status and done columns (see `state_from` in the mapping).
     pub fn resolve(&self, status: StatusCell, ticked: Option<bool>, before: Option<Seen>) -> State {
+        // A word the mapping does not know says nothing: the done column does (the engine
+        // keeps the state it last saw unless that column moved); without one, the state seen.
+        if status == StatusCell::Other && self.mapping.state_from != StateFrom::Done {
+            return match ticked {
+                Some(true) => State::Done,
+                Some(false) => State::Todo,
+                None => before.map_or(State::Todo, |b| b.state),
+            };
+        }
         let from_status = status.state();
         let Some(ticked) = ticked else {
             return from_status;
@@ -249,6 +286,7 @@ mod tests {
                 status,
                 ticked,
                 state,
+                noted: false,
             })
         };
         let done_row = seen(StatusCell::Done, true, State::Done);
