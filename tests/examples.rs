@@ -114,7 +114,8 @@ const CONTENT_LINKS: &[(&str, &str)] = &[
     ("landing", "approval"),
     ("approval", "scheduling"),
     ("scheduling", "publish"),
-    ("scheduling", "follow-up"),
+    ("publish", "follow-up"),
+    ("follow-up", "results"),
 ];
 const CONTENT_STAGES: &[&str] = &[
     "idea",
@@ -125,7 +126,10 @@ const CONTENT_STAGES: &[&str] = &[
     "scheduling",
     "publish",
     "follow-up",
+    "results",
 ];
+/// The content stages after go-live (`after_golive`).
+const CONTENT_AFTER_GOLIVE: &[&str] = &["follow-up", "results"];
 
 #[test]
 fn content_example_schedules_every_item_through_every_stage() {
@@ -168,7 +172,8 @@ fn content_example_schedules_every_item_through_every_stage() {
     }
     let got: BTreeSet<String> = tasks.keys().cloned().collect();
     assert_eq!(got, expected);
-    assert_eq!(tasks.len(), 143);
+    // 3 items × 9 stages + 17 items × 8 (no landing page).
+    assert_eq!(tasks.len(), 163);
 
     for (id, task) in &tasks {
         let (due, start, golive) = (
@@ -176,16 +181,25 @@ fn content_example_schedules_every_item_through_every_stage() {
             field(task, "start"),
             field(task, "golive"),
         );
-        assert!(
-            start <= due && due <= golive,
-            "{id}: {start}..{due}, go-live {golive}"
-        );
+        // Stages after go-live start on or after it; every other stage is due by it.
+        if CONTENT_AFTER_GOLIVE.contains(&field(task, "stage")) {
+            assert!(
+                start <= due && golive <= start,
+                "{id}: {start}..{due}, go-live {golive}"
+            );
+        } else {
+            assert!(
+                start <= due && due <= golive,
+                "{id}: {start}..{due}, go-live {golive}"
+            );
+        }
         // Posting days are Tuesday and Thursday; the milestone is on the go-live day itself.
         if field(task, "stage") == "publish" {
             assert_eq!((start, due), (golive, golive), "{id}");
         }
     }
-    // Every stage ends before the next one starts, per item.
+    // Every stage ends before the next one starts, per item; the follow-up, anchored on the
+    // go-live day (`after_golive = 0`), shares that day with the publishing milestone.
     for (id, task) in &tasks {
         let item = field(task, "item");
         for (before, _) in CONTENT_LINKS
@@ -193,10 +207,12 @@ fn content_example_schedules_every_item_through_every_stage() {
             .filter(|(_, a)| *a == field(task, "stage"))
         {
             if let Some(prev) = tasks.get(&format!("{item}/{before}")) {
-                assert!(
-                    field(prev, "due") < field(task, "start"),
-                    "{item}/{before} ends after {id} starts"
-                );
+                let (end, start) = (field(prev, "due"), field(task, "start"));
+                if *before == "publish" {
+                    assert_eq!(end, start, "{item}/{before} and {id}");
+                } else {
+                    assert!(end < start, "{item}/{before} ends after {id} starts");
+                }
             }
         }
     }
@@ -231,6 +247,20 @@ fn content_example_schedules_every_item_through_every_stage() {
     assert_eq!(
         dates("hanukkah-sale/follow-up"),
         ("2026-12-03".into(), "2026-12-03".into())
+    );
+    // Two business days after Thursday 3 December: Sunday 6th (1), Monday 7th (2).
+    assert_eq!(
+        dates("hanukkah-sale/results"),
+        ("2026-12-07".into(), "2026-12-07".into())
+    );
+    // A Thursday 24 December tip: results on Monday 28th, by Dana.
+    assert_eq!(
+        dates("tip@2026-12-24/results"),
+        ("2026-12-28".into(), "2026-12-28".into())
+    );
+    assert_eq!(
+        field(tasks["tip@2026-12-24/results"], "owner"),
+        "dana@example.com"
     );
 
     // Per-item owner override: Maya writes the year in review instead of Yossi.
@@ -374,8 +404,10 @@ fn internal_launch_example_schedules_the_launch_and_its_review() {
             "2027-03-04",
             "2027-03-04",
         ),
+        // After go-live: 20 business days after Thursday 4 March (four Sun-Thu weeks) is
+        // Thursday 1 April; two days end on Sunday 4 April.
         (
-            "review-30/review30",
+            "launch/review30",
             "liat@example.com",
             "2027-04-01",
             "2027-04-04",
@@ -426,7 +458,18 @@ fn graph_draws_each_example_and_names_the_processes_when_asked_for_an_unknown_on
         mermaid.contains("{\"Published<br>Social media manager<br>milestone\"}"),
         "{mermaid}"
     );
+    // publish → follow-up is drawn through the go-live node (publish → go-live), and the
+    // go-live node leads to follow-up and results with labelled edges.
     assert_eq!(mermaid.matches(" --> ").count(), CONTENT_LINKS.len());
+    assert!(mermaid.contains("p0_golive([\"Go-live\"])"), "{mermaid}");
+    assert!(
+        mermaid.contains("p0_6_publish --> p0_golive\n"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains("p0_golive -->|\"+2 business days\"| p0_8_results\n"),
+        "{mermaid}"
+    );
 
     let out = run(
         &[

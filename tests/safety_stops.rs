@@ -136,7 +136,7 @@ fn more_creates_at_once_than_max_creates_stop_even_a_first_push() {
     );
     assert!(board.snapshot().tasks.is_empty());
     assert_eq!(stop_events(&store, "board"), 1);
-    // A first push below the limit is no mass create (the examples push 143 in one go).
+    // A first push below the limit is no mass create (the content example pushes 163 in one go).
     let small = Model::new(72);
     assert!(sync(&mut store, &small, &[("board", &board)]).ok());
     assert_eq!(board.snapshot().tasks.len(), 144);
@@ -166,7 +166,7 @@ fn max_creates_from_throughline_toml_and_allow_mass_create_on_the_command_line()
     let allowed = run(&config, &["plan", "--allow-mass-create"]);
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
     assert!(
-        text(&allowed).contains("Plan: 143 to create"),
+        text(&allowed).contains("Plan: 163 to create"),
         "{}",
         text(&allowed)
     );

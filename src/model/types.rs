@@ -62,7 +62,7 @@ pub struct SyncSettings {
     /// suddenly expands further (`every` a day instead of a week) stops.
     pub max_create_share: f64,
     /// A plan that would create or re-create more tasks than this in one target at once stops
-    /// (`--allow-mass-create`). Default 1,000: seven times the larger example (143 tasks),
+    /// (`--allow-mass-create`). Default 1,000: six times the larger example (163 tasks),
     /// a few minutes of Asana's free rate limit, and far below a one-digit typo in a cadence's
     /// `until` (131,624 tasks).
     pub max_creates: usize,

@@ -857,7 +857,7 @@ fn resolve_cadence(
 }
 
 /// The most tasks one playbook may expand to, unless `[limits] tasks_per_playbook` says
-/// otherwise: 35 times the larger example (143 tasks), a year of a daily cadence through a
+/// otherwise: 30 times the larger example (163 tasks), a year of a daily cadence through a
 /// ten-stage process (3,650), and far below what a typo in a year makes (131,624).
 pub const DEFAULT_TASKS_PER_PLAYBOOK: u32 = 5_000;
 
