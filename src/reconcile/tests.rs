@@ -691,3 +691,117 @@ fn an_unlinked_object_tells_its_status_even_when_it_equals_the_hubs() {
     let p = Case::in_step(1).plan();
     assert!(p.pulls.is_empty());
 }
+
+// --- Grid tools: status words the mapping does not know, Status/Done agreement -----------
+
+/// One linked task the hub and the tool last agreed was `state`, observed now as `seen` with
+/// these status cells.
+fn grid_case(state: State, seen: State, cells: throughline_connector::StatusCells) -> Case {
+    let mut c = Case::in_step(1);
+    c.hub.insert("item0/copy".into(), state);
+    c.links[0].pulled = Some(state);
+    c.observation.tasks[0].state = seen;
+    c.observation.tasks[0].status_cells = cells;
+    c
+}
+
+fn unknown_word() -> Option<throughline_connector::UnknownStatusWord> {
+    Some(throughline_connector::UnknownStatusWord {
+        word: "waiting on legal".into(),
+        cell: "Content!H2".into(),
+        accepted: vec!["To do".into(), "In progress".into(), "Done".into()],
+    })
+}
+
+#[test]
+fn an_unknown_status_word_is_no_status_change_and_is_reported() {
+    // Typed over "In progress"; the unticked row reads as to do, which is not a move.
+    let c = grid_case(
+        State::Doing,
+        State::Todo,
+        throughline_connector::StatusCells {
+            unknown: unknown_word(),
+            disagree: false,
+            note_outdated: true,
+        },
+    );
+    let p = c.plan();
+    assert!(p.pulls.is_empty(), "{:?}", p.pulls);
+    assert_eq!(p.unknown_words.len(), 1);
+    assert_eq!(p.unknown_words[0].state, State::Doing);
+    assert_eq!(p.unknown_words[0].word.cell, "Content!H2");
+    // Written once, for the note: the state the hub has, the word left as typed.
+    assert_eq!(p.changes.len(), 1);
+    let Change::UpdateTask { state, .. } = &p.changes[0].change else {
+        panic!("{:?}", p.changes[0]);
+    };
+    assert_eq!(*state, Some(State::Doing));
+    assert!(
+        p.changes[0].details[0].contains("\"waiting on legal\" in Content!H2 is left as typed"),
+        "{:?}",
+        p.changes[0].details
+    );
+    // Once noted, nothing to write; still reported.
+    let c = grid_case(
+        State::Doing,
+        State::Todo,
+        throughline_connector::StatusCells {
+            unknown: unknown_word(),
+            ..Default::default()
+        },
+    );
+    let p = c.plan();
+    assert!(p.changes.is_empty() && p.pulls.is_empty(), "{p:?}");
+    assert_eq!(p.unknown_words.len(), 1);
+}
+
+#[test]
+fn beside_an_unknown_word_the_done_column_still_moves_the_state() {
+    let ticked = grid_case(
+        State::Doing,
+        State::Done,
+        throughline_connector::StatusCells {
+            unknown: unknown_word(),
+            ..Default::default()
+        },
+    );
+    let p = ticked.plan();
+    assert_eq!(p.pulls.len(), 1);
+    assert_eq!(p.pulls[0].state, State::Done);
+    // Unticked a done row whose status a person had typed over: to do.
+    let unticked = grid_case(
+        State::Done,
+        State::Todo,
+        throughline_connector::StatusCells {
+            unknown: unknown_word(),
+            ..Default::default()
+        },
+    );
+    let p = unticked.plan();
+    assert_eq!(p.pulls.len(), 1);
+    assert_eq!(p.pulls[0].state, State::Todo);
+}
+
+#[test]
+fn disagreeing_status_and_done_columns_are_written_again() {
+    let c = grid_case(
+        State::Done,
+        State::Done,
+        throughline_connector::StatusCells {
+            disagree: true,
+            ..Default::default()
+        },
+    );
+    let p = c.plan();
+    assert_eq!(p.changes.len(), 1, "{p:?}");
+    let Change::UpdateTask { state, fields, .. } = &p.changes[0].change else {
+        panic!("{:?}", p.changes[0]);
+    };
+    assert_eq!((*state, fields.is_none()), (Some(State::Done), true));
+    assert_eq!(
+        p.changes[0].details,
+        ["status: done, the status and done columns brought back into agreement"]
+    );
+    let agreeing = grid_case(State::Done, State::Done, Default::default());
+    assert!(agreeing.plan().changes.is_empty());
+}

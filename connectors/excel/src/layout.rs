@@ -672,6 +672,28 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_word_says_nothing_and_disagrees_with_nothing() {
+        let w = words();
+        let doing = Some(Baseline {
+            status: StatusCell::State(State::Doing),
+            ticked: false,
+            state: Some(State::Doing),
+        });
+        assert_eq!(w.resolve(StatusCell::Other, Some(true), doing), State::Done);
+        assert_eq!(
+            w.resolve(StatusCell::Other, Some(false), doing),
+            State::Todo
+        );
+        assert_eq!(w.resolve(StatusCell::Other, None, doing), State::Doing);
+        assert!(!w.disagree(StatusCell::Other, Some(true)));
+        assert!(w.disagree(StatusCell::State(State::Todo), Some(true)));
+        assert!(w.disagree(StatusCell::Empty, Some(true)));
+        assert!(w.disagree(StatusCell::State(State::Done), Some(false)));
+        assert!(!w.disagree(StatusCell::State(State::Doing), Some(false)));
+        assert!(!w.disagree(StatusCell::Archived, Some(true)));
+    }
+
+    #[test]
     fn the_column_a_person_changed_wins() {
         let w = words();
         let todo = StatusCell::State(State::Todo);

@@ -316,6 +316,35 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_word_says_nothing_and_disagrees_with_nothing() {
+        let w = words();
+        let doing = Some(Seen {
+            status: StatusCell::Doing,
+            ticked: false,
+            state: State::Doing,
+            noted: false,
+        });
+        // The done column speaks for the row; without one, the state seen before stands.
+        assert_eq!(w.resolve(StatusCell::Other, Some(true), doing), State::Done);
+        assert_eq!(
+            w.resolve(StatusCell::Other, Some(false), doing),
+            State::Todo
+        );
+        assert_eq!(w.resolve(StatusCell::Other, None, doing), State::Doing);
+        assert!(!w.disagree(StatusCell::Other, Some(true)));
+        assert!(w.disagree(StatusCell::Todo, Some(true)));
+        assert!(w.disagree(StatusCell::Empty, Some(true)));
+        assert!(w.disagree(StatusCell::Done, Some(false)));
+        assert!(!w.disagree(StatusCell::Done, Some(true)));
+        assert!(!w.disagree(StatusCell::Doing, Some(false)));
+        assert!(!w.disagree(StatusCell::Done, None));
+        assert_eq!(
+            w.accepted(),
+            ["To do", "In progress", "Done", "לביצוע", "בתהליך", "בוצע"]
+        );
+    }
+
+    #[test]
     fn dates_from_serials_and_typed_text() {
         let tz = TimeZone::get("Asia/Jerusalem").unwrap();
         let d = Date::constant(2026, 12, 10);
