@@ -374,16 +374,21 @@ fn baseline_state(key: &str) -> Option<State> {
 
 /// `Plan!E12`, quoted as Excel quotes sheet names that need it.
 pub(crate) fn cell_a1(sheet: &str, row: usize, col: usize) -> String {
-    let sheet = if sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        sheet.to_string()
-    } else {
-        format!("'{}'", sheet.replace('\'', "''"))
-    };
     format!(
-        "{sheet}!{}{}",
+        "{}!{}{}",
+        quote_sheet(sheet),
         rust_xlsxwriter::column_number_to_name(col as u16),
         row + 1
     )
+}
+
+/// A sheet name as a formula names it: quoted unless it is one plain word.
+fn quote_sheet(sheet: &str) -> String {
+    if sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        sheet.to_string()
+    } else {
+        format!("'{}'", sheet.replace('\'', "''"))
+    }
 }
 
 fn baseline_status(key: &str) -> StatusCell {
@@ -989,24 +994,18 @@ impl<'a> Applier<'a> {
         let Some(Place::Row(loc)) = place else {
             return format!("the {} column of a new row of {}", field.key(), self.file);
         };
-        let sheet = &self.wb.book.sheets[loc.sheet].name;
-        let sheet = if sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            sheet.clone()
-        } else {
-            format!("'{}'", sheet.replace('\'', "''"))
-        };
+        let name = &self.wb.book.sheets[loc.sheet].name;
         match self.wb.layouts[loc.sheet]
             .as_ref()
             .and_then(|l| l.col(field))
         {
-            Some(c) => format!(
-                "{}!{}{} of {}",
-                sheet,
-                rust_xlsxwriter::column_number_to_name(c as u16),
+            Some(c) => format!("{} of {}", cell_a1(name, loc.row, c), self.file),
+            None => format!(
+                "row {} of sheet {} of {}",
                 loc.row + 1,
+                quote_sheet(name),
                 self.file
             ),
-            None => format!("row {} of sheet {sheet} of {}", loc.row + 1, self.file),
         }
     }
 
