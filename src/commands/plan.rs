@@ -73,14 +73,24 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .context("planning stopped")?;
     bar.finish();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan::json(&report, false))?
-        );
+        let mut json = serde_json::to_value(plan::json(&report, false))?;
+        // The schedule's warnings, once per cycle, as `schedule --json` gives them.
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert(
+                "schedule_warnings".into(),
+                serde_json::to_value(&schedule.warnings)?,
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!(
             "{}",
             plan::render_verbose(&report, super::color(), false, args.verbose)
+        );
+        // The schedule's warnings, once per cycle, as `schedule` prints them.
+        print!(
+            "{}",
+            super::schedule::warning_lines(&schedule.warnings, super::color())
         );
     }
     let totals = plan::totals(&report, false);

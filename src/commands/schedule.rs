@@ -176,14 +176,7 @@ fn render(view: &View, colour: bool) -> String {
 
     if !view.warnings.is_empty() {
         s.push('\n');
-        let label = if colour {
-            "\x1b[33mwarning\x1b[0m"
-        } else {
-            "warning"
-        };
-        for w in &view.warnings {
-            s.push_str(&format!("{label}: {}\n", w.message));
-        }
+        s.push_str(&warning_lines(view.warnings.iter().copied(), colour));
     }
     let items = group_starts.len();
     let n = view.warnings.len();
@@ -195,6 +188,23 @@ fn render(view: &View, colour: bool) -> String {
         plural(n),
     ));
     s
+}
+
+/// One `warning: …` line per schedule warning (a start in the past, an overloaded person, …),
+/// as `schedule` prints them; `plan` and `sync` print the same lines once per cycle.
+pub(super) fn warning_lines<'w>(
+    warnings: impl IntoIterator<Item = &'w Warning>,
+    colour: bool,
+) -> String {
+    let label = if colour {
+        "\x1b[33mwarning\x1b[0m"
+    } else {
+        "warning"
+    };
+    warnings
+        .into_iter()
+        .map(|w| format!("{label}: {}\n", w.message))
+        .collect()
 }
 
 fn plural(n: usize) -> &'static str {

@@ -61,14 +61,24 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .context("sync stopped")?;
     bar.finish();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan::json(&report, true))?
-        );
+        let mut json = serde_json::to_value(plan::json(&report, true))?;
+        // The schedule's warnings, once per cycle, as `schedule --json` gives them.
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert(
+                "schedule_warnings".into(),
+                serde_json::to_value(&schedule.warnings)?,
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!(
             "{}",
             plan::render_verbose(&report, super::color(), true, args.verbose)
+        );
+        // The schedule's warnings, once per cycle, as `schedule` prints them.
+        print!(
+            "{}",
+            super::schedule::warning_lines(&schedule.warnings, super::color())
         );
         for t in &dep.targets {
             if t.kind == TargetKind::Excel

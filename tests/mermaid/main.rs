@@ -96,6 +96,10 @@ struct Expected {
     milestones: Vec<bool>,
     /// (before, after) stage indexes.
     links: BTreeSet<(usize, usize)>,
+    /// The go-live node's index (after the stages), when a stage has `after_golive`.
+    golive: Option<usize>,
+    /// The labels of the links from the go-live node.
+    link_labels: Vec<String>,
 }
 
 fn expected(playbook: &Path) -> Expected {
@@ -114,6 +118,8 @@ fn expected(playbook: &Path) -> Expected {
         labels: Vec::new(),
         milestones: Vec::new(),
         links: BTreeSet::new(),
+        golive: None,
+        link_labels: Vec::new(),
     };
     for (i, stage) in stages.iter().enumerate() {
         let days = stage["days"].as_integer().unwrap();
@@ -148,6 +154,50 @@ fn expected(playbook: &Path) -> Expected {
             }
             None => {}
         }
+    }
+    // Stages after go-live: `after_golive`, or waiting for such a stage. They hang off a
+    // go-live node that the last stages before go-live lead into; a link from before go-live
+    // to after it goes through that node.
+    let anchored: Vec<Option<i64>> = stages
+        .iter()
+        .map(|s| s.get("after_golive").and_then(|n| n.as_integer()))
+        .collect();
+    if anchored.iter().any(Option::is_some) {
+        let mut forward: Vec<bool> = anchored.iter().map(Option::is_some).collect();
+        while let Some(&(_, s)) = out.links.iter().find(|&&(b, s)| forward[b] && !forward[s]) {
+            forward[s] = true;
+        }
+        let g = ids.len();
+        out.links.retain(|&(b, s)| !forward[s] || forward[b]);
+        for b in (0..g).filter(|&b| !forward[b]) {
+            if !out.links.iter().any(|&(x, s)| x == b && !forward[s]) {
+                out.links.insert((b, g));
+            }
+        }
+        for (s, n) in anchored.iter().enumerate() {
+            if let Some(n) = n {
+                out.links.insert((g, s));
+                out.link_labels.push(match (hebrew, n) {
+                    (false, 0) => "same day".to_string(),
+                    (false, 1) => "+1 business day".to_string(),
+                    (false, n) => format!("+{n} business days"),
+                    (true, 0) => "באותו יום".to_string(),
+                    (true, 1) => "+יום עבודה אחד".to_string(),
+                    (true, n) => format!("+{n} ימי עבודה"),
+                });
+            }
+        }
+        out.stages.push("(go-live)".to_string());
+        out.labels.push(vec![
+            if hebrew {
+                "עלייה לאוויר"
+            } else {
+                "Go-live"
+            }
+            .to_string(),
+        ]);
+        out.milestones.push(false);
+        out.golive = Some(g);
     }
     out
 }
@@ -216,7 +266,9 @@ fn mermaid_parses_the_graph_and_shows_every_label_as_written() {
                 want.stages[i],
                 config.display()
             );
-            let shape = if want.milestones[i] {
+            let shape = if want.golive == Some(i) {
+                "stadium"
+            } else if want.milestones[i] {
                 "diamond"
             } else {
                 "round"
@@ -303,6 +355,7 @@ fn graphviz_renders_the_graph_and_shows_every_label_as_written() {
         let mut shown = svg_texts(&svg);
         let mut wanted: Vec<String> = want.labels.iter().flatten().cloned().collect();
         wanted.push(want.process_name.clone());
+        wanted.extend(want.link_labels.iter().cloned());
         shown.sort();
         wanted.sort();
         assert_eq!(shown, wanted, "{}", config.display());
