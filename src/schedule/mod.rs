@@ -1,4 +1,5 @@
-//! Business days and backward scheduling from each item's go-live date (docs/dates.md).
+//! Business days, and scheduling from each item's go-live date: backward for the stages before
+//! it, forward for the stages after it (`after_golive`; docs/dates.md).
 
 mod backward;
 mod calendar;
