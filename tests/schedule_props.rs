@@ -130,6 +130,80 @@ fn deployment(case: &Case) -> Deployment {
     }
 }
 
+/// Stages after go-live appended to a case: `(days, after_golive, after)`, where `after`
+/// names backward stages as `b<i>` and earlier forward ones as `f<k>`.
+type Tail = Vec<(u32, Option<u32>, Vec<String>)>;
+
+fn tail(backward: usize) -> impl Strategy<Value = Tail> {
+    proptest::collection::vec(
+        (
+            0u32..=4,
+            proptest::option::of(0u32..=15),
+            proptest::collection::vec((any::<bool>(), 0usize..8), 0..=3),
+        ),
+        1..=4,
+    )
+    .prop_map(move |stages| {
+        stages
+            .into_iter()
+            .enumerate()
+            .map(|(k, (days, anchor, after))| {
+                let mut after: Vec<String> = after
+                    .into_iter()
+                    .filter_map(|(fwd, i)| match fwd {
+                        true if k > 0 => Some(format!("s{}", backward + i % k)),
+                        false => Some(format!("s{}", i % backward)),
+                        true => None,
+                    })
+                    .collect();
+                after.sort();
+                after.dedup();
+                // Without a forward stage to wait for, it must be anchored on go-live.
+                let waits_forward = after
+                    .iter()
+                    .any(|a| a[1..].parse::<usize>().unwrap() >= backward);
+                let anchor = if waits_forward {
+                    anchor
+                } else {
+                    Some(anchor.unwrap_or(0))
+                };
+                (days, anchor, after)
+            })
+            .collect()
+    })
+}
+
+/// The naive `after_golive = n` start: the n-th business day after go-live, 0 = go-live or the
+/// first business day after it.
+fn nth_after(case: &Case, golive: Date, n: u32) -> Date {
+    let mut d = golive;
+    if n == 0 {
+        while !is_business(case, d) {
+            d = d.tomorrow().unwrap();
+        }
+        return d;
+    }
+    let mut left = n;
+    loop {
+        d = d.tomorrow().unwrap();
+        if is_business(case, d) {
+            left -= 1;
+            if left == 0 {
+                return d;
+            }
+        }
+    }
+}
+
+fn next_business(case: &Case, mut d: Date) -> Date {
+    loop {
+        d = d.tomorrow().unwrap();
+        if is_business(case, d) {
+            return d;
+        }
+    }
+}
+
 /// The naive calendar: a business day is a work-week day that is not a holiday.
 fn is_business(case: &Case, d: Date) -> bool {
     case.workweek.contains(&d.weekday()) && !case.holidays.contains(&d)
@@ -205,6 +279,65 @@ proptest! {
     }
 
     #[test]
+    fn forward_stages_keep_every_rule(
+        (case, tail) in case().prop_flat_map(|c| {
+            let n = c.stages.len();
+            (Just(c), tail(n))
+        })
+    ) {
+        let backward_only = schedule(&deployment(&case), date(2020, 1, 1));
+        let mut dep = deployment(&case);
+        let b = case.stages.len();
+        for (k, (days, anchor, after)) in tail.iter().enumerate() {
+            dep.processes[0].stages.push(Stage {
+                id: format!("s{}", b + k),
+                name: format!("Forward {k}"),
+                owner: "ops".into(),
+                days: *days,
+                after: after.clone(),
+                after_golive: *anchor,
+                checklist: Vec::new(),
+            });
+        }
+        let s = schedule(&dep, date(2020, 1, 1));
+        prop_assert_eq!(s.tasks.len(), (b + tail.len()) * case.golives.len());
+        // The stages before go-live do not move.
+        let before: Vec<_> = s.tasks.iter().filter(|t| t.stage[1..].parse::<usize>().unwrap() < b).collect();
+        let alone: Vec<_> = backward_only.tasks.iter().collect();
+        prop_assert_eq!(before, alone);
+
+        for (i, &golive) in case.golives.iter().enumerate() {
+            let task = |stage: &str| {
+                s.tasks.iter().find(|t| t.item == format!("item{i}") && t.stage == stage).unwrap()
+            };
+            for (k, (days, anchor, after)) in tail.iter().enumerate() {
+                let t = task(&format!("s{}", b + k));
+                prop_assert!(is_business(&case, t.start), "{} starts on {}", t.id, t.start);
+                prop_assert!(is_business(&case, t.due), "{} is due on {}", t.id, t.due);
+                prop_assert!(golive <= t.start, "{} starts before go-live", t.id);
+                prop_assert_eq!(
+                    business_days_between(&case, t.start, t.due),
+                    (*days).max(1) as usize,
+                    "{} spans the wrong number of business days", &t.id
+                );
+                // The later of its anchor and the day after each forward stage it waits for.
+                let earliest = anchor
+                    .map(|n| nth_after(&case, golive, n))
+                    .into_iter()
+                    .chain(
+                        after
+                            .iter()
+                            .filter(|a| a[1..].parse::<usize>().unwrap() >= b)
+                            .map(|a| next_business(&case, task(a).due)),
+                    )
+                    .max()
+                    .unwrap();
+                prop_assert_eq!(t.start, earliest, "{} starts on the wrong day", &t.id);
+            }
+        }
+    }
+
+    #[test]
     fn a_lookup_table_never_changes_an_answer(
         case in case(),
         window in (0i32..1400, 0i32..400),
@@ -224,6 +357,7 @@ proptest! {
             prop_assert_eq!(fast.before(d), walk.before(d));
             prop_assert_eq!(fast.after(d), walk.after(d));
             prop_assert_eq!(fast.back(d, n), walk.back(d, n));
+            prop_assert_eq!(fast.forward(d, n), walk.forward(d, n));
             let to = day(q + len);
             let naive = business_days_between(&case, d, to) as u32;
             prop_assert_eq!(fast.count(d, to), naive);
