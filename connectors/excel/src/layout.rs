@@ -221,6 +221,7 @@ impl<'m> Words<'m> {
     /// says nothing, so the done column does (the engine keeps the state it last saw unless
     /// that column moved); without one, the state the row stood for when last written.
     fn kept(&self, ticked: Option<bool>, baseline: Option<Baseline>) -> State {
+        let ticked = ticked.filter(|_| self.mapping.state_from != StateFrom::Status);
         match ticked {
             Some(true) => State::Done,
             Some(false) => State::Todo,

@@ -155,6 +155,7 @@ impl Words<'_> {
         // A word the mapping does not know says nothing: the done column does (the engine
         // keeps the state it last saw unless that column moved); without one, the state seen.
         if status == StatusCell::Other && self.mapping.state_from != StateFrom::Done {
+            let ticked = ticked.filter(|_| self.mapping.state_from != StateFrom::Status);
             return match ticked {
                 Some(true) => State::Done,
                 Some(false) => State::Todo,
