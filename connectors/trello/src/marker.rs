@@ -128,7 +128,9 @@ pub fn split(desc: &str) -> (String, Option<Marker>) {
         // The blank line throughline puts before the marker is not part of the text.
         Some(before) => {
             let before = before.strip_suffix('\r').unwrap_or(before);
-            let Some(body) = before.strip_suffix('\n').or((before.is_empty()).then_some(""))
+            let Some(body) = before
+                .strip_suffix('\n')
+                .or((before.is_empty()).then_some(""))
             else {
                 return (desc.to_owned(), None);
             };
