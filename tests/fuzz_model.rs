@@ -273,5 +273,3 @@ fn fuzz_generated_documents() {
         load_checked(&files)
     });
 }
-
-
