@@ -82,6 +82,11 @@ impl Workbook {
     /// An OLE container: an .xls workbook, or an .xlsx that was encrypted with a password.
     pub fn open_ole(path: PathBuf) -> Result<Self, ImportError> {
         const FORMAT: &str = "an Excel 97-2003 workbook (.xls)";
+        // Checked before any calamine call: its password check reads the container too.
+        let bytes = std::fs::read(&path).map_err(|e| corrupt(&path, FORMAT, e))?;
+        if let Err(why) = ole_chains_end(&bytes) {
+            return Err(corrupt(&path, FORMAT, why));
+        }
         let protected = guarded(&path, FORMAT, || {
             Ok(matches!(
                 calamine::open_workbook::<Xlsx<_>, _>(&path),
@@ -356,5 +361,136 @@ fn value(data: Data) -> Value {
             None => Value::Text(s),
         },
         Data::DurationIso(s) => Value::Text(s),
+    }
+}
+
+/// An OLE container whose sector table (FAT) loops is damaged: calamine follows the directory
+/// chain with no length limit and would grow it until memory runs out, which no
+/// `catch_unwind` can stop. A chain that never loops holds at most every sector of the file,
+/// so after this check every chain calamine reads is bounded by the file's size.
+fn ole_chains_end(file: &[u8]) -> Result<(), &'static str> {
+    const SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+    const RESERVED: u32 = 0xFFFF_FFFA; // ids from here on end a chain or mark special sectors
+    const DIFSECT: u32 = 0xFFFF_FFFC;
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    // What calamine refuses by itself (no signature, an odd sector size) is left to it.
+    if file.len() < 512 || &file[..8] != SIGNATURE {
+        return Ok(());
+    }
+    let size = match u16::from_le_bytes([file[30], file[31]]) {
+        9 => 512,
+        12 => 4096,
+        _ => return Ok(()),
+    };
+    let sectors = file.len() / size;
+    let sector = |id: u32| {
+        let start = (id as usize).checked_add(1)?.checked_mul(size)?;
+        file.get(start..start.checked_add(size)?.min(file.len()))
+    };
+    fn entries(b: &[u8]) -> impl Iterator<Item = u32> + '_ {
+        b.chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+
+    // The sector ids of the FAT: 109 in the header, the rest in a chain of DIFAT sectors.
+    let mut fat_ids: Vec<u32> = entries(&file[76..512]).collect();
+    let mut next = u32_at(file, 68);
+    let mut hops = 0;
+    while next < RESERVED {
+        hops += 1;
+        if hops > sectors {
+            return Err("its table of sector tables loops back on itself");
+        }
+        let Some(b) = sector(next) else { break };
+        let mut ids: Vec<u32> = entries(b).collect();
+        next = ids.pop().unwrap_or(u32::MAX);
+        fat_ids.extend(ids);
+    }
+    let fat: Vec<u32> = fat_ids
+        .into_iter()
+        .filter(|id| *id < DIFSECT)
+        .filter_map(sector)
+        .flat_map(entries)
+        .collect();
+
+    // Each sector points to the next of its chain: a functional graph, walked once per node.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        No,
+        OnPath,
+        Done,
+    }
+    let mut seen = vec![Seen::No; fat.len()];
+    let mut path = Vec::new();
+    for start in 0..fat.len() {
+        let mut at = start;
+        while seen[at] == Seen::No {
+            seen[at] = Seen::OnPath;
+            path.push(at);
+            match fat[at] {
+                id if id < RESERVED && (id as usize) < fat.len() => at = id as usize,
+                _ => break,
+            }
+        }
+        if seen[at] == Seen::OnPath && fat[at] < RESERVED && (fat[at] as usize) < fat.len() {
+            return Err("a chain of its sectors loops back on itself");
+        }
+        for p in path.drain(..) {
+            seen[p] = Seen::Done;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-FAT-sector container (512-byte sectors): sector 0 holds the FAT, sector 1 the
+    /// directory, whose FAT entry is `dir_next`.
+    fn container(dir_next: u32) -> Vec<u8> {
+        let mut file = vec![0u8; 512 * 3];
+        file[..8].copy_from_slice(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+        file[24..26].copy_from_slice(&0x3Eu16.to_le_bytes());
+        file[26..28].copy_from_slice(&3u16.to_le_bytes());
+        file[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes());
+        file[30..32].copy_from_slice(&9u16.to_le_bytes());
+        file[32..34].copy_from_slice(&6u16.to_le_bytes());
+        file[44..48].copy_from_slice(&1u32.to_le_bytes()); // one FAT sector
+        file[48..52].copy_from_slice(&1u32.to_le_bytes()); // directory at sector 1
+        file[56..60].copy_from_slice(&4096u32.to_le_bytes());
+        file[60..64].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+        file[68..72].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+        for i in 0..109 {
+            let id: u32 = if i == 0 { 0 } else { u32::MAX };
+            file[76 + i * 4..80 + i * 4].copy_from_slice(&id.to_le_bytes());
+        }
+        let fat = &mut file[512..1024];
+        fat.fill(0xFF);
+        fat[..4].copy_from_slice(&0xFFFF_FFFDu32.to_le_bytes()); // sector 0 is the FAT
+        fat[4..8].copy_from_slice(&dir_next.to_le_bytes());
+        file
+    }
+
+    #[test]
+    fn a_sector_chain_that_loops_is_damage_found_before_calamine_reads_it() {
+        assert_eq!(ole_chains_end(&container(0xFFFF_FFFE)), Ok(()));
+        assert!(
+            ole_chains_end(&container(1)).is_err(),
+            "sector 1 points to itself"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loop.xls");
+        std::fs::write(&path, container(1)).unwrap();
+        let err = Workbook::open_ole(path).err().expect("refused").to_string();
+        assert!(err.contains("loops back on itself"), "{err}");
+    }
+
+    #[test]
+    fn a_real_xls_passes_the_check() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/calendar_en.xls");
+        assert_eq!(ole_chains_end(&std::fs::read(path).unwrap()), Ok(()));
     }
 }
