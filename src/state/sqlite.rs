@@ -507,21 +507,14 @@ impl StateStore for SqliteStore {
         secret: &str,
         at: Timestamp,
     ) -> Result<(), StateError> {
-        if self.lock.is_none() {
-            return Err(self.read_only_error());
-        }
-        self.conn
-            .prepare_cached(
-                "INSERT INTO hook_secrets (target, secret, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (target) DO UPDATE SET
-                    secret = excluded.secret, updated_at = excluded.updated_at",
-            )
-            .and_then(|mut stmt| stmt.execute(params![target, secret, Nanos(at)]))
-            .map(drop)
-            .map_err(sql(
-                &self.path,
-                format_args!("keeping the webhook secret of target {target}"),
-            ))
+        self.keep_keyed(
+            "INSERT INTO hook_secrets (target, secret, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (target) DO UPDATE SET
+                secret = excluded.secret, updated_at = excluded.updated_at",
+            [target, secret],
+            at,
+            format_args!("keeping the webhook secret of target {target}"),
+        )
     }
 
     fn calendar_tokens(&self) -> Result<Vec<(String, String)>, StateError> {
@@ -539,21 +532,34 @@ impl StateStore for SqliteStore {
         token: &str,
         at: Timestamp,
     ) -> Result<(), StateError> {
+        self.keep_keyed(
+            "INSERT INTO calendar_tokens (person, token, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (person) DO UPDATE SET
+                token = excluded.token, updated_at = excluded.updated_at",
+            [person, token],
+            at,
+            format_args!("keeping the calendar token of {person}"),
+        )
+    }
+}
+
+impl SqliteStore {
+    /// One `(key, value, updated_at)` upsert: the webhook secrets and calendar tokens.
+    fn keep_keyed(
+        &mut self,
+        upsert: &str,
+        [key, value]: [&str; 2],
+        at: Timestamp,
+        what: std::fmt::Arguments<'_>,
+    ) -> Result<(), StateError> {
         if self.lock.is_none() {
             return Err(self.read_only_error());
         }
         self.conn
-            .prepare_cached(
-                "INSERT INTO calendar_tokens (person, token, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (person) DO UPDATE SET
-                    token = excluded.token, updated_at = excluded.updated_at",
-            )
-            .and_then(|mut stmt| stmt.execute(params![person, token, Nanos(at)]))
+            .prepare_cached(upsert)
+            .and_then(|mut stmt| stmt.execute(params![key, value, Nanos(at)]))
             .map(drop)
-            .map_err(sql(
-                &self.path,
-                format_args!("keeping the calendar token of {person}"),
-            ))
+            .map_err(sql(&self.path, what))
     }
 }
 
