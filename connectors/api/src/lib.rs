@@ -46,6 +46,7 @@ pub mod fake;
 pub mod http;
 pub mod mapping;
 pub mod oauth_loopback;
+pub mod settings;
 
 /// `item/stage` for a task, `item/stage/key` for a checklist entry.
 pub type Identity = String;

@@ -53,6 +53,7 @@ pub mod mapping;
 pub mod oauth;
 mod observe;
 mod settings;
+pub mod target;
 mod users;
 mod webhook;
 

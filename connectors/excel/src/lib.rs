@@ -40,6 +40,7 @@ mod file;
 mod layout;
 mod mapping;
 mod render;
+pub mod target;
 mod workbook;
 
 use std::collections::HashMap;

@@ -55,6 +55,7 @@ mod client;
 mod mapping;
 mod plan;
 mod snapshot;
+pub mod target;
 mod words;
 
 #[cfg(feature = "emulator")]

@@ -46,6 +46,7 @@
 mod connector;
 mod mapping;
 pub mod marker;
+pub mod target;
 mod wire;
 
 #[cfg(feature = "emulator")]
