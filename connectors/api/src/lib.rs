@@ -32,6 +32,8 @@
 //!   the tool, count calls and inject faults (failed calls, failed changes, lost replies,
 //!   empty observations). It is naive on purpose: it creates duplicates when asked to.
 //! - [`conformance`]: the suite every connector runs through a small [`conformance::Harness`].
+//! - `emulator_kit` (feature `emulator-kit`): what the tool emulators share — fault rules, the
+//!   request log, rate-limit windows, serving on 127.0.0.1, webhook and watch callbacks.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -42,6 +44,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 pub mod conformance;
+#[cfg(feature = "emulator-kit")]
+pub mod emulator_kit;
 pub mod fake;
 pub mod http;
 pub mod mapping;

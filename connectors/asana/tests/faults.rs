@@ -6,7 +6,7 @@ mod common;
 use common::{Mode, Setup, identities, plan, task};
 use serde_json::json;
 use throughline_asana::AsanaConnector;
-use throughline_asana::emulator::{Fault, FaultKind};
+use throughline_asana::emulator::{Fault, FaultRule};
 use throughline_connector::http::Outcome;
 use throughline_connector::{Applied, Change, Connector, ConnectorError, DesiredTask, Observation};
 
@@ -139,8 +139,11 @@ async fn an_expired_page_offset_starts_the_listing_over() {
     converge(&mut c, &desired, 2).await;
 
     let listing = format!("/projects/{}/tasks", s.seeded.project);
-    s.emu
-        .inject(Fault::new(FaultKind::ExpireOffsets, 1).on("GET", &listing));
+    s.emu.inject(
+        FaultRule::new(Fault::ExpireCursors)
+            .times(1)
+            .on("GET", &listing),
+    );
     s.emu.clear_requests();
     let obs = s.connector().observe(None).await.unwrap();
     assert_each_once(&obs, &desired);
@@ -167,8 +170,11 @@ async fn an_expired_page_offset_starts_the_listing_over() {
 async fn rate_limited_batches_wait_as_told_and_create_everything_once() {
     let s = Setup::new(Mode::Marker).await;
     let desired = plan(6, &["draft", "review"], 1);
-    s.emu
-        .inject(Fault::new(FaultKind::RateLimited { retry_after: 1 }, 2).on("POST", "/batch"));
+    s.emu.inject(
+        FaultRule::new(Fault::RateLimited { retry_after: 1 })
+            .times(2)
+            .on("POST", "/batch"),
+    );
     let mut c = s.connector();
     let obs = c.observe(None).await.unwrap();
     let changes: Vec<Change> = desired
@@ -242,11 +248,17 @@ async fn server_errors_and_lost_replies_converge_without_duplicates() {
     let before = s.emu.task_count();
 
     // A 500 on one batch of creates: those creates did not happen and are not repeated blindly.
-    s.emu
-        .inject(Fault::new(FaultKind::Status(500), 1).on("POST", "/batch"));
+    s.emu.inject(
+        FaultRule::new(Fault::Status(500))
+            .times(1)
+            .on("POST", "/batch"),
+    );
     // A reply lost after Asana created the tasks: the next cycle finds them by identity.
-    s.emu
-        .inject(Fault::new(FaultKind::DropAfterDoing, 1).on("POST", "/batch"));
+    s.emu.inject(
+        FaultRule::new(Fault::DropAfterApply)
+            .times(1)
+            .on("POST", "/batch"),
+    );
     let changes: Vec<Change> = desired[2..]
         .iter()
         .map(|t| Change::CreateTask { task: t.clone() })
@@ -270,8 +282,11 @@ async fn server_errors_and_lost_replies_converge_without_duplicates() {
     );
 
     // 503s on the events feed are retried within the observation.
-    s.emu
-        .inject(Fault::new(FaultKind::Status(503), 2).on("GET", "/events"));
+    s.emu.inject(
+        FaultRule::new(Fault::Status(503))
+            .times(2)
+            .on("GET", "/events"),
+    );
     let obs = converge(&mut c, &desired, 3).await;
     assert_each_once(&obs, &desired);
     assert_eq!(
@@ -281,8 +296,11 @@ async fn server_errors_and_lost_replies_converge_without_duplicates() {
     );
 
     // A 500 on a batch of updates (safe to repeat) is retried within the same call.
-    s.emu
-        .inject(Fault::new(FaultKind::Status(500), 1).on("POST", "/batch"));
+    s.emu.inject(
+        FaultRule::new(Fault::Status(500))
+            .times(1)
+            .on("POST", "/batch"),
+    );
     let done: Vec<Change> = obs
         .tasks
         .iter()
@@ -384,9 +402,11 @@ async fn dropped_connections_and_slow_answers_on_reads_are_tried_again() {
     let obs = converge(&mut c, &desired, 2).await;
 
     s.emu
-        .inject(Fault::new(FaultKind::Drop, 1).on("GET", "/events"));
+        .inject(FaultRule::new(Fault::Drop).times(1).on("GET", "/events"));
     s.emu.inject(
-        Fault::new(FaultKind::Slow(std::time::Duration::from_secs(2)), 1).on("GET", "/events"),
+        FaultRule::new(Fault::Delay(std::time::Duration::from_secs(2)))
+            .times(1)
+            .on("GET", "/events"),
     );
     s.emu.clear_requests();
     let before = c.request_counts();
@@ -416,7 +436,7 @@ async fn dropped_connections_and_slow_answers_on_reads_are_tried_again() {
     // change fails for this cycle, and the next cycle creates the task once.
     let more = plan(1, &["late"], 0);
     s.emu
-        .inject(Fault::new(FaultKind::Drop, 1).on("POST", "/batch"));
+        .inject(FaultRule::new(Fault::Drop).times(1).on("POST", "/batch"));
     let results = c
         .apply(&[Change::CreateTask {
             task: more[0].clone(),

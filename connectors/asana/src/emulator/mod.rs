@@ -16,75 +16,28 @@ mod routes;
 mod webhooks;
 mod world;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 
+use throughline_connector::emulator_kit::{
+    Bound, Early, FaultRules, RequestLog, Serving, SlidingWindows, bearer, broken_body, lock,
+    loopback,
+};
+
+pub use throughline_connector::emulator_kit::{Fault, FaultRule};
 pub use world::{ApiError, FieldKind, TokenKind};
 
 use routes::{Req, Resp, dispatch};
 use world::{AuthCode, Caller, OAuthClient, World, random_hex};
-
-/// What a fault does to a matching request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Answer with this status and Asana's error body, doing nothing.
-    Status(u16),
-    /// Answer `429` with this `Retry-After` (seconds), doing nothing.
-    RateLimited { retry_after: u64 },
-    /// Wait this long, then answer normally.
-    Slow(Duration),
-    /// Break the connection without doing anything.
-    Drop,
-    /// Carry the request out, then break the connection before the answer arrives.
-    DropAfterDoing,
-    /// The page offsets handed out so far expire just before this request is answered.
-    ExpireOffsets,
-}
-
-/// A fault for the next `times` requests that match.
-#[derive(Debug, Clone)]
-pub struct Fault {
-    pub kind: FaultKind,
-    /// Only requests with this method (`"POST"`); `None`: any.
-    pub method: Option<String>,
-    /// Only requests whose path (after `/api/1.0`) contains this; `None`: any.
-    pub path: Option<String>,
-    pub times: usize,
-}
-
-impl Fault {
-    pub fn new(kind: FaultKind, times: usize) -> Fault {
-        Fault {
-            kind,
-            method: None,
-            path: None,
-            times,
-        }
-    }
-
-    pub fn on(mut self, method: &str, path: &str) -> Fault {
-        self.method = Some(method.to_owned());
-        self.path = Some(path.to_owned());
-        self
-    }
-
-    fn matches(&self, method: &str, path: &str) -> bool {
-        self.method
-            .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path.as_deref().is_none_or(|p| path.contains(p))
-    }
-}
 
 /// One request the emulator received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,11 +75,11 @@ struct Limits {
 
 struct Shared {
     world: Mutex<World>,
-    faults: Mutex<Vec<Fault>>,
-    log: Mutex<Vec<LoggedRequest>>,
+    faults: FaultRules,
+    log: RequestLog<LoggedRequest>,
     limits: Mutex<Limits>,
     /// Request times per token, for the per-minute quota.
-    windows: Mutex<std::collections::HashMap<String, VecDeque<Instant>>>,
+    windows: Mutex<SlidingWindows<String>>,
     /// Requests in flight per token: (reads, writes).
     in_flight: Mutex<std::collections::HashMap<String, (usize, usize)>>,
     base: Mutex<String>,
@@ -138,38 +91,29 @@ struct Shared {
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+    server: Serving,
 }
 
 impl Emulator {
     /// Start on 127.0.0.1 at a free port.
     pub async fn start() -> std::io::Result<Emulator> {
-        Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Emulator::start_on(loopback()).await
     }
 
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
+        let bound = Bound::bind(addr).await?;
+        let addr = bound.addr();
         let shared = Arc::new(Shared {
             world: Mutex::new(World::default()),
-            faults: Mutex::new(Vec::new()),
-            log: Mutex::new(Vec::new()),
+            faults: FaultRules::default(),
+            log: RequestLog::default(),
             limits: Mutex::new(Limits {
                 per_minute: None,
                 window: Duration::from_secs(60),
                 concurrent_writes: 15,
                 concurrent_reads: 50,
             }),
-            windows: Mutex::new(Default::default()),
+            windows: Mutex::default(),
             in_flight: Mutex::new(Default::default()),
             base: Mutex::new(format!("http://{addr}/api/1.0")),
             hooks: Mutex::new(Vec::new()),
@@ -179,33 +123,22 @@ impl Emulator {
             .route("/-/oauth_token", post(token))
             .route("/api/1.0/{*path}", any(api))
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(Emulator {
-            shared,
-            addr,
-            stop: Some(stop),
-        })
+        let server = bound.serve(app);
+        Ok(Emulator { shared, server })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The API root to give a connector or a client: `http://127.0.0.1:<port>/api/1.0`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/api/1.0", self.addr)
+        format!("http://{}/api/1.0", self.addr())
     }
 
     /// Where the OAuth endpoints are: `http://127.0.0.1:<port>`.
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     /// Answer with this API root in `next_page.uri` (when a proxy stands in front).
@@ -414,24 +347,11 @@ impl Emulator {
         self.world(|w| w.tasks.values().filter(|t| !t.deleted).count())
     }
 
-    /// Every request received so far.
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        lock(&self.shared.log).clone()
-    }
-
-    pub fn clear_requests(&self) {
-        lock(&self.shared.log).clear();
-    }
-
     // --- Faults and limits -------------------------------------------------------------------
 
-    pub fn inject(&self, fault: Fault) {
-        lock(&self.shared.faults).push(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
-    }
+    // Faults ([`Fault::ExpireCursors`] expires the page offsets handed out so far) and the
+    // request log.
+    throughline_connector::emulator_fault_and_log_methods!();
 
     /// Requests per minute per token (`None`: no quota).
     pub fn set_rate_limit(&self, per_minute: Option<u32>) {
@@ -493,10 +413,6 @@ impl Emulator {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Run an emulator on `addr` until interrupted (`throughline emulate asana`): print the API
 /// root, a seeded workspace and project, and a personal access token.
 pub async fn serve(addr: SocketAddr) -> std::io::Result<()> {
@@ -542,17 +458,10 @@ fn json_response(status: u16, body: &Value, extra: &[(&str, String)]) -> Respons
 
 /// A response whose body breaks off: the client sees the connection drop.
 fn dropped() -> Response {
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(Bytes::from_static(b"{\"data\":")),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "dropped by the emulator",
-        )),
-    ];
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .body(broken_body(b"{\"data\":"))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
@@ -575,6 +484,26 @@ impl Drop for InFlight {
         }
     }
 }
+
+/// What Asana answers for a status a fault rule asked for (429: its rate-limit body and
+/// `Retry-After`).
+fn fault_answer(code: u16, retry_after: Option<u64>) -> Response {
+    if code == 429 {
+        let body = ApiError::new(429, RATE_LIMITED).body();
+        let secs = retry_after.unwrap_or(1).to_string();
+        return json_response(429, &body, &[("retry-after", secs)]);
+    }
+    let message = match code {
+        500 => "Server Error",
+        502 => "Bad Gateway",
+        503 => "The service is temporarily unavailable",
+        504 => "Gateway Timeout",
+        _ => "Injected failure",
+    };
+    json_response(code, &ApiError::new(code, message).body(), &[])
+}
+
+const RATE_LIMITED: &str = "You've made too many requests and hit a rate limit. Please retry after the given amount of time.";
 
 async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let method = request.method().clone();
@@ -602,7 +531,7 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     )
     .await;
     entry.status = status;
-    lock(&shared.log).push(entry);
+    shared.log.push(entry);
     response
 }
 
@@ -616,58 +545,21 @@ async fn answer(
     entry: &mut LoggedRequest,
 ) -> (Response, u16) {
     // Faults first, as a broken network or an overloaded Asana would.
-    let fault = {
-        let mut faults = lock(&shared.faults);
-        let found = faults
-            .iter_mut()
-            .position(|f| f.times > 0 && f.matches(method.as_str(), path));
-        found.map(|i| {
-            faults[i].times -= 1;
-            let kind = faults[i].kind.clone();
-            if faults[i].times == 0 {
-                faults.remove(i);
-            }
-            kind
-        })
-    };
-    let mut drop_after = false;
-    match fault {
-        Some(FaultKind::Status(code)) => {
-            let message = match code {
-                500 => "Server Error",
-                502 => "Bad Gateway",
-                503 => "The service is temporarily unavailable",
-                504 => "Gateway Timeout",
-                _ => "Injected failure",
-            };
-            let body = ApiError::new(code, message).body();
-            return (json_response(code, &body, &[]), code);
+    let fault = shared.faults.pick(method.as_str(), path);
+    if fault == Some(Fault::ExpireCursors) {
+        lock(&shared.world).offsets.clear();
+    }
+    match Fault::before(fault.as_ref()).await {
+        Some(Early::Status { code, retry_after }) => {
+            return (fault_answer(code, retry_after), code);
         }
-        Some(FaultKind::RateLimited { retry_after }) => {
-            let body = ApiError::new(429, "You've made too many requests and hit a rate limit. Please retry after the given amount of time.").body();
-            return (
-                json_response(429, &body, &[("retry-after", retry_after.to_string())]),
-                429,
-            );
-        }
-        Some(FaultKind::Slow(wait)) => tokio::time::sleep(wait).await,
-        Some(FaultKind::Drop) => return (dropped(), 0),
-        Some(FaultKind::DropAfterDoing) => drop_after = true,
-        Some(FaultKind::ExpireOffsets) => lock(&shared.world).offsets.clear(),
+        Some(Early::Drop) => return (dropped(), 0),
         None => {}
     }
+    let after = Fault::after(fault.as_ref());
 
     // Who is calling.
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .unwrap_or("")
-        .to_owned();
+    let bearer = bearer(headers).unwrap_or("").to_owned();
     let caller = {
         let world = lock(&shared.world);
         world.tokens.get(&bearer).and_then(|t| {
@@ -695,26 +587,13 @@ async fn answer(
         let limits = lock(&shared.limits);
         if let Some(per_minute) = limits.per_minute {
             let mut windows = lock(&shared.windows);
-            let window = windows.entry(bearer.clone()).or_default();
-            let now = Instant::now();
-            while window
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= limits.window)
-            {
-                window.pop_front();
-            }
-            let over = window.len() >= per_minute as usize;
+            let now = tokio::time::Instant::now();
+            let over = windows.used(&bearer, limits.window, now) >= per_minute as usize;
             // Refused requests count too, as in Asana.
-            window.push_back(now);
+            windows.record(bearer.clone(), now);
             if over {
-                let oldest = *window.front().expect("just pushed");
-                let wait = limits.window.saturating_sub(now.duration_since(oldest));
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let body = ApiError::new(429, "You've made too many requests and hit a rate limit. Please retry after the given amount of time.").body();
-                return (
-                    json_response(429, &body, &[("retry-after", secs.max(1).to_string())]),
-                    429,
-                );
+                let secs = windows.retry_after_secs(&bearer, limits.window, now);
+                return (fault_answer(429, Some(secs)), 429);
             }
         }
         let mut in_flight = lock(&shared.in_flight);
@@ -787,10 +666,11 @@ async fn answer(
         // What changed goes out to the webhooks now, as Asana does within a minute.
         webhooks::deliver(shared);
     }
-    if drop_after {
-        return (dropped(), 0);
+    match after {
+        Some(Early::Status { code, retry_after }) => (fault_answer(code, retry_after), code),
+        Some(Early::Drop) => (dropped(), 0),
+        None => (json_response(status, &body, &[]), status),
     }
-    (json_response(status, &body, &[]), status)
 }
 
 // --- OAuth ------------------------------------------------------------------------------------

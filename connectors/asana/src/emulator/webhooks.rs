@@ -11,11 +11,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sha2::Sha256;
+use throughline_connector::emulator_kit::callback;
 
 use super::world::{ApiError, Caller, Gid, format_time, random_hex};
 use super::{Shared, lock};
@@ -79,14 +78,7 @@ impl Hook {
 
 /// The hex HMAC-SHA256 of `body` with `secret`: Asana's `X-Hook-Signature`.
 pub fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    callback::hmac_sha256_hex(secret.as_bytes(), body)
 }
 
 fn ok(status: u16, body: Value) -> (u16, Value) {

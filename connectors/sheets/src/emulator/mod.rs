@@ -33,15 +33,19 @@ mod model;
 mod requests;
 mod server;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use tokio::sync::oneshot;
+use throughline_connector::emulator_kit::{
+    Bound, FaultRules, RequestLog, Serving, SlidingWindows, lock, loopback,
+};
 use tokio::time::Instant;
+
+pub use throughline_connector::emulator_kit::{Fault, FaultRule};
 
 pub use fields::Mask;
 pub use model::{DateRender, Render};
@@ -75,55 +79,6 @@ impl Quotas {
             enabled: false,
             ..Quotas::google()
         }
-    }
-}
-
-/// What goes wrong with a request a [`FaultRule`] matches.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
-    /// Answer with this status (in Google's error shape) before doing anything.
-    Status(u16),
-    /// Do the work, then answer with this status: it happened, the client cannot tell.
-    StatusAfterApply(u16),
-    /// Wait this long before handling the request.
-    Delay(Duration),
-}
-
-/// A fault and which requests it hits.
-#[derive(Debug, Clone)]
-pub struct FaultRule {
-    pub fault: Fault,
-    /// `GET`, `POST`, ... (any when `None`).
-    pub method: Option<String>,
-    /// A part of the path (any when `None`), e.g. `":batchUpdate"`, `"/drive/"`.
-    pub path_contains: Option<String>,
-    /// How many requests it hits before it stops (forever when `None`).
-    pub times: Option<u32>,
-}
-
-impl FaultRule {
-    pub fn new(fault: Fault) -> Self {
-        FaultRule {
-            fault,
-            method: None,
-            path_contains: None,
-            times: None,
-        }
-    }
-
-    pub fn method(mut self, method: &str) -> Self {
-        self.method = Some(method.to_ascii_uppercase());
-        self
-    }
-
-    pub fn path(mut self, part: &str) -> Self {
-        self.path_contains = Some(part.to_owned());
-        self
-    }
-
-    pub fn times(mut self, n: u32) -> Self {
-        self.times = Some(n);
-        self
     }
 }
 
@@ -197,26 +152,25 @@ pub(crate) struct World {
 
 pub(crate) struct Shared {
     pub world: Mutex<World>,
-    pub faults: Mutex<Vec<FaultRule>>,
+    pub faults: FaultRules,
     pub quotas: Mutex<Quotas>,
-    pub windows: Mutex<HashMap<(String, bool), VecDeque<Instant>>>,
-    pub log: Mutex<Vec<LoggedRequest>>,
-    pub started: Instant,
+    /// Requests per (user, is a write).
+    pub windows: Mutex<SlidingWindows<(String, bool)>>,
+    pub log: RequestLog<LoggedRequest>,
     pub base_url: Mutex<String>,
 }
 
 impl Shared {
     pub fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.world)
     }
 }
 
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
+    server: Serving,
     token: String,
-    stop: Option<oneshot::Sender<()>>,
 }
 
 /// Who the emulator's own access token belongs to.
@@ -230,12 +184,12 @@ const ALL_SCOPES: [&str; 2] = [
 impl Emulator {
     /// Start on a free port of 127.0.0.1, with quotas off and one long-lived access token.
     pub async fn start() -> std::io::Result<Emulator> {
-        Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), Quotas::off()).await
+        Emulator::start_on(loopback(), Quotas::off()).await
     }
 
     pub async fn start_on(addr: SocketAddr, quotas: Quotas) -> std::io::Result<Emulator> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
+        let bound = Bound::bind(addr).await?;
+        let addr = bound.addr();
         let token = format!("ya29.emulator-{:032x}", rand::random::<u128>());
         let mut tokens = HashMap::new();
         tokens.insert(
@@ -259,34 +213,24 @@ impl Emulator {
                 expire_after: None,
                 user: DEFAULT_USER.to_owned(),
             }),
-            faults: Mutex::new(Vec::new()),
+            faults: FaultRules::default(),
             quotas: Mutex::new(quotas),
-            windows: Mutex::new(HashMap::new()),
-            log: Mutex::new(Vec::new()),
-            started: Instant::now(),
+            windows: Mutex::default(),
+            log: RequestLog::default(),
             base_url: Mutex::new(format!("http://{addr}")),
         });
-        let (stop, stopped) = oneshot::channel();
-        let app = server::router(Arc::clone(&shared));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let server = bound.serve(server::router(Arc::clone(&shared)));
         Ok(Emulator {
             shared,
-            addr,
+            server,
             token,
-            stop: Some(stop),
         })
     }
 
     /// `http://127.0.0.1:PORT`: the root of Sheets (`/v4/...`), Drive (`/drive/v3/...`) and
     /// the token endpoint (`/token`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     pub fn token_url(&self) -> String {
@@ -299,7 +243,7 @@ impl Emulator {
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// A long-lived access token of [`DEFAULT_USER`] with every scope.
@@ -377,47 +321,11 @@ impl Emulator {
     }
 
     pub fn set_quotas(&self, quotas: Quotas) {
-        *self.shared.quotas.lock().unwrap_or_else(|e| e.into_inner()) = quotas;
-        self.shared
-            .windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        *lock(&self.shared.quotas) = quotas;
+        lock(&self.shared.windows).clear();
     }
 
-    /// Add a fault; rules are tried in the order they were added.
-    pub fn inject(&self, rule: FaultRule) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(rule);
-    }
-
-    pub fn clear_faults(&self) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    /// Every request so far, in order.
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn clear_requests(&self) {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
+    throughline_connector::emulator_fault_and_log_methods!();
 
     /// Act on a spreadsheet as a person would, directly on the data (no request is logged).
     /// Every edit moves the Drive version, as an edit in the browser does.
@@ -433,14 +341,6 @@ impl Emulator {
             p.s.touch(Timestamp::now());
         }
         r
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

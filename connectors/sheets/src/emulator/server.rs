@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,6 +19,9 @@ use super::model::{ApiError, DateRender, Input, Rect, Render, Spreadsheet};
 use super::requests::{self, metadata_matching};
 use super::{CodeGrant, Fault, LoggedRequest, RefreshGrant, Shared, Token, World};
 use crate::auth::JWT_BEARER_GRANT;
+use throughline_connector::emulator_kit::{
+    Early, Incoming, broken_body, lock, percent_decode as decode,
+};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -53,32 +56,6 @@ impl From<ApiError> for Answer {
     fn from(e: ApiError) -> Self {
         Answer::error(&e)
     }
-}
-
-/// Percent-decoding of a path or query part (`+` stays `+` in paths).
-fn decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' if plus_is_space => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
@@ -130,13 +107,13 @@ impl Req<'_> {
     }
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Response {
+    let Incoming {
+        method,
+        uri,
+        headers,
+        body,
+    } = incoming;
     let raw_path = uri.path().to_owned();
     let path = decode(&raw_path, false);
     let query = parse_query(uri.query());
@@ -152,61 +129,88 @@ async fn handle(
         body: &body,
         json: json_body.clone(),
     };
-    let fault = pick_fault(&shared, method.as_str(), &path);
-    if let Some(Fault::Delay(d)) = &fault {
-        tokio::time::sleep(*d).await;
-    }
+    let fault = shared.faults.pick(method.as_str(), &path);
+    let early = Fault::before(fault.as_ref()).await;
     let mut principal = None;
+    let mut lost = false;
     let answer = if path == "/token" {
-        let form = if headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"))
-        {
-            json_body
-                .as_ref()
-                .and_then(Value::as_object)
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            parse_query(std::str::from_utf8(&body).ok())
-        };
+        let form = token_form(&headers, json_body.as_ref(), &body);
         token_endpoint(&shared, &form)
     } else if path == "/o/oauth2/auth" {
         authorize_endpoint(&shared, &query)
     } else {
-        match fault {
-            Some(Fault::Status(code)) => Answer::error(&status_error(code)),
-            _ => {
+        match early {
+            Some(Early::Status { code, retry_after }) => fault_answer(code, retry_after),
+            Some(Early::Drop) => {
+                lost = true;
+                Answer::ok(Value::Null)
+            }
+            None => {
                 let (a, who) = api(&shared, &req, &headers);
                 principal = who;
-                match fault {
-                    Some(Fault::StatusAfterApply(code)) => Answer::error(&status_error(code)),
-                    _ => a,
+                match Fault::after(fault.as_ref()) {
+                    Some(Early::Status { code, retry_after }) => fault_answer(code, retry_after),
+                    Some(Early::Drop) => {
+                        lost = true;
+                        a
+                    }
+                    None => a,
                 }
             }
         }
     };
-    shared
-        .log
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(LoggedRequest {
-            method: method.to_string(),
-            path: path.clone(),
-            raw_path,
-            query: query.clone(),
-            body: json_body,
-            status: answer.status,
-            response: (answer.status != 302 && answer.status != 204).then(|| answer.body.clone()),
-            principal,
-            fault: fault.clone(),
-            at: shared.started.elapsed(),
-        });
+    shared.log.push(LoggedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        raw_path,
+        query: query.clone(),
+        body: json_body,
+        status: if lost { 0 } else { answer.status },
+        response: (!lost && answer.status != 302 && answer.status != 204)
+            .then(|| answer.body.clone()),
+        principal,
+        fault: fault.clone(),
+        at: shared.log.elapsed(),
+    });
+    if lost {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
+            .body(broken_body(b"{\n  \""))
+            .unwrap_or_default();
+    }
+    respond(answer)
+}
+
+/// The token endpoint's form: URL-encoded, or a JSON object of strings.
+fn token_form(headers: &HeaderMap, json: Option<&Value>, body: &Bytes) -> Vec<(String, String)> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return parse_query(std::str::from_utf8(body).ok());
+    }
+    json.and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The answer for a status a fault rule asked for, in Google's error shape.
+fn fault_answer(code: u16, retry_after: Option<u64>) -> Answer {
+    let mut answer = Answer::error(&status_error(code));
+    if let Some(secs) = retry_after {
+        answer.headers.push(("retry-after", secs.to_string()));
+    }
+    answer
+}
+
+/// The HTTP answer, with the headers Google's front ends send.
+fn respond(answer: Answer) -> Response {
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
@@ -248,25 +252,6 @@ fn status_error(code: u16) -> ApiError {
         message: message.to_owned(),
         details: None,
     }
-}
-
-fn pick_fault(shared: &Shared, method: &str, path: &str) -> Option<Fault> {
-    let mut rules = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
-    for rule in rules.iter_mut() {
-        let hit = rule.method.as_deref().is_none_or(|m| m == method)
-            && rule
-                .path_contains
-                .as_deref()
-                .is_none_or(|p| path.contains(p))
-            && rule.times != Some(0);
-        if hit {
-            if let Some(n) = rule.times.as_mut() {
-                *n -= 1;
-            }
-            return Some(rule.fault.clone());
-        }
-    }
-    None
 }
 
 // --- Sign-in, scopes, quotas ------------------------------------------------------------------
@@ -359,21 +344,15 @@ fn authenticate(world: &World, headers: &HeaderMap, drive: bool) -> Result<Token
 
 /// Count a request against the caller's per-minute quota; `Err` when over it.
 fn over_quota(shared: &Shared, principal: &str, write: bool) -> Option<Answer> {
-    let quotas = *shared.quotas.lock().unwrap_or_else(|e| e.into_inner());
+    let quotas = *lock(&shared.quotas);
     if !quotas.enabled {
         return None;
     }
     let limit = if write { quotas.writes } else { quotas.reads };
     let now = Instant::now();
-    let mut windows = shared.windows.lock().unwrap_or_else(|e| e.into_inner());
-    let w = windows.entry((principal.to_owned(), write)).or_default();
-    while w
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= quotas.window)
-    {
-        w.pop_front();
-    }
-    if w.len() as u32 >= limit {
+    let mut windows = lock(&shared.windows);
+    let key = (principal.to_owned(), write);
+    if windows.used(&key, quotas.window, now) as u32 >= limit {
         let (metric, name) = if write {
             ("write_requests", "Write requests")
         } else {
@@ -406,7 +385,7 @@ fn over_quota(shared: &Shared, principal: &str, write: bool) -> Option<Answer> {
             ])),
         }));
     }
-    w.push_back(now);
+    windows.record(key, now);
     None
 }
 

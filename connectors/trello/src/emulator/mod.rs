@@ -26,15 +26,16 @@ mod params;
 mod server;
 mod world;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::time::Instant;
+use throughline_connector::emulator_kit::{
+    Bound, FaultRules, RequestLog, Serving, SlidingWindows, lock, loopback,
+};
 
+pub use throughline_connector::emulator_kit::{Fault, FaultRule};
 use world::World;
 pub use world::is_id;
 
@@ -59,68 +60,6 @@ impl Default for RateLimits {
     }
 }
 
-/// What goes wrong with a request a [`FaultRule`] matches.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
-    /// Answer with this status before doing anything (429 gets Trello's rate-limit body).
-    Status(u16),
-    /// Do the work, then answer with this status: the change happened, the client cannot
-    /// tell.
-    StatusAfterApply(u16),
-    /// Wait this long before handling the request.
-    Delay(Duration),
-    /// Close the connection without a complete answer, before doing anything.
-    Drop,
-    /// Do the work, then close the connection without a complete answer.
-    DropAfterApply,
-}
-
-/// A fault and which requests it hits.
-#[derive(Debug, Clone)]
-pub struct FaultRule {
-    pub fault: Fault,
-    /// `GET`, `POST`, ... (any when `None`).
-    pub method: Option<String>,
-    /// A part of the path after `/1` (any when `None`), e.g. `"/cards"`.
-    pub path_contains: Option<String>,
-    /// How many requests it hits before it stops (forever when `None`).
-    pub times: Option<u32>,
-    /// The chance that a matching request is hit, from 0 to 1.
-    pub probability: f64,
-}
-
-impl FaultRule {
-    pub fn new(fault: Fault) -> Self {
-        FaultRule {
-            fault,
-            method: None,
-            path_contains: None,
-            times: None,
-            probability: 1.0,
-        }
-    }
-
-    pub fn method(mut self, method: &str) -> Self {
-        self.method = Some(method.to_ascii_uppercase());
-        self
-    }
-
-    pub fn path(mut self, part: &str) -> Self {
-        self.path_contains = Some(part.to_owned());
-        self
-    }
-
-    pub fn times(mut self, n: u32) -> Self {
-        self.times = Some(n);
-        self
-    }
-
-    pub fn probability(mut self, p: f64) -> Self {
-        self.probability = p;
-        self
-    }
-}
-
 /// One request as the emulator saw it.
 #[derive(Debug, Clone)]
 pub struct LoggedRequest {
@@ -138,51 +77,47 @@ pub struct LoggedRequest {
 
 pub(crate) struct Shared {
     world: Mutex<World>,
-    faults: Mutex<Vec<FaultRule>>,
+    faults: FaultRules,
     limits: Mutex<RateLimits>,
     /// Accepted requests per token and per key: when they came.
-    windows: Mutex<std::collections::HashMap<String, VecDeque<Instant>>>,
-    log: Mutex<Vec<LoggedRequest>>,
-    started: Instant,
+    windows: Mutex<SlidingWindows<String>>,
+    log: RequestLog<LoggedRequest>,
 }
 
 impl Shared {
     fn new() -> Self {
         Shared {
             world: Mutex::new(World::new()),
-            faults: Mutex::new(Vec::new()),
+            faults: FaultRules::default(),
             limits: Mutex::new(RateLimits::default()),
-            windows: Mutex::new(Default::default()),
-            log: Mutex::new(Vec::new()),
-            started: Instant::now(),
+            windows: Mutex::default(),
+            log: RequestLog::default(),
         }
     }
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.world)
     }
 }
 
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
+    server: Serving,
     key: String,
     token: String,
-    stop: Option<oneshot::Sender<()>>,
 }
 
 impl Emulator {
     /// Start on a free port of 127.0.0.1, with one API key and one token (for a member named
     /// `throughline`).
     pub async fn start() -> std::io::Result<Emulator> {
-        Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Emulator::start_on(loopback()).await
     }
 
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
         let shared = Arc::new(Shared::new());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
+        let bound = Bound::bind(addr).await?;
         let (key, token) = {
             let mut w = shared.world();
             let key = format!("{:032x}", rand::random::<u128>());
@@ -202,32 +137,23 @@ impl Emulator {
             );
             (key, token)
         };
-        let (stop, stopped) = oneshot::channel();
-        let app = server::router(Arc::clone(&shared));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let server = bound.serve(server::router(Arc::clone(&shared)));
         Ok(Emulator {
             shared,
-            addr,
+            server,
             key,
             token,
-            stop: Some(stop),
         })
     }
 
     /// `http://127.0.0.1:PORT/1`, the base URL a client uses in place of
     /// `https://api.trello.com/1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/1", self.addr)
+        format!("http://{}/1", self.server.addr())
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The API key every request must carry as `key=`.
@@ -316,51 +242,15 @@ impl Emulator {
 
     /// Replace the rate limits (e.g. a shorter window so a test runs in seconds).
     pub fn set_rate_limits(&self, limits: RateLimits) {
-        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
-        self.shared
-            .windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        *lock(&self.shared.limits) = limits;
+        lock(&self.shared.windows).clear();
     }
 
     pub fn rate_limits(&self) -> RateLimits {
-        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.shared.limits)
     }
 
-    /// Add a fault; rules are tried in the order they were added.
-    pub fn inject(&self, rule: FaultRule) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(rule);
-    }
-
-    pub fn clear_faults(&self) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    /// Every request so far, in order.
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn clear_requests(&self) {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
+    throughline_connector::emulator_fault_and_log_methods!();
 
     /// The board as `GET /1/boards/{id}` with everything nested would show it (lists, cards,
     /// checklists, labels, members and custom fields, open and closed), read directly.
@@ -374,14 +264,6 @@ impl Emulator {
     pub fn person<R>(&self, f: impl FnOnce(&mut Person<'_>) -> R) -> R {
         let mut w = self.shared.world();
         f(&mut Person { world: &mut w })
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use super::world::{
     World, is_id, short_link,
 };
 use super::{Fault, LoggedRequest, Shared};
+use throughline_connector::emulator_kit::{Early, Incoming, broken_body, lock};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -72,13 +73,13 @@ struct Caller {
     member: Id,
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Response {
+    let Incoming {
+        method,
+        uri,
+        headers,
+        body,
+    } = incoming;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -115,20 +116,15 @@ async fn handle(
         .collect::<Vec<_>>()
         .join("&");
 
-    let fault = pick_fault(&shared, method.as_str(), &short_path);
-    if let Some(Fault::Delay(d)) = &fault {
-        tokio::time::sleep(*d).await;
-    }
+    let fault = shared.faults.pick(method.as_str(), &short_path);
+    let early = Fault::before(fault.as_ref()).await;
     let (limit_headers, limited) = rate_limit(&shared, &params);
 
-    let outcome: Outcome = match (&fault, limited) {
-        (Some(Fault::Status(429)), _) => Outcome::Error(ApiError::rate_limited(true)),
-        (Some(Fault::Status(code)), _) => {
-            Outcome::Error(ApiError::text(*code, server_error(*code)))
-        }
-        (Some(Fault::Drop), _) => Outcome::Drop,
+    let outcome: Outcome = match (early, limited) {
+        (Some(Early::Status { code, .. }), _) => Outcome::Error(fault_error(code)),
+        (Some(Early::Drop), _) => Outcome::Drop,
         (_, Some(error)) => Outcome::Error(error),
-        _ => {
+        (None, None) => {
             let answer = {
                 let mut world = shared.world();
                 match authenticate(&world, &params) {
@@ -142,13 +138,11 @@ async fn handle(
                     Err(e) => Err(e),
                 }
             };
-            match (&fault, answer) {
-                (Some(Fault::StatusAfterApply(code)), _) => {
-                    Outcome::Error(ApiError::text(*code, server_error(*code)))
-                }
-                (Some(Fault::DropAfterApply), _) => Outcome::Drop,
-                (_, Ok(v)) => Outcome::Ok(v),
-                (_, Err(e)) => Outcome::Error(e),
+            match (Fault::after(fault.as_ref()), answer) {
+                (Some(Early::Status { code, .. }), _) => Outcome::Error(fault_error(code)),
+                (Some(Early::Drop), _) => Outcome::Drop,
+                (None, Ok(v)) => Outcome::Ok(v),
+                (None, Err(e)) => Outcome::Error(e),
             }
         }
     };
@@ -158,18 +152,14 @@ async fn handle(
         Outcome::Error(e) => e.status,
         Outcome::Drop => 0,
     };
-    shared
-        .log
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(LoggedRequest {
-            method: method.to_string(),
-            path: short_path,
-            query,
-            status,
-            at: shared.started.elapsed(),
-            fault: fault.clone(),
-        });
+    shared.log.push(LoggedRequest {
+        method: method.to_string(),
+        path: short_path,
+        query,
+        status,
+        at: shared.log.elapsed(),
+        fault: fault.clone(),
+    });
 
     let mut response = match outcome {
         Outcome::Ok(v) => json_response(200, v.to_string()),
@@ -183,7 +173,7 @@ async fn handle(
         Outcome::Drop => Response::builder()
             .status(200)
             .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-            .body(Body::from_stream(Broken { sent: false }))
+            .body(broken_body(b"{\"id\":"))
             .unwrap_or_default(),
     };
     let h = response.headers_mut();
@@ -205,29 +195,6 @@ async fn handle(
     response
 }
 
-/// A body that breaks off after its first piece.
-struct Broken {
-    sent: bool,
-}
-
-impl futures_core::Stream for Broken {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        if self.sent {
-            return std::task::Poll::Ready(Some(Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "connection dropped by a fault rule",
-            ))));
-        }
-        self.sent = true;
-        std::task::Poll::Ready(Some(Ok(Bytes::from_static(b"{\"id\":"))))
-    }
-}
-
 enum Outcome {
     Ok(Value),
     Error(ApiError),
@@ -242,57 +209,31 @@ fn json_response(status: u16, body: String) -> Response {
         .unwrap_or_default()
 }
 
-fn server_error(code: u16) -> &'static str {
-    match code {
+/// What Trello answers for a status a fault rule asked for (429: its rate-limit body).
+fn fault_error(code: u16) -> ApiError {
+    let text = match code {
+        429 => return ApiError::rate_limited(true),
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         _ => "Error",
-    }
-}
-
-fn pick_fault(shared: &Shared, method: &str, path: &str) -> Option<Fault> {
-    let mut rules = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
-    let mut hit = None;
-    for rule in rules.iter_mut() {
-        let matches = rule.method.as_deref().is_none_or(|m| m == method)
-            && rule
-                .path_contains
-                .as_deref()
-                .is_none_or(|p| path.contains(p))
-            && rule.times != Some(0);
-        if matches && (rule.probability >= 1.0 || rand::random::<f64>() < rule.probability) {
-            if let Some(n) = &mut rule.times {
-                *n -= 1;
-            }
-            hit = Some(rule.fault.clone());
-            break;
-        }
-    }
-    rules.retain(|r| r.times != Some(0));
-    hit
+    };
+    ApiError::text(code, text)
 }
 
 /// Count the request against its token's and its key's windows. Returns the rate-limit headers
 /// Trello sends and, when over a limit, the 429 to answer.
 fn rate_limit(shared: &Shared, params: &Params) -> (Vec<(&'static str, String)>, Option<ApiError>) {
-    let limits = *shared.limits.lock().unwrap_or_else(|e| e.into_inner());
+    let limits = *lock(&shared.limits);
     let (Some(key), Some(token)) = (params.str("key"), params.str("token")) else {
         return (Vec::new(), None);
     };
     let window = limits.window;
     let now = Instant::now();
-    let mut windows = shared.windows.lock().unwrap_or_else(|e| e.into_inner());
-    let mut count = |name: String| -> usize {
-        let q = windows.entry(name).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
-            q.pop_front();
-        }
-        q.len()
-    };
-    let used_token = count(format!("token:{token}"));
-    let used_key = count(format!("key:{key}"));
+    let mut windows = lock(&shared.windows);
+    let used_token = windows.used(&format!("token:{token}"), window, now);
+    let used_key = windows.used(&format!("key:{key}"), window, now);
     let ms = window.as_millis().to_string();
     let over = if !limits.enabled {
         None
@@ -305,7 +246,7 @@ fn rate_limit(shared: &Shared, params: &Params) -> (Vec<(&'static str, String)>,
     };
     if over.is_none() {
         for name in [format!("token:{token}"), format!("key:{key}")] {
-            windows.entry(name).or_default().push_back(now);
+            windows.record(name, now);
         }
     }
     let (t, k) = if over.is_none() {
