@@ -5,7 +5,7 @@
 //! keys spliced, huge numbers, deep nesting, Hebrew and direction marks, NUL, very long
 //! text), and JSON generated from the field names the decoder knows.
 //!
-//! Here, inside `connector`, because the decoder and the snapshot are private. The number of
+//! Here, inside the crate, because the decoder and the snapshot are private. The number of
 //! cases is `THROUGHLINE_FUZZ_CASES` (default 256); `scripts/fuzz` runs 100,000.
 
 #[path = "../../../tests/fuzz_support/mutate.rs"]
@@ -16,8 +16,8 @@ use std::sync::Mutex;
 use proptest::prelude::*;
 use throughline_connector::http::Secret;
 
-use super::{TrelloConnector, TrelloSettings};
 use crate::mapping::TrelloMapping;
+use crate::{TrelloConnector, TrelloSettings};
 use crate::{marker, wire};
 
 /// A board as `read_board` asks for it: lists (one of them the done list, one the templates),

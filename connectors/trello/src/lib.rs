@@ -43,15 +43,25 @@
 //! (from `mappings/trello.toml`); with the `emulator` feature, [`emulator::Emulator`] for tests
 //! and `throughline emulate trello`.
 
+mod apply;
+mod client;
 mod connector;
+mod dates;
+mod entries;
 mod mapping;
 pub mod marker;
-pub mod target;
+mod observe;
+mod settings;
 mod wire;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
-pub use connector::{SetupError, TrelloConnector, TrelloLimits, TrelloSettings};
+// Fuzz properties of the board decoding and observation (private, hence inside the crate).
+#[cfg(test)]
+mod fuzz_tests;
+
+pub use connector::TrelloConnector;
 pub use mapping::{DEFAULT_TOML, LabelsFrom, MappingError, TrelloMapping};
+pub use settings::{SetupError, TrelloLimits, TrelloSettings};
 pub use throughline_connector::http::Secret;

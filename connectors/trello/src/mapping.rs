@@ -84,129 +84,224 @@ impl TrelloMapping {
                 "people",
             ],
         )?;
-        let section = |name: &str| -> Result<Option<&Table>, MappingError> {
-            match table.get(name) {
-                None if base.is_none() => {
-                    Err(err(name, format!("the mapping needs a `[{name}]` table")))
-                }
-                None => Ok(None),
-                Some(Value::Table(t)) => Ok(Some(t)),
-                Some(_) => Err(err(
-                    name,
-                    format!("`{name}` must be a table, like [{name}]"),
-                )),
-            }
+        let r = Reader {
+            table,
+            base,
+            empty: Table::new(),
         };
-        let empty = Table::new();
+        r.layout()?;
+        let (due_time, start_time) = r.dates()?;
+        let (due_complete, done_list, move_to_done_list) = r.status()?;
+        let checklist = r.checklist()?;
+        let (labels, label_color) = r.labels()?;
+        Ok(TrelloMapping {
+            due_time,
+            start_time,
+            due_complete,
+            done_list,
+            move_to_done_list,
+            checklist_name: checklist.name,
+            archived_checklist_name: checklist.archived_name,
+            entry_owner: checklist.owner,
+            entry_due: checklist.due,
+            templates: checklist.templates,
+            templates_list: checklist.templates_list,
+            labels,
+            label_color,
+            custom_field: r.custom_field()?,
+            people: r.people()?,
+        })
+    }
+}
 
-        let layout = section("layout")?.unwrap_or(&empty);
-        only_keys("layout", layout, &["cards"])?;
-        if let Some(v) = layout.get("cards") {
-            match v.as_str() {
-                Some("card-per-task") => {}
-                Some("card-per-item") => {
-                    return Err(err(
-                        "layout.cards",
-                        "`layout.cards = \"card-per-item\"` is not available yet; use \
-                         \"card-per-task\" (one card per task, in the list of its stage)",
-                    ));
-                }
-                _ => {
-                    return Err(err(
-                        "layout.cards",
-                        "`layout.cards` must be \"card-per-task\" (one card per task, in the \
-                         list of its stage)",
-                    ));
-                }
+/// The `[checklist]` table, read.
+struct Checklist {
+    name: String,
+    archived_name: String,
+    owner: bool,
+    due: bool,
+    templates: bool,
+    templates_list: String,
+}
+
+/// Reads a mapping table section by section. With a `base` (a copy of the shipped default),
+/// a key left out keeps the base's value; without one (the shipped default itself), every
+/// key is required.
+struct Reader<'a> {
+    table: &'a Table,
+    base: Option<&'a TrelloMapping>,
+    empty: Table,
+}
+
+impl Reader<'_> {
+    /// A section's table: empty when left out of a copy.
+    fn section(&self, name: &str) -> Result<&Table, MappingError> {
+        match self.table.get(name) {
+            None if self.base.is_none() => {
+                Err(err(name, format!("the mapping needs a `[{name}]` table")))
             }
+            None => Ok(&self.empty),
+            Some(Value::Table(t)) => Ok(t),
+            Some(_) => Err(err(
+                name,
+                format!("`{name}` must be a table, like [{name}]"),
+            )),
         }
+    }
 
-        let get = |t: &Table, sec: &str, key: &str| -> Result<Value, MappingError> {
-            match (t.get(key), base) {
-                (Some(v), _) => Ok(v.clone()),
-                (None, None) => Err(err(
+    /// A key's value; a missing key is an error only without a base (the callers fall back to
+    /// the base's value before they get here).
+    fn get(&self, t: &Table, sec: &str, key: &str) -> Result<Value, MappingError> {
+        match (t.get(key), self.base) {
+            (Some(v), _) => Ok(v.clone()),
+            (None, None) => Err(err(
+                &format!("{sec}.{key}"),
+                format!("the mapping needs `{sec}.{key}`"),
+            )),
+            (None, Some(_)) => Ok(Value::Boolean(false)), // replaced by the base's value
+        }
+    }
+
+    fn boolean(
+        &self,
+        t: &Table,
+        sec: &str,
+        key: &str,
+        fallback: Option<bool>,
+    ) -> Result<bool, MappingError> {
+        if !t.contains_key(key)
+            && let Some(b) = fallback
+        {
+            return Ok(b);
+        }
+        self.get(t, sec, key)?.as_bool().ok_or_else(|| {
+            err(
+                &format!("{sec}.{key}"),
+                format!("`{sec}.{key}` must be true or false"),
+            )
+        })
+    }
+
+    fn text(
+        &self,
+        t: &Table,
+        sec: &str,
+        key: &str,
+        fallback: Option<&String>,
+    ) -> Result<String, MappingError> {
+        if !t.contains_key(key)
+            && let Some(s) = fallback
+        {
+            return Ok(s.clone());
+        }
+        self.get(t, sec, key)?
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                err(
                     &format!("{sec}.{key}"),
-                    format!("the mapping needs `{sec}.{key}`"),
-                )),
-                (None, Some(_)) => Ok(Value::Boolean(false)), // replaced by the base below
-            }
-        };
-        let has = |t: &Table, key: &str| t.contains_key(key);
-
-        let dates = section("dates")?.unwrap_or(&empty);
-        only_keys("dates", dates, &["due_time", "start_time"])?;
-        let time = |key: &str, fallback: Option<Time>| -> Result<Time, MappingError> {
-            if !has(dates, key)
-                && let Some(t) = fallback
-            {
-                return Ok(t);
-            }
-            let v = get(dates, "dates", key)?;
-            let text = v.as_str().ok_or_else(|| {
-                err(
-                    &format!("dates.{key}"),
-                    format!("`dates.{key}` must be a time of day in quotes, like \"17:00\""),
-                )
-            })?;
-            text.parse::<Time>().map_err(|_| {
-                err(
-                    &format!("dates.{key}"),
-                    format!(
-                        "`dates.{key}` = \"{text}\" is not a time of day; write it like \"17:00\""
-                    ),
+                    format!("`{sec}.{key}` must be text in quotes"),
                 )
             })
-        };
-        let due_time = time("due_time", base.map(|b| b.due_time))?;
-        let start_time = time("start_time", base.map(|b| b.start_time))?;
+    }
 
-        let status = section("status")?.unwrap_or(&empty);
+    /// Text that must not be blank.
+    fn name(
+        &self,
+        t: &Table,
+        sec: &str,
+        key: &str,
+        fallback: Option<&String>,
+    ) -> Result<String, MappingError> {
+        let s = self.text(t, sec, key, fallback)?;
+        if s.trim().is_empty() {
+            let key = format!("{sec}.{key}");
+            return Err(err(&key, format!("`{key}` must not be empty")));
+        }
+        Ok(s)
+    }
+
+    /// Text where empty means "none", read only when the table names it or there is no base.
+    fn optional_text(
+        &self,
+        t: &Table,
+        sec: &str,
+        key: &str,
+        base: impl FnOnce(&TrelloMapping) -> Option<String>,
+    ) -> Result<Option<String>, MappingError> {
+        if t.contains_key(key) || self.base.is_none() {
+            Ok(Some(self.text(t, sec, key, None)?).filter(|s| !s.trim().is_empty()))
+        } else {
+            Ok(self.base.and_then(base))
+        }
+    }
+
+    fn layout(&self) -> Result<(), MappingError> {
+        let layout = self.section("layout")?;
+        only_keys("layout", layout, &["cards"])?;
+        match layout.get("cards").map(Value::as_str) {
+            None | Some(Some("card-per-task")) => Ok(()),
+            Some(Some("card-per-item")) => Err(err(
+                "layout.cards",
+                "`layout.cards = \"card-per-item\"` is not available yet; use \
+                 \"card-per-task\" (one card per task, in the list of its stage)",
+            )),
+            Some(_) => Err(err(
+                "layout.cards",
+                "`layout.cards` must be \"card-per-task\" (one card per task, in the \
+                 list of its stage)",
+            )),
+        }
+    }
+
+    fn time(&self, dates: &Table, key: &str, fallback: Option<Time>) -> Result<Time, MappingError> {
+        if !dates.contains_key(key)
+            && let Some(t) = fallback
+        {
+            return Ok(t);
+        }
+        let v = self.get(dates, "dates", key)?;
+        let text = v.as_str().ok_or_else(|| {
+            err(
+                &format!("dates.{key}"),
+                format!("`dates.{key}` must be a time of day in quotes, like \"17:00\""),
+            )
+        })?;
+        text.parse::<Time>().map_err(|_| {
+            err(
+                &format!("dates.{key}"),
+                format!("`dates.{key}` = \"{text}\" is not a time of day; write it like \"17:00\""),
+            )
+        })
+    }
+
+    /// `[dates]`: the due and start times of day.
+    fn dates(&self) -> Result<(Time, Time), MappingError> {
+        let dates = self.section("dates")?;
+        only_keys("dates", dates, &["due_time", "start_time"])?;
+        let due = self.time(dates, "due_time", self.base.map(|b| b.due_time))?;
+        let start = self.time(dates, "start_time", self.base.map(|b| b.start_time))?;
+        Ok((due, start))
+    }
+
+    /// `[status]`: the done tick, the done list, and whether done cards move there.
+    fn status(&self) -> Result<(bool, Option<String>, bool), MappingError> {
+        let status = self.section("status")?;
         only_keys(
             "status",
             status,
             &["due_complete", "done_list", "move_to_done_list"],
         )?;
-        let boolean = |t: &Table, sec: &str, key: &str, fallback: Option<bool>| {
-            if !has(t, key)
-                && let Some(b) = fallback
-            {
-                return Ok(b);
-            }
-            get(t, sec, key)?.as_bool().ok_or_else(|| {
-                err(
-                    &format!("{sec}.{key}"),
-                    format!("`{sec}.{key}` must be true or false"),
-                )
-            })
-        };
-        let text = |t: &Table, sec: &str, key: &str, fallback: Option<&String>| {
-            if !has(t, key)
-                && let Some(s) = fallback
-            {
-                return Ok(s.clone());
-            }
-            get(t, sec, key)?
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    err(
-                        &format!("{sec}.{key}"),
-                        format!("`{sec}.{key}` must be text in quotes"),
-                    )
-                })
-        };
-        let due_complete = boolean(
+        let base = self.base;
+        let due_complete = self.boolean(
             status,
             "status",
             "due_complete",
             base.map(|b| b.due_complete),
         )?;
-        let done_list = if has(status, "done_list") || base.is_none() {
-            Some(text(status, "status", "done_list", None)?).filter(|s| !s.trim().is_empty())
-        } else {
-            base.and_then(|b| b.done_list.clone())
-        };
-        let move_to_done_list = boolean(
+        let done_list =
+            self.optional_text(status, "status", "done_list", |b| b.done_list.clone())?;
+        let move_to_done_list = self.boolean(
             status,
             "status",
             "move_to_done_list",
@@ -226,11 +321,15 @@ impl TrelloMapping {
                  `status.done_list`, like \"Done\"",
             ));
         }
+        Ok((due_complete, done_list, move_to_done_list))
+    }
 
-        let checklist = section("checklist")?.unwrap_or(&empty);
+    /// `[checklist]`: the checklists' names, entry owners and dates, the template cards.
+    fn checklist(&self) -> Result<Checklist, MappingError> {
+        let t = self.section("checklist")?;
         only_keys(
             "checklist",
-            checklist,
+            t,
             &[
                 "name",
                 "archived_name",
@@ -240,60 +339,38 @@ impl TrelloMapping {
                 "templates_list",
             ],
         )?;
-        let non_empty = |s: String, key: &str| {
-            if s.trim().is_empty() {
-                Err(err(key, format!("`{key}` must not be empty")))
-            } else {
-                Ok(s)
-            }
-        };
-        let checklist_name = non_empty(
-            text(
-                checklist,
-                "checklist",
-                "name",
-                base.map(|b| &b.checklist_name),
-            )?,
-            "checklist.name",
+        let base = self.base;
+        let sec = "checklist";
+        let name = self.name(t, sec, "name", base.map(|b| &b.checklist_name))?;
+        let archived_name = self.name(
+            t,
+            sec,
+            "archived_name",
+            base.map(|b| &b.archived_checklist_name),
         )?;
-        let archived_checklist_name = non_empty(
-            text(
-                checklist,
-                "checklist",
-                "archived_name",
-                base.map(|b| &b.archived_checklist_name),
-            )?,
-            "checklist.archived_name",
-        )?;
-        if checklist_name == archived_checklist_name {
+        if name == archived_name {
             return Err(err(
                 "checklist.archived_name",
                 "`checklist.name` and `checklist.archived_name` must differ, or archived \
                  entries would look live",
             ));
         }
-        let entry_owner = boolean(checklist, "checklist", "owner", base.map(|b| b.entry_owner))?;
-        let entry_due = boolean(checklist, "checklist", "due", base.map(|b| b.entry_due))?;
-        let templates = boolean(
-            checklist,
-            "checklist",
-            "templates",
-            base.map(|b| b.templates),
-        )?;
-        let templates_list = non_empty(
-            text(
-                checklist,
-                "checklist",
-                "templates_list",
-                base.map(|b| &b.templates_list),
-            )?,
-            "checklist.templates_list",
-        )?;
+        Ok(Checklist {
+            name,
+            archived_name,
+            owner: self.boolean(t, sec, "owner", base.map(|b| b.entry_owner))?,
+            due: self.boolean(t, sec, "due", base.map(|b| b.entry_due))?,
+            templates: self.boolean(t, sec, "templates", base.map(|b| b.templates))?,
+            templates_list: self.name(t, sec, "templates_list", base.map(|b| &b.templates_list))?,
+        })
+    }
 
-        let labels_t = section("labels")?.unwrap_or(&empty);
-        only_keys("labels", labels_t, &["from", "color"])?;
-        let labels = if has(labels_t, "from") || base.is_none() {
-            match text(labels_t, "labels", "from", None)?.as_str() {
+    /// `[labels]`: which label a new card gets, and its colour.
+    fn labels(&self) -> Result<(LabelsFrom, Option<String>), MappingError> {
+        let t = self.section("labels")?;
+        only_keys("labels", t, &["from", "color"])?;
+        let labels = if t.contains_key("from") || self.base.is_none() {
+            match self.text(t, "labels", "from", None)?.as_str() {
                 "channel" => LabelsFrom::Channel,
                 "item" => LabelsFrom::Item,
                 "none" => LabelsFrom::None,
@@ -307,72 +384,59 @@ impl TrelloMapping {
                 }
             }
         } else {
-            base.map_or(LabelsFrom::Channel, |b| b.labels)
+            self.base.map_or(LabelsFrom::Channel, |b| b.labels)
         };
-        let label_color = if has(labels_t, "color") || base.is_none() {
-            let c = text(labels_t, "labels", "color", None)?;
-            if c.is_empty() {
-                None
-            } else if COLORS.contains(&c.as_str()) {
-                Some(c)
-            } else {
-                return Err(err(
-                    "labels.color",
-                    format!(
-                        "`labels.color` = \"{c}\" is not a Trello label colour; use one of {} or \"\"",
-                        COLORS.join(", ")
-                    ),
-                ));
-            }
+        let color = if t.contains_key("color") || self.base.is_none() {
+            Some(self.text(t, "labels", "color", None)?).filter(|c| !c.is_empty())
         } else {
-            base.and_then(|b| b.label_color.clone())
+            self.base.and_then(|b| b.label_color.clone())
         };
-
-        let identity = section("identity")?.unwrap_or(&empty);
-        only_keys("identity", identity, &["custom_field"])?;
-        let custom_field = if has(identity, "custom_field") || base.is_none() {
-            Some(text(identity, "identity", "custom_field", None)?).filter(|s| !s.trim().is_empty())
-        } else {
-            base.and_then(|b| b.custom_field.clone())
-        };
-
-        let mut people = base.map(|b| b.people.clone()).unwrap_or_default();
-        if let Some(p) = table.get("people") {
-            let p = p
-                .as_table()
-                .ok_or_else(|| err("people", "`people` must be a table, like [people]"))?;
-            for (who, trello) in p {
-                let name = trello
-                    .as_str()
-                    .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| {
-                        err(
-                            &format!("people.{who}"),
-                            format!(
-                            "`people.\"{who}\"` must be a Trello username or member id in quotes"
-                        ))
-                    })?;
-                people.insert(who.clone(), name.trim().trim_start_matches('@').to_owned());
-            }
+        if let Some(c) = &color
+            && !COLORS.contains(&c.as_str())
+        {
+            return Err(err(
+                "labels.color",
+                format!(
+                    "`labels.color` = \"{c}\" is not a Trello label colour; use one of {} or \"\"",
+                    COLORS.join(", ")
+                ),
+            ));
         }
+        Ok((labels, color))
+    }
 
-        Ok(TrelloMapping {
-            due_time,
-            start_time,
-            due_complete,
-            done_list,
-            move_to_done_list,
-            checklist_name,
-            archived_checklist_name,
-            entry_owner,
-            entry_due,
-            templates,
-            templates_list,
-            labels,
-            label_color,
-            custom_field,
-            people,
-        })
+    /// `[identity]`: the text custom field that also carries the identity.
+    fn custom_field(&self) -> Result<Option<String>, MappingError> {
+        let t = self.section("identity")?;
+        only_keys("identity", t, &["custom_field"])?;
+        self.optional_text(t, "identity", "custom_field", |b| b.custom_field.clone())
+    }
+
+    /// `[people]`: hub person → Trello username (a leading `@` dropped) or member id, over
+    /// the base's.
+    fn people(&self) -> Result<BTreeMap<String, String>, MappingError> {
+        let mut people = self.base.map(|b| b.people.clone()).unwrap_or_default();
+        let Some(p) = self.table.get("people") else {
+            return Ok(people);
+        };
+        let p = p
+            .as_table()
+            .ok_or_else(|| err("people", "`people` must be a table, like [people]"))?;
+        for (who, trello) in p {
+            let name = trello
+                .as_str()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| {
+                    err(
+                        &format!("people.{who}"),
+                        format!(
+                            "`people.\"{who}\"` must be a Trello username or member id in quotes"
+                        ),
+                    )
+                })?;
+            people.insert(who.clone(), name.trim().trim_start_matches('@').to_owned());
+        }
+        Ok(people)
     }
 }
 
