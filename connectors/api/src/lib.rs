@@ -48,6 +48,7 @@ pub mod conformance;
 pub mod emulator_kit;
 pub mod fake;
 pub mod http;
+pub mod identity;
 pub mod mapping;
 pub mod oauth_loopback;
 pub mod settings;
