@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
+use throughline_connector::identity::Identity;
 use throughline_connector::{
     Change, Connector, DesiredEntry, DesiredTask, EntryFields, Observation, State, TaskContext,
     TaskFields,
@@ -23,7 +24,8 @@ fn desired() -> Vec<DesiredTask> {
     let mut out = Vec::new();
     for i in 0..ITEMS {
         for (s, stage) in STAGES.iter().enumerate() {
-            let identity = format!("post-{i:03}/{}", stage.to_lowercase());
+            let task = Identity::task(&format!("post-{i:03}"), &stage.to_lowercase());
+            let identity = task.to_string();
             let due = Date::constant(2027, 1, 1)
                 .checked_add(jiff::Span::new().days((i + s) as i64))
                 .unwrap();
@@ -46,7 +48,9 @@ fn desired() -> Vec<DesiredTask> {
                 entries: CHECKLIST
                     .iter()
                     .map(|t| DesiredEntry {
-                        identity: format!("{identity}/{}", t.to_lowercase().replace(' ', "-")),
+                        identity: task
+                            .with_key(&t.to_lowercase().replace(' ', "-"))
+                            .to_string(),
                         fields: EntryFields {
                             text: format!("{t} ({stage})"),
                             owner: None,

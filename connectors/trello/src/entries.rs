@@ -3,6 +3,7 @@
 //! of its text in the card's marker line so that it keeps its identity when people edit it.
 
 use reqwest::Method;
+use throughline_connector::identity::Identity;
 use throughline_connector::{Applied, ConnectorError, DesiredEntry, EntryFields};
 
 use crate::apply::{Params, as_create};
@@ -213,12 +214,8 @@ impl TrelloConnector {
             let task_identity = marker::split(&cs.card.desc)
                 .1
                 .map(|m| m.identity)
-                .unwrap_or_else(|| {
-                    identity
-                        .rsplit_once('/')
-                        .map_or(identity, |(t, _)| t)
-                        .to_owned()
-                });
+                .or_else(|| Some(Identity::parse(identity).ok()?.task_identity().to_string()))
+                .unwrap_or_else(|| identity.to_owned());
             self.update_marker(parent, &task_identity, |m| m.set(identity, &f.text))
                 .await?;
         }

@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use throughline_connector::identity::Identity;
+
 pub const PREFIX: &str = "throughline:";
 const SEPARATOR: &str = " · ";
 
@@ -31,22 +33,26 @@ impl Marker {
         }
     }
 
-    /// The key an entry identity is listed under: the part after the task identity, or the
-    /// whole identity when it does not start with it.
+    /// The key an entry identity is listed under: its key when it is an entry of this task,
+    /// else the whole identity.
     pub fn key_of(&self, entry_identity: &str) -> String {
-        entry_identity
-            .strip_prefix(&self.identity)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|k| !k.is_empty())
-            .unwrap_or(entry_identity)
-            .to_owned()
+        Identity::parse(entry_identity)
+            .ok()
+            .and_then(|e| e.key_under(&self.identity).map(str::to_owned))
+            .unwrap_or_else(|| entry_identity.to_owned())
     }
 
-    pub fn identity_of(&self, key: &str) -> String {
-        if key.contains('/') {
-            key.to_owned()
-        } else {
-            format!("{}/{key}", self.identity)
+    /// The entry identity a listed key stands for: a whole entry identity as it is (an entry
+    /// of another task), else the entry of this task with that key; `None` when the key or the
+    /// marker's identity is damaged.
+    pub fn identity_of(&self, key: &str) -> Option<String> {
+        match Identity::parse(key) {
+            Ok(whole) => whole.is_entry().then(|| whole.to_string()),
+            Err(_) if key.contains('/') => None,
+            Err(_) => {
+                let task = Identity::parse(&self.identity).ok()?;
+                (!task.is_entry()).then(|| task.with_key(key).to_string())
+            }
         }
     }
 
@@ -83,14 +89,14 @@ impl Marker {
         let mut unmatched_keys = Vec::new();
         for (key, hash) in &self.entries {
             match (0..texts.len()).find(|&i| out[i].is_none() && hashes[i] == *hash) {
-                Some(i) => out[i] = Some(self.identity_of(key)),
+                Some(i) => out[i] = self.identity_of(key),
                 None => unmatched_keys.push(key),
             }
         }
         let free: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
         if !unmatched_keys.is_empty() && free.len() == unmatched_keys.len() {
             for (i, key) in free.into_iter().zip(unmatched_keys) {
-                out[i] = Some(self.identity_of(key));
+                out[i] = self.identity_of(key);
             }
         }
         out
@@ -285,6 +291,29 @@ mod tests {
             assert_eq!(split(&desc), (desc.clone(), None), "{desc:?}");
         }
         assert_eq!(split(&real).1, Some(marker()));
+    }
+
+    #[test]
+    fn keys_are_listed_under_the_task_and_read_back_as_entries() {
+        let m = marker();
+        assert_eq!(m.key_of("spring-sale/copy/outline"), "outline");
+        // An entry of another task is listed whole, and read back whole.
+        assert_eq!(
+            m.key_of("spring-sale/design/outline"),
+            "spring-sale/design/outline"
+        );
+        assert_eq!(
+            m.identity_of("spring-sale/design/outline").as_deref(),
+            Some("spring-sale/design/outline")
+        );
+        assert_eq!(
+            m.identity_of("two words").as_deref(),
+            Some("spring-sale/copy/two words")
+        );
+        // Damaged: a key that is neither a key nor an entry, or a marker that names no task.
+        assert_eq!(m.identity_of("a/b"), None);
+        assert_eq!(m.identity_of("a/b/c/d"), None);
+        assert_eq!(Marker::new("spring-sale").identity_of("outline"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
+use throughline_connector::identity::Identity;
 use throughline_connector::{
     ConnectorError, EntryFields, Observation, ObservedEntry, ObservedTask, State, TaskFields,
 };
@@ -228,12 +229,13 @@ impl TrelloConnector {
             }
             let list = snap.lists.iter().find(|l| l.id == cs.card.id_list);
             if let (Some(identity), Some(list)) = (self.identity_of(snap, cs).1, list) {
-                let stage = identity.rsplit('/').next().unwrap_or("").to_owned();
-                *stage_lists
-                    .entry(stage)
-                    .or_default()
-                    .entry(list.name.clone())
-                    .or_default() += 1;
+                if let Ok(identity) = Identity::parse(&identity) {
+                    *stage_lists
+                        .entry(identity.stage().to_owned())
+                        .or_default()
+                        .entry(list.name.clone())
+                        .or_default() += 1;
+                }
                 self.home.insert(id.clone(), list.name.clone());
             }
         }
@@ -260,9 +262,9 @@ impl TrelloConnector {
                 .get(id)
                 .cloned()
                 .or_else(|| {
-                    let stage = identity.as_deref()?.rsplit('/').next()?;
+                    let identity = Identity::parse(identity.as_deref()?).ok()?;
                     stage_lists
-                        .get(stage)?
+                        .get(identity.stage())?
                         .iter()
                         .max_by_key(|(_, n)| **n)
                         .map(|(name, _)| name.clone())

@@ -5,6 +5,7 @@ mod common;
 
 use common::Board;
 use jiff::civil::Date;
+use throughline_connector::identity::Identity;
 use throughline_connector::{
     Change, Connector, ConnectorError, DesiredEntry, DesiredTask, EntryFields, State, TaskContext,
     TaskFields,
@@ -30,7 +31,10 @@ fn task(identity: &str, group: &str, entries: &[&str]) -> DesiredTask {
         entries: entries
             .iter()
             .map(|t| DesiredEntry {
-                identity: format!("{identity}/{}", t.to_lowercase().replace(' ', "-")),
+                identity: Identity::parse(identity)
+                    .expect("item/stage")
+                    .with_key(&t.to_lowercase().replace(' ', "-"))
+                    .to_string(),
                 fields: EntryFields {
                     text: (*t).to_owned(),
                     owner: None,

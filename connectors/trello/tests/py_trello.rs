@@ -11,6 +11,7 @@ use std::process::Command;
 
 use common::Board;
 use jiff::civil::Date;
+use throughline_connector::identity::Identity;
 use throughline_connector::{
     Change, Connector, DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields,
 };
@@ -63,7 +64,9 @@ fn launch_copy() -> DesiredTask {
         entries: ["Outline", "Sources", "בדיקת עובדות"]
             .iter()
             .map(|t| DesiredEntry {
-                identity: format!("launch/copy/{}", t.to_lowercase()),
+                identity: Identity::task("launch", "copy")
+                    .with_key(&t.to_lowercase())
+                    .to_string(),
                 fields: EntryFields {
                     text: (*t).to_owned(),
                     owner: None,

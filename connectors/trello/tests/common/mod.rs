@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jiff::civil::Date;
 use throughline_connector::http::{RateQuota, RetryPolicy};
+use throughline_connector::identity::Identity;
 use throughline_connector::{
     DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields, conformance,
 };
@@ -87,8 +88,10 @@ impl Board {
     /// The name of the check item with this entry identity, found the way a reader of the
     /// marker would.
     pub fn item_name(&self, entry: &str) -> (String, String) {
-        let (task, _) = entry.rsplit_once('/').expect("item/stage/key");
-        let card = self.card_of(task);
+        let task = Identity::parse(entry)
+            .expect("item/stage/key")
+            .task_identity();
+        let card = self.card_of(&task.to_string());
         let view = self.emu.person(|p| p.card(&card)).expect("the card exists");
         let (_, m) = marker::split(&view.desc);
         let m = m.expect("a marker");
@@ -150,7 +153,8 @@ pub const STAGES: [&str; 6] = ["Idea", "Copy", "Design", "Review", "Approval", "
 pub fn task(i: usize, state: State, checked: &[bool]) -> DesiredTask {
     let stage = STAGES[i % STAGES.len()];
     let item = format!("post-{:04}", i / STAGES.len());
-    let identity = format!("{item}/{}", stage.to_lowercase());
+    let task = Identity::task(&item, &stage.to_lowercase());
+    let identity = task.to_string();
     let day = Date::constant(2026, 12, 1)
         .checked_add(jiff::Span::new().days((i % 28) as i64))
         .unwrap();
@@ -193,7 +197,7 @@ pub fn task(i: usize, state: State, checked: &[bool]) -> DesiredTask {
             .iter()
             .enumerate()
             .map(|(k, text)| DesiredEntry {
-                identity: format!("{identity}/e{k}"),
+                identity: task.with_key(&format!("e{k}")).to_string(),
                 fields: EntryFields {
                     text: format!("{text} ({stage})"),
                     owner: None,
