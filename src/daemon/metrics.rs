@@ -157,26 +157,17 @@ impl Metrics {
     pub fn render(&self, health: &[TargetHealth], started: Timestamp) -> String {
         let mut out = String::new();
         let w = &mut out;
-        family(
-            w,
-            "throughline_build_info",
-            "gauge",
-            "The running version of throughline.",
-        );
-        sample(
-            w,
-            "throughline_build_info",
-            &[("version", env!("CARGO_PKG_VERSION"))],
-            1.0,
-        );
-        family(
-            w,
-            "throughline_start_time_seconds",
-            "gauge",
-            "When the daemon started (Unix time).",
-        );
-        sample(w, "throughline_start_time_seconds", &[], seconds(started));
+        write_process(w, started);
+        self.write_cycles(w);
+        self.write_targets(w, health);
+        self.write_traffic(w);
+        self.write_tasks(w);
+        self.write_events(w);
+        out
+    }
 
+    /// How many cycles ran, how long they took, when the last one ended.
+    fn write_cycles(&self, w: &mut String) {
         family(
             w,
             "throughline_cycles_total",
@@ -233,7 +224,10 @@ impl Metrics {
                 seconds(end),
             );
         }
+    }
 
+    /// Each target's health.
+    fn write_targets(&self, w: &mut String, health: &[TargetHealth]) {
         family(
             w,
             "throughline_target_up",
@@ -303,7 +297,10 @@ impl Metrics {
             "Cycles in which a target refused the credentials.",
             &self.auth_failures,
         );
+    }
 
+    /// Requests to the tools and the changes made, failed and pending.
+    fn write_traffic(&self, w: &mut String) {
         family(
             w,
             "throughline_requests_total",
@@ -369,7 +366,10 @@ impl Metrics {
             "Tasks two tools changed differently in one cycle (resolved by the conflict policy).",
         );
         sample(w, "throughline_conflicts_total", &[], self.conflicts as f64);
+    }
 
+    /// The tasks not done yet and overdue, per process.
+    fn write_tasks(&self, w: &mut String) {
         family(
             w,
             "throughline_tasks_pending",
@@ -398,7 +398,10 @@ impl Metrics {
                 *n as f64,
             );
         }
+    }
 
+    /// Webhook calls, notices and reloads.
+    fn write_events(&self, w: &mut String) {
         family(
             w,
             "throughline_webhooks_total",
@@ -441,8 +444,30 @@ impl Metrics {
                 *n as f64,
             );
         }
-        out
     }
+}
+
+/// The version and start time of the running daemon.
+fn write_process(w: &mut String, started: Timestamp) {
+    family(
+        w,
+        "throughline_build_info",
+        "gauge",
+        "The running version of throughline.",
+    );
+    sample(
+        w,
+        "throughline_build_info",
+        &[("version", env!("CARGO_PKG_VERSION"))],
+        1.0,
+    );
+    family(
+        w,
+        "throughline_start_time_seconds",
+        "gauge",
+        "When the daemon started (Unix time).",
+    );
+    sample(w, "throughline_start_time_seconds", &[], seconds(started));
 }
 
 fn counter_by_target(w: &mut String, name: &str, help: &str, map: &BTreeMap<String, u64>) {

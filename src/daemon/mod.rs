@@ -18,21 +18,29 @@
 //! The single-writer lock of the state store keeps a second daemon (or a `sync`) off the same
 //! state while one runs.
 
+mod cadence;
+pub mod clock;
 pub mod cron;
 pub mod health;
 pub mod hooks;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
+pub mod readiness;
 pub mod reminders;
 mod run;
+pub mod secrets;
 pub mod server;
 pub mod service;
+pub mod shared;
+pub mod source;
 pub mod watch;
 pub mod webhooks;
 
+pub use cadence::daemon_timezone;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use readiness::Trigger;
 pub use run::{run, shutdown_signal};
-pub use service::{
-    AllowOnce, Clock, Connectors, DaemonError, ManualClock, Service, Shared, SystemClock,
-    TargetSource, Trigger,
-};
+pub use service::{AllowOnce, DaemonError, Service};
+pub use shared::Shared;
+pub use source::{Connectors, TargetSource};

@@ -17,8 +17,7 @@ use axum::routing::{get, post};
 use jiff::Timestamp;
 
 use super::hooks::{asana_signature_ok, trello_signature_ok};
-use super::service::Shared;
-use crate::model::TargetKind;
+use super::shared::Shared;
 
 /// The routes, around the state the loop shares.
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -49,7 +48,7 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     } else if let Some(c) = view
         .last_cycle
         .as_ref()
-        .filter(|c| c.result == super::service::CycleResult::Failed)
+        .filter(|c| c.result == super::readiness::CycleResult::Failed)
     {
         Some(format!(
             "the last cycle failed: {}",
@@ -154,7 +153,7 @@ fn label(shared: &Shared, target: &str) -> String {
 async fn trello_head(State(shared): State<Arc<Shared>>, Path(target): Path<String>) -> StatusCode {
     let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
     match hooks.targets.get(&target) {
-        Some(t) if t.kind == TargetKind::Trello => StatusCode::OK,
+        Some(t) if t.kind.hooks_signed_with_app_secret() => StatusCode::OK,
         _ => StatusCode::NOT_FOUND,
     }
 }
@@ -173,7 +172,7 @@ async fn trello(
     let (secret, callback) = {
         let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
         match hooks.targets.get(&target) {
-            Some(t) if t.kind == TargetKind::Trello => (
+            Some(t) if t.kind.hooks_signed_with_app_secret() => (
                 t.trello_secret.clone(),
                 format!("{}/hooks/trello/{target}", hooks.public_url),
             ),
@@ -231,7 +230,7 @@ async fn asana(
     let stored = {
         let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
         match hooks.targets.get(&target) {
-            Some(t) if t.kind == TargetKind::Asana => t.asana_secret.clone(),
+            Some(t) if t.kind.hooks_by_handshake() => t.asana_secret.clone(),
             _ => {
                 drop(hooks);
                 count("unknown_target");
