@@ -10,7 +10,7 @@
 //! - [`Serving`]: bind on 127.0.0.1 (any free port by default), serve, stop on drop.
 //! - [`broken_body`]: an answer whose body breaks off, for lost replies.
 //! - [`callback`]: the outgoing side of webhooks and watch channels (a POST with a deadline,
-//!   HMAC signatures).
+//!   HMAC signatures); [`Receiver`], the receiving end a test listens with.
 //!
 //! Compiled only with the `emulator-kit` feature, which each connector's `emulator` feature
 //! turns on: the release binary carries none of it unless `throughline emulate` is built.
@@ -18,6 +18,7 @@
 pub mod callback;
 mod fault;
 mod log;
+mod receiver;
 mod request;
 mod serve;
 mod window;
@@ -26,6 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use fault::{Early, Fault, FaultRule, FaultRules};
 pub use log::RequestLog;
+pub use receiver::{Received, Receiver};
 pub use request::{Incoming, percent_decode};
 pub use serve::{Bound, Serving, broken_body, loopback};
 pub use window::SlidingWindows;

@@ -18,12 +18,16 @@
 //! board members (by id or by e-mail invitation), card comments, and checklist renames and
 //! removals work as py-trello asks for them.
 //!
-//! What it does not model: webhooks, attachments, power-ups other than Custom Fields, search,
+//! Webhooks: see the `webhooks` module (create with a `HEAD` check, list per token, update,
+//! delete, a signed delivery on every change, `active: false` after repeated failures).
+//!
+//! What it does not model: attachments, power-ups other than Custom Fields, search,
 //! organisations, copying a board's cards (`keepFromSource=cards`), per-board permissions (every
 //! token sees every board), and the `/1/members` limit of 100 requests per 900 s.
 
 mod params;
 mod server;
+mod webhooks;
 mod world;
 
 use std::net::SocketAddr;
@@ -36,6 +40,7 @@ use throughline_connector::emulator_kit::{
 };
 
 pub use throughline_connector::emulator_kit::{Fault, FaultRule};
+pub use webhooks::Deactivation;
 use world::World;
 pub use world::is_id;
 
@@ -261,9 +266,46 @@ impl Emulator {
 
     /// Act on the board as a person would, directly on the data (no request is logged): the
     /// closure gets a [`Person`] view.
+    ///
+    /// What the edit changed goes out to the webhooks watching it (as actions by the
+    /// emulator's own member), when called inside a Tokio runtime.
     pub fn person<R>(&self, f: impl FnOnce(&mut Person<'_>) -> R) -> R {
+        let (result, changes) = {
+            let mut w = self.shared.world();
+            let before = webhooks::before(&w);
+            let result = f(&mut Person { world: &mut w });
+            let me = w.tokens[&self.token].member.clone();
+            let changes = before.map(|b| webhooks::changes_since(&mut w, b, &me));
+            (result, changes.unwrap_or_default())
+        };
+        if !changes.is_empty() {
+            webhooks::deliver(&self.shared, changes);
+        }
+        result
+    }
+
+    /// The application's OAuth secret: what signs webhook deliveries (`X-Trello-Webhook`).
+    pub fn app_secret(&self) -> String {
+        self.shared.world().hooks.secret.clone()
+    }
+
+    /// Every webhook, as `GET /1/webhooks/{id}` shows it, oldest first.
+    pub fn webhooks(&self) -> Vec<Value> {
+        let w = self.shared.world();
+        let mut hooks: Vec<_> = w.hooks.all.values().collect();
+        hooks.sort_by(|a, b| a.id.cmp(&b.id));
+        hooks.into_iter().map(webhooks::Webhook::json).collect()
+    }
+
+    /// When failing webhooks are turned off (Trello: 1,000 consecutive failures over 30 days).
+    pub fn set_webhook_deactivation(&self, rule: Deactivation) {
+        self.shared.world().hooks.deactivation = rule;
+    }
+
+    /// Turn a webhook off as Trello does after failures, without waiting for them.
+    pub fn deactivate_webhook(&self, id: &str) -> bool {
         let mut w = self.shared.world();
-        f(&mut Person { world: &mut w })
+        w.hooks.all.get_mut(id).map(|h| h.active = false).is_some()
     }
 }
 

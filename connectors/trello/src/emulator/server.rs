@@ -16,7 +16,7 @@ use super::world::{
     Card, CheckItem, Checklist, CustomField, CustomFieldItem, Fields, Id, Label, POS_STEP, Pos,
     World, is_id, short_link,
 };
-use super::{Fault, LoggedRequest, Shared};
+use super::{Fault, LoggedRequest, Shared, webhooks};
 use throughline_connector::emulator_kit::{Early, Incoming, broken_body, lock};
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -32,7 +32,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn text(status: u16, body: impl Into<String>) -> Self {
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
         ApiError {
             status,
             body: body.into(),
@@ -66,11 +66,13 @@ impl ApiError {
     }
 }
 
-type Answer = Result<Value, ApiError>;
+pub type Answer = Result<Value, ApiError>;
 
 /// Who is asking.
-struct Caller {
-    member: Id,
+pub struct Caller {
+    pub member: Id,
+    /// The token it asked with (webhooks belong to tokens).
+    pub token: String,
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Response {
@@ -125,19 +127,7 @@ async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Respon
         (Some(Early::Drop), _) => Outcome::Drop,
         (_, Some(error)) => Outcome::Error(error),
         (None, None) => {
-            let answer = {
-                let mut world = shared.world();
-                match authenticate(&world, &params) {
-                    Ok(caller) => {
-                        if path.starts_with("/1/") || path == "/1" {
-                            route(&mut world, &caller, &method, &short_path, &params)
-                        } else {
-                            Err(ApiError::text(404, format!("Cannot {method} {path}")))
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
-            };
+            let answer = answer(&shared, &method, &path, &params).await;
             match (Fault::after(fault.as_ref()), answer) {
                 (Some(Early::Status { code, .. }), _) => Outcome::Error(fault_error(code)),
                 (Some(Early::Drop), _) => Outcome::Drop,
@@ -193,6 +183,45 @@ async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Respon
         HeaderValue::from_static("*"),
     );
     response
+}
+
+/// Authenticate, then answer: webhook endpoints on their own (they call out), everything else
+/// on the world; a write that changed something goes out to the webhooks watching it.
+async fn answer(shared: &Arc<Shared>, method: &Method, path: &str, params: &Params) -> Answer {
+    let caller = authenticate(&shared.world(), params)?;
+    let Some(short_path) = path
+        .strip_prefix("/1")
+        .filter(|p| p.is_empty() || p.starts_with('/'))
+    else {
+        return Err(ApiError::text(404, format!("Cannot {method} {path}")));
+    };
+    let segs: Vec<&str> = short_path.trim_matches('/').split('/').collect();
+    if webhooks::is_webhook_path(&segs) {
+        return webhooks::answer(shared, &caller, method, &segs, params).await;
+    }
+    let (answer, change) = {
+        let mut world = shared.world();
+        let target = webhooks::target_of(&world, &segs);
+        let actions_before = world.actions.len();
+        let answer = route(&mut world, &caller, method, short_path, params);
+        let change = match &answer {
+            Ok(v) if *method != Method::GET => webhooks::change_of(
+                &mut world,
+                actions_before,
+                target,
+                method.as_str(),
+                &segs,
+                v,
+                &caller.member,
+            ),
+            _ => None,
+        };
+        (answer, change)
+    };
+    if let Some(change) = change {
+        webhooks::deliver(shared, vec![change]);
+    }
+    answer
 }
 
 enum Outcome {
@@ -280,6 +309,7 @@ fn authenticate(world: &World, params: &Params) -> Result<Caller, ApiError> {
     match world.tokens.get(&token) {
         Some(t) if t.key == key => Ok(Caller {
             member: t.member.clone(),
+            token,
         }),
         _ => Err(ApiError::text(401, "invalid token")),
     }
@@ -1163,8 +1193,13 @@ pub fn nested_board(world: &World, id: &str, p: &Params) -> Answer {
         );
     }
     if let Some(filter) = p.str("actions").filter(|f| f != "none") {
-        let _ = filter;
-        obj.insert("actions".into(), actions(world, |a| a.id_board == id, p));
+        // Nested, the filter is `actions` itself and the limit `actions_limit`.
+        let mut nested = Params::default();
+        nested.0.insert("filter".into(), json!(filter));
+        if let Some(limit) = p.0.get("actions_limit") {
+            nested.0.insert("limit".into(), limit.clone());
+        }
+        obj.insert("actions".into(), actions(world, |a| a.id_board == id, &nested));
     }
     Ok(out)
 }

@@ -188,6 +188,7 @@ pub struct World {
     /// Members invited to a board by e-mail (`PUT /boards/{id}/members`), by lower-cased
     /// address, so a second invitation finds the same member.
     pub invited: HashMap<String, Id>,
+    pub hooks: super::webhooks::Hooks,
 }
 
 impl World {
@@ -205,6 +206,7 @@ impl World {
             keys: Vec::new(),
             tokens: HashMap::new(),
             invited: HashMap::new(),
+            hooks: Default::default(),
         }
     }
 
