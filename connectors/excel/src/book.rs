@@ -50,13 +50,28 @@ impl Cell {
         match self.value() {
             Cell::Empty => String::new(),
             Cell::Text(s) => s.clone(),
-            Cell::Number(n) => number_text(*n),
+            Cell::Number(n) => throughline_grid::cell::number_text(*n),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             Cell::DateTime(dt) if dt.time() == jiff::civil::Time::midnight() => {
                 dt.date().to_string()
             }
             Cell::DateTime(dt) => dt.to_string(),
             Cell::Error(e) => e.clone(),
+            Cell::Formula { .. } => unreachable!("value() never returns a formula"),
+        }
+    }
+
+    /// The cell as the grid rules read it (a formula's last result).
+    pub fn view(&self) -> throughline_grid::Cell<'_> {
+        use std::borrow::Cow;
+        match self.value() {
+            Cell::Empty => throughline_grid::Cell::Empty,
+            Cell::Text(s) => throughline_grid::Cell::Text(Cow::Borrowed(s)),
+            Cell::Number(n) => throughline_grid::Cell::Number(*n),
+            Cell::Bool(b) => throughline_grid::Cell::Bool(*b),
+            // The time of day, if any, means nothing to a date column.
+            Cell::DateTime(dt) => throughline_grid::Cell::Date(dt.date()),
+            Cell::Error(e) => throughline_grid::Cell::Text(Cow::Borrowed(e)),
             Cell::Formula { .. } => unreachable!("value() never returns a formula"),
         }
     }
@@ -74,14 +89,6 @@ impl Cell {
         } else {
             Cell::Text(s.to_string())
         }
-    }
-}
-
-fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        n.to_string()
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use throughline_connector::ConnectorError;
 
-use crate::workbook::fnv1a;
+use throughline_grid::fnv1a;
 
 /// The file's bytes as read once, with what identifies this version of it.
 pub(crate) struct Snapshot {

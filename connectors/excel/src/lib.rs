@@ -35,6 +35,7 @@
 //! Everything is local file I/O, done synchronously inside the async calls: a workbook of
 //! 10,000 tasks reads and writes in well under a second.
 
+mod apply;
 mod book;
 mod file;
 mod layout;
@@ -57,7 +58,8 @@ pub use mapping::{
     StateFrom, StatusWords,
 };
 
-use workbook::{Applier, Workbook};
+use apply::Applier;
+use workbook::Workbook;
 
 /// How many times `apply` starts over when the file keeps changing under it.
 const WRITE_ATTEMPTS: usize = 3;
@@ -125,8 +127,7 @@ impl ExcelConnector {
 
     fn parse(&self, snap: &file::Snapshot) -> Result<Workbook, ConnectorError> {
         let mapping = &self.mapping;
-        let ours =
-            |sheet: &book::Sheet| layout::Layout::detect(sheet, mapping).map(|l| l.field_columns());
+        let ours = |sheet: &book::Sheet| layout::detect(sheet, mapping).map(|l| l.field_columns());
         let book = book::read(&snap.bytes, &ours).map_err(|e| ConnectorError::Fatal {
             message: format!(
                 "{} is not a workbook throughline can read ({}). If it was damaged, restore it from {}, or move it \
@@ -215,7 +216,7 @@ impl ExcelConnector {
             }
         }
         self.seen = Some(Seen {
-            hash: Some(workbook::fnv1a(&bytes)),
+            hash: Some(throughline_grid::fnv1a(&bytes)),
             workbook: None,
             versions,
         });

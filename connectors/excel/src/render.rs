@@ -11,9 +11,11 @@ use rust_xlsxwriter::{
 };
 
 use crate::book::{Align, Cell, Line, Look, Sheet, Visibility};
-use crate::layout::{Baseline, Layout, Words};
-use crate::mapping::{ExcelMapping, Field, IdColumn, Language, norm};
-use crate::workbook::{BASELINE_MARK, BASELINE_SHEET, MAX_ROWS, Workbook, baseline_status_key};
+use crate::layout::{Baseline, Layout};
+use crate::mapping::{ExcelMapping, Field, IdColumn, Language};
+use crate::workbook::{BASELINE_MARK, BASELINE_SHEET, MAX_ROWS, Workbook};
+use throughline_grid::mapping::norm;
+use throughline_grid::{StatusCell, Words};
 
 /// Rows below the last one that still get the dropdowns and the overdue colouring, so rows
 /// people add by hand behave like the others.
@@ -203,7 +205,7 @@ pub(crate) fn render(
         cache: HashMap::new(),
     };
     let index = wb.index();
-    let words = Words { mapping };
+    let words = mapping.words();
     let mut kinds: HashMap<(usize, usize), RowKind> = HashMap::new();
     for t in &index.tasks {
         kinds.insert((t.loc.sheet, t.loc.row), RowKind::Task);
@@ -324,7 +326,7 @@ fn render_ours(
     words: &Words<'_>,
     formats: &mut Formats<'_>,
 ) -> Result<(), XlsxError> {
-    let mapping = words.mapping;
+    let mapping = formats.mapping;
     let rtl = sheet.view.right_to_left;
     let header = layout.header_row;
     let last_col = sheet.width().max(1) - 1;
@@ -368,9 +370,8 @@ fn render_ours(
         };
         let archived = kind != RowKind::Other
             && kind != RowKind::Header
-            && status_col.is_some_and(|c| {
-                words.status(sheet.cell(r, c)) == crate::layout::StatusCell::Archived
-            });
+            && status_col
+                .is_some_and(|c| words.status(&sheet.cell(r, c).view()) == StatusCell::Archived);
         for (c, cell) in row.iter().enumerate() {
             if *cell == Cell::Empty
                 && matches!(kind, RowKind::Other | RowKind::Header)
@@ -414,9 +415,9 @@ fn render_ours(
             // cell itself; a later write without it leaves the note out.
             if kind == RowKind::Task
                 && Some(c) == status_col
-                && words.status(cell) == crate::layout::StatusCell::Other
+                && words.status(&cell.view()) == StatusCell::Other
             {
-                let note = throughline_connector::unknown_word_note(&words.accepted());
+                let note = words.note();
                 ws.insert_note(
                     r as u32,
                     c as u16,
@@ -617,7 +618,7 @@ fn render_baseline(
     for (i, (id, base)) in rows.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, id)?;
-        ws.write_string(r, 1, baseline_status_key(base.status))?;
+        ws.write_string(r, 1, base.status.key())?;
         ws.write_boolean(r, 2, base.ticked)?;
         if let Some(state) = base.state {
             ws.write_string(r, 3, state.as_str())?;

@@ -14,8 +14,7 @@ use throughline_connector::{
 
 use super::*;
 use crate::book::{Cell, Line, Look, Sheet};
-use crate::layout::Layout;
-use crate::workbook::Index;
+use crate::layout::detect;
 
 // --- A person with the workbook open ---------------------------------------------------------
 
@@ -23,16 +22,11 @@ use crate::workbook::Index;
 fn person_edits(path: &Path, edit: impl FnOnce(&mut Workbook)) {
     let mapping = ExcelMapping::default();
     let bytes = std::fs::read(path).unwrap();
-    let ours = |s: &Sheet| Layout::detect(s, &mapping).map(|l| l.field_columns());
+    let ours = |s: &Sheet| detect(s, &mapping).map(|l| l.field_columns());
     let mut wb = Workbook::new(book::read(&bytes, &ours).unwrap(), &mapping);
     edit(&mut wb);
     // A person's edits may add or remove header rows or sheets: look at the sheets afresh.
-    wb.layouts = wb
-        .book
-        .sheets
-        .iter()
-        .map(|s| Layout::detect(s, &mapping))
-        .collect();
+    wb.layouts = wb.book.sheets.iter().map(|s| detect(s, &mapping)).collect();
     let baseline: Vec<_> = wb.baseline.iter().map(|(k, v)| (k.clone(), *v)).collect();
     let out = render::render(&wb, &mapping, &baseline).unwrap();
     std::fs::write(path, out).unwrap();
@@ -40,7 +34,7 @@ fn person_edits(path: &Path, edit: impl FnOnce(&mut Workbook)) {
 
 /// The sheet and row of an identity, and the column of a field there.
 fn locate(wb: &Workbook, identity: &str, field: Field) -> (usize, usize, usize) {
-    let index = Index::build(&wb.book, &wb.layouts);
+    let index = wb.index();
     let loc = index
         .tasks
         .iter()
@@ -95,6 +89,7 @@ impl Harness for ExcelHarness {
                     set_cell(wb, identity, Field::Status, text(&status.todo));
                     set_cell(wb, identity, Field::Done, Cell::Empty);
                 }
+                State::Blocked => unreachable!("these tests block no task"),
             }
         });
     }
@@ -142,6 +137,7 @@ fn context(
         timezone: "Asia/Jerusalem".into(),
         rtl,
         position,
+        blocked_reason: None,
     }
 }
 
@@ -221,7 +217,7 @@ fn sheet<'w>(wb: &'w Workbook, name: &str) -> &'w Sheet {
 
 fn read_back(path: &Path) -> Workbook {
     let mapping = ExcelMapping::default();
-    let ours = |s: &Sheet| Layout::detect(s, &mapping).map(|l| l.field_columns());
+    let ours = |s: &Sheet| detect(s, &mapping).map(|l| l.field_columns());
     Workbook::new(
         book::read(&std::fs::read(path).unwrap(), &ours).unwrap(),
         &mapping,

@@ -19,7 +19,7 @@ use jiff::tz::TimeZone;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::{Index, Snapshot, TabsFound};
+use super::{Snapshot, TabsFound};
 use crate::client::FileMeta;
 use crate::mapping::SheetsMapping;
 
@@ -94,7 +94,7 @@ fn observe_read(body: &[u8], mapping: &SheetsMapping) -> Result<(), TestCaseErro
         return Ok(());
     };
     let rows: usize = read.snapshot.tabs.iter().map(|t| t.rows.len()).sum();
-    let _ = Index::build(&read.snapshot);
+    let _ = read.snapshot.index();
     let tasks = read.snapshot.observe(mapping, &TimeZone::UTC);
     let observed: usize = tasks.iter().map(|t| 1 + t.entries.len()).sum();
     prop_assert!(

@@ -9,81 +9,25 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use throughline_connector::{
-    ConnectorError, EntryFields, ObservedEntry, ObservedTask, State, StatusCells, TaskFields,
-    UnknownStatusWord,
-};
+use throughline_connector::{ConnectorError, ObservedEntry, ObservedTask, State, StatusCells};
+pub(crate) use throughline_grid::Layout;
+use throughline_grid::{RowRead, StatusCell, Words, version_of};
 
 use crate::a1::{column_letters, quote_title};
 use crate::client::FileMeta;
-use crate::mapping::{Field, Language, SheetsMapping, norm};
-use crate::words::{Seen, StatusCell, Words, read_date, text};
+use crate::mapping::{Field, SheetsMapping};
+use crate::words::{Seen, read_date, text, view};
 
 /// Developer metadata key on each of throughline's rows; the value is the row's identity.
 pub const ROW_KEY: &str = "throughline.id";
 /// Developer metadata key on each of throughline's tabs; the value is the tab name it was
 /// made for (people may rename the tab).
 pub const TAB_KEY: &str = "throughline.tab";
-/// How far down a header row is looked for (people put a title or a note above it).
-const HEADER_SEARCH_ROWS: usize = 10;
 
-/// Where throughline's columns are in one of its tabs (0-based).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Layout {
-    pub header_row: u32,
-    pub hebrew: bool,
-    pub cols: [Option<u32>; 10],
-}
-
-impl Layout {
-    pub fn col(&self, f: Field) -> Option<u32> {
-        self.cols[f.index()]
-    }
-
-    pub fn language(&self) -> Language {
-        if self.hebrew {
-            Language::Hebrew
-        } else {
-            Language::English
-        }
-    }
-
-    /// The header row among the first rows: one with at least the identity, task and status
-    /// titles (in either of the mapping's languages).
-    fn detect(rows: &[Vec<Value>], mapping: &SheetsMapping) -> Option<Layout> {
-        for (r, row) in rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
-            let mut cols = [None; 10];
-            let mut hebrew = false;
-            for (c, cell) in row.iter().enumerate() {
-                let t = norm(&text(cell));
-                if t.is_empty() {
-                    continue;
-                }
-                'langs: for lang in Language::ALL {
-                    for field in Field::ALL {
-                        if cols[field.index()].is_none()
-                            && norm(&mapping.headers(lang)[field.index()]) == t
-                        {
-                            cols[field.index()] = Some(c as u32);
-                            if field == Field::Id {
-                                hebrew = lang == Language::Hebrew;
-                            }
-                            break 'langs;
-                        }
-                    }
-                }
-            }
-            let found = |f: Field| cols[f.index()].is_some();
-            if found(Field::Id) && found(Field::Task) && found(Field::Status) {
-                return Some(Layout {
-                    header_row: r as u32,
-                    hebrew,
-                    cols,
-                });
-            }
-        }
-        None
-    }
+/// The header row among the first rows: one with at least the identity, task and status
+/// titles (in either of the mapping's languages).
+fn detect(rows: &[Vec<Value>], mapping: &SheetsMapping) -> Option<Layout> {
+    Layout::detect(rows.iter().map(|row| row.iter().map(text)), mapping)
 }
 
 /// One identity row.
@@ -281,7 +225,7 @@ impl Snapshot {
                 .find(|m| m.metadata_key == TAB_KEY)
                 .map(|m| m.metadata_value.clone())
                 .unwrap_or_default();
-            let Some(layout) = Layout::detect(&values, mapping) else {
+            let Some(layout) = detect(&values, mapping) else {
                 return Err(ConnectorError::Invalid {
                     message: format!(
                         "the header row of tab '{}' is gone (throughline looks for the titles \
@@ -329,7 +273,7 @@ impl Snapshot {
             let mut present: Vec<u32> = (0..values.len())
                 .filter_map(|r| u32::try_from(r).ok())
                 .chain(row_meta.keys().copied())
-                .filter(|r| *r > layout.header_row)
+                .filter(|r| *r as usize > layout.header_row)
                 .collect();
             present.sort_unstable();
             present.dedup();
@@ -340,7 +284,7 @@ impl Snapshot {
                         .map(|f| {
                             layout
                                 .col(*f)
-                                .and_then(|c| row.and_then(|row| row.get(c as usize)))
+                                .and_then(|c| row.and_then(|row| row.get(c)))
                                 .cloned()
                                 .unwrap_or(Value::Null)
                         })
@@ -416,35 +360,27 @@ impl Snapshot {
 
     /// Resolve every row's state against what was seen before, and remember this look.
     fn refresh_seen(&mut self, mapping: &SheetsMapping) {
-        let words = Words { mapping };
+        let words = mapping.words();
         let mut seen = BTreeMap::new();
         let mut cells = BTreeMap::new();
         for tab in &self.tabs {
             for row in &tab.rows {
                 let (status, ticked) = state_cells(&words, &tab.layout, row);
                 let before = self.seen.get(&row.identity).copied();
-                let state = words.resolve(status, ticked, before);
+                let state = words.resolve(status, ticked, before.map(Seen::before));
                 // Only a write puts or clears the note: what the last one did is carried on.
                 let noted = before.is_some_and(|b| b.noted);
-                let other = status == StatusCell::Other;
-                let unknown = other.then(|| UnknownStatusWord {
-                    word: text(row.cell(Field::Status)),
-                    cell: format!(
+                let status_cells = words.status_cells(status, ticked, noted, || {
+                    let col = tab.layout.col(Field::Status).unwrap_or_default() as u32;
+                    let cell = format!(
                         "{}!{}{}",
                         quote_title(&tab.title),
-                        column_letters(tab.layout.col(Field::Status).unwrap_or_default()),
+                        column_letters(col),
                         row.row + 1
-                    ),
-                    accepted: words.accepted(),
+                    );
+                    (text(row.cell(Field::Status)), cell)
                 });
-                cells.insert(
-                    row.identity.clone(),
-                    StatusCells {
-                        unknown,
-                        disagree: words.disagree(status, ticked),
-                        note_outdated: other != noted,
-                    },
-                );
+                cells.insert(row.identity.clone(), status_cells);
                 seen.insert(
                     row.identity.clone(),
                     Seen {
@@ -462,34 +398,30 @@ impl Snapshot {
 
     /// Every task with its entries, as people left them.
     pub fn observe(&self, mapping: &SheetsMapping, tz: &TimeZone) -> Vec<ObservedTask> {
-        let words = Words { mapping };
-        let index = Index::build(self);
+        let words = mapping.words();
+        let index = self.index();
         let modified = self.modified;
         index
             .tasks
             .iter()
             .map(|t| {
-                let tab = &self.tabs[t.loc.tab];
-                let row = &tab.rows[t.loc.row];
-                let read = RowRead::read(row, &tab.layout, &words, tz);
-                let state = self.state_of(&row.identity, &words, &tab.layout, row);
+                let (tab, row) = self.row_at(t.loc);
+                let read = read_row(row, &tab.layout, mapping, tz);
+                let state = self.state_of(&words, &tab.layout, row);
                 let fields = read.task_fields();
-                let archived = read.archived;
+                let archived = read.archived();
                 let entries = t
                     .entries
                     .iter()
                     .map(|e| {
-                        let etab = &self.tabs[e.loc.tab];
-                        let erow = &etab.rows[e.loc.row];
-                        let read = RowRead::read(erow, &etab.layout, &words, tz);
-                        let checked = self.state_of(&erow.identity, &words, &etab.layout, erow)
-                            == State::Done;
+                        let (etab, erow) = self.row_at(e.loc);
+                        let read = read_row(erow, &etab.layout, mapping, tz);
                         ObservedEntry {
                             remote_id: e.remote_id.clone(),
                             identity: Some(erow.identity.clone()),
                             fields: read.entry_fields(),
-                            checked,
-                            archived: read.archived,
+                            checked: self.state_of(&words, &etab.layout, erow) == State::Done,
+                            archived: read.archived(),
                             modified,
                             modified_by: None,
                         }
@@ -515,8 +447,14 @@ impl Snapshot {
             .collect()
     }
 
-    fn state_of(&self, identity: &str, words: &Words<'_>, layout: &Layout, row: &Row) -> State {
-        match self.seen.get(identity) {
+    /// The tab and row at a place of the index.
+    pub fn row_at(&self, loc: Loc) -> (&Tab, &Row) {
+        let tab = &self.tabs[loc.tab];
+        (tab, &tab.rows[loc.row])
+    }
+
+    fn state_of(&self, words: &Words<'_>, layout: &Layout, row: &Row) -> State {
+        match self.seen.get(&row.identity) {
             Some(seen) => seen.state,
             None => {
                 let (status, ticked) = state_cells(words, layout, row);
@@ -524,82 +462,39 @@ impl Snapshot {
             }
         }
     }
+
+    /// Which identity rows are tasks and which are entries (and of which task), in tab and
+    /// row order.
+    pub fn index(&self) -> Index {
+        let mut rows: Vec<(&str, Loc, u32)> = Vec::new();
+        for (t, tab) in self.tabs.iter().enumerate() {
+            for (r, row) in tab.rows.iter().enumerate() {
+                rows.push((&row.identity, Loc { tab: t, row: r }, row.row));
+            }
+        }
+        rows.sort_by_key(|(_, loc, at)| (loc.tab, *at));
+        Index::build(rows.into_iter().map(|(id, loc, _)| (id, loc)))
+    }
 }
 
 fn state_cells(words: &Words<'_>, layout: &Layout, row: &Row) -> (StatusCell, Option<bool>) {
-    let status = words.status(row.cell(Field::Status));
+    let status = words.status(&view(row.cell(Field::Status)));
     let ticked = layout
         .col(Field::Done)
-        .map(|_| words.ticked(row.cell(Field::Done)));
+        .map(|_| words.ticked(&view(row.cell(Field::Done))));
     (status, ticked)
 }
 
 /// One row as throughline reads it.
-pub(crate) struct RowRead {
-    pub title: String,
-    pub description: String,
-    pub group: String,
-    pub owner: Option<String>,
-    pub start: Option<jiff::civil::Date>,
-    pub due: Option<jiff::civil::Date>,
-    pub archived: bool,
-}
-
-impl RowRead {
-    pub fn read(row: &Row, layout: &Layout, words: &Words<'_>, tz: &TimeZone) -> RowRead {
-        let t = |f: Field| {
-            if layout.col(f).is_some() {
-                text(row.cell(f))
-            } else {
-                String::new()
-            }
-        };
-        let date = |f: Field| {
-            layout
-                .col(f)
-                .and_then(|_| read_date(row.cell(f), &words.mapping.date_format, tz))
-        };
-        let owner = t(Field::Owner).trim().to_owned();
-        RowRead {
-            title: t(Field::Task),
-            description: t(Field::Description),
-            group: t(Field::Stage),
-            owner: (!owner.is_empty()).then_some(owner),
-            start: date(Field::Start),
-            due: date(Field::Due),
-            archived: words.status(row.cell(Field::Status)) == StatusCell::Archived,
-        }
-    }
-
-    pub fn task_fields(&self) -> TaskFields {
-        TaskFields {
-            title: self.title.clone(),
-            description: self.description.clone(),
-            group: self.group.clone(),
-            owner: self.owner.clone(),
-            start: self.start,
-            due: self.due,
-        }
-    }
-
-    pub fn entry_fields(&self) -> EntryFields {
-        EntryFields {
-            text: self.title.clone(),
-            owner: self.owner.clone(),
-            due: self.due,
-        }
-    }
-}
-
-/// A stable short hash of a value's JSON (FNV-1a: the same across processes and versions).
-pub(crate) fn version_of<T: Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).expect("plain data serializes");
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in json {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+pub(crate) fn read_row(
+    row: &Row,
+    layout: &Layout,
+    mapping: &SheetsMapping,
+    tz: &TimeZone,
+) -> RowRead {
+    let cell = |f: Field| layout.col(f).map(|_| view(row.cell(f)));
+    let date = |c: &throughline_grid::Cell<'_>| read_date(c, &mapping.date_format, tz);
+    RowRead::read(cell, &mapping.words(), date)
 }
 
 /// Where a row is in the snapshot.
@@ -609,92 +504,9 @@ pub(crate) struct Loc {
     pub row: usize,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct TaskRow {
-    pub remote_id: String,
-    pub loc: Loc,
-    pub entries: Vec<EntryRow>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct EntryRow {
-    pub remote_id: String,
-    pub loc: Loc,
-}
-
-/// Which identity rows are tasks and which are entries (and of which task). An entry's
-/// identity extends its task's (`item/stage/key` under `item/stage`): that is how it finds its
-/// task after people sort the tab.
-#[derive(Debug, Default)]
-pub(crate) struct Index {
-    pub tasks: Vec<TaskRow>,
-    /// Entry rows whose task row is gone: kept in the sheet, not observed.
-    pub orphans: Vec<EntryRow>,
-}
-
-impl Index {
-    pub fn build(snapshot: &Snapshot) -> Index {
-        let mut rows: Vec<(&str, Loc, u32)> = Vec::new();
-        for (t, tab) in snapshot.tabs.iter().enumerate() {
-            for (r, row) in tab.rows.iter().enumerate() {
-                rows.push((&row.identity, Loc { tab: t, row: r }, row.row));
-            }
-        }
-        rows.sort_by_key(|(_, loc, at)| (loc.tab, *at));
-        let ids: HashSet<&str> = rows.iter().map(|(id, _, _)| *id).collect();
-        let slashes = |id: &str| -> Vec<usize> { id.match_indices('/').map(|(i, _)| i).collect() };
-        let is_task = |id: &str| slashes(id).iter().all(|&i| !ids.contains(&id[..i]));
-        let parent_of = |id: &str| -> Option<String> {
-            slashes(id)
-                .iter()
-                .rev()
-                .map(|&i| &id[..i])
-                .find(|p| ids.contains(p) && is_task(p))
-                .map(str::to_owned)
-        };
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        let mut index = Index::default();
-        let mut task_at: HashMap<String, usize> = HashMap::new();
-        let mut entries: Vec<(String, EntryRow)> = Vec::new();
-        for (id, loc, _) in &rows {
-            let n = count.entry(id).or_insert(0);
-            *n += 1;
-            let remote_id = if *n == 1 {
-                id.to_string()
-            } else {
-                format!("{id}#{n}")
-            };
-            if is_task(id) && id.matches('/').count() >= 2 {
-                index.orphans.push(EntryRow {
-                    remote_id,
-                    loc: *loc,
-                });
-            } else if is_task(id) {
-                task_at.entry(id.to_string()).or_insert(index.tasks.len());
-                index.tasks.push(TaskRow {
-                    remote_id,
-                    loc: *loc,
-                    entries: Vec::new(),
-                });
-            } else if let Some(parent) = parent_of(id) {
-                entries.push((
-                    parent,
-                    EntryRow {
-                        remote_id,
-                        loc: *loc,
-                    },
-                ));
-            }
-        }
-        for (parent, entry) in entries {
-            match task_at.get(&parent) {
-                Some(&t) => index.tasks[t].entries.push(entry),
-                None => index.orphans.push(entry),
-            }
-        }
-        index
-    }
-}
+/// Which identity rows are tasks and which are entries (and of which task): the grid core's
+/// identity index over the snapshot's rows.
+pub(crate) type Index = throughline_grid::Index<Loc>;
 
 // Fuzz properties of the spreadsheet read (private, hence here).
 #[cfg(test)]
