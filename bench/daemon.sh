@@ -12,5 +12,5 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 SAMPLES="${1:-6}" EVERY="${2:-10}" ITEMS="${3:-50}" \
-  cargo test --release -q --test daemon_bench -- --ignored --nocapture 2>&1 \
+  cargo test --release -q --test it daemon_bench:: -- --ignored --nocapture 2>&1 \
   | grep -E '^(tick|  )'

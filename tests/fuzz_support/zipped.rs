@@ -1,7 +1,7 @@
 //! Structure-aware damage to zip containers (.xlsx, .xlsm, .ods): one part inside the archive
 //! is mutated and the archive rebuilt, so the damage reaches the XML readers instead of
 //! stopping at the zip checksum; and sizes the archive declares can be made huge, to check
-//! that no reader allocates what a header claims. Shared by `tests/fuzz_import.rs` and the
+//! that no reader allocates what a header claims. Shared by `tests/it/fuzz_import.rs` and the
 //! Excel connector's fuzz test.
 #![allow(dead_code)]
 
