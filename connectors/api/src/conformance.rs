@@ -19,6 +19,7 @@
 use async_trait::async_trait;
 use jiff::civil::Date;
 
+use crate::identity::Identity;
 use crate::{
     Applied, Capabilities, Change, Connector, ConnectorError, DesiredEntry, DesiredTask,
     EntryFields, Observation, ObservedEntry, ObservedTask, RemoteId, State, StateSupport,
@@ -109,7 +110,8 @@ impl<'h, H: Harness> Suite<'h, H> {
     fn task(&mut self, item: &str, keys: &[&str]) -> DesiredTask {
         self.position += 1;
         let item = format!("conformance-{item}");
-        let identity = format!("{item}/draft");
+        let task_identity = Identity::task(&item, "draft");
+        let identity = task_identity.to_string();
         let [person, _] = self.h.people();
         let [group, _] = self.h.groups();
         let mut task = DesiredTask {
@@ -128,7 +130,7 @@ impl<'h, H: Harness> Suite<'h, H> {
                 .iter()
                 .enumerate()
                 .map(|(i, key)| DesiredEntry {
-                    identity: format!("{identity}/{key}"),
+                    identity: task_identity.with_key(key).to_string(),
                     fields: EntryFields {
                         text: format!("Check {key}"),
                         owner: (i % 2 == 0).then(|| person.clone()),
@@ -390,7 +392,7 @@ impl<'h, H: Harness> Suite<'h, H> {
         let [ana, _] = self.h.people();
 
         let second = DesiredEntry {
-            identity: format!("{}/second", task.identity),
+            identity: entry_of(&task, "second"),
             fields: EntryFields {
                 text: "בדיקת עובדות".to_owned(),
                 owner: Some(ana),
@@ -727,7 +729,7 @@ impl<'h, H: Harness> Suite<'h, H> {
 
         kept.state = State::Done;
         let added = DesiredEntry {
-            identity: format!("{}/b", kept.identity),
+            identity: entry_of(&kept, "b"),
             fields: EntryFields {
                 text: "Added in a batch".to_owned(),
                 owner: None,
@@ -767,7 +769,7 @@ impl<'h, H: Harness> Suite<'h, H> {
             Change::UpdateEntry {
                 parent_remote_id: kept_id.clone(),
                 remote_id: missing.clone(),
-                identity: format!("{}/missing", kept.identity),
+                identity: entry_of(&kept, "missing"),
                 fields: None,
                 checked: Some(true),
                 unarchive: false,
@@ -1115,6 +1117,14 @@ fn same_tasks(case: &str, what: &str, a: &Observation, b: &Observation) {
 }
 
 /// The context of the suite's sample tasks: a Hebrew process in Jerusalem time.
+/// The identity of the entry `key` of the suite's `task`.
+fn entry_of(task: &DesiredTask, key: &str) -> String {
+    Identity::parse(&task.identity)
+        .expect("the suite's tasks have `item/stage` identities")
+        .with_key(key)
+        .to_string()
+}
+
 fn sample_context(item: &str, stage: &str, position: u64) -> TaskContext {
     TaskContext {
         process: "conformance".to_owned(),
