@@ -22,6 +22,8 @@
 //! | p50/p85/p95 | of a stage's stage times in business days, by nearest rank: the value at position ⌈p·n/100⌉ of the n sorted values |
 //! | aging | every open task that is ready: business days from its ready day to today, both counted, against its stage's percentiles: zone `to_p50` (age ≤ p50), `p50_p85`, `p85_p95`, `over_p95`, or `no_history` |
 //! | throughput | tasks done per week of the period, and how many of them on time |
+//! | cumulative flow | per stage and state, the tasks in that state at the end of each day of the period: a task counts from its first status record (when throughline first pushed it) and stands in the state of its last record on or before that day (records of checklist entries do not count) |
+//! | timeline | per item with a task due, done or going live in the period, oldest go-live first: each task's planned start and due date next to its ready day and done day, and whether it is late (done after its due date, or open past it) |
 //! | late go-live | an item whose last task due by go-live is due in the period and whose tasks due by go-live were not all done by that due date (open ones: today is past it); stages after go-live do not count |
 //! | slip | a task's stage time beyond its planned `days` (business days, ≥ 0); an open ready task: its age beyond `days` |
 //! | bottleneck | the stage with the most slip over the tasks of late go-lives; when no go-live was late, over every task due in the period. None when nothing slipped |
@@ -41,10 +43,12 @@
 //! | `over-parallel/PERSON` | over `max_parallel` in ≥ 2 weeks and in more than half of the weeks they had work | a second person in the role |
 //! | `tool-unused/TARGET` | nobody updated a status in that target during the period, while another target was updated | none: ask the team |
 
+mod flow;
 mod forecast;
 mod recommend;
 #[cfg(test)]
 mod tests;
+mod timeline;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -56,7 +60,9 @@ use throughline_connector::State;
 use crate::schedule::BusinessCalendar;
 use crate::state::StatusRecord;
 
+pub use flow::{CumulativeFlow, StageFlow, StateCounts};
 pub use forecast::{FORECAST_RUNS, FORECAST_SEED};
+pub use timeline::{ItemTimeline, TaskTimeline};
 
 /// Everything the measurements are made from.
 #[derive(Debug, Clone)]
@@ -182,6 +188,8 @@ pub struct Report {
     pub stage_time: Vec<StageTime>,
     pub aging: Vec<Aging>,
     pub throughput: Vec<WeekCount>,
+    pub cumulative_flow: CumulativeFlow,
+    pub timeline: Vec<ItemTimeline>,
     pub bottleneck: Option<Bottleneck>,
     pub load: Vec<PersonLoad>,
     pub forecast: forecast::Forecast,
@@ -671,6 +679,8 @@ pub fn measure(input: &Input) -> Report {
     let stage_time = stage_time(&ctx);
     let aging = aging(&ctx, &stage_time);
     let throughput = throughput(&ctx);
+    let cumulative_flow = flow::cumulative_flow(&ctx);
+    let timeline = timeline::timeline(&ctx);
     let bottleneck = bottleneck(&ctx);
     let load = load(&ctx);
     let forecast = forecast::forecast(&ctx, &stage_time);
@@ -686,6 +696,8 @@ pub fn measure(input: &Input) -> Report {
         stage_time,
         aging,
         throughput,
+        cumulative_flow,
+        timeline,
         bottleneck,
         load,
         forecast,

@@ -710,3 +710,158 @@ fn forecast_of_a_waiting_task_draws_only_times_as_long_as_its_age() {
     );
     assert_eq!(f.date_p85, date(2026, 11, 17));
 }
+
+#[test]
+fn cumulative_flow_per_stage_and_state_at_the_end_of_each_day() {
+    let r = measure(&input("2026-11-17T12:00:00Z"));
+    let f = &r.cumulative_flow;
+    // 11-01 … 11-17: 17 days.
+    assert_eq!(f.days.len(), 17);
+    assert_eq!(f.days[0], date(2026, 11, 1));
+    let series = |stage: &str, state: &str| -> Vec<u32> {
+        let s = f.stages.iter().find(|s| s.stage == stage).unwrap();
+        (0..17).map(|d| s.count(state, d)).collect()
+    };
+    // Stage a: both pushed (todo) on 10-30, before the period. x1/a doing Mon 11-02, done
+    // Tue 11-03; x2/a done Wed 11-11.
+    let mut todo = vec![2, 1];
+    todo.extend([1; 8]); // 11-03 … 11-10
+    todo.extend([0; 7]); // 11-11 … 11-17
+    assert_eq!(series("a", "todo"), todo);
+    let mut doing = vec![0, 1];
+    doing.extend([0; 15]);
+    assert_eq!(series("a", "doing"), doing);
+    let mut done = vec![0, 0];
+    done.extend([1; 8]);
+    done.extend([2; 7]);
+    assert_eq!(series("a", "done"), done);
+    // Stage b: x1/b done Fri 11-06 (index 5), x2/b done Mon 11-16 (index 15).
+    let mut done = vec![0; 5];
+    done.extend([1; 10]);
+    done.extend([2; 2]);
+    assert_eq!(series("b", "done"), done);
+    // Every day, each stage's states add up to its two tasks.
+    for s in &f.stages {
+        for d in 0..17 {
+            let total: u32 = s.states.iter().map(|c| c.counts[d]).sum();
+            assert_eq!(total, 2, "{} on {}", s.stage, f.days[d]);
+        }
+    }
+}
+
+#[test]
+fn cumulative_flow_counts_a_task_from_its_first_record_and_the_days_last_state() {
+    let mut i = input("2026-11-17T12:00:00Z");
+    i.since = date(2026, 11, 2);
+    i.until = date(2026, 11, 6);
+    i.filter.item = Some("x2".into());
+    // x2/a first pushed on Wed 11-04; on Thu it went doing and back to todo the same day;
+    // a record after the period does not count.
+    i.history.retain(|r| r.identity != "x2/a");
+    i.history.extend([
+        rec("x2/a", State::Todo, "2026-11-04T09:00:00Z", None, None),
+        rec(
+            "x2/a",
+            State::Doing,
+            "2026-11-05T09:00:00Z",
+            Some("xl"),
+            None,
+        ),
+        rec(
+            "x2/a",
+            State::Todo,
+            "2026-11-05T17:00:00Z",
+            Some("xl"),
+            None,
+        ),
+        rec(
+            "x2/a",
+            State::Done,
+            "2026-11-09T09:00:00Z",
+            Some("xl"),
+            None,
+        ),
+    ]);
+    let r = measure(&i);
+    let a = r
+        .cumulative_flow
+        .stages
+        .iter()
+        .find(|s| s.stage == "a")
+        .unwrap();
+    // Only x2 is shown: x1/a's records do not count.
+    let series: Vec<(&str, &[u32])> = a
+        .states
+        .iter()
+        .map(|s| (s.state.as_str(), s.counts.as_slice()))
+        .collect();
+    assert_eq!(
+        series,
+        [
+            ("todo", &[0, 0, 1, 1, 1][..]),
+            ("doing", &[0, 0, 0, 0, 0][..]),
+            ("done", &[0, 0, 0, 0, 0][..]),
+        ]
+    );
+}
+
+#[test]
+fn timeline_puts_each_tasks_plan_next_to_what_happened() {
+    let r = measure(&input("2026-11-17T12:00:00Z"));
+    let items: Vec<&str> = r.timeline.iter().map(|t| t.item.as_str()).collect();
+    assert_eq!(items, ["x1", "x2"]);
+    type Row<'a> = (&'a str, Date, Date, Option<Date>, Option<Date>, bool);
+    let x2: Vec<Row> = r.timeline[1]
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.stage.as_str(),
+                t.planned_start,
+                t.planned_due,
+                t.ready,
+                t.done,
+                t.late,
+            )
+        })
+        .collect();
+    assert_eq!(
+        x2,
+        [
+            // a: planned Mon 11-09 – Tue 11-10, done Wed 11-11: late.
+            (
+                "a",
+                date(2026, 11, 9),
+                date(2026, 11, 10),
+                Some(date(2026, 11, 9)),
+                Some(date(2026, 11, 11)),
+                true
+            ),
+            // b: ready the day after a, done Mon 11-16: late.
+            (
+                "b",
+                date(2026, 11, 11),
+                date(2026, 11, 11),
+                Some(date(2026, 11, 12)),
+                Some(date(2026, 11, 16)),
+                true
+            ),
+            // c: ready Tue 11-17, open past its due Fri 11-13: late.
+            (
+                "c",
+                date(2026, 11, 12),
+                date(2026, 11, 13),
+                Some(date(2026, 11, 17)),
+                None,
+                true
+            ),
+        ]
+    );
+    // x1/a was done on its due day: not late.
+    assert!(!r.timeline[0].tasks[0].late);
+    // A period after both go-lives shows neither.
+    let mut i = input("2026-11-30T12:00:00Z");
+    i.since = date(2026, 11, 23);
+    i.until = date(2026, 11, 30);
+    assert!(measure(&i).timeline.is_empty());
+}

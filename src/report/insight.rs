@@ -181,6 +181,39 @@ pub fn render(r: &Report) -> String {
         .collect();
     table(&mut out, &["week of", "done", "on time"], &rows);
 
+    let _ = writeln!(
+        out,
+        "\nCumulative flow (tasks per state, to do / doing / done, at the end of each week)"
+    );
+    let flow = &r.cumulative_flow;
+    let mut header = vec!["day".to_string()];
+    header.extend(
+        flow.stages
+            .iter()
+            .map(|s| format!("{}/{}", s.process, s.stage)),
+    );
+    let rows: Vec<Vec<String>> = flow
+        .days
+        .iter()
+        .enumerate()
+        .filter(|(d, day)| {
+            day.weekday() == jiff::civil::Weekday::Sunday || *d + 1 == flow.days.len()
+        })
+        .map(|(d, day)| {
+            let mut row = vec![day.to_string()];
+            row.extend(flow.stages.iter().map(|s| {
+                s.states
+                    .iter()
+                    .map(|c| c.counts[d].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            }));
+            row
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(&mut out, &header, &rows);
+
     let _ = writeln!(out, "\nBottleneck");
     match &r.bottleneck {
         None => out.push_str("  none: no stage took longer than planned\n"),
