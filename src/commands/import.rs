@@ -11,6 +11,8 @@ use throughline::import::{self, Kind, Options, Plan, Progress};
 pub enum KindArg {
     /// A content calendar: one item per row.
     Items,
+    /// A task tracker: one task per row, with its owner, due date and status.
+    Tasks,
     /// A checklist: rows of stage, step, owner and days.
     Playbook,
 }
@@ -18,7 +20,7 @@ pub enum KindArg {
 const MAP_HELP: &str = "\
 A mapping file (--map) says what detection cannot know; every key is optional:
 
-  as = \"items\"              # or \"playbook\"
+  as = \"items\"              # or \"tasks\" or \"playbook\"
   sheet = \"Calendar\"
   header_row = 4              # the row with the column titles
   date_order = \"dmy\"        # dmy | mdy | ymd, for dates such as 03/04/2026
@@ -32,8 +34,8 @@ A mapping file (--map) says what detection cannot know; every key is optional:
   items_file = \"calendar\"   # writes items/calendar.toml
 
   [columns]                   # field = the column's title, or its letter
-  title = \"Headline\"        # fields: id title golive process channel notes
-  golive = \"C\"              #         owner role stage step days
+  title = \"Headline\"        # fields: id title golive process channel notes owner
+  golive = \"C\"              #   role stage step days start project status
 
   [people]                    # items: role id = the column naming that role's person
   designer = \"Designer\"
@@ -42,11 +44,12 @@ A mapping file (--map) says what detection cannot know; every key is optional:
 #[derive(clap::Args)]
 #[command(after_long_help = MAP_HELP)]
 pub struct Args {
-    /// The spreadsheet: .xlsx, .xlsm, .xls, .ods or .csv (sheets:<id> is not available yet).
+    /// The spreadsheet: .xlsx, .xlsm, .xls, .ods, .csv, a Trello board's JSON export, an Asana
+    /// CSV export, or sheets:<spreadsheet id>.
     #[arg(value_name = "FILE")]
     file: String,
     /// What the sheet holds; guessed from its columns when left out.
-    #[arg(long = "as", value_enum, value_name = "items|playbook")]
+    #[arg(long = "as", value_enum, value_name = "items|tasks|playbook")]
     kind: Option<KindArg>,
     /// The sheet to read (default: the first one with a header row).
     #[arg(long, value_name = "NAME")]
@@ -95,6 +98,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         file: args.file.clone(),
         kind: args.kind.map(|k| match k {
             KindArg::Items => Kind::Items,
+            KindArg::Tasks => Kind::Tasks,
             KindArg::Playbook => Kind::Playbook,
         }),
         sheet: args.sheet.clone(),
@@ -140,6 +144,9 @@ fn dry_run(
     force: bool,
     checking: impl Fn() -> Bar,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(scores) = &plan.report.scores {
+        sayln!("Layout scores: {scores}.");
+    }
     sayln!("\nWould write into {}:", out.display());
     for f in &plan.report.files {
         let state = match (f.exists, force) {

@@ -22,15 +22,21 @@ pub enum Field {
     Stage,
     Step,
     Days,
+    /// Tasks: when the work starts (with the due date, how long it takes).
+    Start,
+    /// Tasks: the project or campaign that groups the rows into items.
+    Project,
+    /// Done, doing, to do.
+    Status,
 }
 
 impl Field {
     /// The names used in the mapping file's `[columns]`.
-    pub const KEYS: [&'static str; 11] = [
+    pub const KEYS: [&'static str; 14] = [
         "id", "title", "golive", "process", "channel", "notes", "owner", "role", "stage", "step",
-        "days",
+        "days", "start", "project", "status",
     ];
-    const ALL: [Field; 11] = [
+    pub const ALL: [Field; 14] = [
         Field::Id,
         Field::Title,
         Field::GoLive,
@@ -42,6 +48,9 @@ impl Field {
         Field::Stage,
         Field::Step,
         Field::Days,
+        Field::Start,
+        Field::Project,
+        Field::Status,
     ];
 
     pub fn key(self) -> &'static str {
@@ -55,179 +64,238 @@ impl Field {
     }
 
     /// Column titles people use for this field, best first (already normalised).
-    fn synonyms(self) -> &'static [&'static str] {
-        match self {
-            Field::Id => &[
-                "id",
-                "key",
-                "item id",
-                "post id",
-                "ref",
-                "reference",
-                "code",
-                "slug",
-                "מזהה",
-                "מפתח",
-                "קוד",
-                "מזהה פריט",
-            ],
-            Field::Title => &[
-                "title",
-                "headline",
-                "post title",
-                "content title",
-                "item",
-                "post",
-                "topic",
-                "subject",
-                "name",
-                "piece",
-                "campaign",
-                "content",
-                "כותרת",
-                "כותרת הפוסט",
-                "שם הפריט",
-                "פריט",
-                "פוסט",
-                "נושא",
-                "שם",
-                "קמפיין",
-                "תוכן",
-            ],
-            Field::GoLive => &[
-                "go live",
-                "golive",
-                "go live date",
-                "publish date",
-                "publishing date",
-                "publication date",
-                "publish on",
-                "post date",
-                "posting date",
-                "live date",
-                "launch date",
-                "release date",
-                "תאריך פרסום",
-                "מועד פרסום",
-                "תאריך עלייה",
-                "תאריך עלייה לאוויר",
-                "עלייה לאוויר",
-                "תאריך השקה",
-                "תאריך יעד",
-                "publish",
-                "launch",
-                "due date",
-                "deadline",
-                "due",
-                "date",
-                "פרסום",
-                "השקה",
-                "מועד",
-                "דדליין",
-                "תאריך",
-            ],
-            Field::Process => &[
-                "process",
-                "pipeline",
-                "workflow",
-                "playbook",
-                "תהליך",
-                "סוג תהליך",
-            ],
-            Field::Channel => &[
-                "channel",
-                "platform",
-                "network",
-                "social network",
-                "medium",
-                "where",
-                "ערוץ",
-                "פלטפורמה",
-                "רשת",
-                "רשת חברתית",
-                "מדיה",
-            ],
-            Field::Notes => &[
-                "notes",
-                "note",
-                "comments",
-                "comment",
-                "remarks",
-                "description",
-                "details",
-                "brief",
-                "הערות",
-                "הערה",
-                "תיאור",
-                "פרטים",
-                "בריף",
-            ],
-            Field::Owner => &[
-                "owner",
-                "responsible",
-                "assignee",
-                "assigned to",
-                "in charge",
-                "person",
-                "who",
-                "אחראי",
-                "אחראית",
-                "באחריות",
-                "אחריות",
-                "מבצע",
-                "בעלים",
-                "מי",
-            ],
-            Field::Role => &["role", "owner role", "team", "תפקיד", "צוות"],
-            Field::Stage => &[
-                "stage",
-                "stage name",
-                "phase",
-                "שלב",
-                "שם השלב",
-                "שלבים",
-                "פאזה",
-            ],
-            Field::Step => &[
-                "step",
-                "task",
-                "checklist",
-                "checklist item",
-                "action",
-                "to do",
-                "todo",
-                "activity",
-                "משימה",
-                "משימות",
-                "צעד",
-                "פעולה",
-                "פעילות",
-            ],
-            Field::Days => &[
-                "days",
-                "business days",
-                "work days",
-                "working days",
-                "days of work",
-                "duration",
-                "effort",
-                "effort days",
-                "ימים",
-                "ימי עבודה",
-                "מספר ימים",
-                "משך בימים",
-                "משך",
-            ],
-        }
+    pub fn synonyms(self) -> impl Iterator<Item = &'static str> {
+        SYNONYMS
+            .iter()
+            .filter(move |s| s.field == self)
+            .map(|s| s.title)
     }
 }
 
+/// What a column title says about the sheet's layout, beyond its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    None,
+    /// Words of a content calendar: "Publish date", "Caption", "Channel".
+    Calendar,
+    /// Words of a task tracker: "Due date", "Task", "Assignee".
+    Tracker,
+}
+
+/// One recognised column title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Synonym {
+    /// Normalised ([`normalize`]).
+    pub title: &'static str,
+    pub field: Field,
+    pub hint: Hint,
+}
+
+const fn syn(title: &'static str, field: Field, hint: Hint) -> Synonym {
+    Synonym { title, field, hint }
+}
+
+use Field as F;
+use Hint::{Calendar as Cal, None as Any, Tracker as Trk};
+
+/// Every column title throughline recognises, English and Hebrew, in one table. Within a field
+/// the earlier title is the better one: when two columns claim a field, the better title wins.
+pub const SYNONYMS: &[Synonym] = &[
+    syn("id", F::Id, Any),
+    syn("key", F::Id, Any),
+    syn("item id", F::Id, Any),
+    syn("post id", F::Id, Cal),
+    syn("task id", F::Id, Trk),
+    syn("ref", F::Id, Any),
+    syn("reference", F::Id, Any),
+    syn("code", F::Id, Any),
+    syn("slug", F::Id, Any),
+    syn("מזהה", F::Id, Any),
+    syn("מפתח", F::Id, Any),
+    syn("קוד", F::Id, Any),
+    syn("מזהה פריט", F::Id, Any),
+    syn("title", F::Title, Any),
+    syn("headline", F::Title, Cal),
+    syn("post title", F::Title, Cal),
+    syn("content title", F::Title, Cal),
+    syn("caption", F::Title, Cal),
+    syn("concept", F::Title, Cal),
+    syn("item", F::Title, Any),
+    syn("post", F::Title, Cal),
+    syn("topic", F::Title, Cal),
+    syn("subject", F::Title, Cal),
+    syn("task", F::Title, Trk),
+    syn("task name", F::Title, Trk),
+    syn("deliverable", F::Title, Trk),
+    syn("action item", F::Title, Trk),
+    syn("name", F::Title, Any),
+    syn("piece", F::Title, Cal),
+    syn("content", F::Title, Cal),
+    syn("כותרת", F::Title, Cal),
+    syn("כותרת הפוסט", F::Title, Cal),
+    syn("שם הפריט", F::Title, Any),
+    syn("פריט", F::Title, Any),
+    syn("פוסט", F::Title, Cal),
+    syn("נושא", F::Title, Cal),
+    syn("משימה", F::Title, Trk),
+    syn("משימות", F::Title, Trk),
+    syn("שם המשימה", F::Title, Trk),
+    syn("שם", F::Title, Any),
+    syn("תוכן", F::Title, Cal),
+    syn("go live", F::GoLive, Cal),
+    syn("golive", F::GoLive, Cal),
+    syn("go live date", F::GoLive, Cal),
+    syn("publish date", F::GoLive, Cal),
+    syn("publishing date", F::GoLive, Cal),
+    syn("publication date", F::GoLive, Cal),
+    syn("publish on", F::GoLive, Cal),
+    syn("post date", F::GoLive, Cal),
+    syn("posting date", F::GoLive, Cal),
+    syn("live date", F::GoLive, Cal),
+    syn("launch date", F::GoLive, Cal),
+    syn("release date", F::GoLive, Cal),
+    syn("due date", F::GoLive, Trk),
+    syn("תאריך פרסום", F::GoLive, Cal),
+    syn("מועד פרסום", F::GoLive, Cal),
+    syn("תאריך עלייה", F::GoLive, Cal),
+    syn("תאריך עלייה לאוויר", F::GoLive, Cal),
+    syn("עלייה לאוויר", F::GoLive, Cal),
+    syn("תאריך השקה", F::GoLive, Cal),
+    syn("תאריך יעד", F::GoLive, Trk),
+    syn("publish", F::GoLive, Cal),
+    syn("launch", F::GoLive, Cal),
+    syn("deadline", F::GoLive, Trk),
+    syn("due", F::GoLive, Trk),
+    syn("due on", F::GoLive, Trk),
+    syn("target date", F::GoLive, Trk),
+    syn("end date", F::GoLive, Trk),
+    syn("finish date", F::GoLive, Trk),
+    syn("end", F::GoLive, Trk),
+    syn("finish", F::GoLive, Trk),
+    syn("date", F::GoLive, Any),
+    syn("פרסום", F::GoLive, Cal),
+    syn("השקה", F::GoLive, Cal),
+    syn("מועד", F::GoLive, Any),
+    syn("דדליין", F::GoLive, Trk),
+    syn("תאריך סיום", F::GoLive, Trk),
+    syn("תאריך", F::GoLive, Any),
+    syn("start date", F::Start, Trk),
+    syn("start", F::Start, Trk),
+    syn("begin", F::Start, Trk),
+    syn("תאריך התחלה", F::Start, Trk),
+    syn("התחלה", F::Start, Trk),
+    syn("process", F::Process, Any),
+    syn("pipeline", F::Process, Any),
+    syn("workflow", F::Process, Any),
+    syn("playbook", F::Process, Any),
+    syn("תהליך", F::Process, Any),
+    syn("סוג תהליך", F::Process, Any),
+    syn("project", F::Project, Trk),
+    syn("projects", F::Project, Trk),
+    syn("project name", F::Project, Trk),
+    syn("campaign", F::Project, Any),
+    syn("program", F::Project, Trk),
+    syn("epic", F::Project, Trk),
+    syn("workstream", F::Project, Trk),
+    syn("פרויקט", F::Project, Trk),
+    syn("פרוייקט", F::Project, Trk),
+    syn("קמפיין", F::Project, Any),
+    syn("channel", F::Channel, Cal),
+    syn("platform", F::Channel, Cal),
+    syn("network", F::Channel, Cal),
+    syn("social network", F::Channel, Cal),
+    syn("medium", F::Channel, Cal),
+    syn("where", F::Channel, Cal),
+    syn("ערוץ", F::Channel, Cal),
+    syn("פלטפורמה", F::Channel, Cal),
+    syn("רשת", F::Channel, Cal),
+    syn("רשת חברתית", F::Channel, Cal),
+    syn("מדיה", F::Channel, Cal),
+    syn("notes", F::Notes, Any),
+    syn("note", F::Notes, Any),
+    syn("comments", F::Notes, Any),
+    syn("comment", F::Notes, Any),
+    syn("remarks", F::Notes, Any),
+    syn("description", F::Notes, Any),
+    syn("details", F::Notes, Any),
+    syn("brief", F::Notes, Cal),
+    syn("הערות", F::Notes, Any),
+    syn("הערה", F::Notes, Any),
+    syn("תיאור", F::Notes, Any),
+    syn("פרטים", F::Notes, Any),
+    syn("בריף", F::Notes, Cal),
+    syn("owner", F::Owner, Any),
+    syn("task owner", F::Owner, Trk),
+    syn("responsible", F::Owner, Any),
+    syn("assignee", F::Owner, Trk),
+    syn("assigned to", F::Owner, Trk),
+    syn("assigned", F::Owner, Trk),
+    syn("resourcing", F::Owner, Trk),
+    syn("resource", F::Owner, Trk),
+    syn("resources", F::Owner, Trk),
+    syn("in charge", F::Owner, Any),
+    syn("person", F::Owner, Any),
+    syn("people", F::Owner, Any),
+    syn("who", F::Owner, Any),
+    syn("אחראי", F::Owner, Any),
+    syn("אחראית", F::Owner, Any),
+    syn("באחריות", F::Owner, Any),
+    syn("אחריות", F::Owner, Any),
+    syn("מבצע", F::Owner, Trk),
+    syn("מבצעת", F::Owner, Trk),
+    syn("בעלים", F::Owner, Any),
+    syn("מי", F::Owner, Any),
+    syn("role", F::Role, Any),
+    syn("owner role", F::Role, Any),
+    syn("team", F::Role, Any),
+    syn("תפקיד", F::Role, Any),
+    syn("צוות", F::Role, Any),
+    syn("stage", F::Stage, Any),
+    syn("stage name", F::Stage, Any),
+    syn("phase", F::Stage, Any),
+    syn("שלב", F::Stage, Any),
+    syn("שם השלב", F::Stage, Any),
+    syn("שלבים", F::Stage, Any),
+    syn("פאזה", F::Stage, Any),
+    syn("step", F::Step, Any),
+    syn("checklist", F::Step, Any),
+    syn("checklist item", F::Step, Any),
+    syn("action", F::Step, Any),
+    syn("to do", F::Step, Any),
+    syn("todo", F::Step, Any),
+    syn("activity", F::Step, Any),
+    syn("צעד", F::Step, Any),
+    syn("פעולה", F::Step, Any),
+    syn("פעילות", F::Step, Any),
+    syn("days", F::Days, Any),
+    syn("business days", F::Days, Any),
+    syn("work days", F::Days, Any),
+    syn("working days", F::Days, Any),
+    syn("days of work", F::Days, Any),
+    syn("duration", F::Days, Any),
+    syn("effort", F::Days, Any),
+    syn("effort days", F::Days, Any),
+    syn("weeks", F::Days, Any),
+    syn("ימים", F::Days, Any),
+    syn("ימי עבודה", F::Days, Any),
+    syn("מספר ימים", F::Days, Any),
+    syn("משך בימים", F::Days, Any),
+    syn("משך", F::Days, Any),
+    syn("שבועות", F::Days, Any),
+    syn("status", F::Status, Any),
+    syn("state", F::Status, Any),
+    syn("done", F::Status, Any),
+    syn("progress", F::Status, Any),
+    syn("complete", F::Status, Any),
+    syn("completed", F::Status, Any),
+    syn("סטטוס", F::Status, Any),
+    syn("מצב", F::Status, Any),
+    syn("בוצע", F::Status, Any),
+    syn("הושלם", F::Status, Any),
+];
+
 /// Titles that show a row is a header although nothing in the column is imported.
 const KNOWN: &[&str] = &[
-    "status",
-    "state",
-    "done",
-    "progress",
     "link",
     "url",
     "budget",
@@ -239,9 +307,6 @@ const KNOWN: &[&str] = &[
     "month",
     "day",
     "weekday",
-    "סטטוס",
-    "מצב",
-    "בוצע",
     "קישור",
     "תקציב",
     "שבוע",
@@ -312,20 +377,38 @@ pub enum Match {
 }
 
 pub fn classify(title: &str) -> Option<Match> {
+    synonym(title)
+        .map(|(syn, rank)| Match::Field(syn.field, rank))
+        .or_else(|| {
+            [normalize(title), normalize(&without_parentheses(title))]
+                .iter()
+                .any(|c| KNOWN.contains(&c.as_str()))
+                .then_some(Match::Known)
+        })
+}
+
+/// The table entry a column title matches, and its rank within its field (0 = best). The
+/// title as written is tried first, then without its `(…)` part.
+pub fn synonym(title: &str) -> Option<(&'static Synonym, usize)> {
     for candidate in [normalize(title), normalize(&without_parentheses(title))] {
         if candidate.is_empty() {
             continue;
         }
-        for field in Field::ALL {
-            if let Some(rank) = field.synonyms().iter().position(|s| *s == candidate) {
-                return Some(Match::Field(field, rank));
-            }
-        }
-        if KNOWN.contains(&candidate.as_str()) {
-            return Some(Match::Known);
+        if let Some(i) = SYNONYMS.iter().position(|s| s.title == candidate) {
+            let field = SYNONYMS[i].field;
+            let rank = SYNONYMS[..i].iter().filter(|s| s.field == field).count();
+            return Some((&SYNONYMS[i], rank));
         }
     }
     None
+}
+
+/// The `(…)` part of a title, normalised: `Duration (weeks)` → `weeks`.
+pub fn parenthesised(title: &str) -> Option<String> {
+    let open = title.find('(')?;
+    let close = title[open..].find(')')? + open;
+    let inner = normalize(&title[open + 1..close]);
+    (!inner.is_empty()).then_some(inner)
 }
 
 pub fn has_hebrew(text: &str) -> bool {
@@ -630,7 +713,7 @@ mod tests {
             Some(Match::Field(Field::Stage, _))
         ));
         assert!(matches!(
-            classify("משימה"),
+            classify("צעד"),
             Some(Match::Field(Field::Step, _))
         ));
         assert!(matches!(
@@ -649,31 +732,91 @@ mod tests {
             classify("TITLE"),
             Some(Match::Field(Field::Title, _))
         ));
-        assert_eq!(classify("Status"), Some(Match::Known));
+        assert!(matches!(
+            classify("Status"),
+            Some(Match::Field(Field::Status, _))
+        ));
+        assert_eq!(classify("Link"), Some(Match::Known));
         assert_eq!(normalize("  Go-Live:  Date (UK) "), "go live date uk");
         assert_eq!(normalize("\u{200F}תאריך_פרסום"), "תאריך פרסום");
         assert_eq!(normalize("İ"), "i\u{307}");
         assert_eq!(classify("Spring sale"), None);
     }
 
+    /// Every title the issue lists (and the table holds) reads as its field; each entry of the
+    /// table reads as itself, written as people write it.
+    #[test]
+    fn each_synonym_is_recognised() {
+        let listed: &[(&str, Field)] = &[
+            ("Caption", Field::Title),
+            ("Concept", Field::Title),
+            ("Post", Field::Title),
+            ("Topic", Field::Title),
+            ("Subject", Field::Title),
+            ("Headline", Field::Title),
+            ("Task", Field::Title),
+            ("Deliverable", Field::Title),
+            ("נושא", Field::Title),
+            ("כותרת", Field::Title),
+            ("משימה", Field::Title),
+            ("תוכן", Field::Title),
+            ("Owner", Field::Owner),
+            ("Task Owner", Field::Owner),
+            ("Assignee", Field::Owner),
+            ("Responsible", Field::Owner),
+            ("Resourcing", Field::Owner),
+            ("Who", Field::Owner),
+            ("אחראי", Field::Owner),
+            ("מבצע", Field::Owner),
+            ("באחריות", Field::Owner),
+            ("Due", Field::GoLive),
+            ("Deadline", Field::GoLive),
+            ("End", Field::GoLive),
+            ("Finish", Field::GoLive),
+            ("Publish date", Field::GoLive),
+            ("Go-live", Field::GoLive),
+            ("Launch", Field::GoLive),
+            ("תאריך יעד", Field::GoLive),
+            ("דדליין", Field::GoLive),
+            ("תאריך פרסום", Field::GoLive),
+            ("Status", Field::Status),
+            ("State", Field::Status),
+            ("Done", Field::Status),
+            ("Progress", Field::Status),
+            ("סטטוס", Field::Status),
+            ("מצב", Field::Status),
+            ("בוצע", Field::Status),
+        ];
+        for (title, field) in listed {
+            assert_eq!(
+                synonym(title).map(|(s, _)| s.field),
+                Some(*field),
+                "{title}"
+            );
+            assert!(
+                SYNONYMS.iter().any(|s| s.title == normalize(title)),
+                "{title} is in the table"
+            );
+        }
+        for s in SYNONYMS {
+            assert_eq!(
+                normalize(s.title),
+                s.title,
+                "{} is written normalised",
+                s.title
+            );
+            let shouted = format!(" {}: ", s.title.to_uppercase());
+            assert_eq!(synonym(&shouted).map(|(x, _)| x), Some(s), "{shouted}");
+            assert!(
+                SYNONYMS.iter().filter(|x| x.title == s.title).count() == 1,
+                "{} is in the table once",
+                s.title
+            );
+        }
+    }
+
     fn grid(rows: &[&[&str]]) -> Grid {
-        Grid::new(
-            "Plan",
-            (0, 0),
-            rows.iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|s| {
-                            if s.is_empty() {
-                                Value::Empty
-                            } else {
-                                Value::Text(s.to_string())
-                            }
-                        })
-                        .collect()
-                })
-                .collect(),
-        )
+        crate::import::grid::text_grid("Plan", rows)
     }
 
     #[test]

@@ -145,6 +145,13 @@ pub fn playbook_file(pb: &PlaybookOut) -> String {
         let _ = writeln!(out, "name = {}", quote(&stage.name));
         let _ = writeln!(out, "owner = {}", quote(&stage.owner));
         let _ = writeln!(out, "days = {}", stage.days);
+        if let Some(after) = &stage.after {
+            let ids: Vec<String> = after.iter().map(|a| quote(a)).collect();
+            let _ = writeln!(out, "after = [{}]", ids.join(", "));
+        }
+        if let Some(n) = stage.after_golive {
+            let _ = writeln!(out, "after_golive = {n}");
+        }
         if !stage.checklist.is_empty() {
             out.push_str("checklist = [\n");
             for e in &stage.checklist {
@@ -240,6 +247,7 @@ mod tests {
     #[test]
     fn files_parse_back() {
         let items = vec![ItemOut {
+            row: 0,
             id: "מבצע-אביב".into(),
             process: "content".into(),
             title: "מבצע אביב".into(),
@@ -273,6 +281,8 @@ mod tests {
                 name: "טיוטה".into(),
                 owner: "כותב".into(),
                 days: 2,
+                after: None,
+                after_golive: None,
                 checklist: vec![
                     EntryOut {
                         key: "לכתוב".into(),

@@ -108,6 +108,45 @@ pub enum ImportError {
     #[error("{}", conflicts_message(.0))]
     Conflicts(Vec<PathBuf>),
 
+    #[error(
+        "{source}. The tasks' statuses from the sheet could not be recorded, so nothing was \
+         written; run the import again once the state file can be opened."
+    )]
+    State {
+        #[source]
+        source: crate::state::StateError,
+    },
+
+    #[error(
+        "{path}: {what} is {size} bytes, more than the {limit} bytes throughline reads{place}. \
+         {hint} Nothing was written."
+    )]
+    TooBig {
+        path: PathBuf,
+        what: String,
+        size: u64,
+        limit: u64,
+        /// ` (at Sheet!B12)`, or empty.
+        place: String,
+        hint: &'static str,
+    },
+
+    #[error(
+        "{path}: sheet \"{sheet}\" has more than {limit} rows, more than Excel itself holds. \
+         Delete the rows past the plan (or split it into several files), save, and import again. \
+         Nothing was written."
+    )]
+    TooManyRows {
+        path: PathBuf,
+        sheet: String,
+        limit: u32,
+    },
+
+    #[error(
+        "{path}: this is {what}, not a spreadsheet. Import an .xlsx, .xlsm, .xls, .ods or .csv file, a Trello board's JSON export or an Asana CSV export."
+    )]
+    KnownBinary { path: PathBuf, what: &'static str },
+
     #[error("{path}: could not write the file ({source}). Nothing else was changed.")]
     Write {
         path: PathBuf,

@@ -2,7 +2,7 @@
 //! positions, plus the layout facts that change how rows are read (merged cells, hidden rows
 //! and columns, right-to-left).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use jiff::civil::Date;
@@ -100,6 +100,10 @@ pub struct Grid {
     pub hidden_rows: BTreeSet<u32>,
     pub hidden_cols: BTreeSet<u32>,
     pub right_to_left: bool,
+    /// Rows the sheet groups under others (Excel's outline level, 1 = one level in).
+    pub outline_levels: BTreeMap<u32, u8>,
+    /// Cells formatted with an indent (Excel's alignment indent), by (row, col).
+    pub indents: HashMap<(u32, u32), u8>,
     /// `None` for text files, which have no serial dates of their own.
     pub date_system: Option<DateSystem>,
     /// What this reader cannot see in this format, said once in the report.
@@ -120,6 +124,8 @@ impl Grid {
             hidden_rows: BTreeSet::new(),
             hidden_cols: BTreeSet::new(),
             right_to_left: false,
+            outline_levels: BTreeMap::new(),
+            indents: HashMap::new(),
             date_system: None,
             limits: Vec::new(),
         }
@@ -201,6 +207,23 @@ impl Grid {
             (m.first_row..=m.last_row).contains(&row) && (m.first_col..=m.last_col).contains(&col)
         })
     }
+}
+
+/// A grid of text cells ("" is an empty cell), for tests.
+#[cfg(test)]
+pub fn text_grid(label: &str, rows: &[&[&str]]) -> Grid {
+    let cell = |s: &&str| {
+        if s.is_empty() {
+            Value::Empty
+        } else {
+            Value::Text(s.to_string())
+        }
+    };
+    Grid::new(
+        label,
+        (0, 0),
+        rows.iter().map(|r| r.iter().map(cell).collect()).collect(),
+    )
 }
 
 /// A place in the sheet, shown the way Excel writes references: `Calendar!C7`,

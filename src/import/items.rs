@@ -22,6 +22,8 @@ pub struct KnownProcess {
     pub roles: Vec<(String, String)>,
     /// The owner of the first stage: who an "Owner" column most likely names.
     pub first_owner: Option<String>,
+    /// Stage ids, in order.
+    pub stages: Vec<String>,
 }
 
 pub struct Context<'a> {
@@ -30,10 +32,16 @@ pub struct Context<'a> {
     /// The process of items whose row names none.
     pub default_process: String,
     pub lang: Lang,
+    /// What the date column holds, in messages: "go-live date", or "due date" for tasks.
+    pub date_word: &'static str,
+    /// Rows that name a group of tasks (a phase, a monday.com group), not an item.
+    pub group_rows: &'a std::collections::HashSet<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemOut {
+    /// The sheet row it came from (0-based, absolute).
+    pub row: u32,
     pub id: String,
     pub process: String,
     pub title: String,
@@ -86,6 +94,10 @@ pub fn build(
     for row in data.clone() {
         bar.set((row - data.start) as u64);
         report.rows_read += 1;
+        if ctx.group_rows.contains(&row) {
+            report.skip(row, SkipReason::Group);
+            continue;
+        }
         match rows.shape(row, &field_cols) {
             Shape::Blank => {
                 report.skip(row, SkipReason::Blank);
@@ -120,7 +132,10 @@ pub fn build(
             (None, Reading::Blank) => {
                 report.problem(
                     grid.cell_ref(row, title_col),
-                    "this row has no title and no go-live date, so it makes no item; row skipped",
+                    format!(
+                        "this row has no title and no {}, so it makes no item; row skipped",
+                        ctx.date_word
+                    ),
                 );
                 report.skip(row, SkipReason::Problem);
             }
@@ -137,7 +152,7 @@ pub fn build(
             (Some(title), Reading::Blank) => {
                 report.problem(
                     grid.cell_ref(row, date_col),
-                    format!("\"{title}\" has no go-live date; row skipped"),
+                    format!("\"{title}\" has no {}; row skipped", ctx.date_word),
                 );
                 report.skip(row, SkipReason::Problem);
             }
@@ -204,8 +219,8 @@ pub fn build(
                 report.problem(
                     at,
                     format!(
-                        "\"{}\" is not a date; write the go-live date like 2026-03-04; row skipped",
-                        p.date_text
+                        "\"{}\" is not a date; write the {} like 2026-03-04; row skipped",
+                        p.date_text, ctx.date_word
                     ),
                 );
                 None
@@ -257,6 +272,7 @@ pub fn build(
             }
         }
         out.items.push(ItemOut {
+            row: p.row,
             id,
             process,
             title: p.title,

@@ -1,7 +1,7 @@
 //! The optional mapping file (`--map mapping.toml`): what automatic detection cannot know.
 //!
 //! ```toml
-//! as = "items"                 # or "playbook"
+//! as = "items"                 # or "tasks" or "playbook"
 //! sheet = "Calendar"
 //! header_row = 4               # the row with the column titles, as numbered in the sheet
 //! date_order = "dmy"           # dmy | mdy | ymd, for dates such as 03/04/2026
@@ -112,10 +112,13 @@ impl Mapping {
         if let Some(k) = &raw.kind {
             match k.get_ref().as_str() {
                 "items" => map.kind = Some(Kind::Items),
+                "tasks" => map.kind = Some(Kind::Tasks),
                 "playbook" => map.kind = Some(Kind::Playbook),
                 other => bad(
                     k.span(),
-                    format!("as = \"{other}\" is not known; use \"items\" or \"playbook\""),
+                    format!(
+                        "as = \"{other}\" is not known; use \"items\", \"tasks\" or \"playbook\""
+                    ),
                 ),
             }
         }

@@ -8,6 +8,8 @@
 
 pub mod columns;
 pub mod dates;
+pub mod detect;
+pub mod duration;
 pub mod emit;
 pub mod error;
 pub mod grid;
@@ -15,10 +17,13 @@ pub mod items;
 pub mod mapfile;
 pub mod output;
 pub mod playbook;
+pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod rows;
 pub mod source;
+pub mod status;
+pub mod tasks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,13 +39,15 @@ use playbook::{PlaybookOut, ProcessSettings, RoleOut, StageOut};
 pub use progress::Progress;
 pub use report::Report;
 
-use crate::model::{Lang, slug};
+use crate::model::{self, Lang, slug};
 
 /// What the sheet becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A content calendar: one item per row.
     Items,
+    /// A task tracker: one task per row, with its owner, due date and status.
+    Tasks,
     /// A checklist: stages with their steps.
     Playbook,
 }
@@ -49,7 +56,44 @@ impl Kind {
     pub fn words(self) -> &'static str {
         match self {
             Kind::Items => "items (a content calendar)",
+            Kind::Tasks => "tasks (a task tracker)",
             Kind::Playbook => "a playbook (a checklist)",
+        }
+    }
+
+    /// The `--as` value.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Kind::Items => "items",
+            Kind::Tasks => "tasks",
+            Kind::Playbook => "playbook",
+        }
+    }
+
+    /// The layout's name in the scores.
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::Items => "calendar",
+            Kind::Tasks => "tracker",
+            Kind::Playbook => "checklist",
+        }
+    }
+
+    /// What the layout is, for the report's guess.
+    pub fn layout_words(self) -> &'static str {
+        match self {
+            Kind::Items => "a content calendar (one item per row)",
+            Kind::Tasks => "a task tracker (one task per row)",
+            Kind::Playbook => "a checklist (stages and steps)",
+        }
+    }
+
+    /// The columns the layout needs.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Kind::Items => "needs a title and a date column",
+            Kind::Tasks => "needs a task and a due-date column",
+            Kind::Playbook => "needs a stage, step or title column",
         }
     }
 }
@@ -77,6 +121,10 @@ pub struct Plan {
     existing: Option<Existing>,
     /// Some row became an item or a stage.
     usable: bool,
+    /// Task statuses read from the sheet, recorded in the state store by [`Plan::write`].
+    pub statuses: Vec<tasks::StatusOut>,
+    /// The state file of the deployment the files go into, for the statuses.
+    pub state: Option<PathBuf>,
 }
 
 impl Plan {
@@ -103,8 +151,61 @@ impl Plan {
             return Err(ImportError::Conflicts(conflicts));
         }
         self.check()?;
-        output::write(&self.out, &self.files, force)
+        // Opened before any file is written: a state file in use stops the import whole.
+        let mut store = self.open_state()?;
+        let written = output::write(&self.out, &self.files, force)?;
+        if let Some(store) = store.as_mut() {
+            record_statuses(store, &self.statuses)
+                .map_err(|source| ImportError::State { source })?;
+        }
+        Ok(written)
     }
+
+    fn open_state(&self) -> Result<Option<crate::state::SqliteStore>, ImportError> {
+        let recorded = self.statuses.iter().any(|s| recordable(s.status));
+        match (&self.state, recorded) {
+            (Some(path), true) => crate::state::SqliteStore::open(path)
+                .map(Some)
+                .map_err(|source| ImportError::State { source }),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Record the done and doing tasks as the hub's status, so the first sync pushes them so.
+/// A task that already has a status (a sync ran before) keeps it: the tools are newer than
+/// the sheet.
+fn record_statuses(
+    store: &mut crate::state::SqliteStore,
+    statuses: &[tasks::StatusOut],
+) -> Result<(), crate::state::StateError> {
+    use crate::state::{Batch, StateStore, StatusRecord};
+    let known: std::collections::HashSet<String> =
+        store.statuses()?.into_iter().map(|s| s.identity).collect();
+    let at = jiff::Timestamp::now();
+    let records: Vec<StatusRecord> = statuses
+        .iter()
+        .filter(|s| recordable(s.status) && !known.contains(&s.identity))
+        .map(|s| StatusRecord {
+            identity: s.identity.clone(),
+            state: if s.status == status::RowStatus::Done {
+                throughline_connector::State::Done
+            } else {
+                throughline_connector::State::Doing
+            },
+            reason: None,
+            source_target: None,
+            source_person: None,
+            at,
+        })
+        .collect();
+    if records.is_empty() {
+        return Ok(());
+    }
+    store.commit(Batch {
+        statuses: records,
+        ..Batch::default()
+    })
 }
 
 /// Read the source and build the files, without touching the output folder.
@@ -128,26 +229,39 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
     };
     let wanted = opts.sheet.clone().or_else(|| map.sheet.clone());
     let (grid, header) = choose_sheet(src.as_mut(), wanted, &map, &opts.progress, &mut report)?;
+    // Reading can teach the source more (an Asana export recognised by its header).
+    report.read_notes = src.notes();
     report.sheet = grid.label.clone();
     report.header = Some(grid.row_ref(header.row));
     report.header_from_map = map.header_row.is_some();
 
     let mut columns = columns::assign(&header, &map, &grid).map_err(ImportError::Map)?;
+    let profiles = detect::profiles(&grid, &header);
+    detect::refine(&grid, &header, &mut columns, &profiles, &mut report);
+    let scores = detect::score(&columns, &profiles);
+    report.scores = Some(scores.describe());
     let lang = map
         .lang
         .unwrap_or(if header.hebrew { Lang::He } else { Lang::En });
     let kind = match opts.kind.or(map.kind) {
         Some(k) => k,
         None => {
-            let (k, why) = guess_kind(&columns)
+            let (k, why) = detect::choose(&scores)
                 .ok_or_else(|| missing(&grid, &header, Kind::Items, &columns))?;
             report.kind_guess = Some(why);
             k
         }
     };
     report.kind = Some(kind);
+    // A calendar titled by its campaigns: the campaign is the item's title.
+    if kind == Kind::Items
+        && !columns.has(Field::Title)
+        && let Some(c) = columns.fields.remove(&Field::Project)
+    {
+        columns.fields.insert(Field::Title, c);
+    }
     let required_ok = match kind {
-        Kind::Items => columns.has(Field::Title) && columns.has(Field::GoLive),
+        Kind::Items | Kind::Tasks => columns.has(Field::Title) && columns.has(Field::GoLive),
         Kind::Playbook => {
             columns.has(Field::Stage) || columns.has(Field::Step) || columns.has(Field::Title)
         }
@@ -156,8 +270,30 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
         return Err(missing(&grid, &header, kind, &columns));
     }
     let unused: &[Field] = match kind {
-        Kind::Items => &[Field::Stage, Field::Step, Field::Days, Field::Role],
-        Kind::Playbook => &[Field::GoLive, Field::Channel, Field::Process, Field::Notes],
+        Kind::Items => &[
+            Field::Stage,
+            Field::Step,
+            Field::Days,
+            Field::Role,
+            Field::Start,
+            Field::Project,
+        ],
+        Kind::Tasks => &[
+            Field::Stage,
+            Field::Step,
+            Field::Role,
+            Field::Channel,
+            Field::Process,
+        ],
+        Kind::Playbook => &[
+            Field::GoLive,
+            Field::Channel,
+            Field::Process,
+            Field::Notes,
+            Field::Status,
+            Field::Start,
+            Field::Project,
+        ],
     };
     for f in unused {
         columns.drop_field(*f);
@@ -180,7 +316,13 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
             report.file, report.sheet
         )
     };
+    let sheet_name = if report.sheet == report.file {
+        stem.clone()
+    } else {
+        report.sheet.clone()
+    };
     let mut files = Vec::new();
+    let mut statuses = Vec::new();
     match kind {
         Kind::Items => {
             let default_process = map
@@ -190,14 +332,18 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
                     [only] => only.id.clone(),
                     _ => "content".to_string(),
                 });
+            let no_groups = Default::default();
             let ctx = items::Context {
                 map: &map,
                 known: &known,
                 default_process: default_process.clone(),
                 lang,
+                date_word: "go-live date",
+                group_rows: &no_groups,
             };
             let built = items::build(&rows, &mut columns, &ctx, &mut report, &opts.progress);
             column_report(&columns, kind, built.owner_role.as_deref(), &mut report);
+            statuses = item_statuses(&rows, &columns, &built, &known, &mut report);
             if !built.items.is_empty() {
                 let name = map.items_file.clone().unwrap_or_else(|| slug(&stem));
                 files.push(OutFile {
@@ -222,10 +368,85 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
                 }
             }
         }
+        Kind::Tasks => {
+            let groups = tasks::groups(&rows, &columns, header.row);
+            let ctx = items::Context {
+                map: &map,
+                known: &[],
+                default_process: map.process.clone().unwrap_or_else(|| slug(&sheet_name)),
+                lang,
+                date_word: "due date",
+                group_rows: &groups.group_rows,
+            };
+            let built = items::build(&rows, &mut columns, &ctx, &mut report, &opts.progress);
+            column_report(&columns, kind, Some("owner"), &mut report);
+            // items::build counted the rows as items: the tracker says what they became.
+            report.created.clear();
+            let mut settings = |id: String, name: String| {
+                let name = if map.process.as_deref() == Some(id.as_str()) {
+                    map.process_name.clone().unwrap_or(name)
+                } else {
+                    name
+                };
+                process_settings(id, name, &map, lang, &mut Vec::new())
+            };
+            let out = tasks::build(
+                &rows,
+                &columns,
+                &groups,
+                built.items,
+                tasks::Setup {
+                    process_id: ctx.default_process.clone(),
+                    process_name: map
+                        .process_name
+                        .clone()
+                        .unwrap_or_else(|| sheet_name.clone()),
+                    lang,
+                    settings: &mut settings,
+                },
+                &mut report,
+            );
+            if !out.playbooks.is_empty() {
+                report
+                    .notes
+                    .push(timezone_note(&map, lang, out.playbooks.len()));
+            }
+            statuses = out.statuses;
+            for pb in &out.playbooks {
+                files.push(OutFile {
+                    path: PathBuf::from("playbooks").join(format!("{}.toml", pb.process.id)),
+                    contents: emit::playbook_file(pb),
+                    what: format!(
+                        "a process with {} stage{}",
+                        pb.stages.len(),
+                        if pb.stages.len() == 1 { "" } else { "s" }
+                    ),
+                });
+            }
+            if !out.items.is_empty() {
+                let name = map.items_file.clone().unwrap_or_else(|| slug(&stem));
+                files.push(OutFile {
+                    path: PathBuf::from("items").join(format!("{name}.toml")),
+                    contents: emit::items_file(
+                        &[
+                            source_line.clone(),
+                            "Ids come from the task or group names: keep them when you edit, so that a".into(),
+                            "sync recognises the same tasks.".into(),
+                        ],
+                        &out.items,
+                    ),
+                    what: format!(
+                        "{} item{}",
+                        out.items.len(),
+                        if out.items.len() == 1 { "" } else { "s" }
+                    ),
+                });
+            }
+        }
         Kind::Playbook => {
             let id = map.process.clone().unwrap_or_else(|| slug(&stem));
             let name = map.process_name.clone().unwrap_or_else(|| stem.clone());
-            let settings = process_settings(id, name, &map, lang, &mut report);
+            let settings = process_settings(id, name, &map, lang, &mut report.notes);
             let mut pb = playbook::build(&rows, &columns, settings, &mut report, &opts.progress);
             column_report(&columns, kind, None, &mut report);
             pb.comment = vec![
@@ -261,12 +482,19 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
             exists: opts.out.join(&f.path).exists(),
         })
         .collect();
+    let state = match &existing {
+        Some(ex) => ex.state.clone(),
+        None => Some(opts.out.join("throughline.db")),
+    };
+    summarise_statuses(&statuses, state.as_deref(), &mut report);
     Ok(Plan {
         report,
         usable: !files.is_empty(),
         files,
         out: opts.out.clone(),
         existing,
+        statuses,
+        state,
     })
 }
 
@@ -292,6 +520,7 @@ fn known_processes(existing: Option<&Existing>) -> Vec<KnownProcess> {
                 .map(|r| (r.id.clone(), r.name.clone()))
                 .collect(),
             first_owner: p.stages.first().map(|s| s.owner.clone()),
+            stages: p.stages.iter().map(|s| s.id.clone()).collect(),
         })
         .collect()
 }
@@ -382,27 +611,6 @@ fn choose_sheet(
     }
 }
 
-fn guess_kind(columns: &Columns) -> Option<(Kind, String)> {
-    let col = |f: Field| columns.fields.get(&f);
-    if let Some(date) = col(Field::GoLive)
-        && (col(Field::Title).is_some()
-            || (col(Field::Stage).is_none() && col(Field::Step).is_none()))
-    {
-        return Some((
-            Kind::Items,
-            format!("column {} holds go-live dates", date.describe()),
-        ));
-    }
-    let stage_or_step = col(Field::Stage).or(col(Field::Step))?;
-    Some((
-        Kind::Playbook,
-        format!(
-            "column {} lists stages or steps and there is no date column",
-            stage_or_step.describe()
-        ),
-    ))
-}
-
 fn missing(grid: &Grid, header: &Header, kind: Kind, columns: &Columns) -> ImportError {
     let titles: Vec<String> = header
         .titles
@@ -410,18 +618,28 @@ fn missing(grid: &Grid, header: &Header, kind: Kind, columns: &Columns) -> Impor
         .map(|(c, t)| format!("{} \"{t}\"", column_name(*c)))
         .collect();
     let need = match kind {
-        Kind::Items => {
+        Kind::Items | Kind::Tasks => {
             let mut need = Vec::new();
             if !columns.has(Field::Title) {
                 need.push((
-                    "a title column (titled for example Title, Headline, Topic, כותרת or נושא)",
+                    if kind == Kind::Tasks {
+                        "a task column (titled for example Task, Deliverable, Title or משימה)"
+                    } else {
+                        "a title column (titled for example Title, Headline, Caption, Topic, כותרת \
+                         or נושא)"
+                    },
                     "title",
                 ));
             }
             if !columns.has(Field::GoLive) {
                 need.push((
-                    "a go-live date column (titled for example Publish date, Go-live, Date, תאריך \
-                     פרסום or תאריך)",
+                    if kind == Kind::Tasks {
+                        "a due-date column (titled for example Due date, Deadline, End, תאריך יעד \
+                         or דדליין)"
+                    } else {
+                        "a go-live date column (titled for example Publish date, Go-live, Date, \
+                         תאריך פרסום or תאריך)"
+                    },
                     "golive",
                 ));
             }
@@ -455,6 +673,10 @@ fn column_report(columns: &Columns, kind: Kind, owner_role: Option<&str>, report
     for (field, col) in &columns.fields {
         let what = match field {
             Field::Title if kind == Kind::Playbook => "step".to_string(),
+            Field::Title if kind == Kind::Tasks => "task".to_string(),
+            Field::GoLive if kind == Kind::Tasks => "due date".to_string(),
+            Field::Owner if kind == Kind::Tasks => "owner".to_string(),
+            Field::Days if kind == Kind::Tasks => "duration".to_string(),
             Field::GoLive => "go-live date".to_string(),
             Field::Owner if kind == Kind::Items => {
                 format!("people.{}", owner_role.unwrap_or("owner"))
@@ -553,6 +775,113 @@ fn describe_layout(grid: &Grid, header: &Header, columns: &Columns, report: &mut
     }
 }
 
+/// One note for the time zone and week of every process a tracker import writes.
+fn timezone_note(map: &Mapping, lang: Lang, processes: usize) -> String {
+    let tz = map
+        .timezone
+        .clone()
+        .unwrap_or_else(|| default_timezone(lang));
+    format!(
+        "{} use{} the time zone {tz} and a {} week{}",
+        if processes == 1 {
+            "the process".to_string()
+        } else {
+            format!("the {processes} processes")
+        },
+        if processes == 1 { "s" } else { "" },
+        if lang == Lang::He {
+            "Sunday–Thursday"
+        } else {
+            "Monday–Friday"
+        },
+        if map.timezone.is_none() {
+            "; set timezone in a mapping file to change it"
+        } else {
+            ""
+        }
+    )
+}
+
+/// A calendar's Status column: an item marked done has every task of its process done.
+fn item_statuses(
+    rows: &rows::Rows<'_>,
+    columns: &Columns,
+    built: &items::Items,
+    known: &[KnownProcess],
+    report: &mut Report,
+) -> Vec<tasks::StatusOut> {
+    let Some(col) = columns.get(Field::Status) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in &built.items {
+        let at = rows.grid.cell_ref(item.row, col);
+        let state = match status::read_value(rows.value(item.row, col)) {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(why) => {
+                report.problem(at, why);
+                continue;
+            }
+        };
+        // A done item is done at every stage; any other word says nothing about which stage.
+        if state != status::RowStatus::Done {
+            continue;
+        }
+        let stages: Vec<String> = match known.iter().find(|k| k.id == item.process) {
+            Some(k) => k.stages.clone(),
+            None => vec!["publish".to_string()],
+        };
+        for stage in stages {
+            out.push(tasks::StatusOut {
+                identity: model::task_id(&item.id, &stage),
+                status: state,
+                at: at.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Count the statuses for the report, and say where they go.
+fn summarise_statuses(statuses: &[tasks::StatusOut], state: Option<&Path>, report: &mut Report) {
+    if statuses.is_empty() {
+        return;
+    }
+    let mut counts: BTreeMap<status::RowStatus, usize> = BTreeMap::new();
+    for s in statuses {
+        *counts.entry(s.status).or_default() += 1;
+    }
+    let list: Vec<String> = counts
+        .iter()
+        .rev()
+        .map(|(s, n)| format!("{n} {}", s.word()))
+        .collect();
+    let recorded: usize = statuses.iter().filter(|s| recordable(s.status)).count();
+    let place = match state {
+        Some(p) => format!("the state file {}", p.display()),
+        None => {
+            "no state file (the deployment's state is not a local file), so they are not recorded"
+                .into()
+        }
+    };
+    report.status = Some(format!(
+        "{} of the tasks ({} read as done or doing go to {place}{}; the first sync shows them so in every tool)",
+        list.join(", "),
+        recorded,
+        if counts.contains_key(&status::RowStatus::Blocked) {
+            "; blocked tasks are imported as to do, with a problem line each"
+        } else {
+            ""
+        }
+    ));
+}
+
+/// Statuses the state store records from an import: what a sync can push as it is.
+pub fn recordable(status: status::RowStatus) -> bool {
+    matches!(status, status::RowStatus::Done | status::RowStatus::Doing)
+}
+
 fn default_timezone(lang: Lang) -> String {
     if lang == Lang::He {
         return "Asia/Jerusalem".into();
@@ -568,11 +897,11 @@ fn process_settings(
     name: String,
     map: &Mapping,
     lang: Lang,
-    report: &mut Report,
+    notes: &mut Vec<String>,
 ) -> ProcessSettings {
     let timezone = map.timezone.clone().unwrap_or_else(|| {
         let tz = default_timezone(lang);
-        report.notes.push(format!(
+        notes.push(format!(
             "the process \"{id}\" uses the time zone {tz}{}; set timezone in a mapping file to change it",
             if lang == Lang::He { " and a Sunday–Thursday week" } else { " and a Monday–Friday week" }
         ));
@@ -653,7 +982,7 @@ fn starters(
             None
         }
         .unwrap_or_else(|| capitalise(process));
-        let settings = process_settings(process.to_string(), name, map, lang, report);
+        let settings = process_settings(process.to_string(), name, map, lang, &mut report.notes);
         report.notes.push(format!(
             "no playbook defines the process \"{process}\" yet, so playbooks/{process}.toml is a starter with one \
              stage, \"publish\", on the go-live date. Replace it with your real process, or import your checklist \
@@ -668,6 +997,8 @@ fn starters(
                 owner,
                 days: 0,
                 checklist: Vec::new(),
+                after: None,
+                after_golive: None,
             }],
             comment: vec![
                 "A starter playbook written by `throughline import` because the imported items use this".into(),

@@ -23,6 +23,8 @@ pub struct Existing {
     pub deployment: Deployment,
     playbook_patterns: Vec<String>,
     item_patterns: Vec<String>,
+    /// The state file its `state` names; `None` for a database URL.
+    pub state: Option<PathBuf>,
 }
 
 pub const CONFIG: &str = "throughline.toml";
@@ -58,9 +60,15 @@ pub fn load_existing(out: &Path) -> Result<Option<Existing>, ImportError> {
             .unwrap_or_default()
     };
     let (playbook_patterns, item_patterns) = (patterns("playbooks"), patterns("items"));
+    let state = match table.get("state").and_then(|v| v.as_str()) {
+        Some(s) if s.contains("://") => None,
+        Some(s) => Some(out.join(s)),
+        None => Some(out.join("throughline.db")),
+    };
     let deployment = load_combined(out, &playbook_patterns, &item_patterns, &[])
         .map_err(ImportError::Deployment)?;
     Ok(Some(Existing {
+        state,
         playbook_patterns,
         item_patterns,
         config,

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::columns::{Columns, Field, normalize};
-use super::grid::{CellRef, Value};
+use super::duration;
+use super::grid::CellRef;
 use super::progress::Progress;
 use super::report::{Report, SkipReason};
 use super::rows::{Rows, Shape};
@@ -41,6 +42,9 @@ pub struct StageOut {
     pub owner: String,
     pub days: u32,
     pub checklist: Vec<EntryOut>,
+    /// `after = [...]`; `None` = the stage before it in the file.
+    pub after: Option<Vec<String>>,
+    pub after_golive: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +63,8 @@ struct Building {
     at: CellRef,
     owner: Option<(String, CellRef)>,
     days: Option<(u32, CellRef)>,
+    /// The days of its indented steps, added up: the stage's days when it gives none.
+    step_days: u32,
     /// The days cell to point at when none was given.
     days_at: Option<CellRef>,
     keys: HashMap<String, usize>,
@@ -70,6 +76,9 @@ enum Layout {
     StageColumn,
     /// Stage names as headings (one cell merged across the row), steps below.
     Headings,
+    /// Indented rows (leading spaces, an outline level, a cell indent) under unindented
+    /// ones: the unindented rows are stages, the indented ones their steps.
+    Indented,
     /// Neither: every row is a stage.
     EachRow,
 }
@@ -89,12 +98,35 @@ pub fn build(
     let owner_col = columns.get(Field::Owner);
     let role_col = columns.get(Field::Role);
     let days_col = columns.get(Field::Days);
+    let unit = columns
+        .fields
+        .get(&Field::Days)
+        .and_then(|c| duration::header_unit(&c.title));
+    if let (Some(u), Some(c)) = (unit, columns.fields.get(&Field::Days))
+        && u != duration::Unit::Days
+    {
+        report.layout.push(format!(
+            "column {} counts {}; they were turned into business days (a week is 5)",
+            c.describe(),
+            u.words()
+        ));
+    }
     let id_col = columns.get(Field::Id);
     let field_cols: Vec<u32> = columns.fields.values().map(|c| c.col).collect();
     let data = rows.data_rows();
 
+    let levels: HashMap<u32, u32> = match step_col {
+        Some(col) if stage_col.is_none() => data
+            .clone()
+            .map(|r| (r, super::tasks::level(rows, r, col)))
+            .collect(),
+        _ => HashMap::new(),
+    };
+    let top = levels.values().copied().min().unwrap_or(0);
     let layout = if stage_col.is_some() {
         Layout::StageColumn
+    } else if levels.values().any(|l| *l > top) {
+        Layout::Indented
     } else if data.clone().any(|r| matches!(rows.shape(r, &field_cols), Shape::Heading { col } if grid.merge_at(r, col).is_some_and(|m| m.last_col > m.first_col))) {
         Layout::Headings
     } else {
@@ -102,6 +134,7 @@ pub fn build(
     };
     match layout {
         Layout::Headings => report.layout.push("stage names were read from the heading rows (merged across the columns) above their steps".into()),
+        Layout::Indented => report.layout.push("the unindented rows became stages and the indented rows below each their steps".into()),
         Layout::EachRow if step_col.is_some() => report.layout.push("there is no Stage column, so each row became a stage".into()),
         _ => {}
     }
@@ -148,6 +181,10 @@ pub fn build(
             Layout::EachRow => step
                 .clone()
                 .map(|n| (n, grid.cell_ref(row, step_col.unwrap_or(0)))),
+            Layout::Indented => step
+                .clone()
+                .filter(|_| levels.get(&row).copied().unwrap_or(0) == top)
+                .map(|n| (n, grid.cell_ref(row, step_col.unwrap_or(0)))),
         };
         let starts_new = match (&stage_name, &current) {
             (Some((name, _)), Some(b)) => {
@@ -185,10 +222,13 @@ pub fn build(
                     owner: String::new(),
                     days: 0,
                     checklist: Vec::new(),
+                    after: None,
+                    after_golive: None,
                 },
                 at,
                 owner: None,
                 days: None,
+                step_days: 0,
                 days_at: days_col.map(|c| grid.cell_ref(row, c)),
                 keys: HashMap::new(),
             });
@@ -205,6 +245,12 @@ pub fn build(
         if heading.is_some() {
             continue;
         }
+        // In an indented plan the stage's own row is no step of it.
+        let step = if layout == Layout::Indented && starts_new {
+            None
+        } else {
+            step
+        };
 
         // Owner: a role name, or a person's e-mail address (then the role is named after them).
         let role_text = role_col
@@ -262,7 +308,17 @@ pub fn build(
             let value = rows.value(row, col);
             if !value.is_blank() {
                 let at = grid.cell_ref(row, col);
-                match parse_days(value) {
+                let parsed = duration::read(value, unit).map(|d| {
+                    let d = d.expect("not blank");
+                    if let Some(note) = &d.note {
+                        report.problem(at.clone(), note.clone());
+                    }
+                    d.days
+                });
+                match parsed {
+                    Ok(days) if step.is_some() && layout == Layout::Indented => {
+                        b.step_days += days;
+                    }
                     Ok(days) => match &b.days {
                         None => b.days = Some((days, at)),
                         Some((d, _)) if *d == days => {}
@@ -324,6 +380,7 @@ pub fn build(
     };
     let mut no_owner = Vec::new();
     let mut no_days = Vec::new();
+    let mut summed = Vec::new();
     let mut stages = Vec::new();
     for mut b in done {
         b.stage.owner = match b.owner {
@@ -338,6 +395,10 @@ pub fn build(
         };
         b.stage.days = match b.days {
             Some((d, _)) => d,
+            None if b.step_days > 0 => {
+                summed.push(format!("\"{}\" ({} days)", b.stage.name, b.step_days));
+                b.step_days
+            }
             None => {
                 no_days.push(format!(
                     "\"{}\" ({})",
@@ -353,6 +414,12 @@ pub fn build(
         report.notes.push(format!(
             "no owner was given for {}; they belong to the role \"owner\" until you change it",
             no_owner.join(", ")
+        ));
+    }
+    if !summed.is_empty() {
+        report.notes.push(format!(
+            "the days of {} are their steps' days added up",
+            summed.join(", ")
         ));
     }
     if !no_days.is_empty() {
@@ -397,68 +464,4 @@ pub fn placeholder_note(roles: &[&str]) -> String {
         if roles.len() == 1 { "" } else { "s" },
         list.join(", ")
     )
-}
-
-/// Whole business days: `3`, `3 days`, `3 ימים`, `יומיים`.
-pub fn parse_days(value: &Value) -> Result<u32, String> {
-    let shown = value.text().unwrap_or_default();
-    let bad = |why: &str| {
-        Err(format!(
-            "\"{shown}\" {why}; write a whole number of business days such as 3 (0 for a milestone)"
-        ))
-    };
-    match value {
-        Value::Number(n) if *n < 0.0 => bad("is negative"),
-        Value::Number(n) if n.fract() != 0.0 => bad("is not a whole number of days"),
-        Value::Number(n) if *n > 365.0 => bad("is more than a year of business days"),
-        Value::Number(n) => Ok(*n as u32),
-        Value::Text(t) => {
-            let n = normalize(t);
-            match n.as_str() {
-                "יום" | "יום אחד" | "day" | "one day" | "1 day" => return Ok(1),
-                "יומיים" | "two days" => return Ok(2),
-                _ => {}
-            }
-            let digits: String = n.chars().take_while(|c| c.is_ascii_digit()).collect();
-            let rest = n[digits.len()..].trim();
-            let unit_ok = matches!(
-                rest,
-                "" | "d"
-                    | "day"
-                    | "days"
-                    | "business days"
-                    | "work days"
-                    | "ימים"
-                    | "יום"
-                    | "ימי עבודה"
-            );
-            match digits.parse::<u32>() {
-                Ok(d) if unit_ok && d <= 365 => Ok(d),
-                _ => bad("is not a number of days"),
-            }
-        }
-        Value::Empty => bad("is empty"),
-        _ => bad("is not a number of days"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_in_words_and_numbers() {
-        assert_eq!(parse_days(&Value::Number(3.0)), Ok(3));
-        assert_eq!(parse_days(&Value::Number(0.0)), Ok(0));
-        assert_eq!(parse_days(&Value::Text("3 days".into())), Ok(3));
-        assert_eq!(parse_days(&Value::Text(" 2 ימים ".into())), Ok(2));
-        assert_eq!(parse_days(&Value::Text("יומיים".into())), Ok(2));
-        assert!(
-            parse_days(&Value::Number(2.5))
-                .unwrap_err()
-                .starts_with("\"2.5\" is not a whole number")
-        );
-        assert!(parse_days(&Value::Text("a week".into())).is_err());
-        assert!(parse_days(&Value::Number(-1.0)).is_err());
-    }
 }

@@ -16,6 +16,8 @@ pub enum SkipReason {
     Heading,
     Totals,
     RepeatedHeader,
+    /// Names a group of tasks (a phase, a project heading): its rows are the tasks.
+    Group,
     /// See the problem listed for the row.
     Problem,
 }
@@ -27,6 +29,7 @@ impl SkipReason {
             SkipReason::Heading => "a heading or note, not a row of data",
             SkipReason::Totals => "a totals row",
             SkipReason::RepeatedHeader => "the header repeated",
+            SkipReason::Group => "a group (phase or project) of the rows below it, not a task",
             SkipReason::Problem => "see the problems below",
         }
     }
@@ -80,6 +83,10 @@ pub struct Report {
     pub kind: Option<Kind>,
     /// Set when `--as` was guessed: why.
     pub kind_guess: Option<String>,
+    /// Every layout's score and its reasons (shown by `--dry-run`).
+    pub scores: Option<String>,
+    /// How many tasks are done, doing, to do, and where that is recorded.
+    pub status: Option<String>,
     pub header: Option<CellRef>,
     pub header_from_map: bool,
     /// (what, column description, from the mapping file).
@@ -172,14 +179,16 @@ impl fmt::Display for Report {
             writeln!(f, "  {n}")?;
         }
         if let (Some(kind), Some(why)) = (self.kind, &self.kind_guess) {
-            let other = match kind {
-                Kind::Items => "playbook",
-                Kind::Playbook => "items",
-            };
+            let others: Vec<&str> = [Kind::Items, Kind::Tasks, Kind::Playbook]
+                .into_iter()
+                .filter(|k| *k != kind)
+                .map(Kind::arg)
+                .collect();
             writeln!(
                 f,
-                "Imported as {} (guessed: {why}). Use --as {other} if that is wrong.",
-                kind.words()
+                "Imported as {} (guessed: {why}). Use --as {} if that is wrong.",
+                kind.words(),
+                others.join(" or --as ")
             )?;
         }
         if !self.columns.is_empty() {
@@ -234,6 +243,9 @@ impl fmt::Display for Report {
             if self.serials.len() > 5 {
                 writeln!(f, "  … and {} more", self.serials.len() - 5)?;
             }
+        }
+        if let Some(status) = &self.status {
+            writeln!(f, "Status: {status}.")?;
         }
         let skipped = self.skipped.len();
         write!(f, "Rows: {} read", self.rows_read)?;

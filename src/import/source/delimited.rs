@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252, WINDOWS_1255};
 
+use super::workbook::{MAX_CELL_BYTES, MAX_ROWS, cell_too_big, too_many_rows};
 use super::{SheetInfo, Source};
 use crate::import::error::ImportError;
 use crate::import::grid::{Grid, Value};
@@ -115,6 +116,18 @@ impl Source for Delimited {
             for _ in expected_line..line {
                 rows.push(Vec::new());
             }
+            if let Some(c) = record.iter().position(|f| f.len() > MAX_CELL_BYTES) {
+                return Err(cell_too_big(
+                    &self.path,
+                    &self.name,
+                    rows.len() as u32,
+                    c as u32,
+                    record[c].len(),
+                ));
+            }
+            if rows.len() >= MAX_ROWS as usize {
+                return Err(too_many_rows(&self.path, &self.name));
+            }
             let newlines: usize = record.iter().map(|f| f.matches('\n').count()).sum();
             expected_line = line + 1 + newlines as u64;
             let mut row: Vec<Value> = record
@@ -136,6 +149,10 @@ impl Source for Delimited {
             }
         }
         bar.finish();
+        if rows.first().is_some_and(|h| super::asana::is_header(h)) {
+            let note = super::asana::reshape(&mut rows);
+            self.notes.push(note);
+        }
         Ok(Grid::new(self.name.clone(), (0, 0), rows))
     }
 

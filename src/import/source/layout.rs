@@ -2,7 +2,7 @@
 //! rows and columns, right-to-left display, merged areas and (.xlsx) formulas whose result was
 //! never saved. For .xlsx and .ods files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
@@ -20,6 +20,10 @@ pub struct Layout {
     pub merges: Vec<Merge>,
     /// Cells with a formula but no saved result (written by a program that does not calculate).
     pub uncalculated: Vec<(u32, u32)>,
+    /// Rows grouped under others: their outline level.
+    pub outline_levels: BTreeMap<u32, u8>,
+    /// Cells whose style indents them: their indent.
+    pub indents: HashMap<(u32, u32), u8>,
 }
 
 /// Read the layout of the sheet called `sheet`. Errors are plain strings: a failure here only
@@ -28,8 +32,37 @@ pub fn xlsx_layout(path: &Path, sheet: &str) -> Result<Layout, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| e.to_string())?;
     let part = sheet_part(&mut zip, sheet)?;
+    // Styles are optional; a workbook without them indents nothing.
+    let styles = read_entry(&mut zip, "xl/styles.xml")
+        .map(|xml| indent_styles(&xml))
+        .unwrap_or_default();
     let entry = zip.by_name(&part).map_err(|e| format!("{part}: {e}"))?;
-    scan_sheet(BufReader::with_capacity(1 << 16, entry))
+    scan_sheet(BufReader::with_capacity(1 << 16, entry), &styles)
+}
+
+/// The cell formats (`cellXfs`, by index) that indent their text, with their indent.
+fn indent_styles(xml: &str) -> HashMap<u32, u8> {
+    let mut out = HashMap::new();
+    let mut reader = Reader::from_str(xml);
+    let (mut inside, mut index) = (false, 0u32);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == "cellXfs" => inside = true,
+            Ok(Event::End(e)) if e.local_name().as_ref() == "cellXfs" => break,
+            Ok(Event::End(e)) if inside && e.local_name().as_ref() == "xf" => index += 1,
+            Ok(Event::Empty(e)) if inside && e.local_name().as_ref() == "xf" => index += 1,
+            Ok(Event::Start(e) | Event::Empty(e))
+                if inside && e.local_name().as_ref() == "alignment" =>
+            {
+                if let Some(n) = attr_u32(&e, "indent").filter(|n| *n > 0) {
+                    out.insert(index, n.min(u32::from(u8::MAX)) as u8);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The zip path of a sheet's XML: workbook.xml names the sheet's relationship id, and the
@@ -219,23 +252,45 @@ fn is_true(e: &BytesStart<'_>, name: &str) -> bool {
     attr_is(e, name, &["1", "true"])
 }
 
+/// Record a cell's indent, from its `s="N"` style, when that style indents.
+fn indent(raw: &str, styles: &HashMap<u32, u8>, layout: &mut Layout) {
+    if styles.is_empty() {
+        return;
+    }
+    if let Some(n) = raw_attr(raw, "s").and_then(|s| s.parse::<u32>().ok())
+        && let Some(level) = styles.get(&n)
+        && let Some(at) = cell_attr(raw)
+    {
+        layout.indents.insert(at, *level);
+    }
+}
+
 /// The `r="B12"` attribute in a tag's raw attribute text.
 fn cell_attr(raw: &str) -> Option<(u32, u32)> {
+    raw_attr(raw, "r").and_then(parse_cell)
+}
+
+/// An attribute's value in a tag's raw attribute text.
+fn raw_attr<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("{name}=");
     let mut rest = raw;
-    while let Some(i) = rest.find("r=") {
+    while let Some(i) = rest.find(&key) {
         let before = rest[..i].chars().next_back();
-        let after = &rest[i + 2..];
+        let after = &rest[i + key.len()..];
         if before.is_none_or(char::is_whitespace) {
             let quote = after.chars().next()?;
             let value = &after[1..];
-            return value.find(quote).and_then(|end| parse_cell(&value[..end]));
+            return value.find(quote).map(|end| &value[..end]);
         }
         rest = after;
     }
     None
 }
 
-fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
+fn scan_sheet<R: std::io::BufRead>(
+    input: R,
+    indent_styles: &HashMap<u32, u8>,
+) -> Result<Layout, String> {
     let mut layout = Layout::default();
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::with_capacity(1024);
@@ -259,6 +314,7 @@ fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
             Ok(Event::Text(t)) if in_value => value |= !t.is_empty(),
             Ok(Event::End(e)) if e.local_name().as_ref() == "v" => in_value = false,
             Ok(Event::End(e)) if e.local_name().as_ref() == "c" => {
+                indent(&cell, indent_styles, &mut layout);
                 if formula
                     && !value
                     && let Some(at) = cell_attr(&cell)
@@ -274,6 +330,9 @@ fn scan_sheet<R: std::io::BufRead>(input: R) -> Result<Layout, String> {
                     next_row = row + 1;
                     if is_true(&e, "hidden") {
                         layout.hidden_rows.insert(row);
+                    }
+                    if let Some(level) = attr_u32(&e, "outlineLevel").filter(|l| *l > 0) {
+                        layout.outline_levels.insert(row, level.min(7) as u8);
                     }
                 }
                 "f" => formula = true,
@@ -364,13 +423,14 @@ mod tests {
   <sheetViews><sheetView rightToLeft="1" workbookViewId="0"/></sheetViews>
   <cols><col min="5" max="6" width="0" hidden="1" customWidth="1"/></cols>
   <sheetData>
-    <row r="1"><c r="A1" t="s"><v>0</v></c></row>
+    <row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1" t="s"><v>0</v></c></row>
+    <row r="2" outlineLevel="1"><c r="A2"><v>0</v></c></row>
     <row r="7" hidden="1"><c r="A7"><v>1</v></c><c r="B7"><f>A7+1</f><v /></c><c r="C7"><f>A7</f><v>1</v></c></row>
     <row><c><v>2</v></c></row>
   </sheetData>
   <mergeCells count="1"><mergeCell ref="A2:A5"/></mergeCells>
 </worksheet>"#;
-        let layout = scan_sheet(xml.as_bytes()).unwrap();
+        let layout = scan_sheet(xml.as_bytes(), &HashMap::from([(1, 2)])).unwrap();
         assert!(layout.right_to_left);
         assert_eq!(
             layout.hidden_cols.iter().copied().collect::<Vec<_>>(),
@@ -390,6 +450,14 @@ mod tests {
             }]
         );
         assert_eq!(layout.uncalculated, vec![(6, 1)]);
+        assert_eq!(layout.indents, HashMap::from([((0, 1), 2)]));
+        assert_eq!(
+            layout.outline_levels.into_iter().collect::<Vec<_>>(),
+            vec![(1, 1)]
+        );
+        let styles = r#"<styleSheet><cellStyleXfs count="1"><xf><alignment indent="5"/></xf></cellStyleXfs>
+<cellXfs count="3"><xf numFmtId="0"/><xf applyAlignment="1"><alignment indent="1"/></xf><xf><alignment horizontal="left"/></xf></cellXfs></styleSheet>"#;
+        assert_eq!(indent_styles(styles), HashMap::from([(1, 1)]));
         assert_eq!(cell_attr(" r=\"B12\" s=\"1\""), Some((11, 1)));
         assert_eq!(cell_attr("s='1' r='C3'"), Some((2, 2)));
         assert_eq!(cell_attr("t=\"s\""), None);

@@ -2,8 +2,11 @@
 //! importer never knows which kind of file it was. New sources (Google Sheets through its
 //! connector) plug in by implementing [`Source`] and being recognised in [`open`].
 
+mod asana;
+mod biff;
 mod delimited;
 mod layout;
+mod trello;
 mod workbook;
 
 use std::fs::File;
@@ -79,7 +82,7 @@ pub fn open(spec: &str, text: &TextOptions) -> Result<Box<dyn Source>, ImportErr
     if meta.len() == 0 {
         return Err(ImportError::Empty { path });
     }
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 16];
     let n = File::open(&path)
         .and_then(|mut f| read_up_to(&mut f, &mut head))
         .map_err(|e| ImportError::Io {
@@ -93,11 +96,21 @@ pub fn open(spec: &str, text: &TextOptions) -> Result<Box<dyn Source>, ImportErr
         .unwrap_or("")
         .to_ascii_lowercase();
 
+    if let Some(what) = known_binary(head) {
+        return Err(ImportError::KnownBinary { path, what });
+    }
     if head.starts_with(ZIP) {
         return Ok(Box::new(Workbook::open_zip(path)?));
     }
     if head.starts_with(OLE) {
         return Ok(Box::new(Workbook::open_ole(path)?));
+    }
+    if ext == "json" || trello::looks_like(head) {
+        let bytes = std::fs::read(&path).map_err(|e| ImportError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        return Ok(Box::new(trello::TrelloBoard::open(path, &bytes)?));
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "xls" | "ods") {
         let looks_like_text = delimited::looks_like_text(&path)?;
@@ -118,6 +131,28 @@ pub fn open(spec: &str, text: &TextOptions) -> Result<Box<dyn Source>, ImportErr
         });
     }
     Ok(Box::new(Delimited::open(path, text)?))
+}
+
+/// Files people mistake for a plan, by their first bytes.
+const SIGNATURES: &[(&[u8], &str)] = &[
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG picture"),
+    (b"\xFF\xD8\xFF", "a JPEG picture"),
+    (b"GIF87a", "a GIF picture"),
+    (b"GIF89a", "a GIF picture"),
+    (b"\x1F\x8B", "a gzip archive"),
+    (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+    (b"Rar!\x1A\x07", "a RAR archive"),
+    (b"SQLite format 3\0", "an SQLite database"),
+    (b"\x7FELF", "a program (ELF)"),
+    (b"{\\rtf", "a rich-text (RTF) document"),
+];
+
+fn known_binary(head: &[u8]) -> Option<&'static str> {
+    SIGNATURES
+        .iter()
+        .find(|(sig, _)| head.starts_with(sig))
+        .map(|(_, what)| *what)
 }
 
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

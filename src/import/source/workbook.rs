@@ -29,11 +29,13 @@ impl Workbook {
             path: path.clone(),
             source: e,
         })?;
-        let zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| ImportError::Corrupt {
-            path: path.clone(),
-            format: "a workbook",
-            detail: e.to_string(),
-        })?;
+        let mut zip =
+            zip::ZipArchive::new(BufReader::new(file)).map_err(|e| ImportError::Corrupt {
+                path: path.clone(),
+                format: "a workbook",
+                detail: e.to_string(),
+            })?;
+        check_entries(&path, &mut zip)?;
         let has = |name: &str| zip.index_for_name(name).is_some();
         let book = if has("xl/workbook.xml") {
             Sheets::Xlsx(open::<Xlsx<_>>(&path, xlsx_error)?)
@@ -42,7 +44,6 @@ impl Workbook {
                 corrupt(p, "an Excel binary workbook (.xlsb)", e)
             })?)
         } else if has("content.xml") && has("mimetype") {
-            let mut zip = zip;
             let mut mime = String::new();
             if let Ok(mut entry) = zip.by_name("mimetype") {
                 use std::io::Read;
@@ -87,6 +88,20 @@ impl Workbook {
         if let Err(why) = ole_chains_end(&bytes) {
             return Err(corrupt(&path, FORMAT, why));
         }
+        // calamine reserves a cell for every cell a sheet claims before reading any.
+        if let Some(wb) = super::biff::stream(&bytes, &["Workbook", "Book"])
+            && let Some((cells, rows, cols)) = super::biff::largest_dimensions(&wb)
+            && (cells > MAX_CELLS || rows > MAX_ROWS)
+        {
+            return Err(corrupt(
+                &path,
+                FORMAT,
+                format!(
+                    "a sheet says it spans {rows} rows by {cols} columns ({cells} cells); the \
+                     import reads up to {MAX_ROWS} rows and {MAX_CELLS} cells"
+                ),
+            ));
+        }
         let protected = guarded(&path, FORMAT, || {
             Ok(matches!(
                 calamine::open_workbook::<Xlsx<_>, _>(&path),
@@ -118,6 +133,56 @@ impl Workbook {
             Sheets::Ods(_) => "an OpenDocument spreadsheet (.ods)",
         }
     }
+}
+
+/// The most one part of a workbook may expand to, and how many times its packed size.
+pub const MAX_ENTRY_BYTES: u64 = 256 << 20;
+pub const MAX_RATIO: u64 = 100;
+
+/// Refuse a workbook part that would expand past the limits, before anything unpacks it: a
+/// small file can hold a part of gigabytes (one cell of 300 MB packs into 300 KB).
+fn check_entries<R: std::io::Read + std::io::Seek>(
+    path: &Path,
+    zip: &mut zip::ZipArchive<R>,
+) -> Result<(), ImportError> {
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            continue;
+        };
+        let (size, packed) = (entry.size(), entry.compressed_size());
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("number {}", i + 1));
+        if size > MAX_ENTRY_BYTES {
+            return Err(ImportError::TooBig {
+                path: path.to_path_buf(),
+                what: format!("the part {name} unpacked"),
+                size,
+                limit: MAX_ENTRY_BYTES,
+                place: String::new(),
+                hint: "A plan's workbook is far smaller: delete the data past the plan (or the \
+                       pictures), save, and import again.",
+            });
+        }
+        // Small parts may pack very well; only a large one that packs too well is suspect.
+        if size > 1 << 20 && size > packed.saturating_mul(MAX_RATIO) {
+            return Err(ImportError::TooBig {
+                path: path.to_path_buf(),
+                what: format!(
+                    "the part {name}, packed in {packed} bytes, unpacked ({}× its packed size)",
+                    size / packed.max(1)
+                ),
+                size,
+                limit: packed.saturating_mul(MAX_RATIO),
+                place: String::new(),
+                hint: "Real workbooks pack about 5 to 20 times; this one holds a huge run of \
+                       repeated data (a giant cell, or formatting on a million empty rows). \
+                       Delete it, save, and import again.",
+            });
+        }
+    }
+    Ok(())
 }
 
 fn open<R: Reader<BufReader<File>>>(
@@ -156,6 +221,9 @@ fn guarded<T>(
 /// rectangle, so a single stray cell far from the rest (row 4,000,000 of column XFD) would cost
 /// memory for every empty cell between; a real plan is far below this.
 const MAX_CELLS: u64 = 5_000_000;
+
+/// The most rows a sheet may have: Excel's own limit.
+pub const MAX_ROWS: u32 = 1_048_576;
 
 /// An .xlsx sheet, its cells read one by one so that an impossible rectangle is refused
 /// before it is allocated.
@@ -196,10 +264,53 @@ fn xlsx_range(
                 ),
             ));
         }
+        if row >= MAX_ROWS {
+            return Err(too_many_rows(path, sheet));
+        }
+        if let calamine::DataRef::SharedString(t) = cell.get_value()
+            && t.len() > MAX_CELL_BYTES
+        {
+            return Err(cell_too_big(path, sheet, row, col, t.len()));
+        }
         let value: Data = cell.get_value().clone().into();
+        if let Data::String(t) = &value
+            && t.len() > MAX_CELL_BYTES
+        {
+            return Err(cell_too_big(path, sheet, row, col, t.len()));
+        }
         cells.push(calamine::Cell::new((row, col), value));
     }
     Ok(calamine::Range::from_sparse(cells))
+}
+
+/// The most text one cell may hold: a plan's cell is a line or a paragraph, never a megabyte.
+pub const MAX_CELL_BYTES: usize = 1 << 20;
+
+pub fn cell_too_big(path: &Path, sheet: &str, row: u32, col: u32, size: usize) -> ImportError {
+    ImportError::TooBig {
+        path: path.to_path_buf(),
+        what: "one cell".into(),
+        size: size as u64,
+        limit: MAX_CELL_BYTES as u64,
+        place: format!(
+            " (at {})",
+            crate::import::grid::CellRef {
+                sheet: sheet.to_string(),
+                row,
+                col: Some(col),
+            }
+        ),
+        hint: "Shorten the cell (or move its text into a document and link to it), save, and \
+               import again.",
+    }
+}
+
+pub fn too_many_rows(path: &Path, sheet: &str) -> ImportError {
+    ImportError::TooManyRows {
+        path: path.to_path_buf(),
+        sheet: sheet.to_string(),
+        limit: MAX_ROWS,
+    }
 }
 
 fn corrupt(path: &Path, format: &'static str, e: impl std::fmt::Display) -> ImportError {
@@ -254,7 +365,7 @@ impl Source for Workbook {
         drop(status);
         // calamine can hand back a rectangle whose cells do not fill it (an .ods whose
         // repeated rows it capped): that is a damaged file, not a reason to stop.
-        let mut grid = guarded(&path, format, || Ok(to_grid(sheet, range, progress)))?;
+        let mut grid = guarded(&path, format, || to_grid(&path, sheet, range, progress))?;
         let layout = layout.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the layout reader stopped".into()))
@@ -295,6 +406,8 @@ impl Source for Workbook {
                 grid.hidden_cols = layout.hidden_cols;
                 grid.right_to_left = layout.right_to_left;
                 grid.merges = layout.merges;
+                grid.outline_levels = layout.outline_levels;
+                grid.indents = layout.indents;
                 for (row, col) in layout.uncalculated {
                     if grid.get(row, col).is_blank() {
                         grid.set(row, col, Value::Error(UNCALCULATED.into()));
@@ -320,13 +433,34 @@ fn date_system(is_1904: bool) -> DateSystem {
 }
 
 /// Move calamine's cells into a grid without copying their text.
-fn to_grid(sheet: &str, mut range: calamine::Range<Data>, progress: &Progress) -> Grid {
+fn to_grid(
+    path: &Path,
+    sheet: &str,
+    mut range: calamine::Range<Data>,
+    progress: &Progress,
+) -> Result<Grid, ImportError> {
     let origin = range.start().unwrap_or((0, 0));
     let height = range.height();
+    if u64::from(origin.0) + height as u64 > u64::from(MAX_ROWS) {
+        return Err(too_many_rows(path, sheet));
+    }
     let bar = progress.bar(&format!("Reading {sheet}"), height as u64);
     let mut rows = Vec::with_capacity(height);
     for r in 0..height {
         let cells = &mut range[r];
+        if let Some(c) = cells
+            .iter()
+            .position(|d| matches!(d, Data::String(t) if t.len() > MAX_CELL_BYTES))
+        {
+            let len = cells[c].to_string().len();
+            return Err(cell_too_big(
+                path,
+                sheet,
+                origin.0 + r as u32,
+                origin.1 + c as u32,
+                len,
+            ));
+        }
         let mut row: Vec<Value> = cells.iter_mut().map(|d| value(std::mem::take(d))).collect();
         while row.last().is_some_and(|v| *v == Value::Empty) {
             row.pop();
@@ -335,7 +469,7 @@ fn to_grid(sheet: &str, mut range: calamine::Range<Data>, progress: &Progress) -
         bar.set(r as u64 + 1);
     }
     bar.finish();
-    Grid::new(sheet, origin, rows)
+    Ok(Grid::new(sheet, origin, rows))
 }
 
 fn value(data: Data) -> Value {

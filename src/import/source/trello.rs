@@ -1,0 +1,246 @@
+//! A Trello board's JSON export (Board menu > Print, export and share > Export as JSON): its
+//! open cards become the rows of a tracker table, so the rest of the import reads them like a
+//! sheet. The table has one row per card, in list order then card position:
+//!
+//! | Task | List | Owner | Due date | Status | Labels | Notes |
+//!
+//! The owner is the card's first member (their full name); the status is Done when the card's
+//! due date is marked complete or its list is named like "Done", else the list's name when it
+//! is a status word ("Doing"). When the lists are not status words they are the groups of the
+//! tasks (the List column is titled "Project").
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{SheetInfo, Source};
+use crate::import::error::ImportError;
+use crate::import::grid::{Grid, Value};
+use crate::import::progress::Progress;
+use crate::import::status::{self, RowStatus};
+
+#[derive(Debug, Deserialize)]
+struct Board {
+    name: String,
+    #[serde(default)]
+    lists: Vec<List>,
+    cards: Vec<Card>,
+    #[serde(default)]
+    members: Vec<Member>,
+    #[serde(default)]
+    checklists: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct List {
+    id: String,
+    name: String,
+    #[serde(default)]
+    closed: bool,
+    #[serde(default)]
+    pos: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Card {
+    name: String,
+    #[serde(default)]
+    desc: String,
+    due: Option<String>,
+    #[serde(default)]
+    due_complete: bool,
+    id_list: String,
+    #[serde(default)]
+    id_members: Vec<String>,
+    #[serde(default)]
+    closed: bool,
+    #[serde(default)]
+    pos: f64,
+    #[serde(default)]
+    labels: Vec<Label>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Label {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Member {
+    id: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    username: String,
+}
+
+pub struct TrelloBoard {
+    path: PathBuf,
+    name: String,
+    grid: Option<Grid>,
+    notes: Vec<String>,
+}
+
+/// Whether the file's start looks like a Trello board export (a JSON object).
+pub fn looks_like(head: &[u8]) -> bool {
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+}
+
+impl TrelloBoard {
+    pub fn open(path: PathBuf, bytes: &[u8]) -> Result<Self, ImportError> {
+        let board: Board = serde_json::from_slice(bytes).map_err(|e| ImportError::Corrupt {
+            path: path.clone(),
+            format: "a Trello board export (JSON)",
+            detail: format!("line {}, column {}: {e}", e.line(), e.column()),
+        })?;
+        let mut lists: Vec<&List> = board.lists.iter().filter(|l| !l.closed).collect();
+        lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+        let list_status = |l: &List| status::read(&l.name);
+        let lists_are_status = !lists.is_empty()
+            && lists.iter().filter(|l| list_status(l).is_some()).count() * 2 >= lists.len();
+        let member = |id: &str| {
+            board.members.iter().find(|m| m.id == id).map(|m| {
+                if m.full_name.trim().is_empty() {
+                    m.username.clone()
+                } else {
+                    m.full_name.clone()
+                }
+            })
+        };
+        let text = |s: &str| {
+            if s.trim().is_empty() {
+                Value::Empty
+            } else {
+                Value::Text(s.to_string())
+            }
+        };
+        let header = [
+            "Task",
+            if lists_are_status { "List" } else { "Project" },
+            "Owner",
+            "Due date",
+            "Status",
+            "Labels",
+            "Notes",
+        ];
+        let mut rows: Vec<Vec<Value>> = vec![header.iter().map(|h| text(h)).collect()];
+        let (mut closed, mut extra_members) = (0, 0);
+        for list in &lists {
+            let mut cards: Vec<&Card> = board
+                .cards
+                .iter()
+                .filter(|c| c.id_list == list.id)
+                .collect();
+            closed += cards.iter().filter(|c| c.closed).count();
+            cards.retain(|c| !c.closed);
+            cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+            for card in cards {
+                let state = if card.due_complete {
+                    Some(RowStatus::Done)
+                } else {
+                    list_status(list)
+                };
+                extra_members += card.id_members.len().saturating_sub(1);
+                let due = card
+                    .due
+                    .as_deref()
+                    .and_then(|d| d.get(..10))
+                    .and_then(|d| d.parse().ok())
+                    .map_or(Value::Empty, Value::Date);
+                let labels: Vec<&str> = card
+                    .labels
+                    .iter()
+                    .map(|l| l.name.as_str())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                rows.push(vec![
+                    text(&card.name),
+                    text(&list.name),
+                    card.id_members
+                        .first()
+                        .and_then(|m| member(m))
+                        .map_or(Value::Empty, Value::Text),
+                    due,
+                    state.map_or(Value::Empty, |s| {
+                        Value::Text(
+                            match s {
+                                RowStatus::Done => "Done",
+                                RowStatus::Doing => "Doing",
+                                RowStatus::Blocked => "Blocked",
+                                RowStatus::Todo => "To do",
+                            }
+                            .into(),
+                        )
+                    }),
+                    text(&labels.join(", ")),
+                    text(&card.desc),
+                ]);
+            }
+        }
+        let mut notes = vec![format!(
+            "read as a Trello board export: \"{}\", {} open card{} in {} list{}, one row each (row 2 is \
+             the first card of the first list)",
+            board.name,
+            rows.len() - 1,
+            if rows.len() == 2 { "" } else { "s" },
+            lists.len(),
+            if lists.len() == 1 { "" } else { "s" }
+        )];
+        if closed > 0 {
+            notes.push(format!(
+                "{closed} archived card{} left out",
+                if closed == 1 { " was" } else { "s were" }
+            ));
+        }
+        if extra_members > 0 {
+            notes.push(format!(
+                "cards with several members are owned by their first member ({extra_members} other \
+                 member{} not imported)",
+                if extra_members == 1 { "" } else { "s" }
+            ));
+        }
+        if !board.checklists.is_empty() {
+            notes.push(format!(
+                "the board's {} checklist{} not imported (a task's checklist comes from its playbook stage)",
+                board.checklists.len(),
+                if board.checklists.len() == 1 { " was" } else { "s were" }
+            ));
+        }
+        let name = board.name.clone();
+        Ok(TrelloBoard {
+            path,
+            grid: Some(Grid::new(name.clone(), (0, 0), rows)),
+            name,
+            notes,
+        })
+    }
+}
+
+impl Source for TrelloBoard {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sheets(&self) -> Vec<SheetInfo> {
+        vec![SheetInfo {
+            name: self.name.clone(),
+            hidden: false,
+        }]
+    }
+
+    fn read(&mut self, _sheet: &str, _progress: &Progress) -> Result<Grid, ImportError> {
+        Ok(self
+            .grid
+            .take()
+            .unwrap_or_else(|| Grid::new(self.name.clone(), (0, 0), Vec::new())))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+}

@@ -1,0 +1,547 @@
+//! `--as tasks`: a task tracker, one row per task with an owner, a due date and a status.
+//!
+//! The model's tasks are an item's stages, so a tracker becomes:
+//! - without groups: a one-stage process named after the sheet, and one item per row whose
+//!   go-live date is the row's due date (the stage is due on it) and whose `people.owner` is
+//!   the row's owner;
+//! - with groups (a Project or Campaign column, group heading rows as monday.com exports them,
+//!   or parent rows above indented sub-tasks): one item per group with a process of its own,
+//!   whose stages are the group's rows. Each stage is scheduled forward from the item's go-live
+//!   date (`after_golive`, the group's first working day) so that it is due on the row's own
+//!   date, owned by a role holding the row's person, as long as its duration.
+//!
+//! Each row's status is kept: see [`StatusOut`].
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::civil::{Date, Weekday};
+
+use super::columns::{Columns, Field};
+use super::duration::{self, header_unit};
+use super::grid::{CellRef, Value};
+use super::items::ItemOut;
+use super::playbook::{PlaybookOut, ProcessSettings, RoleOut, StageOut};
+use super::report::Report;
+use super::rows::{Rows, Shape};
+use super::status::{self, RowStatus};
+use crate::model::{Lang, slug};
+use crate::schedule::BusinessCalendar;
+
+/// A row's status, for the state store: the task it belongs to and where it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusOut {
+    /// `item/stage`.
+    pub identity: String,
+    pub status: RowStatus,
+    pub at: CellRef,
+}
+
+/// Rows that name a group, and the group each task row belongs to.
+#[derive(Debug, Default)]
+pub struct Groups {
+    pub group_rows: HashSet<u32>,
+    /// Task row → (group name, where the name is).
+    pub of_row: HashMap<u32, (String, CellRef)>,
+    /// Group names in the order they first appear.
+    pub order: Vec<String>,
+    /// How the groups were found, for the report.
+    pub how: Option<&'static str>,
+}
+
+/// Indentation of a row's title: the sheet's outline level, the cell's indent, or leading
+/// spaces (two to a level).
+pub fn level(rows: &Rows<'_>, row: u32, col: u32) -> u32 {
+    let grid = rows.grid;
+    let spaces = match rows.value(row, col) {
+        Value::Text(t) => {
+            let lead = t
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t' || *c == '\u{A0}')
+                .map(|c| if c == '\t' { 2 } else { 1 })
+                .sum::<u32>();
+            lead.div_ceil(2)
+        }
+        _ => 0,
+    };
+    let outline = grid.outline_levels.get(&row).copied().unwrap_or(0);
+    let indent = grid.indents.get(&(row, col)).copied().unwrap_or(0);
+    spaces.max(outline.into()).max(indent.into())
+}
+
+/// Find the groups of a tracker.
+pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
+    let grid = rows.grid;
+    let mut g = Groups::default();
+    let Some(title_col) = columns.get(Field::Title) else {
+        return g;
+    };
+    let field_cols: Vec<u32> = columns.fields.values().map(|c| c.col).collect();
+    let data: Vec<u32> = rows
+        .data_rows()
+        .filter(|r| {
+            !matches!(
+                rows.shape(*r, &field_cols),
+                Shape::Blank | Shape::Totals | Shape::RepeatedHeader
+            )
+        })
+        .collect();
+    let add_order = |g: &mut Groups, name: &str| {
+        if !g.order.iter().any(|n| n == name) {
+            g.order.push(name.to_string());
+        }
+    };
+    if let Some(project) = columns.get(Field::Project) {
+        for &row in &data {
+            if let Some(name) = rows.text(row, project) {
+                add_order(&mut g, &name);
+                g.of_row.insert(row, (name, grid.cell_ref(row, project)));
+            }
+        }
+        g.how = Some("the project column");
+        return g;
+    }
+    // A row is a group when it is less indented than the row after it, or when it holds a
+    // name alone (no date, owner or status) and task rows follow it.
+    let bare = |row: u32| {
+        [Field::GoLive, Field::Owner, Field::Status]
+            .iter()
+            .filter_map(|f| columns.get(*f))
+            .all(|c| rows.value(row, c).is_blank())
+    };
+    let levels: Vec<u32> = data.iter().map(|r| level(rows, *r, title_col)).collect();
+    let mut stack: Vec<(u32, String, CellRef)> = Vec::new();
+    let mut found_parent = false;
+    for (i, &row) in data.iter().enumerate() {
+        let heading = match rows.shape(row, &field_cols) {
+            Shape::Heading { col } => Some(col),
+            _ => None,
+        };
+        let name_col = heading.unwrap_or(title_col);
+        let Some(name) = rows.text(row, name_col) else {
+            continue;
+        };
+        let next_deeper = levels.get(i + 1).is_some_and(|n| *n > levels[i]);
+        let next_is_task = data.get(i + 1).is_some_and(|n| !bare(*n));
+        let is_group = next_deeper || ((heading.is_some() || bare(row)) && next_is_task);
+        while stack.last().is_some_and(|(l, ..)| *l >= levels[i]) {
+            stack.pop();
+        }
+        if is_group {
+            found_parent |= next_deeper;
+            g.group_rows.insert(row);
+            stack.push((levels[i], name, grid.cell_ref(row, name_col)));
+            continue;
+        }
+        if let Some((_, name, at)) = stack.last() {
+            add_order(&mut g, name);
+            g.of_row.insert(row, (name.clone(), at.clone()));
+        }
+    }
+    // A board export names its first group above the header row.
+    if !g.group_rows.is_empty() && header_row > 0 {
+        let above = header_row - 1;
+        let cells: Vec<u32> = grid
+            .col_range()
+            .filter(|c| !grid.get(above, *c).is_blank())
+            .collect();
+        if let [col] = cells.as_slice()
+            && let Some(name) = grid.get(above, *col).text()
+        {
+            let first_group = g.group_rows.iter().min().copied().unwrap_or(u32::MAX);
+            let mut named = false;
+            for &row in data.iter().take_while(|r| **r < first_group) {
+                if let std::collections::hash_map::Entry::Vacant(e) = g.of_row.entry(row) {
+                    e.insert((name.clone(), grid.cell_ref(above, *col)));
+                    named = true;
+                }
+            }
+            if named {
+                g.order.insert(0, name);
+            }
+        }
+    }
+    if !g.group_rows.is_empty() {
+        g.how = Some(if found_parent {
+            "the parent rows above indented sub-tasks"
+        } else {
+            "the group heading rows"
+        });
+    }
+    g
+}
+
+/// What the tracker becomes.
+#[derive(Debug, Default)]
+pub struct TasksOut {
+    pub playbooks: Vec<PlaybookOut>,
+    pub items: Vec<ItemOut>,
+    pub statuses: Vec<StatusOut>,
+}
+
+/// Everything [`build`] needs besides the rows.
+pub struct Setup<'a> {
+    /// The process of an ungrouped tracker: id and name (after the sheet).
+    pub process_id: String,
+    pub process_name: String,
+    pub lang: Lang,
+    /// `[process]` settings for a process id and name.
+    pub settings: &'a mut dyn FnMut(String, String) -> ProcessSettings,
+}
+
+fn weekday(day: &str) -> Weekday {
+    match day {
+        "sun" => Weekday::Sunday,
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        _ => Weekday::Saturday,
+    }
+}
+
+/// Build the processes and items from the rows the items reader accepted (`built`, one per
+/// task row, ids already unique).
+pub fn build(
+    rows: &Rows<'_>,
+    columns: &Columns,
+    groups: &Groups,
+    built: Vec<ItemOut>,
+    setup: Setup<'_>,
+    report: &mut Report,
+) -> TasksOut {
+    let grid = rows.grid;
+    let status_col = columns.get(Field::Status);
+    let days_col = columns.fields.get(&Field::Days).cloned();
+    let start_col = columns.get(Field::Start);
+    let unit = days_col.as_ref().and_then(|c| header_unit(&c.title));
+    let mut out = TasksOut::default();
+
+    // Each row's status and duration.
+    let mut row_status: HashMap<u32, RowStatus> = HashMap::new();
+    let mut row_days: HashMap<u32, Length> = HashMap::new();
+    for item in &built {
+        if let Some(col) = status_col {
+            match status::read_value(rows.value(item.row, col)) {
+                Ok(Some(RowStatus::Blocked)) => {
+                    row_status.insert(item.row, RowStatus::Blocked);
+                    report.problem(
+                        grid.cell_ref(item.row, col),
+                        format!(
+                            "\"{}\": a blocked task is imported as to do (a block and its reason \
+                             are set in the tool where the team works)",
+                            rows.text(item.row, col).unwrap_or_default()
+                        ),
+                    );
+                }
+                Ok(Some(s)) => {
+                    row_status.insert(item.row, s);
+                }
+                Ok(None) => {}
+                Err(why) => report.problem(grid.cell_ref(item.row, col), why),
+            }
+        }
+        if let Some(col) = &days_col {
+            match duration::read(rows.value(item.row, col.col), unit) {
+                Ok(Some(d)) => {
+                    if let Some(note) = d.note {
+                        report.problem(grid.cell_ref(item.row, col.col), note);
+                    }
+                    row_days.insert(item.row, Length::Days(d.days));
+                }
+                Ok(None) => {}
+                Err(why) => report.problem(grid.cell_ref(item.row, col.col), why),
+            }
+        } else if let Some(col) = start_col
+            && let Value::Date(start) = rows.value(item.row, col)
+            && *start <= item.golive
+        {
+            // Counted in the process's work week once the process is known.
+            row_days.insert(item.row, Length::Since(*start));
+        }
+    }
+
+    if groups.of_row.is_empty() {
+        let settings = (setup.settings)(setup.process_id.clone(), setup.process_name.clone());
+        let cal = calendar(&settings);
+        let mut people: Vec<String> = Vec::new();
+        for item in &built {
+            if let Some(p) = item.people.get("owner")
+                && !people.contains(p)
+            {
+                people.push(p.clone());
+            }
+        }
+        let mut lengths: Vec<u32> = built
+            .iter()
+            .map(|i| days_of(&row_days, i.row, i.golive, &cal))
+            .collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        let days = match lengths.as_slice() {
+            [] => 1,
+            [one] => *one,
+            _ => {
+                report.notes.push(format!(
+                    "the rows take different numbers of days ({}), but the tasks of one process share \
+                     one stage, so each task is due on its row's date and takes 1 day. Add a Project \
+                     column to give each group its own stages and durations",
+                    lengths.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                ));
+                1
+            }
+        };
+        let stage_id = "task".to_string();
+        let (stage_name, role_name) = match setup.lang {
+            Lang::He => ("משימה", "אחראי"),
+            Lang::En => ("Task", "Owner"),
+        };
+        for item in &built {
+            if let Some(s) = row_status.get(&item.row) {
+                out.statuses.push(StatusOut {
+                    identity: format!("{}/{stage_id}", item.id),
+                    status: *s,
+                    at: grid.cell_ref(item.row, status_col.unwrap_or(0)),
+                });
+            }
+        }
+        if people.is_empty() {
+            report
+                .notes
+                .push(super::playbook::placeholder_note(&["owner"]));
+        }
+        out.playbooks.push(PlaybookOut {
+            process: settings,
+            roles: vec![RoleOut {
+                id: "owner".into(),
+                name: role_name.into(),
+                people,
+            }],
+            stages: vec![StageOut {
+                id: stage_id,
+                name: stage_name.into(),
+                owner: "owner".into(),
+                days,
+                checklist: Vec::new(),
+                after: None,
+                after_golive: None,
+            }],
+            comment: vec![
+                "A one-stage process written by `throughline import` from a task tracker: each item".into(),
+                "is one row of the sheet, due on its go-live date, owned by the row's owner.".into(),
+            ],
+        });
+        report.created.push(format!(
+            "{} task{} in one process",
+            built.len(),
+            if built.len() == 1 { "" } else { "s" }
+        ));
+        out.items = built;
+        return out;
+    }
+
+    // Grouped: the rows of each group, in sheet order.
+    let mut by_group: BTreeMap<usize, Vec<ItemOut>> = BTreeMap::new();
+    let mut loose: Vec<ItemOut> = Vec::new();
+    for item in built {
+        match groups.of_row.get(&item.row) {
+            Some((name, _)) => {
+                let i = groups.order.iter().position(|n| n == name).unwrap_or(0);
+                by_group.entry(i).or_default().push(item);
+            }
+            None => loose.push(item),
+        }
+    }
+    let mut groups_named: Vec<(String, Vec<ItemOut>)> = by_group
+        .into_iter()
+        .map(|(i, rows)| (groups.order[i].clone(), rows))
+        .collect();
+    if !loose.is_empty() {
+        report.notes.push(format!(
+            "{} row{} belong to no group; they form the group \"{}\"",
+            loose.len(),
+            if loose.len() == 1 { "" } else { "s" },
+            setup.process_name
+        ));
+        groups_named.push((setup.process_name.clone(), loose));
+    }
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut tasks = 0;
+    for (name, members) in groups_named {
+        let base = slug(&name);
+        let mut id = base.clone();
+        let mut n = 2;
+        while !used_ids.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        let settings = (setup.settings)(id.clone(), name.clone());
+        let cal = calendar(&settings);
+        // Each row's start, then the group's first working day.
+        let spans: Vec<(u32, Date)> = members
+            .iter()
+            .map(|m| {
+                let days = days_of(&row_days, m.row, m.golive, &cal);
+                let start = if days == 0 {
+                    cal.on_or_before(m.golive)
+                } else {
+                    cal.back(m.golive, days - 1)
+                };
+                (days, start)
+            })
+            .collect();
+        let golive = spans
+            .iter()
+            .map(|(_, s)| *s)
+            .min()
+            .unwrap_or_else(|| members[0].golive);
+        let mut roles: Vec<RoleOut> = Vec::new();
+        let mut stages: Vec<StageOut> = Vec::new();
+        let mut stage_ids: HashMap<String, usize> = HashMap::new();
+        for (m, (days, start)) in members.iter().zip(&spans) {
+            let owner = match m.people.values().next() {
+                Some(person) => role_for(&mut roles, person),
+                None => {
+                    if !roles.iter().any(|r| r.id == "owner") {
+                        roles.push(RoleOut {
+                            id: "owner".into(),
+                            name: if setup.lang == Lang::He {
+                                "אחראי"
+                            } else {
+                                "Owner"
+                            }
+                            .into(),
+                            people: Vec::new(),
+                        });
+                    }
+                    "owner".to_string()
+                }
+            };
+            let base = slug(&m.title);
+            let count = stage_ids.entry(base.clone()).or_insert(0);
+            *count += 1;
+            let stage_id = if *count == 1 {
+                base
+            } else {
+                format!("{base}-{count}")
+            };
+            let due = if *days == 0 {
+                *start
+            } else {
+                cal.forward(*start, days - 1)
+            };
+            if due != m.golive {
+                report.problem(
+                    grid.cell_ref(m.row, columns.get(Field::GoLive).unwrap_or(0)),
+                    format!(
+                        "{} is not a working day of the process; the task is due on {due}",
+                        m.golive
+                    ),
+                );
+            }
+            if let Some(s) = row_status.get(&m.row) {
+                out.statuses.push(StatusOut {
+                    identity: format!("{id}/{stage_id}"),
+                    status: *s,
+                    at: grid.cell_ref(m.row, status_col.unwrap_or(0)),
+                });
+            }
+            stages.push(StageOut {
+                id: stage_id,
+                name: m.title.clone(),
+                owner,
+                days: *days,
+                checklist: Vec::new(),
+                after: Some(Vec::new()),
+                after_golive: Some(cal.count(golive, *start).saturating_sub(1)),
+            });
+            tasks += 1;
+        }
+        if roles.iter().any(|r| r.people.is_empty()) {
+            report
+                .notes
+                .push(super::playbook::placeholder_note(&["owner"]));
+        }
+        out.playbooks.push(PlaybookOut {
+            process: settings,
+            roles,
+            stages,
+            comment: vec![
+                format!("The group \"{name}\" of a task tracker, written by `throughline import`: one stage"),
+                "per row, each due on its row's date (after_golive counts working days from the".into(),
+                "item's go-live date, the group's first working day).".into(),
+            ],
+        });
+        out.items.push(ItemOut {
+            row: members[0].row,
+            id: id.clone(),
+            process: id,
+            title: name,
+            golive,
+            people: BTreeMap::new(),
+            channel: None,
+            notes: None,
+        });
+    }
+    report.created.push(format!(
+        "{tasks} task{} in {} group{}",
+        if tasks == 1 { "" } else { "s" },
+        out.items.len(),
+        if out.items.len() == 1 { "" } else { "s" }
+    ));
+    if let Some(how) = groups.how {
+        report
+            .layout
+            .push(format!("the tasks were grouped into items by {how}"));
+    }
+    out
+}
+
+fn calendar(settings: &ProcessSettings) -> BusinessCalendar {
+    let week: Vec<Weekday> = settings.workweek.iter().map(|d| weekday(d)).collect();
+    BusinessCalendar::from_parts(jiff::tz::TimeZone::UTC, &week, [])
+}
+
+/// How long a row's work takes, as the sheet says it.
+#[derive(Debug, Clone, Copy)]
+enum Length {
+    Days(u32),
+    /// From a start date to the due date.
+    Since(Date),
+}
+
+/// A row's business days: its duration, or the working days from its start to its due date.
+fn days_of(row_days: &HashMap<u32, Length>, row: u32, due: Date, cal: &BusinessCalendar) -> u32 {
+    match row_days.get(&row) {
+        Some(Length::Days(d)) => *d,
+        Some(Length::Since(start)) => cal.count(*start, due).max(1),
+        None => 1,
+    }
+}
+
+/// The role of one person (named after them), added on first use.
+fn role_for(roles: &mut Vec<RoleOut>, person: &str) -> String {
+    if let Some(r) = roles.iter().find(|r| r.people.iter().any(|p| p == person)) {
+        return r.id.clone();
+    }
+    let name = person
+        .split(['<', '@'])
+        .next()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(person)
+        .to_string();
+    let base = slug(&name);
+    let mut id = base.clone();
+    let mut n = 2;
+    while roles.iter().any(|r| r.id == id) || id == "owner" {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    roles.push(RoleOut {
+        id: id.clone(),
+        name,
+        people: vec![person.to_string()],
+    });
+    id
+}
