@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use throughline::model::StateLocation;
 use throughline::report::status::{StatusReport, status_report};
-use throughline::state::{SqliteStore, StateStore};
+use throughline::state::{SqliteStore, StateStore, blocked_spans};
+use throughline_connector::State;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,19 +20,26 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
-    let statuses = match &dep.state {
+    let (statuses, spans) = match &dep.state {
         StateLocation::Sqlite(path) if path.exists() => {
-            SqliteStore::open_read_only(path)?.statuses()?
+            let store = SqliteStore::open_read_only(path)?;
+            let statuses = store.statuses()?;
+            // Since when each blocked task is blocked: its own history only.
+            let mut spans = Vec::new();
+            for s in statuses.iter().filter(|s| s.state == State::Blocked) {
+                spans.extend(blocked_spans(&store.status_history(&s.identity)?));
+            }
+            (statuses, spans)
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), Vec::new()),
     };
     let tz = dep
         .processes
         .first()
         .map(|p| p.timezone.clone())
         .unwrap_or(jiff::tz::TimeZone::UTC);
-    let today = now.to_zoned(tz).date();
-    let report = status_report(&schedule, &statuses, today);
+    let today = now.to_zoned(tz.clone()).date();
+    let report = status_report(&schedule, &statuses, &spans, today, &tz);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -84,9 +92,14 @@ fn render(r: &StatusReport) -> String {
                 )
             })
             .unwrap_or_default();
+        let blocked = if i.tasks_blocked > 0 {
+            format!(", {} blocked", i.tasks_blocked)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {:<width$}  {}/{} tasks, {}/{} checklist  go-live {}  {next}{last}",
+            "  {:<width$}  {}/{} tasks{blocked}, {}/{} checklist  go-live {}  {next}{last}",
             i.item, i.tasks_done, i.tasks, i.entries_done, i.entries, i.golive
         );
     }
@@ -114,12 +127,49 @@ fn render(r: &StatusReport) -> String {
             }
         }
     }
+    if r.blocked.is_empty() {
+        let _ = writeln!(out, "Blocked: none");
+    } else {
+        let _ = writeln!(out, "Blocked");
+        for b in &r.blocked {
+            let since = match b.days {
+                Some(days) => format!(
+                    "  since {} ({days} day{})",
+                    r.today
+                        .checked_sub(jiff::Span::new().days(days))
+                        .unwrap_or(r.today),
+                    if days == 1 { "" } else { "s" }
+                ),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {}  {}{since}{}{}  due {}",
+                b.task,
+                b.owner.as_deref().unwrap_or("(nobody assigned)"),
+                b.target
+                    .as_deref()
+                    .map(|t| format!(", in {t}"))
+                    .unwrap_or_default(),
+                b.person
+                    .as_deref()
+                    .map(|p| format!(" by {p}"))
+                    .unwrap_or_default(),
+                b.due
+            );
+            let _ = writeln!(
+                out,
+                "    reason: {}",
+                b.reason.as_deref().unwrap_or("(none given)")
+            );
+        }
+    }
     let _ = writeln!(out, "Tasks per stage");
     for s in &r.stages {
         let _ = writeln!(
             out,
-            "  {}/{}  {} to do, {} doing, {} done",
-            s.process, s.stage_name, s.todo, s.doing, s.done
+            "  {}/{}  {} to do, {} doing, {} blocked, {} done",
+            s.process, s.stage_name, s.todo, s.doing, s.blocked, s.done
         );
     }
     out

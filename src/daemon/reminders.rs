@@ -452,6 +452,7 @@ mod tests {
             source_target: Some("board".into()),
             source_person: None,
             at: Timestamp::UNIX_EPOCH,
+            reason: None,
         }
     }
 

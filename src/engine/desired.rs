@@ -86,6 +86,7 @@ pub fn desired_tasks(
                     timezone: process.map(|p| p.timezone_name.clone()).unwrap_or_default(),
                     rtl: process.is_some_and(|p| p.lang.is_rtl()),
                     position: position as u64,
+                    blocked_reason: None,
                 },
                 entries: t
                     .checklist

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use throughline_connector::{
-    Applied, Capabilities, Change, Connector, ConnectorError, DesiredTask, Observation,
+    Applied, Capabilities, Change, Connector, ConnectorError, DesiredTask, Observation, State,
 };
 
 pub use causes::FailureCause;
@@ -32,7 +32,7 @@ pub use people::{TargetPeople, Unmapped, UnmappedPerson};
 
 use crate::model::SyncSettings;
 use crate::reconcile::{
-    Conflict, DriftAction, DriftPolicy, FieldOverride, HubStatus, HubTimes, LinkAfter,
+    Conflict, DriftAction, DriftPolicy, FieldOverride, HubState, HubStatus, HubTimes, LinkAfter,
     StatusUpdate, TargetInput, TargetPlan, merge_status, plan_target,
 };
 use crate::state::{Batch, Event, EventKind, Intent, Link, StateError, StateStore, StatusRecord};
@@ -162,6 +162,7 @@ fn link_row(target: &str, l: &LinkAfter, remote_id: String, now: Timestamp) -> L
         remote_version: l.version.clone(),
         archived: l.archived,
         updated_at: now,
+        pulled_reason: l.pulled_reason.clone(),
     }
 }
 
@@ -254,10 +255,7 @@ pub async fn run_cycle(
         .iter()
         .map(|s| (s.identity.clone(), s.at))
         .collect();
-    let mut hub: HubStatus = recorded
-        .into_iter()
-        .map(|s| (s.identity, s.state))
-        .collect();
+    let mut hub = hub_status(&*store, recorded)?;
     let mut overrides = load_overrides(store)?;
     let mut stale_overrides = HashSet::new();
     for t in targets.iter_mut() {
@@ -301,10 +299,23 @@ pub async fn run_cycle(
     let (updates, conflicts) = merge_status(&hub, &hub_times, &pulls, &settings.conflict, &order);
     let mut batch = Batch::default();
     for u in &updates {
-        hub.insert(u.identity.clone(), u.state);
+        let before = hub.get(&u.identity).map_or(State::Todo, |h| h.state);
+        let before_blocked = match (before, hub.get(&u.identity)) {
+            (State::Blocked, Some(h)) => h.before_blocked,
+            _ => before,
+        };
+        hub.insert(
+            u.identity.clone(),
+            HubState {
+                state: u.state,
+                reason: u.reason.clone(),
+                before_blocked,
+            },
+        );
         batch.statuses.push(StatusRecord {
             identity: u.identity.clone(),
             state: u.state,
+            reason: u.reason.clone(),
             source_target: Some(u.target.clone()),
             source_person: u.person.clone(),
             at: now,
@@ -426,6 +437,36 @@ pub async fn run_cycle(
         .targets
         .sort_by_key(|o| order.iter().position(|t| *t == o.target));
     Ok(report)
+}
+
+/// The hub's status from the store's current records; for a blocked task also the state it
+/// had before it was blocked (from its history), where clearing it in a tool returns it.
+fn hub_status(
+    store: &dyn StateStore,
+    recorded: Vec<StatusRecord>,
+) -> Result<HubStatus, StateError> {
+    let mut hub = HubStatus::new();
+    for s in recorded {
+        let before_blocked = if s.state == State::Blocked {
+            store
+                .status_history(&s.identity)?
+                .iter()
+                .rev()
+                .find(|r| r.state != State::Blocked)
+                .map_or(State::Todo, |r| r.state)
+        } else {
+            State::Todo
+        };
+        hub.insert(
+            s.identity,
+            HubState {
+                state: s.state,
+                reason: s.reason,
+                before_blocked,
+            },
+        );
+    }
+    Ok(hub)
 }
 
 /// The status each journaled create was made with: the hub's status as of the intent's time

@@ -467,7 +467,8 @@ impl<'a> Ctx<'a> {
                     f.done_at = None;
                     f.first_doing.get_or_insert(r.at);
                 }
-                State::Todo => f.done_at = None,
+                // Reopened, or waiting on someone: not done (yet).
+                State::Todo | State::Blocked => f.done_at = None,
             }
         }
         let mut ctx = Ctx {

@@ -53,4 +53,4 @@ pub use plan::{
     ChangeKind, Drift, EntryLinkAfter, HeldBack, LinkAfter, PlannedChange, SafetyStop, StopKind,
     TargetInput, TargetPlan, Unknown, UnknownWord, plan_target,
 };
-pub use status::{Conflict, HubStatus, HubTimes, Pull, StatusUpdate, merge_status};
+pub use status::{Conflict, HubState, HubStatus, HubTimes, Pull, StatusUpdate, merge_status};

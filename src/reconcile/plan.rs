@@ -78,6 +78,8 @@ pub struct LinkAfter {
     pub remote_id: Option<RemoteId>,
     pub pushed: Option<String>,
     pub pulled: Option<State>,
+    /// With `pulled` blocked: the reason the tool holds (`None` where it holds none).
+    pub pulled_reason: Option<String>,
     pub archived: bool,
     pub version: Option<String>,
 }
@@ -324,7 +326,30 @@ fn show(v: &Value) -> String {
 }
 
 fn hub_state(hub: &HubStatus, identity: &str) -> State {
-    hub.get(identity).copied().unwrap_or(State::Todo)
+    hub.get(identity).map(|h| h.state).unwrap_or(State::Todo)
+}
+
+/// The hub's reason for a blocked task.
+fn hub_reason(hub: &HubStatus, identity: &str) -> Option<String> {
+    hub.get(identity)
+        .filter(|h| h.state == State::Blocked)
+        .and_then(|h| h.reason.clone())
+}
+
+/// The reason a tool shows with `state`: only a blocked state has one, and only a tool with a
+/// place for it shows one.
+fn shown_reason(state: State, holds: bool, reason: Option<&str>) -> Option<String> {
+    reason
+        .filter(|_| holds && state == State::Blocked)
+        .map(str::to_string)
+}
+
+/// The task's context as sent to the tool, with the hub's reason when it is blocked.
+fn context_with_reason(d: &DesiredTask, hub: &HubStatus) -> TaskContext {
+    TaskContext {
+        blocked_reason: hub_reason(hub, &d.identity),
+        ..d.context.clone()
+    }
 }
 
 fn checked_state(checked: bool) -> State {
@@ -423,6 +448,7 @@ impl<'a> Planner<'a> {
                     remote_id: Some(l.remote_id.clone()),
                     pushed: l.pushed.clone(),
                     pulled: l.pulled,
+                    pulled_reason: l.pulled_reason.clone(),
                     archived: true,
                     version: l.remote_version.clone(),
                 }),
@@ -623,6 +649,7 @@ impl<'a> Planner<'a> {
         let caps = self.input.capabilities;
         let fields = caps.task_fields(&d.fields);
         let state = caps.state(hub_state(self.input.hub, &d.identity));
+        let context = context_with_reason(d, self.input.hub);
         let entries: Vec<DesiredEntry> = d.entries.iter().map(|e| self.desired_entry(e)).collect();
         let mut links = vec![LinkAfter {
             identity: d.identity.clone(),
@@ -630,6 +657,11 @@ impl<'a> Planner<'a> {
             remote_id: None,
             pushed: Some(record_of(&fields).to_json()),
             pulled: Some(state),
+            // Where the tool has no place for it, the next observation shows none either.
+            pulled_reason: context
+                .blocked_reason
+                .clone()
+                .filter(|_| state == State::Blocked),
             archived: false,
             version: None,
         }];
@@ -639,6 +671,7 @@ impl<'a> Planner<'a> {
             remote_id: None,
             pushed: Some(record_of(&e.fields).to_json()),
             pulled: Some(checked_state(e.checked)),
+            pulled_reason: None,
             archived: false,
             version: None,
         }));
@@ -657,7 +690,7 @@ impl<'a> Planner<'a> {
                     identity: d.identity.clone(),
                     fields,
                     state,
-                    context: d.context.clone(),
+                    context,
                     entries,
                 },
             },
@@ -681,6 +714,7 @@ impl<'a> Planner<'a> {
                 remote_id: Some(o.remote_id.clone()),
                 pushed: l.pushed.clone(),
                 pulled: l.pulled,
+                pulled_reason: l.pulled_reason.clone(),
                 archived: true,
                 version: o.version.clone(),
             }],
@@ -702,10 +736,12 @@ impl<'a> Planner<'a> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn pull(
         &mut self,
         identity: &str,
         state: State,
+        reason: (Option<String>, bool),
         support: StateSupport,
         o_modified: Option<jiff::Timestamp>,
         person: &Option<String>,
@@ -715,6 +751,8 @@ impl<'a> Planner<'a> {
             identity: identity.to_string(),
             target: self.input.target.to_string(),
             state,
+            reason: reason.0,
+            holds_reason: reason.1,
             support,
             modified: o_modified,
             person: person.clone(),
@@ -751,10 +789,19 @@ impl<'a> Planner<'a> {
 
         let want = caps.state(hub_state(self.input.hub, &d.identity));
         let now = caps.state(kept_state(o, link.and_then(|l| l.pulled)));
+        // A blocked task's reason, where the tool has a place for it, moves with its state.
+        let holds = o.status_cells.holds_reason;
+        let hub_reason = hub_reason(self.input.hub, &d.identity);
+        let want_reason = shown_reason(want, holds, hub_reason.as_deref());
+        let now_reason = shown_reason(now, holds, o.status_cells.blocked_reason.as_deref());
         // Without history, what the tool holds is told even when it equals the hub's: another
         // tool may disagree, and then nothing says who moved (the conflict policy does).
-        let (tool_moved, unlinked) = match link.and_then(|l| l.pulled) {
-            Some(last) => (now != caps.state(last), false),
+        let (tool_moved, unlinked) = match link.and_then(|l| l.pulled.map(|s| (s, l))) {
+            Some((last, l)) => {
+                let last = caps.state(last);
+                let last_reason = shown_reason(last, holds, l.pulled_reason.as_deref());
+                (now != last || now_reason != last_reason, false)
+            }
             None => match self.input.created.get(&d.identity) {
                 Some(created) => (now != caps.state(*created), false),
                 None => (true, true),
@@ -764,6 +811,7 @@ impl<'a> Planner<'a> {
             self.pull(
                 &d.identity,
                 now,
+                (now_reason.clone(), holds),
                 caps.states,
                 o.modified,
                 &o.modified_by,
@@ -774,7 +822,7 @@ impl<'a> Planner<'a> {
         // Grid tools: the status and done columns are written again when they disagree, or
         // when an unknown word's note is to be added or cleared, though the state is the same.
         let rewrite = o.status_cells.rewrite() && !o.archived;
-        let push_state = now != want || rewrite;
+        let push_state = now != want || now_reason != want_reason || rewrite;
         let record = fd.record_json();
         if !fd.push.is_empty() || push_state || o.archived {
             let mut details: Vec<String> = fd
@@ -802,11 +850,19 @@ impl<'a> Planner<'a> {
                         u.word,
                         u.cell
                     ),
+                    None if now == want && now_reason != want_reason => format!(
+                        "status: blocked, reason: {} → {}",
+                        quoted(now_reason.as_deref()),
+                        quoted(want_reason.as_deref())
+                    ),
                     None if now == want && cells.disagree => format!(
                         "status: {want}, the status and done columns brought back into agreement"
                     ),
                     None if now == want => format!("status: {want}, the cell's note cleared"),
-                    None => format!("status: {now} → {want}"),
+                    None => match &want_reason {
+                        Some(r) => format!("status: {now} → {want} ({r})"),
+                        None => format!("status: {now} → {want}"),
+                    },
                 });
             }
             if o.archived {
@@ -824,7 +880,7 @@ impl<'a> Planner<'a> {
                 change: Change::UpdateTask {
                     remote_id: o.remote_id.clone(),
                     identity: d.identity.clone(),
-                    context: d.context.clone(),
+                    context: context_with_reason(d, self.input.hub),
                     fields: (!fd.push.is_empty()).then(|| fields::from_map(fd.send.clone())),
                     previous: Some(o.fields.clone()),
                     state: push_state.then_some(want),
@@ -837,6 +893,7 @@ impl<'a> Planner<'a> {
                     remote_id: Some(o.remote_id.clone()),
                     pushed: Some(record),
                     pulled: Some(want),
+                    pulled_reason: want_reason,
                     archived: false,
                     version: o.version.clone(),
                 }],
@@ -844,6 +901,7 @@ impl<'a> Planner<'a> {
         } else if link.is_none_or(|l| {
             l.pushed.as_deref() != Some(record.as_str())
                 || l.pulled != Some(now)
+                || l.pulled_reason != now_reason
                 || l.archived
                 || l.remote_id != o.remote_id
         }) {
@@ -853,6 +911,7 @@ impl<'a> Planner<'a> {
                 remote_id: Some(o.remote_id.clone()),
                 pushed: Some(record),
                 pulled: Some(now),
+                pulled_reason: now_reason,
                 archived: false,
                 version: o.version.clone(),
             });
@@ -882,6 +941,7 @@ impl<'a> Planner<'a> {
                     remote_id: None,
                     pushed: Some(record_of(&entry.fields).to_json()),
                     pulled: Some(checked_state(entry.checked)),
+                    pulled_reason: None,
                     archived: false,
                     version: None,
                 };
@@ -934,6 +994,7 @@ impl<'a> Planner<'a> {
                 self.pull(
                     &e.identity,
                     checked_state(oe.checked),
+                    (None, false),
                     StateSupport::DoneOrNot,
                     oe.modified,
                     &oe.modified_by,
@@ -982,6 +1043,7 @@ impl<'a> Planner<'a> {
                         remote_id: Some(oe.remote_id.clone()),
                         pushed: Some(record),
                         pulled: Some(checked_state(want)),
+                        pulled_reason: None,
                         archived: false,
                         version: None,
                     }],
@@ -998,6 +1060,7 @@ impl<'a> Planner<'a> {
                     remote_id: Some(oe.remote_id.clone()),
                     pushed: Some(record),
                     pulled: Some(checked_state(oe.checked)),
+                    pulled_reason: None,
                     archived: false,
                     version: None,
                 });
@@ -1028,6 +1091,7 @@ impl<'a> Planner<'a> {
                         remote_id: Some(oe.remote_id.clone()),
                         pushed: l.pushed.clone(),
                         pulled: l.pulled,
+                        pulled_reason: l.pulled_reason.clone(),
                         archived: true,
                         version: None,
                     }],
@@ -1038,6 +1102,7 @@ impl<'a> Planner<'a> {
                     remote_id: Some(l.remote_id.clone()),
                     pushed: l.pushed.clone(),
                     pulled: l.pulled,
+                    pulled_reason: l.pulled_reason.clone(),
                     archived: true,
                     version: None,
                 }),
@@ -1070,6 +1135,11 @@ impl<'a> Planner<'a> {
             });
         }
     }
+}
+
+/// A reason as a plan line shows it.
+fn quoted(reason: Option<&str>) -> String {
+    reason.map_or_else(|| "(none)".to_string(), |r| format!("\"{r}\""))
 }
 
 fn record_of<T: Serialize>(fields: &T) -> PushedRecord {

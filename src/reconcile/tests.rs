@@ -101,6 +101,7 @@ fn links_for(d: &DesiredTask, remote: &str) -> Vec<Link> {
         remote_version: None,
         archived: false,
         updated_at: Timestamp::UNIX_EPOCH,
+        pulled_reason: None,
     }];
     for (i, e) in d.entries.iter().enumerate() {
         out.push(Link {
@@ -119,6 +120,7 @@ fn links_for(d: &DesiredTask, remote: &str) -> Vec<Link> {
             remote_version: None,
             archived: false,
             updated_at: Timestamp::UNIX_EPOCH,
+            pulled_reason: None,
         });
     }
     out
@@ -284,7 +286,7 @@ fn tool_status_change_is_pulled_and_not_pushed_back() {
     assert_eq!(first.pulls[0].state, State::Done);
     assert_eq!(first.pulls[0].person.as_deref(), Some("dana@example.com"));
     // Final pass, after the merge: nothing to push, the link remembers what was pulled.
-    c.hub.insert("item0/copy".into(), State::Done);
+    c.hub.insert("item0/copy".into(), State::Done.into());
     let p = c.plan();
     assert!(p.changes.is_empty(), "{:?}", p.changes);
     assert_eq!(p.bookkeeping.len(), 1);
@@ -294,8 +296,8 @@ fn tool_status_change_is_pulled_and_not_pushed_back() {
 #[test]
 fn hub_status_from_another_tool_is_pushed() {
     let mut c = Case::in_step(1);
-    c.hub.insert("item0/copy".into(), State::Done);
-    c.hub.insert("item0/copy/e1".into(), State::Done);
+    c.hub.insert("item0/copy".into(), State::Done.into());
+    c.hub.insert("item0/copy/e1".into(), State::Done.into());
     let p = c.plan();
     assert!(p.pulls.is_empty());
     assert_eq!(p.changes.len(), 2);
@@ -321,7 +323,7 @@ fn hub_status_from_another_tool_is_pushed() {
 fn doing_is_not_pushed_to_a_done_or_not_tool() {
     let mut c = Case::in_step(1);
     c.caps = caps(StateSupport::DoneOrNot);
-    c.hub.insert("item0/copy".into(), State::Doing);
+    c.hub.insert("item0/copy".into(), State::Doing.into());
     let p = c.plan();
     assert!(p.changes.is_empty(), "{:?}", p.changes);
 }
@@ -564,8 +566,8 @@ fn an_object_this_engine_made_but_never_linked_is_judged_by_what_it_was_made_wit
     let d = desired("a/copy", "A");
     c.observation.tasks.push(observed_from(&d, "r1"));
     c.desired.push(d);
-    c.hub.insert("a/copy".into(), State::Done);
-    c.hub.insert("a/copy/e1".into(), State::Done);
+    c.hub.insert("a/copy".into(), State::Done.into());
+    c.hub.insert("a/copy/e1".into(), State::Done.into());
     c.created.insert("a/copy".into(), State::Todo);
     c.created.insert("a/copy/e1".into(), State::Todo);
     let p = c.plan();
@@ -698,7 +700,7 @@ fn an_unlinked_object_tells_its_status_even_when_it_equals_the_hubs() {
 /// these status cells.
 fn grid_case(state: State, seen: State, cells: throughline_connector::StatusCells) -> Case {
     let mut c = Case::in_step(1);
-    c.hub.insert("item0/copy".into(), state);
+    c.hub.insert("item0/copy".into(), state.into());
     c.links[0].pulled = Some(state);
     c.observation.tasks[0].state = seen;
     c.observation.tasks[0].status_cells = cells;
@@ -723,6 +725,7 @@ fn an_unknown_status_word_is_no_status_change_and_is_reported() {
             unknown: unknown_word(),
             disagree: false,
             note_outdated: true,
+            ..Default::default()
         },
     );
     let p = c.plan();
@@ -804,4 +807,144 @@ fn disagreeing_status_and_done_columns_are_written_again() {
     );
     let agreeing = grid_case(State::Done, State::Done, Default::default());
     assert!(agreeing.plan().changes.is_empty());
+}
+
+// --- Blocked: the state and its reason, pulled and pushed ----------------------------------
+
+/// One linked task last seen as blocked for `reason` in a tool with a place for reasons.
+fn blocked_case(hub_reason: Option<&str>, seen_reason: Option<&str>) -> Case {
+    let mut c = Case::in_step(1);
+    c.hub.insert(
+        "item0/copy".into(),
+        HubState {
+            state: State::Blocked,
+            reason: hub_reason.map(str::to_string),
+            before_blocked: State::Doing,
+        },
+    );
+    c.links[0].pulled = Some(State::Blocked);
+    c.links[0].pulled_reason = hub_reason.map(str::to_string);
+    let o = &mut c.observation.tasks[0];
+    o.state = State::Blocked;
+    o.status_cells.holds_reason = true;
+    o.status_cells.blocked_reason = seen_reason.map(str::to_string);
+    c
+}
+
+#[test]
+fn blocked_in_the_tool_is_pulled_with_its_reason() {
+    let mut c = Case::in_step(1);
+    let o = &mut c.observation.tasks[0];
+    o.state = State::Blocked;
+    o.status_cells.holds_reason = true;
+    o.status_cells.blocked_reason = Some("waiting on legal".into());
+    let p = c.plan();
+    assert_eq!(p.pulls.len(), 1);
+    assert_eq!(
+        (p.pulls[0].state, p.pulls[0].reason.as_deref()),
+        (State::Blocked, Some("waiting on legal"))
+    );
+    assert!(p.pulls[0].holds_reason);
+}
+
+#[test]
+fn a_new_reason_while_blocked_is_pulled() {
+    let p = blocked_case(Some("legal"), Some("the printer")).plan();
+    assert_eq!(p.pulls.len(), 1);
+    assert_eq!(p.pulls[0].reason.as_deref(), Some("the printer"));
+    // Unchanged: nothing pulled, nothing pushed, nothing to record.
+    let p = blocked_case(Some("legal"), Some("legal")).plan();
+    assert!(p.pulls.is_empty() && p.changes.is_empty() && p.bookkeeping.is_empty());
+}
+
+#[test]
+fn the_hubs_blocked_state_and_reason_are_pushed() {
+    let mut c = Case::in_step(1);
+    c.hub.insert(
+        "item0/copy".into(),
+        HubState {
+            state: State::Blocked,
+            reason: Some("waiting on legal".into()),
+            before_blocked: State::Todo,
+        },
+    );
+    c.observation.tasks[0].status_cells.holds_reason = true;
+    let p = c.plan();
+    assert!(p.pulls.is_empty());
+    let Change::UpdateTask { state, context, .. } = &p.changes[0].change else {
+        panic!("{:?}", p.changes)
+    };
+    assert_eq!(*state, Some(State::Blocked));
+    assert_eq!(context.blocked_reason.as_deref(), Some("waiting on legal"));
+    assert_eq!(
+        p.changes[0].details,
+        ["status: todo → blocked (waiting on legal)"]
+    );
+    let l = &p.changes[0].links[0];
+    assert_eq!(
+        (l.pulled, l.pulled_reason.as_deref()),
+        (Some(State::Blocked), Some("waiting on legal"))
+    );
+}
+
+#[test]
+fn a_changed_reason_in_the_hub_is_pushed_alone() {
+    // Another tool gave a new reason; this one still shows the old.
+    let p = blocked_case(Some("the printer"), Some("legal")).plan();
+    assert_eq!(p.pulls.len(), 1, "the tool moved since: {:?}", p.pulls);
+    let mut c = blocked_case(Some("legal"), Some("legal"));
+    c.hub.get_mut("item0/copy").unwrap().reason = Some("the printer".into());
+    let p = c.plan();
+    assert!(p.pulls.is_empty());
+    assert_eq!(
+        p.changes[0].details,
+        ["status: blocked, reason: \"legal\" → \"the printer\""]
+    );
+    let Change::UpdateTask { state, context, .. } = &p.changes[0].change else {
+        panic!()
+    };
+    assert_eq!(
+        (*state, context.blocked_reason.as_deref()),
+        (Some(State::Blocked), Some("the printer"))
+    );
+}
+
+#[test]
+fn a_reason_goes_nowhere_in_a_tool_without_a_place_for_it() {
+    let mut c = blocked_case(Some("legal"), None);
+    c.caps = caps(StateSupport::DoneBlockedOrNot);
+    c.observation.tasks[0].status_cells.holds_reason = false;
+    let p = c.plan();
+    assert!(p.pulls.is_empty() && p.changes.is_empty(), "{p:?}");
+}
+
+#[test]
+fn blocked_is_not_pushed_to_a_done_or_not_tool() {
+    let mut c = Case::in_step(1);
+    c.caps = caps(StateSupport::DoneOrNot);
+    c.hub.insert("item0/copy".into(), State::Blocked.into());
+    let p = c.plan();
+    assert!(p.changes.is_empty() && p.pulls.is_empty(), "{p:?}");
+}
+
+#[test]
+fn a_created_task_carries_the_hubs_reason() {
+    let mut c = Case::new();
+    c.desired.push(desired("a/copy", "A"));
+    c.hub.insert(
+        "a/copy".into(),
+        HubState {
+            state: State::Blocked,
+            reason: Some("legal".into()),
+            before_blocked: State::Todo,
+        },
+    );
+    let p = c.plan();
+    let Change::CreateTask { task } = &p.changes[0].change else {
+        panic!()
+    };
+    assert_eq!(
+        (task.state, task.context.blocked_reason.as_deref()),
+        (State::Blocked, Some("legal"))
+    );
 }

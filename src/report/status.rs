@@ -8,7 +8,7 @@ use serde::Serialize;
 use throughline_connector::State;
 
 use crate::schedule::Schedule;
-use crate::state::StatusRecord;
+use crate::state::{BlockedSpan, StatusRecord};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {
@@ -16,7 +16,25 @@ pub struct StatusReport {
     pub items: Vec<ItemProgress>,
     /// Late tasks by owner, the most late first.
     pub overdue: Vec<OwnerOverdue>,
+    /// Tasks waiting on something, the longest blocked first.
+    pub blocked: Vec<BlockedTask>,
     pub stages: Vec<StageCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedTask {
+    pub task: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub due: Date,
+    /// Why, as a person gave it in a tool.
+    pub reason: Option<String>,
+    /// Since when it is blocked, and in which tool it was marked (`None` = unknown or the hub).
+    pub since: Option<Timestamp>,
+    pub target: Option<String>,
+    pub person: Option<String>,
+    /// Calendar days blocked until today (0 = since today).
+    pub days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,6 +53,7 @@ pub struct ItemProgress {
     pub title: String,
     pub golive: Date,
     pub tasks_done: usize,
+    pub tasks_blocked: usize,
     pub tasks: usize,
     pub entries_done: usize,
     pub entries: usize,
@@ -75,10 +94,27 @@ pub struct StageCount {
     pub stage_name: String,
     pub todo: usize,
     pub doing: usize,
+    pub blocked: usize,
     pub done: usize,
 }
 
-pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date) -> StatusReport {
+/// Where everything stands on `today`. `spans` are the blocked stretches of the blocked tasks'
+/// histories ([`crate::state::blocked_spans`]), for since when each is blocked; `tz` reads
+/// their times as days.
+pub fn status_report(
+    schedule: &Schedule,
+    statuses: &[StatusRecord],
+    spans: &[BlockedSpan],
+    today: Date,
+    tz: &jiff::tz::TimeZone,
+) -> StatusReport {
+    let open_span = |id: &str| {
+        spans
+            .iter()
+            .rev()
+            .find(|s| s.identity == id && s.until.is_none())
+    };
+    let mut blocked: Vec<BlockedTask> = Vec::new();
     let by_id: HashMap<&str, &StatusRecord> =
         statuses.iter().map(|s| (s.identity.as_str(), s)).collect();
     let state_of = |id: &str| by_id.get(id).map(|s| s.state).unwrap_or(State::Todo);
@@ -97,6 +133,7 @@ pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date
                 title: t.item_title.clone(),
                 golive: t.golive,
                 tasks_done: 0,
+                tasks_blocked: 0,
                 tasks: 0,
                 entries_done: 0,
                 entries: 0,
@@ -107,6 +144,25 @@ pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date
         });
         let item = &mut items[i];
         item.tasks += 1;
+        if state == State::Blocked {
+            item.tasks_blocked += 1;
+            let record = by_id.get(t.id.as_str());
+            let span = open_span(&t.id);
+            let since = span.map(|s| s.from).or(record.map(|r| r.at));
+            blocked.push(BlockedTask {
+                task: t.id.clone(),
+                title: format!("{}: {}", t.item_title, t.stage_name),
+                owner: t.owner.clone(),
+                due: t.due,
+                reason: record.and_then(|r| r.reason.clone()),
+                since,
+                target: span
+                    .and_then(|s| s.source_target.clone())
+                    .or_else(|| record.and_then(|r| r.source_target.clone())),
+                person: record.and_then(|r| r.source_person.clone()),
+                days: since.map(|at| (today - at.to_zoned(tz.clone()).date()).get_days() as i64),
+            });
+        }
         if state == State::Done {
             item.tasks_done += 1;
         } else if item.next.as_ref().is_none_or(|n| t.due < n.due) {
@@ -158,6 +214,7 @@ pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date
                     stage_name: t.stage_name.clone(),
                     todo: 0,
                     doing: 0,
+                    blocked: 0,
                     done: 0,
                 });
                 stages.len() - 1
@@ -165,6 +222,7 @@ pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date
         match state {
             State::Todo => stages[s].todo += 1,
             State::Doing => stages[s].doing += 1,
+            State::Blocked => stages[s].blocked += 1,
             State::Done => stages[s].done += 1,
         }
     }
@@ -181,10 +239,12 @@ pub fn status_report(schedule: &Schedule, statuses: &[StatusRecord], today: Date
             .cmp(&a.tasks.len())
             .then(a.owner.cmp(&b.owner))
     });
+    blocked.sort_by(|a, b| a.since.cmp(&b.since).then(a.task.cmp(&b.task)));
     StatusReport {
         today,
         items,
         overdue,
+        blocked,
         stages,
     }
 }
@@ -230,6 +290,7 @@ mod tests {
             source_target: Some(target.into()),
             source_person: Some("dana@example.com".into()),
             at: Timestamp::from_second(at).unwrap(),
+            reason: None,
         }
     }
 
@@ -247,7 +308,13 @@ mod tests {
             rec("a/copy", State::Done, "studio", 10),
             rec("a/design/x", State::Done, "workbook", 20),
         ];
-        let r = status_report(&schedule, &statuses, date(2026, 12, 5));
+        let r = status_report(
+            &schedule,
+            &statuses,
+            &[],
+            date(2026, 12, 5),
+            &jiff::tz::TimeZone::UTC,
+        );
         assert_eq!(
             (
                 r.items[0].tasks_done,
@@ -274,8 +341,51 @@ mod tests {
                 stage_name: "COPY".into(),
                 todo: 1,
                 doing: 0,
+                blocked: 0,
                 done: 1
             }
         );
+    }
+
+    #[test]
+    fn blocked_tasks_with_their_reason_since_when_and_per_stage() {
+        let schedule = Schedule {
+            tasks: vec![
+                task("a", "copy", date(2026, 12, 8), "yossi@example.com"),
+                task("b", "copy", date(2026, 12, 9), "noa@example.com"),
+            ],
+            warnings: vec![],
+        };
+        let day = 86_400;
+        let blocked_at = |id: &str, at: i64, reason: &str| StatusRecord {
+            reason: Some(reason.into()),
+            ..rec(id, State::Blocked, "studio", at)
+        };
+        // a/copy: in progress, blocked on day 1, a new reason on day 3; b/copy: blocked on day 2.
+        let history = vec![
+            rec("a/copy", State::Doing, "sheet", 0),
+            blocked_at("a/copy", day, "legal"),
+            blocked_at("a/copy", 3 * day, "the printer"),
+            blocked_at("b/copy", 2 * day, "Dana is away"),
+        ];
+        let current = vec![history[2].clone(), history[3].clone()];
+        let spans = crate::state::blocked_spans(&history);
+        let today = date(1970, 1, 6);
+        let r = status_report(&schedule, &current, &spans, today, &jiff::tz::TimeZone::UTC);
+        let got: Vec<_> = r
+            .blocked
+            .iter()
+            .map(|b| (b.task.as_str(), b.reason.as_deref(), b.days))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a/copy", Some("the printer"), Some(4)),
+                ("b/copy", Some("Dana is away"), Some(3)),
+            ]
+        );
+        assert_eq!(r.blocked[0].target.as_deref(), Some("studio"));
+        assert_eq!((r.items[0].tasks_blocked, r.stages[0].blocked), (1, 2));
+        assert_eq!(r.items[0].next.as_ref().unwrap().state, State::Blocked);
     }
 }

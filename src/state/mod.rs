@@ -29,6 +29,8 @@ pub struct Link {
     pub pushed: Option<String>,
     /// The status last seen in (or pushed to) the tool: what "the tool moved" is measured from.
     pub pulled: Option<State>,
+    /// With `pulled` blocked: the reason last seen in (or pushed to) the tool, where it holds one.
+    pub pulled_reason: Option<String>,
     pub remote_version: Option<String>,
     /// throughline archived it (the item left the model).
     pub archived: bool,
@@ -48,10 +50,55 @@ pub struct Intent {
 pub struct StatusRecord {
     pub identity: Identity,
     pub state: State,
+    /// Why a blocked task is blocked, as a person gave it; `None` for the other states.
+    pub reason: Option<String>,
     /// The target the change came from; `None` = the hub itself (first schedule).
     pub source_target: Option<String>,
     pub source_person: Option<String>,
     pub at: Timestamp,
+}
+
+/// One stretch of time a task spent blocked, read from its status history: blocked time is
+/// kept apart from the time the task was being worked on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockedSpan {
+    pub identity: Identity,
+    pub from: Timestamp,
+    /// When it left blocked; `None` = still blocked.
+    pub until: Option<Timestamp>,
+    /// The last reason given while it was blocked.
+    pub reason: Option<String>,
+    /// Where it was blocked (the target of the record that blocked it; `None` = the hub).
+    pub source_target: Option<String>,
+}
+
+/// The blocked stretches in a status history (records of each identity oldest first, as
+/// [`StateStore::all_status_history`] and [`StateStore::status_history`] give them). A new
+/// reason while still blocked continues the stretch.
+pub fn blocked_spans(history: &[StatusRecord]) -> Vec<BlockedSpan> {
+    let mut open: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out: Vec<BlockedSpan> = Vec::new();
+    for r in history {
+        match (r.state, open.get(r.identity.as_str())) {
+            (State::Blocked, Some(&i)) => out[i].reason = r.reason.clone(),
+            (State::Blocked, None) => {
+                open.insert(&r.identity, out.len());
+                out.push(BlockedSpan {
+                    identity: r.identity.clone(),
+                    from: r.at,
+                    until: None,
+                    reason: r.reason.clone(),
+                    source_target: r.source_target.clone(),
+                });
+            }
+            (_, Some(&i)) => {
+                out[i].until = Some(r.at);
+                open.remove(r.identity.as_str());
+            }
+            (_, None) => {}
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

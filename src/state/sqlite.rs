@@ -138,6 +138,59 @@ const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 4: blocked tasks: a fourth state, with the reason a person gave (SQLite cannot change a
+    // CHECK in place, so the three tables that hold states are copied into new ones).
+    "
+    CREATE TABLE links_v4 (
+        target          TEXT NOT NULL CHECK (target <> ''),
+        identity        TEXT NOT NULL CHECK (identity <> ''),
+        parent          TEXT CHECK (parent <> ''),
+        remote_id       TEXT NOT NULL,
+        pushed          TEXT CHECK (pushed IS NULL OR json_valid(pushed)),
+        pulled          TEXT CHECK (pulled IN ('todo', 'doing', 'blocked', 'done')),
+        pulled_reason   TEXT CHECK (pulled_reason IS NULL OR pulled = 'blocked'),
+        remote_version  TEXT,
+        archived        INTEGER NOT NULL CHECK (archived IN (0, 1)),
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (target, identity),
+        FOREIGN KEY (target, parent) REFERENCES links_v4 (target, identity)
+    ) WITHOUT ROWID;
+    INSERT INTO links_v4 (target, identity, parent, remote_id, pushed, pulled, remote_version,
+                          archived, updated_at)
+        SELECT target, identity, parent, remote_id, pushed, pulled, remote_version, archived,
+               updated_at
+        FROM links;
+    DROP TABLE links;
+    ALTER TABLE links_v4 RENAME TO links;
+
+    CREATE TABLE status_history_v4 (
+        seq            INTEGER PRIMARY KEY,
+        identity       TEXT NOT NULL CHECK (identity <> ''),
+        state          TEXT NOT NULL CHECK (state IN ('todo', 'doing', 'blocked', 'done')),
+        reason         TEXT CHECK (reason IS NULL OR state = 'blocked'),
+        source_target  TEXT,
+        source_person  TEXT,
+        at             INTEGER NOT NULL
+    );
+    INSERT INTO status_history_v4 (seq, identity, state, source_target, source_person, at)
+        SELECT seq, identity, state, source_target, source_person, at FROM status_history;
+    DROP TABLE status_history;
+    ALTER TABLE status_history_v4 RENAME TO status_history;
+    CREATE INDEX status_history_by_identity ON status_history (identity);
+
+    CREATE TABLE status_v4 (
+        identity       TEXT PRIMARY KEY CHECK (identity <> ''),
+        state          TEXT NOT NULL CHECK (state IN ('todo', 'doing', 'blocked', 'done')),
+        reason         TEXT CHECK (reason IS NULL OR state = 'blocked'),
+        source_target  TEXT,
+        source_person  TEXT,
+        at             INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO status_v4 (identity, state, source_target, source_person, at)
+        SELECT identity, state, source_target, source_person, at FROM status;
+    DROP TABLE status;
+    ALTER TABLE status_v4 RENAME TO status;
+    ",
 ];
 
 /// The schema version this build reads and writes.
@@ -294,7 +347,7 @@ impl StateStore for SqliteStore {
         self.query(
             "links",
             "SELECT target, identity, parent, remote_id, pushed, pulled, remote_version,
-                    archived, updated_at
+                    archived, updated_at, pulled_reason
              FROM links WHERE target = ?1 ORDER BY identity",
             [target],
             |row| {
@@ -308,6 +361,7 @@ impl StateStore for SqliteStore {
                     remote_version: row.get(6)?,
                     archived: row.get(7)?,
                     updated_at: row.get::<_, Nanos>(8)?.0,
+                    pulled_reason: row.get(9)?,
                 })
             },
         )
@@ -331,7 +385,7 @@ impl StateStore for SqliteStore {
     fn statuses(&self) -> Result<Vec<StatusRecord>, StateError> {
         self.query(
             "statuses",
-            "SELECT identity, state, source_target, source_person, at
+            "SELECT identity, state, source_target, source_person, at, reason
              FROM status ORDER BY identity",
             [],
             status_from_row,
@@ -341,7 +395,7 @@ impl StateStore for SqliteStore {
     fn status_history(&self, identity: &str) -> Result<Vec<StatusRecord>, StateError> {
         self.query(
             "status history",
-            "SELECT identity, state, source_target, source_person, at
+            "SELECT identity, state, source_target, source_person, at, reason
              FROM status_history WHERE identity = ?1 ORDER BY seq",
             [identity],
             status_from_row,
@@ -352,7 +406,7 @@ impl StateStore for SqliteStore {
     fn all_status_history(&self) -> Result<Vec<StatusRecord>, StateError> {
         self.query(
             "status history",
-            "SELECT identity, state, source_target, source_person, at
+            "SELECT identity, state, source_target, source_person, at, reason
              FROM status_history ORDER BY seq",
             [],
             status_from_row,
@@ -578,11 +632,12 @@ fn write_batch(tx: &Connection, path: &Path, batch: &Batch) -> Result<(), StateE
         let mut put = tx
             .prepare_cached(
                 "INSERT INTO links (target, identity, parent, remote_id, pushed, pulled,
-                                    remote_version, archived, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                                    remote_version, archived, updated_at, pulled_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (target, identity) DO UPDATE SET
                     parent = excluded.parent, remote_id = excluded.remote_id,
                     pushed = excluded.pushed, pulled = excluded.pulled,
+                    pulled_reason = excluded.pulled_reason,
                     remote_version = excluded.remote_version, archived = excluded.archived,
                     updated_at = excluded.updated_at",
             )
@@ -602,6 +657,10 @@ fn write_batch(tx: &Connection, path: &Path, batch: &Batch) -> Result<(), StateE
                 link.remote_version,
                 link.archived,
                 Nanos(link.updated_at),
+                // Only a blocked status has a reason (a CHECK of the table).
+                link.pulled_reason
+                    .as_deref()
+                    .filter(|_| link.pulled == Some(State::Blocked)),
             ])
             .map_err(|e| {
                 let what = match &link.parent {
@@ -656,18 +715,20 @@ fn write_batch(tx: &Connection, path: &Path, batch: &Batch) -> Result<(), StateE
     if !batch.statuses.is_empty() {
         let mut history = tx
             .prepare_cached(
-                "INSERT INTO status_history (identity, state, source_target, source_person, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO status_history (identity, state, source_target, source_person, at,
+                                             reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(failed("preparing to record statuses".into()))?;
         // The last one recorded is current, whatever its time: which status wins is the
         // engine's decision (conflict policy), not the store's.
         let mut current = tx
             .prepare_cached(
-                "INSERT INTO status (identity, state, source_target, source_person, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO status (identity, state, source_target, source_person, at, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (identity) DO UPDATE SET
-                    state = excluded.state, source_target = excluded.source_target,
+                    state = excluded.state, reason = excluded.reason,
+                    source_target = excluded.source_target,
                     source_person = excluded.source_person, at = excluded.at",
             )
             .map_err(failed("preparing to record statuses".into()))?;
@@ -678,6 +739,10 @@ fn write_batch(tx: &Connection, path: &Path, batch: &Batch) -> Result<(), StateE
                 status.source_target,
                 status.source_person,
                 Nanos(status.at),
+                status
+                    .reason
+                    .as_deref()
+                    .filter(|_| status.state == State::Blocked),
             ];
             history
                 .execute(row)
@@ -756,6 +821,7 @@ fn status_from_row(row: &Row<'_>) -> rusqlite::Result<StatusRecord> {
         source_target: row.get(2)?,
         source_person: row.get(3)?,
         at: row.get::<_, Nanos>(4)?.0,
+        reason: row.get(5)?,
     })
 }
 
@@ -956,6 +1022,7 @@ impl FromSql for StateCol {
         match value.as_str()? {
             "todo" => Ok(StateCol(State::Todo)),
             "doing" => Ok(StateCol(State::Doing)),
+            "blocked" => Ok(StateCol(State::Blocked)),
             "done" => Ok(StateCol(State::Done)),
             other => Err(FromSqlError::Other(
                 format!("unknown task state {other:?}").into(),
@@ -1003,7 +1070,7 @@ mod tests {
 
     #[test]
     fn states_and_event_kinds_round_trip_and_match_serde() {
-        for state in [State::Todo, State::Doing, State::Done] {
+        for state in State::ALL {
             assert_eq!(round_trip::<_, StateCol>(StateCol(state)).unwrap().0, state);
             let text: String = round_trip(StateCol(state)).unwrap();
             assert_eq!(serde_json::to_value(state).unwrap(), text.as_str());
@@ -1049,6 +1116,68 @@ mod tests {
             let clamped = nanos_clamped(time);
             assert!(clamped == i64::MIN || clamped == i64::MAX);
         }
+    }
+
+    #[test]
+    fn step_4_keeps_links_and_history_and_takes_blocked_with_a_reason() {
+        let path = Path::new("test.db");
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        // A store as schema 3 left it: a task with an entry, a status with its history.
+        for step in &MIGRATIONS[..3] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO links VALUES ('t', 'a/copy', NULL, 'r1', NULL, 'doing', NULL, 0, 5);
+             INSERT INTO links VALUES ('t', 'a/copy/x', 'a/copy', 'r2', NULL, 'done', 'v', 0, 6);
+             INSERT INTO status_history (identity, state, source_target, source_person, at)
+                 VALUES ('a/copy', 'doing', 't', 'dana@example.com', 7);
+             INSERT INTO status VALUES ('a/copy', 'doing', 't', 'dana@example.com', 7);",
+        )
+        .unwrap();
+        migrate(&mut conn, path, 3).unwrap();
+        let store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+            lock: None,
+        };
+        let links = store.links("t").unwrap();
+        assert_eq!(
+            links
+                .iter()
+                .map(|l| (l.identity.as_str(), l.parent.as_deref(), l.pulled))
+                .collect::<Vec<_>>(),
+            [
+                ("a/copy", None, Some(State::Doing)),
+                ("a/copy/x", Some("a/copy"), Some(State::Done))
+            ]
+        );
+        assert_eq!(store.status_history("a/copy").unwrap().len(), 1);
+        assert_eq!(store.statuses().unwrap()[0].state, State::Doing);
+        // The foreign key still holds: no entry without its task.
+        let orphan = store.conn.execute(
+            "INSERT INTO links (target, identity, parent, remote_id, archived, updated_at)
+             VALUES ('t', 'b/copy/x', 'b/copy', 'r3', 0, 8)",
+            [],
+        );
+        assert!(orphan.is_err());
+        // Blocked with a reason is taken; a reason beside another state is refused.
+        store
+            .conn
+            .execute(
+                "UPDATE links SET pulled = 'blocked', pulled_reason = 'legal' WHERE identity = 'a/copy'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(
+            store.links("t").unwrap()[0].pulled_reason.as_deref(),
+            Some("legal")
+        );
+        let stray = store.conn.execute(
+            "INSERT INTO status (identity, state, reason, at) VALUES ('b/copy', 'done', 'legal', 9)",
+            [],
+        );
+        assert!(stray.is_err());
     }
 
     #[test]

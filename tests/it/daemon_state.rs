@@ -107,6 +107,7 @@ fn a_state_file_from_before_is_upgraded_and_keeps_its_data() {
                     remote_version: None,
                     archived: false,
                     updated_at: t(0),
+                    pulled_reason: None,
                 }],
                 ..Default::default()
             })

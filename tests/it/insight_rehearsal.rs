@@ -421,6 +421,7 @@ fn the_whole_history_reads_back_in_one_piece_from_either_store() {
         source_target: target.map(Into::into),
         source_person: None,
         at: at.parse().unwrap(),
+        reason: None,
     };
     let batches = [
         vec![

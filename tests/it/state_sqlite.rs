@@ -36,6 +36,7 @@ fn task_link(target: &str, identity: &str, remote_id: &str) -> Link {
         remote_version: Some("v1".into()),
         archived: false,
         updated_at: at(1_780_304_400, 123_456_789),
+        pulled_reason: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn entry_link(target: &str, parent: &str, key: &str, remote_id: &str) -> Link {
         remote_version: None,
         archived: true,
         updated_at: t(1),
+        pulled_reason: None,
     }
 }
 
@@ -60,6 +62,7 @@ fn status(identity: &str, state: State, source: Option<&str>, minutes: i64) -> S
         source_target: source.map(Into::into),
         source_person: source.map(|_| "dana@example.com".into()),
         at: t(minutes),
+        reason: None,
     }
 }
 
@@ -310,6 +313,7 @@ fn hebrew_identities_and_text_round_trip() {
                     source_target: Some("סטודיו".into()),
                     source_person: Some("נועה כהן".into()),
                     at: t(3),
+                    reason: None,
                 }],
                 events: vec![Event {
                     kind: EventKind::Drift,

@@ -1139,5 +1139,6 @@ fn sample_context(item: &str, stage: &str, position: u64) -> TaskContext {
         timezone: "Asia/Jerusalem".to_owned(),
         rtl: true,
         position,
+        blocked_reason: None,
     }
 }

@@ -29,7 +29,7 @@ use crate::conformance::Harness;
 use crate::{
     Applied, Capabilities, Change, ChangeKind, Connector, ConnectorError, DesiredEntry,
     DesiredTask, EntryFields, Identity, Observation, ObservedEntry, ObservedTask, RemoteId, State,
-    StateSupport, TaskFields,
+    StateSupport, StatusCells, TaskFields,
 };
 
 /// The fake tool's clock starts here and moves one second per write, so observations are
@@ -92,6 +92,10 @@ struct Task {
     identity: Option<Identity>,
     fields: TaskFields,
     state: State,
+    /// A blocked task's reason, where the tool holds blocked.
+    reason: Option<String>,
+    /// The tool has a place for reasons (it holds blocked).
+    holds_reason: bool,
     archived: bool,
     version: u64,
     modified: Timestamp,
@@ -222,7 +226,23 @@ impl FakeTarget {
     pub fn set_state(&self, identity: &str, state: State) {
         let mut inner = self.lock();
         let state = inner.capabilities.state(state);
-        inner.person_edits_task(identity, |t| t.state = state);
+        inner.person_edits_task(identity, |t| {
+            t.state = state;
+            t.reason = None;
+        });
+    }
+
+    /// A person blocks a task, giving a reason (where the tool holds blocked; elsewhere the
+    /// task reads as to do).
+    pub fn set_blocked(&self, identity: &str, reason: Option<&str>) {
+        let mut inner = self.lock();
+        let state = inner.capabilities.state(State::Blocked);
+        inner.person_edits_task(identity, |t| {
+            t.state = state;
+            t.reason = reason
+                .filter(|_| state == State::Blocked)
+                .map(str::to_owned);
+        });
     }
 
     /// A person edits a task's fields in the tool (drift of hub-owned fields).
@@ -283,6 +303,8 @@ impl FakeTarget {
             identity: identity.map(str::to_owned),
             fields: inner.capabilities.task_fields(&fields),
             state: inner.capabilities.state(state),
+            reason: None,
+            holds_reason: inner.capabilities.states != StateSupport::DoneOrNot,
             archived: false,
             version: 1,
             modified,
@@ -517,7 +539,11 @@ impl Task {
                     modified_by: e.modified_by.clone(),
                 })
                 .collect(),
-            status_cells: Default::default(),
+            status_cells: StatusCells {
+                holds_reason: self.holds_reason,
+                blocked_reason: self.reason.clone().filter(|_| self.state == State::Blocked),
+                ..Default::default()
+            },
         }
     }
 }
@@ -666,6 +692,8 @@ impl Inner {
             identity: Some(desired.identity.clone()),
             fields: self.capabilities.task_fields(&desired.fields),
             state: self.capabilities.state(desired.state),
+            reason: desired.context.blocked_reason.clone(),
+            holds_reason: self.capabilities.states != StateSupport::DoneOrNot,
             archived: false,
             version: 1,
             modified,
@@ -686,6 +714,7 @@ impl Inner {
             Change::CreateTask { task } => Ok(self.create_task(task, modified)),
             Change::UpdateTask {
                 remote_id,
+                context,
                 fields,
                 state,
                 unarchive,
@@ -697,6 +726,7 @@ impl Inner {
                 }
                 if let Some(state) = state {
                     task.state = caps.state(*state);
+                    task.reason = context.blocked_reason.clone();
                 }
                 if *unarchive {
                     task.archived = false;

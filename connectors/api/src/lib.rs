@@ -65,14 +65,20 @@ pub type RemoteId = String;
 pub enum State {
     Todo,
     Doing,
+    /// Waiting on something outside the task (a person, an approval); its reason travels
+    /// beside it ([`TaskContext::blocked_reason`], [`StatusCells::blocked_reason`]).
+    Blocked,
     Done,
 }
 
 impl State {
+    pub const ALL: [State; 4] = [State::Todo, State::Doing, State::Blocked, State::Done];
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Todo => "todo",
             State::Doing => "doing",
+            State::Blocked => "blocked",
             State::Done => "done",
         }
     }
@@ -123,6 +129,10 @@ pub struct TaskContext {
     pub rtl: bool,
     /// Order of the task among all tasks of the target (item order, then stage order).
     pub position: u64,
+    /// The hub's reason for a blocked task (the task's state is [`State::Blocked`]), to be
+    /// shown where the mapping keeps it; `None` when not blocked or nobody gave one.
+    #[serde(default)]
+    pub blocked_reason: Option<String>,
 }
 
 /// A task as the hub wants it to look in one target.
@@ -159,15 +169,24 @@ pub struct ObservedTask {
     /// Who last changed it, as the hub names people, when the tool says.
     pub modified_by: Option<String>,
     pub entries: Vec<ObservedEntry>,
-    /// What a grid tool's status and done cells hold beyond the state read from them (Excel,
-    /// Sheets); the default everywhere else.
+    /// What the task's status shows beyond its state: a blocked task's reason, and a grid
+    /// tool's status and done cells (Excel, Sheets); the default where the tool shows nothing.
     #[serde(default)]
     pub status_cells: StatusCells,
 }
 
-/// The status and done cells of one row in a grid tool (a workbook, a spreadsheet), as observed.
+/// What one task's status shows in a tool beyond its state, as observed: the reason of a
+/// blocked task, and in a grid tool (a workbook, a spreadsheet) the status and done cells.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatusCells {
+    /// The tool has a place for a blocked task's reason for this task (a Reason column, a
+    /// custom field, a comment the mapping reads). `false`: a reason is neither shown nor read
+    /// there, so its absence says nothing.
+    #[serde(default)]
+    pub holds_reason: bool,
+    /// The reason shown for a blocked task (trimmed; `None` when empty or not blocked).
+    #[serde(default)]
+    pub blocked_reason: Option<String>,
     /// A word in the status cell the mapping does not know. It does not count as a status
     /// change: [`ObservedTask::state`] is what the row said before it was typed (or what the
     /// done column says). The connector keeps the word and notes the cell with the accepted
@@ -346,10 +365,35 @@ pub enum Applied {
 /// Which task states a tool can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StateSupport {
-    /// Done or not (Trello `dueComplete`, Asana `completed`): `Doing` reads back as `Todo`.
+    /// Done or not (Trello `dueComplete`, Asana `completed`): `Doing` and `Blocked` read back
+    /// as `Todo`.
     DoneOrNot,
-    /// To do, doing, done (a status column).
+    /// Done, blocked or neither (a done tick plus a "Blocked" label, tag or field option):
+    /// `Doing` reads back as `Todo`.
+    DoneBlockedOrNot,
+    /// To do, doing, blocked, done (a status column).
     Full,
+}
+
+impl StateSupport {
+    /// A state as a tool with this support holds it.
+    pub fn holds(self, s: State) -> State {
+        match (self, s) {
+            (StateSupport::DoneOrNot, State::Doing | State::Blocked)
+            | (StateSupport::DoneBlockedOrNot, State::Doing) => State::Todo,
+            (_, s) => s,
+        }
+    }
+
+    /// The coarser of two supports: what both can tell apart.
+    pub fn coarser(self, other: StateSupport) -> StateSupport {
+        use StateSupport::*;
+        match (self, other) {
+            (DoneOrNot, _) | (_, DoneOrNot) => DoneOrNot,
+            (DoneBlockedOrNot, _) | (_, DoneBlockedOrNot) => DoneBlockedOrNot,
+            (Full, Full) => Full,
+        }
+    }
 }
 
 /// What a connector can hold and how it prefers to be called.
@@ -397,10 +441,7 @@ impl Capabilities {
 
     /// A state as the tool can hold it.
     pub fn state(&self, s: State) -> State {
-        match (self.states, s) {
-            (StateSupport::DoneOrNot, State::Doing) => State::Todo,
-            (_, s) => s,
-        }
+        self.states.holds(s)
     }
 }
 

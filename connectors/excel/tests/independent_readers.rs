@@ -88,6 +88,7 @@ fn context(process: &str, name: &str, item: &str, stage: &str, rtl: bool) -> Tas
         timezone: "Asia/Jerusalem".into(),
         rtl,
         position: 0,
+        blocked_reason: None,
     }
 }
 
@@ -209,6 +210,7 @@ fn expected_json() -> serde_json::Value {
             let status = match s.state {
                 State::Todo => &words.todo,
                 State::Doing => &words.doing,
+                State::Blocked => unreachable!("no sample is blocked"),
                 State::Done => &words.done,
             };
             tasks.push(json!({

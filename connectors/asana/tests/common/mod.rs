@@ -247,6 +247,7 @@ pub fn task(
             timezone: "Asia/Jerusalem".into(),
             rtl: false,
             position,
+            blocked_reason: None,
         },
         entries: keys
             .iter()

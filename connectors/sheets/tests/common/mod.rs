@@ -134,6 +134,7 @@ impl Sheet {
         let word = match state {
             State::Todo => &words.todo,
             State::Doing => &words.doing,
+            State::Blocked => unreachable!("these tests block no task"),
             State::Done => &words.done,
         };
         self.type_into(identity, Field::Status, json!(word));
