@@ -86,6 +86,8 @@ struct Shared {
     /// Webhooks made with `POST /webhooks` (kept outside the world: their handshake and
     /// deliveries call out while the world stays unlocked).
     hooks: Mutex<Vec<webhooks::Hook>>,
+    /// How long deliveries may fail before a webhook is deleted (Asana: 24 hours).
+    webhook_drop_after: Mutex<Duration>,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -117,6 +119,7 @@ impl Emulator {
             in_flight: Mutex::new(Default::default()),
             base: Mutex::new(format!("http://{addr}/api/1.0")),
             hooks: Mutex::new(Vec::new()),
+            webhook_drop_after: Mutex::new(webhooks::DROP_AFTER),
         });
         let app = Router::new()
             .route("/-/oauth_authorize", get(authorize))
@@ -405,6 +408,29 @@ impl Emulator {
     /// Tokio runtime: the deliveries run as tasks of their own.
     pub fn deliver_webhooks(&self) {
         webhooks::deliver(&self.shared);
+    }
+
+    /// Delete a webhook as Asana does after its deliveries have failed for a day: it is gone
+    /// from `GET /webhooks` and gets nothing more. Returns whether it existed.
+    pub fn drop_webhook(&self, gid: &str) -> bool {
+        let mut hooks = lock(&self.shared.hooks);
+        let before = hooks.len();
+        hooks.retain(|h| h.gid != gid);
+        hooks.len() != before
+    }
+
+    /// How long a webhook's deliveries may keep failing before it is deleted (Asana: 24 hours;
+    /// zero: at the first failure).
+    pub fn set_webhook_drop_after(&self, span: Duration) {
+        *lock(&self.shared.webhook_drop_after) = span;
+    }
+
+    /// The gids of the webhooks, in order of creation.
+    pub fn webhook_gids(&self) -> Vec<String> {
+        lock(&self.shared.hooks)
+            .iter()
+            .map(|h| h.gid.clone())
+            .collect()
     }
 
     /// Run batch actions in the order given instead of a shuffled one.

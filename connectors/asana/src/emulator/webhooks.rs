@@ -6,7 +6,10 @@
 //! HMAC-SHA256 of the body with the handshake's secret.
 //!
 //! Asana delivers each event at most once; a delivery that fails is recorded on the webhook
-//! (`last_failure_at`, `last_failure_content`) and not repeated here.
+//! (`last_failure_at`, `last_failure_content`) and not repeated here. A webhook whose deliveries
+//! have failed for 24 hours with no success in between is deleted, as Asana does (the span is
+//! settable, [`super::Emulator::set_webhook_drop_after`]; a test can also drop one at once,
+//! [`super::Emulator::drop_webhook`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +24,9 @@ use super::{Shared, lock};
 
 /// How long Asana waits for the target to answer the handshake or a delivery.
 const TARGET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long deliveries may keep failing before Asana deletes the webhook.
+pub(super) const DROP_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// One webhook.
 #[derive(Debug, Clone)]
@@ -40,6 +46,8 @@ pub(super) struct Hook {
     pub last_success_at: Option<Timestamp>,
     pub last_failure_at: Option<Timestamp>,
     pub last_failure_content: Option<String>,
+    /// When the failures since the last success began.
+    pub failing_since: Option<Timestamp>,
 }
 
 impl Hook {
@@ -221,6 +229,7 @@ async fn create(shared: &Arc<Shared>, caller: &Caller, body: Option<&Value>) -> 
         last_success_at: None,
         last_failure_at: None,
         last_failure_content: None,
+        failing_since: None,
     };
     let json = hook.json(&name);
     lock(&shared.hooks).push(hook);
@@ -275,13 +284,23 @@ pub(super) fn deliver(shared: &Arc<Shared>) {
                 Ok(r) => Some(format!("{} from the target", r.status())),
                 Err(e) => Some(format!("the target could not be reached: {e}")),
             };
+            let drop_after = *lock(&shared.webhook_drop_after);
             let mut hooks = lock(&shared.hooks);
-            if let Some(h) = hooks.iter_mut().find(|h| h.gid == gid) {
-                match failure {
-                    None => h.last_success_at = Some(Timestamp::now()),
-                    Some(why) => {
-                        h.last_failure_at = Some(Timestamp::now());
-                        h.last_failure_content = Some(why);
+            let now = Timestamp::now();
+            let Some(h) = hooks.iter_mut().find(|h| h.gid == gid) else {
+                return;
+            };
+            match failure {
+                None => {
+                    h.last_success_at = Some(now);
+                    h.failing_since = None;
+                }
+                Some(why) => {
+                    h.last_failure_at = Some(now);
+                    h.last_failure_content = Some(why);
+                    let since = *h.failing_since.get_or_insert(now);
+                    if now.duration_since(since).unsigned_abs() >= drop_after {
+                        hooks.retain(|h| h.gid != gid);
                     }
                 }
             }
