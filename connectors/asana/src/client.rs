@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use throughline_connector::ConnectorError;
 use throughline_connector::http::{
-    HttpClient, HttpConfig, LimiterRegistry, RateQuota, Reply, RequestCounts, Secret, SendOptions,
-    account_key,
+    Attempts, HttpClient, HttpConfig, LimiterRegistry, Next, RateQuota, Reply, RequestCounts,
+    Retry, Secret, SendOptions, account_key, parse_retry_after,
 };
 use tokio::sync::{Mutex, Semaphore};
 
@@ -23,8 +23,6 @@ use crate::settings::{AsanaAuth, AsanaSettings};
 pub const PAGE: u32 = 100;
 /// Asana's largest batch.
 pub const BATCH: usize = 10;
-/// How many rounds failed idempotent batch actions get within one call.
-const ACTION_ATTEMPTS: u32 = 3;
 
 /// One action of a `/batch` request.
 #[derive(Debug, Clone)]
@@ -489,59 +487,41 @@ impl Asana {
 
     /// Run actions through `/batch`, 10 per request, several requests at once (within the
     /// concurrency limits). One result per action, in order: the action's answer (its `{"data": ...}`
-    /// envelope), or why it failed. Failed actions that are safe to repeat (429, 5xx) are tried again.
+    /// envelope), or why it failed. Actions that failed inside an answered batch go again as the
+    /// shared retry policy says ([`throughline_connector::http::retry`]); a batch request that
+    /// failed as a whole was retried by the client already.
     pub async fn batch(&self, actions: Vec<Action>) -> Vec<Result<Value, ConnectorError>> {
         let mut results: Vec<Option<Result<Value, ConnectorError>>> = vec![None; actions.len()];
         let mut pending: Vec<usize> = (0..actions.len()).collect();
-        let mut wait = Duration::ZERO;
-        for round in 0..ACTION_ATTEMPTS {
-            if pending.is_empty() {
-                break;
-            }
-            if round > 0 {
-                // As long as Asana said to wait, else a short backoff.
-                tokio::time::sleep(wait.max(Duration::from_millis(200 << round))).await;
-            }
-            wait = Duration::ZERO;
-            let mut set = tokio::task::JoinSet::new();
-            for chunk in pending.chunks(BATCH) {
-                let this = self.clone();
-                let chunk: Vec<usize> = chunk.to_vec();
-                let sent: Vec<Action> = chunk.iter().map(|&i| actions[i].clone()).collect();
-                set.spawn(async move {
-                    let out = this.batch_request(&sent).await;
-                    (chunk, out)
-                });
-            }
-            let mut retry = Vec::new();
-            while let Some(joined) = set.join_next().await {
-                let (chunk, out) = joined.unwrap_or_else(|e| {
-                    (
-                        Vec::new(),
-                        vec![Err(ConnectorError::Fatal {
-                            message: format!("a batch request stopped: {e}"),
-                        })],
-                    )
-                });
-                for (i, r) in chunk.into_iter().zip(out) {
-                    // A 429 was not carried out; a 5xx may have been, so only repeatable
-                    // actions go again.
-                    let again = match &r {
-                        Err(ConnectorError::RateLimited { retry_after, .. }) => {
-                            wait = wait.max(retry_after.unwrap_or_default());
-                            true
-                        }
-                        Err(ConnectorError::Retryable { .. }) => actions[i].idempotent(),
-                        _ => false,
-                    };
-                    if again && round + 1 < ACTION_ATTEMPTS {
-                        retry.push(i);
+        let mut attempts = Attempts::new(&self.inner.http.config().retry);
+        while !pending.is_empty() {
+            attempts.start();
+            let mut again = Vec::new();
+            // The longest wait any action that may go again was told (or its backoff).
+            let mut wait: Option<Duration> = None;
+            for (i, result, as_a_whole) in self.batch_round(&actions, &pending).await {
+                if !as_a_whole && let Err(e) = &result {
+                    let asked = attempts.wait_for(Retry::of(e, actions[i].idempotent()));
+                    if asked.is_some() {
+                        again.push(i);
+                        wait = wait.max(asked);
                     }
-                    results[i] = Some(r);
                 }
+                results[i] = Some(result);
             }
-            retry.sort_unstable();
-            pending = retry;
+            match attempts.next(wait) {
+                Next::Wait(wait) => {
+                    tracing::info!(
+                        actions = again.len(),
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        "batch actions failed in passing; trying them again"
+                    );
+                    tokio::time::sleep(wait).await;
+                    again.sort_unstable();
+                    pending = again;
+                }
+                Next::GiveUp | Next::OutOfTime(_) => break,
+            }
         }
         results
             .into_iter()
@@ -555,8 +535,46 @@ impl Asana {
             .collect()
     }
 
+    /// One round: the `pending` actions in requests of 10, sent at once. Per action: its index,
+    /// its result, and whether the whole request failed (already retried by the client).
+    async fn batch_round(
+        &self,
+        actions: &[Action],
+        pending: &[usize],
+    ) -> Vec<(usize, Result<Value, ConnectorError>, bool)> {
+        let mut set = tokio::task::JoinSet::new();
+        for chunk in pending.chunks(BATCH) {
+            let this = self.clone();
+            let chunk: Vec<usize> = chunk.to_vec();
+            let sent: Vec<Action> = chunk.iter().map(|&i| actions[i].clone()).collect();
+            set.spawn(async move {
+                let out = this.batch_request(&sent).await;
+                (chunk, out)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            let (chunk, answered) = joined.unwrap_or_else(|e| {
+                let message = format!("a batch request stopped: {e}");
+                (Vec::new(), Err(ConnectorError::Fatal { message }))
+            });
+            match answered {
+                Ok(results) => {
+                    out.extend(chunk.into_iter().zip(results).map(|(i, r)| (i, r, false)))
+                }
+                Err(e) => out.extend(chunk.into_iter().map(|i| (i, Err(e.clone()), true))),
+            }
+        }
+        out
+    }
+
     /// One `/batch` request of at most 10 actions.
-    async fn batch_request(&self, actions: &[Action]) -> Vec<Result<Value, ConnectorError>> {
+    /// One `/batch` request of at most 10 actions: a result per action, or why the request
+    /// failed as a whole.
+    async fn batch_request(
+        &self,
+        actions: &[Action],
+    ) -> Result<Vec<Result<Value, ConnectorError>>, ConnectorError> {
         let body =
             json!({"data": {"actions": actions.iter().map(Action::to_json).collect::<Vec<_>>()}});
         let idempotent = actions.iter().all(Action::idempotent);
@@ -565,19 +583,12 @@ impl Asana {
             ..SendOptions::default()
         };
         let what = describe(actions);
-        let reply = match self
+        let reply = self
             .send(Method::POST, "/batch", Some(&body), options, &what)
-            .await
-        {
-            Ok(reply) => reply,
-            Err(e) => return vec![Err(e); actions.len()],
-        };
-        let answer: Value = match reply.json() {
-            Ok(v) => v,
-            Err(e) => return vec![Err(e); actions.len()],
-        };
+            .await?;
+        let answer: Value = reply.json()?;
         let items = answer["data"].as_array().cloned().unwrap_or_default();
-        actions
+        Ok(actions
             .iter()
             .enumerate()
             .map(|(i, action)| match items.get(i) {
@@ -590,7 +601,7 @@ impl Asana {
                     ),
                 }),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -667,8 +678,7 @@ fn action_result(action: &Action, item: &Value) -> Result<Value, ConnectorError>
         429 => ConnectorError::RateLimited {
             retry_after: item["headers"]["retry-after"]
                 .as_str()
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_secs),
+                .and_then(|v| parse_retry_after(v, Timestamp::now())),
             message: answer,
         },
         500..=599 | 0 => ConnectorError::Retryable {

@@ -7,9 +7,10 @@
 //! - **Requests are rationed per token**: 150 per minute on a free workspace, 1,500 on a paid
 //!   one ([`AsanaLimits`]), and at most 15 writes (`POST`, `PUT`, `DELETE`; `/batch` is a `POST`)
 //!   and 50 reads in flight at once. A limiter shared by every target on the same token keeps
-//!   under the minute quota, semaphores under the concurrency limits; a `429` is waited out as
-//!   its `Retry-After` says; `5xx` and dropped connections are retried with backoff and jitter,
-//!   but a create is never repeated after the tool may have carried it out.
+//!   under the minute quota, semaphores under the concurrency limits. A `429` (a whole request
+//!   or one action of a `/batch`), a `5xx` and a dropped connection are handled by the shared
+//!   retry policy ([`throughline_connector::http::retry`]), which never repeats a create the
+//!   tool may have carried out.
 //! - **Observing costs one request when nothing changed.** `GET /events?resource=<project>`
 //!   with the sync token of the last observation lists what changed in the project, including
 //!   its tasks' subtasks (events bubble up). Only the tasks named there are read again, batched

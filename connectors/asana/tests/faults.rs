@@ -205,6 +205,40 @@ async fn rate_limited_batches_wait_as_told_and_create_everything_once() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_batch_is_tried_as_often_as_the_shared_policy_says_and_no_more() {
+    let s = Setup::new(Mode::Marker).await;
+    let mut settings = s.settings();
+    settings.limits.retry.max_attempts = 2;
+    let mut c = AsanaConnector::new(settings).unwrap();
+    c.observe(None).await.unwrap();
+    let before = s.emu.requests().len();
+    s.emu.inject(
+        FaultRule::new(Fault::RateLimited { retry_after: 1 })
+            .times(20)
+            .on("POST", "/batch"),
+    );
+    let changes: Vec<Change> = plan(3, &["draft"], 0)
+        .into_iter()
+        .map(|task| Change::CreateTask { task })
+        .collect();
+    let results = c.apply(&changes).await;
+    // Two attempts at the one batch, each told to wait a second; then the cycle gives up and
+    // says how long Asana asked to be left alone (the daemon backs off at least that long).
+    let batches: Vec<u16> = s.emu.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/batch")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(batches, [429, 429], "one policy, not a loop around it");
+    for r in &results {
+        assert!(
+            matches!(r, Err(ConnectorError::RateLimited { retry_after: Some(w), .. }) if w.as_secs() == 1),
+            "{r:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn concurrent_writes_stay_within_asanas_limit() {
     let s = Setup::new(Mode::Marker).await;
     // Asana allows 15 writes at once; here it allows 3, and so does the connector.
