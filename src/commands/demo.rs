@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use throughline::daemon::logging::{self, LogFormat, Secrets};
 use throughline::daemon::{self, Connectors, Service, Shared, SystemClock};
 use throughline::engine::{self, CycleOptions};
@@ -344,7 +345,7 @@ fn how_to_tick(tools: &[Running], task: &DesiredTask, workbook: &Path) -> anyhow
                     out,
                     "  curl -fsS -X PUT '{}/v4/spreadsheets/{spreadsheet}/values/{}?valueInputOption=USER_ENTERED' -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"values\":[[true]]}}'",
                     emu.base_url(),
-                    percent_encode(&cell),
+                    utf8_percent_encode(&cell, RANGE_IN_PATH),
                     token("token")
                 );
             }
@@ -389,15 +390,11 @@ fn is_text(cell: &calamine::Data, text: &str) -> bool {
     matches!(cell, calamine::Data::String(s) if s == text)
 }
 
-/// A range for a URL path: everything but letters, digits, `-._~!:` is percent-encoded.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!:".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
+/// What stays as it is in a range in a URL path: letters, digits and `-._~!:`.
+const RANGE_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b':');

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, percent_encode};
 use throughline_connector::identity::Identity;
 
 pub const PREFIX: &str = "throughline:";
@@ -174,9 +175,10 @@ fn escape(key: &str) -> String {
     for c in key.chars() {
         if c.is_whitespace() || matches!(c, '~' | '%' | '·') {
             let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
+            out.extend(percent_encode(
+                c.encode_utf8(&mut buf).as_bytes(),
+                NON_ALPHANUMERIC,
+            ));
         } else {
             out.push(c);
         }
@@ -185,24 +187,7 @@ fn escape(key: &str) -> String {
 }
 
 fn unescape(key: &str) -> String {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(key).decode_utf8_lossy().into_owned()
 }
 
 /// The description to write: the text, a blank line, the marker.

@@ -32,27 +32,15 @@ impl<S: Send + Sync> FromRequest<S> for Incoming {
 /// Percent-decoding of a path or a query part; `+` is a space in queries and forms, itself in
 /// paths. A `%` not followed by two hex digits stays as it is, as the tools take it.
 pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' if plus_is_space => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // `+` becomes a space before decoding, so that `%2B` stays a plus.
+    let spaced = if plus_is_space {
+        s.replace('+', " ")
+    } else {
+        s.to_owned()
+    };
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
