@@ -138,7 +138,7 @@ async fn a_webhook_failing_for_less_than_a_day_stays_and_a_test_can_drop_it() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(emu.webhook_gids(), [gid.clone()]);
+    assert_eq!(emu.webhook_gids(), vec![gid.clone()]);
 
     assert!(emu.drop_webhook(&gid));
     assert!(!emu.drop_webhook(&gid));
