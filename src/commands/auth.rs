@@ -1,22 +1,24 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use throughline::engine::connectors::{secret, setting, token_file};
 use throughline::model::TargetKind;
+use throughline_connector::settings::SignIn;
 
-/// The tools that sign in through a browser.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Service {
-    Google,
-    Asana,
+/// The tools that sign in through a browser, as the registry of kinds lists them.
+fn services() -> clap::builder::PossibleValuesParser {
+    let names: Vec<&'static str> = TargetKind::all()
+        .filter_map(|k| k.tool().sign_in.map(|s| s.service))
+        .collect();
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 #[derive(clap::Args)]
 pub struct Args {
-    service: Service,
+    #[arg(value_parser = services())]
+    service: String,
     /// The target to sign in for (default: the only target of that kind).
     #[arg(long, value_name = "ID")]
     target: Option<String>,
@@ -30,10 +32,10 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Ok(dep) => dep,
         Err(code) => return Ok(code),
     };
-    let kind = match args.service {
-        Service::Google => TargetKind::GoogleSheets,
-        Service::Asana => TargetKind::Asana,
-    };
+    let kind = TargetKind::all()
+        .find(|k| k.tool().sign_in.is_some_and(|s| s.service == args.service))
+        .context("no tool signs in that way")?;
+    let flow = kind.tool().sign_in.context("no tool signs in that way")?;
     let candidates: Vec<_> = dep
         .targets
         .iter()
@@ -71,27 +73,16 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         );
     };
     let runtime = super::runtime()?;
-    match args.service {
-        Service::Asana => {
-            let base = target
-                .base_url
-                .clone()
-                .unwrap_or_else(|| throughline_asana::DEFAULT_BASE_URL.to_string());
-            let settings = throughline_asana::AuthorizeSettings {
-                app: throughline_asana::OAuthApp::for_base_url(&base, client_id, client_secret),
-                listen: args.listen,
-                token_file: file.clone(),
-                timeout: Duration::from_secs(300),
-            };
-            runtime.block_on(throughline_asana::oauth::authorize(&settings, show))?;
-        }
-        Service::Google => {
-            let mut flow =
-                throughline_sheets::DesktopSignIn::new(client_id, client_secret, file.clone());
-            flow.listen = args.listen;
-            runtime.block_on(throughline_sheets::sign_in_desktop(&flow, show))?;
-        }
-    }
+    let sign_in = SignIn {
+        client_id,
+        client_secret,
+        token_file: file.clone(),
+        base_url: target.base_url.clone(),
+        listen: args.listen,
+    };
+    runtime
+        .block_on((flow.run)(&sign_in, &show))
+        .map_err(anyhow::Error::from_boxed)?;
     println!(
         "Signed in. The refresh token is in {} (readable by you only).",
         file.display()

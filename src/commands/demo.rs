@@ -21,7 +21,8 @@ use throughline::report::plan;
 use throughline::state::SqliteStore;
 use throughline_connector::DesiredTask;
 
-use super::emulate::{self, Emulator, Running, Tool};
+use super::emulate::{self, Emulator, Running};
+use throughline::engine::registry::emulators;
 
 /// The first line of the deployment `demo` writes: how a later run knows the folder is its own.
 const HEADER: &str = "# Written by `throughline demo`";
@@ -60,9 +61,9 @@ pub fn run(_config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         let stop = daemon::shutdown_signal();
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let mut tools = Vec::new();
-        for tool in [Tool::Trello, Tool::Asana, Tool::Sheets] {
+        for launcher in emulators::all() {
             tools.push(
-                emulate::start(tool, loopback, &people)
+                emulate::start(launcher, loopback, &people)
                     .await
                     .context("cannot start an emulator on 127.0.0.1")?,
             );

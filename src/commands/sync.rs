@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use throughline::engine::{self, CycleOptions};
-use throughline::model::{StateLocation, TargetKind};
+use throughline::model::StateLocation;
 use throughline::report::plan;
 use throughline::state::SqliteStore;
 
@@ -81,11 +81,11 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             super::schedule::warning_lines(&schedule.warnings, super::color())
         );
         for t in &dep.targets {
-            if t.kind == TargetKind::Excel
+            if let Some((key, word)) = t.kind.tool().local_file
                 && args.target.as_ref().is_none_or(|only| *only == t.id)
-                && let Some(path) = engine::connectors::target_path(&dep, t, "path")
+                && let Some(path) = engine::connectors::target_path(&dep, t, key)
             {
-                println!("Workbook for `{}`: {}", t.id, path.display());
+                println!("{word} for `{}`: {}", t.id, path.display());
             }
         }
         println!("State: {}", state_path.display());

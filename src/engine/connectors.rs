@@ -1,11 +1,14 @@
 //! From a deployment's `[[target]]` tables to connectors the engine can drive: read each
 //! target's mapping (the engine keeps `[task]` and `[drift]`, the connector gets the rest),
-//! build the tasks it should hold, and open the connector its kind calls for.
+//! build the tasks it should hold, and open the connector its kind calls for. Nothing here
+//! knows a kind: each is asked through its [`TargetKind`] (see [`super::registry`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use throughline_connector::Connector;
 use throughline_connector::mapping::{KeyError, every_problem};
+use throughline_connector::settings::{SettingsError, Span, TargetSettings};
 
 use super::TargetRun;
 use super::desired::desired_tasks;
@@ -23,6 +26,9 @@ pub enum SetupError {
         origin: String,
         message: String,
     },
+    /// What the kind's connector found wrong with the target's settings.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error("{file}:{line}:{col}: {message}")]
     MappingSyntax {
         file: String,
@@ -36,15 +42,9 @@ pub enum SetupError {
 
 /// The mapping each kind uses when a target names none: the documented file in `mappings/`.
 fn default_mapping(kind: TargetKind) -> (&'static str, &'static str) {
-    match kind {
-        TargetKind::Excel => (
-            "mappings/excel.toml",
-            include_str!("../../mappings/excel.toml"),
-        ),
-        TargetKind::Trello | TargetKind::Asana | TargetKind::GoogleSheets => {
-            ("(no default mapping)", "")
-        }
-    }
+    kind.tool()
+        .default_mapping
+        .unwrap_or(("(no default mapping)", ""))
 }
 
 /// A target's mapping table: its own file, or the kind's default.
@@ -87,12 +87,7 @@ pub fn mapping_problems(kind: TargetKind, table: &toml::Table) -> Vec<KeyError> 
     for key in ["task", "drift"] {
         rest.remove(key);
     }
-    problems.extend(every_problem(&rest, |t| match kind {
-        TargetKind::Excel => throughline_excel::ExcelMapping::from_toml(t).map(|_| ()),
-        TargetKind::Trello => throughline_trello::TrelloMapping::from_toml(t).map(|_| ()),
-        TargetKind::Asana => throughline_asana::AsanaMapping::from_toml(t).map(|_| ()),
-        TargetKind::GoogleSheets => throughline_sheets::SheetsMapping::from_toml(t).map(|_| ()),
-    }));
+    problems.extend(every_problem(&rest, kind.tool().check_mapping));
     problems
 }
 
@@ -111,30 +106,38 @@ pub fn secret(
     target: &Target,
     key: &str,
 ) -> Result<throughline_connector::http::Secret, SetupError> {
-    let fail = |message: String| SetupError::Target {
-        target: target.id.clone(),
-        origin: target.origin.clone(),
-        message,
-    };
-    let reference = target
-        .credentials
-        .get(key)
-        .ok_or_else(|| fail(format!("needs `credentials = {{ {key} = \"env:NAME\" }}`")))?;
-    let value = reference
-        .resolve()
-        .map_err(|e| fail(format!("credential `{key}` ({reference}): {e}")))?;
-    Ok(throughline_connector::http::Secret::new(value))
+    throughline_connector::settings::secret(&target.credentials, key).map_err(|m| fail(target, m))
 }
 
 /// Where `throughline auth` stored the target's sign-in: `credentials = { oauth = "file:PATH" }`.
 pub fn token_file(target: &Target) -> Result<PathBuf, SetupError> {
-    match target.credentials.get("oauth") {
-        Some(crate::model::SecretRef::File(path)) => Ok(path.clone()),
-        _ => Err(SetupError::Target {
-            target: target.id.clone(),
-            origin: target.origin.clone(),
-            message: "`oauth` must name the file `throughline auth` writes, like oauth = \"file:asana-token.json\"".into(),
-        }),
+    throughline_connector::settings::token_file(&target.credentials).map_err(|m| fail(target, m))
+}
+
+fn fail(target: &Target, message: String) -> SetupError {
+    SetupError::Target {
+        target: target.id.clone(),
+        origin: target.origin.clone(),
+        message,
+    }
+}
+
+/// What the target's connector is opened with: its settings, credentials and folder, the
+/// process time zone, and `people` (hub person → account).
+pub fn target_settings(
+    dep: &Deployment,
+    target: &Target,
+    people: BTreeMap<String, String>,
+) -> TargetSettings {
+    TargetSettings {
+        id: target.id.clone(),
+        at: Span::parse(&target.origin),
+        settings: target.settings.clone(),
+        credentials: target.credentials.clone(),
+        base_url: target.base_url.clone(),
+        root: dep.root.clone(),
+        timezone: timezone_of(dep, target),
+        people,
     }
 }
 
@@ -172,164 +175,36 @@ fn open_connector(
     target: &Target,
     mapping: toml::Table,
 ) -> Result<Opened, SetupError> {
+    let tool = target.kind.tool();
     let mut known = people(target);
-    if target.kind == TargetKind::Trello
-        && let Ok(m) = throughline_trello::TrelloMapping::from_toml(&mapping)
-    {
-        // The board knows whoever the mapping's [people] or the target's `people` names.
-        let mut all = m.people;
-        all.append(&mut known);
-        known = all;
+    if tool.spec.accounts.by_map_only {
+        let mut from_mapping = (tool.mapping_people)(&mapping);
+        // The tool knows whoever the mapping's [people] or the target's `people` names.
+        from_mapping.append(&mut known);
+        known = from_mapping;
         if let Some((first, second, account)) = super::people::shared_account(&known) {
-            return Err(SetupError::Target {
-                target: target.id.clone(),
-                origin: target.origin.clone(),
-                message: format!(
-                    "`{first}` and `{second}` both go to the Trello account `{account}` (between \
+            return Err(fail(
+                target,
+                format!(
+                    "`{first}` and `{second}` both go to the {} account `{account}` (between \
                      the mapping's [people] and the target's `people`); the board would show \
                      every task of theirs as one person's. Give each their own account, or drop \
-                     one and set unmapped = \"{account}\""
+                     one and set unmapped = \"{account}\"",
+                    tool.spec.tool
                 ),
-            });
+            ));
         }
     }
     let (rule, extra) = TargetPeople::new(target, &known);
+    // The connector gets the target's own map (it reads its mapping's itself), and the
+    // account `unmapped` names when that account names itself.
+    let mut people = people(target);
+    people.extend(extra);
+    let settings = target_settings(dep, target, people);
     Ok(Opened {
-        connector: open_kind(dep, target, mapping, extra)?,
+        connector: (tool.connect)(&settings, &mapping)?,
         people: rule,
     })
-}
-
-/// `extra`: one more entry for the connector's people map (an account that names itself).
-fn open_kind(
-    dep: &Deployment,
-    target: &Target,
-    mapping: toml::Table,
-    extra: Option<(String, String)>,
-) -> Result<Box<dyn Connector>, SetupError> {
-    let fail = |message: String| SetupError::Target {
-        target: target.id.clone(),
-        origin: target.origin.clone(),
-        message,
-    };
-    match target.kind {
-        TargetKind::Excel => {
-            let path = target_path(dep, target, "path")
-                .ok_or_else(|| fail("needs `path = \"plan.xlsx\"`, the workbook to keep".into()))?;
-            let mapping = if mapping.is_empty() {
-                throughline_excel::ExcelMapping::default()
-            } else {
-                throughline_excel::ExcelMapping::from_toml(&mapping)
-                    .map_err(|e| fail(e.to_string()))?
-            };
-            Ok(Box::new(throughline_excel::ExcelConnector::new(
-                target.id.clone(),
-                path,
-                mapping,
-            )))
-        }
-        TargetKind::Trello => {
-            let board = setting(target, "board")
-                .ok_or_else(|| fail("needs `board = \"<board id>\"`".into()))?;
-            let mut settings = throughline_trello::TrelloSettings::new(
-                &target.id,
-                &board,
-                secret(target, "key")?,
-                secret(target, "token")?,
-            );
-            if let Some(url) = &target.base_url {
-                settings.base_url = url.trim_end_matches('/').to_string();
-            }
-            settings.mapping = throughline_trello::TrelloMapping::from_toml(&mapping)
-                .map_err(|e| fail(e.to_string()))?;
-            settings.timezone = timezone_of(dep, target);
-            settings.people = people(target);
-            settings.people.extend(extra);
-            Ok(Box::new(
-                throughline_trello::TrelloConnector::new(settings)
-                    .map_err(|e| fail(e.to_string()))?,
-            ))
-        }
-        TargetKind::Asana => {
-            use throughline_asana::{
-                AsanaAuth, AsanaLimits, AsanaPlan, AsanaSettings, OAuthSettings,
-            };
-            let project = setting(target, "project")
-                .ok_or_else(|| fail("needs `project = \"<project gid>\"`".into()))?;
-            let workspace = setting(target, "workspace")
-                .ok_or_else(|| fail("needs `workspace = \"<workspace gid>\"`".into()))?;
-            let auth = if target.credentials.contains_key("oauth") {
-                AsanaAuth::OAuth(OAuthSettings {
-                    client_id: setting(target, "client_id").ok_or_else(|| {
-                        fail(
-                            "signs in with `oauth`, so it needs `client_id = \"<the app's id>\"`"
-                                .into(),
-                        )
-                    })?,
-                    client_secret: secret(target, "client_secret")?,
-                    token_file: token_file(target)?,
-                    token_url: None,
-                })
-            } else {
-                AsanaAuth::Token(secret(target, "token")?)
-            };
-            let mut settings = AsanaSettings::new(&target.id, project, workspace, auth);
-            if let Some(url) = &target.base_url {
-                settings.base_url = url.trim_end_matches('/').to_string();
-            }
-            settings.mapping = throughline_asana::AsanaMapping::from_toml(&mapping)
-                .map_err(|e| fail(e.to_string()))?;
-            settings.timezone = timezone_of(dep, target);
-            settings.people = people(target);
-            settings.limits = AsanaLimits::for_plan(match setting(target, "plan").as_deref() {
-                None | Some("free") => AsanaPlan::Free,
-                Some("paid") => AsanaPlan::Paid,
-                Some(other) => {
-                    return Err(fail(format!(
-                        "`plan = \"{other}\"` is not an Asana plan; use \"free\" or \"paid\""
-                    )));
-                }
-            });
-            Ok(Box::new(
-                throughline_asana::AsanaConnector::new(settings)
-                    .map_err(|e| fail(e.to_string()))?,
-            ))
-        }
-        TargetKind::GoogleSheets => {
-            use throughline_sheets::{SheetsAuth, SheetsSettings};
-            let spreadsheet = setting(target, "spreadsheet").ok_or_else(|| {
-                fail("needs `spreadsheet = \"<id from the sheet's address>\"`".into())
-            })?;
-            let auth = if target.credentials.contains_key("service_account") {
-                SheetsAuth::ServiceAccount {
-                    key_json: secret(target, "service_account")?,
-                }
-            } else if target.credentials.contains_key("oauth") {
-                SheetsAuth::OAuth {
-                    token_file: token_file(target)?,
-                    // Empty: the client `throughline auth google` stored in the token file.
-                    client_id: setting(target, "client_id").unwrap_or_default(),
-                    client_secret: match target.credentials.get("client_secret") {
-                        Some(_) => secret(target, "client_secret")?,
-                        None => throughline_connector::http::Secret::new(""),
-                    },
-                }
-            } else {
-                SheetsAuth::Token(secret(target, "token")?)
-            };
-            let mut settings = SheetsSettings::new(&target.id, spreadsheet, auth);
-            if let Some(url) = &target.base_url {
-                settings = settings.with_base_url(url);
-            }
-            settings.mapping = throughline_sheets::SheetsMapping::from_toml(&mapping)
-                .map_err(|e| fail(e.to_string()))?;
-            settings.timezone = timezone_of(dep, target);
-            Ok(Box::new(
-                throughline_sheets::SheetsConnector::new(settings)
-                    .map_err(|e| fail(e.to_string()))?,
-            ))
-        }
-    }
 }
 
 /// Everything the engine needs for every target of the deployment. Who has no account in a

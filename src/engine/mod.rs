@@ -15,6 +15,7 @@ pub mod connectors;
 mod desired;
 pub mod mapping;
 mod people;
+pub mod registry;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

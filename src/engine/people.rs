@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use throughline_connector::{Connector, ConnectorError, DesiredTask};
 
-use crate::model::{Target, TargetKind};
+use crate::model::Target;
 
 /// What happens to a task whose owner has no account in the tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,11 +101,8 @@ impl TargetPeople {
         target: &Target,
         people: &BTreeMap<String, String>,
     ) -> (TargetPeople, Option<(String, String)>) {
-        let (by_map_only, account_word) = match target.kind {
-            TargetKind::Trello => (true, "Trello username"),
-            TargetKind::Asana => (false, "Asana e-mail"),
-            TargetKind::GoogleSheets | TargetKind::Excel => (false, "name"),
-        };
+        let accounts = target.kind.spec().accounts;
+        let (by_map_only, account_word) = (accounts.by_map_only, accounts.word);
         let policy = Unmapped::of(target);
         let (owner, extra) = match &policy {
             Unmapped::Account(account) => {
@@ -236,6 +233,7 @@ pub(crate) fn shared_account(people: &BTreeMap<String, String>) -> Option<(&str,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TargetKind;
     use throughline_connector::{DesiredEntry, EntryFields, TaskFields};
 
     fn task(id: &str, owner: &str, entry_owner: Option<&str>) -> DesiredTask {
@@ -267,7 +265,7 @@ mod tests {
         }
         let target = Target {
             id: "studio".into(),
-            kind: TargetKind::Trello,
+            kind: TargetKind::parse("trello").unwrap(),
             mapping: None,
             only: Default::default(),
             credentials: Default::default(),
@@ -396,7 +394,7 @@ mod tests {
     #[test]
     fn everyone_with_an_account_changes_nothing() {
         let (mut target, people) = trello(Some("skip"));
-        target.kind = TargetKind::Asana;
+        target.kind = TargetKind::parse("asana").unwrap();
         let (p, _) = TargetPeople::new(&target, &people);
         let mut d = tasks();
         let everyone = p.asked(&d);

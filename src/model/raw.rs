@@ -341,8 +341,8 @@ fn read_target(t: &Fields<'_, '_>, problems: &mut Problems) -> RawTarget {
     let kind = t.req_str(
         "kind",
         Expect {
-            what: "one of \"trello\", \"asana\", \"google-sheets\", \"excel\"",
-            example: "\"trello\"",
+            what: crate::engine::registry::KIND_WORDS,
+            example: crate::engine::registry::KIND_EXAMPLE,
         },
         problems,
     );

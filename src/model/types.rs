@@ -105,24 +105,8 @@ pub enum ConflictPolicy {
     Target(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TargetKind {
-    Trello,
-    Asana,
-    GoogleSheets,
-    Excel,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Trello => "trello",
-            TargetKind::Asana => "asana",
-            TargetKind::GoogleSheets => "google-sheets",
-            TargetKind::Excel => "excel",
-        }
-    }
-}
+/// The kind of a `[[target]]`: a row of the registry of kinds.
+pub use crate::engine::registry::TargetKind;
 
 /// A tool a team works in, as configured by one `[[target]]` table.
 #[derive(Debug, Clone)]
@@ -162,52 +146,9 @@ impl TaskFilter {
     }
 }
 
-/// A secret is never written in a file: only a reference to where it lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretRef {
-    Env(String),
-    /// Resolved against the folder of the file that named it.
-    File(PathBuf),
-}
-
-impl SecretRef {
-    /// Read the secret now. The error names the reference, never the value.
-    pub fn resolve(&self) -> Result<String, SecretError> {
-        match self {
-            SecretRef::Env(name) => match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-                _ => Err(SecretError(format!(
-                    "the environment variable {name} is not set; set it (e.g. in the service's environment file) or use `file:PATH`"
-                ))),
-            },
-            SecretRef::File(path) => match std::fs::read_to_string(path) {
-                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-                Ok(_) => Err(SecretError(format!(
-                    "the secret file {} is empty",
-                    path.display()
-                ))),
-                Err(e) => Err(SecretError(format!(
-                    "cannot read the secret file {}: {e}",
-                    path.display()
-                ))),
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for SecretRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SecretRef::Env(name) => write!(f, "env:{name}"),
-            SecretRef::File(path) => write!(f, "file:{}", path.display()),
-        }
-    }
-}
-
-/// A secret reference that could not be read; says which and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SecretError(pub String);
+/// A secret is never written in a file: only a reference to where it lives (`env:NAME`,
+/// `file:PATH`); connectors read it when they open.
+pub use throughline_connector::settings::{SecretError, SecretRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {

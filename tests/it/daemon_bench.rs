@@ -16,7 +16,7 @@ use throughline::daemon::hooks::trello_signature;
 use throughline::daemon::logging::Secrets;
 use throughline::daemon::{Connectors, Service, Shared, SystemClock, TargetSource};
 use throughline::engine::TargetRun;
-use throughline::model::{self, Deployment, Target, TargetKind};
+use throughline::model::{self, Deployment, Target};
 use throughline::schedule::Schedule;
 use throughline_connector::{Connector, State};
 use throughline_excel::{ExcelConnector, ExcelMapping};
@@ -36,7 +36,7 @@ impl TargetSource for Mixed {
         targets
             .iter()
             .map(|t| {
-                if t.kind == TargetKind::Excel {
+                if t.kind.as_str() == "excel" {
                     Connectors.open(dep, schedule, &[*t]).pop().unwrap()
                 } else {
                     self.0.open(dep, schedule, &[*t]).pop().unwrap()

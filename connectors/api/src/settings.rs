@@ -220,6 +220,12 @@ pub struct Tool {
     pub mapping_people: fn(&toml::Table) -> BTreeMap<String, String>,
     /// The browser sign-in, for kinds that have one.
     pub sign_in: Option<SignInFlow>,
+    /// The mapping a target uses when it names none: its file name in messages, and its text
+    /// (the engine reads `[task]` and `[drift]` from it too). `None`: the connector's defaults.
+    pub default_mapping: Option<(&'static str, &'static str)>,
+    /// The setting that names a file the target keeps on this machine (Excel's `path`), and
+    /// what to call it: `sync` prints where it is.
+    pub local_file: Option<(&'static str, &'static str)>,
 }
 
 impl fmt::Debug for Tool {

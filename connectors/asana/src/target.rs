@@ -55,6 +55,8 @@ pub const TOOL: Tool = Tool {
         service: "asana",
         run: sign_in,
     }),
+    default_mapping: None,
+    local_file: None,
 };
 
 /// `plan`, when written: "free" or "paid".

@@ -37,6 +37,8 @@ pub const TOOL: Tool = Tool {
     check_mapping: |t| ExcelMapping::from_toml(t).map(|_| ()),
     mapping_people: no_people,
     sign_in: None,
+    default_mapping: Some(("mappings/excel.toml", crate::DEFAULT_TOML)),
+    local_file: Some(("path", "Workbook")),
 };
 
 /// The connector for one workbook; an empty mapping table is the default layout.

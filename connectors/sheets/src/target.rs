@@ -43,6 +43,8 @@ pub const TOOL: Tool = Tool {
         service: "google",
         run: sign_in,
     }),
+    default_mapping: None,
+    local_file: None,
 };
 
 /// The connector for one spreadsheet: a service account, a stored sign-in, or a bearer token.

@@ -50,6 +50,7 @@ mod dates;
 mod entries;
 mod mapping;
 pub mod marker;
+pub mod target;
 mod observe;
 mod settings;
 mod wire;

@@ -45,6 +45,8 @@ pub const TOOL: Tool = Tool {
     check_mapping: |t| TrelloMapping::from_toml(t).map(|_| ()),
     mapping_people,
     sign_in: None,
+    default_mapping: None,
+    local_file: None,
 };
 
 /// The board's members the mapping's `[people]` names; the target's `people` wins over them.

@@ -1,0 +1,54 @@
+//! The webhooks the daemon accepts, per kind: where (`/hooks/<path>/<target>`) and how a call
+//! is checked. The signature checks themselves are in `crate::daemon::hooks`.
+
+/// How a tool proves that a webhook call is its own.
+#[derive(Debug, Clone, Copy)]
+pub enum Protocol {
+    /// Each call is signed with the app's secret (the target's `secret` credential) over the
+    /// body and the callback address; the tool checks the address with a `HEAD` first.
+    AppSecret {
+        /// The header holding the signature.
+        header: &'static str,
+        verify: fn(secret: &[u8], body: &[u8], callback: &str, signature: &str) -> bool,
+    },
+    /// The tool sends a secret once, in a handshake while the daemon creates the webhook;
+    /// later calls are signed with it.
+    Handshake {
+        verify: fn(secret: &[u8], body: &[u8], signature: &str) -> bool,
+    },
+}
+
+/// A kind's webhook.
+#[derive(Debug, Clone, Copy)]
+pub struct Webhook {
+    /// `/hooks/<path>/<target>`; also the metrics' `tool` label.
+    pub path: &'static str,
+    pub protocol: Protocol,
+}
+
+pub(super) const TRELLO: Webhook = Webhook {
+    path: "trello",
+    protocol: Protocol::AppSecret {
+        header: "x-trello-webhook",
+        verify: crate::daemon::hooks::trello_signature_ok,
+    },
+};
+
+pub(super) const ASANA: Webhook = Webhook {
+    path: "asana",
+    protocol: Protocol::Handshake {
+        verify: crate::daemon::hooks::asana_signature_ok,
+    },
+};
+
+impl Webhook {
+    /// Calls are signed with the app's secret (Trello).
+    pub fn signed_with_app_secret(&self) -> bool {
+        matches!(self.protocol, Protocol::AppSecret { .. })
+    }
+
+    /// The secret comes in a handshake while the daemon creates the webhook (Asana).
+    pub fn by_handshake(&self) -> bool {
+        matches!(self.protocol, Protocol::Handshake { .. })
+    }
+}
