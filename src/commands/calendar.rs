@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use jiff::Timestamp;
 use throughline::model::{DEFAULT_LISTEN, Deployment, StateLocation};
 use throughline::report::calendar::{self, Filter};
@@ -64,7 +63,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
 
     match &args.output {
         Some(path) => {
-            write_whole(path, text.as_bytes())?;
+            super::write_whole(path, text.as_bytes(), "calendar")?;
             eprintln!(
                 "Wrote {} event{} to {}.",
                 events.len(),
@@ -212,25 +211,4 @@ fn list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
         shown.push("…");
     }
     shown.join(", ")
-}
-
-/// Write through a temporary file in the same folder, then rename: a reader (a calendar app
-/// polling the file) sees the old file or the new one, never a part.
-fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let failed = || format!("could not write the calendar to {}", path.display());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".throughline-calendar-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("{}: is the folder there and writable?", failed()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(failed)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(failed)?;
-    Ok(())
 }

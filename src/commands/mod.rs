@@ -122,3 +122,27 @@ pub fn color() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
+
+/// Write through a temporary file in the same folder, then rename: a reader (a calendar app
+/// polling the file, a browser reloading a report) sees the old file or the new one, never a
+/// part. `what` names the file in errors ("calendar", "report").
+pub fn write_whole(path: &Path, bytes: &[u8], what: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let failed = || format!("could not write the {what} to {}", path.display());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".throughline-{what}-"))
+        .tempfile_in(&dir)
+        .with_context(|| format!("{}: is the folder there and writable?", failed()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(failed)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(failed)?;
+    Ok(())
+}

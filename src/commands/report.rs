@@ -25,12 +25,24 @@ pub struct Args {
     /// Only this person's tasks.
     #[arg(long, value_name = "EMAIL")]
     person: Option<String>,
-    /// Print the report as JSON.
+    /// The output: aligned tables (text), JSON, one self-contained HTML page with charts, or an
+    /// Excel workbook with a sheet per section and native charts.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print the report as JSON (the same as `--format json`).
     #[arg(long)]
     json: bool,
     /// Write the report to this file instead of the terminal.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Html,
+    Xlsx,
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -123,20 +135,66 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let report = insight::measure(&input);
-    let text = if args.json {
-        format!(
+    let format = if args.json { Format::Json } else { args.format };
+    let text = match format {
+        Format::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&render::json(&report))?
-        )
-    } else {
-        render::render(&report)
+        ),
+        Format::Text => render::render(&report),
+        Format::Html => throughline::report::html::render(&report, &labels(&dep, &args, &tasks)),
+        Format::Xlsx => {
+            let Some(path) = &args.output else {
+                anyhow::bail!(
+                    "--format xlsx writes a workbook: name the file with --output, e.g. \
+                     --output report.xlsx"
+                );
+            };
+            let bytes = throughline::report::xlsx::render(&report, &labels(&dep, &args, &tasks))
+                .context("could not build the report workbook")?;
+            super::write_whole(path, &bytes, "report")?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("could not write the report to {}", path.display()))?,
+        Some(path) => super::write_whole(path, text.as_bytes(), "report")?,
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names and direction for the HTML page: right to left when the (first) playbook reported is
+/// Hebrew.
+fn labels(
+    dep: &throughline::model::Deployment,
+    args: &Args,
+    tasks: &[&throughline::schedule::Task],
+) -> throughline::report::html::Labels {
+    let processes: Vec<&throughline::model::Process> = dep
+        .processes
+        .iter()
+        .filter(|p| args.process.as_ref().is_none_or(|id| *id == p.id))
+        .collect();
+    throughline::report::html::Labels {
+        rtl: processes.first().is_some_and(|p| p.lang.is_rtl()),
+        title: processes
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        stages: processes
+            .iter()
+            .flat_map(|p| {
+                p.stages
+                    .iter()
+                    .map(|s| ((p.id.clone(), s.id.clone()), s.name.clone()))
+            })
+            .collect(),
+        items: tasks
+            .iter()
+            .map(|t| (t.item.clone(), t.item_title.clone()))
+            .collect(),
+    }
 }
 
 /// Every status record. Read-only: no lock is taken and a missing state file is an empty

@@ -2,7 +2,10 @@
 //! where work stands (`status`).
 
 pub mod calendar;
+pub mod charts;
 pub mod graph;
+pub mod html;
 pub mod insight;
 pub mod plan;
 pub mod status;
+pub mod xlsx;
