@@ -44,6 +44,7 @@ mod people_asana;
 mod people_unmapped;
 mod readme_quickstart;
 mod readme_walkthrough;
+mod report_outputs;
 mod safety_daemon;
 mod safety_markers;
 mod safety_readoption;

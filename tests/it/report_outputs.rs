@@ -1,0 +1,226 @@
+//! `throughline report --format html|xlsx` on the two examples with a few weeks of history:
+//! the page in headless Chromium (Debian's, driven by Playwright for Python), the workbook in
+//! openpyxl and LibreOffice.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::cli::{copy_example, run, text};
+
+/// A copy of an example with status history up to `now`: a first sync on `first` (the hub
+/// pushes every task), then `bench/history.py` writes "doing" on each task's start day and
+/// "done" on its due day (one in five 1–3 days late) up to `now`.
+fn with_history(example: &str, first: &str, now: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, config) = copy_example(example);
+    let out = run(&config, &["--now", first, "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(&config, &["--now", first, "schedule", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let schedule = dir.path().join("schedule.json");
+    std::fs::write(&schedule, &out.stdout).unwrap();
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/history.py");
+    let out = Command::new("python3")
+        .arg(history)
+        .arg(&schedule)
+        .arg(dir.path().join("throughline.db"))
+        .arg(now)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, config)
+}
+
+fn report(config: &Path, now: &str, format: &str, file: &Path) {
+    let out = run(
+        config,
+        &[
+            "--now",
+            now,
+            "report",
+            "--format",
+            format,
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// The English content pipeline at 2026-12-20 and the Hebrew internal launch at 2027-02-20.
+fn pages(format: &str) -> Vec<(&'static str, tempfile::TempDir, PathBuf)> {
+    let mut out = Vec::new();
+    for (name, example, first, now) in [
+        ("en", "content", "2026-11-01", "2026-12-20"),
+        ("he", "internal-launch", "2027-01-05", "2027-02-20"),
+    ] {
+        let (dir, config) = with_history(example, first, now);
+        let file = dir.path().join(format!("report.{format}"));
+        report(&config, now, format, &file);
+        out.push((name, dir, file));
+    }
+    out
+}
+
+/// A check that needs a program outside Rust: skipped when it is missing, unless the checks
+/// are required (scripts/test, CI).
+fn require(check: Result<(), String>) -> bool {
+    match check {
+        Ok(()) => true,
+        Err(why) if std::env::var_os("THROUGHLINE_REQUIRE_EXTERNAL_CHECKS").is_some() => {
+            panic!("{why} (THROUGHLINE_REQUIRE_EXTERNAL_CHECKS is set: this check must run)")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            false
+        }
+    }
+}
+
+fn python_has(module: &str) -> Result<(), String> {
+    match Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+    {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(_) => Err(format!(
+            "python3 has no {module} (pip install -r tests/requirements.txt)"
+        )),
+        Err(e) => Err(format!("python3 is not installed: {e}")),
+    }
+}
+
+fn program(name: &str, why: &str) -> Result<(), String> {
+    match Command::new(name).arg("--version").output() {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("{name} is not installed ({why}): {e}")),
+    }
+}
+
+#[test]
+fn the_html_report_is_one_file_that_fetches_nothing() {
+    for (name, _dir, file) in pages("html") {
+        let html = std::fs::read_to_string(&file).unwrap();
+        // The only URL is the SVG namespace, which names and never loads.
+        let urls = html.matches("://").count();
+        let namespaces = html.matches("http://www.w3.org/2000/svg").count();
+        assert_eq!(urls, namespaces, "{name}: a URL besides the SVG namespace");
+        for outside in ["<script", "<link", "<img", "url(", "@import", "@font-face"] {
+            assert!(!html.contains(outside), "{name}: {outside}");
+        }
+        let rtl = html.contains(r#"<html lang="he" dir="rtl">"#);
+        assert_eq!(
+            rtl,
+            name == "he",
+            "{name}: the direction follows the playbook"
+        );
+        // Every chart has a title and a description, and each section a table of its numbers.
+        let charts = html.matches("<svg ").count();
+        assert!(charts >= 6, "{name}: {charts} charts");
+        assert_eq!(
+            html.matches("<svg ").count(),
+            html.matches("<desc id=").count()
+        );
+    }
+}
+
+#[test]
+fn the_html_report_in_headless_chromium() {
+    if !require(python_has("playwright"))
+        || !require(program("chromium", "apt-get install chromium"))
+    {
+        return;
+    }
+    let pages = pages("html");
+    let shots = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/report_page.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).arg(shots.path());
+    for (name, _, file) in &pages {
+        cmd.arg(format!("{name}={}", file.display()));
+    }
+    let out = cmd.output().expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (name, _, _) in &pages {
+        let page = &seen[name];
+        assert_eq!(
+            page["blocked"],
+            Value::Array(vec![]),
+            "{name}: requests off the page"
+        );
+        assert_eq!(page["console_errors"], Value::Array(vec![]), "{name}");
+        let (dir, lang) = if *name == "he" {
+            ("rtl", "he")
+        } else {
+            ("ltr", "en")
+        };
+        assert_eq!(
+            (page["dir"].as_str(), page["lang"].as_str()),
+            (Some(dir), Some(lang))
+        );
+        let charts = page["charts"].as_array().unwrap();
+        let drawn = |prefix: &str| -> Vec<&Value> {
+            charts
+                .iter()
+                .filter(|c| c["id"].as_str().unwrap().starts_with(prefix))
+                .collect()
+        };
+        for prefix in [
+            "chart-on-time",
+            "chart-stage-time-",
+            "chart-aging",
+            "chart-flow-",
+            "chart-throughput",
+            "chart-timeline-",
+        ] {
+            let found = drawn(prefix);
+            assert!(!found.is_empty(), "{name}: no {prefix} chart");
+            for c in found {
+                assert!(
+                    c["elements"].as_u64().unwrap() > 3,
+                    "{name}: {c} draws nothing"
+                );
+                assert!(
+                    c["width"].as_f64().unwrap() > 300.0,
+                    "{name}: {c} is squeezed"
+                );
+                assert!(!c["title"].as_str().unwrap().is_empty(), "{name}: {c}");
+                assert!(
+                    c["table_after"].as_bool().unwrap(),
+                    "{name}: {c} has no table"
+                );
+            }
+        }
+        let shot = shots.path().join(format!("{name}.png"));
+        let png = std::fs::read(&shot).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 20_000,
+            "{name}: screenshot"
+        );
+    }
+    // For people: the Hebrew page's screenshots beside the build.
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&keep).unwrap();
+    for entry in std::fs::read_dir(shots.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("he")
+        {
+            std::fs::copy(&path, keep.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
