@@ -56,6 +56,7 @@ use jiff::civil::{Date, Time};
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 use throughline_connector::State;
+use throughline_connector::identity::Identity;
 
 use crate::schedule::BusinessCalendar;
 use crate::state::StatusRecord;
@@ -1095,8 +1096,8 @@ fn task_of(index: &HashMap<&str, usize>, identity: &str) -> Option<usize> {
     if let Some(&i) = index.get(identity) {
         return Some(i);
     }
-    let (task, _) = identity.rsplit_once('/')?;
-    index.get(task).copied()
+    let task = Identity::parse(identity).ok()?.task_identity().to_string();
+    index.get(task.as_str()).copied()
 }
 
 fn adoption(ctx: &Ctx) -> Adoption {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
+use throughline_connector::identity::Identity;
 
 pub use super::service::{
     DEFAULT_LISTEN, DaemonSettings, ReminderSettings, SmtpSettings, SmtpTls, parse_listen,
@@ -273,12 +274,12 @@ pub struct Cadence {
 
 /// `item/stage`.
 pub fn task_id(item: &str, stage: &str) -> String {
-    format!("{item}/{stage}")
+    Identity::task(item, stage).to_string()
 }
 
 /// `item/stage/key`.
 pub fn entry_id(item: &str, stage: &str, key: &str) -> String {
-    format!("{item}/{stage}/{key}")
+    Identity::task(item, stage).with_key(key).to_string()
 }
 
 /// `cadence@YYYY-MM-DD`.
