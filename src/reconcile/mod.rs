@@ -31,6 +31,25 @@
 //! a status the hub recorded, nothing says who moved, so the policy settles it with the tools'
 //! modification times (and the hub's time of record), and it is recorded as a conflict.
 //!
+//! The status rows, per task and target ("pull state" above). A tool holds what its
+//! [`StateSupport`](throughline_connector::StateSupport) allows: done-or-not (blocked and
+//! doing read as to do), done-blocked-or-not (a label, tag or field option marks blocked;
+//! doing reads as to do), or all four states (a status column). A blocked task's reason moves
+//! with it where the tool has a place for one:
+//!
+//! | the tool, since last pulled                     | the hub              | decision                                   |
+//! |-------------------------------------------------|----------------------|--------------------------------------------|
+//! | same state, same reason                         | same                 | nothing                                    |
+//! | same state, same reason                         | moved (another tool) | push state (and reason) to the tool        |
+//! | moved to blocked, with reason R                 | any                  | pull: hub blocked (R), the state before kept |
+//! | still blocked, reason R → R'                    | blocked              | pull: hub's reason R' (an empty one clears it) |
+//! | blocked-or-not tool: "not blocked" (to do)      | blocked              | pull: back to the state before blocked (doing stays doing) |
+//! | status column: a state typed over blocked       | blocked              | pull: that state                           |
+//! | done-or-not tool: not done                      | blocked              | nothing: blocked shows there as not done   |
+//! | blocked in two tools, other reasons             | any                  | no conflict: the newest reason is kept     |
+//! | blocked in one tool, done in another            | any                  | conflict, settled by `[sync] conflict`     |
+//! | no place for a reason                           | blocked, reason R    | label/tag/word only; the reason stays in the hub |
+//!
 //! Safety stops, checked in this order; the first that fires stops the target: its plan then
 //! holds no changes, only [`SafetyStop::held_back`] counts, and the stop names its way past.
 //!

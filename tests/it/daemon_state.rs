@@ -129,5 +129,5 @@ fn a_state_file_from_before_is_upgraded_and_keeps_its_data() {
         .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }

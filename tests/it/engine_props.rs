@@ -39,7 +39,7 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::AddItem),
         (0..8usize).prop_map(Op::RemoveItem),
         Just(Op::ChangeOwner),
-        (0..2usize, 0..32usize, 0..3usize).prop_map(|(t, i, s)| Op::SetState(t, i, s)),
+        (0..2usize, 0..32usize, 0..4usize).prop_map(|(t, i, s)| Op::SetState(t, i, s)),
         (0..2usize, 0..64usize, any::<bool>()).prop_map(|(t, i, c)| Op::CheckEntry(t, i, c)),
         (0..2usize, 0..32usize).prop_map(|(t, i)| Op::EditTitle(t, i)),
         (0..2usize, 0..32usize).prop_map(|(t, i)| Op::Delete(t, i)),
@@ -76,7 +76,8 @@ fn live_entries(t: &FakeTarget) -> Vec<(String, bool)> {
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut model = Model::new(3);
     let mut next_item = 100;
-    let board = FakeTarget::new("board", StateSupport::DoneOrNot);
+    // The board shows done and blocked (a label), not doing; the sheet all four states.
+    let board = FakeTarget::new("board", StateSupport::DoneBlockedOrNot);
     let sheet = FakeTarget::new("sheet", StateSupport::Full);
     let tools = [&board, &sheet];
     let mut store = MemoryStore::new();
@@ -84,6 +85,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     sync(&mut store, &model, &targets);
     // identity → (target, state) of the last status change a person made.
     let mut expected: BTreeMap<String, (usize, State)> = BTreeMap::new();
+    // identity → the reason given when a person last blocked it.
+    let mut reasons: BTreeMap<String, String> = BTreeMap::new();
 
     for op in ops {
         match op {
@@ -122,14 +125,21 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
                 let id = &ids[i % ids.len()];
                 let state = match (t, s) {
-                    (0, 0) | (0, 1) => State::Todo, // a done-or-not tool
+                    (0, 0) | (0, 1) => State::Todo, // the board shows no doing
                     (_, 0) => State::Todo,
                     (_, 1) => State::Doing,
-                    _ => State::Done,
+                    (_, 2) => State::Done,
+                    _ => State::Blocked,
                 };
                 let now = tools[t].snapshot().task(id).map(|x| x.state);
                 if now != Some(state) {
-                    tools[t].set_state(id, state);
+                    if state == State::Blocked {
+                        let reason = format!("waiting on {i} in {t}");
+                        tools[t].set_blocked(id, Some(&reason));
+                        reasons.insert(id.clone(), reason);
+                    } else {
+                        tools[t].set_state(id, state);
+                    }
                     expected.insert(id.clone(), (t, state));
                 }
             }
@@ -273,6 +283,12 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         .into_iter()
         .map(|s| (s.identity, s.state))
         .collect();
+    let hub_reasons: BTreeMap<String, Option<String>> = store
+        .statuses()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.identity, s.reason))
+        .collect();
     let conflicts: Vec<String> = store
         .events(None)
         .unwrap()
@@ -290,11 +306,18 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             continue;
         }
         let hub_state = hub.get(id).copied().unwrap_or(State::Todo);
-        let same = if *t == 0 {
-            (hub_state == State::Done) == (*state == State::Done)
-        } else {
-            hub_state == *state
-        };
+        let held = tools[*t].capabilities().states;
+        let same = held.holds(hub_state) == held.holds(*state);
+        if same && *state == State::Blocked {
+            let reason = hub_reasons.get(id).cloned().flatten();
+            prop_assert_eq!(
+                reason.as_ref(),
+                reasons.get(id),
+                "{}: blocked in target {} with its reason",
+                id,
+                t
+            );
+        }
         prop_assert!(
             same,
             "{id}: a person set {state:?} in target {t}, the hub has {hub_state:?} and no conflict was recorded"
