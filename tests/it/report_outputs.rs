@@ -224,3 +224,90 @@ fn the_html_report_in_headless_chromium() {
         }
     }
 }
+
+/// Each sheet: title, rows, charts (with each chart's type and series count), right to left.
+const READ_SHEETS: &str = r#"
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+print(json.dumps([{
+    "title": ws.title,
+    "rows": ws.max_row,
+    "charts": [[type(c).__name__, len(c.series)] for c in ws._charts],
+    "rtl": bool(ws.sheet_view.rightToLeft),
+} for ws in wb.worksheets], ensure_ascii=False))
+"#;
+
+#[test]
+fn the_xlsx_report_has_a_sheet_per_section_with_native_charts() {
+    if !require(python_has("openpyxl")) {
+        return;
+    }
+    let soffice = require(program("soffice", "apt-get install libreoffice-calc-nogui"));
+    for (name, dir, file) in pages("xlsx") {
+        let out = Command::new("python3")
+            .args(["-c", READ_SHEETS])
+            .arg(&file)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sheets: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let sheets = sheets.as_array().unwrap();
+        assert_eq!(sheets.len(), 14, "{name}: a sheet per section");
+        let he = name == "he";
+        for s in sheets {
+            assert_eq!(s["rtl"].as_bool(), Some(he), "{name}: {s}");
+        }
+        let sheet = |i: usize| &sheets[i];
+        // On time, stage time, cumulative flow and throughput each carry a native chart with a
+        // series per measure: rate; planned, p50, p85, p95; done, doing, to do; done, on time.
+        for (i, kind, series) in [
+            (0, "BarChart", 1),
+            (1, "BarChart", 4),
+            (4, "AreaChart", 3),
+            (5, "BarChart", 2),
+        ] {
+            let charts = sheet(i)["charts"].as_array().unwrap();
+            assert_eq!(charts.len(), 1, "{name}: {}", sheet(i));
+            assert_eq!(charts[0][0], kind, "{name}: {}", sheet(i));
+            assert_eq!(charts[0][1], series, "{name}: {}", sheet(i));
+            assert!(
+                sheet(i)["rows"].as_u64().unwrap() > 1,
+                "{name}: {}",
+                sheet(i)
+            );
+        }
+        let titles: Vec<&str> = sheets
+            .iter()
+            .map(|s| s["title"].as_str().unwrap())
+            .collect();
+        if he {
+            assert_eq!(titles[0], "עמידה בזמנים");
+        } else {
+            assert_eq!(titles[..2], ["On time", "Stage time"]);
+        }
+        if soffice {
+            let pdf_dir = dir.path().join("pdf");
+            let out = Command::new("soffice")
+                .args(["--headless", "--convert-to", "pdf", "--outdir"])
+                .arg(&pdf_dir)
+                .arg(&file)
+                .env("HOME", dir.path())
+                .output()
+                .expect("soffice runs");
+            let pdf = std::fs::read(pdf_dir.join("report.pdf")).unwrap_or_else(|e| {
+                panic!(
+                    "{name}: LibreOffice made no PDF ({e}): {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+            assert!(
+                pdf.starts_with(b"%PDF") && pdf.len() > 10_000,
+                "{name}: PDF"
+            );
+        }
+    }
+}
