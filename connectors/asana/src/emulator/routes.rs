@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use reqwest::Method;
 use serde_json::{Map, Value, json};
+use throughline_connector::emulator_kit::percent_decode;
 
 use super::world::{
     ApiError, Caller, FieldKind, Gid, Offset, Result, Task, World, format_time, random_hex,
@@ -90,7 +91,7 @@ fn route(world: &mut World, caller: &Caller, req: &Req, base: &str) -> Result<Re
         .path
         .trim_matches('/')
         .split('/')
-        .map(percent_decode)
+        .map(|segment| percent_decode(segment, false))
         .collect();
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let m = &req.method;
@@ -1109,27 +1110,6 @@ fn task_json(world: &World, caller: &Caller, gid: &str) -> Value {
         v["external"] = Value::Object(ext);
     }
     v
-}
-
-/// `%40` and the like decoded (invalid escapes kept as they are).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn html_escape(s: &str) -> String {
