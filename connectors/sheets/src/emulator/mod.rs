@@ -22,6 +22,9 @@
 //! `files.delete` cover gspread's open by title, create and delete. Merges (`mergeCells`,
 //! `unmergeCells`, `sheets[].merges`) grow and shrink with inserted and deleted rows and columns.
 //!
+//! Drive `files.watch` and `channels.stop`, with notifications on every change: see the `watch`
+//! module.
+//!
 //! What it does not model: charts, named and filtered ranges, merges that follow moved or
 //! sorted rows, pivot tables, most formula functions (a handful are evaluated; others show
 //! `#NAME?`), column metadata, metadata spanning several rows, Drive folders and files other
@@ -32,6 +35,7 @@ mod formula;
 mod model;
 mod requests;
 mod server;
+mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -148,6 +152,8 @@ pub(crate) struct World {
     pub expire_after: Option<u32>,
     /// Who signs in through the desktop flow.
     pub user: String,
+    /// Drive `files.watch` channels.
+    pub watches: watch::Watches,
 }
 
 pub(crate) struct Shared {
@@ -212,6 +218,7 @@ impl Emulator {
                 token_lifetime: Duration::from_secs(3599),
                 expire_after: None,
                 user: DEFAULT_USER.to_owned(),
+                watches: watch::Watches::default(),
             }),
             faults: FaultRules::default(),
             quotas: Mutex::new(quotas),
@@ -329,8 +336,11 @@ impl Emulator {
 
     /// Act on a spreadsheet as a person would, directly on the data (no request is logged).
     /// Every edit moves the Drive version, as an edit in the browser does.
+    ///
+    /// Drive channels watching the spreadsheet are told of the change (inside a Tokio runtime).
     pub fn person<R>(&self, spreadsheet: &str, f: impl FnOnce(&mut Person<'_>) -> R) -> R {
         let mut w = self.shared.world();
+        let before = w.watches.versions(&w.spreadsheets);
         let s = w
             .spreadsheets
             .get_mut(spreadsheet)
@@ -340,7 +350,39 @@ impl Emulator {
         if p.changed {
             p.s.touch(Timestamp::now());
         }
+        let World {
+            watches,
+            spreadsheets,
+            ..
+        } = &mut *w;
+        watches.queue_changes(before, spreadsheets);
+        let notices = watches.take_outbox();
+        drop(w);
+        watch::send(notices);
         r
+    }
+
+    /// The open Drive channels, as `files.watch` answered them, with `"sent"`: how many
+    /// notifications each has sent.
+    pub fn channels(&self) -> Vec<Value> {
+        let w = self.shared.world();
+        let channels = w.watches.channels.values();
+        channels
+            .map(|c| {
+                let mut json = c.json();
+                json["address"] = Value::from(c.address.clone());
+                json["sent"] = Value::from(c.sent);
+                json
+            })
+            .collect()
+    }
+
+    /// Every open channel expires now (as after its lifetime): it sends nothing more.
+    pub fn expire_channels(&self) {
+        let now = Timestamp::now();
+        for c in self.shared.world().watches.channels.values_mut() {
+            c.expiration = now;
+        }
     }
 }
 

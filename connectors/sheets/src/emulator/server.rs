@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::fields::Mask;
 use super::model::{ApiError, DateRender, Input, Rect, Render, Spreadsheet};
 use super::requests::{self, metadata_matching};
-use super::{CodeGrant, Fault, LoggedRequest, RefreshGrant, Shared, Token, World};
+use super::{CodeGrant, Fault, LoggedRequest, RefreshGrant, Shared, Token, World, watch};
 use crate::auth::JWT_BEARER_GRANT;
 use throughline_connector::emulator_kit::{
     Early, Incoming, broken_body, lock, percent_decode as decode,
@@ -38,6 +38,14 @@ impl Answer {
     fn ok(body: Value) -> Answer {
         Answer {
             status: 200,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    fn with_status(status: u16, body: Value) -> Answer {
+        Answer {
+            status,
             body,
             headers: Vec::new(),
         }
@@ -417,7 +425,17 @@ fn api(shared: &Shared, req: &Req<'_>, headers: &HeaderMap) -> (Answer, Option<S
             return (a, who);
         }
     }
+    let before = world.watches.versions(&world.spreadsheets);
     let answer = route(&mut world, req, &caller).unwrap_or_else(Answer::from);
+    let World {
+        watches,
+        spreadsheets,
+        ..
+    } = &mut *world;
+    watches.queue_changes(before, spreadsheets);
+    let notices = watches.take_outbox();
+    drop(world);
+    watch::send(notices);
     (answer, who)
 }
 
@@ -441,6 +459,16 @@ fn route(world: &mut World, req: &Req<'_>, caller: &Token) -> Result<Answer, Api
             Method::POST => drive_create(world, req, caller),
             _ => Err(method_not_allowed()),
         };
+    }
+    if path == "/drive/v3/channels/stop" && *req.method == Method::POST {
+        let (status, body) = watch::stop(world, req.json.as_ref());
+        return Ok(Answer::with_status(status, body));
+    }
+    if let Some(file) = path
+        .strip_prefix("/drive/v3/files/")
+        .and_then(|rest| rest.strip_suffix("/watch"))
+    {
+        return drive_watch(world, req, file, caller);
     }
     if let Some(rest) = path.strip_prefix("/drive/v3/files/") {
         return drive_get(world, req, rest, caller);
@@ -1265,6 +1293,27 @@ fn drive_get(
 const SPREADSHEET_MIME: &str = "application/vnd.google-apps.spreadsheet";
 
 /// Whether the caller may see the spreadsheet at all.
+/// `files.watch`: a channel on a spreadsheet the caller can see.
+fn drive_watch(
+    world: &mut World,
+    req: &Req<'_>,
+    file: &str,
+    caller: &Token,
+) -> Result<Answer, ApiError> {
+    if *req.method != Method::POST {
+        return Err(method_not_allowed());
+    }
+    if !world
+        .spreadsheets
+        .get(file)
+        .is_some_and(|s| visible_to(s, caller))
+    {
+        return Ok(drive_not_found(file));
+    }
+    let (status, body) = watch::watch(world, file, req.json.as_ref());
+    Ok(Answer::with_status(status, body))
+}
+
 fn visible_to(s: &Spreadsheet, caller: &Token) -> bool {
     s.shared_with
         .as_ref()
