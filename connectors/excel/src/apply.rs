@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 use throughline_connector::{
-    Applied, Change, ConnectorError, DesiredEntry, DesiredTask, EntryFields, State, TaskContext,
-    TaskFields,
+    Applied, Change, ConnectorError, DesiredEntry, DesiredTask, State, TaskContext,
 };
-use throughline_grid::{EntryWrite, RowChecks, StateWrite, StatusCell, check_entry_identity};
+use throughline_grid::{
+    EntryCreate, EntryUpdate, EntryWrite, GridChange, RowChecks, StateWrite, StatusCell,
+    TaskUpdate, check_entry_identity, entry_created,
+};
 
 use crate::book::{Cell, Sheet, Visibility};
 use crate::layout::{self, Layout, RowWriter, numbered, sheet_name};
@@ -107,50 +109,16 @@ impl<'a> Applier<'a> {
     }
 
     fn apply_one(&mut self, change: &Change) -> Result<Applied, ConnectorError> {
-        match change {
-            Change::CreateTask { task } => self.create_task(task),
-            Change::UpdateTask {
-                remote_id,
-                fields,
-                state,
-                unarchive,
-                context,
-                identity,
-                ..
-            } => self.update_task(
-                remote_id,
-                identity,
-                fields.as_ref(),
-                *state,
-                *unarchive,
-                context,
-            ),
-            Change::ArchiveTask { remote_id, .. } => {
+        match GridChange::of(change) {
+            GridChange::CreateTask(task) => self.create_task(task),
+            GridChange::UpdateTask(u) => self.update_task(u),
+            GridChange::ArchiveTask { remote_id } => {
                 let place = self.find_task(remote_id)?;
                 self.archive(remote_id, place)
             }
-            Change::CreateEntry {
-                parent_remote_id,
-                parent_identity,
-                index,
-                entry,
-                ..
-            } => self.create_entry(parent_remote_id, parent_identity, *index, entry),
-            Change::UpdateEntry {
-                parent_remote_id,
-                remote_id,
-                fields,
-                checked,
-                unarchive,
-                ..
-            } => self.update_entry(
-                parent_remote_id,
-                remote_id,
-                fields.as_ref(),
-                *checked,
-                *unarchive,
-            ),
-            Change::ArchiveEntry { remote_id, .. } => {
+            GridChange::CreateEntry(c) => self.create_entry(c),
+            GridChange::UpdateEntry(u) => self.update_entry(u),
+            GridChange::ArchiveEntry { remote_id } => {
                 let place = self.find_entry(remote_id)?;
                 self.archive(remote_id, place)
             }
@@ -167,20 +135,12 @@ impl<'a> Applier<'a> {
         }
     }
 
-    fn update_task(
-        &mut self,
-        remote_id: &str,
-        identity: &str,
-        fields: Option<&TaskFields>,
-        state: Option<State>,
-        unarchive: bool,
-        context: &TaskContext,
-    ) -> Result<Applied, ConnectorError> {
-        let place = self.find_task(remote_id)?;
-        self.check_unchanged(remote_id, place)?;
-        if let Some(f) = fields {
+    fn update_task(&mut self, u: TaskUpdate<'_>) -> Result<Applied, ConnectorError> {
+        let place = self.find_task(u.remote_id)?;
+        self.check_unchanged(u.remote_id, place)?;
+        if let Some(f) = u.fields {
             self.check_dates(
-                remote_id,
+                u.remote_id,
                 Some(place),
                 &[(Field::Start, f.start), (Field::Due, f.due)],
             )?;
@@ -188,8 +148,8 @@ impl<'a> Applier<'a> {
         }
         self.ensure_columns(place);
         let status_now = self.status_at(place);
-        if let Some(state) = state {
-            self.wb.written.insert(identity.to_owned(), state);
+        if let Some(state) = u.state {
+            self.wb.written.insert(u.identity.to_owned(), state);
         }
         let mapping = self.mapping;
         let (sheet, row, layout) = row_at(self.wb, &mut self.pending, place);
@@ -197,11 +157,16 @@ impl<'a> Applier<'a> {
             layout: &layout,
             mapping,
         };
-        if let Some(fields) = fields {
+        if let Some(fields) = u.fields {
             w.task_fields(sheet, row, fields);
         }
         let ticked_now = || layout::ticked(mapping, &layout, sheet, row);
-        match throughline_grid::words::task_state_write(status_now, state, unarchive, ticked_now) {
+        match throughline_grid::words::task_state_write(
+            status_now,
+            u.state,
+            u.unarchive,
+            ticked_now,
+        ) {
             StateWrite::Both(state) => w.task_state(sheet, row, state),
             // The unknown word stays as typed (the rendering notes it); only the tick follows.
             StateWrite::Tick(state) | StateWrite::KeepUnknown(state) => {
@@ -211,13 +176,13 @@ impl<'a> Applier<'a> {
             }
             StateWrite::Nothing => {}
         }
-        if !context.item_title.is_empty() {
-            w.item(sheet, row, &context.item_title);
+        if !u.context.item_title.is_empty() {
+            w.item(sheet, row, &u.context.item_title);
         }
         self.changed = true;
         // Checklist rows show their task's stage and item too (for filtering).
-        let group = fields.map(|f| f.group.as_str());
-        self.refresh_entries(remote_id, group, &context.item_title);
+        let group = u.fields.map(|f| f.group.as_str());
+        self.refresh_entries(u.remote_id, group, &u.context.item_title);
         Ok(Applied::Updated { version: None })
     }
 
@@ -235,46 +200,33 @@ impl<'a> Applier<'a> {
         Ok(Applied::Archived)
     }
 
-    fn create_entry(
-        &mut self,
-        parent_remote_id: &str,
-        parent_identity: &str,
-        index: usize,
-        entry: &DesiredEntry,
-    ) -> Result<Applied, ConnectorError> {
-        let parent = self.find_task(parent_remote_id)?;
+    fn create_entry(&mut self, c: EntryCreate<'_>) -> Result<Applied, ConnectorError> {
+        let parent = self.find_task(c.parent_remote_id)?;
         let parent_identity = self
             .tasks
-            .get(parent_remote_id)
-            .map_or(parent_identity, |t| t.1.as_str());
-        check_entry_identity(parent_identity, &entry.identity)?;
-        self.row_checks().entry_fields(&entry.fields)?;
-        let at = self.entries.get(&entry.identity).map(|(p, _)| *p);
-        self.check_dates(&entry.identity, at, &[(Field::Due, entry.fields.due)])?;
-        let remote_id = self.put_entry(parent_remote_id, parent, index, entry);
-        Ok(Applied::Created {
-            remote_id,
-            entries: Vec::new(),
-            version: None,
-        })
+            .get(c.parent_remote_id)
+            .map_or(c.parent_identity, |t| t.1.as_str());
+        check_entry_identity(parent_identity, &c.entry.identity)?;
+        self.row_checks().entry_fields(&c.entry.fields)?;
+        let at = self.entries.get(&c.entry.identity).map(|(p, _)| *p);
+        self.check_dates(&c.entry.identity, at, &[(Field::Due, c.entry.fields.due)])?;
+        Ok(entry_created(self.put_entry(
+            c.parent_remote_id,
+            parent,
+            c.index,
+            c.entry,
+        )))
     }
 
-    fn update_entry(
-        &mut self,
-        parent_remote_id: &str,
-        remote_id: &str,
-        fields: Option<&EntryFields>,
-        checked: Option<bool>,
-        unarchive: bool,
-    ) -> Result<Applied, ConnectorError> {
-        let place = self.find_entry(remote_id)?;
-        self.check_unchanged(remote_id, place)?;
-        if let Some(f) = fields {
-            self.check_dates(remote_id, Some(place), &[(Field::Due, f.due)])?;
+    fn update_entry(&mut self, u: EntryUpdate<'_>) -> Result<Applied, ConnectorError> {
+        let place = self.find_entry(u.remote_id)?;
+        self.check_unchanged(u.remote_id, place)?;
+        if let Some(f) = u.fields {
+            self.check_dates(u.remote_id, Some(place), &[(Field::Due, f.due)])?;
             self.row_checks().entry_fields(f)?;
         }
         self.ensure_columns(place);
-        let group = self.parent_group(parent_remote_id);
+        let group = self.parent_group(u.parent_remote_id);
         let archived = self.status_at(place) == StatusCell::Archived;
         let mapping = self.mapping;
         let (sheet, row, layout) = row_at(self.wb, &mut self.pending, place);
@@ -282,11 +234,16 @@ impl<'a> Applier<'a> {
             layout: &layout,
             mapping,
         };
-        if let Some(fields) = fields {
+        if let Some(fields) = u.fields {
             w.entry_fields(sheet, row, fields, group.as_deref());
         }
         let ticked_now = || layout::ticked(mapping, &layout, sheet, row);
-        match throughline_grid::words::entry_state_write(archived, checked, unarchive, ticked_now) {
+        match throughline_grid::words::entry_state_write(
+            archived,
+            u.checked,
+            u.unarchive,
+            ticked_now,
+        ) {
             EntryWrite::Unarchive(checked) => {
                 if let Some(c) = layout.col(Field::Status) {
                     sheet.set(row, c, Cell::Empty);
@@ -612,17 +569,8 @@ impl<'a> Applier<'a> {
         place: Option<Place>,
         dates: &[(Field, Option<Date>)],
     ) -> Result<(), ConnectorError> {
-        match throughline_connector::date_before(dates, FIRST_DATE) {
-            None => Ok(()),
-            Some((field, date)) => Err(throughline_connector::unwritable_date(
-                identity,
-                field.key(),
-                date,
-                &self.cell_name(place, field),
-                "Excel",
-                FIRST_DATE,
-            )),
-        }
+        let cell = |field| self.cell_name(place, field);
+        throughline_grid::check_dates(identity, dates, FIRST_DATE, "Excel", cell)
     }
 
     /// `Plan!G12` for a row's cell, or where a new row would go.

@@ -253,17 +253,7 @@ impl Connector for ExcelConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let has = |f| self.mapping.has(f);
-        Capabilities {
-            states: StateSupport::Full,
-            description: has(Field::Description),
-            owner: has(Field::Owner),
-            start: has(Field::Start),
-            due: has(Field::Due),
-            entry_owner: has(Field::Owner),
-            entry_due: has(Field::Due),
-            batch_size: usize::MAX,
-        }
+        throughline_grid::capabilities(&self.mapping, StateSupport::Full)
     }
 
     async fn observe(

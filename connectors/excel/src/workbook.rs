@@ -9,10 +9,8 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use throughline_connector::{
-    EntryFields, ObservedEntry, ObservedTask, State, StatusCells, TaskFields,
-};
-use throughline_grid::version_of;
+use throughline_connector::{ObservedTask, State, StatusCells};
+pub(crate) use throughline_grid::{entry_version, task_version};
 
 use crate::book::Book;
 use crate::layout::{self, Baseline, Layout, RowRead, StatusCell};
@@ -130,46 +128,16 @@ impl Workbook {
         mapping: &ExcelMapping,
         modified: Option<Timestamp>,
     ) -> Vec<ObservedTask> {
-        let index = self.index();
-        index
-            .tasks
-            .iter()
-            .map(|t| {
-                let row = self.read_row(t.loc, mapping);
-                let state = self.state_of(&t.identity, &row, mapping);
-                let status_cells = self.status_cells(t, &row, mapping);
-                let fields = row.task_fields();
-                let archived = row.archived();
-                let entries = t
-                    .entries
-                    .iter()
-                    .map(|e| {
-                        let row = self.read_row(e.loc, mapping);
-                        ObservedEntry {
-                            remote_id: e.remote_id.clone(),
-                            identity: Some(e.identity.clone()),
-                            fields: row.entry_fields(),
-                            checked: self.state_of(&e.identity, &row, mapping) == State::Done,
-                            archived: row.archived(),
-                            modified,
-                            modified_by: None,
-                        }
-                    })
-                    .collect();
-                ObservedTask {
-                    remote_id: t.remote_id.clone(),
-                    identity: Some(t.identity.clone()),
-                    version: Some(task_version(&fields, state, archived)),
-                    fields,
-                    state,
-                    archived,
-                    modified,
-                    modified_by: None,
-                    entries,
-                    status_cells,
-                }
-            })
-            .collect()
+        throughline_grid::observe(
+            &self.index(),
+            modified,
+            |identity, loc| {
+                let row = self.read_row(loc, mapping);
+                let state = self.state_of(identity, &row, mapping);
+                (row, state)
+            },
+            |task, row| self.status_cells(task, row, mapping),
+        )
     }
 
     /// What a task row's status and done cells say beyond its state (see [`StatusCells`]).
@@ -263,12 +231,4 @@ pub(crate) fn quote_sheet(sheet: &str) -> String {
     } else {
         format!("'{}'", sheet.replace('\'', "''"))
     }
-}
-
-pub(crate) fn task_version(fields: &TaskFields, state: State, archived: bool) -> String {
-    version_of(&(fields, state, archived))
-}
-
-pub(crate) fn entry_version(fields: &EntryFields, checked: bool, archived: bool) -> String {
-    version_of(&(fields, checked, archived))
 }

@@ -9,7 +9,9 @@
 //! - [`cell`]: a cell as the rules read it, and the one reader of dates people type.
 //! - [`index`]: which identity rows are tasks and which are checklist entries of which task.
 //! - [`rows`]: a row read back as a task or entry, the checks that fail one row's change
-//!   alone, and row versions.
+//!   alone (texts too long for a cell, dates a cell cannot hold), and row versions.
+//! - [`observe`]: the observation of a grid, tasks with their entries.
+//! - [`changes`]: a change of the engine by kind, as a grid applies it; what a grid holds.
 //!
 //! What stays in each connector is how its tool stores cells and rows (calamine and
 //! rust_xlsxwriter; the Sheets API's JSON and developer metadata), how it counts date serial
@@ -17,18 +19,22 @@
 //! limits and mapping keys.
 
 pub mod cell;
+pub mod changes;
 pub mod index;
 pub mod layout;
 pub mod mapping;
+pub mod observe;
 pub mod rows;
 pub mod words;
 
 pub use cell::{Cell, parse_date_text, read_date};
+pub use changes::{EntryCreate, EntryUpdate, GridChange, TaskUpdate, capabilities, entry_created};
 pub use index::{EntryRow, Index, TaskRow};
 pub use layout::Layout;
 pub use mapping::{
     Field, GridMapping, HeaderLanguage, IdColumn, Language, MappingError, StateFrom, StatusWords,
     Tables,
 };
-pub use rows::{RowChecks, RowRead, check_entry_identity, fnv1a, version_of};
+pub use observe::{entry_version, observe, task_version};
+pub use rows::{RowChecks, RowRead, check_dates, check_entry_identity, fnv1a, version_of};
 pub use words::{Before, EntryWrite, StateWrite, StatusCell, Words};

@@ -167,6 +167,29 @@ pub fn check_entry_identity(parent: &str, entry: &str) -> Result<(), ConnectorEr
     }
 }
 
+/// A date the tool's cells cannot hold fails its own change, before anything of its row is
+/// written, so the other rows go through. `holder` names the tool ("Excel"), `first` is the
+/// first date its cells hold, `cell_name` names the cell a field's date would go to.
+pub fn check_dates(
+    identity: &str,
+    dates: &[(Field, Option<Date>)],
+    first: Date,
+    holder: &str,
+    cell_name: impl FnOnce(Field) -> String,
+) -> Result<(), ConnectorError> {
+    match throughline_connector::date_before(dates, first) {
+        None => Ok(()),
+        Some((field, date)) => Err(throughline_connector::unwritable_date(
+            identity,
+            field.key(),
+            date,
+            &cell_name(field),
+            holder,
+            first,
+        )),
+    }
+}
+
 /// A stable short hash of a value's JSON: a row's version.
 pub fn version_of<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_vec(value).expect("plain data serializes");

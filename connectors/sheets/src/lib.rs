@@ -417,21 +417,12 @@ impl Connector for SheetsConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let has = |f| self.mapping.has(f);
-        Capabilities {
-            states: if has(Field::Status) {
-                StateSupport::Full
-            } else {
-                StateSupport::DoneOrNot
-            },
-            description: has(Field::Description),
-            owner: has(Field::Owner),
-            start: has(Field::Start),
-            due: has(Field::Due),
-            entry_owner: has(Field::Owner),
-            entry_due: has(Field::Due),
-            batch_size: usize::MAX,
-        }
+        let states = if self.mapping.has(Field::Status) {
+            StateSupport::Full
+        } else {
+            StateSupport::DoneOrNot
+        };
+        throughline_grid::capabilities(&self.mapping, states)
     }
 
     async fn observe(&mut self, cursor: Option<Value>) -> Result<Observation, ConnectorError> {

@@ -17,7 +17,8 @@ use throughline_connector::{
 };
 
 use throughline_grid::{
-    EntryWrite, RowChecks, StateWrite, StatusCell, Words, check_entry_identity,
+    EntryCreate, EntryUpdate, EntryWrite, GridChange, RowChecks, StateWrite, StatusCell,
+    TaskUpdate, Words, check_entry_identity, entry_created,
 };
 
 use crate::a1::{self, date_to_serial};
@@ -252,50 +253,16 @@ impl<'a> Planner<'a> {
             writes: Vec::new(),
             seen: Vec::new(),
         };
-        out.result = match change {
-            Change::CreateTask { task } => self.create_task(task, &mut out),
-            Change::UpdateTask {
-                remote_id,
-                context,
-                fields,
-                state,
-                unarchive,
-                ..
-            } => self.update_task(
-                remote_id,
-                context,
-                fields.as_ref(),
-                *state,
-                *unarchive,
-                &mut out,
-            ),
-            Change::ArchiveTask { remote_id, .. } => self.find_task(remote_id).map(|r| {
+        out.result = match GridChange::of(change) {
+            GridChange::CreateTask(task) => self.create_task(task, &mut out),
+            GridChange::UpdateTask(u) => self.update_task(u, &mut out),
+            GridChange::ArchiveTask { remote_id } => self.find_task(remote_id).map(|r| {
                 self.archive(r, &mut out);
                 Applied::Archived
             }),
-            Change::CreateEntry {
-                parent_remote_id,
-                parent_identity,
-                index,
-                entry,
-                ..
-            } => self.create_entry(parent_remote_id, parent_identity, *index, entry, &mut out),
-            Change::UpdateEntry {
-                parent_remote_id,
-                remote_id,
-                fields,
-                checked,
-                unarchive,
-                ..
-            } => self.update_entry(
-                parent_remote_id,
-                remote_id,
-                fields.as_ref(),
-                *checked,
-                *unarchive,
-                &mut out,
-            ),
-            Change::ArchiveEntry { remote_id, .. } => self.find_entry(remote_id).map(|r| {
+            GridChange::CreateEntry(c) => self.create_entry(c, &mut out),
+            GridChange::UpdateEntry(u) => self.update_entry(u, &mut out),
+            GridChange::ArchiveEntry { remote_id } => self.find_entry(remote_id).map(|r| {
                 self.archive(r, &mut out);
                 Applied::Archived
             }),
@@ -373,18 +340,14 @@ impl<'a> Planner<'a> {
 
     fn update_task(
         &mut self,
-        remote_id: &str,
-        context: &TaskContext,
-        fields: Option<&TaskFields>,
-        state: Option<State>,
-        unarchive: bool,
+        u: TaskUpdate<'_>,
         out: &mut Outcome,
     ) -> Result<Applied, ConnectorError> {
-        let row = self.find_task(remote_id)?;
-        if let Some(f) = fields {
+        let row = self.find_task(u.remote_id)?;
+        if let Some(f) = u.fields {
             CHECKS.task_fields(f)?;
             self.check_dates(
-                remote_id,
+                u.remote_id,
                 Some(row),
                 &[(Field::Start, f.start), (Field::Due, f.due)],
             )?;
@@ -392,19 +355,20 @@ impl<'a> Planner<'a> {
         let identity = self.identities[&row].clone();
         let status_now = self.status_now(row);
         let noted = self.snap.seen.get(&identity).is_some_and(|s| s.noted);
-        if let Some(f) = fields {
-            self.write_task_fields(row, f, &context.item_title, out);
-        } else if !context.item_title.is_empty() {
+        if let Some(f) = u.fields {
+            self.write_task_fields(row, f, &u.context.item_title, out);
+        } else if !u.context.item_title.is_empty() {
             self.put(
                 row,
                 Field::Item,
-                Value::String(context.item_title.clone()),
+                Value::String(u.context.item_title.clone()),
                 out,
             );
         }
         let ticked_now = self.ticked_now(row);
-        match throughline_grid::words::task_state_write(status_now, state, unarchive, || ticked_now)
-        {
+        match throughline_grid::words::task_state_write(status_now, u.state, u.unarchive, || {
+            ticked_now
+        }) {
             // A word a person typed that the mapping does not know is theirs to fix: it is
             // kept and noted, only the tick follows the state; the note goes once it is fixed.
             StateWrite::KeepUnknown(state) => {
@@ -433,16 +397,16 @@ impl<'a> Planner<'a> {
         }
         self.write_identity(row, &identity, out);
         // Checklist rows show their task's stage and item too (for filtering).
-        let kids = self.children.get(remote_id).cloned().unwrap_or_default();
+        let kids = self.children.get(u.remote_id).cloned().unwrap_or_default();
         for kid in kids {
-            if let Some(f) = fields {
+            if let Some(f) = u.fields {
                 self.put(kid, Field::Stage, Value::String(f.group.clone()), out);
             }
-            if !context.item_title.is_empty() {
+            if !u.context.item_title.is_empty() {
                 self.put(
                     kid,
                     Field::Item,
-                    Value::String(context.item_title.clone()),
+                    Value::String(u.context.item_title.clone()),
                     out,
                 );
             }
@@ -452,57 +416,54 @@ impl<'a> Planner<'a> {
 
     fn create_entry(
         &mut self,
-        parent_remote_id: &str,
-        parent_identity: &str,
-        index: usize,
-        entry: &DesiredEntry,
+        c: EntryCreate<'_>,
         out: &mut Outcome,
     ) -> Result<Applied, ConnectorError> {
-        let parent = self.find_task(parent_remote_id)?;
+        let parent = self.find_task(c.parent_remote_id)?;
         let parent_identity = self
             .identities
             .get(&parent)
             .cloned()
-            .unwrap_or_else(|| parent_identity.to_owned());
-        check_entry_identity(&parent_identity, &entry.identity)?;
-        CHECKS.entry_fields(&entry.fields)?;
-        let at = self.entries.get(&entry.identity).copied();
-        self.check_dates(&entry.identity, at, &[(Field::Due, entry.fields.due)])?;
+            .unwrap_or_else(|| c.parent_identity.to_owned());
+        check_entry_identity(&parent_identity, &c.entry.identity)?;
+        CHECKS.entry_fields(&c.entry.fields)?;
+        let at = self.entries.get(&c.entry.identity).copied();
+        self.check_dates(&c.entry.identity, at, &[(Field::Due, c.entry.fields.due)])?;
         let group = text(&self.cell_now(parent, Field::Stage));
         let item = text(&self.cell_now(parent, Field::Item));
-        self.put_entry(parent_remote_id, parent, index, entry, &group, &item, out);
-        Ok(Applied::Created {
-            remote_id: entry.identity.clone(),
-            entries: Vec::new(),
-            version: None,
-        })
+        self.put_entry(
+            c.parent_remote_id,
+            parent,
+            c.index,
+            c.entry,
+            &group,
+            &item,
+            out,
+        );
+        Ok(entry_created(c.entry.identity.clone()))
     }
 
     fn update_entry(
         &mut self,
-        parent_remote_id: &str,
-        remote_id: &str,
-        fields: Option<&EntryFields>,
-        checked: Option<bool>,
-        unarchive: bool,
+        u: EntryUpdate<'_>,
         out: &mut Outcome,
     ) -> Result<Applied, ConnectorError> {
-        let row = self.find_entry(remote_id)?;
-        if let Some(f) = fields {
+        let row = self.find_entry(u.remote_id)?;
+        if let Some(f) = u.fields {
             CHECKS.entry_fields(f)?;
-            self.check_dates(remote_id, Some(row), &[(Field::Due, f.due)])?;
+            self.check_dates(u.remote_id, Some(row), &[(Field::Due, f.due)])?;
         }
         let identity = self.identities[&row].clone();
-        if let Some(f) = fields {
+        if let Some(f) = u.fields {
             let group = self
                 .tasks
-                .get(parent_remote_id)
+                .get(u.parent_remote_id)
                 .map(|p| text(&self.cell_now(*p, Field::Stage)));
             self.write_entry_fields(row, f, group.as_deref(), out);
         }
         let archived = self.status_now(row) == StatusCell::Archived;
         let ticked_now = self.ticked_now(row);
-        match throughline_grid::words::entry_state_write(archived, checked, unarchive, || {
+        match throughline_grid::words::entry_state_write(archived, u.checked, u.unarchive, || {
             ticked_now
         }) {
             EntryWrite::Unarchive(checked) => {

@@ -9,9 +9,9 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use throughline_connector::{ConnectorError, ObservedEntry, ObservedTask, State, StatusCells};
+use throughline_connector::{ConnectorError, ObservedTask, State, StatusCells};
 pub(crate) use throughline_grid::Layout;
-use throughline_grid::{RowRead, StatusCell, Words, version_of};
+use throughline_grid::{RowRead, StatusCell, Words};
 
 use crate::a1::{column_letters, quote_title};
 use crate::client::FileMeta;
@@ -399,52 +399,19 @@ impl Snapshot {
     /// Every task with its entries, as people left them.
     pub fn observe(&self, mapping: &SheetsMapping, tz: &TimeZone) -> Vec<ObservedTask> {
         let words = mapping.words();
-        let index = self.index();
-        let modified = self.modified;
-        index
-            .tasks
-            .iter()
-            .map(|t| {
-                let (tab, row) = self.row_at(t.loc);
+        throughline_grid::observe(
+            &self.index(),
+            self.modified,
+            |_, loc| {
+                let (tab, row) = self.row_at(loc);
                 let read = read_row(row, &tab.layout, mapping, tz);
-                let state = self.state_of(&words, &tab.layout, row);
-                let fields = read.task_fields();
-                let archived = read.archived();
-                let entries = t
-                    .entries
-                    .iter()
-                    .map(|e| {
-                        let (etab, erow) = self.row_at(e.loc);
-                        let read = read_row(erow, &etab.layout, mapping, tz);
-                        ObservedEntry {
-                            remote_id: e.remote_id.clone(),
-                            identity: Some(erow.identity.clone()),
-                            fields: read.entry_fields(),
-                            checked: self.state_of(&words, &etab.layout, erow) == State::Done,
-                            archived: read.archived(),
-                            modified,
-                            modified_by: None,
-                        }
-                    })
-                    .collect();
-                ObservedTask {
-                    remote_id: t.remote_id.clone(),
-                    identity: Some(row.identity.clone()),
-                    version: Some(version_of(&(&fields, state, archived))),
-                    fields,
-                    state,
-                    archived,
-                    modified,
-                    modified_by: None,
-                    entries,
-                    status_cells: self
-                        .status_cells
-                        .get(&row.identity)
-                        .cloned()
-                        .unwrap_or_default(),
-                }
-            })
-            .collect()
+                (read, self.state_of(&words, &tab.layout, row))
+            },
+            |task, _| {
+                let cells = self.status_cells.get(&task.identity);
+                cells.cloned().unwrap_or_default()
+            },
+        )
     }
 
     /// The tab and row at a place of the index.

@@ -16,17 +16,8 @@ impl Planner<'_> {
         row: Option<RowRef>,
         dates: &[(Field, Option<jiff::civil::Date>)],
     ) -> Result<(), ConnectorError> {
-        match throughline_connector::date_before(dates, FIRST_DATE) {
-            None => Ok(()),
-            Some((field, date)) => Err(throughline_connector::unwritable_date(
-                identity,
-                field.key(),
-                date,
-                &self.cell_name(row, field),
-                "a spreadsheet",
-                FIRST_DATE,
-            )),
-        }
+        let cell = |field| self.cell_name(row, field);
+        throughline_grid::check_dates(identity, dates, FIRST_DATE, "a spreadsheet", cell)
     }
 
     /// `Copy!G12` for a row's cell as observed, or where a new row would go.
