@@ -5,14 +5,18 @@
 //! a row it sits out for `period × 2^(n−1)` (capped at `[daemon] max_backoff`), so one broken
 //! board costs a request now and then instead of one per cycle, while the other targets keep
 //! their rhythm. A safety stop is not backed off: it needs a person, and checking costs one read.
+//! A target the tool told to wait (a 429's `Retry-After`) sits out at least that long, failing
+//! or degraded: what happens on a 429 is answered in [`throughline_connector::http::retry`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Serialize;
 use throughline_connector::ConnectorError;
+use throughline_connector::http::retry::longest_retry_after;
 
+use super::clock::add;
 use crate::engine::TargetOutcome;
 
 /// How a target stands after its last cycle.
@@ -40,11 +44,15 @@ pub enum Verdict {
         applied: usize,
         failed: usize,
         error: String,
+        /// The longest `Retry-After` of the changes that failed.
+        retry_after: Option<Duration>,
     },
     Failing {
         error: String,
         /// The tool said the credentials are wrong, expired or lack a permission.
         auth: bool,
+        /// The longest `Retry-After` the tool answered: the target is not tried before.
+        retry_after: Option<Duration>,
     },
     Stopped {
         reason: String,
@@ -58,6 +66,7 @@ impl Verdict {
             return Verdict::Failing {
                 error: format!("cannot read it: {e}"),
                 auth: matches!(e, ConnectorError::Auth { .. }),
+                retry_after: longest_retry_after([e]),
             };
         }
         if let Some(reason) = &outcome.stopped {
@@ -71,6 +80,7 @@ impl Verdict {
             },
             Some((identity, e)) => {
                 let error = format!("{identity}: {e}");
+                let retry_after = longest_retry_after(outcome.failed.iter().map(|(_, e)| e));
                 if outcome.applied == 0 {
                     Verdict::Failing {
                         error: format!(
@@ -81,12 +91,14 @@ impl Verdict {
                             .failed
                             .iter()
                             .all(|(_, e)| matches!(e, ConnectorError::Auth { .. })),
+                        retry_after,
                     }
                 } else {
                     Verdict::Degraded {
                         applied: outcome.applied,
                         failed: outcome.failed.len(),
                         error,
+                        retry_after,
                     }
                 }
             }
@@ -210,6 +222,7 @@ impl Health {
                 applied,
                 failed,
                 error,
+                retry_after,
             } => {
                 h.condition = Condition::Degraded;
                 h.failures = 0;
@@ -217,19 +230,21 @@ impl Health {
                 h.failed = *failed;
                 h.error = Some(error.clone());
                 h.last_success = Some(at);
+                h.retry_at = retry_after.map(|wait| add(at, wait));
             }
-            Verdict::Failing { error, auth } => {
+            Verdict::Failing {
+                error,
+                auth,
+                retry_after,
+            } => {
                 h.condition = Condition::Failing;
                 h.failures += 1;
                 h.error = Some(error.clone());
                 h.auth_failed = *auth;
-                let wait = backoff(h.failures, period, max_backoff);
-                h.retry_at = Some(
-                    at.saturating_add(
-                        SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX),
-                    )
-                    .unwrap_or(Timestamp::MAX),
-                );
+                // Never sooner than the tool said it would answer again.
+                let wait =
+                    backoff(h.failures, period, max_backoff).max(retry_after.unwrap_or_default());
+                h.retry_at = Some(add(at, wait));
             }
             Verdict::Stopped { reason } => {
                 h.condition = Condition::Stopped;
@@ -266,6 +281,7 @@ mod tests {
         Verdict::Failing {
             error: "cannot read it: temporary failure: 502".into(),
             auth: false,
+            retry_after: None,
         }
     }
 
@@ -328,6 +344,7 @@ mod tests {
             applied: 4,
             failed: 1,
             error: "post/copy: rejected by the tool: title too long".into(),
+            retry_after: None,
         };
         h.record("board", &degraded, t(0), MIN, MIN);
         assert!(h.eligible("board", t(1)));
@@ -338,6 +355,64 @@ mod tests {
         h.record("board", &stop, t(1), MIN, MIN);
         assert!(h.eligible("board", t(2)));
         assert!(h.get("board").unwrap().is_failing());
+    }
+
+    fn rate_limited(wait: Duration) -> ConnectorError {
+        ConnectorError::RateLimited {
+            retry_after: Some(wait),
+            message: "Asana answered 429 Too Many Requests".into(),
+        }
+    }
+
+    #[test]
+    fn a_target_told_to_wait_sits_out_at_least_that_long() {
+        let mut h = Health::default();
+        h.set_targets([("project", "asana")]);
+        // Cycles every 5 minutes; the backoff alone would try again at minute 5.
+        let outcome = TargetOutcome {
+            target: "project".into(),
+            observe_error: Some(rate_limited(120 * MIN)),
+            ..Default::default()
+        };
+        let verdict = Verdict::of(&outcome);
+        h.record("project", &verdict, t(0), 5 * MIN, 60 * MIN);
+        assert!(!h.eligible("project", t(5)));
+        assert!(!h.eligible("project", t(119)), "above max_backoff too");
+        assert!(h.eligible("project", t(120)));
+        assert_eq!(h.get("project").unwrap().retry_at, Some(t(120)));
+        // A short Retry-After does not shorten the backoff.
+        let outcome = TargetOutcome {
+            target: "project".into(),
+            observe_error: Some(rate_limited(Duration::from_secs(1))),
+            ..Default::default()
+        };
+        h.record("project", &Verdict::of(&outcome), t(120), 5 * MIN, 60 * MIN);
+        assert_eq!(h.get("project").unwrap().retry_at, Some(t(130)));
+    }
+
+    #[test]
+    fn a_degraded_target_told_to_wait_sits_out_only_that_long() {
+        let mut h = Health::default();
+        h.set_targets([("project", "asana")]);
+        let outcome = TargetOutcome {
+            target: "project".into(),
+            applied: 3,
+            failed: vec![
+                ("a/b".into(), rate_limited(12 * MIN)),
+                ("a/c".into(), rate_limited(20 * MIN)),
+            ],
+            ..Default::default()
+        };
+        let verdict = Verdict::of(&outcome);
+        assert!(matches!(
+            verdict,
+            Verdict::Degraded { retry_after: Some(w), .. } if w == 20 * MIN
+        ));
+        h.record("project", &verdict, t(0), 5 * MIN, 60 * MIN);
+        let p = h.get("project").unwrap();
+        assert_eq!((p.condition, p.failures), (Condition::Degraded, 0));
+        assert!(!h.eligible("project", t(19)));
+        assert!(h.eligible("project", t(20)));
     }
 
     #[test]

@@ -82,7 +82,14 @@ impl Service {
             .into_iter()
             .map(|(id, e)| {
                 let error = format!("cannot set it up: {e}");
-                (id, Verdict::Failing { error, auth: false })
+                (
+                    id,
+                    Verdict::Failing {
+                        error,
+                        auth: false,
+                        retry_after: None,
+                    },
+                )
             })
             .collect();
         let (outcome, error) = self.read_result(&result, &runs, &mut verdicts);
@@ -274,11 +281,12 @@ impl Service {
                 applied,
                 failed,
                 error,
+                ..
             } => {
-                tracing::warn!(target_id = %target, applied, failed, first = %error, "some changes failed; they are tried again next cycle");
+                tracing::warn!(target_id = %target, applied, failed, first = %error, retry_at = ?h.retry_at, "some changes failed; they are tried again next cycle (not before retry_at when the tool asked to wait)");
                 self.note(now, format!("{target}: {failed} change(s) failed; {error}"));
             }
-            Verdict::Failing { error, auth } => {
+            Verdict::Failing { error, auth, .. } => {
                 if *auth {
                     tracing::error!(target_id = %target, error = %error, failures = h.failures, retry_at = ?h.retry_at, "the tool refused the credentials; renew them in the service's environment (or secret file)");
                     self.shared.metrics().auth_failure(target);
