@@ -114,7 +114,7 @@ pub const SYNONYMS: &[Synonym] = &[
     syn("מפתח", F::Id, Any),
     syn("קוד", F::Id, Any),
     syn("מזהה פריט", F::Id, Any),
-    syn("title", F::Title, Any),
+    syn("title", F::Title, Cal),
     syn("headline", F::Title, Cal),
     syn("post title", F::Title, Cal),
     syn("content title", F::Title, Cal),

@@ -235,12 +235,15 @@ pub fn score(columns: &Columns, profiles: &BTreeMap<u32, Profile>) -> Scores {
     if let Some(c) = col(Field::Channel) {
         s.items.add(2, format!("a channel column {}", c.describe()));
     }
+    if let Some(c) = col(Field::Process) {
+        s.items.add(2, format!("a process column {}", c.describe()));
+    }
     if let Some(o) = col(Field::Owner) {
         let people = profiles
             .get(&o.col)
             .is_some_and(|p| p.pct(p.emails.max(p.names)) >= 50);
         s.tasks.add(
-            2,
+            1,
             format!(
                 "an owner column {}{}",
                 o.describe(),

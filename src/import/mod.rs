@@ -188,10 +188,10 @@ fn record_statuses(
         .filter(|s| recordable(s.status) && !known.contains(&s.identity))
         .map(|s| StatusRecord {
             identity: s.identity.clone(),
-            state: if s.status == status::RowStatus::Done {
-                throughline_connector::State::Done
-            } else {
-                throughline_connector::State::Doing
+            state: match s.status {
+                status::RowStatus::Done => throughline_connector::State::Done,
+                status::RowStatus::Blocked => throughline_connector::State::Blocked,
+                _ => throughline_connector::State::Doing,
             },
             reason: None,
             source_target: None,
@@ -866,20 +866,15 @@ fn summarise_statuses(statuses: &[tasks::StatusOut], state: Option<&Path>, repor
         }
     };
     report.status = Some(format!(
-        "{} of the tasks ({} read as done or doing go to {place}{}; the first sync shows them so in every tool)",
+        "{} of the tasks ({} not to do go to {place}; the first sync shows them so in every tool)",
         list.join(", "),
         recorded,
-        if counts.contains_key(&status::RowStatus::Blocked) {
-            "; blocked tasks are imported as to do, with a problem line each"
-        } else {
-            ""
-        }
     ));
 }
 
-/// Statuses the state store records from an import: what a sync can push as it is.
+/// Statuses the state store records from an import: all but to do, which every task starts as.
 pub fn recordable(status: status::RowStatus) -> bool {
-    matches!(status, status::RowStatus::Done | status::RowStatus::Doing)
+    status != status::RowStatus::Todo
 }
 
 fn default_timezone(lang: Lang) -> String {

@@ -109,7 +109,10 @@ pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
             .all(|c| rows.value(row, c).is_blank())
     };
     let levels: Vec<u32> = data.iter().map(|r| level(rows, *r, title_col)).collect();
+    // Parents of indented rows, outermost first; and the last group heading, which holds
+    // until the next one.
     let mut stack: Vec<(u32, String, CellRef)> = Vec::new();
+    let mut heading_group: Option<(String, CellRef)> = None;
     let mut found_parent = false;
     for (i, &row) in data.iter().enumerate() {
         let heading = match rows.shape(row, &field_cols) {
@@ -127,12 +130,22 @@ pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
             stack.pop();
         }
         if is_group {
-            found_parent |= next_deeper;
             g.group_rows.insert(row);
-            stack.push((levels[i], name, grid.cell_ref(row, name_col)));
+            let at = grid.cell_ref(row, name_col);
+            if next_deeper {
+                found_parent = true;
+                stack.push((levels[i], name, at));
+            } else {
+                stack.clear();
+                heading_group = Some((name, at));
+            }
             continue;
         }
-        if let Some((_, name, at)) = stack.last() {
+        let group = stack
+            .last()
+            .map(|(_, n, at)| (n, at))
+            .or(heading_group.as_ref().map(|(n, at)| (n, at)));
+        if let Some((name, at)) = group {
             add_order(&mut g, name);
             g.of_row.insert(row, (name.clone(), at.clone()));
         }
@@ -223,17 +236,6 @@ pub fn build(
     for item in &built {
         if let Some(col) = status_col {
             match status::read_value(rows.value(item.row, col)) {
-                Ok(Some(RowStatus::Blocked)) => {
-                    row_status.insert(item.row, RowStatus::Blocked);
-                    report.problem(
-                        grid.cell_ref(item.row, col),
-                        format!(
-                            "\"{}\": a blocked task is imported as to do (a block and its reason \
-                             are set in the tool where the team works)",
-                            rows.text(item.row, col).unwrap_or_default()
-                        ),
-                    );
-                }
                 Ok(Some(s)) => {
                     row_status.insert(item.row, s);
                 }
@@ -253,11 +255,20 @@ pub fn build(
                 Err(why) => report.problem(grid.cell_ref(item.row, col.col), why),
             }
         } else if let Some(col) = start_col
-            && let Value::Date(start) = rows.value(item.row, col)
-            && *start <= item.golive
+            && let Some(start) = start_date(rows.value(item.row, col), grid, setup.lang)
         {
-            // Counted in the process's work week once the process is known.
-            row_days.insert(item.row, Length::Since(*start));
+            if start <= item.golive {
+                // Counted in the process's work week once the process is known.
+                row_days.insert(item.row, Length::Since(start));
+            } else {
+                report.problem(
+                    grid.cell_ref(item.row, col),
+                    format!(
+                        "the start {start} is after the due date {}; the task takes 1 day",
+                        item.golive
+                    ),
+                );
+            }
         }
     }
 
@@ -358,9 +369,18 @@ pub fn build(
         .collect();
     if !loose.is_empty() {
         report.notes.push(format!(
-            "{} row{} belong to no group; they form the group \"{}\"",
+            "{} row{} to no group; {} the group \"{}\"",
             loose.len(),
-            if loose.len() == 1 { "" } else { "s" },
+            if loose.len() == 1 {
+                " belongs"
+            } else {
+                "s belong"
+            },
+            if loose.len() == 1 {
+                "it forms"
+            } else {
+                "they form"
+            },
             setup.process_name
         ));
         groups_named.push((setup.process_name.clone(), loose));
@@ -495,6 +515,26 @@ pub fn build(
             .push(format!("the tasks were grouped into items by {how}"));
     }
     out
+}
+
+/// A start date cell: a date, or text read as the sheet's language reads dates.
+fn start_date(value: &Value, grid: &super::grid::Grid, lang: Lang) -> Option<Date> {
+    use super::dates::{DateOrder, Reading, Resolved, read, resolve};
+    match read(value, grid.date_system) {
+        Reading::Date(d) | Reading::Serial { date: d, .. } => Some(d),
+        Reading::Numeric { a, b, c } => {
+            let order = if lang == Lang::He {
+                DateOrder::Dmy
+            } else {
+                DateOrder::Mdy
+            };
+            match resolve(a, b, c, order) {
+                Resolved::Date { date, .. } => Some(date),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn calendar(settings: &ProcessSettings) -> BusinessCalendar {

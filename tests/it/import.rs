@@ -181,10 +181,27 @@ fn english_calendar_header_on_row_4_with_hidden_rows_duplicates_and_bad_dates() 
         layout.contains("hidden columns were read like the others: E \"Notes\""),
         "{layout}"
     );
+    // The Status column is read: "Planned" is to do, and the row marked "Done" is done at every
+    // stage of its process (the starter's one stage).
     assert!(
         p.report
-            .unused_columns
-            .contains(&"F \"Status\"".to_string())
+            .columns
+            .iter()
+            .any(|(what, col, _)| what == "status" && col == "F \"Status\""),
+        "{:?}",
+        p.report.columns
+    );
+    let done: Vec<(String, String)> = p
+        .statuses
+        .iter()
+        .map(|s| (s.identity.clone(), s.at.to_string()))
+        .collect();
+    assert_eq!(
+        done,
+        [(
+            "weekly-tip-2026-03-03/publish".to_string(),
+            "Calendar!F6".to_string()
+        )]
     );
     // The starter playbook makes the items loadable on their own.
     let starter = file(&p, "playbooks/content.toml");
@@ -369,11 +386,24 @@ fn us_csv_with_semicolons_bom_and_keys() {
     assert_eq!(
         items(&p, "items/calendar-mdy.toml"),
         s(&[
-            ("p-1", "2026-03-25", "Spring sale"),
-            ("p-2", "2026-04-05", "Weekly tip"),
-            ("p-3", "2026-04-07", "Tips; tricks and \"quotes\""),
+            ("spring-sale", "2026-03-25", "Spring sale"),
+            ("weekly-tip", "2026-04-05", "Weekly tip"),
+            (
+                "tips-tricks-and-quotes",
+                "2026-04-07",
+                "Tips; tricks and \"quotes\""
+            ),
+            ("duplicate-key", "2026-04-09", "Duplicate key"),
             ("no-key-here", "2026-04-10", "No key here"),
         ])
+    );
+    // A key column that repeats a key is no id column: every row is kept, ids from titles.
+    assert!(
+        p.report.layout.iter().any(|l| l
+            == "column A \"Key\" repeats \"P-2\" (calendar_mdy.csv!A5), so it is not used as \
+                the id; ids come from the titles"),
+        "{:?}",
+        p.report.layout
     );
     assert!(
         p.report
@@ -387,15 +417,11 @@ fn us_csv_with_semicolons_bom_and_keys() {
         vec![
             "calendar_mdy.csv!C3 04/05/2026 2026-04-05",
             "calendar_mdy.csv!C4 4/7/26 2026-04-07",
+            "calendar_mdy.csv!C5 04/09/2026 2026-04-09",
             "calendar_mdy.csv!C6 04/10/2026 2026-04-10",
         ]
     );
-    assert_eq!(
-        problems(&p),
-        vec![
-            "calendar_mdy.csv!A5: the key \"P-2\" is already used in calendar_mdy.csv!A3; keys must be unique; row skipped"
-        ]
-    );
+    assert!(problems(&p).is_empty(), "{:?}", problems(&p));
 }
 
 #[test]

@@ -110,7 +110,11 @@ fn files_that_are_not_spreadsheets() {
     let dir = tempfile::tempdir().unwrap();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
     let f = temp_file(dir.path(), "logo.xlsx", png);
-    refused(&f, &[], &["logo.xlsx", "not a workbook"]);
+    refused(
+        &f,
+        &[],
+        &["logo.xlsx", "this is a PNG picture, not a spreadsheet"],
+    );
     let f = temp_file(
         dir.path(),
         "notes.xlsx",
@@ -118,7 +122,11 @@ fn files_that_are_not_spreadsheets() {
     );
     refused(&f, &[], &["notes.xlsx", "plain text", "rename it to .csv"]);
     let f = temp_file(dir.path(), "logo.csv", png);
-    refused(&f, &[], &["logo.csv", "binary data"]);
+    refused(
+        &f,
+        &[],
+        &["logo.csv", "this is a PNG picture, not a spreadsheet"],
+    );
 
     // A Word document is a ZIP too.
     let path = dir.path().join("letter.docx");

@@ -35,6 +35,7 @@ mod hardening_webhooks;
 mod hebrew_roundtrip;
 mod import;
 mod import_bad_input;
+mod import_corpus;
 mod insight_rehearsal;
 mod mermaid;
 mod messages_causes;
