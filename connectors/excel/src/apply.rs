@@ -263,24 +263,12 @@ impl<'a> Applier<'a> {
     }
 
     fn create_task(&mut self, task: &DesiredTask) -> Result<Applied, ConnectorError> {
-        let checks = self.row_checks();
-        checks.identity(&task.identity)?;
-        checks.task_fields(&task.fields)?;
-        for e in &task.entries {
-            check_entry_identity(&task.identity, &e.identity)?;
-            checks.entry_fields(&e.fields)?;
-        }
-        let at = self.tasks.get(&task.identity).map(|(p, _)| *p);
-        let f = &task.fields;
-        self.check_dates(
-            &task.identity,
-            at,
-            &[(Field::Start, f.start), (Field::Due, f.due)],
-        )?;
-        for e in &task.entries {
-            let at = self.entries.get(&e.identity).map(|(p, _)| *p);
-            self.check_dates(&e.identity, at, &[(Field::Due, e.fields.due)])?;
-        }
+        self.row_checks().new_task(task)?;
+        let cell = |identity: &str, entry: bool, field| {
+            let rows = if entry { &self.entries } else { &self.tasks };
+            self.cell_name(rows.get(identity).map(|(p, _)| *p), field)
+        };
+        throughline_grid::check_task_dates(task, FIRST_DATE, "Excel", cell)?;
         let place = self.task_place(&task.identity, &task.context)?;
         let mapping = self.mapping;
         {

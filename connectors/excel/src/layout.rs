@@ -6,10 +6,14 @@
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use throughline_connector::{EntryFields, State, TaskFields};
+use throughline_grid::names;
 pub(crate) use throughline_grid::{Layout, RowRead, StatusCell};
 
 use crate::book::{Cell, Sheet};
 use crate::mapping::{ExcelMapping, Field, Language};
+
+/// Excel's limit on a sheet name.
+const MAX_SHEET_CHARS: usize = 31;
 
 /// The state columns of a row as throughline last wrote them (kept in the workbook), so that
 /// when the status and done columns disagree, the one a person changed wins.
@@ -244,7 +248,8 @@ pub(crate) fn sheet_name(wanted: &str, fallback: &str) -> String {
         let replaced: String = s
             .chars()
             .map(|c| {
-                if matches!(c, '\\' | '/' | '?' | '*' | '[' | ']' | ':') || c.is_control() {
+                if forbidden(c) || c.is_control() {
+        let forbidden = |c: char| matches!(c, '\\' | '/' | '?' | '*' | '[' | ']' | ':');
                     '-'
                 } else {
                     c
@@ -252,21 +257,11 @@ pub(crate) fn sheet_name(wanted: &str, fallback: &str) -> String {
             })
             .collect();
         let trimmed = replaced.trim().trim_matches('\'').trim();
-        trimmed
-            .chars()
-            .take(31)
-            .collect::<String>()
-            .trim_end()
+        names::cut(trimmed, MAX_SHEET_CHARS)
             .trim_end_matches('\'')
             .to_string()
     };
-    let mut name = clean(wanted);
-    if name.is_empty() {
-        name = clean(fallback);
-    }
-    if name.is_empty() {
-        name = "Tasks".to_string();
-    }
+    let mut name = names::sheet_name(wanted, fallback, clean);
     if name.eq_ignore_ascii_case("history") {
         name.push_str(" 1");
     }
@@ -275,12 +270,7 @@ pub(crate) fn sheet_name(wanted: &str, fallback: &str) -> String {
 
 /// The `n`th alternative of a sheet name, still within 31 characters.
 pub(crate) fn numbered(name: &str, n: usize) -> String {
-    let suffix = format!(" {n}");
-    let keep = 31 - suffix.chars().count();
-    format!(
-        "{}{suffix}",
-        name.chars().take(keep).collect::<String>().trim_end()
-    )
+    names::numbered(name, n, MAX_SHEET_CHARS)
 }
 
 #[cfg(test)]

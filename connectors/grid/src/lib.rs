@@ -12,6 +12,7 @@
 //!   alone (texts too long for a cell, dates a cell cannot hold), and row versions.
 //! - [`observe`]: the observation of a grid, tasks with their entries.
 //! - [`changes`]: a change of the engine by kind, as a grid applies it; what a grid holds.
+//! - [`names`]: sheet names within the tool's limit, and their numbered alternatives.
 //!
 //! What stays in each connector is how its tool stores cells and rows (calamine and
 //! rust_xlsxwriter; the Sheets API's JSON and developer metadata), how it counts date serial
@@ -23,6 +24,7 @@ pub mod changes;
 pub mod index;
 pub mod layout;
 pub mod mapping;
+pub mod names;
 pub mod observe;
 pub mod rows;
 pub mod words;
@@ -36,5 +38,7 @@ pub use mapping::{
     Tables,
 };
 pub use observe::{entry_version, observe, task_version};
-pub use rows::{RowChecks, RowRead, check_dates, check_entry_identity, fnv1a, version_of};
+pub use rows::{
+    RowChecks, RowRead, check_dates, check_entry_identity, check_task_dates, fnv1a, version_of,
+};
 pub use words::{Before, EntryWrite, StateWrite, StatusCell, Words};

@@ -4,7 +4,7 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
-use throughline_connector::{ConnectorError, EntryFields, TaskFields};
+use throughline_connector::{ConnectorError, DesiredTask, EntryFields, TaskFields};
 
 use crate::cell::Cell;
 use crate::mapping::Field;
@@ -134,6 +134,18 @@ impl RowChecks<'_> {
         Ok(())
     }
 
+    /// A new task and its entries: identities a cell holds, each entry's under its task's,
+    /// texts that fit.
+    pub fn new_task(&self, task: &DesiredTask) -> Result<(), ConnectorError> {
+        self.identity(&task.identity)?;
+        self.task_fields(&task.fields)?;
+        for e in &task.entries {
+            check_entry_identity(&task.identity, &e.identity)?;
+            self.entry_fields(&e.fields)?;
+        }
+        Ok(())
+    }
+
     /// A task's texts fit their cells.
     pub fn task_fields(&self, f: &TaskFields) -> Result<(), ConnectorError> {
         self.fits("title", &f.title)?;
@@ -188,6 +200,31 @@ pub fn check_dates(
             first,
         )),
     }
+}
+
+/// The dates of a new task and its entries, each checked as [`check_dates`] does; `cell_name`
+/// names the cell of an identity's field (`true` for an entry).
+pub fn check_task_dates(
+    task: &DesiredTask,
+    first: Date,
+    holder: &str,
+    cell_name: impl Fn(&str, bool, Field) -> String,
+) -> Result<(), ConnectorError> {
+    let f = &task.fields;
+    let dates = [(Field::Start, f.start), (Field::Due, f.due)];
+    check_dates(&task.identity, &dates, first, holder, |field| {
+        cell_name(&task.identity, false, field)
+    })?;
+    for e in &task.entries {
+        check_dates(
+            &e.identity,
+            &[(Field::Due, e.fields.due)],
+            first,
+            holder,
+            |field| cell_name(&e.identity, true, field),
+        )?;
+    }
+    Ok(())
 }
 
 /// A stable short hash of a value's JSON: a row's version.

@@ -9,6 +9,7 @@ use std::ops::Deref;
 
 use throughline_connector::mapping::Node;
 use throughline_grid::mapping::{Tables, err};
+use throughline_grid::names;
 use toml::{Table, Value};
 
 pub use throughline_grid::{
@@ -128,31 +129,14 @@ pub(crate) fn tab_name(wanted: &str, fallback: &str) -> String {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        s.trim()
-            .chars()
-            .take(MAX_TAB_CHARS)
-            .collect::<String>()
-            .trim_end()
-            .to_owned()
+        names::cut(s.trim(), MAX_TAB_CHARS)
     };
-    let mut name = clean(wanted);
-    if name.is_empty() {
-        name = clean(fallback);
-    }
-    if name.is_empty() {
-        name = "Tasks".to_owned();
-    }
-    name
+    names::sheet_name(wanted, fallback, clean)
 }
 
 /// The `n`th alternative of a tab name, still within the limit.
 pub(crate) fn numbered(name: &str, n: usize) -> String {
-    let suffix = format!(" {n}");
-    let keep = MAX_TAB_CHARS - suffix.chars().count();
-    format!(
-        "{}{suffix}",
-        name.chars().take(keep).collect::<String>().trim_end()
-    )
+    names::numbered(name, n, MAX_TAB_CHARS)
 }
 
 #[cfg(test)]

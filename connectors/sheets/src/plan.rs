@@ -282,23 +282,12 @@ impl<'a> Planner<'a> {
         task: &DesiredTask,
         out: &mut Outcome,
     ) -> Result<Applied, ConnectorError> {
-        CHECKS.identity(&task.identity)?;
-        CHECKS.task_fields(&task.fields)?;
-        for e in &task.entries {
-            check_entry_identity(&task.identity, &e.identity)?;
-            CHECKS.entry_fields(&e.fields)?;
-        }
-        let f = &task.fields;
-        let at = self.tasks.get(&task.identity).copied();
-        self.check_dates(
-            &task.identity,
-            at,
-            &[(Field::Start, f.start), (Field::Due, f.due)],
-        )?;
-        for e in &task.entries {
-            let at = self.entries.get(&e.identity).copied();
-            self.check_dates(&e.identity, at, &[(Field::Due, e.fields.due)])?;
-        }
+        CHECKS.new_task(task)?;
+        let cell = |identity: &str, entry: bool, field| {
+            let rows = if entry { &self.entries } else { &self.tasks };
+            self.cell_name(rows.get(identity).copied(), field)
+        };
+        throughline_grid::check_task_dates(task, FIRST_DATE, "a spreadsheet", cell)?;
         // Its row may already be there (a crash after the write, before the engine recorded
         // it): take it over instead of adding a second one.
         let row = match self.tasks.get(&task.identity) {
