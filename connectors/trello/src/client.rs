@@ -10,6 +10,7 @@ use throughline_connector::http::{
 };
 
 use crate::settings::{SetupError, TrelloSettings};
+use crate::webhook::Webhook;
 use crate::wire;
 
 /// What the board read asks for: everything an observation needs, nested, in one request.
@@ -236,5 +237,58 @@ impl Trello {
             "reading the checklists of the new cards",
         )
         .await
+    }
+
+    /// The board's id, when the target names it by its short link.
+    pub(crate) async fn read_board_id(&self) -> Result<String, ConnectorError> {
+        let board: wire::Created = self
+            .get(
+                &format!("/boards/{}", self.board),
+                &[("fields", "id".to_owned())],
+                "reading the board's id",
+            )
+            .await?;
+        Ok(board.id)
+    }
+
+    /// Every webhook of the token: `GET /tokens/{token}/webhooks`.
+    pub(crate) async fn list_webhooks(&self) -> Result<Vec<Webhook>, ConnectorError> {
+        self.get(
+            &format!("/tokens/{}/webhooks", self.token.expose()),
+            &[],
+            "listing the token's webhooks",
+        )
+        .await
+    }
+
+    /// `POST /webhooks` on a model (the board's id).
+    pub(crate) async fn create_webhook(
+        &self,
+        id_model: &str,
+        callback_url: &str,
+        description: &str,
+    ) -> Result<Webhook, ConnectorError> {
+        self.post(
+            "/webhooks",
+            &[
+                ("idModel", id_model.to_owned()),
+                ("callbackURL", callback_url.to_owned()),
+                ("description", description.to_owned()),
+            ],
+            &format!("creating a webhook that calls {callback_url}"),
+        )
+        .await
+    }
+
+    /// `DELETE /webhooks/{id}`.
+    pub(crate) async fn delete_webhook(&self, id: &str) -> Result<(), ConnectorError> {
+        self.call::<serde_json::Value>(
+            Method::DELETE,
+            &format!("/webhooks/{id}"),
+            &[],
+            &format!("deleting webhook {id}"),
+        )
+        .await
+        .map(drop)
     }
 }

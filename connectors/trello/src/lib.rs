@@ -53,6 +53,7 @@ pub mod marker;
 pub mod target;
 mod observe;
 mod settings;
+mod webhook;
 mod wire;
 
 #[cfg(feature = "emulator")]
@@ -66,3 +67,4 @@ pub use connector::TrelloConnector;
 pub use mapping::{DEFAULT_TOML, LabelsFrom, MappingError, TrelloMapping};
 pub use settings::{SetupError, TrelloLimits, TrelloSettings};
 pub use throughline_connector::http::Secret;
+pub use webhook::{EnsuredWebhook, Webhook};
