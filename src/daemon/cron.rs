@@ -1,5 +1,6 @@
 //! Five-field cron expressions (`minute hour day-of-month month day-of-week`), matched against
-//! civil time in a time zone.
+//! civil time in a time zone. The one parser of `[sync] cron`: validation reads the line with it
+//! too, so a line that loads is a line the daemon runs.
 //!
 //! The classic (Vixie) rules: `*`, numbers, ranges `1-5`, lists `1,15`, steps `*/5` and `10-50/20`
 //! (`5/15` means `5-59/15`), month and day names (`jan`, `mon`), Sunday as 0 or 7. When both
@@ -106,7 +107,7 @@ impl Spec {
     fn parse(&self, field: &str) -> Result<u64, CronError> {
         let bad = || {
             CronError(format!(
-                "the {} field `{field}` is not valid; it takes *, numbers from {} to {}, ranges like 1-5, lists like 1,15 and steps like */5",
+                "the {} field `{field}` of `cron` is not valid; it takes *, numbers from {} to {}, ranges like 1-5, lists like 1,15 and steps like */5",
                 self.name, self.min, self.max
             ))
         };
@@ -153,7 +154,7 @@ impl FromStr for Cron {
         let fields: Vec<&str> = text.split_whitespace().collect();
         if fields.len() != 5 {
             return Err(CronError(format!(
-                "a cron expression has 5 fields (minute hour day-of-month month day-of-week), like \"*/5 * * * *\"; `{text}` has {}",
+                "`cron` must have 5 fields (minute hour day-of-month month day-of-week), like \"*/5 * * * *\"; `{text}` has {}",
                 fields.len()
             )));
         }

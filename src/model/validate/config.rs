@@ -207,58 +207,12 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-/// Five fields: minute, hour, day of month, month, day of week; `*`, lists, ranges, steps, and
-/// month and day names.
+/// A `[sync] cron` line, read by the daemon's parser ([`crate::daemon::cron`]): one grammar for
+/// validation and for running.
 pub(crate) fn check_cron(text: &str) -> Result<(), String> {
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    if fields.len() != 5 {
-        return Err(format!(
-            "`cron` must have 5 fields (minute hour day-of-month month day-of-week), like \"*/5 * * * *\"; `{text}` has {}",
-            fields.len()
-        ));
-    }
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-    let specs: [(&str, u32, u32, &[&str], u32); 5] = [
-        ("minute", 0, 59, &[], 0),
-        ("hour", 0, 23, &[], 0),
-        ("day of month", 1, 31, &[], 0),
-        ("month", 1, 12, &MONTHS, 1),
-        ("day of week", 0, 7, &DAYS, 0),
-    ];
-    for (field, (name, min, max, names, first)) in fields.iter().zip(specs) {
-        let value = |s: &str| -> Option<u32> {
-            if let Ok(n) = s.parse::<u32>() {
-                return (min..=max).contains(&n).then_some(n);
-            }
-            let lower = s.to_lowercase();
-            names
-                .iter()
-                .position(|n| *n == lower)
-                .map(|i| i as u32 + first)
-        };
-        let ok = field.split(',').all(|part| {
-            let (range, step) = match part.split_once('/') {
-                Some((r, s)) => (r, Some(s)),
-                None => (part, None),
-            };
-            let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|s| s >= 1));
-            let range_ok = range == "*"
-                || match range.split_once('-') {
-                    Some((a, b)) => matches!((value(a), value(b)), (Some(a), Some(b)) if a <= b),
-                    None => value(range).is_some(),
-                };
-            step_ok && range_ok
-        });
-        if !ok {
-            return Err(format!(
-                "the {name} field `{field}` of `cron` is not valid; it takes *, numbers from {min} to {max}, ranges like 1-5, lists like 1,15 and steps like */5"
-            ));
-        }
-    }
-    Ok(())
+    text.parse::<crate::daemon::cron::Cron>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// `env:NAME` or `file:PATH`; anything else is a secret written into the file.
