@@ -97,29 +97,7 @@ fn resolve_sync(
         sync.cron = Some(cron.value.clone());
     }
     if let Some(conflict) = &raw.conflict {
-        sync.conflict = match conflict.value.as_str() {
-            "newest" => ConflictPolicy::Newest,
-            "hub" => ConflictPolicy::Hub,
-            other if target_ids.contains_key(other) => ConflictPolicy::Target(other.to_string()),
-            other => {
-                let mut choices = vec!["newest", "hub"];
-                let mut ids: Vec<&str> = target_ids.keys().copied().collect();
-                ids.sort_unstable();
-                choices.extend(ids);
-                let hint = match suggest(other, choices.iter().copied()) {
-                    Some(near) => format!(" Did you mean `{near}`?"),
-                    None => String::new(),
-                };
-                problems.at(
-                    conflict,
-                    format!(
-                        "`conflict` must be \"newest\", \"hub\" or the id of a target ({}); `{other}` is none of these.{hint}",
-                        choices[2..].join(", ")
-                    ),
-                );
-                ConflictPolicy::Newest
-            }
-        };
+        sync.conflict = resolve_conflict(conflict, target_ids, problems);
     }
     if let Some(share) = &raw.max_archive_share {
         if (0.0..=1.0).contains(&share.value) {
@@ -164,6 +142,37 @@ fn resolve_sync(
         sync.max_creates = n.value as usize;
     }
     sync
+}
+
+/// `conflict = "newest"`, `"hub"` or a target id.
+fn resolve_conflict(
+    conflict: &At<String>,
+    target_ids: &HashMap<&str, &At<String>>,
+    problems: &mut Problems,
+) -> ConflictPolicy {
+    match conflict.value.as_str() {
+        "newest" => ConflictPolicy::Newest,
+        "hub" => ConflictPolicy::Hub,
+        other if target_ids.contains_key(other) => ConflictPolicy::Target(other.to_string()),
+        other => {
+            let mut choices = vec!["newest", "hub"];
+            let mut ids: Vec<&str> = target_ids.keys().copied().collect();
+            ids.sort_unstable();
+            choices.extend(ids);
+            let hint = match suggest(other, choices.iter().copied()) {
+                Some(near) => format!(" Did you mean `{near}`?"),
+                None => String::new(),
+            };
+            problems.at(
+                conflict,
+                format!(
+                    "`conflict` must be \"newest\", \"hub\" or the id of a target ({}); `{other}` is none of these.{hint}",
+                    choices[2..].join(", ")
+                ),
+            );
+            ConflictPolicy::Newest
+        }
+    }
 }
 
 /// `90s`, `5m`, `1h`, `1h30m`, `2d`.

@@ -260,26 +260,16 @@ pub(super) fn cadence_dates(from: Date, until: Date, on: &[Weekday]) -> u64 {
     count
 }
 
-/// A playbook whose items and cadences expand past the limit is a typo far more often than a
-/// plan (`until = 2207-01-28`); checked here, before anything is expanded or sent anywhere.
-pub(super) fn check_expansion(input: &Input<'_>, processes: &[Process], problems: &mut Problems) {
-    let limit = input
-        .config
-        .tasks_per_playbook
-        .as_ref()
-        .map_or(DEFAULT_TASKS_PER_PLAYBOOK, |l| l.value);
-    if let Some(l) = &input.config.tasks_per_playbook
-        && l.value == 0
-    {
-        problems.at(l, "`tasks_per_playbook` must be at least 1");
-        return;
-    }
-    struct Tally<'r> {
-        total: u64,
-        items: u64,
-        /// The cadence that makes the most tasks: its place, id, dates and tasks.
-        largest: Option<(&'r RawCadence, u64, u64)>,
-    }
+/// Tasks per process: items and cadences counted, not expanded.
+struct Tally<'r> {
+    total: u64,
+    items: u64,
+    /// The cadence that makes the most tasks: its place, id, dates and tasks.
+    largest: Option<(&'r RawCadence, u64, u64)>,
+}
+
+/// How many tasks each process's items and cadences make, and its largest cadence.
+fn tally<'r>(input: &'r Input<'_>, processes: &[Process]) -> Vec<Tally<'r>> {
     let process_of = |common: &RawItemCommon| -> Option<usize> {
         match &common.process {
             Some(name) => processes.iter().position(|p| p.id == name.value),
@@ -328,6 +318,24 @@ pub(super) fn check_expansion(input: &Input<'_>, processes: &[Process], problems
             }
         }
     }
+    tallies
+}
+
+/// A playbook whose items and cadences expand past the limit is a typo far more often than a
+/// plan (`until = 2207-01-28`); checked here, before anything is expanded or sent anywhere.
+pub(super) fn check_expansion(input: &Input<'_>, processes: &[Process], problems: &mut Problems) {
+    let limit = input
+        .config
+        .tasks_per_playbook
+        .as_ref()
+        .map_or(DEFAULT_TASKS_PER_PLAYBOOK, |l| l.value);
+    if let Some(l) = &input.config.tasks_per_playbook
+        && l.value == 0
+    {
+        problems.at(l, "`tasks_per_playbook` must be at least 1");
+        return;
+    }
+    let tallies = tally(input, processes);
     for (process, tally) in processes.iter().zip(&tallies) {
         if tally.total <= u64::from(limit) {
             continue;
