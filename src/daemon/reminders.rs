@@ -398,6 +398,7 @@ mod tests {
             processes: vec![process(lang)],
             items: Vec::new(),
             cadences: Vec::new(),
+            metrics: Vec::new(),
         }
     }
 

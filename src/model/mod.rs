@@ -3,6 +3,7 @@
 pub mod diag;
 mod fields;
 mod mapping;
+mod metric;
 mod people;
 mod raw;
 mod service;
@@ -10,6 +11,7 @@ mod types;
 mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Source};
+pub use metric::{Metric, MetricBy};
 pub use types::*;
 mod load;
 

@@ -67,6 +67,7 @@ pub(crate) struct RawPlaybook {
     pub process: Option<RawProcess>,
     pub roles: Vec<RawRole>,
     pub stages: Vec<RawStage>,
+    pub metrics: Vec<super::metric::RawMetric>,
 }
 
 #[derive(Debug)]
@@ -123,6 +124,7 @@ pub(crate) struct RawEntry {
 pub(crate) struct RawItemFile {
     pub items: Vec<RawItem>,
     pub cadences: Vec<RawCadence>,
+    pub metrics: Vec<super::metric::RawMetric>,
 }
 
 /// What items and cadences share.
@@ -462,7 +464,7 @@ pub(crate) fn read_playbook(
     problems: &mut Problems,
 ) -> RawPlaybook {
     let top = Fields::new(file, doc, "a playbook");
-    top.check_keys(&["process", "roles", "stage"], problems);
+    top.check_keys(&["process", "roles", "stage", "metric"], problems);
 
     let process_expect = Expect {
         what: "a table",
@@ -513,6 +515,7 @@ pub(crate) fn read_playbook(
         process,
         roles,
         stages,
+        metrics: super::metric::read_metrics(&top, problems),
     }
 }
 
@@ -733,7 +736,7 @@ pub(crate) fn read_items(
     problems: &mut Problems,
 ) -> RawItemFile {
     let top = Fields::new(file, doc, "an item file");
-    top.check_keys(&["item", "cadence"], problems);
+    top.check_keys(&["item", "cadence", "metric"], problems);
     let items = top
         .tables(
             "item",
@@ -788,7 +791,11 @@ pub(crate) fn read_items(
             }
         })
         .collect();
-    RawItemFile { items, cadences }
+    RawItemFile {
+        items,
+        cadences,
+        metrics: super::metric::read_metrics(&top, problems),
+    }
 }
 
 fn read_item_common(t: &Fields<'_, '_>, problems: &mut Problems) -> RawItemCommon {

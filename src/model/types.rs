@@ -30,6 +30,8 @@ pub struct Deployment {
     /// Items as written, in file order; cadences are expanded by the scheduler.
     pub items: Vec<Item>,
     pub cadences: Vec<Cadence>,
+    /// Success metrics (`[[metric]]`) of the playbooks and item files.
+    pub metrics: Vec<super::Metric>,
 }
 
 impl Deployment {

@@ -105,6 +105,7 @@ fn deployment(processes: Vec<Process>, items: Vec<Item>) -> Deployment {
         processes,
         items,
         cadences: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ mod memory;
 mod sqlite;
 
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{MetricValue, Snooze, SqliteStore};
 
 /// A task or entry × target → remote object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

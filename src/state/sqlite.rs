@@ -31,6 +31,9 @@ use rusqlite::{
 };
 use throughline_connector::{Identity, State};
 
+mod insight;
+pub use insight::{MetricValue, Snooze};
+
 use super::lock::{StateLock, lock_path};
 use super::{
     Batch, Event, EventKind, Forgotten, Intent, Link, StateError, StateStore, StatusRecord,
@@ -190,6 +193,25 @@ const MIGRATIONS: &[&str] = &[
         SELECT identity, state, source_target, source_person, at FROM status;
     DROP TABLE status;
     ALTER TABLE status_v4 RENAME TO status;
+    ",
+    // 5: what `report` keeps: success metrics' measured values (`throughline metric record`)
+    // and snoozed recommendations (`report --snooze ID --until DATE`).
+    "
+    CREATE TABLE metric_values (
+        seq          INTEGER PRIMARY KEY,
+        metric       TEXT NOT NULL CHECK (metric <> ''),
+        value        REAL NOT NULL,
+        at           INTEGER NOT NULL,
+        note         TEXT,
+        recorded_at  INTEGER NOT NULL
+    );
+    CREATE INDEX metric_values_by_metric ON metric_values (metric, at);
+
+    CREATE TABLE snoozes (
+        recommendation  TEXT PRIMARY KEY CHECK (recommendation <> ''),
+        until           TEXT NOT NULL,
+        at              INTEGER NOT NULL
+    ) WITHOUT ROWID;
     ",
 ];
 
@@ -1204,8 +1226,10 @@ mod tests {
                 "hook_secrets",
                 "intents",
                 "links",
+                "metric_values",
                 "notices",
                 "overrides",
+                "snoozes",
                 "status",
                 "status_history"
             ]

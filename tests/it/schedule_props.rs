@@ -127,6 +127,7 @@ fn deployment(case: &Case) -> Deployment {
         processes: vec![process],
         items,
         cadences: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 

@@ -62,6 +62,7 @@ pub(crate) fn validate(input: Input<'_>, problems: &mut Problems) -> Deployment 
     }
 
     let (items, cadences) = items::resolve_items(&input, &processes, problems);
+    let metrics = super::metric::resolve(files, metric_homes(&input), &processes, &items, problems);
     items::check_expansion(&input, &processes, problems);
 
     let mut scratch = Problems::default();
@@ -94,7 +95,40 @@ pub(crate) fn validate(input: Input<'_>, problems: &mut Problems) -> Deployment 
         processes,
         items,
         cadences,
+        metrics,
     }
+}
+
+/// Each `[[metric]]` with where it was written (see `model::metric`).
+fn metric_homes<'a>(
+    input: &'a Input<'_>,
+) -> Vec<(super::metric::Home<'a>, &'a super::metric::RawMetric)> {
+    let mut out = Vec::new();
+    for p in &input.playbooks {
+        let process = p
+            .process
+            .as_ref()
+            .and_then(|p| p.id.as_ref())
+            .map(|id| id.value.as_str());
+        out.extend(
+            p.metrics
+                .iter()
+                .map(|m| (super::metric::Home::Playbook(process), m)),
+        );
+    }
+    for f in &input.item_files {
+        let ids: Vec<&str> = f
+            .items
+            .iter()
+            .filter_map(|i| i.common.id.as_ref().map(|id| id.value.as_str()))
+            .collect();
+        out.extend(
+            f.metrics
+                .iter()
+                .map(|m| (super::metric::Home::Items(ids.clone()), m)),
+        );
+    }
+    out
 }
 
 /// "unknown role `writter`; did you mean `writer`?" or the list of what exists.
