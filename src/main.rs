@@ -53,6 +53,8 @@ enum Command {
     /// Measurements from the status history: on time, stage times, bottleneck, load,
     /// forecast, adoption, leaderboard, and recommended playbook changes.
     Report(commands::report::Args),
+    /// Success metrics: `metric record ID VALUE` keeps a measured value for `report`.
+    Metric(commands::metric::Args),
     /// Turn an existing spreadsheet plan into playbook and item files.
     Import(commands::import::Args),
     /// Run a local emulator of a hosted tool's API, to try throughline without an account.
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => commands::sync::run(&cli.config, args),
         Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Report(args) => commands::report::run(&cli.config, args),
+        Command::Metric(args) => commands::metric::run(&cli.config, args),
         Command::Import(args) => commands::import::run(&cli.config, args),
         Command::Emulate(args) => commands::emulate::run(&cli.config, args),
         Command::Demo(args) => commands::demo::run(&cli.config, args),

@@ -8,6 +8,7 @@ pub mod emulate;
 pub mod graph;
 pub mod import;
 pub mod init;
+pub mod metric;
 pub mod plan;
 mod progress;
 pub mod report;
@@ -55,17 +56,23 @@ pub fn set_now(now: Option<NowArg>) {
 pub fn now(dep: &Deployment) -> anyhow::Result<jiff::Timestamp> {
     match NOW.get() {
         None => Ok(jiff::Timestamp::now()),
-        Some(NowArg::At(at)) => Ok(*at),
-        Some(NowArg::Day(day)) => {
+        Some(arg) => instant(dep, *arg),
+    }
+}
+
+/// An instant as `--now` takes it (also `metric record --at`): a date is 12:00 of that day in
+/// the first process's time zone.
+pub fn instant(dep: &Deployment, arg: NowArg) -> anyhow::Result<jiff::Timestamp> {
+    match arg {
+        NowArg::At(at) => Ok(at),
+        NowArg::Day(day) => {
             let tz = dep
                 .processes
                 .first()
                 .map(|p| p.timezone.clone())
                 .unwrap_or(jiff::tz::TimeZone::UTC);
             let noon = day.at(12, 0, 0, 0).to_zoned(tz).map_err(|e| {
-                anyhow::anyhow!(
-                    "--now {day}: 12:00 that day is out of range ({e}); use a nearer date"
-                )
+                anyhow::anyhow!("{day}: 12:00 that day is out of range ({e}); use a nearer date")
             })?;
             Ok(noon.timestamp())
         }

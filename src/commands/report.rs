@@ -3,7 +3,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use jiff::civil::Date;
-use throughline::insight::{self, Filter, Input, ProcessInput, TargetInput, TaskInput};
+use throughline::insight::{
+    self, Filter, Input, MetricInput, MetricReading, ProcessInput, TargetInput, TaskInput,
+};
 use throughline::model::StateLocation;
 use throughline::report::insight as render;
 use throughline::state::{SqliteStore, StateStore, StatusRecord};
@@ -90,7 +92,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             config.display()
         );
     }
-    let history = read_history(&dep.state)?;
+    let stored = read_store(&dep.state)?;
+    let history = stored.history;
     let first_tz = dep
         .processes
         .first()
@@ -127,6 +130,30 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             .map(|t| TargetInput {
                 id: t.id.clone(),
                 tool: t.kind.as_str().to_string(),
+            })
+            .collect(),
+        metrics: dep
+            .metrics
+            .iter()
+            .filter(|m| args.process.is_none() || m.process.is_none() || m.process == args.process)
+            .map(|m| MetricInput {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                target: m.target,
+                by: m.by,
+                higher_is_better: m.higher_is_better,
+                process: m.process.clone(),
+            })
+            .collect(),
+        metric_values: stored
+            .metric_values
+            .into_iter()
+            .map(|v| MetricReading {
+                metric: v.metric,
+                value: v.value,
+                at: v.at,
+                note: v.note,
             })
             .collect(),
         filter: Filter {
@@ -197,9 +224,15 @@ fn labels(
     }
 }
 
-/// Every status record. Read-only: no lock is taken and a missing state file is an empty
-/// history (it is not created).
-fn read_history(state: &StateLocation) -> anyhow::Result<Vec<StatusRecord>> {
+/// What the state file holds for the report.
+struct Stored {
+    history: Vec<StatusRecord>,
+    metric_values: Vec<throughline::state::MetricValue>,
+}
+
+/// Every status record and metric value. Read-only: no lock is taken and a missing state file
+/// is an empty history (it is not created).
+fn read_store(state: &StateLocation) -> anyhow::Result<Stored> {
     let path = match state {
         StateLocation::Sqlite(path) => path,
         StateLocation::Url(url) => anyhow::bail!(
@@ -208,7 +241,14 @@ fn read_history(state: &StateLocation) -> anyhow::Result<Vec<StatusRecord>> {
         ),
     };
     if !path.exists() {
-        return Ok(Vec::new());
+        return Ok(Stored {
+            history: Vec::new(),
+            metric_values: Vec::new(),
+        });
     }
-    Ok(SqliteStore::open_read_only(path)?.all_status_history()?)
+    let store = SqliteStore::open_read_only(path)?;
+    Ok(Stored {
+        history: store.all_status_history()?,
+        metric_values: store.metric_values()?,
+    })
 }

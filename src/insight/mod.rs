@@ -30,6 +30,7 @@
 //! | load | per person and week: the most tasks open on one day of that week (a task is open from its planned start to its done date; not done: to its due date or today, whichever is later), against the smallest `max_parallel` of the roles the person's tasks belong to |
 //! | forecast | per open item: [`FORECAST_RUNS`] Monte Carlo runs with a fixed seed per item; each open task takes a stage time drawn from its stage's measured stage times (the planned `days` when none were measured), starts on its ready day, and cannot finish before today; a task already ready draws only from the times at least as long as its age (none: it finishes today). The item is ready when its last task due by go-live is (stages after go-live are left out); chance = share of runs ready on or before go-live; the 85 % date is the nearest-rank 85th percentile; `at_risk` when the chance is under 70 % |
 //! | adoption | status updates from tools (the hub's own first record is not one) in the period, per person and target. An update counts for the person the tool names; a tool that names nobody (a workbook) counts it for the task's owner. A person's own share: of their tasks that got an update, those they updated themselves; days since last update: from the date of their last update ever to today. Targets without any update in the period are listed as unused |
+//! | kpis | per success metric (`[[metric]]`): every value measured up to the period's last day (its date in the metric's process time zone), each against the target (`higher_is_better`: at least the target, else at most); status `met` (the latest value reaches it), `missed` (not reached and its `by` day has passed), `open`, or `no_data` |
 //! | leaderboard | per person (the task's owner) and per role: tasks done on time in the week of the period's last day, and in its calendar month |
 //!
 //! Recommendations are rules over these measurements. Each has a stable id (the rule and what
@@ -45,6 +46,7 @@
 
 mod flow;
 mod forecast;
+mod kpi;
 mod recommend;
 #[cfg(test)]
 mod tests;
@@ -63,6 +65,7 @@ use crate::state::StatusRecord;
 
 pub use flow::{CumulativeFlow, StageFlow, StateCounts};
 pub use forecast::{FORECAST_RUNS, FORECAST_SEED};
+pub use kpi::{Kpi, KpiStatus, KpiValue, MetricInput, MetricReading};
 pub use timeline::{ItemTimeline, TaskTimeline};
 
 /// Everything the measurements are made from.
@@ -78,6 +81,9 @@ pub struct Input {
     /// Every status record, of tasks and checklist entries, in any order.
     pub history: Vec<StatusRecord>,
     pub targets: Vec<TargetInput>,
+    /// Success metrics (`[[metric]]`) and their measured values.
+    pub metrics: Vec<MetricInput>,
+    pub metric_values: Vec<MetricReading>,
     /// Narrow what is reported (never what percentiles are measured from).
     pub filter: Filter,
 }
@@ -196,6 +202,7 @@ pub struct Report {
     pub forecast: forecast::Forecast,
     pub adoption: Adoption,
     pub leaderboard: Leaderboard,
+    pub kpis: Vec<Kpi>,
     pub recommendations: Vec<Recommendation>,
 }
 
@@ -688,6 +695,7 @@ pub fn measure(input: &Input) -> Report {
     let forecast = forecast::forecast(&ctx, &stage_time);
     let adoption = adoption(&ctx);
     let leaderboard = leaderboard(&ctx);
+    let kpis = kpi::kpis(&ctx);
     let mut report = Report {
         period: Period {
             since: input.since,
@@ -705,6 +713,7 @@ pub fn measure(input: &Input) -> Report {
         forecast,
         adoption,
         leaderboard,
+        kpis,
         recommendations: Vec::new(),
     };
     report.recommendations = recommend::recommend(&ctx, &report);

@@ -58,7 +58,7 @@ fn task(item: &str, stage: &str, start: Date, due: Date, golive: Date) -> TaskIn
         ("writer", W)
     };
     TaskInput {
-        id: format!("{item}/{stage}"),
+        id: crate::model::task_id(item, stage),
         item: item.into(),
         process: "p".into(),
         stage: stage.into(),
@@ -100,6 +100,7 @@ fn rec(
         source_target: target.map(Into::into),
         source_person: person.map(Into::into),
         at: at(when),
+        reason: None,
     }
 }
 
@@ -154,6 +155,8 @@ fn input(now: &str) -> Input {
                 tool: "asana".into(),
             },
         ],
+        metrics: Vec::new(),
+        metric_values: Vec::new(),
         filter: Filter::default(),
     }
 }
@@ -864,4 +867,64 @@ fn timeline_puts_each_tasks_plan_next_to_what_happened() {
     i.since = date(2026, 11, 23);
     i.until = date(2026, 11, 30);
     assert!(measure(&i).timeline.is_empty());
+}
+
+#[test]
+fn kpis_against_their_targets_over_time() {
+    let mut i = input("2026-11-17T12:00:00Z");
+    let metric = |id: &str, target: f64, by: Date, higher_is_better: bool| MetricInput {
+        id: id.into(),
+        name: id.into(),
+        unit: "%".into(),
+        target,
+        by,
+        higher_is_better,
+        process: Some("p".into()),
+    };
+    i.metrics = vec![
+        metric("active", 40.0, date(2026, 11, 30), true),
+        metric("questions", 10.0, date(2026, 11, 13), false),
+        metric("posts", 5.0, date(2026, 12, 1), true),
+        metric("groups", 3.0, date(2026, 11, 30), true),
+    ];
+    let reading = |m: &str, value: f64, when: &str| MetricReading {
+        metric: m.into(),
+        value,
+        at: at(when),
+        note: None,
+    };
+    i.metric_values = vec![
+        // Recorded out of order; the one after the period's last day (11-17) is left out.
+        reading("active", 31.0, "2026-11-10T09:00:00Z"),
+        reading("active", 12.0, "2026-11-03T09:00:00Z"),
+        reading("active", 55.0, "2026-11-20T09:00:00Z"),
+        reading("questions", 14.0, "2026-11-12T09:00:00Z"),
+        reading("groups", 3.0, "2026-11-16T23:30:00Z"),
+    ];
+    let r = measure(&i);
+    let k = |id: &str| r.kpis.iter().find(|k| k.id == id).unwrap();
+    let active = k("active");
+    let series: Vec<(Date, f64, bool)> = active
+        .values
+        .iter()
+        .map(|v| (v.on, v.value, v.met))
+        .collect();
+    assert_eq!(
+        series,
+        [
+            (date(2026, 11, 3), 12.0, false),
+            (date(2026, 11, 10), 31.0, false)
+        ]
+    );
+    // 31 of 40 with its day (11-30) still ahead: open.
+    assert_eq!(
+        (active.latest, active.status),
+        (Some(31.0), KpiStatus::Open)
+    );
+    // Lower is better: 14 questions against at most 10, and its day (11-13) has passed.
+    assert_eq!(k("questions").status, KpiStatus::Missed);
+    assert_eq!(k("posts").status, KpiStatus::NoData);
+    // Exactly the target is met.
+    assert_eq!(k("groups").status, KpiStatus::Met);
+    assert_eq!(k("groups").latest_on, Some(date(2026, 11, 16)));
 }

@@ -8,10 +8,10 @@ use std::fmt::Write;
 use jiff::civil::Date;
 
 use super::charts::{
-    self, AgingColumn, BLUE, Frame, GREEN, GREY, ORANGE, Point, RED, RefLine, SKY, Series,
+    self, AgingColumn, BLUE, Frame, GREEN, GREY, Line, ORANGE, Point, RED, RefLine, SKY, Series,
     TimelineRow, day_number, escape,
 };
-use crate::insight::{Rate, Report, Zone};
+use crate::insight::{KpiStatus, Rate, Report, Zone};
 
 /// What the page needs beyond the measurements: language and the names people know.
 #[derive(Debug, Clone, Default)]
@@ -94,6 +94,15 @@ pub(crate) struct Words {
     pub(crate) month: &'static str,
     pub(crate) kpis: &'static str,
     pub(crate) kpis_none: &'static str,
+    pub(crate) kpis_desc: &'static str,
+    pub(crate) kpi_met: &'static str,
+    pub(crate) kpi_missed: &'static str,
+    pub(crate) kpi_open: &'static str,
+    pub(crate) kpi_no_data: &'static str,
+    pub(crate) target: &'static str,
+    pub(crate) by: &'static str,
+    pub(crate) value: &'static str,
+    pub(crate) note: &'static str,
     pub(crate) recommendations: &'static str,
     pub(crate) never_applied: &'static str,
     pub(crate) none: &'static str,
@@ -167,6 +176,15 @@ const EN: Words = Words {
     month: "Month",
     kpis: "Success metrics",
     kpis_none: "No success metrics ([[metric]]) are defined.",
+    kpis_desc: "Each measured value (throughline metric record) against the target (dashed).",
+    kpi_met: "target met",
+    kpi_missed: "missed",
+    kpi_open: "not yet",
+    kpi_no_data: "no value yet",
+    target: "Target",
+    by: "by",
+    value: "Value",
+    note: "Note",
     recommendations: "Recommendations",
     never_applied: "Never applied: review them and edit the playbook yourself.",
     none: "None.",
@@ -239,6 +257,15 @@ const HE: Words = Words {
     month: "חודש",
     kpis: "מדדי הצלחה",
     kpis_none: "לא הוגדרו מדדי הצלחה ([[metric]]).",
+    kpis_desc: "כל ערך שנמדד (throughline metric record) מול היעד (קו מקווקו).",
+    kpi_met: "היעד הושג",
+    kpi_missed: "לא הושג",
+    kpi_open: "עדיין לא",
+    kpi_no_data: "אין עדיין ערך",
+    target: "יעד",
+    by: "עד",
+    value: "ערך",
+    note: "הערה",
     recommendations: "המלצות",
     never_applied: "לעולם לא מוחלות אוטומטית: עברו עליהן וערכו את הפלייבוק בעצמכם.",
     none: "אין.",
@@ -468,7 +495,7 @@ pub fn render(r: &Report, labels: &Labels) -> String {
     bottleneck(&mut out, r, labels, w);
     forecast(&mut out, r, labels, w);
     people(&mut out, r, w);
-    kpis(&mut out, w);
+    kpis(&mut out, r, labels, w);
     recommendations(&mut out, r, w);
     out.push_str("</main></body></html>\n");
     out
@@ -1133,9 +1160,103 @@ fn people(out: &mut String, r: &Report, w: &Words) {
     out.push_str("</section>");
 }
 
-fn kpis(out: &mut String, w: &Words) {
-    section(out, "kpis", w.kpis, "");
-    let _ = write!(out, "<p>{}</p>", escape(w.kpis_none));
+pub(crate) fn kpi_status(w: &Words, s: KpiStatus) -> &'static str {
+    match s {
+        KpiStatus::Met => w.kpi_met,
+        KpiStatus::Missed => w.kpi_missed,
+        KpiStatus::Open => w.kpi_open,
+        KpiStatus::NoData => w.kpi_no_data,
+    }
+}
+
+fn kpis(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
+    section(out, "kpis", w.kpis, w.kpis_desc);
+    if r.kpis.is_empty() {
+        let _ = write!(out, "<p>{}</p>", escape(w.kpis_none));
+    }
+    out.push_str("<div class=\"grid\">");
+    for k in &r.kpis {
+        let unit = if k.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", k.unit)
+        };
+        let points: Vec<(f64, f64)> = k
+            .values
+            .iter()
+            .map(|v| (day_number(v.on), v.value))
+            .collect();
+        let lo = k.values.first().map_or(k.by, |v| v.on.min(k.by));
+        let hi = k.values.last().map_or(k.by, |v| v.on.max(k.by));
+        let mut ticks = date_ticks(lo, hi);
+        ticks.push((
+            day_number(k.by),
+            format!("{} {}.{}", w.by, k.by.day(), k.by.month()),
+        ));
+        let id = format!("chart-kpi-{}", slug(&k.id));
+        let desc = format!(
+            "{}: {} {}{unit} {} {}; {}",
+            k.name,
+            w.target,
+            k.target,
+            w.by,
+            k.by,
+            kpi_status(w, k.status)
+        );
+        out.push_str("<figure style=\"margin:0\">");
+        let _ = write!(
+            out,
+            "<h3>{} <small>({})</small></h3>",
+            escape(&k.name),
+            escape(kpi_status(w, k.status))
+        );
+        out.push_str(&charts::lines(
+            &Frame {
+                id: &id,
+                title: &k.name,
+                desc: &desc,
+                rtl: labels.rtl,
+            },
+            &ticks,
+            &k.unit,
+            &[Line {
+                name: k.name.clone(),
+                color: BLUE,
+                points,
+            }],
+            &[RefLine {
+                value: k.target,
+                label: format!("{} {}{unit}", w.target, k.target),
+                color: if k.status == KpiStatus::Met {
+                    GREEN
+                } else {
+                    ORANGE
+                },
+            }],
+            w.no_data,
+        ));
+        let rows: Vec<Vec<String>> = k
+            .values
+            .iter()
+            .map(|v| {
+                vec![
+                    v.on.to_string(),
+                    format!("{}{unit}", v.value),
+                    if v.met { "✓".into() } else { String::new() },
+                    v.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        folded_table(
+            out,
+            &k.name,
+            &[w.day, w.value, w.target, w.note],
+            &[1],
+            &rows,
+        );
+        out.push_str("</figure>");
+    }
+    out.push_str("</div>");
     out.push_str("</section>");
 }
 

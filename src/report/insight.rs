@@ -2,16 +2,11 @@
 
 use std::fmt::Write;
 
-use crate::insight::{Rate, Report, Zone};
+use crate::insight::{KpiStatus, Rate, Report, Zone};
 
-/// The JSON document: the report's sections plus `kpis`, which stays an empty list until
-/// metrics (`[[metric]]`) exist.
+/// The JSON document: the report's sections.
 pub fn json(report: &Report) -> serde_json::Value {
-    let mut value = serde_json::to_value(report).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.insert("kpis".into(), serde_json::Value::Array(Vec::new()));
-    }
-    value
+    serde_json::to_value(report).unwrap_or_default()
 }
 
 /// Rows of cells, each column as wide as its widest cell; numbers right-aligned.
@@ -81,6 +76,15 @@ fn zone(z: Zone) -> &'static str {
         Zone::P85P95 => "p85–p95",
         Zone::OverP95 => "> p95",
         Zone::NoHistory => "no history",
+    }
+}
+
+fn kpi_status(s: KpiStatus) -> &'static str {
+    match s {
+        KpiStatus::Met => "met",
+        KpiStatus::Missed => "MISSED",
+        KpiStatus::Open => "not yet",
+        KpiStatus::NoData => "no value yet",
     }
 }
 
@@ -341,6 +345,38 @@ pub fn render(r: &Report) -> String {
         .map(|s| vec![s.name.clone(), s.week.to_string(), s.month.to_string()])
         .collect();
     table(&mut out, &["person / role", "week", "month"], &rows);
+
+    let _ = writeln!(out, "\nSuccess metrics (latest value against the target)");
+    let rows: Vec<Vec<String>> = r
+        .kpis
+        .iter()
+        .map(|k| {
+            let unit = |v: f64| {
+                if k.unit.is_empty() {
+                    format!("{v}")
+                } else {
+                    format!("{v} {}", k.unit)
+                }
+            };
+            vec![
+                k.id.clone(),
+                k.latest.map_or_else(|| "-".into(), unit),
+                opt(k.latest_on),
+                format!(
+                    "{} {}",
+                    if k.higher_is_better { "≥" } else { "≤" },
+                    unit(k.target)
+                ),
+                k.by.to_string(),
+                kpi_status(k.status).to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["metric", "latest", "on", "target", "by", "status"],
+        &rows,
+    );
 
     let _ = writeln!(
         out,

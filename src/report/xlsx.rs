@@ -430,14 +430,62 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         rows,
     )?;
 
-    // Success metrics.
-    sheet(
-        &mut wb,
-        w.kpis,
-        rtl,
-        &[w.kpis],
-        vec![vec![w.kpis_none.into()]],
-    )?;
+    // Success metrics: a row per measured value (a metric with none: one row with its
+    // status), and a line chart of each metric's values against its target.
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut spans: Vec<(usize, usize, &str)> = Vec::new();
+    for k in &r.kpis {
+        let first = rows.len();
+        let status = super::html::kpi_status(w, k.status);
+        if k.values.is_empty() {
+            rows.push(vec![
+                k.name.as_str().into(),
+                Cell::Empty,
+                Cell::Empty,
+                num(k.target),
+                k.by.to_string().into(),
+                status.into(),
+                k.unit.as_str().into(),
+            ]);
+            continue;
+        }
+        for v in &k.values {
+            rows.push(vec![
+                k.name.as_str().into(),
+                v.on.to_string().into(),
+                num(v.value),
+                num(k.target),
+                k.by.to_string().into(),
+                if v.met {
+                    w.kpi_met.into()
+                } else {
+                    status.into()
+                },
+                k.unit.as_str().into(),
+            ]);
+        }
+        spans.push((first, rows.len(), k.name.as_str()));
+    }
+    if r.kpis.is_empty() {
+        rows.push(vec![w.kpis_none.into()]);
+    }
+    let header = [w.kpis, w.day, w.value, w.target, w.by, "", "unit"];
+    let kpi_sheet = sheet_name(w.kpis);
+    let ws = sheet(&mut wb, w.kpis, rtl, &header, rows)?;
+    for (n, (first, end, name)) in spans.iter().enumerate() {
+        let mut chart = Chart::new(ChartType::Line);
+        let (a, b) = (*first as u32 + 1, *end as u32);
+        for col in [2u16, 3] {
+            chart
+                .add_series()
+                .set_categories((kpi_sheet.as_str(), a, 1, b, 1))
+                .set_values((kpi_sheet.as_str(), a, col, b, col))
+                .set_name((kpi_sheet.as_str(), 0, col));
+        }
+        chart.title().set_name(*name);
+        chart.set_width(600).set_height(300);
+        ws.insert_chart(1 + n as u32 * 16, 8, &chart)?;
+    }
 
     // Recommendations, each with its change.
     let rows: Vec<Vec<Cell>> = r

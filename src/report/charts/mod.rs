@@ -684,7 +684,8 @@ pub fn lines(
         .map(|p| p.1)
         .chain(targets.iter().map(|t| t.value))
         .fold(0.0, f64::max);
-    if series.iter().all(|s| s.points.is_empty()) {
+    let no_points = series.iter().all(|s| s.points.is_empty());
+    if no_points && (targets.is_empty() || x_ticks.is_empty()) {
         empty(&mut out, no_data);
         close(&mut out);
         return out;
@@ -692,6 +693,10 @@ pub fn lines(
     let plot = Plot::new(x0, x1, ymax, f.rtl);
     plot.axes(&mut out, x_ticks, y_label);
     plot.ref_lines(&mut out, targets);
+    if no_points {
+        // The target still shows what is expected; the note says nothing was measured.
+        empty(&mut out, no_data);
+    }
     for Line {
         name,
         color,

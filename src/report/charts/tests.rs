@@ -190,3 +190,28 @@ fn long_labels_are_cut_to_their_room() {
     // 40 px: 6 characters of room, 5 of the label and "…".
     assert_eq!(fit("ניתוח הארגון והתרבות", 40.0), "ניתוח…");
 }
+
+#[test]
+fn a_metric_without_values_still_shows_its_target() {
+    let target = [RefLine {
+        value: 40.0,
+        label: "target 40".into(),
+        color: ORANGE,
+    }];
+    let series = [Line {
+        name: "active".into(),
+        color: BLUE,
+        points: vec![],
+    }];
+    let svg = lines(
+        &frame(false),
+        &[(0.0, "1.3".into())],
+        "%",
+        &series,
+        &target,
+        "no value yet",
+    );
+    assert!(svg.contains(">target 40</text>") && svg.contains(">no value yet</text>"));
+    let svg = lines(&frame(false), &[], "%", &series, &[], "no value yet");
+    assert!(!svg.contains("<line"));
+}
