@@ -167,7 +167,9 @@ impl<'a> Applier<'a> {
             u.unarchive,
             ticked_now,
         ) {
-            StateWrite::Both(state) => w.task_state(sheet, row, state),
+            StateWrite::Both(state) => {
+                w.task_state(sheet, row, state, u.context.blocked_reason.as_deref())
+            }
             // The unknown word stays as typed (the rendering notes it); only the tick follows.
             StateWrite::Tick(state) | StateWrite::KeepUnknown(state) => {
                 if let Some(c) = layout.col(Field::Done) {
@@ -280,7 +282,12 @@ impl<'a> Applier<'a> {
             w.identity(sheet, row, &task.identity);
             w.item(sheet, row, &task.context.item_title);
             w.task_fields(sheet, row, &task.fields);
-            w.task_state(sheet, row, task.state);
+            w.task_state(
+                sheet,
+                row,
+                task.state,
+                task.context.blocked_reason.as_deref(),
+            );
         }
         let mut entries = Vec::new();
         for (i, entry) in task.entries.iter().enumerate() {

@@ -192,7 +192,11 @@ impl RowWriter<'_> {
     }
 
     /// Both state columns, consistently.
-    pub fn task_state(&self, sheet: &mut Sheet, row: usize, state: State) {
+    /// A task's state in the status and done columns, and a blocked task's reason in the
+    /// reason column (emptied for any other state).
+    pub fn task_state(&self, sheet: &mut Sheet, row: usize, state: State, reason: Option<&str>) {
+        let reason = reason.filter(|_| state == State::Blocked).unwrap_or("");
+        self.put(sheet, row, Field::Reason, Cell::text_cell(reason));
         let lang = self.layout.language;
         self.put(
             sheet,
@@ -245,11 +249,11 @@ impl RowWriter<'_> {
 /// ending with an apostrophe, not empty, not Excel's reserved "History".
 pub(crate) fn sheet_name(wanted: &str, fallback: &str) -> String {
     let clean = |s: &str| -> String {
+        let forbidden = |c: char| matches!(c, '\\' | '/' | '?' | '*' | '[' | ']' | ':');
         let replaced: String = s
             .chars()
             .map(|c| {
                 if forbidden(c) || c.is_control() {
-        let forbidden = |c: char| matches!(c, '\\' | '/' | '?' | '*' | '[' | ']' | ':');
                     '-'
                 } else {
                     c

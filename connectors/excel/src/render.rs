@@ -545,6 +545,7 @@ fn default_width(field: Field) -> f64 {
         Field::Status => 13.0,
         Field::Done => 7.0,
         Field::Description => 40.0,
+        Field::Reason => 30.0,
     }
 }
 

@@ -152,7 +152,15 @@ impl Workbook {
         let loc = task.loc;
         let base = self.baseline.get(&task.identity);
         let noted = base.is_some_and(|b| b.status == StatusCell::Other);
-        mapping
+        // A blocked task's reason, where the sheet has the column.
+        let reason_col = self.layouts[loc.sheet]
+            .as_ref()
+            .and_then(|l| l.col(Field::Reason));
+        let reason = reason_col
+            .map(|c| self.book.sheets[loc.sheet].cell(loc.row, c).text())
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        let cells = mapping
             .words()
             .status_cells(row.status, row.ticked, noted, || {
                 let sheet = &self.book.sheets[loc.sheet];
@@ -164,7 +172,12 @@ impl Workbook {
                     sheet.cell(loc.row, col).text(),
                     cell_a1(&sheet.name, loc.row, col),
                 )
-            })
+            });
+        StatusCells {
+            holds_reason: reason_col.is_some(),
+            blocked_reason: reason,
+            ..cells
+        }
     }
 
     /// A version per remote id (tasks and entries): what a row said, to notice a person's edit

@@ -18,7 +18,7 @@ pub struct Layout {
     #[serde(rename = "hebrew", with = "hebrew_flag")]
     pub language: Language,
     /// The column of each field, indexed by [`Field`].
-    pub cols: [Option<usize>; 10],
+    pub cols: [Option<usize>; 11],
 }
 
 /// Kept as `"hebrew": true|false` (the shape of Sheets' cursors).
@@ -51,7 +51,7 @@ impl Layout {
         C: AsRef<str>,
     {
         for (r, row) in rows.into_iter().enumerate().take(HEADER_SEARCH_ROWS) {
-            let mut cols = [None; 10];
+            let mut cols = [None; 11];
             let mut language = Language::English;
             for (c, cell) in row.into_iter().enumerate() {
                 let t = norm(cell.as_ref());
@@ -89,7 +89,7 @@ impl Layout {
 
     /// A new sheet's layout: the mapping's columns in order, the header on `header_row`.
     pub fn new_sheet(mapping: &GridMapping, language: Language, header_row: usize) -> Layout {
-        let mut cols = [None; 10];
+        let mut cols = [None; 11];
         for (i, field) in mapping.columns.iter().enumerate() {
             cols[field.index()] = Some(i);
         }

@@ -38,11 +38,13 @@ pub enum Field {
     Done,
     /// The task's description.
     Description,
+    /// Why a blocked task is blocked (read and written with the status).
+    Reason,
 }
 
 impl Field {
     /// Every column, in the order of the arrays indexed by [`Field::index`].
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::Id,
         Field::Item,
         Field::Stage,
@@ -53,6 +55,7 @@ impl Field {
         Field::Status,
         Field::Done,
         Field::Description,
+        Field::Reason,
     ];
 
     /// The name used in the mapping file.
@@ -68,6 +71,7 @@ impl Field {
             Field::Status => "status",
             Field::Done => "done",
             Field::Description => "description",
+            Field::Reason => "reason",
         }
     }
 
@@ -81,9 +85,10 @@ impl Field {
         self as usize
     }
 
-    /// Columns people are meant to edit (the tool owns the task state).
+    /// Columns people are meant to edit (the tool owns the task state, and a blocked task's
+    /// reason goes with it).
     pub fn people_edit(self) -> bool {
-        matches!(self, Field::Status | Field::Done)
+        matches!(self, Field::Status | Field::Done | Field::Reason)
     }
 }
 
@@ -151,6 +156,8 @@ pub struct StatusWords {
     pub todo: String,
     /// In progress.
     pub doing: String,
+    /// Blocked: waiting on someone or something; the Reason column says why.
+    pub blocked: String,
     /// Done.
     pub done: String,
     /// Archived: the row is kept, greyed.
@@ -159,8 +166,14 @@ pub struct StatusWords {
 
 impl StatusWords {
     /// In dropdown order.
-    pub fn all(&self) -> [&str; 4] {
-        [&self.todo, &self.doing, &self.done, &self.archived]
+    pub fn all(&self) -> [&str; 5] {
+        [
+            &self.todo,
+            &self.doing,
+            &self.blocked,
+            &self.done,
+            &self.archived,
+        ]
     }
 }
 
@@ -191,9 +204,9 @@ pub struct GridMapping {
     /// Where a row's state is read from when status and done disagree.
     pub state_from: StateFrom,
     /// English header titles, indexed by [`Field`].
-    pub headers_en: [String; 10],
+    pub headers_en: [String; 11],
     /// Hebrew header titles, indexed by [`Field`].
-    pub headers_he: [String; 10],
+    pub headers_he: [String; 11],
     /// English status words.
     pub status_en: StatusWords,
     /// Hebrew status words.
@@ -202,6 +215,8 @@ pub struct GridMapping {
     pub done_words: Vec<String>,
     /// More words read as in progress.
     pub doing_words: Vec<String>,
+    /// More words read as blocked ("stuck", "on hold", "חסום").
+    pub blocked_words: Vec<String>,
     /// More words read as archived.
     pub archived_words: Vec<String>,
 }
@@ -334,7 +349,12 @@ impl GridMapping {
             s.only_keys(&["en", "he"])?;
         }
         if let Some(r) = &t.read {
-            r.only_keys(&["archived_words", "doing_words", "done_words"])?;
+            r.only_keys(&[
+                "archived_words",
+                "blocked_words",
+                "doing_words",
+                "done_words",
+            ])?;
         }
         let words = |key: &str, base: Option<&Vec<String>>| -> Result<Vec<String>, MappingError> {
             match t
@@ -360,12 +380,13 @@ impl GridMapping {
             status_he: parse_status(&t.status, Language::Hebrew, base.map(|b| &b.status_he))?,
             done_words: words("done_words", base.map(|b| &b.done_words))?,
             doing_words: words("doing_words", base.map(|b| &b.doing_words))?,
+            blocked_words: words("blocked_words", base.map(|b| &b.blocked_words))?,
             archived_words: words("archived_words", base.map(|b| &b.archived_words))?,
         })
     }
 
     /// Header titles of one language, indexed by [`Field`].
-    pub fn headers(&self, lang: Language) -> &[String; 10] {
+    pub fn headers(&self, lang: Language) -> &[String; 11] {
         match lang {
             Language::English => &self.headers_en,
             Language::Hebrew => &self.headers_he,
@@ -468,8 +489,8 @@ fn parse_columns(key: &str, names: &[String]) -> Result<Vec<Field>, MappingError
 fn parse_headers(
     headers: &Option<Node<'_>>,
     lang: Language,
-    base: Option<&[String; 10]>,
-) -> Result<[String; 10], MappingError> {
+    base: Option<&[String; 11]>,
+) -> Result<[String; 11], MappingError> {
     let node = match headers {
         Some(h) => h.child(lang.key(), base.is_none())?,
         None => None,
@@ -478,7 +499,7 @@ fn parse_headers(
     if let Some(n) = &node {
         n.only_keys(&keys)?;
     }
-    let mut out: [String; 10] = Default::default();
+    let mut out: [String; 11] = Default::default();
     for field in Field::ALL {
         let path = format!("headers.{}.{}", lang.key(), field.key());
         out[field.index()] = match node
@@ -507,7 +528,7 @@ fn parse_status(
         None => None,
     };
     if let Some(n) = &node {
-        n.only_keys(&["archived", "doing", "done", "todo"])?;
+        n.only_keys(&["archived", "blocked", "doing", "done", "todo"])?;
     }
     let word = |key: &str, base: Option<&String>| -> Result<String, MappingError> {
         match node.as_ref().map(|n| n.string(key)).transpose()?.flatten() {
@@ -518,6 +539,7 @@ fn parse_status(
     Ok(StatusWords {
         todo: word("todo", base.map(|b| &b.todo))?,
         doing: word("doing", base.map(|b| &b.doing))?,
+        blocked: word("blocked", base.map(|b| &b.blocked))?,
         done: word("done", base.map(|b| &b.done))?,
         archived: word("archived", base.map(|b| &b.archived))?,
     })

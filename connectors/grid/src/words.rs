@@ -29,6 +29,8 @@ pub enum StatusCell {
     Todo,
     /// An in-progress word.
     Doing,
+    /// A blocked word.
+    Blocked,
     /// A done word (or a tick typed into the status column).
     Done,
     /// An archived word.
@@ -39,19 +41,21 @@ pub enum StatusCell {
 
 impl StatusCell {
     /// Every value with the key it is kept under (Excel's baseline sheet, Sheets' cursor).
-    pub const ALL: [(StatusCell, &'static str); 6] = [
+    pub const ALL: [(StatusCell, &'static str); 7] = [
         (StatusCell::Empty, ""),
         (StatusCell::Todo, "todo"),
         (StatusCell::Doing, "doing"),
+        (StatusCell::Blocked, "blocked"),
         (StatusCell::Done, "done"),
         (StatusCell::Archived, "archived"),
         (StatusCell::Other, "other"),
     ];
 
-    /// The state this word stands for (to do for anything but in progress and done).
+    /// The state this word stands for (to do for anything but in progress, blocked and done).
     pub fn state(self) -> State {
         match self {
             StatusCell::Doing => State::Doing,
+            StatusCell::Blocked => State::Blocked,
             StatusCell::Done => State::Done,
             _ => State::Todo,
         }
@@ -61,8 +65,8 @@ impl StatusCell {
     pub fn of(state: State) -> StatusCell {
         match state {
             State::Todo => StatusCell::Todo,
-            // Interim until the mapping has its blocked word (see the blocked work).
-            State::Doing | State::Blocked => StatusCell::Doing,
+            State::Doing => StatusCell::Doing,
+            State::Blocked => StatusCell::Blocked,
             State::Done => StatusCell::Done,
         }
     }
@@ -143,22 +147,24 @@ impl<'m> Words<'m> {
     }
 
     /// The status words of one language with what each stands for.
-    pub fn word_table(w: &StatusWords) -> [(&str, StatusCell); 4] {
+    pub fn word_table(w: &StatusWords) -> [(&str, StatusCell); 5] {
         [
             (&w.todo, StatusCell::Todo),
             (&w.doing, StatusCell::Doing),
+            (&w.blocked, StatusCell::Blocked),
             (&w.done, StatusCell::Done),
             (&w.archived, StatusCell::Archived),
         ]
     }
 
     /// The `[read]` lists with what each stands for, in the order they are tried.
-    pub fn extra_words(&self) -> [(&'m [String], StatusCell); 3] {
+    pub fn extra_words(&self) -> [(&'m [String], StatusCell); 4] {
         let m = self.mapping;
         [
             (&m.archived_words, StatusCell::Archived),
             (&m.done_words, StatusCell::Done),
             (&m.doing_words, StatusCell::Doing),
+            (&m.blocked_words, StatusCell::Blocked),
         ]
     }
 
@@ -211,7 +217,9 @@ impl<'m> Words<'m> {
         let Some(ticked) = ticked else { return false };
         match status {
             StatusCell::Other | StatusCell::Archived => false,
-            StatusCell::Empty | StatusCell::Todo | StatusCell::Doing => ticked,
+            StatusCell::Empty | StatusCell::Todo | StatusCell::Doing | StatusCell::Blocked => {
+                ticked
+            }
             StatusCell::Done => !ticked,
         }
     }
@@ -221,7 +229,7 @@ impl<'m> Words<'m> {
         let mut out: Vec<String> = Vec::new();
         for lang in Language::ALL {
             let w = self.mapping.status_words(lang);
-            for word in [&w.todo, &w.doing, &w.done] {
+            for word in [&w.todo, &w.doing, &w.blocked, &w.done] {
                 if !out.contains(word) {
                     out.push(word.clone());
                 }
@@ -240,8 +248,8 @@ impl<'m> Words<'m> {
         let w = self.mapping.status_words(lang);
         match state {
             State::Todo => &w.todo,
-            // Interim until the mapping has its blocked word (see the blocked work).
-            State::Doing | State::Blocked => &w.doing,
+            State::Doing => &w.doing,
+            State::Blocked => &w.blocked,
             State::Done => &w.done,
         }
     }
@@ -407,7 +415,14 @@ mod tests {
         assert_eq!(w.status(&text("לביצוע")), StatusCell::Todo);
         assert_eq!(w.status(&text("Archived")), StatusCell::Archived);
         assert_eq!(w.status(&text("בארכיון")), StatusCell::Archived);
-        assert_eq!(w.status(&text("blocked")), StatusCell::Other);
+        for blocked in ["Blocked", "blocked", "On hold", "stuck", "תקוע", "חסום"] {
+            assert_eq!(w.status(&text(blocked)), StatusCell::Blocked, "{blocked:?}");
+            assert!(!w.ticked(&text(blocked)), "{blocked:?}");
+        }
+        assert_eq!(StatusCell::Blocked.state(), State::Blocked);
+        assert_eq!(StatusCell::of(State::Blocked), StatusCell::Blocked);
+        assert_eq!(w.status_word(Language::Hebrew, State::Blocked), "תקוע");
+        assert_eq!(w.status(&text("waiting on legal")), StatusCell::Other);
         assert_eq!(w.status(&Cell::Empty), StatusCell::Empty);
         assert_eq!(w.status(&Cell::Bool(true)), StatusCell::Done);
         assert_eq!(w.status(&Cell::Bool(false)), StatusCell::Other);
@@ -523,12 +538,22 @@ mod tests {
         assert!(!w.disagree(StatusCell::Done, None));
         assert_eq!(
             w.accepted(),
-            ["To do", "In progress", "Done", "לביצוע", "בתהליך", "בוצע"]
+            [
+                "To do",
+                "In progress",
+                "Blocked",
+                "Done",
+                "לביצוע",
+                "בתהליך",
+                "תקוע",
+                "בוצע"
+            ]
         );
         assert!(
             w.note()
-                .ends_with("To do, In progress, Done, לביצוע, בתהליך, בוצע")
+                .ends_with("To do, In progress, Blocked, Done, לביצוע, בתהליך, תקוע, בוצע")
         );
+        assert!(w.disagree(StatusCell::Blocked, Some(true)));
     }
 
     #[test]

@@ -306,7 +306,8 @@ impl<'a> Planner<'a> {
         }
         self.write_identity(row, &task.identity, out);
         self.write_task_fields(row, &task.fields, &task.context.item_title, out);
-        self.write_task_state(row, task.state, &task.identity, out);
+        let reason = task.context.blocked_reason.as_deref();
+        self.write_task_state(row, task.state, reason, &task.identity, out);
         let mut entries = Vec::new();
         for (i, entry) in task.entries.iter().enumerate() {
             self.put_entry(
@@ -374,7 +375,8 @@ impl<'a> Planner<'a> {
                 ));
             }
             StateWrite::Both(state) => {
-                self.write_task_state(row, state, &identity, out);
+                let reason = u.context.blocked_reason.as_deref();
+                self.write_task_state(row, state, reason, &identity, out);
                 if noted {
                     self.note(row, None);
                 }

@@ -409,7 +409,15 @@ impl Snapshot {
             },
             |task, _| {
                 let cells = self.status_cells.get(&task.identity);
-                cells.cloned().unwrap_or_default()
+                // A blocked task's reason, where the tab has the column (read from the row,
+                // so a snapshot restored from the cursor tells it too).
+                let (tab, row) = self.row_at(task.loc);
+                let reason = text(row.cell(Field::Reason)).trim().to_owned();
+                StatusCells {
+                    holds_reason: tab.layout.col(Field::Reason).is_some(),
+                    blocked_reason: (!reason.is_empty()).then_some(reason),
+                    ..cells.cloned().unwrap_or_default()
+                }
             },
         )
     }

@@ -81,7 +81,12 @@ mod tests {
             assert_eq!(w.status(&view(&json!(done))), StatusCell::Done, "{done:?}");
         }
         assert_eq!(w.status(&view(&json!("בארכיון"))), StatusCell::Archived);
-        assert_eq!(w.status(&view(&json!("blocked"))), StatusCell::Other);
+        assert_eq!(w.status(&view(&json!("blocked"))), StatusCell::Blocked);
+        assert_eq!(w.status(&view(&json!("תקוע"))), StatusCell::Blocked);
+        assert_eq!(
+            w.status(&view(&json!("waiting on legal"))),
+            StatusCell::Other
+        );
         assert_eq!(w.status(&view(&Value::Null)), StatusCell::Empty);
         assert!(w.ticked(&view(&json!(true))));
         assert!(w.ticked(&view(&json!(1))));

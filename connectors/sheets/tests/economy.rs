@@ -464,7 +464,8 @@ async fn a_hebrew_playbook_gets_a_right_to_left_tab_with_dropdown_checkbox_dates
     // The status dropdown offers the Hebrew words, not strictly; done is a checkbox.
     let status = &cell(1, 7)["dataValidation"];
     assert_eq!(status["condition"]["type"], "ONE_OF_LIST");
-    assert_eq!(status["condition"]["values"][2]["userEnteredValue"], "בוצע");
+    assert_eq!(status["condition"]["values"][2]["userEnteredValue"], "תקוע");
+    assert_eq!(status["condition"]["values"][3]["userEnteredValue"], "בוצע");
     assert_eq!(status["strict"], false);
     assert_eq!(cell(1, 7)["userEnteredValue"]["stringValue"], "לביצוע");
     assert_eq!(cell(1, 8)["dataValidation"]["condition"]["type"], "BOOLEAN");
@@ -476,7 +477,7 @@ async fn a_hebrew_playbook_gets_a_right_to_left_tab_with_dropdown_checkbox_dates
         "DATE"
     );
     assert_eq!(cell(1, 6)["formattedValue"], "2026-12-03");
-    // Warning-only protection over throughline's columns; status and done left open.
+    // Warning-only protection over throughline's columns; status, done and reason left open.
     let p = &tab["protectedRanges"][0];
     assert_eq!(p["warningOnly"], true);
     let open: Vec<u64> = p["unprotectedRanges"]
@@ -485,7 +486,7 @@ async fn a_hebrew_playbook_gets_a_right_to_left_tab_with_dropdown_checkbox_dates
         .iter()
         .map(|r| r["startColumnIndex"].as_u64().unwrap())
         .collect();
-    assert_eq!(open, [7, 8]);
+    assert_eq!(open, [7, 8, 9]);
     assert_eq!(tab["conditionalFormats"].as_array().unwrap().len(), 2);
     // And it reads back as sent.
     let obs = c.observe(None).await.unwrap();

@@ -182,13 +182,18 @@ impl Planner<'_> {
     }
 
     /// Both state columns, consistently.
+    /// A task's state in the status and done columns, and a blocked task's reason in the
+    /// reason column (emptied for any other state).
     pub(super) fn write_task_state(
         &mut self,
         row: RowRef,
         state: State,
+        reason: Option<&str>,
         identity: &str,
         out: &mut Outcome,
     ) {
+        let reason = reason.filter(|_| state == State::Blocked).unwrap_or("");
+        self.put(row, Field::Reason, Value::String(reason.to_owned()), out);
         let lang = self.tab_of(row).layout.language;
         let word = self.words.status_word(lang, state).to_owned();
         self.put(row, Field::Status, Value::String(word.clone()), out);
