@@ -25,7 +25,10 @@
 //! organisations, copying a board's cards (`keepFromSource=cards`), per-board permissions (every
 //! token sees every board), and the `/1/members` limit of 100 requests per 900 s.
 
+mod boards;
+mod cards;
 mod params;
+mod routes;
 mod server;
 mod webhooks;
 mod world;
@@ -261,7 +264,7 @@ impl Emulator {
     /// checklists, labels, members and custom fields, open and closed), read directly.
     pub fn board_snapshot(&self, board: &str) -> Option<Value> {
         let w = self.shared.world();
-        server::nested_board(&w, board, &server::everything()).ok()
+        boards::nested_board(&w, board, &boards::everything()).ok()
     }
 
     /// Act on the board as a person would, directly on the data (no request is logged): the

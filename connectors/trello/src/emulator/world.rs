@@ -514,13 +514,39 @@ impl World {
         })
     }
 
-    pub fn card_json(&self, c: &Card, fields: &Fields) -> Value {
-        let checklists = self.card_checklists(c);
+    /// A card's `badges`: counts and dates Trello shows on the card's front.
+    fn card_badges(&self, c: &Card, checklists: &[&Checklist]) -> Value {
         let check_items: usize = checklists.iter().map(|l| l.items.len()).sum();
         let checked: usize = checklists
             .iter()
             .map(|l| l.items.iter().filter(|i| i.complete).count())
             .sum();
+        let comments = self
+            .actions
+            .iter()
+            .filter(|a| a.kind == "commentCard" && a.id_card.as_deref() == Some(&c.id))
+            .count();
+        json!({
+            "attachmentsByType": {"trello": {"board": 0, "card": 0}},
+            "location": false,
+            "votes": 0,
+            "viewingMemberVoted": false,
+            "subscribed": false,
+            "fogbugz": "",
+            "checkItems": check_items,
+            "checkItemsChecked": checked,
+            "checkItemsEarliestDue": null,
+            "comments": comments,
+            "attachments": 0,
+            "description": !c.desc.is_empty(),
+            "due": c.due.map(stamp),
+            "start": c.start.map(stamp),
+            "dueComplete": c.due_complete,
+        })
+    }
+
+    pub fn card_json(&self, c: &Card, fields: &Fields) -> Value {
+        let checklists = self.card_checklists(c);
         let url = format!(
             "https://trello.com/c/{}/{}-{}",
             c.short_link,
@@ -529,28 +555,7 @@ impl World {
         );
         let mut all = Map::new();
         all.insert("id".into(), json!(c.id));
-        all.insert(
-            "badges".into(),
-            json!({
-                "attachmentsByType": {"trello": {"board": 0, "card": 0}},
-                "location": false,
-                "votes": 0,
-                "viewingMemberVoted": false,
-                "subscribed": false,
-                "fogbugz": "",
-                "checkItems": check_items,
-                "checkItemsChecked": checked,
-                "checkItemsEarliestDue": null,
-                "comments": self.actions.iter()
-                    .filter(|a| a.kind == "commentCard" && a.id_card.as_deref() == Some(&c.id))
-                    .count(),
-                "attachments": 0,
-                "description": !c.desc.is_empty(),
-                "due": c.due.map(stamp),
-                "start": c.start.map(stamp),
-                "dueComplete": c.due_complete,
-            }),
-        );
+        all.insert("badges".into(), self.card_badges(c, &checklists));
         all.insert("checkItemStates".into(), json!([]));
         all.insert("closed".into(), json!(c.closed));
         all.insert("dueComplete".into(), json!(c.due_complete));
