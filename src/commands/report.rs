@@ -15,9 +15,14 @@ pub struct Args {
     /// First day of the period (default: the first day in the history).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     since: Option<Date>,
-    /// Last day of the period (default: today).
+    /// Last day of the period (default: today). With --snooze: the day the recommendation
+    /// shows again.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     until: Option<Date>,
+    /// Hide this recommendation (its id, e.g. late-stage/launch/approval) until --until; kept
+    /// in the state file. Prints what it did instead of the report.
+    #[arg(long, value_name = "ID", requires = "until")]
+    snooze: Option<String>,
     /// Only the tasks of this process (playbook id).
     #[arg(long, value_name = "ID")]
     process: Option<String>,
@@ -100,7 +105,10 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .map(|p| p.timezone.clone())
         .unwrap_or(jiff::tz::TimeZone::UTC);
     let today = now.to_zoned(first_tz.clone()).date();
-    let until = args.until.unwrap_or(today);
+    let until = match &args.snooze {
+        Some(_) => today,
+        None => args.until.unwrap_or(today),
+    };
     let since = args.since.unwrap_or_else(|| {
         history
             .iter()
@@ -146,6 +154,11 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 process: m.process.clone(),
             })
             .collect(),
+        snoozes: stored
+            .snoozes
+            .iter()
+            .map(|s| (s.id.clone(), s.until))
+            .collect(),
         metric_values: stored
             .metric_values
             .into_iter()
@@ -162,6 +175,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let report = insight::measure(&input);
+    if let (Some(id), Some(back)) = (&args.snooze, args.until) {
+        return snooze(&dep.state, &report, id, back, today, now);
+    }
     let format = if args.json { Format::Json } else { args.format };
     let text = match format {
         Format::Json => format!(
@@ -224,10 +240,58 @@ fn labels(
     }
 }
 
+/// `report --snooze ID --until DATE`: recorded in the state file (the only write `report`
+/// makes). Only a recommendation that fires now (or is snoozed already) can be snoozed, so a
+/// mistyped id is reported instead of hiding nothing.
+fn snooze(
+    state: &StateLocation,
+    report: &insight::Report,
+    id: &str,
+    back: Date,
+    today: Date,
+    now: jiff::Timestamp,
+) -> anyhow::Result<ExitCode> {
+    let known: Vec<&str> = report
+        .recommendations
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(report.snoozed.iter().map(|s| s.id.as_str()))
+        .collect();
+    if !known.contains(&id) {
+        if known.is_empty() {
+            anyhow::bail!(
+                "there is no recommendation `{id}` to snooze: the report recommends nothing now"
+            );
+        }
+        anyhow::bail!(
+            "there is no recommendation `{id}` now; the report's recommendations are: {}",
+            known.join(", ")
+        );
+    }
+    if back <= today {
+        anyhow::bail!(
+            "--until {back} is not after today ({today}); name the day the recommendation should \
+             show again"
+        );
+    }
+    let StateLocation::Sqlite(path) = state else {
+        anyhow::bail!("only a SQLite state file is supported in this build");
+    };
+    let mut store = SqliteStore::open(path)?;
+    store.snooze(&throughline::state::Snooze {
+        id: id.to_string(),
+        until: back,
+        at: now,
+    })?;
+    println!("Snoozed {id} until {back}: `report` leaves it out until then.");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// What the state file holds for the report.
 struct Stored {
     history: Vec<StatusRecord>,
     metric_values: Vec<throughline::state::MetricValue>,
+    snoozes: Vec<throughline::state::Snooze>,
 }
 
 /// Every status record and metric value. Read-only: no lock is taken and a missing state file
@@ -244,11 +308,13 @@ fn read_store(state: &StateLocation) -> anyhow::Result<Stored> {
         return Ok(Stored {
             history: Vec::new(),
             metric_values: Vec::new(),
+            snoozes: Vec::new(),
         });
     }
     let store = SqliteStore::open_read_only(path)?;
     Ok(Stored {
         history: store.all_status_history()?,
         metric_values: store.metric_values()?,
+        snoozes: store.snoozes()?,
     })
 }

@@ -33,7 +33,9 @@
 //! | kpis | per success metric (`[[metric]]`): every value measured up to the period's last day (its date in the metric's process time zone), each against the target (`higher_is_better`: at least the target, else at most); status `met` (the latest value reaches it), `missed` (not reached and its `by` day has passed), `open`, or `no_data` |
 //! | leaderboard | per person (the task's owner) and per role: tasks done on time in the week of the period's last day, and in its calendar month |
 //!
-//! Recommendations are rules over these measurements. Each has a stable id (the rule and what
+//! Recommendations are rules over these measurements. One a person snoozed (`report --snooze ID
+//! --until DATE`) is left out until that day (today, in the first process's time zone, is before
+//! it) and listed under `snoozed` instead. Each has a stable id (the rule and what
 //! it is about), a text, the evidence (numbers and task ids) and, where the playbook can say
 //! it, the change as a TOML diff of the playbook file. Nothing is ever applied.
 //!
@@ -84,6 +86,8 @@ pub struct Input {
     /// Success metrics (`[[metric]]`) and their measured values.
     pub metrics: Vec<MetricInput>,
     pub metric_values: Vec<MetricReading>,
+    /// Recommendations a person snoozed: (id, the day it shows again).
+    pub snoozes: Vec<(String, Date)>,
     /// Narrow what is reported (never what percentiles are measured from).
     pub filter: Filter,
 }
@@ -204,6 +208,8 @@ pub struct Report {
     pub leaderboard: Leaderboard,
     pub kpis: Vec<Kpi>,
     pub recommendations: Vec<Recommendation>,
+    /// Recommendations that fire but are snoozed until a later day (hidden above).
+    pub snoozed: Vec<SnoozedRecommendation>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -416,6 +422,15 @@ pub struct Recommendation {
 pub struct Evidence {
     pub numbers: BTreeMap<String, f64>,
     pub tasks: Vec<String>,
+}
+
+/// A recommendation hidden until a day (`report --snooze ID --until DATE`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SnoozedRecommendation {
+    pub id: String,
+    /// The first day it shows again.
+    pub until: Date,
+    pub text: String,
 }
 
 /// What the history says about one task.
@@ -715,8 +730,28 @@ pub fn measure(input: &Input) -> Report {
         leaderboard,
         kpis,
         recommendations: Vec::new(),
+        snoozed: Vec::new(),
     };
-    report.recommendations = recommend::recommend(&ctx, &report);
+    let today = input
+        .processes
+        .first()
+        .map_or(input.until, |p| p.calendar.today(input.now));
+    for rec in recommend::recommend(&ctx, &report) {
+        match input
+            .snoozes
+            .iter()
+            .filter(|(id, until)| *id == rec.id && today < *until)
+            .map(|(_, until)| *until)
+            .max()
+        {
+            Some(until) => report.snoozed.push(SnoozedRecommendation {
+                id: rec.id,
+                until,
+                text: rec.text,
+            }),
+            None => report.recommendations.push(rec),
+        }
+    }
     report
 }
 

@@ -157,6 +157,7 @@ fn input(now: &str) -> Input {
         ],
         metrics: Vec::new(),
         metric_values: Vec::new(),
+        snoozes: Vec::new(),
         filter: Filter::default(),
     }
 }
@@ -927,4 +928,37 @@ fn kpis_against_their_targets_over_time() {
     // Exactly the target is met.
     assert_eq!(k("groups").status, KpiStatus::Met);
     assert_eq!(k("groups").latest_on, Some(date(2026, 11, 16)));
+}
+
+#[test]
+fn a_snoozed_recommendation_is_hidden_until_its_day() {
+    let fired: Vec<String> = measure(&input("2026-11-17T12:00:00Z"))
+        .recommendations
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(!fired.is_empty());
+    let id = fired[0].clone();
+    let mut i = input("2026-11-17T12:00:00Z");
+    // Two snoozes of the same id: the later day counts. Another id is not touched.
+    i.snoozes = vec![
+        (id.clone(), date(2026, 11, 18)),
+        (id.clone(), date(2026, 11, 20)),
+        ("late-stage/p/none".into(), date(2026, 12, 1)),
+    ];
+    let r = measure(&i);
+    assert!(r.recommendations.iter().all(|r| r.id != id));
+    assert_eq!(r.recommendations.len(), fired.len() - 1);
+    assert_eq!(
+        r.snoozed
+            .iter()
+            .map(|s| (s.id.as_str(), s.until))
+            .collect::<Vec<_>>(),
+        [(id.as_str(), date(2026, 11, 20))]
+    );
+    // On its day it is back.
+    i.now = at("2026-11-20T08:00:00Z");
+    let r = measure(&i);
+    assert!(r.recommendations.iter().any(|r| r.id == id));
+    assert!(r.snoozed.is_empty());
 }

@@ -103,6 +103,7 @@ pub(crate) struct Words {
     pub(crate) by: &'static str,
     pub(crate) value: &'static str,
     pub(crate) note: &'static str,
+    pub(crate) snoozed_until: &'static str,
     pub(crate) recommendations: &'static str,
     pub(crate) never_applied: &'static str,
     pub(crate) none: &'static str,
@@ -185,6 +186,7 @@ const EN: Words = Words {
     by: "by",
     value: "Value",
     note: "Note",
+    snoozed_until: "Snoozed until",
     recommendations: "Recommendations",
     never_applied: "Never applied: review them and edit the playbook yourself.",
     none: "None.",
@@ -266,6 +268,7 @@ const HE: Words = Words {
     by: "עד",
     value: "ערך",
     note: "הערה",
+    snoozed_until: "נדחתה עד",
     recommendations: "המלצות",
     never_applied: "לעולם לא מוחלות אוטומטית: עברו עליהן וערכו את הפלייבוק בעצמכם.",
     none: "אין.",
@@ -1264,6 +1267,20 @@ fn recommendations(out: &mut String, r: &Report, w: &Words) {
     section(out, "recommendations", w.recommendations, w.never_applied);
     if r.recommendations.is_empty() {
         let _ = write!(out, "<p>{}</p>", escape(w.none));
+    }
+    if !r.snoozed.is_empty() {
+        out.push_str("<ul class=\"snoozed\">");
+        for s in &r.snoozed {
+            let _ = write!(
+                out,
+                "<li>{} {}: <code>{}</code> {}</li>",
+                escape(w.snoozed_until),
+                s.until,
+                escape(&s.id),
+                escape(&s.text)
+            );
+        }
+        out.push_str("</ul>");
     }
     for rec in &r.recommendations {
         let _ = write!(

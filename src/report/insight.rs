@@ -385,6 +385,9 @@ pub fn render(r: &Report) -> String {
     if r.recommendations.is_empty() {
         out.push_str("  (none)\n");
     }
+    for s in &r.snoozed {
+        let _ = writeln!(out, "  snoozed until {}: [{}] {}", s.until, s.id, s.text);
+    }
     for rec in &r.recommendations {
         let _ = writeln!(out, "  [{}] {}", rec.id, rec.text);
         if !rec.evidence.tasks.is_empty() {

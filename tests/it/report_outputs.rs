@@ -390,3 +390,76 @@ fn metric_values_are_kept_and_reported_against_their_targets() {
     assert_eq!(kpi("helpdesk-questions")["status"], "met");
     assert_eq!(kpi("groups")["status"], "no_data");
 }
+
+/// The ids shown and (id, until) snoozed, for the period up to 2026-12-20 measured at `now`.
+fn recommendation_ids(config: &Path, now: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let out = run(
+        config,
+        &["--now", now, "report", "--json", "--until", "2026-12-20"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = report["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let snoozed = report["snoozed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["until"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (shown, snoozed)
+}
+
+#[test]
+fn a_snoozed_recommendation_is_hidden_until_its_day_across_runs() {
+    let (_dir, config) = with_history("content", "2026-11-01", "2026-12-20");
+    let (shown, snoozed) = recommendation_ids(&config, "2026-12-20");
+    assert!(snoozed.is_empty());
+    let id = shown
+        .first()
+        .expect("the example's history makes a recommendation")
+        .clone();
+    let snooze = |until: &str, id: &str| {
+        run(
+            &config,
+            &[
+                "--now",
+                "2026-12-20",
+                "report",
+                "--snooze",
+                id,
+                "--until",
+                until,
+            ],
+        )
+    };
+    // A mistyped id and a day that is not ahead are refused, naming what is there.
+    let out = snooze("2026-12-31", "stage-p85/nope");
+    assert!(!out.status.success());
+    assert!(text(&out).contains(&id), "{}", text(&out));
+    let out = snooze("2026-12-20", &id);
+    assert!(
+        !out.status.success() && text(&out).contains("not after today"),
+        "{}",
+        text(&out)
+    );
+    let out = snooze("2026-12-31", &id);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&format!("Snoozed {id} until 2026-12-31")));
+    let (now_shown, now_snoozed) = recommendation_ids(&config, "2026-12-20");
+    assert!(!now_shown.contains(&id), "{now_shown:?}");
+    assert_eq!(now_shown.len(), shown.len() - 1);
+    assert_eq!(now_snoozed, [(id.clone(), "2026-12-31".to_string())]);
+    // On its day it is back (the same period, measured on that day).
+    let (back, gone) = recommendation_ids(&config, "2026-12-31");
+    assert!(back.contains(&id) && gone.is_empty(), "{back:?} {gone:?}");
+}
