@@ -225,7 +225,7 @@ mod tests {
         backup_for: Option<&str>,
     ) -> Task {
         Task {
-            id: format!("{item}/{stage}"),
+            id: throughline::model::task_id(item, stage),
             item: item.into(),
             item_title: title.into(),
             process: "content".into(),

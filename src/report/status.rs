@@ -257,7 +257,7 @@ mod tests {
 
     fn task(item: &str, stage: &str, due: Date, owner: &str) -> Task {
         Task {
-            id: format!("{item}/{stage}"),
+            id: crate::model::task_id(item, stage),
             item: item.into(),
             item_title: format!("Title {item}"),
             process: "content".into(),
@@ -273,7 +273,7 @@ mod tests {
             channel: None,
             notes: None,
             checklist: vec![EntryTask {
-                id: format!("{item}/{stage}/x"),
+                id: crate::model::entry_id(item, stage, "x"),
                 key: "x".into(),
                 text: "x".into(),
                 role: "writer".into(),

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use jiff::civil::Date;
 use serde_json::json;
+use throughline_connector::identity::Identity;
 use throughline_connector::{
     Change, Connector, DesiredEntry, DesiredTask, EntryFields, Observation, ObservedTask, State,
     TaskContext, TaskFields,
@@ -148,7 +149,8 @@ const SAMPLES: &[Sample] = &[
 ];
 
 fn desired(s: &Sample) -> DesiredTask {
-    let (item, stage) = s.identity.split_once('/').unwrap();
+    let identity = Identity::parse(s.identity).expect("item/stage");
+    let (item, stage) = (identity.item(), identity.stage());
     let (process, name) = if s.hebrew {
         ("launch", HEBREW)
     } else {
@@ -170,7 +172,7 @@ fn desired(s: &Sample) -> DesiredTask {
             .entries
             .iter()
             .map(|(key, text, checked)| DesiredEntry {
-                identity: format!("{}/{key}", s.identity),
+                identity: identity.with_key(key).to_string(),
                 fields: EntryFields {
                     text: (*text).into(),
                     owner: None,
