@@ -38,6 +38,10 @@
 //!   Lists are created when missing and never renamed, moved or archived.
 //! - **Done** is the card's `dueComplete` tick and/or its place in a "Done" list (the mapping
 //!   says which). Trello has no "doing": it reads back as to do.
+//! - **Webhooks** belong to the token that made them and watch one model (the board). Trello
+//!   checks the callback with a `HEAD` before it creates one, refuses a second with the same
+//!   token, model and callback, and turns one off after repeated failed deliveries, never back
+//!   on: [`TrelloConnector::ensure_webhook`] keeps one active per board for the daemon.
 //!
 //! Entry points: [`TrelloConnector::new`] with [`TrelloSettings`] and a [`TrelloMapping`]
 //! (from `mappings/trello.toml`); with the `emulator` feature, [`emulator::Emulator`] for tests
