@@ -39,8 +39,9 @@ impl Api {
     }
 }
 
+/// A value for a query string.
 fn enc(s: &str) -> String {
-    s.replace(':', "%3A").replace('/', "%2F")
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[tokio::test]
