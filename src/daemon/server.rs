@@ -11,24 +11,48 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 
-use super::hooks::{asana_signature_ok, trello_signature_ok};
 use super::shared::Shared;
+use crate::engine::registry::webhooks::{Protocol, Webhook};
+use crate::model::TargetKind;
 
 /// The routes, around the state the loop shares.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/hooks/trello/{target}", post(trello).head(trello_head))
-        .route("/hooks/asana/{target}", post(asana))
-        .route("/calendar/{token}/{file}", get(calendar))
-        .with_state(shared)
+        .route("/calendar/{token}/{file}", get(calendar));
+    // `/hooks/<tool>/<target>` for each kind the registry gives a webhook.
+    let router = TargetKind::all().fold(router, |router, kind| {
+        let Some(hook) = kind.webhook() else {
+            return router;
+        };
+        let path = format!("/hooks/{}/{{target}}", hook.path);
+        let route = match hook.protocol {
+            Protocol::AppSecret { .. } => post(
+                move |State(s): State<Arc<Shared>>,
+                      Path(t): Path<String>,
+                      h: HeaderMap,
+                      b: Bytes| { app_secret(s, t, h, b, kind, hook) },
+            )
+            .head(move |State(s): State<Arc<Shared>>, Path(t): Path<String>| {
+                app_secret_head(s, t, kind)
+            }),
+            Protocol::Handshake { .. } => post(
+                move |State(s): State<Arc<Shared>>,
+                      Path(t): Path<String>,
+                      h: HeaderMap,
+                      b: Bytes| { handshake(s, t, h, b, kind, hook) },
+            ),
+        };
+        router.route(&path, route)
+    });
+    router.with_state(shared)
 }
 
 async fn healthz() -> &'static str {
@@ -129,6 +153,11 @@ async fn calendar(
     }
 }
 
+/// A header as the registry writes it (`X-Hook-Secret`), in the form HTTP compares.
+fn header_name(name: &str) -> HeaderName {
+    HeaderName::from_bytes(name.as_bytes()).expect("the registry's header names are valid")
+}
+
 fn refuse(status: StatusCode, message: &str) -> Response {
     (status, format!("{message}\n")).into_response()
 }
@@ -149,37 +178,47 @@ fn label(shared: &Shared, target: &str) -> String {
     }
 }
 
-/// Trello checks the callback URL with a HEAD before it creates a webhook.
-async fn trello_head(State(shared): State<Arc<Shared>>, Path(target): Path<String>) -> StatusCode {
+/// The tool checks the callback URL with a HEAD before it creates a webhook (Trello).
+async fn app_secret_head(shared: Arc<Shared>, target: String, kind: TargetKind) -> StatusCode {
     let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
     match hooks.targets.get(&target) {
-        Some(t) if t.kind.hooks_signed_with_app_secret() => StatusCode::OK,
+        Some(t) if t.kind == kind => StatusCode::OK,
         _ => StatusCode::NOT_FOUND,
     }
 }
 
-async fn trello(
-    State(shared): State<Arc<Shared>>,
-    Path(target): Path<String>,
+/// A call signed with the app's secret over the body and the callback address (Trello).
+async fn app_secret(
+    shared: Arc<Shared>,
+    target: String,
     headers: HeaderMap,
     body: Bytes,
+    kind: TargetKind,
+    hook: &'static Webhook,
 ) -> Response {
+    let Protocol::AppSecret { header, verify } = hook.protocol else {
+        return refuse(StatusCode::NOT_FOUND, "no such webhook");
+    };
+    let tool = kind.spec().tool;
     let count = |result: &str| {
         shared
             .metrics()
-            .webhook("trello", &label(&shared, &target), result)
+            .webhook(hook.path, &label(&shared, &target), result)
     };
     let (secret, callback) = {
         let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
         match hooks.targets.get(&target) {
-            Some(t) if t.kind.hooks_signed_with_app_secret() => (
+            Some(t) if t.kind == kind => (
                 t.trello_secret.clone(),
-                format!("{}/hooks/trello/{target}", hooks.public_url),
+                format!("{}/hooks/{}/{target}", hooks.public_url, hook.path),
             ),
             _ => {
                 drop(hooks);
                 count("unknown_target");
-                return refuse(StatusCode::NOT_FOUND, "no Trello target by that id");
+                return refuse(
+                    StatusCode::NOT_FOUND,
+                    &format!("no {tool} target by that id"),
+                );
             }
         }
     };
@@ -187,7 +226,7 @@ async fn trello(
         Ok(s) => s,
         Err(why) => {
             count("no_secret");
-            tracing::error!(target_id = %target, "a Trello webhook arrived but cannot be checked: {why}");
+            tracing::error!(target_id = %target, "a {tool} webhook arrived but cannot be checked: {why}");
             return refuse(
                 StatusCode::UNAUTHORIZED,
                 "this target has no webhook secret configured",
@@ -195,97 +234,120 @@ async fn trello(
         }
     };
     let Some(signature) = headers
-        .get("x-trello-webhook")
+        .get(header_name(header))
         .and_then(|v| v.to_str().ok())
     else {
         count("unsigned");
-        tracing::warn!(target_id = %target, "a Trello webhook without a signature was refused");
+        tracing::warn!(target_id = %target, "a {tool} webhook without a signature was refused");
         return refuse(
             StatusCode::UNAUTHORIZED,
-            "missing X-Trello-Webhook signature",
+            &format!("missing {header} signature"),
         );
     };
-    if !trello_signature_ok(secret.as_bytes(), &body, &callback, signature) {
+    if !verify(secret.as_bytes(), &body, &callback, signature) {
         count("bad_signature");
-        tracing::warn!(target_id = %target, callback = %callback, "a Trello webhook with a wrong signature was refused (if all of them are, check that [daemon] public_url is the address the webhook was created with, and the app secret)");
+        tracing::warn!(target_id = %target, callback = %callback, "a {tool} webhook with a wrong signature was refused (if all of them are, check that [daemon] public_url is the address the webhook was created with, and the app secret)");
         return refuse(StatusCode::UNAUTHORIZED, "the signature does not match");
     }
     count("accepted");
     let fresh = shared.hints.hint(&target);
-    tracing::debug!(target_id = %target, fresh, "Trello webhook accepted");
+    tracing::debug!(target_id = %target, fresh, "{tool} webhook accepted");
     StatusCode::OK.into_response()
 }
 
-async fn asana(
-    State(shared): State<Arc<Shared>>,
-    Path(target): Path<String>,
+/// A call signed with the secret of the handshake the tool made while the daemon created the
+/// webhook (Asana).
+async fn handshake(
+    shared: Arc<Shared>,
+    target: String,
     headers: HeaderMap,
     body: Bytes,
+    kind: TargetKind,
+    hook: &'static Webhook,
 ) -> Response {
+    let Protocol::Handshake {
+        secret_header,
+        signature_header,
+        verify,
+    } = hook.protocol
+    else {
+        return refuse(StatusCode::NOT_FOUND, "no such webhook");
+    };
+    let tool = kind.spec().tool;
+    let secret_name = header_name(secret_header);
     let count = |result: &str| {
         shared
             .metrics()
-            .webhook("asana", &label(&shared, &target), result)
+            .webhook(hook.path, &label(&shared, &target), result)
     };
     let stored = {
         let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
         match hooks.targets.get(&target) {
-            Some(t) if t.kind.hooks_by_handshake() => t.asana_secret.clone(),
+            Some(t) if t.kind == kind => t.asana_secret.clone(),
             _ => {
                 drop(hooks);
                 count("unknown_target");
-                return refuse(StatusCode::NOT_FOUND, "no Asana target by that id");
+                return refuse(
+                    StatusCode::NOT_FOUND,
+                    &format!("no {tool} target by that id"),
+                );
             }
         }
     };
-    // The handshake: Asana sends the secret once, while the webhook is being created. Only
+    // The handshake: the tool sends the secret once, while the webhook is being created. Only
     // the daemon's own registration may be answered: whoever completes a handshake chooses
     // the secret that later signatures are checked with.
-    if let Some(secret) = headers.get("x-hook-secret") {
+    if let Some(secret) = headers.get(&secret_name) {
         let Ok(text) = secret.to_str() else {
             count("bad_signature");
-            return refuse(StatusCode::BAD_REQUEST, "X-Hook-Secret is not text");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("{secret_header} is not text"),
+            );
         };
         let text = text.trim().to_string();
         if text.is_empty() {
             count("bad_signature");
-            return refuse(StatusCode::BAD_REQUEST, "X-Hook-Secret is empty");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("{secret_header} is empty"),
+            );
         }
         if !shared.registrations.handshake(&target, &text) {
             count("handshake_refused");
-            tracing::warn!(target_id = %target, "an Asana webhook handshake arrived while the daemon was not creating this target's webhook; refused, the stored secret is unchanged");
+            tracing::warn!(target_id = %target, "a {tool} webhook handshake arrived while the daemon was not creating this target's webhook; refused, the stored secret is unchanged");
             return refuse(
                 StatusCode::FORBIDDEN,
-                "no webhook is being created for this target; throughline creates its Asana webhooks itself when [daemon] public_url is set",
+                &format!(
+                    "no webhook is being created for this target; throughline creates its {tool} webhooks itself when [daemon] public_url is set"
+                ),
             );
         }
-        // Redacted from now on; it becomes the target's secret once Asana's answer to the
+        // Redacted from now on; it becomes the target's secret once the tool's answer to the
         // create confirms it.
         shared.secrets.add(&text);
         count("handshake");
-        tracing::info!(target_id = %target, "Asana webhook handshake answered");
+        tracing::info!(target_id = %target, "{tool} webhook handshake answered");
         let mut response = StatusCode::OK.into_response();
-        response
-            .headers_mut()
-            .insert("x-hook-secret", secret.clone());
+        response.headers_mut().insert(secret_header, secret.clone());
         return response;
     }
     let Some(secret) = stored else {
         count("no_secret");
-        tracing::warn!(target_id = %target, "an Asana webhook arrived before any handshake; create the webhook again so that the daemon learns its secret");
+        tracing::warn!(target_id = %target, "a {tool} webhook arrived before any handshake; create the webhook again so that the daemon learns its secret");
         return refuse(StatusCode::UNAUTHORIZED, "no handshake yet for this target");
     };
-    let Some(signature) = headers
-        .get("x-hook-signature")
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(signature) = headers.get(signature_header).and_then(|v| v.to_str().ok()) else {
         count("unsigned");
-        tracing::warn!(target_id = %target, "an Asana webhook without a signature was refused");
-        return refuse(StatusCode::UNAUTHORIZED, "missing X-Hook-Signature");
+        tracing::warn!(target_id = %target, "a {tool} webhook without a signature was refused");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            &format!("missing {signature_header}"),
+        );
     };
-    if !asana_signature_ok(secret.as_bytes(), &body, signature) {
+    if !verify(secret.as_bytes(), &body, signature) {
         count("bad_signature");
-        tracing::warn!(target_id = %target, "an Asana webhook with a wrong signature was refused");
+        tracing::warn!(target_id = %target, "a {tool} webhook with a wrong signature was refused");
         return refuse(StatusCode::UNAUTHORIZED, "the signature does not match");
     }
     count("accepted");

@@ -14,12 +14,12 @@
 
 use std::time::Duration;
 
-use throughline_asana::{AsanaAuth, AsanaConnector, AsanaSettings, OAuthSettings};
 use throughline_connector::ConnectorError;
+use throughline_connector::settings::WebhookHost;
 
 use super::hooks::{REGISTRATION_WINDOW, Registrations};
-use crate::engine::connectors::{secret, setting, token_file};
-use crate::model::Target;
+use crate::engine::connectors::target_settings;
+use crate::model::{Deployment, Target};
 
 /// How often the daemon looks whether its webhooks still exist.
 pub const CHECK_EVERY: Duration = Duration::from_secs(3600);
@@ -29,31 +29,34 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(300);
 /// Why a target's webhook could not be made sure of.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    #[error("{origin}: target `{target}`: cannot create its Asana webhook: {message}")]
+    #[error("{origin}: target `{target}`: cannot create its {tool} webhook: {message}")]
     Setup {
         target: String,
         origin: String,
+        tool: &'static str,
         message: String,
     },
     #[error(
-        "target `{target}`: the webhook on project {project} for {callback}: {source}; the \
-         daemon tries again in a few minutes, and the periodic cycle keeps the project in step \
-         meanwhile"
+        "target `{target}`: the webhook on {watched} for {callback}: {source}; the daemon \
+         tries again in a few minutes, and the periodic cycle keeps the {} in step meanwhile",
+        .watched.split(' ').next().unwrap_or_default()
     )]
-    Asana {
+    Remote {
         target: String,
-        project: String,
+        /// "project 1204...": the first word names what the periodic cycle keeps in step.
+        watched: String,
         callback: String,
         source: ConnectorError,
     },
     #[error(
-        "target `{target}`: Asana created the webhook on project {project}, but the daemon got \
+        "target `{target}`: {tool} created the webhook on {watched}, but the daemon got \
          {what} at {callback}; the webhook was deleted and is made again at the next check. If \
          this repeats, something else answers at that address"
     )]
     Handshake {
         target: String,
-        project: String,
+        tool: &'static str,
+        watched: String,
         callback: String,
         what: &'static str,
     },
@@ -68,91 +71,80 @@ pub enum Registered {
     Created { gid: String, secret: String },
 }
 
-/// The connector for an Asana target, for its webhook calls only (no mapping is needed).
-pub fn asana_connector(target: &Target) -> Result<AsanaConnector, WebhookError> {
-    let fail = |message: String| WebhookError::Setup {
+/// A target's webhooks in its tool, for a kind whose webhooks the daemon creates.
+pub fn host(dep: &Deployment, target: &Target) -> Result<Box<dyn WebhookHost>, WebhookError> {
+    let tool = target.kind.tool();
+    let open = tool.webhooks.ok_or_else(|| WebhookError::Setup {
         target: target.id.clone(),
         origin: target.origin.clone(),
-        message,
-    };
-    let need = |key: &str| {
-        setting(target, key).ok_or_else(|| fail(format!("needs `{key} = \"<{key} gid>\"`")))
-    };
-    let (project, workspace) = (need("project")?, need("workspace")?);
-    let auth = if target.credentials.contains_key("oauth") {
-        AsanaAuth::OAuth(OAuthSettings {
-            client_id: setting(target, "client_id")
-                .ok_or_else(|| fail("signs in with `oauth`, so it needs `client_id`".into()))?,
-            client_secret: secret(target, "client_secret").map_err(|e| fail(e.to_string()))?,
-            token_file: token_file(target).map_err(|e| fail(e.to_string()))?,
-            token_url: None,
-        })
-    } else {
-        AsanaAuth::Token(secret(target, "token").map_err(|e| fail(e.to_string()))?)
-    };
-    let mut settings = AsanaSettings::new(&target.id, project, workspace, auth);
-    if let Some(url) = &target.base_url {
-        settings.base_url = url.trim_end_matches('/').to_string();
-    }
-    AsanaConnector::new(settings).map_err(|e| fail(e.to_string()))
+        tool: tool.spec.tool,
+        message: "the daemon does not create this tool's webhooks".into(),
+    })?;
+    open(&target_settings(dep, target, Default::default())).map_err(|e| WebhookError::Setup {
+        target: target.id.clone(),
+        origin: target.origin.clone(),
+        tool: tool.spec.tool,
+        message: e.message,
+    })
 }
 
-/// Make sure the project of `asana` has a webhook posting to `callback` whose secret the
-/// daemon holds (`have_secret`). The daemon's HTTP endpoint must be serving: Asana calls it
-/// back during the create.
-pub async fn ensure_asana(
-    asana: &AsanaConnector,
+/// Make sure `host` has a webhook posting to `callback` whose secret the daemon holds
+/// (`have_secret`). The daemon's HTTP endpoint must be serving: the tool calls it back during
+/// the create.
+pub async fn ensure(
+    host: &dyn WebhookHost,
+    target: &Target,
     registrations: &Registrations,
     callback: &str,
     have_secret: bool,
 ) -> Result<Registered, WebhookError> {
-    let settings = asana.settings();
-    let target = settings.target.clone();
-    let failed = |source: ConnectorError| WebhookError::Asana {
-        target: target.clone(),
-        project: settings.project.clone(),
+    let tool = target.kind.spec().tool;
+    let failed = |source: ConnectorError| WebhookError::Remote {
+        target: target.id.clone(),
+        watched: host.watched(),
         callback: callback.to_string(),
         source,
     };
-    let ours: Vec<_> = asana
-        .webhooks()
+    let ours: Vec<_> = host
+        .list()
         .await
         .map_err(failed)?
         .into_iter()
-        .filter(|w| w.target == callback)
+        .filter(|w| w.callback == callback)
         .collect();
     if have_secret && ours.iter().any(|w| w.active) {
         return Ok(Registered::Kept);
     }
-    // Made by an earlier state file, by hand, or dropped by Asana: its secret is unknown or
+    // Made by an earlier state file, by hand, or dropped by the tool: its secret is unknown or
     // useless, so it would only deliver events that cannot be checked.
     for old in &ours {
-        tracing::info!(target_id = %target, webhook = %old.gid, "deleting an Asana webhook whose secret the daemon does not hold");
-        asana.delete_webhook(&old.gid).await.map_err(failed)?;
+        tracing::info!(target_id = %target.id, webhook = %old.id, "deleting a {tool} webhook whose secret the daemon does not hold");
+        host.delete(&old.id).await.map_err(failed)?;
     }
-    registrations.open(&target, REGISTRATION_WINDOW);
-    let created = asana.create_webhook(callback).await;
-    let handshake = registrations.close(&target);
+    registrations.open(&target.id, REGISTRATION_WINDOW);
+    let created = host.create(callback).await;
+    let handshake = registrations.close(&target.id);
     let created = created.map_err(failed)?;
     let confirmed = match (&handshake, &created.secret) {
         (None, _) => Err("no handshake"),
         (Some(ours), Some(theirs)) if ours != theirs => {
-            Err("a handshake whose secret differs from the one Asana answered with")
+            Err("a handshake whose secret differs from the one the create answered with")
         }
         (Some(secret), _) => Ok(secret.clone()),
     };
     match confirmed {
         Ok(secret) => Ok(Registered::Created {
-            gid: created.gid,
+            gid: created.id,
             secret,
         }),
         Err(what) => {
-            if let Err(e) = asana.delete_webhook(&created.gid).await {
-                tracing::warn!(target_id = %target, webhook = %created.gid, error = %e, "cannot delete the unconfirmed webhook");
+            if let Err(e) = host.delete(&created.id).await {
+                tracing::warn!(target_id = %target.id, webhook = %created.id, error = %e, "cannot delete the unconfirmed webhook");
             }
             Err(WebhookError::Handshake {
-                target,
-                project: settings.project.clone(),
+                target: target.id.clone(),
+                tool,
+                watched: host.watched(),
                 callback: callback.to_string(),
                 what,
             })

@@ -34,6 +34,9 @@
 //! - [`conformance`]: the suite every connector runs through a small [`conformance::Harness`].
 //! - `emulator_kit` (feature `emulator-kit`): what the tool emulators share — fault rules, the
 //!   request log, rate-limit windows, serving on 127.0.0.1, webhook and watch callbacks.
+//! - [`settings`]: what a connector reads from its `[[target]]` table and tells the root
+//!   crate's registry of kinds (`Tool`): keys and credentials, its own checks, how to open it,
+//!   sign in and reach its webhooks; errors name `file:line:col` and the target.
 
 use std::collections::BTreeSet;
 use std::time::Duration;

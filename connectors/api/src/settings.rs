@@ -226,6 +226,42 @@ pub struct Tool {
     /// The setting that names a file the target keeps on this machine (Excel's `path`), and
     /// what to call it: `sync` prints where it is.
     pub local_file: Option<(&'static str, &'static str)>,
+    /// For tools whose webhooks the daemon creates itself (Asana): the target's webhooks, as
+    /// the tool lists, creates and deletes them.
+    pub webhooks: Option<WebhooksFn>,
+}
+
+/// Opens a target's webhooks (see [`Tool::webhooks`]).
+pub type WebhooksFn = fn(&TargetSettings) -> Result<Box<dyn WebhookHost>, SettingsError>;
+
+/// A webhook as the tool lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteWebhook {
+    pub id: String,
+    /// Where the tool posts.
+    pub callback: String,
+    pub active: bool,
+}
+
+/// What creating a webhook answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedWebhook {
+    pub id: String,
+    /// The secret of the handshake, when the tool's answer repeats it.
+    pub secret: Option<String>,
+}
+
+/// One target's webhooks in its tool. The daemon decides when to make one and which secret
+/// to trust; the tool only lists, creates and deletes them.
+#[async_trait::async_trait]
+pub trait WebhookHost: Send + Sync {
+    /// What the webhooks are on, for messages: "project 1204...".
+    fn watched(&self) -> String;
+    async fn list(&self) -> Result<Vec<RemoteWebhook>, crate::ConnectorError>;
+    /// Create one posting to `callback`; the tool may call `callback` (a handshake) before it
+    /// answers.
+    async fn create(&self, callback: &str) -> Result<CreatedWebhook, crate::ConnectorError>;
+    async fn delete(&self, id: &str) -> Result<(), crate::ConnectorError>;
 }
 
 impl fmt::Debug for Tool {

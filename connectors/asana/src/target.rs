@@ -13,11 +13,11 @@
 
 use std::time::Duration;
 
-use throughline_connector::Connector;
 use throughline_connector::settings::{
-    Accounts, KeyError, KindSpec, LocationKey, SettingsError, SignIn, SignInFlow, SignInFuture,
-    TargetSettings, Tool, no_people,
+    Accounts, CreatedWebhook, KeyError, KindSpec, LocationKey, RemoteWebhook, SettingsError,
+    SignIn, SignInFlow, SignInFuture, TargetSettings, Tool, WebhookHost, no_people,
 };
+use throughline_connector::{Connector, ConnectorError};
 
 use crate::{
     AsanaAuth, AsanaConnector, AsanaLimits, AsanaMapping, AsanaPlan, AsanaSettings,
@@ -57,6 +57,7 @@ pub const TOOL: Tool = Tool {
     }),
     default_mapping: None,
     local_file: None,
+    webhooks: Some(webhooks),
 };
 
 /// `plan`, when written: "free" or "paid".
@@ -131,4 +132,47 @@ fn sign_in<'a>(s: &'a SignIn, show: &'a dyn Fn(&str)) -> SignInFuture<'a> {
         crate::oauth::authorize(&settings, show).await?;
         Ok(())
     })
+}
+
+/// The project's webhooks, for the daemon: a connector without a mapping, since webhooks need
+/// none.
+fn webhooks(target: &TargetSettings) -> Result<Box<dyn WebhookHost>, SettingsError> {
+    let project = target.require("project", "needs `project = \"<project gid>\"`")?;
+    let workspace = target.require("workspace", "needs `workspace = \"<workspace gid>\"`")?;
+    let mut settings = AsanaSettings::new(&target.id, project, workspace, auth(target)?);
+    settings.base_url = target.base_url_or(DEFAULT_BASE_URL);
+    let connector = AsanaConnector::new(settings).map_err(|e| target.error(e.to_string()))?;
+    Ok(Box::new(connector))
+}
+
+#[async_trait::async_trait]
+impl WebhookHost for AsanaConnector {
+    fn watched(&self) -> String {
+        format!("project {}", self.settings().project)
+    }
+
+    async fn list(&self) -> Result<Vec<RemoteWebhook>, ConnectorError> {
+        Ok(self
+            .webhooks()
+            .await?
+            .into_iter()
+            .map(|w| RemoteWebhook {
+                id: w.gid,
+                callback: w.target,
+                active: w.active,
+            })
+            .collect())
+    }
+
+    async fn create(&self, callback: &str) -> Result<CreatedWebhook, ConnectorError> {
+        let created = self.create_webhook(callback).await?;
+        Ok(CreatedWebhook {
+            id: created.gid,
+            secret: created.secret,
+        })
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), ConnectorError> {
+        self.delete_webhook(id).await
+    }
 }

@@ -39,6 +39,7 @@ pub const TOOL: Tool = Tool {
     sign_in: None,
     default_mapping: Some(("mappings/excel.toml", crate::DEFAULT_TOML)),
     local_file: Some(("path", "Workbook")),
+    webhooks: None,
 };
 
 /// The connector for one workbook; an empty mapping table is the default layout.

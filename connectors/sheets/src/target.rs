@@ -45,6 +45,7 @@ pub const TOOL: Tool = Tool {
     }),
     default_mapping: None,
     local_file: None,
+    webhooks: None,
 };
 
 /// The connector for one spreadsheet: a service account, a stored sign-in, or a bearer token.

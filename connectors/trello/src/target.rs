@@ -47,6 +47,7 @@ pub const TOOL: Tool = Tool {
     sign_in: None,
     default_mapping: None,
     local_file: None,
+    webhooks: None,
 };
 
 /// The board's members the mapping's `[people]` names; the target's `people` wins over them.

@@ -45,9 +45,13 @@ impl Service {
         };
         let mut again = webhooks::CHECK_EVERY;
         for target in asana {
+            let Some(hook) = target.kind.webhook() else {
+                continue;
+            };
             let callback = format!(
-                "{}/hooks/asana/{}",
+                "{}/hooks/{}/{}",
                 public_url.trim_end_matches('/'),
+                hook.path,
                 target.id
             );
             let have_secret = self
@@ -58,10 +62,11 @@ impl Service {
                 .targets
                 .get(&target.id)
                 .is_some_and(|h| h.asana_secret.is_some());
-            let registered = match webhooks::asana_connector(&target) {
-                Ok(asana) => {
-                    webhooks::ensure_asana(
-                        &asana,
+            let registered = match webhooks::host(&self.dep, &target) {
+                Ok(host) => {
+                    webhooks::ensure(
+                        &*host,
+                        &target,
                         &self.shared.registrations,
                         &callback,
                         have_secret,

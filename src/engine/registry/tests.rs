@@ -58,12 +58,9 @@ const NOT_YET: &[(&str, &str)] = &[
         "the demo's tour ticks one task in each emulator, with that tool's own calls",
     ),
     (
-        "src/daemon/server.rs",
-        "the webhook routes are one handler per protocol, each labelled with its tool",
-    ),
-    (
-        "src/daemon/webhooks.rs",
-        "makes Asana's webhooks through the Asana connector",
+        "src/import/emit.rs",
+        "the comment written above an imported deployment lists the kinds; it could ask \
+         TargetKind::names_in_words()",
     ),
     (
         "src/import/source/mod.rs",

@@ -14,6 +14,10 @@ pub enum Protocol {
     /// The tool sends a secret once, in a handshake while the daemon creates the webhook;
     /// later calls are signed with it.
     Handshake {
+        /// The header of the handshake, which the daemon echoes.
+        secret_header: &'static str,
+        /// The header holding each later call's signature.
+        signature_header: &'static str,
         verify: fn(secret: &[u8], body: &[u8], signature: &str) -> bool,
     },
 }
@@ -29,7 +33,7 @@ pub struct Webhook {
 pub(super) const TRELLO: Webhook = Webhook {
     path: "trello",
     protocol: Protocol::AppSecret {
-        header: "x-trello-webhook",
+        header: "X-Trello-Webhook",
         verify: crate::daemon::hooks::trello_signature_ok,
     },
 };
@@ -37,6 +41,8 @@ pub(super) const TRELLO: Webhook = Webhook {
 pub(super) const ASANA: Webhook = Webhook {
     path: "asana",
     protocol: Protocol::Handshake {
+        secret_header: "X-Hook-Secret",
+        signature_header: "X-Hook-Signature",
         verify: crate::daemon::hooks::asana_signature_ok,
     },
 };

@@ -363,7 +363,7 @@ fn stage_after(
                     if all_ids_known {
                         problems.at(
                             name,
-                            unknown("stage", &name.value, &stage_ids, "this playbook"),
+                            unknown("stage", &name.value, stage_ids, "this playbook"),
                         );
                     }
                 } else if !after.contains(&name.value) {
