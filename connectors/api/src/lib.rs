@@ -4,7 +4,7 @@
 //! one spreadsheet, one workbook) and applies the changes the engine planned. Every policy —
 //! what to push, what to pull, drift, conflicts, safety stops — lives in the engine, never here.
 //!
-//! Contract every connector keeps (checked by [`conformance`]):
+//! Contract every connector keeps (checked by `conformance`, feature `test-support`):
 //! - **Identity travels with the object.** A created task or entry carries its identity
 //!   (`item/stage`, `item/stage/key`) in the tool itself (a marker line, a custom field, an ID
 //!   column, developer metadata), and [`Connector::observe`] reports it back. That is how the
@@ -28,10 +28,12 @@
 //!   date. A create that timed out may still have happened, so only idempotent requests are
 //!   retried after the tool may have seen them. Credentials travel in query strings (Trello
 //!   `key=`/`token=`) and headers, so every message and log line goes through a redactor.
-//! - [`fake`]: an in-memory target with the same contract, plus a handle to act as a person in
+//! - `fake` (feature `test-support`): an in-memory target with the same contract, plus a handle to act as a person in
 //!   the tool, count calls and inject faults (failed calls, failed changes, lost replies,
 //!   empty observations). It is naive on purpose: it creates duplicates when asked to.
-//! - [`conformance`]: the suite every connector runs through a small [`conformance::Harness`].
+//! - `conformance` (feature `test-support`): the suite every connector runs through a small
+//!   `conformance::Harness`. Neither is compiled into the release binary: crates that test with
+//!   them turn the feature on in their `[dev-dependencies]`.
 //! - `emulator_kit` (feature `emulator-kit`): what the tool emulators share — fault rules, the
 //!   request log, rate-limit windows, serving on 127.0.0.1, webhook and watch callbacks.
 //! - [`settings`]: what a connector reads from its `[[target]]` table and tells the root
@@ -46,9 +48,11 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "test-support")]
 pub mod conformance;
 #[cfg(feature = "emulator-kit")]
 pub mod emulator_kit;
+#[cfg(feature = "test-support")]
 pub mod fake;
 pub mod http;
 pub mod identity;
