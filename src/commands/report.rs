@@ -3,12 +3,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use jiff::civil::Date;
-use throughline::insight::{
-    self, Filter, Input, MetricInput, MetricReading, ProcessInput, TargetInput, TaskInput,
-};
+use throughline::insight::{self, Filter};
 use throughline::model::StateLocation;
+use throughline::report::build::{self, Scope, Stored};
 use throughline::report::insight as render;
-use throughline::state::{SqliteStore, StateStore, StatusRecord};
+use throughline::state::SqliteStore;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -98,7 +97,6 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let stored = read_store(&dep.state)?;
-    let history = stored.history;
     let first_tz = dep
         .processes
         .first()
@@ -110,7 +108,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => args.until.unwrap_or(today),
     };
     let since = args.since.unwrap_or_else(|| {
-        history
+        stored
+            .history
             .iter()
             .map(|r| r.at.to_zoned(first_tz.clone()).date())
             .min()
@@ -120,60 +119,16 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if since > until {
         anyhow::bail!("--since {since} is after --until {until}; swap them");
     }
-    let input = Input {
-        now,
+    let scope = Scope {
         since,
         until,
-        processes: dep
-            .processes
-            .iter()
-            .filter(|p| args.process.as_ref().is_none_or(|id| *id == p.id))
-            .map(ProcessInput::from_process)
-            .collect(),
-        tasks: tasks.iter().map(|t| TaskInput::from(*t)).collect(),
-        history,
-        targets: dep
-            .targets
-            .iter()
-            .map(|t| TargetInput {
-                id: t.id.clone(),
-                tool: t.kind.as_str().to_string(),
-            })
-            .collect(),
-        metrics: dep
-            .metrics
-            .iter()
-            .filter(|m| args.process.is_none() || m.process.is_none() || m.process == args.process)
-            .map(|m| MetricInput {
-                id: m.id.clone(),
-                name: m.name.clone(),
-                unit: m.unit.clone(),
-                target: m.target,
-                by: m.by,
-                higher_is_better: m.higher_is_better,
-                process: m.process.clone(),
-            })
-            .collect(),
-        snoozes: stored
-            .snoozes
-            .iter()
-            .map(|s| (s.id.clone(), s.until))
-            .collect(),
-        metric_values: stored
-            .metric_values
-            .into_iter()
-            .map(|v| MetricReading {
-                metric: v.metric,
-                value: v.value,
-                at: v.at,
-                note: v.note,
-            })
-            .collect(),
+        process: args.process.clone(),
         filter: Filter {
             item: args.item.clone(),
             person: args.person.clone(),
         },
     };
+    let input = build::input(&dep, &schedule, now, &scope, stored);
     let report = insight::measure(&input);
     if let (Some(id), Some(back)) = (&args.snooze, args.until) {
         return snooze(&dep.state, &report, id, back, today, now);
@@ -185,7 +140,10 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&render::json(&report))?
         ),
         Format::Text => render::render(&report),
-        Format::Html => throughline::report::html::render(&report, &labels(&dep, &args, &tasks)),
+        Format::Html => throughline::report::html::render(
+            &report,
+            &build::labels(&dep, &schedule, args.process.as_deref()),
+        ),
         Format::Xlsx => {
             let Some(path) = &args.output else {
                 anyhow::bail!(
@@ -193,8 +151,11 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
                      --output report.xlsx"
                 );
             };
-            let bytes = throughline::report::xlsx::render(&report, &labels(&dep, &args, &tasks))
-                .context("could not build the report workbook")?;
+            let bytes = throughline::report::xlsx::render(
+                &report,
+                &build::labels(&dep, &schedule, args.process.as_deref()),
+            )
+            .context("could not build the report workbook")?;
             super::write_whole(path, &bytes, "report")?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -204,40 +165,6 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Names and direction for the HTML page: right to left when the (first) playbook reported is
-/// Hebrew.
-fn labels(
-    dep: &throughline::model::Deployment,
-    args: &Args,
-    tasks: &[&throughline::schedule::Task],
-) -> throughline::report::html::Labels {
-    let processes: Vec<&throughline::model::Process> = dep
-        .processes
-        .iter()
-        .filter(|p| args.process.as_ref().is_none_or(|id| *id == p.id))
-        .collect();
-    throughline::report::html::Labels {
-        rtl: processes.first().is_some_and(|p| p.lang.is_rtl()),
-        title: processes
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        stages: processes
-            .iter()
-            .flat_map(|p| {
-                p.stages
-                    .iter()
-                    .map(|s| ((p.id.clone(), s.id.clone()), s.name.clone()))
-            })
-            .collect(),
-        items: tasks
-            .iter()
-            .map(|t| (t.item.clone(), t.item_title.clone()))
-            .collect(),
-    }
 }
 
 /// `report --snooze ID --until DATE`: recorded in the state file (the only write `report`
@@ -287,15 +214,8 @@ fn snooze(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What the state file holds for the report.
-struct Stored {
-    history: Vec<StatusRecord>,
-    metric_values: Vec<throughline::state::MetricValue>,
-    snoozes: Vec<throughline::state::Snooze>,
-}
-
-/// Every status record and metric value. Read-only: no lock is taken and a missing state file
-/// is an empty history (it is not created).
+/// Every status record, metric value and snooze. Read-only: no lock is taken and a missing
+/// state file is an empty history (it is not created).
 fn read_store(state: &StateLocation) -> anyhow::Result<Stored> {
     let path = match state {
         StateLocation::Sqlite(path) => path,
@@ -305,16 +225,7 @@ fn read_store(state: &StateLocation) -> anyhow::Result<Stored> {
         ),
     };
     if !path.exists() {
-        return Ok(Stored {
-            history: Vec::new(),
-            metric_values: Vec::new(),
-            snoozes: Vec::new(),
-        });
+        return Ok(Stored::default());
     }
-    let store = SqliteStore::open_read_only(path)?;
-    Ok(Stored {
-        history: store.all_status_history()?,
-        metric_values: store.metric_values()?,
-        snoozes: store.snoozes()?,
-    })
+    Ok(Stored::read(&SqliteStore::open_read_only(path)?)?)
 }

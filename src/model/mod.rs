@@ -6,12 +6,14 @@ mod mapping;
 mod metric;
 mod people;
 mod raw;
+mod review;
 mod service;
 mod types;
 mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Source};
 pub use metric::{Metric, MetricBy};
+pub use review::ReviewSettings;
 pub use types::*;
 mod load;
 

@@ -183,6 +183,7 @@ pub(crate) fn read_config(
             "target",
             "daemon",
             "reminders",
+            "review",
             "limits",
         ],
         problems,

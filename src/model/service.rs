@@ -105,6 +105,7 @@ pub struct SmtpSettings {
 pub(crate) struct RawService {
     pub daemon: Option<RawDaemon>,
     pub reminders: Option<RawReminders>,
+    pub review: Option<super::review::RawReview>,
 }
 
 #[derive(Debug)]
@@ -167,7 +168,11 @@ pub(crate) fn read(top: &Fields<'_, '_>, problems: &mut Problems) -> RawService 
             problems,
         )
         .map(|t| read_reminders(&t, problems));
-    RawService { daemon, reminders }
+    RawService {
+        daemon,
+        reminders,
+        review: super::review::read(top, problems),
+    }
 }
 
 fn read_daemon(t: &Fields<'_, '_>, problems: &mut Problems) -> RawDaemon {

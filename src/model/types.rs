@@ -79,6 +79,8 @@ pub struct SyncSettings {
     pub daemon: DaemonSettings,
     /// `[reminders]`, when the table is there.
     pub reminders: Option<ReminderSettings>,
+    /// `[review]`: the weekly review, when the table is there.
+    pub review: Option<super::ReviewSettings>,
 }
 
 impl Default for SyncSettings {
@@ -93,6 +95,7 @@ impl Default for SyncSettings {
             max_recreate_share: 0.25,
             daemon: DaemonSettings::default(),
             reminders: None,
+            review: None,
         }
     }
 }

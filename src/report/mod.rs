@@ -1,6 +1,7 @@
 //! Views for people: the process flowchart (`graph`), a cycle's plan (`plan`, `sync`) and
 //! where work stands (`status`).
 
+pub mod build;
 pub mod calendar;
 pub mod charts;
 pub mod graph;

@@ -211,6 +211,14 @@ pub trait StateStore: Send {
         }
         Ok(out)
     }
+    /// Measured values of success metrics (`metric record`); a store that keeps none: empty.
+    fn all_metric_values(&self) -> Result<Vec<MetricValue>, StateError> {
+        Ok(Vec::new())
+    }
+    /// Snoozed recommendations (`report --snooze`); a store that keeps none: empty.
+    fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
+        Ok(Vec::new())
+    }
     fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError>;
     fn cursor(&self, target: &str) -> Result<Option<serde_json::Value>, StateError>;
     /// (identity, field) → value accepted from a tool.

@@ -425,6 +425,14 @@ impl StateStore for SqliteStore {
     }
 
     /// One query instead of one per identity: the whole history in the order recorded.
+    fn all_metric_values(&self) -> Result<Vec<MetricValue>, StateError> {
+        self.metric_values()
+    }
+
+    fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
+        self.snoozes()
+    }
+
     fn all_status_history(&self) -> Result<Vec<StatusRecord>, StateError> {
         self.query(
             "status history",

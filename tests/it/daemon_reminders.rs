@@ -19,12 +19,12 @@ use throughline::model;
 use throughline::state::SqliteStore;
 use throughline_connector::State;
 
-struct Sink {
+pub(crate) struct Sink {
     child: Child,
 }
 
 impl Sink {
-    fn start(port: u16, out: &Path) -> Sink {
+    pub(crate) fn start(port: u16, out: &Path) -> Sink {
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/daemon_support/smtp_sink.py");
         let mut child = Command::new("python3")
@@ -51,7 +51,7 @@ impl Drop for Sink {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -60,7 +60,7 @@ fn free_port() -> u16 {
 }
 
 /// Cycles every 5 minutes from `from` to `to`, restarting the daemon every `restart` wakes.
-async fn live_through(
+pub(crate) async fn live_through(
     config: &Path,
     state: &Path,
     fakes: &Fakes,

@@ -6,6 +6,7 @@
 
 mod cycle;
 mod notices;
+mod review;
 mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};

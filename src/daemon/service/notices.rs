@@ -86,6 +86,12 @@ impl Service {
     /// Reminder digests and the operator's summary, when due.
     pub async fn notices(&mut self) {
         let now = self.clock.now();
+        let review_next = self.weekly_review(now).await;
+        self.notices_and_digests(now).await;
+        self.next_notices = self.next_notices.min(review_next);
+    }
+
+    async fn notices_and_digests(&mut self, now: Timestamp) {
         let mut retry = false;
         if let Some(settings) = self.dep.sync.reminders.clone() {
             let statuses = match self.store.statuses() {

@@ -61,6 +61,9 @@ pub(super) fn resolve_config(
 
     let mut sync = resolve_sync(config, &target_ids, problems);
     (sync.daemon, sync.reminders) = super::super::service::resolve(&config.service, base, problems);
+    let can_mail = sync.reminders.as_ref().is_some_and(|r| r.email.is_some());
+    sync.review =
+        super::super::review::resolve(config.service.review.as_ref(), base, can_mail, problems);
     (state, sync, targets)
 }
 
