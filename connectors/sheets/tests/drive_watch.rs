@@ -92,7 +92,13 @@ async fn a_channel_hears_of_every_change_until_it_is_stopped() {
             .all(|p| p.header("x-goog-changed") == "content")
     );
 
-    // Reading changes nothing; stopping with the wrong resource id is refused.
+    stop_ends_the_channel(&emu, &plan, &resource, &receiver).await;
+    check_against_discovery(&emu);
+}
+
+/// Reading changes nothing; stopping with the wrong resource id is refused, with the right one
+/// the channel sends nothing more.
+async fn stop_ends_the_channel(emu: &Emulator, plan: &str, resource: &str, receiver: &Receiver) {
     let r = reqwest::Client::new()
         .get(format!("{}/v4/spreadsheets/{plan}", emu.base_url()))
         .bearer_auth(emu.access_token())
@@ -101,7 +107,7 @@ async fn a_channel_hears_of_every_change_until_it_is_stopped() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let (status, body) = post(
-        &emu,
+        emu,
         "/drive/v3/channels/stop",
         json!({"id": "chan-1", "resourceId": "nope"}),
     )
@@ -109,19 +115,42 @@ async fn a_channel_hears_of_every_change_until_it_is_stopped() {
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["errors"][0]["reason"], "notFound");
     let (status, _) = post(
-        &emu,
+        emu,
         "/drive/v3/channels/stop",
         json!({"id": "chan-1", "resourceId": resource}),
     )
     .await;
     assert_eq!(status, 204);
     assert!(emu.channels().is_empty());
-    emu.person(&plan, |p| {
-        p.type_in("Sheet1!C1", vec![vec![json!("later")]])
-    })
-    .unwrap();
+    emu.person(plan, |p| p.type_in("Sheet1!C1", vec![vec![json!("later")]]))
+        .unwrap();
     assert_eq!(receiver.posts().len(), 3);
     assert_eq!(emu.channels().len(), 0);
+}
+
+/// The watch and stop requests sent here, and the channel answered, are what Drive v3's
+/// discovery document describes (`Channel`, closed: a misspelt key fails).
+fn check_against_discovery(emu: &Emulator) {
+    let Some(d) = discovery::Discovery::load() else {
+        return;
+    };
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    for r in emu.requests() {
+        let watching = r.path.ends_with("/watch") || r.path.ends_with("/channels/stop");
+        if !watching || r.status >= 300 {
+            continue;
+        }
+        checked += 1;
+        if let Err(e) = d.request(&r.method, &r.path, &r.query, r.body.as_ref()) {
+            errors.extend(e);
+        }
+        if r.status == 200 {
+            errors.extend(d.response(&r.method, &r.path, r.status, r.response.as_ref()));
+        }
+    }
+    assert_eq!(checked, 2, "files.watch and channels.stop were checked");
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[tokio::test]

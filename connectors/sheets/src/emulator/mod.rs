@@ -30,11 +30,16 @@
 //! `#NAME?`), column metadata, metadata spanning several rows, Drive folders and files other
 //! than spreadsheets.
 
+mod dimensions;
+mod drive;
 mod fields;
 mod formula;
 mod model;
+mod oauth;
 mod requests;
+mod routes;
 mod server;
+mod values;
 mod watch;
 
 use std::collections::{BTreeMap, HashMap};
@@ -473,7 +478,7 @@ impl Person<'_> {
 
     /// The whole spreadsheet as `spreadsheets.get?includeGridData=true` shows it.
     pub fn snapshot(&self) -> Value {
-        server::spreadsheet_json(self.s, None, true, &Mask::default())
+        routes::spreadsheet_json(self.s, None, true, &Mask::default())
     }
 
     /// Drive's version of the file.
