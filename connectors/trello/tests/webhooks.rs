@@ -111,6 +111,23 @@ async fn duplicates_and_stale_boards_go_and_other_callbacks_stay() {
 }
 
 #[tokio::test]
+async fn a_board_named_by_its_short_link_is_watched_by_its_id() {
+    let board = Board::new(TrelloMapping::default()).await;
+    let (_receiver, url) = callback().await;
+    let snapshot = board.emu.board_snapshot(&board.board).unwrap();
+    let short = snapshot["shortLink"].as_str().unwrap();
+    assert_ne!(short, board.board);
+    let mut settings = board.settings();
+    settings.board = short.to_owned();
+    let c = throughline_trello::TrelloConnector::new(settings).unwrap();
+
+    let ensured = c.ensure_webhook(&url).await.unwrap();
+    assert_eq!(ensured.webhook.id_model, board.board);
+    // The next look finds it on the board, by the same id.
+    assert!(!c.ensure_webhook(&url).await.unwrap().created);
+}
+
+#[tokio::test]
 async fn a_callback_that_fails_trellos_check_is_reported_with_what_to_do() {
     let board = Board::new(TrelloMapping::default()).await;
     let (receiver, url) = callback().await;
