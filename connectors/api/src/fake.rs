@@ -707,6 +707,57 @@ impl Inner {
         }
     }
 
+    /// A checklist entry added at `index` (at the end when past it).
+    fn create_entry(
+        &mut self,
+        parent_remote_id: &str,
+        index: usize,
+        entry: &DesiredEntry,
+        modified: Timestamp,
+    ) -> Result<Applied, ConnectorError> {
+        self.task_mut(parent_remote_id)?;
+        let entry = self.new_entry(entry, modified);
+        let remote_id = entry.remote_id.clone();
+        let task = self.task_mut(parent_remote_id)?;
+        let at = index.min(task.entries.len());
+        task.entries.insert(at, entry);
+        task.touch(modified);
+        Ok(Applied::Created {
+            remote_id,
+            entries: Vec::new(),
+            version: Some(task.version.to_string()),
+        })
+    }
+
+    /// What an `UpdateEntry` names, and nothing else, changed on the entry.
+    fn update_entry(
+        &mut self,
+        [parent_remote_id, remote_id]: [&str; 2],
+        fields: Option<&EntryFields>,
+        checked: Option<bool>,
+        unarchive: bool,
+        modified: Timestamp,
+    ) -> Result<Applied, ConnectorError> {
+        let caps = self.capabilities.clone();
+        let task = self.task_mut(parent_remote_id)?;
+        let entry = task.entry_mut(remote_id)?;
+        if let Some(fields) = fields {
+            entry.fields = caps.entry_fields(fields);
+        }
+        if let Some(checked) = checked {
+            entry.checked = checked;
+        }
+        if unarchive {
+            entry.archived = false;
+        }
+        entry.modified = modified;
+        entry.modified_by = None;
+        task.touch(modified);
+        Ok(Applied::Updated {
+            version: Some(task.version.to_string()),
+        })
+    }
+
     fn apply_one(&mut self, change: &Change) -> Result<Applied, ConnectorError> {
         let modified = self.tick();
         let caps = self.capabilities.clone();
@@ -747,20 +798,7 @@ impl Inner {
                 index,
                 entry,
                 ..
-            } => {
-                self.task_mut(parent_remote_id)?;
-                let entry = self.new_entry(entry, modified);
-                let remote_id = entry.remote_id.clone();
-                let task = self.task_mut(parent_remote_id)?;
-                let at = (*index).min(task.entries.len());
-                task.entries.insert(at, entry);
-                task.touch(modified);
-                Ok(Applied::Created {
-                    remote_id,
-                    entries: Vec::new(),
-                    version: Some(task.version.to_string()),
-                })
-            }
+            } => self.create_entry(parent_remote_id, *index, entry, modified),
             Change::UpdateEntry {
                 parent_remote_id,
                 remote_id,
@@ -768,25 +806,13 @@ impl Inner {
                 checked,
                 unarchive,
                 ..
-            } => {
-                let task = self.task_mut(parent_remote_id)?;
-                let entry = task.entry_mut(remote_id)?;
-                if let Some(fields) = fields {
-                    entry.fields = caps.entry_fields(fields);
-                }
-                if let Some(checked) = checked {
-                    entry.checked = *checked;
-                }
-                if *unarchive {
-                    entry.archived = false;
-                }
-                entry.modified = modified;
-                entry.modified_by = None;
-                task.touch(modified);
-                Ok(Applied::Updated {
-                    version: Some(task.version.to_string()),
-                })
-            }
+            } => self.update_entry(
+                [parent_remote_id, remote_id],
+                fields.as_ref(),
+                *checked,
+                *unarchive,
+                modified,
+            ),
             Change::ArchiveEntry {
                 parent_remote_id,
                 remote_id,

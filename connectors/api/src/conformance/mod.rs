@@ -19,11 +19,16 @@
 use async_trait::async_trait;
 use jiff::civil::Date;
 
+mod checks;
+
 use crate::identity::Identity;
 use crate::{
     Applied, Capabilities, Change, Connector, ConnectorError, DesiredEntry, DesiredTask,
-    EntryFields, Observation, ObservedEntry, ObservedTask, RemoteId, State, StateSupport,
-    TaskContext, TaskFields,
+    EntryFields, RemoteId, State, StateSupport, TaskFields,
+};
+use checks::{
+    apply_ok, create, ensure, entry, entry_of, expect_task, expect_updated, fail, observe, one,
+    same_tasks, sample_context, update_fields, update_state,
 };
 
 /// What the suite needs from a connector's test setup besides the connector itself: a way to
@@ -213,6 +218,46 @@ impl<'h, H: Harness> Suite<'h, H> {
     /// Hebrew, text that looks like a formula, no owner, every state.
     async fn round_trip(&mut self) {
         const CASE: &str = "round trip";
+        let mut tasks = Vec::new();
+        for (name, fields, state) in self.round_trip_variants() {
+            let mut task = self.task(&format!("round-trip-{name}"), &["a", "b"]);
+            task.entries[0].fields = EntryFields {
+                text: format!("{} — {name}", fields.title),
+                owner: fields.owner.clone(),
+                due: fields.due.or(fields.start),
+            };
+            task.entries[0].checked = state == State::Done;
+            task.entries[1].fields = EntryFields {
+                text: "=1+1".to_owned(),
+                owner: None,
+                due: fields.start,
+            };
+            task.fields = fields;
+            task.state = state;
+            tasks.push(task);
+        }
+        // One batch, as the engine sends a cycle's creates.
+        let changes: Vec<Change> = tasks
+            .iter()
+            .map(|t| Change::CreateTask { task: t.clone() })
+            .collect();
+        let mut c = self.h.connector().await;
+        apply_ok(CASE, &mut c, &changes).await;
+        let obs = observe(CASE, &mut c, None).await;
+        for task in &tasks {
+            expect_task(CASE, &self.caps, &obs, task);
+        }
+        // And as a restarted process reads them.
+        let mut fresh = self.h.connector().await;
+        let obs = observe(CASE, &mut fresh, None).await;
+        for task in &tasks {
+            expect_task(CASE, &self.caps, &obs, task);
+        }
+    }
+
+    /// The tasks of the round trip: each with fields a tool is likely to get wrong.
+    #[allow(clippy::too_many_lines)] // a table of cases
+    fn round_trip_variants(&self) -> [(&'static str, TaskFields, State); 6] {
         let [ana, ben] = self.h.people();
         let [_, review] = self.h.groups();
         let d = Date::constant;
@@ -225,7 +270,7 @@ impl<'h, H: Harness> Suite<'h, H> {
                 start,
                 due,
             };
-        let variants = [
+        [
             (
                 "hebrew",
                 fields(
@@ -286,42 +331,7 @@ impl<'h, H: Harness> Suite<'h, H> {
                 ),
                 State::Doing,
             ),
-        ];
-        let mut tasks = Vec::new();
-        for (name, fields, state) in variants {
-            let mut task = self.task(&format!("round-trip-{name}"), &["a", "b"]);
-            task.entries[0].fields = EntryFields {
-                text: format!("{} — {name}", fields.title),
-                owner: fields.owner.clone(),
-                due: fields.due.or(fields.start),
-            };
-            task.entries[0].checked = state == State::Done;
-            task.entries[1].fields = EntryFields {
-                text: "=1+1".to_owned(),
-                owner: None,
-                due: fields.start,
-            };
-            task.fields = fields;
-            task.state = state;
-            tasks.push(task);
-        }
-        // One batch, as the engine sends a cycle's creates.
-        let changes: Vec<Change> = tasks
-            .iter()
-            .map(|t| Change::CreateTask { task: t.clone() })
-            .collect();
-        let mut c = self.h.connector().await;
-        apply_ok(CASE, &mut c, &changes).await;
-        let obs = observe(CASE, &mut c, None).await;
-        for task in &tasks {
-            expect_task(CASE, &self.caps, &obs, task);
-        }
-        // And as a restarted process reads them.
-        let mut fresh = self.h.connector().await;
-        let obs = observe(CASE, &mut fresh, None).await;
-        for task in &tasks {
-            expect_task(CASE, &self.caps, &obs, task);
-        }
+        ]
     }
 
     /// An update changes what it names and nothing else.
@@ -434,6 +444,23 @@ impl<'h, H: Harness> Suite<'h, H> {
             .remote_id
             .clone();
 
+        self.entry_updates(&mut c, &mut task, &remote_id, [&first_id, second_id])
+            .await;
+        self.entry_archive(&mut c, &mut task, &remote_id, second_id)
+            .await;
+    }
+
+    /// Entry updates: fields alone keep `checked`, `checked` alone keeps the fields. The
+    /// entries are the task's first and second.
+    async fn entry_updates(
+        &mut self,
+        c: &mut H::C,
+        task: &mut DesiredTask,
+        remote_id: &RemoteId,
+        [first_id, second_id]: [&RemoteId; 2],
+    ) {
+        const CASE: &str = "entries";
+        let second = task.entries[1].clone();
         // Fields only: `checked` stays.
         task.entries[1].fields.text = "Fact check, twice".to_owned();
         task.entries[1].fields.owner = None;
@@ -445,10 +472,10 @@ impl<'h, H: Harness> Suite<'h, H> {
             checked: None,
             unarchive: false,
         };
-        let applied = apply_ok(CASE, &mut c, &[update]).await;
+        let applied = apply_ok(CASE, c, &[update]).await;
         expect_updated(CASE, &applied[0]);
-        let obs = observe(CASE, &mut c, None).await;
-        expect_task(CASE, &self.caps, &obs, &task);
+        let obs = observe(CASE, c, None).await;
+        expect_task(CASE, &self.caps, &obs, task);
 
         // `checked` only: the fields stay.
         task.entries[1].checked = false;
@@ -471,25 +498,37 @@ impl<'h, H: Harness> Suite<'h, H> {
                 unarchive: false,
             },
         ];
-        apply_ok(CASE, &mut c, &updates).await;
-        let obs = observe(CASE, &mut c, None).await;
-        expect_task(CASE, &self.caps, &obs, &task);
+        apply_ok(CASE, c, &updates).await;
+        let obs = observe(CASE, c, None).await;
+        expect_task(CASE, &self.caps, &obs, task);
+    }
 
+    /// The second entry archived (kept, marked archived, fields unchanged), then back at its
+    /// place.
+    async fn entry_archive(
+        &mut self,
+        c: &mut H::C,
+        task: &mut DesiredTask,
+        remote_id: &RemoteId,
+        second_id: &RemoteId,
+    ) {
+        const CASE: &str = "entries";
+        let second = task.entries[1].clone();
         // Archive: still there, marked archived; the others untouched.
         let archive = Change::ArchiveEntry {
             parent_remote_id: remote_id.clone(),
             remote_id: second_id.clone(),
             identity: second.identity.clone(),
         };
-        let applied = apply_ok(CASE, &mut c, &[archive]).await;
+        let applied = apply_ok(CASE, c, &[archive]).await;
         ensure(
             CASE,
             applied[0] == Applied::Archived,
             format!("ArchiveEntry returned {:?}, not Archived", applied[0]),
         );
         let archived = task.entries.remove(1);
-        let obs = observe(CASE, &mut c, None).await;
-        let seen = expect_task(CASE, &self.caps, &obs, &task);
+        let obs = observe(CASE, c, None).await;
+        let seen = expect_task(CASE, &self.caps, &obs, task);
         let e = entry(CASE, seen, &archived.identity);
         ensure(
             CASE,
@@ -514,10 +553,10 @@ impl<'h, H: Harness> Suite<'h, H> {
             checked: None,
             unarchive: true,
         };
-        apply_ok(CASE, &mut c, &[unarchive]).await;
+        apply_ok(CASE, c, &[unarchive]).await;
         task.entries.insert(1, archived);
-        let obs = observe(CASE, &mut c, None).await;
-        expect_task(CASE, &self.caps, &obs, &task);
+        let obs = observe(CASE, c, None).await;
+        expect_task(CASE, &self.caps, &obs, task);
     }
 
     /// Archive keeps the object, marked archived, for this and later connectors.
@@ -737,44 +776,7 @@ impl<'h, H: Harness> Suite<'h, H> {
             },
             checked: false,
         };
-        let changes = vec![
-            Change::CreateTask { task: new.clone() },
-            Change::UpdateTask {
-                remote_id: missing.clone(),
-                identity: "conformance-missing/draft".to_owned(),
-                context: kept.context.clone(),
-                fields: None,
-                previous: None,
-                state: Some(State::Done),
-                unarchive: false,
-            },
-            update_state(&kept, &kept_id, State::Done),
-            Change::ArchiveTask {
-                remote_id: gone_id.clone(),
-                identity: gone.identity.clone(),
-                context: gone.context.clone(),
-            },
-            Change::ArchiveTask {
-                remote_id: missing.clone(),
-                identity: "conformance-missing/draft".to_owned(),
-                context: gone.context.clone(),
-            },
-            Change::CreateEntry {
-                parent_remote_id: kept_id.clone(),
-                parent_identity: kept.identity.clone(),
-                context: kept.context.clone(),
-                index: 1,
-                entry: added.clone(),
-            },
-            Change::UpdateEntry {
-                parent_remote_id: kept_id.clone(),
-                remote_id: missing.clone(),
-                identity: entry_of(&kept, "missing"),
-                fields: None,
-                checked: Some(true),
-                unarchive: false,
-            },
-        ];
+        let changes = batch_changes(&new, [&kept, &gone], [&kept_id, &gone_id], &added, &missing);
         let _ = observe(CASE, &mut c, None).await;
         let results = c.apply(&changes).await;
         ensure(
@@ -889,256 +891,51 @@ impl<'h, H: Harness> Suite<'h, H> {
     }
 }
 
-// --- Helpers ----------------------------------------------------------------------------------
-
-fn fail(case: &str, message: impl std::fmt::Display) -> ! {
-    panic!("conformance case `{case}` failed: {message}")
-}
-
-fn ensure(case: &str, ok: bool, message: impl std::fmt::Display) {
-    if !ok {
-        fail(case, message)
-    }
-}
-
-async fn observe<C: Connector>(
-    case: &str,
-    c: &mut C,
-    cursor: Option<serde_json::Value>,
-) -> Observation {
-    c.observe(cursor)
-        .await
-        .unwrap_or_else(|e| fail(case, format!("observe of `{}` failed: {e}", c.target())))
-}
-
-/// Observe, then apply (as the engine does); every change must succeed.
-async fn apply_ok<C: Connector>(case: &str, c: &mut C, changes: &[Change]) -> Vec<Applied> {
-    let _ = observe(case, c, None).await;
-    let results = c.apply(changes).await;
-    ensure(
-        case,
-        results.len() == changes.len(),
-        format!("{} changes gave {} results", changes.len(), results.len()),
-    );
-    results
-        .into_iter()
-        .zip(changes)
-        .map(|(r, change)| {
-            r.unwrap_or_else(|e| {
-                fail(
-                    case,
-                    format!("{:?} of `{}` failed: {e}", change.kind(), change.identity()),
-                )
-            })
-        })
-        .collect()
-}
-
-async fn create<C: Connector>(case: &str, c: &mut C, task: &DesiredTask) -> RemoteId {
-    let applied = apply_ok(case, c, &[Change::CreateTask { task: task.clone() }]).await;
-    match applied.into_iter().next() {
-        Some(Applied::Created { remote_id, .. }) => remote_id,
-        other => fail(
-            case,
-            format!("CreateTask of `{}` returned {other:?}", task.identity),
-        ),
-    }
-}
-
-/// Bring a task's fields to `task.fields`; the state stays.
-fn update_fields(task: &DesiredTask, remote_id: &str, previous: TaskFields) -> Change {
-    Change::UpdateTask {
-        remote_id: remote_id.to_owned(),
-        identity: task.identity.clone(),
-        context: task.context.clone(),
-        fields: Some(task.fields.clone()),
-        previous: Some(previous),
-        state: None,
-        unarchive: false,
-    }
-}
-
-/// Set a task's state; the fields stay.
-fn update_state(task: &DesiredTask, remote_id: &str, state: State) -> Change {
-    Change::UpdateTask {
-        remote_id: remote_id.to_owned(),
-        identity: task.identity.clone(),
-        context: task.context.clone(),
-        fields: None,
-        previous: None,
-        state: Some(state),
-        unarchive: false,
-    }
-}
-
-fn expect_updated(case: &str, applied: &Applied) {
-    ensure(
-        case,
-        matches!(applied, Applied::Updated { .. }),
-        format!("an update returned {applied:?}, not Updated"),
-    );
-}
-
-/// The one task with this identity.
-fn one<'o>(case: &str, obs: &'o Observation, identity: &str) -> &'o ObservedTask {
-    let mut found = obs
-        .tasks
-        .iter()
-        .filter(|t| t.identity.as_deref() == Some(identity));
-    let task = found.next().unwrap_or_else(|| {
-        fail(
-            case,
-            format!("no observed task carries identity `{identity}`"),
-        )
-    });
-    let more = found.count();
-    ensure(
-        case,
-        more == 0,
-        format!("{} observed tasks carry identity `{identity}`", more + 1),
-    );
-    task
-}
-
-fn entry<'o>(case: &str, task: &'o ObservedTask, identity: &str) -> &'o ObservedEntry {
-    let mut found = task
-        .entries
-        .iter()
-        .filter(|e| e.identity.as_deref() == Some(identity));
-    let e = found.next().unwrap_or_else(|| {
-        let ids: Vec<_> = task.entries.iter().map(|e| &e.identity).collect();
-        fail(
-            case,
-            format!(
-                "task `{:?}` has no entry `{identity}`; its entries: {ids:?}",
-                task.identity
-            ),
-        )
-    });
-    ensure(
-        case,
-        found.count() == 0,
-        format!("entry `{identity}` is there more than once"),
-    );
-    e
-}
-
-/// The observed task matches what was sent, as the tool can hold it; its live entries are the
-/// sent ones, in order.
-fn expect_task<'o>(
-    case: &str,
-    caps: &Capabilities,
-    obs: &'o Observation,
-    task: &DesiredTask,
-) -> &'o ObservedTask {
-    let id = &task.identity;
-    let seen = one(case, obs, id);
-    ensure(
-        case,
-        !seen.archived,
-        format!("`{id}` is observed as archived"),
-    );
-    let want = caps.task_fields(&task.fields);
-    ensure(
-        case,
-        seen.fields == want,
-        format!(
-            "fields of `{id}` do not round-trip:\n  sent     {want:?}\n  observed {:?}",
-            seen.fields
-        ),
-    );
-    let state = caps.state(task.state);
-    ensure(
-        case,
-        seen.state == state,
-        format!(
-            "state of `{id}`: sent {} (held as {state}), observed {}",
-            task.state, seen.state
-        ),
-    );
-    let live: Vec<&ObservedEntry> = seen.entries.iter().filter(|e| !e.archived).collect();
-    let live_ids: Vec<Option<&str>> = live.iter().map(|e| e.identity.as_deref()).collect();
-    let want_ids: Vec<Option<&str>> = task
-        .entries
-        .iter()
-        .map(|e| Some(e.identity.as_str()))
-        .collect();
-    ensure(
-        case,
-        live_ids == want_ids,
-        format!("entries of `{id}`: sent {want_ids:?}, observed {live_ids:?} (in this order)"),
-    );
-    for (sent, got) in task.entries.iter().zip(&live) {
-        let want = caps.entry_fields(&sent.fields);
-        ensure(
-            case,
-            got.fields == want,
-            format!(
-                "fields of entry `{}` do not round-trip:\n  sent     {want:?}\n  observed {:?}",
-                sent.identity, got.fields
-            ),
-        );
-        ensure(
-            case,
-            got.checked == sent.checked,
-            format!(
-                "entry `{}`: sent checked = {}, observed {}",
-                sent.identity, sent.checked, got.checked
-            ),
-        );
-    }
-    seen
-}
-
-/// Two observations hold the same tasks (order aside).
-fn same_tasks(case: &str, what: &str, a: &Observation, b: &Observation) {
-    let sorted = |o: &Observation| {
-        let mut tasks = o.tasks.clone();
-        tasks.sort_by(|x, y| x.remote_id.cmp(&y.remote_id));
-        tasks
-    };
-    let (a, b) = (sorted(a), sorted(b));
-    ensure(
-        case,
-        a.len() == b.len(),
-        format!(
-            "{what}: {} tasks observed before, {} after",
-            a.len(),
-            b.len()
-        ),
-    );
-    for (x, y) in a.iter().zip(&b) {
-        ensure(
-            case,
-            x == y,
-            format!("{what} changed the observation:\n  before {x:?}\n  after  {y:?}"),
-        );
-    }
-}
-
-/// The context of the suite's sample tasks: a Hebrew process in Jerusalem time.
-/// The identity of the entry `key` of the suite's `task`.
-fn entry_of(task: &DesiredTask, key: &str) -> String {
-    Identity::parse(&task.identity)
-        .expect("the suite's tasks have `item/stage` identities")
-        .with_key(key)
-        .to_string()
-}
-
-fn sample_context(item: &str, stage: &str, position: u64) -> TaskContext {
-    TaskContext {
-        process: "conformance".to_owned(),
-        process_name: "בדיקת תאימות".to_owned(),
-        item: item.to_owned(),
-        item_title: format!("Item {item}"),
-        stage: stage.to_owned(),
-        stage_name: format!("Stage {stage}"),
-        role: "writer".to_owned(),
-        golive: Some(Date::constant(2025, 1, 1)),
-        channel: None,
-        timezone: "Asia/Jerusalem".to_owned(),
-        rtl: true,
-        position,
-        blocked_reason: None,
-    }
+/// The batch case's changes: a create, updates and archives of objects that are there and of
+/// one that is not, an entry added and an entry that is not there updated.
+fn batch_changes(
+    new: &DesiredTask,
+    [kept, gone]: [&DesiredTask; 2],
+    [kept_id, gone_id]: [&RemoteId; 2],
+    added: &DesiredEntry,
+    missing: &RemoteId,
+) -> Vec<Change> {
+    vec![
+        Change::CreateTask { task: new.clone() },
+        Change::UpdateTask {
+            remote_id: missing.clone(),
+            identity: "conformance-missing/draft".to_owned(),
+            context: kept.context.clone(),
+            fields: None,
+            previous: None,
+            state: Some(State::Done),
+            unarchive: false,
+        },
+        update_state(kept, kept_id, State::Done),
+        Change::ArchiveTask {
+            remote_id: gone_id.clone(),
+            identity: gone.identity.clone(),
+            context: gone.context.clone(),
+        },
+        Change::ArchiveTask {
+            remote_id: missing.clone(),
+            identity: "conformance-missing/draft".to_owned(),
+            context: gone.context.clone(),
+        },
+        Change::CreateEntry {
+            parent_remote_id: kept_id.clone(),
+            parent_identity: kept.identity.clone(),
+            context: kept.context.clone(),
+            index: 1,
+            entry: added.clone(),
+        },
+        Change::UpdateEntry {
+            parent_remote_id: kept_id.clone(),
+            remote_id: missing.clone(),
+            identity: entry_of(kept, "missing"),
+            fields: None,
+            checked: Some(true),
+            unarchive: false,
+        },
+    ]
 }
