@@ -155,6 +155,11 @@ fn apply_look(mut f: Format, look: &Look, is_date: bool) -> Format {
     if look.indent > 0 {
         f = f.set_indent(look.indent);
     }
+    apply_borders(f, look.borders)
+}
+
+/// A cell's borders as it had them: left, right, top, bottom.
+fn apply_borders(mut f: Format, borders: [Option<(Line, Option<u32>)>; 4]) -> Format {
     let border = |line: Line| match line {
         Line::Thin => FormatBorder::Thin,
         Line::Medium => FormatBorder::Medium,
@@ -164,7 +169,7 @@ fn apply_look(mut f: Format, look: &Look, is_date: bool) -> Format {
         Line::Dotted => FormatBorder::Dotted,
         Line::Hair => FormatBorder::Hair,
     };
-    let [left, right, top, bottom] = look.borders;
+    let [left, right, top, bottom] = borders;
     if let Some((line, color)) = left {
         f = f.set_border_left(border(line));
         if let Some(c) = color {
@@ -326,13 +331,71 @@ fn render_ours(
     words: &Words<'_>,
     formats: &mut Formats<'_>,
 ) -> Result<(), XlsxError> {
-    let mapping = formats.mapping;
     let rtl = sheet.view.right_to_left;
     let header = layout.header_row;
     let last_col = sheet.width().max(1) - 1;
     let last_row = sheet.rows.len().saturating_sub(1).max(header);
-    let status_col = layout.col(Field::Status);
+    set_columns(ws, sheet, layout, formats.mapping)?;
+    for (r, row) in sheet.rows.iter().enumerate() {
+        let kind = if r == header {
+            RowKind::Header
+        } else if r < header {
+            RowKind::Other
+        } else {
+            kinds.get(&(s, r)).copied().unwrap_or(RowKind::Other)
+        };
+        let ours = OurRow {
+            r,
+            kind,
+            sheet,
+            layout,
+        };
+        render_our_row(ws, &ours, row, words, formats)?;
+    }
 
+    // Styled empty cells past the end of their row, in people's own columns.
+    for (&(r, c), look) in &sheet.looks {
+        let beyond = sheet.rows.get(r).is_none_or(|row| c >= row.len());
+        if beyond && layout.field_at(c).is_none() {
+            let style = Style {
+                kind: RowKind::Other,
+                field: None,
+                archived: false,
+                date: DateKind::None,
+                rtl,
+            };
+            ws.write_blank(r as u32, c as u16, formats.get(style, Some(look)))?;
+        }
+    }
+
+    ws.set_freeze_panes(header as u32 + 1, 0)?;
+    ws.autofilter(header as u32, 0, last_row as u32, last_col as u16)?;
+    let first = header as u32 + 1;
+    let spare = ((last_row + SPARE_ROWS).min(MAX_ROWS - 1)) as u32;
+    validations(ws, layout, formats.mapping, first)?;
+    if let Some(due) = layout.col(Field::Due) {
+        let rule = overdue_rule(layout, formats.mapping, due, first + 1);
+        let cf = ConditionalFormatFormula::new()
+            .set_rule(rule.as_str())
+            .set_format(
+                Format::new()
+                    .set_background_color(Color::RGB(0xFFC7CE))
+                    .set_font_color(Color::RGB(0x9C0006)),
+            );
+        ws.add_conditional_format(first, 0, spare, last_col as u16, &cf)?;
+    }
+    Ok(())
+}
+
+/// Column widths (people's, else throughline's), the hidden identity column, and the date
+/// format of the date columns, for the rows people add too.
+fn set_columns(
+    ws: &mut Worksheet,
+    sheet: &Sheet,
+    layout: &Layout,
+    mapping: &ExcelMapping,
+) -> Result<(), XlsxError> {
+    let last_col = sheet.width().max(1) - 1;
     for c in 0..=last_col {
         let field = layout.field_at(c);
         let view = sheet.view.columns.get(&(c as u16));
@@ -360,95 +423,104 @@ fn render_ours(
         }
     }
 
-    for (r, row) in sheet.rows.iter().enumerate() {
-        let kind = if r == header {
-            RowKind::Header
-        } else if r < header {
-            RowKind::Other
-        } else {
-            kinds.get(&(s, r)).copied().unwrap_or(RowKind::Other)
+    Ok(())
+}
+
+/// A row of one of throughline's sheets, as it is rendered.
+struct OurRow<'a> {
+    r: usize,
+    kind: RowKind,
+    sheet: &'a Sheet,
+    layout: &'a Layout,
+}
+
+/// One row of one of throughline's sheets: throughline's look in its columns (with a
+/// highlight a person gave the row), people's look in theirs, and a note on a status word the
+/// mapping does not know.
+fn render_our_row(
+    ws: &mut Worksheet,
+    ours: &OurRow<'_>,
+    row: &[Cell],
+    words: &Words<'_>,
+    formats: &mut Formats<'_>,
+) -> Result<(), XlsxError> {
+    let OurRow {
+        r,
+        kind,
+        sheet,
+        layout,
+    } = *ours;
+    let rtl = sheet.view.right_to_left;
+    let status_col = layout.col(Field::Status);
+    let archived = kind != RowKind::Other
+        && kind != RowKind::Header
+        && status_col
+            .is_some_and(|c| words.status(&sheet.cell(r, c).view()) == StatusCell::Archived);
+    for (c, cell) in row.iter().enumerate() {
+        if *cell == Cell::Empty
+            && matches!(kind, RowKind::Other | RowKind::Header)
+            && !sheet.looks.contains_key(&(r, c))
+        {
+            continue;
+        }
+        let field = layout.field_at(c);
+        let mut date = date_kind(cell);
+        if kind != RowKind::Header
+            && matches!(field, Some(Field::Start | Field::Due))
+            && date == DateKind::None
+        {
+            // An empty date cell keeps the date format for when a person fills it in.
+            date = if cell.is_empty() {
+                DateKind::Date
+            } else {
+                DateKind::None
+            };
+        }
+        let style = Style {
+            kind,
+            field,
+            archived,
+            date,
+            rtl,
         };
-        let archived = kind != RowKind::Other
-            && kind != RowKind::Header
-            && status_col
-                .is_some_and(|c| words.status(&sheet.cell(r, c).view()) == StatusCell::Archived);
-        for (c, cell) in row.iter().enumerate() {
-            if *cell == Cell::Empty
-                && matches!(kind, RowKind::Other | RowKind::Header)
-                && !sheet.looks.contains_key(&(r, c))
-            {
-                continue;
-            }
-            let field = layout.field_at(c);
-            let mut date = date_kind(cell);
-            if kind != RowKind::Header
-                && matches!(field, Some(Field::Start | Field::Due))
-                && date == DateKind::None
-            {
-                // An empty date cell keeps the date format for when a person fills it in.
-                date = if cell.is_empty() {
-                    DateKind::Date
-                } else {
-                    DateKind::None
-                };
-            }
-            let style = Style {
-                kind,
-                field,
-                archived,
-                date,
-                rtl,
-            };
-            // People's own columns keep their look; in throughline's columns only a
-            // highlight a person gave the row is kept.
-            let look = sheet.looks.get(&(r, c));
-            let look = match (field, look) {
-                (None, look) => look.cloned(),
-                (Some(_), Some(l)) if l.fill.is_some() && kind != RowKind::Header => Some(Look {
-                    fill: l.fill,
-                    ..Look::default()
-                }),
-                _ => None,
-            };
-            write_cell(ws, r, c, cell, formats.get(style, look.as_ref()))?;
-            // A status word the mapping does not know is kept as typed and told about on the
-            // cell itself; a later write without it leaves the note out.
-            if kind == RowKind::Task
-                && Some(c) == status_col
-                && words.status(&cell.view()) == StatusCell::Other
-            {
-                let note = words.note();
-                ws.insert_note(
-                    r as u32,
-                    c as u16,
-                    &Note::new(note).add_author_prefix(false),
-                )?;
-            }
+        // People's own columns keep their look; in throughline's columns only a
+        // highlight a person gave the row is kept.
+        let look = sheet.looks.get(&(r, c));
+        let look = match (field, look) {
+            (None, look) => look.cloned(),
+            (Some(_), Some(l)) if l.fill.is_some() && kind != RowKind::Header => Some(Look {
+                fill: l.fill,
+                ..Look::default()
+            }),
+            _ => None,
+        };
+        write_cell(ws, r, c, cell, formats.get(style, look.as_ref()))?;
+        // A status word the mapping does not know is kept as typed and told about on the
+        // cell itself; a later write without it leaves the note out.
+        if kind == RowKind::Task
+            && Some(c) == status_col
+            && words.status(&cell.view()) == StatusCell::Other
+        {
+            let note = words.note();
+            ws.insert_note(
+                r as u32,
+                c as u16,
+                &Note::new(note).add_author_prefix(false),
+            )?;
         }
     }
+    Ok(())
+}
 
-    // Styled empty cells past the end of their row, in people's own columns.
-    for (&(r, c), look) in &sheet.looks {
-        let beyond = sheet.rows.get(r).is_none_or(|row| c >= row.len());
-        if beyond && layout.field_at(c).is_none() {
-            let style = Style {
-                kind: RowKind::Other,
-                field: None,
-                archived: false,
-                date: DateKind::None,
-                rtl,
-            };
-            ws.write_blank(r as u32, c as u16, formats.get(style, Some(look)))?;
-        }
-    }
-
-    ws.set_freeze_panes(header as u32 + 1, 0)?;
-    ws.autofilter(header as u32, 0, last_row as u32, last_col as u16)?;
-
-    let first = header as u32 + 1;
-    let spare = ((last_row + SPARE_ROWS).min(MAX_ROWS - 1)) as u32;
+/// The status dropdown and the tick list, down to the last row a sheet has.
+fn validations(
+    ws: &mut Worksheet,
+    layout: &Layout,
+    mapping: &ExcelMapping,
+    first: u32,
+) -> Result<(), XlsxError> {
     let lang = layout.language;
-    if let Some(c) = status_col {
+    if let Some(c) = layout.col(Field::Status) {
         let w = mapping.status_words(lang);
         let list = [&w.todo, &w.doing, &w.done, &w.archived];
         let dv = DataValidation::new()
@@ -469,17 +541,6 @@ fn render_ours(
             .allow_list_strings(&[mapping.tick.as_str()])?
             .set_error_style(DataValidationErrorStyle::Information);
         ws.add_data_validation(first, c as u16, MAX_ROWS as u32 - 1, c as u16, &dv)?;
-    }
-    if let Some(due) = layout.col(Field::Due) {
-        let rule = overdue_rule(layout, mapping, due, first + 1);
-        let cf = ConditionalFormatFormula::new()
-            .set_rule(rule.as_str())
-            .set_format(
-                Format::new()
-                    .set_background_color(Color::RGB(0xFFC7CE))
-                    .set_font_color(Color::RGB(0x9C0006)),
-            );
-        ws.add_conditional_format(first, 0, spare, last_col as u16, &cf)?;
     }
     Ok(())
 }

@@ -647,18 +647,7 @@ pub async fn sign_in_desktop<F>(flow: &DesktopSignIn, open: F) -> Result<StoredT
 where
     F: FnOnce(&str),
 {
-    let listener = tokio::net::TcpListener::bind(flow.listen)
-        .await
-        .map_err(|e| {
-            AuthError::Redirect(format!(
-                "cannot listen on {} for the sign-in redirect ({e}); choose another port",
-                flow.listen
-            ))
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| AuthError::Redirect(format!("cannot read the listening address: {e}")))?;
-    let redirect = format!("http://{addr}/");
+    let (listener, redirect) = listen(flow).await?;
     let bad = |what: &str, e: &dyn std::fmt::Display| {
         AuthError::Credentials(format!("the Google {what} is not a valid address: {e}"))
     };
@@ -721,18 +710,45 @@ where
                     .into(),
             )
         })?;
-    let now = Timestamp::now();
-    let token = StoredToken {
+    let token = stored_token(flow, refresh_token, &response);
+    write_token_file(&flow.token_file, &token)?;
+    Ok(token)
+}
+
+/// The loopback listener Google sends the browser back to, and its address.
+async fn listen(flow: &DesktopSignIn) -> Result<(tokio::net::TcpListener, String), AuthError> {
+    let listener = tokio::net::TcpListener::bind(flow.listen)
+        .await
+        .map_err(|e| {
+            AuthError::Redirect(format!(
+                "cannot listen on {} for the sign-in redirect ({e}); choose another port",
+                flow.listen
+            ))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AuthError::Redirect(format!("cannot read the listening address: {e}")))?;
+    Ok((listener, format!("http://{addr}/")))
+}
+
+/// What the desktop flow keeps of Google's answer (the scopes asked for when it names none).
+fn stored_token(
+    flow: &DesktopSignIn,
+    refresh_token: String,
+    response: &impl TokenResponse,
+) -> StoredToken {
+    StoredToken {
         refresh_token,
         access_token: Some(response.access_token().secret().clone()),
-        expires_at: expiry(now, response.expires_in().map(|d| d.as_secs() as i64)),
+        expires_at: expiry(
+            Timestamp::now(),
+            response.expires_in().map(|d| d.as_secs() as i64),
+        ),
         scopes: response
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect())
             .unwrap_or_else(|| flow.scopes.clone()),
         client_id: Some(flow.client_id.clone()),
         client_secret: Some(flow.client_secret.expose().to_owned()),
-    };
-    write_token_file(&flow.token_file, &token)?;
-    Ok(token)
+    }
 }

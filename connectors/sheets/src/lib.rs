@@ -83,7 +83,7 @@ pub use snapshot::{ROW_KEY, TAB_KEY};
 
 use auth::TokenSource;
 use client::SheetsClient;
-use plan::{Planner, Target};
+use plan::{Outcome, Planner, Target};
 use snapshot::{Snapshot, TabsFound};
 use words::Seen;
 
@@ -298,36 +298,7 @@ impl SheetsConnector {
                 .await
                 .map(|_| true)
         };
-        let inserted = matches!(structure, Ok(true));
-        // Rows made by a failed structure batch do not exist: nothing to write into them.
-        let new_ids: HashSet<i32> = plan
-            .structure
-            .iter()
-            .filter_map(|r| {
-                r["createDeveloperMetadata"]["developerMetadata"]["metadataId"].as_i64()
-            })
-            .map(|id| id as i32)
-            .collect();
-        let mut data = Vec::new();
-        let mut sent: Vec<Option<Value>> = vec![None; plan.writes.len()];
-        for (i, w) in plan.writes.iter().enumerate() {
-            let filter = match w.target {
-                Target::Meta(id) if structure.is_err() && new_ids.contains(&id) => continue,
-                Target::Meta(id) => json!({"developerMetadataLookup": {"metadataId": id}}),
-                Target::Position { tab, row } => {
-                    let last = w.cells.keys().max().copied().unwrap_or(0);
-                    json!({"a1Range": plan.position_range(tab, row, inserted, last)})
-                }
-            };
-            let width = w.cells.keys().max().map_or(0, |c| c + 1) as usize;
-            let mut row = vec![Value::Null; width];
-            for (c, v) in &w.cells {
-                row[*c as usize] = v.clone();
-            }
-            // A position-written range starts at column A too.
-            data.push(json!({"dataFilter": filter, "majorDimension": "ROWS", "values": [row]}));
-            sent[i] = Some(filter);
-        }
+        let (data, sent) = value_writes(&plan, &structure);
         let values = if data.is_empty() {
             Ok(Vec::new())
         } else {
@@ -343,38 +314,16 @@ impl SheetsConnector {
                     .unwrap_or_default()
             })
         };
-
-        let mut results = Vec::with_capacity(changes.len());
-        for outcome in plan.outcomes {
-            let result = (|| {
-                let applied = outcome.result?;
-                if outcome.structural {
-                    structure.clone()?;
-                }
-                for &w in &outcome.writes {
-                    let Some(filter) = &sent[w] else {
-                        // Never sent: its new row was not made.
-                        structure.clone()?;
-                        continue;
-                    };
-                    let matched: &Vec<String> = values.as_ref().map_err(Clone::clone)?;
-                    if !filter_key(filter).is_some_and(|k| matched.contains(&k)) {
-                        return Err(ConnectorError::NotFound {
-                            what: format!(
-                                "a row of spreadsheet {} was deleted while throughline was \
-                                 writing to it",
-                                self.spreadsheet
-                            ),
-                        });
-                    }
-                }
-                for (identity, seen) in &outcome.seen {
-                    self.seen.insert(identity.clone(), *seen);
-                }
-                Ok(applied)
-            })();
-            results.push(result);
-        }
+        let sent = Sent {
+            structure,
+            filters: sent,
+            matched: values,
+        };
+        let results = plan
+            .outcomes
+            .into_iter()
+            .map(|outcome| self.settle(outcome, &sent))
+            .collect();
         if let Some(s) = self.snapshot.as_mut() {
             s.seen = self.seen.clone();
         }
@@ -384,6 +333,81 @@ impl SheetsConnector {
         });
         results
     }
+
+    /// One change's result from what its requests did; the state columns it wrote are
+    /// remembered once they are written.
+    fn settle(&mut self, outcome: Outcome, sent: &Sent) -> Result<Applied, ConnectorError> {
+        let applied = outcome.result?;
+        if outcome.structural {
+            sent.structure.clone()?;
+        }
+        for &w in &outcome.writes {
+            let Some(filter) = &sent.filters[w] else {
+                // Never sent: its new row was not made.
+                sent.structure.clone()?;
+                continue;
+            };
+            let matched: &Vec<String> = sent.matched.as_ref().map_err(Clone::clone)?;
+            if !filter_key(filter).is_some_and(|k| matched.contains(&k)) {
+                return Err(ConnectorError::NotFound {
+                    what: format!(
+                        "a row of spreadsheet {} was deleted while throughline was writing to it",
+                        self.spreadsheet
+                    ),
+                });
+            }
+        }
+        for (identity, seen) in outcome.seen {
+            self.seen.insert(identity, seen);
+        }
+        Ok(applied)
+    }
+}
+
+/// What one apply's two requests did.
+struct Sent {
+    /// The structure batch: whether there was one, or why it failed.
+    structure: Result<bool, ConnectorError>,
+    /// The data filter each planned row write went out with (`None`: not sent).
+    filters: Vec<Option<Value>>,
+    /// The data filters the value batch matched, or why it failed.
+    matched: Result<Vec<String>, ConnectorError>,
+}
+
+/// The value batch's data, and the filter each planned row write went out with. Rows made by
+/// a failed structure batch do not exist: nothing is written into them.
+fn value_writes(
+    plan: &plan::Plan,
+    structure: &Result<bool, ConnectorError>,
+) -> (Vec<Value>, Vec<Option<Value>>) {
+    let inserted = matches!(structure, Ok(true));
+    let new_ids: HashSet<i32> = plan
+        .structure
+        .iter()
+        .filter_map(|r| r["createDeveloperMetadata"]["developerMetadata"]["metadataId"].as_i64())
+        .map(|id| id as i32)
+        .collect();
+    let mut data = Vec::new();
+    let mut sent: Vec<Option<Value>> = vec![None; plan.writes.len()];
+    for (i, w) in plan.writes.iter().enumerate() {
+        let filter = match w.target {
+            Target::Meta(id) if structure.is_err() && new_ids.contains(&id) => continue,
+            Target::Meta(id) => json!({"developerMetadataLookup": {"metadataId": id}}),
+            Target::Position { tab, row } => {
+                let last = w.cells.keys().max().copied().unwrap_or(0);
+                json!({"a1Range": plan.position_range(tab, row, inserted, last)})
+            }
+        };
+        let width = w.cells.keys().max().map_or(0, |c| c + 1) as usize;
+        let mut row = vec![Value::Null; width];
+        for (c, v) in &w.cells {
+            row[*c as usize] = v.clone();
+        }
+        // A position-written range starts at column A too.
+        data.push(json!({"dataFilter": filter, "majorDimension": "ROWS", "values": [row]}));
+        sent[i] = Some(filter);
+    }
+    (data, sent)
 }
 
 /// What a data filter names, as Google echoes it in a write's answer.

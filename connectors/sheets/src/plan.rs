@@ -127,12 +127,8 @@ pub(crate) struct Plan {
 impl Plan {
     /// The A1 range of a positional write, after (`inserted`) or without the batch's inserts.
     pub fn position_range(&self, tab: usize, row: u32, inserted: bool, last_col: u32) -> String {
-        let shift: u32 = if inserted {
-            self.shifts[tab]
-                .iter()
-                .filter(|(before, _)| *before <= row)
-                .map(|(_, n)| n)
-                .sum()
+        let shift = if inserted {
+            tabs::shift(&self.shifts[tab], row)
         } else {
             0
         };

@@ -146,6 +146,159 @@ struct DimensionMeta {
     developer_metadata: Vec<Metadata>,
 }
 
+impl Structure {
+    /// Every developer metadata id in use, to pick new ones.
+    fn metadata_ids(&self) -> Vec<i32> {
+        let mut ids = Vec::new();
+        for sheet in &self.sheets {
+            ids.extend(sheet.developer_metadata.iter().map(|m| m.metadata_id));
+            for data in &sheet.data {
+                for rm in &data.row_metadata {
+                    ids.extend(rm.developer_metadata.iter().map(|m| m.metadata_id));
+                }
+            }
+        }
+        ids
+    }
+}
+
+impl SheetStructure {
+    /// The identity metadata of each row that has one: row index → (metadata id, identity).
+    fn row_metadata(&self) -> HashMap<u32, (i32, String)> {
+        let mut row_meta = HashMap::new();
+        for data in &self.data {
+            for (k, rm) in data.row_metadata.iter().enumerate() {
+                // A row past the last row number a sheet can have does not exist.
+                let Some(r) = u32::try_from(k)
+                    .ok()
+                    .and_then(|k| data.start_row.checked_add(k))
+                else {
+                    break;
+                };
+                if let Some(m) = rm
+                    .developer_metadata
+                    .iter()
+                    .find(|m| m.metadata_key == ROW_KEY)
+                {
+                    row_meta
+                        .entry(r)
+                        .or_insert((m.metadata_id, m.metadata_value.clone()));
+                }
+            }
+        }
+        row_meta
+    }
+}
+
+/// One of throughline's tabs as read, and how many of its rows' ID cells name another identity
+/// than their metadata.
+fn read_tab(
+    sheet: &SheetStructure,
+    values: &[Vec<Value>],
+    mapping: &SheetsMapping,
+) -> Result<(Tab, usize), ConnectorError> {
+    let key = sheet
+        .developer_metadata
+        .iter()
+        .find(|m| m.metadata_key == TAB_KEY)
+        .map(|m| m.metadata_value.clone())
+        .unwrap_or_default();
+    let Some(layout) = detect(values, mapping) else {
+        return Err(ConnectorError::Invalid {
+            message: format!(
+                "the header row of tab '{}' is gone (throughline looks for the titles \
+                 {}, {} and {} in its first rows). Undo the change in the sheet \
+                 (Edit → Undo, or File → Version history), or rename the tab and let \
+                 the next sync make a new one",
+                sheet.properties.title,
+                mapping.headers_en[Field::Id.index()],
+                mapping.headers_en[Field::Task.index()],
+                mapping.headers_en[Field::Status.index()],
+            ),
+        });
+    };
+    let row_meta = sheet.row_metadata();
+    let last_used_row = values
+        .iter()
+        .rposition(|r| r.iter().any(|c| !text(c).is_empty()))
+        .map(|r| r as u32);
+    let (rows, mismatches) = identity_rows(values, &layout, &row_meta);
+    let tab = Tab {
+        sheet_id: sheet.properties.sheet_id,
+        title: sheet.properties.title.clone(),
+        key,
+        row_count: sheet.properties.grid_properties.row_count,
+        col_count: sheet.properties.grid_properties.column_count,
+        layout,
+        last_used_row,
+        rows,
+    };
+    Ok((tab, mismatches))
+}
+
+/// The identity rows of a tab: found by their metadata, or by the ID column when the metadata
+/// is gone; and how many ID cells name another identity than their row's metadata.
+fn identity_rows(
+    values: &[Vec<Value>],
+    layout: &Layout,
+    row_meta: &HashMap<u32, (i32, String)>,
+) -> (Vec<Row>, usize) {
+    let mut mismatches = 0;
+    let mut rows = Vec::new();
+    let mut claimed: HashSet<String> = row_meta.values().map(|(_, v)| v.clone()).collect();
+    // Only rows with values or metadata can hold a task: visiting just those keeps a
+    // metadata entry far down the sheet (`startRow` is the API's word) from costing a
+    // pass over every row above it.
+    let mut present: Vec<u32> = (0..values.len())
+        .filter_map(|r| u32::try_from(r).ok())
+        .chain(row_meta.keys().copied())
+        .filter(|r| *r as usize > layout.header_row)
+        .collect();
+    present.sort_unstable();
+    present.dedup();
+    for r in present {
+        let row_values = values.get(r as usize);
+        let cells: Vec<Value> = Field::ALL
+            .iter()
+            .map(|f| {
+                layout
+                    .col(*f)
+                    .and_then(|c| row_values.and_then(|row| row.get(c)))
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            })
+            .collect();
+        let id_cell = text(&cells[Field::Id.index()]).trim().to_owned();
+        match row_meta.get(&r) {
+            Some((metadata_id, identity)) => {
+                if !id_cell.is_empty() && &id_cell != identity {
+                    mismatches += 1;
+                }
+                rows.push(Row {
+                    row: r,
+                    metadata_id: Some(*metadata_id),
+                    identity: identity.clone(),
+                    cells,
+                });
+            }
+            // The metadata is gone (the sheet was copied, the row re-typed): the ID
+            // column is the fallback, unless a row with metadata has that identity
+            // (then this is a person's copy of it).
+            None if id_cell.contains('/') && !claimed.contains(&id_cell) => {
+                claimed.insert(id_cell.clone());
+                rows.push(Row {
+                    row: r,
+                    metadata_id: None,
+                    identity: id_cell,
+                    cells,
+                });
+            }
+            None => {}
+        }
+    }
+    (rows, mismatches)
+}
+
 /// Throughline's tabs as `spreadsheets.get` shows them, before their values are read.
 pub(crate) struct TabsFound {
     structure: Structure,
@@ -201,15 +354,7 @@ impl Snapshot {
         mapping: &SheetsMapping,
         previous_seen: BTreeMap<String, Seen>,
     ) -> Result<Read, ConnectorError> {
-        let mut metadata_ids = Vec::new();
-        for sheet in &found.structure.sheets {
-            metadata_ids.extend(sheet.developer_metadata.iter().map(|m| m.metadata_id));
-            for data in &sheet.data {
-                for rm in &data.row_metadata {
-                    metadata_ids.extend(rm.developer_metadata.iter().map(|m| m.metadata_id));
-                }
-            }
-        }
+        let metadata_ids = found.structure.metadata_ids();
         let mut tabs = Vec::new();
         let mut mismatches = 0;
         for (n, &i) in found.ours.iter().enumerate() {
@@ -219,117 +364,9 @@ impl Snapshot {
                 .and_then(|vr| vr.get("values"))
                 .and_then(|v| serde_json::from_value(v.clone()).ok())
                 .unwrap_or_default();
-            let key = sheet
-                .developer_metadata
-                .iter()
-                .find(|m| m.metadata_key == TAB_KEY)
-                .map(|m| m.metadata_value.clone())
-                .unwrap_or_default();
-            let Some(layout) = detect(&values, mapping) else {
-                return Err(ConnectorError::Invalid {
-                    message: format!(
-                        "the header row of tab '{}' is gone (throughline looks for the titles \
-                         {}, {} and {} in its first rows). Undo the change in the sheet \
-                         (Edit → Undo, or File → Version history), or rename the tab and let \
-                         the next sync make a new one",
-                        sheet.properties.title,
-                        mapping.headers_en[Field::Id.index()],
-                        mapping.headers_en[Field::Task.index()],
-                        mapping.headers_en[Field::Status.index()],
-                    ),
-                });
-            };
-            // Row metadata by row index.
-            let mut row_meta: HashMap<u32, (i32, String)> = HashMap::new();
-            for data in &sheet.data {
-                for (k, rm) in data.row_metadata.iter().enumerate() {
-                    // A row past the last row number a sheet can have does not exist.
-                    let Some(r) = u32::try_from(k)
-                        .ok()
-                        .and_then(|k| data.start_row.checked_add(k))
-                    else {
-                        break;
-                    };
-                    if let Some(m) = rm
-                        .developer_metadata
-                        .iter()
-                        .find(|m| m.metadata_key == ROW_KEY)
-                    {
-                        row_meta
-                            .entry(r)
-                            .or_insert((m.metadata_id, m.metadata_value.clone()));
-                    }
-                }
-            }
-            let last_used_row = values
-                .iter()
-                .rposition(|r| r.iter().any(|c| !text(c).is_empty()))
-                .map(|r| r as u32);
-            let mut rows = Vec::new();
-            let mut claimed: HashSet<String> = row_meta.values().map(|(_, v)| v.clone()).collect();
-            // Only rows with values or metadata can hold a task: visiting just those keeps a
-            // metadata entry far down the sheet (`startRow` is the API's word) from costing a
-            // pass over every row above it.
-            let mut present: Vec<u32> = (0..values.len())
-                .filter_map(|r| u32::try_from(r).ok())
-                .chain(row_meta.keys().copied())
-                .filter(|r| *r as usize > layout.header_row)
-                .collect();
-            present.sort_unstable();
-            present.dedup();
-            for r in present {
-                let cells_of = |row: Option<&Vec<Value>>| -> Vec<Value> {
-                    Field::ALL
-                        .iter()
-                        .map(|f| {
-                            layout
-                                .col(*f)
-                                .and_then(|c| row.and_then(|row| row.get(c)))
-                                .cloned()
-                                .unwrap_or(Value::Null)
-                        })
-                        .collect()
-                };
-                let row_values = values.get(r as usize);
-                let cells = cells_of(row_values);
-                let id_cell = text(&cells[Field::Id.index()]).trim().to_owned();
-                match row_meta.get(&r) {
-                    Some((metadata_id, identity)) => {
-                        if !id_cell.is_empty() && &id_cell != identity {
-                            mismatches += 1;
-                        }
-                        rows.push(Row {
-                            row: r,
-                            metadata_id: Some(*metadata_id),
-                            identity: identity.clone(),
-                            cells,
-                        });
-                    }
-                    // The metadata is gone (the sheet was copied, the row re-typed): the ID
-                    // column is the fallback, unless a row with metadata has that identity
-                    // (then this is a person's copy of it).
-                    None if id_cell.contains('/') && !claimed.contains(&id_cell) => {
-                        claimed.insert(id_cell.clone());
-                        rows.push(Row {
-                            row: r,
-                            metadata_id: None,
-                            identity: id_cell,
-                            cells,
-                        });
-                    }
-                    None => {}
-                }
-            }
-            tabs.push(Tab {
-                sheet_id: sheet.properties.sheet_id,
-                title: sheet.properties.title.clone(),
-                key,
-                row_count: sheet.properties.grid_properties.row_count,
-                col_count: sheet.properties.grid_properties.column_count,
-                layout,
-                last_used_row,
-                rows,
-            });
+            let (tab, moved) = read_tab(sheet, &values, mapping)?;
+            mismatches += moved;
+            tabs.push(tab);
         }
         let mut snapshot = Snapshot {
             version: meta.version.clone(),
@@ -407,7 +444,7 @@ impl Snapshot {
                 let read = read_row(row, &tab.layout, mapping, tz);
                 (read, self.state_of(&words, &tab.layout, row))
             },
-            |task, _| {
+            |task, read| {
                 let cells = self.status_cells.get(&task.identity);
                 // A blocked task's reason, where the tab has the column (read from the row,
                 // so a snapshot restored from the cursor tells it too).

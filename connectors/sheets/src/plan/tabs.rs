@@ -62,9 +62,57 @@ impl Planner<'_> {
 
     pub(super) fn finish(mut self, outcomes: Vec<Outcome>) -> Plan {
         let mut structure = std::mem::take(&mut self.setup);
-        let mut shifts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); self.tabs.len()];
-        let mut final_rows: HashMap<usize, u32> = HashMap::new();
-        let mut grown: BTreeMap<usize, u32> = BTreeMap::new();
+        let inserted = self.insert_rows(&mut structure);
+        let shifts = inserted.shifts;
+        for ins in &self.inserts {
+            let tab = &self.tabs[ins.tab];
+            let at = inserted.rows[&ins.seq];
+            structure.push(row_metadata(
+                tab.sheet_id,
+                at,
+                ins.metadata_id,
+                &ins.identity,
+            ));
+        }
+        for (tab, row, id, identity) in &self.repairs {
+            let at = row + shift(&shifts[*tab], *row);
+            structure.push(row_metadata(self.tabs[*tab].sheet_id, at, *id, identity));
+        }
+        for (tab, row, col, text) in &self.notes {
+            let at = row + shift(&shifts[*tab], *row);
+            let cell = match text {
+                Some(t) => json!({"note": t}),
+                None => json!({}),
+            };
+            structure.push(json!({"updateCells": {
+                "range": {"sheetId": self.tabs[*tab].sheet_id,
+                          "startRowIndex": at, "endRowIndex": at + 1,
+                          "startColumnIndex": col, "endColumnIndex": col + 1},
+                "rows": [{"values": [cell]}],
+                "fields": "note"}}));
+        }
+        // Rows inserted at the end of a range do not take its validation and formats: set them
+        // again over all of throughline's rows of the tab.
+        for (t, rows) in inserted.grown {
+            structure.extend(data_area(&self.tabs[t], self.mapping, rows));
+        }
+        Plan {
+            structure,
+            writes: self.writes,
+            outcomes,
+            tabs: self.tabs,
+            shifts,
+        }
+    }
+
+    /// The requests that insert the planned rows, bottom first so the positions above stay as
+    /// observed; and where the rows end up.
+    fn insert_rows(&self, structure: &mut Vec<Value>) -> Inserted {
+        let mut inserted = Inserted {
+            shifts: vec![Vec::new(); self.tabs.len()],
+            rows: HashMap::new(),
+            grown: BTreeMap::new(),
+        };
         for (t, tab) in self.tabs.iter().enumerate() {
             // Blocks of rows inserted before the same row, in the order they were planned.
             let mut blocks: BTreeMap<u32, Vec<&Insert>> = BTreeMap::new();
@@ -74,7 +122,6 @@ impl Planner<'_> {
             if blocks.is_empty() {
                 continue;
             }
-            // Bottom first, so the positions above stay as observed.
             for (&before, block) in blocks.iter().rev() {
                 let n = block.len() as u32;
                 if before >= tab.row_count {
@@ -92,63 +139,34 @@ impl Planner<'_> {
                 let mut sorted = block.clone();
                 sorted.sort_by_key(|i| i.seq);
                 for (j, ins) in sorted.iter().enumerate() {
-                    final_rows.insert(ins.seq, before + above + j as u32);
+                    inserted.rows.insert(ins.seq, before + above + j as u32);
                 }
-                shifts[t].push((before, block.len() as u32));
+                inserted.shifts[t].push((before, block.len() as u32));
                 above += block.len() as u32;
             }
-            grown.insert(t, tab.row_count + above);
+            inserted.grown.insert(t, tab.row_count + above);
         }
-        for ins in &self.inserts {
-            let tab = &self.tabs[ins.tab];
-            let at = final_rows[&ins.seq];
-            structure.push(row_metadata(
-                tab.sheet_id,
-                at,
-                ins.metadata_id,
-                &ins.identity,
-            ));
-        }
-        for (tab, row, id, identity) in &self.repairs {
-            let shift: u32 = shifts[*tab]
-                .iter()
-                .filter(|(before, _)| before <= row)
-                .map(|(_, n)| n)
-                .sum();
-            let sheet_id = self.tabs[*tab].sheet_id;
-            structure.push(row_metadata(sheet_id, row + shift, *id, identity));
-        }
-        for (tab, row, col, text) in &self.notes {
-            let shift: u32 = shifts[*tab]
-                .iter()
-                .filter(|(before, _)| before <= row)
-                .map(|(_, n)| n)
-                .sum();
-            let at = row + shift;
-            let cell = match text {
-                Some(t) => json!({"note": t}),
-                None => json!({}),
-            };
-            structure.push(json!({"updateCells": {
-                "range": {"sheetId": self.tabs[*tab].sheet_id,
-                          "startRowIndex": at, "endRowIndex": at + 1,
-                          "startColumnIndex": col, "endColumnIndex": col + 1},
-                "rows": [{"values": [cell]}],
-                "fields": "note"}}));
-        }
-        // Rows inserted at the end of a range do not take its validation and formats: set them
-        // again over all of throughline's rows of the tab.
-        for (t, rows) in grown {
-            structure.extend(data_area(&self.tabs[t], self.mapping, rows));
-        }
-        Plan {
-            structure,
-            writes: self.writes,
-            outcomes,
-            tabs: self.tabs,
-            shifts,
-        }
+        inserted
     }
+}
+
+/// Where one apply's inserted rows go.
+struct Inserted {
+    /// Per tab: rows inserted before an observation-time row, and how many.
+    shifts: Vec<Vec<(u32, u32)>>,
+    /// Each insert's row after the batch.
+    rows: HashMap<usize, u32>,
+    /// Tabs that grew, with their new row count.
+    grown: BTreeMap<usize, u32>,
+}
+
+/// How far the rows inserted above an observation-time row move it down.
+pub(super) fn shift(shifts: &[(u32, u32)], row: u32) -> u32 {
+    shifts
+        .iter()
+        .filter(|(before, _)| *before <= row)
+        .map(|(_, n)| n)
+        .sum()
 }
 
 fn row_metadata(sheet_id: i32, row: u32, id: i32, identity: &str) -> Value {
@@ -166,7 +184,6 @@ fn row_metadata(sheet_id: i32, row: u32, id: i32, identity: &str) -> Value {
 fn tab_setup(tab: &TabPlan, mapping: &SheetsMapping, marker_id: i32) -> Vec<Value> {
     let l = tab;
     let ncols = mapping.columns.len() as u32;
-    let lang = tab.layout.language;
     let mut out = vec![
         json!({"addSheet": {"properties": {
             "sheetId": tab.sheet_id,
@@ -182,7 +199,20 @@ fn tab_setup(tab: &TabPlan, mapping: &SheetsMapping, marker_id: i32) -> Vec<Valu
             "location": {"sheetId": tab.sheet_id},
             "visibility": "DOCUMENT"}}}),
     ];
-    let header: Vec<Value> = mapping
+    out.extend(header(tab, mapping));
+    out.extend(conditional_formats(tab, mapping));
+    if mapping.protect {
+        out.push(protection(tab, mapping));
+    }
+    out
+}
+
+/// The header row (bold, grey) and the look of the identity column.
+fn header(tab: &TabPlan, mapping: &SheetsMapping) -> Vec<Value> {
+    let l = tab;
+    let lang = tab.layout.language;
+    let mut out = Vec::new();
+    let titles: Vec<Value> = mapping
         .columns
         .iter()
         .map(|f| {
@@ -192,7 +222,7 @@ fn tab_setup(tab: &TabPlan, mapping: &SheetsMapping, marker_id: i32) -> Vec<Valu
         })
         .collect();
     out.push(json!({"updateCells": {
-        "rows": [{"values": header}],
+        "rows": [{"values": titles}],
         "fields": "userEnteredValue,userEnteredFormat(textFormat,backgroundColor)",
         "start": {"sheetId": tab.sheet_id, "rowIndex": l.header_row(), "columnIndex": 0}}}));
     if let Some(c) = l.col(Field::Id) {
@@ -209,6 +239,14 @@ fn tab_setup(tab: &TabPlan, mapping: &SheetsMapping, marker_id: i32) -> Vec<Valu
                       "startIndex": c, "endIndex": c + 1},
             "properties": props, "fields": fields}}));
     }
+    out
+}
+
+/// Archived rows greyed and overdue dates red: conditional formats, right between syncs.
+fn conditional_formats(tab: &TabPlan, mapping: &SheetsMapping) -> Vec<Value> {
+    let l = tab;
+    let ncols = mapping.columns.len() as u32;
+    let mut out = Vec::new();
     let first = l.header_row() + 1;
     let letter = |f: Field| l.col(f).map(a1::column_letters);
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
@@ -254,22 +292,26 @@ fn tab_setup(tab: &TabPlan, mapping: &SheetsMapping, marker_id: i32) -> Vec<Valu
                                   format!("=AND(ISNUMBER(${due}{r}),${due}{r}<TODAY(),{not_done})")}]},
                 "format": {"textFormat": {"foregroundColor": {"red": 0.8, "green": 0.0, "blue": 0.0}}}}}}}));
     }
-    if mapping.protect {
-        let unprotected: Vec<Value> = mapping
-            .columns
-            .iter()
-            .filter(|f| f.people_edit())
-            .filter_map(|f| l.col(*f))
-            .map(|c| json!({"sheetId": tab.sheet_id, "startColumnIndex": c, "endColumnIndex": c + 1}))
-            .collect();
-        out.push(json!({"addProtectedRange": {"protectedRange": {
-            "range": {"sheetId": tab.sheet_id, "startColumnIndex": 0, "endColumnIndex": ncols},
-            "description": "throughline keeps these columns in step with the playbook; edits \
-                            here may be replaced by the next sync. Status and Done are yours.",
-            "warningOnly": true,
-            "unprotectedRanges": unprotected}}}));
-    }
     out
+}
+
+/// A warning-only protected range over the playbook's columns, Status and Done left free.
+fn protection(tab: &TabPlan, mapping: &SheetsMapping) -> Value {
+    let l = tab;
+    let ncols = mapping.columns.len() as u32;
+    let unprotected: Vec<Value> = mapping
+        .columns
+        .iter()
+        .filter(|f| f.people_edit())
+        .filter_map(|f| l.col(*f))
+        .map(|c| json!({"sheetId": tab.sheet_id, "startColumnIndex": c, "endColumnIndex": c + 1}))
+        .collect();
+    json!({"addProtectedRange": {"protectedRange": {
+        "range": {"sheetId": tab.sheet_id, "startColumnIndex": 0, "endColumnIndex": ncols},
+        "description": "throughline keeps these columns in step with the playbook; edits \
+                        here may be replaced by the next sync. Status and Done are yours.",
+        "warningOnly": true,
+        "unprotectedRanges": unprotected}}})
 }
 
 /// Validation and formats over throughline's rows of a tab: the status dropdown, the done
