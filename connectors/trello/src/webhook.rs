@@ -9,10 +9,12 @@
 //! back on, and it refuses a second webhook with the same token, model and callback: so
 //! [`TrelloConnector::ensure_webhook`] deletes what is off, duplicated or on another board
 //! before it creates one. The deliveries are signed with the application's secret; checking
-//! them is the daemon's part.
+//! them is the daemon's part. The daemon's generic webhook code reaches the same calls through
+//! [`WebhookHost`].
 
 use serde::Deserialize;
 use throughline_connector::ConnectorError;
+use throughline_connector::settings::{CreatedWebhook, RemoteWebhook, WebhookHost};
 
 use crate::connector::TrelloConnector;
 
@@ -157,6 +159,43 @@ impl TrelloConnector {
                 },
                 other => other,
             })
+    }
+}
+
+/// The board's webhooks as the daemon's generic webhook code sees them. A webhook of ours on
+/// another board (the target's board changed) does not serve this target, so it lists as
+/// inactive: the daemon then deletes it and creates one on the board. Trello has no
+/// handshake; its deliveries are signed with the application's secret.
+#[async_trait::async_trait]
+impl WebhookHost for TrelloConnector {
+    fn watched(&self) -> String {
+        self.api.board_label()
+    }
+
+    async fn list(&self) -> Result<Vec<RemoteWebhook>, ConnectorError> {
+        let board = self.board_id().await?;
+        Ok(self
+            .webhooks()
+            .await?
+            .into_iter()
+            .map(|w| RemoteWebhook {
+                active: w.active && w.id_model == board,
+                id: w.id,
+                callback: w.callback_url,
+            })
+            .collect())
+    }
+
+    async fn create(&self, callback: &str) -> Result<CreatedWebhook, ConnectorError> {
+        let created = self.create_webhook(callback).await?;
+        Ok(CreatedWebhook {
+            id: created.id,
+            secret: None,
+        })
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), ConnectorError> {
+        self.delete_webhook(id).await
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 use common::Board;
 use throughline_connector::ConnectorError;
 use throughline_connector::emulator_kit::Receiver;
+use throughline_connector::settings::WebhookHost;
 use throughline_trello::TrelloMapping;
 
 /// The daemon's callback for target `studio`, served by a receiver.
@@ -144,4 +145,38 @@ async fn a_callback_that_fails_trellos_check_is_reported_with_what_to_do() {
         "the token stays out of messages: {message}"
     );
     assert!(board.emu.webhooks().is_empty());
+}
+
+#[tokio::test]
+async fn the_daemons_generic_host_sees_only_this_boards_webhooks_as_active() {
+    let board = Board::new(TrelloMapping::default()).await;
+    let (_receiver, url) = callback().await;
+    let other_board = board.emu.seed_board("Old board");
+    let mut old = board.settings();
+    old.board = other_board;
+    let stale = throughline_trello::TrelloConnector::new(old)
+        .unwrap()
+        .create_webhook(&url)
+        .await
+        .unwrap();
+    let host: Box<dyn WebhookHost> = Box::new(board.connector());
+    assert!(host.watched().contains(&board.board), "{}", host.watched());
+
+    let listed = host.list().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id.as_str(), listed[0].active),
+        (stale.id.as_str(), false)
+    );
+    assert_eq!(listed[0].callback, url);
+
+    let created = host.create(&url).await.unwrap();
+    assert_eq!(created.secret, None, "Trello has no handshake secret");
+    let listed = host.list().await.unwrap();
+    let on_board: Vec<_> = listed.iter().filter(|w| w.active).collect();
+    assert_eq!(on_board.len(), 1);
+    assert_eq!(on_board[0].id, created.id);
+
+    host.delete(&stale.id).await.unwrap();
+    assert_eq!(ids(&board), [created.id]);
 }
