@@ -31,6 +31,7 @@
 //! | forecast | per open item: [`FORECAST_RUNS`] Monte Carlo runs with a fixed seed per item; each open task takes a stage time drawn from its stage's measured stage times (the planned `days` when none were measured), starts on its ready day, and cannot finish before today; a task already ready draws only from the times at least as long as its age (none: it finishes today). The item is ready when its last task due by go-live is (stages after go-live are left out); chance = share of runs ready on or before go-live; the 85 % date is the nearest-rank 85th percentile; `at_risk` when the chance is under 70 % |
 //! | adoption | status updates from tools (the hub's own first record is not one) in the period, per person and target. An update counts for the person the tool names; a tool that names nobody (a workbook) counts it for the task's owner. A person's own share: of their tasks that got an update, those they updated themselves; days since last update: from the date of their last update ever to today. Targets without any update in the period are listed as unused |
 //! | kpis | per success metric (`[[metric]]`): every value measured up to the period's last day (its date in the metric's process time zone), each against the target (`higher_is_better`: at least the target, else at most); status `met` (the latest value reaches it), `missed` (not reached and its `by` day has passed), `open`, or `no_data` |
+//! | replans | for tasks due in the period: the due date as first pushed against the latest pushed (the state file keeps each change), how often it changed and how many business days it moved (negative: earlier); per stage the replanned tasks and the business days moved later |
 //! | leaderboard | per person (the task's owner) and per role: tasks done on time in the week of the period's last day, and in its calendar month |
 //!
 //! Recommendations are rules over these measurements. One a person snoozed (`report --snooze ID
@@ -50,6 +51,7 @@ mod flow;
 mod forecast;
 mod kpi;
 mod recommend;
+mod replan;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -68,6 +70,7 @@ use crate::state::StatusRecord;
 pub use flow::{CumulativeFlow, StageFlow, StateCounts};
 pub use forecast::{FORECAST_RUNS, FORECAST_SEED};
 pub use kpi::{Kpi, KpiStatus, KpiValue, MetricInput, MetricReading};
+pub use replan::{PlannedInput, Replanned, Replans, StageReplans};
 pub use timeline::{ItemTimeline, TaskTimeline};
 
 /// Everything the measurements are made from.
@@ -88,6 +91,8 @@ pub struct Input {
     pub metric_values: Vec<MetricReading>,
     /// Recommendations a person snoozed: (id, the day it shows again).
     pub snoozes: Vec<(String, Date)>,
+    /// Each task's due date as pushed (the state file's planned-dates history).
+    pub planned: Vec<PlannedInput>,
     /// Narrow what is reported (never what percentiles are measured from).
     pub filter: Filter,
 }
@@ -207,6 +212,7 @@ pub struct Report {
     pub adoption: Adoption,
     pub leaderboard: Leaderboard,
     pub kpis: Vec<Kpi>,
+    pub replans: Replans,
     pub recommendations: Vec<Recommendation>,
     /// Recommendations that fire but are snoozed until a later day (hidden above).
     pub snoozed: Vec<SnoozedRecommendation>,
@@ -711,6 +717,7 @@ pub fn measure(input: &Input) -> Report {
     let adoption = adoption(&ctx);
     let leaderboard = leaderboard(&ctx);
     let kpis = kpi::kpis(&ctx);
+    let replans = replan::replans(&ctx);
     let mut report = Report {
         period: Period {
             since: input.since,
@@ -729,6 +736,7 @@ pub fn measure(input: &Input) -> Report {
         adoption,
         leaderboard,
         kpis,
+        replans,
         recommendations: Vec::new(),
         snoozed: Vec::new(),
     };

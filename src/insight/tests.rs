@@ -158,6 +158,7 @@ fn input(now: &str) -> Input {
         metrics: Vec::new(),
         metric_values: Vec::new(),
         snoozes: Vec::new(),
+        planned: Vec::new(),
         filter: Filter::default(),
     }
 }
@@ -961,4 +962,48 @@ fn a_snoozed_recommendation_is_hidden_until_its_day() {
     let r = measure(&i);
     assert!(r.recommendations.iter().any(|r| r.id == id));
     assert!(r.snoozed.is_empty());
+}
+
+#[test]
+fn replans_measure_how_far_due_dates_moved() {
+    let mut i = input("2026-11-17T12:00:00Z");
+    let pushed = |id: &str, due: Date, when: &str| PlannedInput {
+        identity: id.into(),
+        due: Some(due),
+        at: at(when),
+    };
+    i.planned = vec![
+        // x2/b: planned Mon 11-09, pushed again unchanged, then Wed 11-11 (2 business days
+        // later), recorded out of order.
+        pushed("x2/b", date(2026, 11, 11), "2026-11-03T09:00:00Z"),
+        pushed("x2/b", date(2026, 11, 9), "2026-11-01T09:00:00Z"),
+        pushed("x2/b", date(2026, 11, 9), "2026-11-02T09:00:00Z"),
+        // x1/a: moved earlier by a business day over a weekend (Mon 11-09 → Fri 11-06)…
+        pushed("x1/a", date(2026, 11, 9), "2026-10-30T09:00:00Z"),
+        pushed("x1/a", date(2026, 11, 3), "2026-10-31T09:00:00Z"),
+        // …x1/c pushed once: not replanned.
+        pushed("x1/c", date(2026, 11, 6), "2026-10-30T09:00:00Z"),
+    ];
+    let r = measure(&i);
+    let tasks: Vec<(&str, Date, Date, u32, i64)> = r
+        .replans
+        .tasks
+        .iter()
+        .map(|t| (t.task.as_str(), t.first_due, t.due, t.changes, t.moved))
+        .collect();
+    assert_eq!(
+        tasks,
+        [
+            // Mon 11-09 → Tue 11-03: four business days earlier (11-04 … 11-09 minus the weekend).
+            ("x1/a", date(2026, 11, 9), date(2026, 11, 3), 1, -4),
+            ("x2/b", date(2026, 11, 9), date(2026, 11, 11), 1, 2),
+        ]
+    );
+    let stages: Vec<(&str, u32, u32, i64)> = r
+        .replans
+        .by_stage
+        .iter()
+        .map(|s| (s.stage.as_str(), s.tasks, s.replanned, s.days_later))
+        .collect();
+    assert_eq!(stages, [("a", 1, 1, 0), ("b", 1, 1, 2)]);
 }

@@ -6,11 +6,11 @@ use jiff::civil::Date;
 
 use super::html::Labels;
 use crate::insight::{
-    Filter, Input, MetricInput, MetricReading, ProcessInput, TargetInput, TaskInput,
+    Filter, Input, MetricInput, MetricReading, PlannedInput, ProcessInput, TargetInput, TaskInput,
 };
 use crate::model::Deployment;
 use crate::schedule::Schedule;
-use crate::state::{MetricValue, Snooze, StateError, StateStore, StatusRecord};
+use crate::state::{MetricValue, PlannedDates, Snooze, StateError, StateStore, StatusRecord};
 
 /// What the state file holds for a report.
 #[derive(Debug, Default)]
@@ -18,6 +18,7 @@ pub struct Stored {
     pub history: Vec<StatusRecord>,
     pub metric_values: Vec<MetricValue>,
     pub snoozes: Vec<Snooze>,
+    pub planned: Vec<PlannedDates>,
 }
 
 impl Stored {
@@ -26,6 +27,7 @@ impl Stored {
             history: store.all_status_history()?,
             metric_values: store.all_metric_values()?,
             snoozes: store.all_snoozes()?,
+            planned: store.all_planned_history()?,
         })
     }
 }
@@ -96,6 +98,15 @@ pub fn input(
                 value: v.value,
                 at: v.at,
                 note: v.note,
+            })
+            .collect(),
+        planned: stored
+            .planned
+            .into_iter()
+            .map(|p| PlannedInput {
+                identity: p.identity,
+                due: p.due,
+                at: p.at,
             })
             .collect(),
         snoozes: stored

@@ -346,6 +346,29 @@ pub fn render(r: &Report) -> String {
         .collect();
     table(&mut out, &["person / role", "week", "month"], &rows);
 
+    let _ = writeln!(
+        out,
+        "\nReplanned (due dates as first pushed against the latest, business days)"
+    );
+    let rows: Vec<Vec<String>> = r
+        .replans
+        .by_stage
+        .iter()
+        .map(|s| {
+            vec![
+                format!("{}/{}", s.process, s.stage),
+                s.tasks.to_string(),
+                s.replanned.to_string(),
+                s.days_later.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["stage", "planned", "replanned", "days later"],
+        &rows,
+    );
+
     let _ = writeln!(out, "\nSuccess metrics (latest value against the target)");
     let rows: Vec<Vec<String>> = r
         .kpis

@@ -15,7 +15,7 @@ mod memory;
 mod sqlite;
 
 pub use memory::MemoryStore;
-pub use sqlite::{MetricValue, Snooze, SqliteStore};
+pub use sqlite::{MetricValue, PlannedDates, Snooze, SqliteStore};
 
 /// A task or entry × target → remote object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +217,10 @@ pub trait StateStore: Send {
     }
     /// Snoozed recommendations (`report --snooze`); a store that keeps none: empty.
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
+        Ok(Vec::new())
+    }
+    /// Each task's planned dates as pushed, when they changed; a store that keeps none: empty.
+    fn all_planned_history(&self) -> Result<Vec<PlannedDates>, StateError> {
         Ok(Vec::new())
     }
     fn events(&self, since: Option<Timestamp>) -> Result<Vec<Event>, StateError>;

@@ -32,7 +32,7 @@ use rusqlite::{
 use throughline_connector::{Identity, State};
 
 mod insight;
-pub use insight::{MetricValue, Snooze};
+pub use insight::{MetricValue, PlannedDates, Snooze};
 
 use super::lock::{StateLock, lock_path};
 use super::{
@@ -212,6 +212,18 @@ const MIGRATIONS: &[&str] = &[
         until           TEXT NOT NULL,
         at              INTEGER NOT NULL
     ) WITHOUT ROWID;
+    ",
+    // 6: each task's planned dates as they were pushed, so `report` can measure how far plans
+    // moved (a row only when the start or due date changed).
+    "
+    CREATE TABLE planned_history (
+        seq       INTEGER PRIMARY KEY,
+        identity  TEXT NOT NULL CHECK (identity <> ''),
+        start     TEXT,
+        due       TEXT,
+        at        INTEGER NOT NULL
+    );
+    CREATE INDEX planned_history_by_identity ON planned_history (identity, seq);
     ",
 ];
 
@@ -431,6 +443,10 @@ impl StateStore for SqliteStore {
 
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
         self.snoozes()
+    }
+
+    fn all_planned_history(&self) -> Result<Vec<PlannedDates>, StateError> {
+        self.planned_history()
     }
 
     fn all_status_history(&self) -> Result<Vec<StatusRecord>, StateError> {
@@ -706,6 +722,8 @@ fn write_batch(tx: &Connection, path: &Path, batch: &Batch) -> Result<(), StateE
                 failed(what)(e)
             })?;
         }
+        insight::record_planned(tx, &batch.put_links)
+            .map_err(failed("cannot record the tasks' planned dates".into()))?;
     }
 
     if !batch.add_intents.is_empty() {
@@ -1237,6 +1255,7 @@ mod tests {
                 "metric_values",
                 "notices",
                 "overrides",
+                "planned_history",
                 "snoozes",
                 "status",
                 "status_history"

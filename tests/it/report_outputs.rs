@@ -463,3 +463,48 @@ fn a_snoozed_recommendation_is_hidden_until_its_day_across_runs() {
     let (back, gone) = recommendation_ids(&config, "2026-12-31");
     assert!(back.contains(&id) && gone.is_empty(), "{back:?} {gone:?}");
 }
+
+#[test]
+fn a_moved_go_live_is_measured_as_replanned() {
+    let (_dir, config) = crate::common::cli::copy_example("content");
+    let sync = |now: &str| {
+        let out = run(&config, &["--now", now, "sync"]);
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    sync("2026-11-01");
+    // The Hanukkah sale moves from 2026-12-03 to 2026-12-08: its tasks are pushed again.
+    let items = config.parent().unwrap().join("items/december.toml");
+    crate::common::cli::edit(&items, "golive = 2026-12-03", "golive = 2026-12-08");
+    sync("2026-11-02");
+    sync("2026-11-03");
+    let out = run(
+        &config,
+        &[
+            "--now",
+            "2026-11-03",
+            "report",
+            "--json",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-12-31",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tasks = report["replans"]["tasks"].as_array().unwrap();
+    assert!(!tasks.is_empty(), "{}", report["replans"]);
+    for t in tasks {
+        assert!(
+            t["task"].as_str().unwrap().starts_with("hanukkah-sale/"),
+            "{t}"
+        );
+        // Pushed twice (the third sync changed nothing): one change, 3 business days later
+        // (Thu 12-03 → Tue 12-08 over a weekend).
+        assert_eq!(
+            (t["changes"].as_u64(), t["moved"].as_i64()),
+            (Some(1), Some(3)),
+            "{t}"
+        );
+    }
+}

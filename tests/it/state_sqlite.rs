@@ -791,7 +791,7 @@ fn the_file_is_marked_versioned_and_in_wal_mode() {
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();
     assert_eq!(app.to_be_bytes(), *b"THLN");
-    assert_eq!(version, 4);
+    assert_eq!(version, 6);
     assert_eq!(mode, "wal");
     // Opening again does not migrate twice.
     drop(conn);
