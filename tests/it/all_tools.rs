@@ -21,24 +21,24 @@ use throughline_sheets::{ROW_KEY, SheetsAuth, SheetsConnector, SheetsSettings};
 use throughline_trello::emulator::Emulator as Trello;
 use throughline_trello::{TrelloConnector, TrelloSettings};
 
-const TARGETS: [&str; 4] = ["managers", "studio", "writers", "workbook"];
+pub(crate) const TARGETS: [&str; 4] = ["managers", "studio", "writers", "workbook"];
 
-fn tz() -> jiff::tz::TimeZone {
+pub(crate) fn tz() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get("Asia/Jerusalem").unwrap()
 }
 
-struct Tools {
-    asana: (Asana, Seeded),
-    trello: Trello,
-    board: String,
-    sheets: Sheets,
-    spreadsheet: String,
-    workbook: std::path::PathBuf,
+pub(crate) struct Tools {
+    pub(crate) asana: (Asana, Seeded),
+    pub(crate) trello: Trello,
+    pub(crate) board: String,
+    pub(crate) sheets: Sheets,
+    pub(crate) spreadsheet: String,
+    pub(crate) workbook: std::path::PathBuf,
 }
 
 impl Tools {
     /// Fresh connectors, as after a restart, in `TARGETS` order.
-    fn connectors(&self) -> Vec<Box<dyn Connector>> {
+    pub(crate) fn connectors(&self) -> Vec<Box<dyn Connector>> {
         let mut a = AsanaSettings::new(
             "managers",
             self.asana.1.project.clone(),
@@ -75,7 +75,7 @@ impl Tools {
         ]
     }
 
-    async fn cycle(&self, store: &mut MemoryStore) -> CycleReport {
+    pub(crate) async fn cycle(&self, store: &mut MemoryStore) -> CycleReport {
         let mut runs: Vec<TargetRun> = TARGETS
             .iter()
             .zip(self.connectors())

@@ -12,6 +12,7 @@ mod zipped;
 mod all_tools;
 mod asana_trello_excel;
 mod bad_input;
+mod blocked;
 mod calendar;
 mod calendar_daemon;
 mod cli_sync;

@@ -274,9 +274,19 @@ impl AsanaConnector {
                 } else {
                     data.insert("projects".into(), json!([project]));
                 }
+                let mut new_tags = Vec::new();
                 if let (ChannelAs::Tag, Some(channel)) = (&mapping.channel, &task.context.channel) {
-                    data.insert("tags".into(), json!([tag_gid(channel)?]));
+                    new_tags.push(tag_gid(channel)?);
                 }
+                let blocked = task.state == State::Blocked;
+                if let Some(tag) = self.blocked_tag().filter(|_| blocked) {
+                    new_tags.push(tag_gid(tag)?);
+                }
+                if !new_tags.is_empty() {
+                    data.insert("tags".into(), json!(new_tags));
+                }
+                let reason = task.context.blocked_reason.as_deref();
+                self.blocked_fields(snap, blocked, reason, &mut data);
                 out.push((
                     Role::Create,
                     Action::new(Method::POST, "/tasks")
@@ -317,6 +327,8 @@ impl AsanaConnector {
                 }
                 if let Some(s) = state {
                     data.insert("completed".into(), json!(*s == State::Done));
+                    let reason = context.blocked_reason.as_deref();
+                    self.blocked_fields(snap, *s == State::Blocked, reason, &mut data);
                 }
                 if !data.is_empty() {
                     out.push((
@@ -328,6 +340,14 @@ impl AsanaConnector {
                 }
                 if *unarchive {
                     out.push(remove_tag(current, remote_id, archive, tags)?);
+                }
+                if let (Some(s), Some(tag)) = (state, self.blocked_tag()) {
+                    let shown = current.is_some_and(|t| t.has_tag(tag));
+                    if *s == State::Blocked && !shown {
+                        out.push(add_tag(remote_id, tag, tag_gid(tag)?));
+                    } else if *s != State::Blocked && shown {
+                        out.push(remove_tag(current, remote_id, tag, tags)?);
+                    }
                 }
                 if let (ChannelAs::Tag, Some(channel), Some(_)) =
                     (&mapping.channel, &context.channel, fields)
@@ -550,6 +570,14 @@ impl AsanaConnector {
                     wanted.insert(mapping.archive_tag.clone());
                 }
                 _ => {}
+            }
+            let blocks = match change {
+                Change::CreateTask { task } => task.state == State::Blocked,
+                Change::UpdateTask { state, .. } => *state == Some(State::Blocked),
+                _ => false,
+            };
+            if let Some(tag) = self.blocked_tag().filter(|_| blocks) {
+                wanted.insert(tag.to_owned());
             }
             if let ChannelAs::Tag = mapping.channel {
                 let channel = match change {

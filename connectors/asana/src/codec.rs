@@ -51,6 +51,9 @@ pub struct CustomValue {
     pub gid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_value: Option<String>,
+    /// The chosen option of a drop-down field (blocked as a field option).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enum_value: Option<Named>,
 }
 
 /// An Asana task as read with [`TASK_FIELDS`]; also what the observation cursor keeps.
@@ -103,7 +106,15 @@ fn custom_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<CustomVal
                 .as_str()
                 .or_else(|| v["enum_value"]["name"].as_str())
                 .map(str::to_owned);
-            Some(CustomValue { gid, text_value })
+            let enum_value = v["enum_value"]["gid"].as_str().map(|g| Named {
+                gid: g.to_owned(),
+                name: v["enum_value"]["name"].as_str().unwrap_or("").to_owned(),
+            });
+            Some(CustomValue {
+                gid,
+                text_value,
+                enum_value,
+            })
         })
         .collect())
 }

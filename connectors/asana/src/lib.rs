@@ -48,6 +48,7 @@
 //! in-memory Asana ([`emulator`]) for tests and `throughline emulate asana`.
 
 mod apply;
+mod blocked;
 mod client;
 mod codec;
 pub mod mapping;
@@ -68,7 +69,7 @@ use throughline_connector::{
     StateSupport,
 };
 
-pub use mapping::{AsanaMapping, ChannelAs, MappingError};
+pub use mapping::{AsanaMapping, BlockedAs, ChannelAs, MappingError};
 pub use oauth::{AuthorizeSettings, OAuthApp, OAuthError, StoredToken};
 pub use settings::{
     AsanaAuth, AsanaLimits, AsanaPlan, AsanaSettings, DEFAULT_BASE_URL, OAuthSettings,
@@ -138,7 +139,10 @@ impl Connector for AsanaConnector {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            states: StateSupport::DoneOrNot,
+            states: match self.settings.mapping.blocked {
+                mapping::BlockedAs::None => StateSupport::DoneOrNot,
+                _ => StateSupport::DoneBlockedOrNot,
+            },
             description: true,
             owner: true,
             start: self.settings.mapping.start,

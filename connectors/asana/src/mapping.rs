@@ -19,6 +19,17 @@ pub enum ChannelAs {
     None,
 }
 
+/// How a blocked task shows in Asana.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockedAs {
+    /// A tag with this name (created when missing).
+    Tag(String),
+    /// This option of the project's drop-down custom field of this name.
+    Field { field: String, option: String },
+    /// Asana does not show blocked: a blocked task reads as not done.
+    None,
+}
+
 /// How tasks look in an Asana project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsanaMapping {
@@ -35,6 +46,10 @@ pub struct AsanaMapping {
     pub channel: ChannelAs,
     /// The tag that marks archived tasks and subtasks.
     pub archive_tag: String,
+    /// Where blocked shows.
+    pub blocked: BlockedAs,
+    /// The project's text custom field that holds a blocked task's reason, when it has one.
+    pub blocked_reason_field: Option<String>,
 }
 
 /// A mapping value that cannot be used: the dotted key and a sentence that names it.
@@ -64,6 +79,8 @@ impl AsanaMapping {
             marker: "throughline:".to_owned(),
             channel: ChannelAs::Tag,
             archive_tag: "archived by throughline".to_owned(),
+            blocked: BlockedAs::Tag("Blocked".to_owned()),
+            blocked_reason_field: Some("Blocked reason".to_owned()),
         }
     }
 
@@ -198,16 +215,18 @@ impl AsanaMapping {
                         }
                     }
                 }
+                "blocked" => read_blocked(&mut m, table_of(value, "blocked")?)?,
                 // The engine's own tables.
                 "task" | "drift" => {}
                 other => {
-                    const TOP: [&str; 8] = [
+                    const TOP: [&str; 9] = [
                         "granularity",
                         "sections",
                         "dates",
                         "identity",
                         "channel",
                         "archive",
+                        "blocked",
                         "task",
                         "drift",
                     ];
@@ -215,7 +234,8 @@ impl AsanaMapping {
                         Some(near) => format!("unknown key `{other}`; did you mean `{near}`?"),
                         None => format!(
                             "unknown key `{other}`; an Asana mapping has granularity, [sections], \
-                             [dates], [identity], [channel], [archive] (and [task], [drift])"
+                             [dates], [identity], [channel], [archive], [blocked] (and [task], \
+                             [drift])"
                         ),
                     };
                     return Err(MappingError {
@@ -228,6 +248,65 @@ impl AsanaMapping {
         }
         Ok(m)
     }
+}
+
+/// `[blocked]`: `as` = "tag" (`tag`), "custom-field" (`custom_field`'s option `option`) or
+/// "none"; `reason_field`, a text custom field ("" = none).
+fn read_blocked(m: &mut AsanaMapping, t: &Table) -> Result<(), MappingError> {
+    const KEYS: [&str; 5] = ["as", "tag", "custom_field", "option", "reason_field"];
+    for k in t.keys() {
+        if !KEYS.contains(&k.as_str()) {
+            return Err(unknown("blocked", k, &KEYS));
+        }
+    }
+    let name = |key: &str, current: Option<&str>, default: &str| -> Result<String, MappingError> {
+        let text = match t.get(key) {
+            Some(v) => str_of(v, &format!("blocked.{key}"))?.trim().to_owned(),
+            None => current.unwrap_or(default).to_owned(),
+        };
+        if text.is_empty() {
+            return Err(err(
+                &format!("blocked.{key}"),
+                format!("`blocked.{key}` needs a name, like \"{default}\""),
+            ));
+        }
+        Ok(text)
+    };
+    let (tag, field, option) = match &m.blocked {
+        BlockedAs::Tag(tag) => (Some(tag.as_str()), None, None),
+        BlockedAs::Field { field, option } => (None, Some(field.as_str()), Some(option.as_str())),
+        BlockedAs::None => (None, None, None),
+    };
+    let kind = match t.get("as") {
+        Some(v) => str_of(v, "blocked.as")?,
+        None => match m.blocked {
+            BlockedAs::Tag(_) => "tag",
+            BlockedAs::Field { .. } => "custom-field",
+            BlockedAs::None => "none",
+        },
+    };
+    let blocked = match kind {
+        "tag" => BlockedAs::Tag(name("tag", tag, "Blocked")?),
+        "custom-field" => BlockedAs::Field {
+            field: name("custom_field", field, "Status")?,
+            option: name("option", option, "Blocked")?,
+        },
+        "none" => BlockedAs::None,
+        other => {
+            return Err(err(
+                "blocked.as",
+                format!(
+                    "`blocked.as = \"{other}\"` is not known; use \"tag\", \"custom-field\" or \"none\""
+                ),
+            ));
+        }
+    };
+    if let Some(v) = t.get("reason_field") {
+        let text = str_of(v, "blocked.reason_field")?.trim();
+        m.blocked_reason_field = (!text.is_empty()).then(|| text.to_owned());
+    }
+    m.blocked = blocked;
+    Ok(())
 }
 
 fn unknown(table: &str, key: &str, known: &[&str]) -> MappingError {
@@ -300,6 +379,8 @@ mod tests {
         assert_eq!(m.marker, "throughline:");
         assert_eq!(m.channel, ChannelAs::Tag);
         assert_eq!(m.archive_tag, "archived by throughline");
+        assert_eq!(m.blocked, BlockedAs::Tag("Blocked".into()));
+        assert_eq!(m.blocked_reason_field.as_deref(), Some("Blocked reason"));
         assert_eq!(parse("").unwrap(), m);
     }
 
@@ -342,11 +423,35 @@ mod tests {
             ),
             ("boards = 1", "unknown key `boards`"),
             ("[identity]\nmarker = \"\"", "`identity.marker`"),
+            ("[blocked]\nas = \"label\"", "`blocked.as = \"label\"`"),
+            ("[blocked]\ntag = \"\"", "`blocked.tag` needs a name"),
+            ("[blocked]\nreason = \"x\"", "unknown key `blocked.reason`"),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn blocked_is_a_tag_a_field_option_or_nothing() {
+        let m = parse("[blocked]\nas = \"custom-field\"\ncustom_field = \"Stage state\"\noption = \"תקוע\"\nreason_field = \"\"").unwrap();
+        assert_eq!(
+            m.blocked,
+            BlockedAs::Field {
+                field: "Stage state".into(),
+                option: "תקוע".into()
+            }
+        );
+        assert_eq!(m.blocked_reason_field, None);
+        assert_eq!(
+            parse("[blocked]\nas = \"none\"").unwrap().blocked,
+            BlockedAs::None
+        );
+        assert_eq!(
+            parse("[blocked]\ntag = \"On hold\"").unwrap().blocked,
+            BlockedAs::Tag("On hold".into())
+        );
     }
 
     #[test]

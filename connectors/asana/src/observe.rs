@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use throughline_connector::{ConnectorError, Observation, ObservedTask};
+use throughline_connector::{ConnectorError, Observation, ObservedTask, State};
 
 use crate::AsanaConnector;
 use crate::client::{Action, Events, PAGE};
 use crate::codec::{Carrier, Codec, Named, RemoteTask, TASK_FIELDS};
-use crate::mapping::ChannelAs;
+use crate::mapping::{BlockedAs, ChannelAs};
 
 /// Bumped when the snapshot's shape changes: an older cursor is then read as none.
 const SNAPSHOT_VERSION: u32 = 1;
@@ -43,6 +43,12 @@ pub struct Snapshot {
     pub identity_field: Option<String>,
     #[serde(default)]
     pub channel_field: Option<Field>,
+    /// The drop-down field whose option marks blocked (`[blocked] as = "custom-field"`).
+    #[serde(default)]
+    pub blocked_field: Option<Field>,
+    /// The text field that holds a blocked task's reason.
+    #[serde(default)]
+    pub reason_field: Option<String>,
     /// The project's sections, in order.
     #[serde(default)]
     pub sections: Vec<Named>,
@@ -70,6 +76,8 @@ impl Snapshot {
             sync: None,
             identity_field: None,
             channel_field: None,
+            blocked_field: None,
+            reason_field: None,
             sections: Vec::new(),
             users: BTreeMap::new(),
             tags: BTreeMap::new(),
@@ -337,26 +345,30 @@ impl AsanaConnector {
             {
                 snap.identity_field = Some(gid.to_owned());
             }
+            if subtype == "text"
+                && mapping
+                    .blocked_reason_field
+                    .as_deref()
+                    .is_some_and(|f| same(name, f))
+            {
+                snap.reason_field = Some(gid.to_owned());
+            }
+            if let BlockedAs::Field { field: blocked, .. } = &mapping.blocked
+                && same(name, blocked)
+                && subtype == "enum"
+            {
+                snap.blocked_field = Some(Field {
+                    gid: gid.to_owned(),
+                    options: options_of(field),
+                });
+            }
             if let ChannelAs::CustomField(channel) = &mapping.channel
                 && same(name, channel)
                 && matches!(subtype, "text" | "enum")
             {
-                let options = field["enum_options"]
-                    .as_array()
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|o| {
-                                Some((
-                                    o["name"].as_str()?.to_owned(),
-                                    o["gid"].as_str()?.to_owned(),
-                                ))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
                 snap.channel_field = Some(Field {
                     gid: gid.to_owned(),
-                    options,
+                    options: options_of(field),
                 });
             }
         }
@@ -574,6 +586,12 @@ impl AsanaConnector {
                     .map(|subs| subs.iter().map(|s| codec.entry(s, tag)).collect())
                     .unwrap_or_default();
                 let mut task = codec.task(t, tag, entries);
+                let (blocked, cells) = self.blocked_of(snap, t);
+                // Done wins over the tag: completing a task is the last word on it.
+                if blocked && task.state != State::Done {
+                    task.state = State::Blocked;
+                }
+                task.status_cells = cells;
                 // Section names may have changed since the task was read.
                 if let Some(section) = t.section_in(&self.settings.project)
                     && let Some(name) = snap.section_name(&section.gid)
@@ -685,3 +703,20 @@ fn parse_all<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 #[path = "fuzz_tests.rs"]
 mod fuzz_tests;
+
+/// A drop-down custom field's options, name → gid (none for a text field).
+fn options_of(field: &Value) -> BTreeMap<String, String> {
+    field["enum_options"]
+        .as_array()
+        .map(|o| {
+            o.iter()
+                .filter_map(|o| {
+                    Some((
+                        o["name"].as_str()?.to_owned(),
+                        o["gid"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

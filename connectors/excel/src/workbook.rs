@@ -152,14 +152,15 @@ impl Workbook {
         let loc = task.loc;
         let base = self.baseline.get(&task.identity);
         let noted = base.is_some_and(|b| b.status == StatusCell::Other);
-        // A blocked task's reason, where the sheet has the column.
+        // A blocked task's reason, where the sheet has the column (a reason left beside
+        // another status word is not shown: it is no longer why the task waits).
         let reason_col = self.layouts[loc.sheet]
             .as_ref()
             .and_then(|l| l.col(Field::Reason));
         let reason = reason_col
             .map(|c| self.book.sheets[loc.sheet].cell(loc.row, c).text())
             .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty());
+            .filter(|t| !t.is_empty() && row.status == StatusCell::Blocked);
         let cells = mapping
             .words()
             .status_cells(row.status, row.ticked, noted, || {

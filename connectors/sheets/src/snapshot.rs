@@ -447,12 +447,14 @@ impl Snapshot {
             |task, read| {
                 let cells = self.status_cells.get(&task.identity);
                 // A blocked task's reason, where the tab has the column (read from the row,
-                // so a snapshot restored from the cursor tells it too).
+                // so a snapshot restored from the cursor tells it too; a reason left beside
+                // another status word is not shown: it is no longer why the task waits).
                 let (tab, row) = self.row_at(task.loc);
                 let reason = text(row.cell(Field::Reason)).trim().to_owned();
+                let blocked = read.status == StatusCell::Blocked;
                 StatusCells {
                     holds_reason: tab.layout.col(Field::Reason).is_some(),
-                    blocked_reason: (!reason.is_empty()).then_some(reason),
+                    blocked_reason: (blocked && !reason.is_empty()).then_some(reason),
                     ..cells.cloned().unwrap_or_default()
                 }
             },

@@ -346,6 +346,10 @@ impl TrelloConnector {
             .cards
             .insert(id.clone(), CardState { card, checklists });
         self.fill_identity_field(&id, &task.identity).await;
+        if task.state == State::Blocked {
+            let reason = task.context.blocked_reason.as_deref();
+            self.set_blocked(&id, &task.identity, true, reason).await?;
+        }
         if template.is_some() {
             pending.push(PendingCopy {
                 index,
@@ -571,6 +575,11 @@ impl TrelloConnector {
         self.home.insert(remote_id.to_owned(), home_name);
         self.send_card_update(remote_id, identity, &q, members)
             .await?;
+        if let Some(s) = state {
+            let reason = context.blocked_reason.as_deref();
+            self.set_blocked(remote_id, identity, s == State::Blocked, reason)
+                .await?;
+        }
         Ok(Applied::Updated { version: None })
     }
 

@@ -22,7 +22,7 @@ const BOARD_READ: &[(&str, &str)] = &[
     ("cards", "all"),
     (
         "card_fields",
-        "name,desc,closed,idList,due,start,dueComplete,idMembers,dateLastActivity",
+        "name,desc,closed,idList,due,start,dueComplete,idMembers,dateLastActivity,idLabels",
     ),
     ("card_customFieldItems", "true"),
     ("checklists", "all"),
@@ -216,11 +216,20 @@ impl Trello {
     }
 
     /// The one request an observation costs.
-    pub(crate) async fn read_board(&self) -> Result<wire::Board, ConnectorError> {
-        let params: Vec<(&str, String)> = BOARD_READ
+    /// The board in one read; with `comments`, its newest comments too (blocked reasons).
+    pub(crate) async fn read_board(&self, comments: bool) -> Result<wire::Board, ConnectorError> {
+        let mut params: Vec<(&str, String)> = BOARD_READ
             .iter()
+            .filter(|(k, _)| !comments || *k != "actions")
             .map(|(k, v)| (*k, (*v).to_owned()))
             .collect();
+        if comments {
+            params.extend([
+                ("actions", "commentCard".to_owned()),
+                ("actions_limit", "1000".to_owned()),
+                ("action_fields", "type,data".to_owned()),
+            ]);
+        }
         self.get(
             &format!("/boards/{}", self.board),
             &params,

@@ -66,7 +66,11 @@ impl Connector for TrelloConnector {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            states: StateSupport::DoneOrNot,
+            states: if self.mapping().blocked_label.is_some() {
+                StateSupport::DoneBlockedOrNot
+            } else {
+                StateSupport::DoneOrNot
+            },
             description: true,
             owner: true,
             start: true,

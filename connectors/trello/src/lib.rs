@@ -38,6 +38,9 @@
 //!   Lists are created when missing and never renamed, moved or archived.
 //! - **Done** is the card's `dueComplete` tick and/or its place in a "Done" list (the mapping
 //!   says which). Trello has no "doing": it reads back as to do.
+//! - **Blocked** is a label ("Blocked"), its reason a text custom field or a `Blocked: …`
+//!   comment; the comments come nested in the board read (`actions=commentCard`, at most the
+//!   newest 1,000 of the board), so the read stays one request.
 //! - **Webhooks** belong to the token that made them and watch one model (the board). Trello
 //!   checks the callback with a `HEAD` before it creates one, refuses a second with the same
 //!   token, model and callback, and turns one off after repeated failed deliveries, never back
@@ -48,15 +51,16 @@
 //! and `throughline emulate trello`.
 
 mod apply;
+mod blocked;
 mod client;
 mod connector;
 mod dates;
 mod entries;
 mod mapping;
 pub mod marker;
-pub mod target;
 mod observe;
 mod settings;
+pub mod target;
 mod webhook;
 mod wire;
 

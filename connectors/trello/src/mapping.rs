@@ -37,6 +37,13 @@ pub struct TrelloMapping {
     pub label_color: Option<String>,
     /// The text custom field that also carries the identity.
     pub custom_field: Option<String>,
+    /// `[blocked]`: the label that marks a blocked card (`None`: Trello shows no blocked).
+    pub blocked_label: Option<String>,
+    /// The colour the blocked label is created with.
+    pub blocked_color: Option<String>,
+    /// The text custom field that holds a blocked card's reason, when the board has it; else
+    /// a comment `<label>: <reason>` on the card.
+    pub blocked_reason_field: Option<String>,
     /// Hub person → Trello username or member id.
     pub people: BTreeMap<String, String>,
 }
@@ -81,6 +88,7 @@ impl TrelloMapping {
                 "checklist",
                 "labels",
                 "identity",
+                "blocked",
                 "people",
             ],
         )?;
@@ -94,6 +102,7 @@ impl TrelloMapping {
         let (due_complete, done_list, move_to_done_list) = r.status()?;
         let checklist = r.checklist()?;
         let (labels, label_color) = r.labels()?;
+        let (blocked_label, blocked_color, blocked_reason_field) = r.blocked()?;
         Ok(TrelloMapping {
             due_time,
             start_time,
@@ -109,6 +118,9 @@ impl TrelloMapping {
             labels,
             label_color,
             custom_field: r.custom_field()?,
+            blocked_label,
+            blocked_color,
+            blocked_reason_field,
             people: r.people()?,
         })
     }
@@ -405,6 +417,37 @@ impl Reader<'_> {
         Ok((labels, color))
     }
 
+    /// `[blocked]`: the label of a blocked card, its colour, and the reason's custom field.
+    #[allow(clippy::type_complexity)]
+    fn blocked(&self) -> Result<(Option<String>, Option<String>, Option<String>), MappingError> {
+        let t = self.section("blocked")?;
+        only_keys("blocked", t, &["label", "color", "reason_field"])?;
+        let label = self.optional_text(t, "blocked", "label", |b| b.blocked_label.clone())?;
+        let color = self.optional_text(t, "blocked", "color", |b| b.blocked_color.clone())?;
+        if let Some(c) = &color
+            && !COLORS.contains(&c.as_str())
+        {
+            return Err(err(
+                "blocked.color",
+                format!(
+                    "`blocked.color` = \"{c}\" is not a Trello label colour; use one of {} or \"\"",
+                    COLORS.join(", ")
+                ),
+            ));
+        }
+        let field = self.optional_text(t, "blocked", "reason_field", |b| {
+            b.blocked_reason_field.clone()
+        })?;
+        if label.is_none() && t.contains_key("reason_field") && field.is_some() {
+            return Err(err(
+                "blocked.reason_field",
+                "`blocked.reason_field` needs `blocked.label`: without the label Trello shows no \
+                 blocked card, so there is no reason to keep; set a label like \"Blocked\"",
+            ));
+        }
+        Ok((label, color, field))
+    }
+
     /// `[identity]`: the text custom field that also carries the identity.
     fn custom_field(&self) -> Result<Option<String>, MappingError> {
         let t = self.section("identity")?;
@@ -485,6 +528,24 @@ mod tests {
         assert_eq!(m.labels, LabelsFrom::Channel);
         assert_eq!(m.custom_field.as_deref(), Some("throughline"));
         assert!(m.templates && !m.entry_owner && !m.entry_due);
+        assert_eq!(m.blocked_label.as_deref(), Some("Blocked"));
+        assert_eq!(m.blocked_color.as_deref(), Some("red"));
+        assert_eq!(m.blocked_reason_field.as_deref(), Some("Blocked reason"));
+    }
+
+    #[test]
+    fn blocked_can_be_turned_off_or_moved() {
+        let t: Table = "[blocked]\nlabel = \"\"\n".parse().unwrap();
+        let m = TrelloMapping::from_toml(&t).unwrap();
+        assert_eq!(m.blocked_label, None);
+        let t: Table = "[blocked]\nlabel = \"On hold\"\nreason_field = \"\"\n"
+            .parse()
+            .unwrap();
+        let m = TrelloMapping::from_toml(&t).unwrap();
+        assert_eq!(
+            (m.blocked_label.as_deref(), m.blocked_reason_field),
+            (Some("On hold"), None)
+        );
     }
 
     #[test]
@@ -512,6 +573,18 @@ mod tests {
                 "set `status.move_to_done_list = true`",
             ),
             ("[people]\n\"a@b.c\" = 3\n", "must be a Trello username"),
+            (
+                "[blocked]\ncolor = \"teal\"\n",
+                "`blocked.color` = \"teal\"",
+            ),
+            (
+                "[blocked]\nreason = \"x\"\n",
+                "unknown key `blocked.reason`",
+            ),
+            (
+                "[blocked]\nlabel = \"\"\nreason_field = \"Why\"\n",
+                "needs `blocked.label`",
+            ),
         ] {
             let t: Table = toml.parse().unwrap();
             let e = TrelloMapping::from_toml(&t).unwrap_err().to_string();

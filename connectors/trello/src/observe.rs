@@ -39,6 +39,12 @@ pub(crate) struct Snapshot {
     pub(crate) members: Vec<wire::Member>,
     /// The text custom field that carries identities, when the board has one.
     pub(crate) id_field: Option<String>,
+    /// The text custom field that holds blocked reasons, when the mapping names one and the
+    /// board has it.
+    pub(crate) reason_field: Option<String>,
+    /// Card id → its comments' texts, newest first (read only while blocked reasons live in
+    /// comments).
+    pub(crate) comments: HashMap<String, Vec<String>>,
 }
 
 /// How many cards of each stage sit in each list (by name), outside the done list: where a
@@ -66,13 +72,30 @@ fn template_of(card: &wire::Card, checklists: &[wire::Checklist], name: &str) ->
 impl TrelloConnector {
     /// Read the board again (one request) and keep it as the snapshot.
     pub(crate) async fn refresh(&mut self) -> Result<(), ConnectorError> {
-        let board = self.api.read_board().await?;
+        // Blocked reasons in comments: the comments come nested in the same read.
+        let comments = self.mapping().blocked_label.is_some()
+            && self.snap.as_ref().is_none_or(|s| s.reason_field.is_none());
+        let mut board = self.api.read_board(comments).await?;
+        if comments && self.reason_field_id(&board).is_some() {
+            // The board has the reason field after all: no comments needed from now on.
+            board.actions.clear();
+        }
         self.api.set_board_name(&board.name);
         self.snap = Some(self.snapshot_of(board));
         Ok(())
     }
 
     pub(crate) fn snapshot_of(&self, board: wire::Board) -> Snapshot {
+        let reason_field = self.reason_field_id(&board);
+        let mut comments: HashMap<String, Vec<String>> = HashMap::new();
+        for a in &board.actions {
+            if let Some((card, text)) = a.comment() {
+                comments
+                    .entry(card.to_owned())
+                    .or_default()
+                    .push(text.to_owned());
+            }
+        }
         let m = self.mapping();
         let template_lists: Vec<&str> = board
             .lists
@@ -114,6 +137,8 @@ impl TrelloConnector {
             labels: board.labels,
             members: board.members,
             id_field,
+            reason_field,
+            comments,
         }
     }
 
@@ -275,6 +300,7 @@ impl TrelloConnector {
             list.map(|l| l.name.clone()).unwrap_or_default()
         };
         let done = (self.mapping().due_complete && card.due_complete) || in_done;
+        let (blocked, status_cells) = self.blocked_of(snap, cs);
         let fields = TaskFields {
             title: card.name.clone(),
             description,
@@ -287,7 +313,12 @@ impl TrelloConnector {
             remote_id: card.id.clone(),
             identity,
             fields,
-            state: if done { State::Done } else { State::Todo },
+            // Done wins over the label: the tick is what the card's people look at last.
+            state: match (done, blocked) {
+                (true, _) => State::Done,
+                (false, true) => State::Blocked,
+                (false, false) => State::Todo,
+            },
             archived: card.closed || list.is_some_and(|l| l.closed),
             version: None,
             modified: card
@@ -296,7 +327,7 @@ impl TrelloConnector {
                 .and_then(|t| t.parse().ok()),
             modified_by: None,
             entries: self.observe_entries(cs, marker.as_ref(), people),
-            status_cells: Default::default(),
+            status_cells,
         }
     }
 

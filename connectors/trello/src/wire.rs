@@ -18,6 +18,31 @@ pub struct Board {
     pub members: Vec<Member>,
     #[serde(default, rename = "customFields")]
     pub custom_fields: Vec<CustomField>,
+    /// Comments, newest first, when the read asked for them (blocked reasons).
+    #[serde(default)]
+    pub actions: Vec<Action>,
+}
+
+/// A board action; only comments are asked for.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Action {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+impl Action {
+    /// A comment's card and text.
+    pub fn comment(&self) -> Option<(&str, &str)> {
+        if self.kind != "commentCard" {
+            return None;
+        }
+        Some((
+            self.data.get("card")?.get("id")?.as_str()?,
+            self.data.get("text")?.as_str()?,
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +80,8 @@ pub struct Card {
     pub date_last_activity: Option<String>,
     #[serde(default)]
     pub custom_field_items: Vec<CustomFieldItem>,
+    #[serde(default)]
+    pub id_labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -85,7 +85,8 @@ async fn an_observation_is_one_nested_board_read_and_nothing_to_do_sends_nothing
         ("GET", format!("/boards/{}", board.board).as_str())
     );
     for part in [
-        "actions=none",
+        // Comments too: blocked reasons live in comments on a board without the reason field.
+        "actions=commentCard",
         "lists=all",
         "cards=all",
         "checklists=all",
