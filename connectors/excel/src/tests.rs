@@ -155,30 +155,37 @@ fn task(item: &str, stage: &str, keys: &[&str]) -> DesiredTask {
         },
         state: State::Todo,
         context: context("content", "Content pipeline", item, stage, false, 0),
-        entries: keys
-            .iter()
-            .map(|k| DesiredEntry {
-                identity: format!("{identity}/{k}"),
-                fields: EntryFields {
-                    text: format!("Check {k}"),
-                    owner: None,
-                    due: None,
-                },
-                checked: false,
-            })
-            .collect(),
+        entries: keys.iter().map(|k| entry(&identity, k)).collect(),
     }
 }
 
 fn update_state(t: &DesiredTask, state: State) -> Change {
+    update(t, None, Some(state))
+}
+
+/// An update of a task made from `t`: new fields and/or state, `t`'s fields as the previous.
+fn update(t: &DesiredTask, fields: Option<TaskFields>, state: Option<State>) -> Change {
     Change::UpdateTask {
         remote_id: t.identity.clone(),
         identity: t.identity.clone(),
         context: t.context.clone(),
-        fields: None,
-        previous: None,
-        state: Some(state),
+        fields,
+        previous: Some(t.fields.clone()),
+        state,
         unarchive: false,
+    }
+}
+
+/// A checklist entry `key` of the task `identity`, unchecked.
+fn entry(identity: &str, key: &str) -> DesiredEntry {
+    DesiredEntry {
+        identity: format!("{identity}/{key}"),
+        fields: EntryFields {
+            text: format!("Check {key}"),
+            owner: None,
+            due: None,
+        },
+        checked: false,
     }
 }
 
@@ -432,15 +439,7 @@ async fn what_people_added_survives_a_write() {
     apply_ok(
         &mut c,
         &[
-            Change::UpdateTask {
-                remote_id: t.identity.clone(),
-                identity: t.identity.clone(),
-                context: t.context.clone(),
-                fields: Some(t2.fields.clone()),
-                previous: Some(t.fields.clone()),
-                state: Some(State::Doing),
-                unarchive: false,
-            },
+            update(&t, Some(t2.fields.clone()), Some(State::Doing)),
             Change::CreateTask {
                 task: task("c", "copy", &[]),
             },

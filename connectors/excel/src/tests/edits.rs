@@ -456,19 +456,7 @@ async fn checklist_rows_follow_their_task_to_a_new_stage() {
     let mut moved = t.fields.clone();
     moved.group = "Review".into();
     observe(&mut c).await;
-    apply_ok(
-        &mut c,
-        &[Change::UpdateTask {
-            remote_id: t.identity.clone(),
-            identity: t.identity.clone(),
-            context: t.context.clone(),
-            fields: Some(moved),
-            previous: Some(t.fields.clone()),
-            state: None,
-            unarchive: false,
-        }],
-    )
-    .await;
+    apply_ok(&mut c, &[update(&t, Some(moved), None)]).await;
     let wb = read_back(&path);
     let s = sheet(&wb, "Content pipeline");
     let stages: Vec<String> = (1..=3).map(|r| s.cell(r, 2).text()).collect();
@@ -533,15 +521,7 @@ async fn a_date_no_excel_cell_holds_fails_its_own_row_and_the_others_are_written
     fields.due = Some(Date::constant(1, 1, 1));
     let results = c
         .apply(&[
-            Change::UpdateTask {
-                remote_id: first.identity.clone(),
-                identity: first.identity.clone(),
-                context: first.context.clone(),
-                fields: Some(fields),
-                previous: None,
-                state: None,
-                unarchive: false,
-            },
+            update(&first, Some(fields), None),
             update_state(&last, State::Done),
         ])
         .await;
