@@ -4,6 +4,7 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
+use throughline_connector::identity::Identity;
 use throughline_connector::{ConnectorError, DesiredTask, EntryFields, TaskFields};
 
 use crate::cell::Cell;
@@ -164,11 +165,9 @@ impl RowChecks<'_> {
 /// A checklist entry's identity extends its task's (`item/stage/key` under `item/stage`):
 /// that is how its row is tied to the task after people sort the sheet.
 pub fn check_entry_identity(parent: &str, entry: &str) -> Result<(), ConnectorError> {
-    match entry
-        .strip_prefix(parent)
-        .and_then(|rest| rest.strip_prefix('/'))
-    {
-        Some(key) if !key.is_empty() && key.trim() == key => Ok(()),
+    let entry_identity = Identity::parse(entry).ok();
+    match entry_identity.as_ref().and_then(|e| e.key_under(parent)) {
+        Some(key) if key.trim() == key => Ok(()),
         _ => Err(ConnectorError::Invalid {
             message: format!(
                 "checklist entry \"{entry}\" must have an identity under its task's \
@@ -267,6 +266,9 @@ mod tests {
         assert!(check_entry_identity("a/b", "a/b/c").is_ok());
         assert!(check_entry_identity("a/b", "a/bc").is_err());
         assert!(check_entry_identity("a/b", "a/b/").is_err());
+        // Deeper than `item/stage/key` is no entry identity.
+        assert!(check_entry_identity("a/b", "a/b/c/d").is_err());
+        assert!(check_entry_identity("a/b", "a/b/ c").is_err());
     }
 
     #[test]
