@@ -83,6 +83,8 @@ struct Seen {
 }
 
 impl ExcelConnector {
+    /// The connector for the workbook at `path` (made by the first apply when it is not
+    /// there); nothing is read until the first observation.
     pub fn new(
         target_id: impl Into<String>,
         path: impl Into<PathBuf>,
@@ -96,10 +98,12 @@ impl ExcelConnector {
         }
     }
 
+    /// The workbook's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// How tasks look in the workbook.
     pub fn mapping(&self) -> &ExcelMapping {
         &self.mapping
     }

@@ -64,16 +64,22 @@ fn looks_like_cell(s: &str) -> bool {
 /// row bounds, `2:2` no column bounds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bounds {
+    /// The first row.
     pub start_row: Option<u32>,
+    /// The row after the last.
     pub end_row: Option<u32>,
+    /// The first column.
     pub start_col: Option<u32>,
+    /// The column after the last.
     pub end_col: Option<u32>,
 }
 
 /// A parsed A1 range: the tab (if named) and the cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct A1 {
+    /// The tab, when the range names one.
     pub sheet: Option<String>,
+    /// The cells.
     pub bounds: Bounds,
 }
 

@@ -93,12 +93,18 @@ impl From<AuthError> for ConnectorError {
 pub enum SheetsAuth {
     /// The contents of a service account's JSON key file. Share the spreadsheet with the
     /// account's e-mail address.
-    ServiceAccount { key_json: Secret },
+    ServiceAccount {
+        /// The key file's contents.
+        key_json: Secret,
+    },
     /// The file `throughline auth google` wrote, and the OAuth client it was made with
     /// (empty `client_id`: the one stored in the file).
     OAuth {
+        /// The token file.
         token_file: PathBuf,
+        /// The OAuth client's id.
         client_id: String,
+        /// The OAuth client's secret.
         client_secret: Secret,
     },
     /// A bearer access token, used as is (it is never refreshed).
@@ -125,10 +131,13 @@ impl SheetsAuth {
 /// The parts of a service account key file throughline uses.
 #[derive(Clone, Deserialize)]
 pub struct ServiceAccountKey {
+    /// The account's e-mail address (share the spreadsheet with it).
     pub client_email: String,
     private_key: String,
+    /// The key's id, sent in the token request's header.
     #[serde(default)]
     pub private_key_id: Option<String>,
+    /// Where the key's tokens come from (Google's token endpoint when absent).
     #[serde(default)]
     pub token_uri: Option<String>,
 }
@@ -143,6 +152,7 @@ impl std::fmt::Debug for ServiceAccountKey {
 }
 
 impl ServiceAccountKey {
+    /// Read a key file's contents; a file that is no service account key is named as such.
     pub fn from_json(json: &Secret) -> Result<ServiceAccountKey, AuthError> {
         #[derive(Deserialize)]
         struct Kind {
@@ -254,7 +264,9 @@ pub(crate) fn pem_der(pem: &str, label: &str) -> Option<Vec<u8>> {
 /// What `throughline auth google` stores and the connector keeps current (JSON, mode 0600).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredToken {
+    /// What renews the access token.
     pub refresh_token: String,
+    /// The access token last fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
     /// When `access_token` stops working.
@@ -267,6 +279,7 @@ pub struct StoredToken {
     /// client's secret is not confidential (Google says so), so it is kept with the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The OAuth client's secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
 }
@@ -388,6 +401,8 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
+    /// Access tokens for `auth` from `token_url`, for `scopes`; `target` names the target in
+    /// errors. Credentials that cannot be read are refused here.
     pub fn new(
         auth: SheetsAuth,
         token_url: impl Into<String>,
@@ -609,11 +624,13 @@ fn expiry(now: Timestamp, expires_in: Option<i64>) -> Option<Timestamp> {
 pub struct DesktopSignIn {
     /// An OAuth client of type "Desktop app" from the Google Cloud console.
     pub client_id: String,
+    /// The OAuth client's secret.
     pub client_secret: Secret,
     /// [`GOOGLE_AUTH_URL`] (tests point it at the emulator).
     pub auth_url: String,
     /// [`GOOGLE_TOKEN_URL`].
     pub token_url: String,
+    /// The scopes to ask for ([`DEFAULT_SCOPES`]).
     pub scopes: Vec<String>,
     /// Where the loopback listener waits for the browser (`127.0.0.1:0`: any free port).
     pub listen: SocketAddr,

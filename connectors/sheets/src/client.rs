@@ -24,8 +24,11 @@ use crate::auth::TokenSource;
 /// Google's default quotas: requests per minute per user, for reads and for writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SheetsQuota {
+    /// Read requests per `per`.
     pub reads: u32,
+    /// Write requests per `per`.
     pub writes: u32,
+    /// The window the counts are for (a minute at Google).
     pub per: Duration,
 }
 

@@ -103,6 +103,7 @@ pub struct SheetsSettings {
     pub target: String,
     /// The spreadsheet id (the long code in its address between `/d/` and `/edit`).
     pub spreadsheet: String,
+    /// How to sign in to Google.
     pub auth: SheetsAuth,
     /// [`SHEETS_URL`]; tests point it at the emulator.
     pub sheets_url: String,
@@ -112,10 +113,12 @@ pub struct SheetsSettings {
     pub token_url: String,
     /// [`auth::DEFAULT_SCOPES`].
     pub scopes: Vec<String>,
+    /// How tasks look in the sheet.
     pub mapping: SheetsMapping,
     /// The process time zone: a timestamp a person pasted into a date cell is read as the
     /// date it is there.
     pub timezone: TimeZone,
+    /// How many requests a minute to stay under.
     pub quota: SheetsQuota,
     /// How hard to retry passing failures; the shared client's default when `None`.
     pub retry: Option<RetryPolicy>,
@@ -188,6 +191,8 @@ impl SheetsConnector {
             });
         }
         let account = settings.auth.account();
+    /// The connector for one spreadsheet; nothing is sent until the first observation. An
+    /// empty spreadsheet id or unusable credentials are refused here.
         let tokens = Arc::new(
             TokenSource::new(
                 settings.auth,
@@ -232,10 +237,12 @@ impl SheetsConnector {
     /// Requests sent so far, by method and outcome (retries included).
     pub fn request_counts(&self) -> RequestCounts {
         self.client.counts()
+    /// How tasks look in the sheet.
     }
 
     /// How many access tokens were fetched so far.
     pub fn token_refreshes(&self) -> u64 {
+    /// The spreadsheet id.
         self.tokens.refreshes()
     }
 
