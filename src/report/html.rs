@@ -1191,11 +1191,14 @@ fn kpis(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
             .collect();
         let lo = k.values.first().map_or(k.by, |v| v.on.min(k.by));
         let hi = k.values.last().map_or(k.by, |v| v.on.max(k.by));
-        let mut ticks = date_ticks(lo, hi);
-        ticks.push((
-            day_number(k.by),
-            format!("{} {}.{}", w.by, k.by.day(), k.by.month()),
-        ));
+        // The target's day is a tick of its own; date ticks too near it would overlap it.
+        let by = day_number(k.by);
+        let near = ((day_number(hi) - day_number(lo)) * 0.08).max(1.0);
+        let mut ticks: Vec<(f64, String)> = date_ticks(lo, hi)
+            .into_iter()
+            .filter(|(x, _)| (x - by).abs() > near)
+            .collect();
+        ticks.push((by, format!("{} {}.{}", w.by, k.by.day(), k.by.month())));
         let id = format!("chart-kpi-{}", slug(&k.id));
         let desc = format!(
             "{}: {} {}{unit} {} {}; {}",
@@ -1250,13 +1253,10 @@ fn kpis(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
                 ]
             })
             .collect();
-        folded_table(
-            out,
-            &k.name,
-            &[w.day, w.value, w.target, w.note],
-            &[1],
-            &rows,
-        );
+        if !rows.is_empty() {
+            let head = [w.day, w.value, w.kpi_met, w.note];
+            folded_table(out, &k.name, &head, &[1], &rows);
+        }
         out.push_str("</figure>");
     }
     out.push_str("</div>");
