@@ -11,6 +11,7 @@ use super::charts::{
     self, AgingColumn, BLUE, Frame, GREEN, GREY, Line, ORANGE, Point, RED, RefLine, SKY, Series,
     TimelineRow, day_number, escape,
 };
+use super::insight::{opt, pct, rate_cells, rows};
 use crate::insight::{KpiStatus, Rate, Report, Zone};
 
 /// What the page needs beyond the measurements: language and the names people know.
@@ -78,6 +79,7 @@ pub(crate) struct Words {
     pub(crate) max_parallel: &'static str,
     pub(crate) peak: &'static str,
     pub(crate) weeks_over: &'static str,
+    pub(crate) weeks_with_work: &'static str,
     pub(crate) forecast: &'static str,
     pub(crate) item: &'static str,
     pub(crate) golive: &'static str,
@@ -161,6 +163,7 @@ const EN: Words = Words {
     max_parallel: "max_parallel",
     peak: "Peak",
     weeks_over: "Weeks over",
+    weeks_with_work: "Weeks with work",
     forecast: "Forecast",
     item: "Item",
     golive: "Go-live",
@@ -243,6 +246,7 @@ const HE: Words = Words {
     max_parallel: "max_parallel",
     peak: "שיא",
     weeks_over: "שבועות מעל",
+    weeks_with_work: "שבועות עם עבודה",
     forecast: "תחזית",
     item: "פריט",
     golive: "עלייה לאוויר",
@@ -305,14 +309,6 @@ details summary { cursor: pointer; color: #1f3a5f; }
 code { direction: ltr; unicode-bidi: embed; }
 "#;
 
-fn rate_pct(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".into(), |v| format!("{:.0}%", v * 100.0))
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map_or_else(|| "-".into(), |v| v.to_string())
-}
-
 /// A table with a caption; `numeric` marks the columns aligned as numbers.
 fn table(
     out: &mut String,
@@ -369,13 +365,9 @@ fn folded_table(
 }
 
 fn rate_row(first: String, r: &Rate) -> Vec<String> {
-    vec![
-        first,
-        r.counted.to_string(),
-        r.on_time.to_string(),
-        rate_pct(r.rate),
-        opt(r.median_lateness),
-    ]
+    let mut row = vec![first];
+    row.extend(rate_cells(r));
+    row
 }
 
 /// Date ticks: the Mondays, at most about 10 of them, as `d.m`.
@@ -511,7 +503,7 @@ fn on_time(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
         out,
         "<div class=\"cards\"><div class=\"card\">{}<b>{}</b>{} / {}</div>",
         escape(w.overall),
-        rate_pct(o.rate),
+        pct(o.rate),
         o.on_time,
         o.counted
     );
@@ -572,13 +564,7 @@ fn on_time(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
         .collect();
     table(out, w.on_time, &head, &[1, 2, 3, 4], &rows);
     let head = [w.person, w.counted, w.on_time_col, w.rate, w.median_late];
-    let rows: Vec<Vec<String>> = r
-        .on_time
-        .by_person
-        .iter()
-        .map(|k| rate_row(k.key.clone(), &k.rate))
-        .collect();
-    folded_table(out, w.person, &head, &[1, 2, 3, 4], &rows);
+    folded_table(out, w.person, &head, &[1, 2, 3, 4], &rows::person_rates(r));
     out.push_str("</section>");
 }
 
@@ -845,23 +831,7 @@ fn flow(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
     // The table: the end of each week, per stage to do / doing / done.
     let mut head: Vec<String> = vec![w.day.to_string()];
     head.extend(f.stages.iter().map(|s| labels.stage(&s.process, &s.stage)));
-    let rows: Vec<Vec<String>> = f
-        .days
-        .iter()
-        .enumerate()
-        .filter(|(d, day)| day.weekday() == jiff::civil::Weekday::Sunday || *d + 1 == f.days.len())
-        .map(|(d, day)| {
-            let mut row = vec![day.to_string()];
-            row.extend(f.stages.iter().map(|s| {
-                s.states
-                    .iter()
-                    .map(|c| c.counts[d].to_string())
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            }));
-            row
-        })
-        .collect();
+    let rows = rows::flow_weeks(r);
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
     let caption = format!(
         "{} ({})",
@@ -913,18 +883,7 @@ fn throughput(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
         w.no_data,
     ));
     let head = [w.week, w.done, w.on_time_col];
-    let rows: Vec<Vec<String>> = r
-        .throughput
-        .iter()
-        .map(|t| {
-            vec![
-                t.week.to_string(),
-                t.done.to_string(),
-                t.on_time.to_string(),
-            ]
-        })
-        .collect();
-    folded_table(out, w.throughput, &head, &[1, 2], &rows);
+    folded_table(out, w.throughput, &head, &[1, 2], &rows::throughput(r));
     out.push_str("</section>");
 }
 
@@ -1080,7 +1039,7 @@ fn forecast(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
             vec![
                 labels.item(&f.item),
                 f.golive.to_string(),
-                rate_pct(Some(f.chance_by_golive)),
+                pct(Some(f.chance_by_golive)),
                 f.date_p85.to_string(),
                 if f.at_risk {
                     w.at_risk.to_string()
@@ -1096,44 +1055,16 @@ fn forecast(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
 
 fn people(out: &mut String, r: &Report, w: &Words) {
     section(out, "people", w.load, "");
-    let head = [w.person, w.max_parallel, w.peak, w.weeks_over];
-    let rows: Vec<Vec<String>> = r
-        .load
-        .iter()
-        .map(|l| {
-            vec![
-                l.person.clone(),
-                opt(l.max_parallel),
-                l.weeks
-                    .iter()
-                    .map(|w| w.peak)
-                    .max()
-                    .unwrap_or(0)
-                    .to_string(),
-                l.weeks_over.to_string(),
-            ]
-        })
-        .collect();
-    folded_table(out, w.load, &head, &[1, 2, 3], &rows);
+    let head = [
+        w.person,
+        w.max_parallel,
+        w.peak,
+        w.weeks_over,
+        w.weeks_with_work,
+    ];
+    folded_table(out, w.load, &head, &[1, 2, 3, 4], &rows::load(r));
     let head = [w.person, w.updates, w.own_share, w.days_since];
-    let rows: Vec<Vec<String>> = r
-        .adoption
-        .people
-        .iter()
-        .map(|p| {
-            vec![
-                p.person.clone(),
-                p.updates
-                    .iter()
-                    .map(|(t, n)| format!("{t} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                rate_pct(p.self_share),
-                opt(p.days_since_last_update),
-            ]
-        })
-        .collect();
-    folded_table(out, w.adoption, &head, &[2, 3], &rows);
+    folded_table(out, w.adoption, &head, &[2, 3], &rows::adoption(r));
     if !r.adoption.unused.is_empty() {
         let _ = write!(
             out,
@@ -1143,23 +1074,11 @@ fn people(out: &mut String, r: &Report, w: &Words) {
         );
     }
     let head = [w.person, w.week, w.month];
-    let rows: Vec<Vec<String>> = r
-        .leaderboard
-        .people
-        .iter()
-        .chain(&r.leaderboard.roles)
-        .map(|s| vec![s.name.clone(), s.week.to_string(), s.month.to_string()])
-        .collect();
-    folded_table(
-        out,
-        &format!(
-            "{} · {} {}",
-            w.leaderboard, r.leaderboard.week, r.leaderboard.month
-        ),
-        &head,
-        &[1, 2],
-        &rows,
+    let caption = format!(
+        "{} · {} {}",
+        w.leaderboard, r.leaderboard.week, r.leaderboard.month
     );
+    folded_table(out, &caption, &head, &[1, 2], &rows::leaderboard(r));
     out.push_str("</section>");
 }
 

@@ -52,15 +52,15 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
+pub(crate) fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-fn pct(v: Option<f64>) -> String {
+pub(crate) fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{:.0}%", v * 100.0))
 }
 
-fn rate_cells(r: &Rate) -> Vec<String> {
+pub(crate) fn rate_cells(r: &Rate) -> Vec<String> {
     vec![
         r.counted.to_string(),
         r.on_time.to_string(),
@@ -85,6 +85,109 @@ fn kpi_status(s: KpiStatus) -> &'static str {
         KpiStatus::Missed => "MISSED",
         KpiStatus::Open => "not yet",
         KpiStatus::NoData => "no value yet",
+    }
+}
+
+/// Table rows both the terminal page and the HTML page show (the HTML page names the columns
+/// in the playbook's language).
+pub(crate) mod rows {
+    use super::{opt, pct, rate_cells};
+    use crate::insight::Report;
+
+    pub fn person_rates(r: &Report) -> Vec<Vec<String>> {
+        r.on_time
+            .by_person
+            .iter()
+            .map(|k| {
+                let mut row = vec![k.key.clone()];
+                row.extend(rate_cells(&k.rate));
+                row
+            })
+            .collect()
+    }
+
+    pub fn throughput(r: &Report) -> Vec<Vec<String>> {
+        r.throughput
+            .iter()
+            .map(|w| {
+                vec![
+                    w.week.to_string(),
+                    w.done.to_string(),
+                    w.on_time.to_string(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The end of each week (and the period's last day): per stage, its states' counts.
+    pub fn flow_weeks(r: &Report) -> Vec<Vec<String>> {
+        let flow = &r.cumulative_flow;
+        flow.days
+            .iter()
+            .enumerate()
+            .filter(|(d, day)| {
+                day.weekday() == jiff::civil::Weekday::Sunday || *d + 1 == flow.days.len()
+            })
+            .map(|(d, day)| {
+                let mut row = vec![day.to_string()];
+                row.extend(flow.stages.iter().map(|s| {
+                    s.states
+                        .iter()
+                        .map(|c| c.counts[d].to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                }));
+                row
+            })
+            .collect()
+    }
+
+    pub fn load(r: &Report) -> Vec<Vec<String>> {
+        r.load
+            .iter()
+            .map(|l| {
+                vec![
+                    l.person.clone(),
+                    opt(l.max_parallel),
+                    l.weeks
+                        .iter()
+                        .map(|w| w.peak)
+                        .max()
+                        .unwrap_or(0)
+                        .to_string(),
+                    l.weeks_over.to_string(),
+                    l.weeks_with_work.to_string(),
+                ]
+            })
+            .collect()
+    }
+
+    pub fn adoption(r: &Report) -> Vec<Vec<String>> {
+        r.adoption
+            .people
+            .iter()
+            .map(|p| {
+                vec![
+                    p.person.clone(),
+                    p.updates
+                        .iter()
+                        .map(|(t, n)| format!("{t} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    pct(p.self_share),
+                    opt(p.days_since_last_update),
+                ]
+            })
+            .collect()
+    }
+
+    pub fn leaderboard(r: &Report) -> Vec<Vec<String>> {
+        r.leaderboard
+            .people
+            .iter()
+            .chain(&r.leaderboard.roles)
+            .map(|s| vec![s.name.clone(), s.week.to_string(), s.month.to_string()])
+            .collect()
     }
 }
 
@@ -114,20 +217,10 @@ pub fn render(r: &Report) -> String {
         &rows,
     );
     let _ = writeln!(out, "\nOn time by person");
-    let rows: Vec<Vec<String>> = r
-        .on_time
-        .by_person
-        .iter()
-        .map(|k| {
-            let mut row = vec![k.key.clone()];
-            row.extend(rate_cells(&k.rate));
-            row
-        })
-        .collect();
     table(
         &mut out,
         &["person", "counted", "on time", "rate", "median late"],
-        &rows,
+        &rows::person_rates(r),
     );
 
     let _ = writeln!(
@@ -172,18 +265,11 @@ pub fn render(r: &Report) -> String {
     table(&mut out, &["task", "owner", "age", "due", "zone"], &rows);
 
     let _ = writeln!(out, "\nThroughput per week");
-    let rows: Vec<Vec<String>> = r
-        .throughput
-        .iter()
-        .map(|w| {
-            vec![
-                w.week.to_string(),
-                w.done.to_string(),
-                w.on_time.to_string(),
-            ]
-        })
-        .collect();
-    table(&mut out, &["week of", "done", "on time"], &rows);
+    table(
+        &mut out,
+        &["week of", "done", "on time"],
+        &rows::throughput(r),
+    );
 
     let _ = writeln!(
         out,
@@ -196,27 +282,8 @@ pub fn render(r: &Report) -> String {
             .iter()
             .map(|s| format!("{}/{}", s.process, s.stage)),
     );
-    let rows: Vec<Vec<String>> = flow
-        .days
-        .iter()
-        .enumerate()
-        .filter(|(d, day)| {
-            day.weekday() == jiff::civil::Weekday::Sunday || *d + 1 == flow.days.len()
-        })
-        .map(|(d, day)| {
-            let mut row = vec![day.to_string()];
-            row.extend(flow.stages.iter().map(|s| {
-                s.states
-                    .iter()
-                    .map(|c| c.counts[d].to_string())
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            }));
-            row
-        })
-        .collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    table(&mut out, &header, &rows);
+    table(&mut out, &header, &rows::flow_weeks(r));
 
     let _ = writeln!(out, "\nBottleneck");
     match &r.bottleneck {
@@ -256,28 +323,10 @@ pub fn render(r: &Report) -> String {
     }
 
     let _ = writeln!(out, "\nLoad (most tasks open on one day, per week)");
-    let rows: Vec<Vec<String>> = r
-        .load
-        .iter()
-        .map(|l| {
-            vec![
-                l.person.clone(),
-                opt(l.max_parallel),
-                l.weeks
-                    .iter()
-                    .map(|w| w.peak)
-                    .max()
-                    .unwrap_or(0)
-                    .to_string(),
-                l.weeks_over.to_string(),
-                l.weeks_with_work.to_string(),
-            ]
-        })
-        .collect();
     table(
         &mut out,
         &["person", "max_parallel", "peak", "weeks over", "weeks"],
-        &rows,
+        &rows::load(r),
     );
 
     let _ = writeln!(
@@ -306,27 +355,10 @@ pub fn render(r: &Report) -> String {
     );
 
     let _ = writeln!(out, "\nAdoption (status updates from the tools)");
-    let rows: Vec<Vec<String>> = r
-        .adoption
-        .people
-        .iter()
-        .map(|p| {
-            vec![
-                p.person.clone(),
-                p.updates
-                    .iter()
-                    .map(|(t, n)| format!("{t} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                pct(p.self_share),
-                opt(p.days_since_last_update),
-            ]
-        })
-        .collect();
     table(
         &mut out,
         &["person", "updates", "own share", "days since"],
-        &rows,
+        &rows::adoption(r),
     );
     if !r.adoption.unused.is_empty() {
         let _ = writeln!(out, "  nobody updates in: {}", r.adoption.unused.join(", "));
@@ -337,14 +369,11 @@ pub fn render(r: &Report) -> String {
         "\nLeaderboard: on time, week of {} and {}",
         r.leaderboard.week, r.leaderboard.month
     );
-    let rows: Vec<Vec<String>> = r
-        .leaderboard
-        .people
-        .iter()
-        .chain(&r.leaderboard.roles)
-        .map(|s| vec![s.name.clone(), s.week.to_string(), s.month.to_string()])
-        .collect();
-    table(&mut out, &["person / role", "week", "month"], &rows);
+    table(
+        &mut out,
+        &["person / role", "week", "month"],
+        &rows::leaderboard(r),
+    );
 
     let _ = writeln!(
         out,

@@ -8,6 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::common::cli::{copy_example, run, text};
+use crate::daemon_support::{python_module as python_has, require};
 
 /// A copy of an example with status history up to `now`: a first sync on `first` (the hub
 /// pushes every task), then `bench/history.py` writes "doing" on each task's start day and
@@ -85,34 +86,6 @@ fn record_metrics(config: &Path, now: &str) {
             ],
         );
         assert!(out.status.success(), "{}", text(&out));
-    }
-}
-
-/// A check that needs a program outside Rust: skipped when it is missing, unless the checks
-/// are required (scripts/test, CI).
-fn require(check: Result<(), String>) -> bool {
-    match check {
-        Ok(()) => true,
-        Err(why) if std::env::var_os("THROUGHLINE_REQUIRE_EXTERNAL_CHECKS").is_some() => {
-            panic!("{why} (THROUGHLINE_REQUIRE_EXTERNAL_CHECKS is set: this check must run)")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED: {why}");
-            false
-        }
-    }
-}
-
-fn python_has(module: &str) -> Result<(), String> {
-    match Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-    {
-        Ok(o) if o.status.success() => Ok(()),
-        Ok(_) => Err(format!(
-            "python3 has no {module} (pip install -r tests/requirements.txt)"
-        )),
-        Err(e) => Err(format!("python3 is not installed: {e}")),
     }
 }
 
