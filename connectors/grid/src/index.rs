@@ -1,13 +1,14 @@
 //! Which identity rows are tasks and which are checklist entries (and of which task).
 //!
-//! An entry's identity extends its task's (`item/stage/key` under `item/stage`): that is how it
-//! finds its task after people sort the sheet. A task is an identity no other identity of the
-//! sheet is a prefix of; an entry's task is its longest prefix that is a task. An identity
-//! with two slashes whose task row is gone is an orphan entry: kept in the sheet, not observed,
-//! taken over when its task is made again. A second row with the same identity (a person's
-//! copy) gets the remote id `identity#2`.
+//! An entry's identity extends its task's (`item/stage/key` under `item/stage`, read with
+//! [`Identity`]): that is how it finds its task after people sort the sheet. An entry whose
+//! task row is gone is an orphan: kept in the sheet, not observed, taken over when its task is
+//! made again; so is text with more parts than an identity has. A second row with the same
+//! identity (a person's copy) gets the remote id `identity#2`.
 
 use std::collections::{HashMap, HashSet};
+
+use throughline_connector::identity::Identity;
 
 /// A task row and its entry rows; `L` is where the tool finds a row.
 #[derive(Debug, Clone)]
@@ -47,16 +48,6 @@ impl<L: Copy> Index<L> {
     pub fn build<'a>(rows: impl IntoIterator<Item = (&'a str, L)>) -> Index<L> {
         let rows: Vec<(&str, L)> = rows.into_iter().collect();
         let ids: HashSet<&str> = rows.iter().map(|(id, _)| *id).collect();
-        let prefixes = |id: &str| -> Vec<usize> { id.match_indices('/').map(|(i, _)| i).collect() };
-        let is_task = |id: &str| prefixes(id).iter().all(|&i| !ids.contains(&id[..i]));
-        let parent_of = |id: &str| -> Option<String> {
-            prefixes(id)
-                .iter()
-                .rev()
-                .map(|&i| &id[..i])
-                .find(|p| ids.contains(p) && is_task(p))
-                .map(str::to_owned)
-        };
         let mut count: HashMap<&str, usize> = HashMap::new();
         let mut index = Index {
             tasks: Vec::new(),
@@ -67,28 +58,36 @@ impl<L: Copy> Index<L> {
         for &(id, loc) in &rows {
             let n = count.entry(id).or_insert(0);
             *n += 1;
-            let remote_id = if *n == 1 {
-                id.to_owned()
-            } else {
-                format!("{id}#{n}")
-            };
-            let entry = |remote_id| EntryRow {
-                remote_id,
+            let entry = EntryRow {
+                remote_id: if *n == 1 {
+                    id.to_owned()
+                } else {
+                    format!("{id}#{n}")
+                },
                 identity: id.to_owned(),
                 loc,
             };
-            if is_task(id) && id.matches('/').count() >= 2 {
-                index.orphans.push(entry(remote_id));
-            } else if is_task(id) {
-                task_at.entry(id).or_insert(index.tasks.len());
-                index.tasks.push(TaskRow {
-                    remote_id,
-                    identity: id.to_owned(),
-                    loc,
-                    entries: Vec::new(),
-                });
-            } else if let Some(parent) = parent_of(id) {
-                entries.push((parent, entry(remote_id)));
+            match Identity::parse(id) {
+                Ok(parsed) if parsed.is_entry() => {
+                    let task = parsed.task_identity().to_string();
+                    if ids.contains(task.as_str()) {
+                        entries.push((task, entry));
+                    } else {
+                        index.orphans.push(entry);
+                    }
+                }
+                // Text with more parts, or empty ones, is no row of a task: kept, not observed.
+                Err(_) if id.matches('/').count() >= 2 => index.orphans.push(entry),
+                // A task (or an ID of a person's own, which the engine reports).
+                _ => {
+                    task_at.entry(id).or_insert(index.tasks.len());
+                    index.tasks.push(TaskRow {
+                        remote_id: entry.remote_id,
+                        identity: entry.identity,
+                        loc,
+                        entries: Vec::new(),
+                    });
+                }
             }
         }
         for (parent, entry) in entries {
@@ -115,6 +114,7 @@ mod tests {
             ("spring/copy", 4),
             ("autumn/copy/gone", 5),
             ("notes", 6),
+            ("spring/copy/a/b", 7),
         ];
         let index = Index::build(rows);
         let tasks: Vec<(&str, usize, Vec<&str>)> = index
@@ -142,6 +142,6 @@ mod tests {
             ]
         );
         let orphans: Vec<&str> = index.orphans.iter().map(|e| e.remote_id.as_str()).collect();
-        assert_eq!(orphans, ["autumn/copy/gone"]);
+        assert_eq!(orphans, ["autumn/copy/gone", "spring/copy/a/b"]);
     }
 }
