@@ -195,6 +195,8 @@ impl SheetsConnector {
     /// empty spreadsheet id or unusable credentials are refused here.
         let tokens = Arc::new(
             TokenSource::new(
+    /// The connector for one spreadsheet; nothing is sent until the first observation. An
+    /// empty spreadsheet id or unusable credentials are refused here.
                 settings.auth,
                 settings.token_url,
                 settings.scopes,
@@ -239,9 +241,11 @@ impl SheetsConnector {
         self.client.counts()
     /// How tasks look in the sheet.
     }
+    /// How tasks look in the sheet.
 
     /// How many access tokens were fetched so far.
     pub fn token_refreshes(&self) -> u64 {
+    /// The spreadsheet id.
     /// The spreadsheet id.
         self.tokens.refreshes()
     }
