@@ -45,6 +45,10 @@
 //!   cycle is read on the next one.
 //! - **Never destroy.** Archiving writes the archived status word and keeps the row.
 //!
+//! What Sheets shares with Excel (the columns and header matching, the status words and the
+//! Status/Done rule, the date reader, the identity index, the row checks) is the grid core,
+//! `throughline-grid`; this crate is how the Sheets API holds it.
+//!
 //! The emulator (feature `emulator`) is an in-memory Google Sheets and Drive with the same JSON
 //! shapes, errors, quotas and developer metadata behaviour, used by the tests and by
 //! `throughline emulate sheets`.
@@ -180,6 +184,8 @@ pub struct SheetsConnector {
 }
 
 impl SheetsConnector {
+    /// The connector for one spreadsheet; nothing is sent until the first observation. An
+    /// empty spreadsheet id or unusable credentials are refused here.
     pub fn new(settings: SheetsSettings) -> Result<SheetsConnector, ConnectorError> {
         if settings.spreadsheet.trim().is_empty() {
             return Err(ConnectorError::Invalid {
@@ -191,12 +197,8 @@ impl SheetsConnector {
             });
         }
         let account = settings.auth.account();
-    /// The connector for one spreadsheet; nothing is sent until the first observation. An
-    /// empty spreadsheet id or unusable credentials are refused here.
         let tokens = Arc::new(
             TokenSource::new(
-    /// The connector for one spreadsheet; nothing is sent until the first observation. An
-    /// empty spreadsheet id or unusable credentials are refused here.
                 settings.auth,
                 settings.token_url,
                 settings.scopes,
@@ -228,10 +230,12 @@ impl SheetsConnector {
         })
     }
 
+    /// How tasks look in the sheet.
     pub fn mapping(&self) -> &SheetsMapping {
         &self.mapping
     }
 
+    /// The spreadsheet id.
     pub fn spreadsheet(&self) -> &str {
         &self.spreadsheet
     }
@@ -239,14 +243,10 @@ impl SheetsConnector {
     /// Requests sent so far, by method and outcome (retries included).
     pub fn request_counts(&self) -> RequestCounts {
         self.client.counts()
-    /// How tasks look in the sheet.
     }
-    /// How tasks look in the sheet.
 
     /// How many access tokens were fetched so far.
     pub fn token_refreshes(&self) -> u64 {
-    /// The spreadsheet id.
-    /// The spreadsheet id.
         self.tokens.refreshes()
     }
 
