@@ -34,6 +34,10 @@
 //!
 //! Everything is local file I/O, done synchronously inside the async calls: a workbook of
 //! 10,000 tasks reads and writes in well under a second.
+//!
+//! What Excel shares with Google Sheets (the columns and header matching, the status words and
+//! the Status/Done rule, the date reader, the identity index, the row checks) is the grid core,
+//! `throughline-grid`; this crate is how a workbook file holds it.
 
 mod apply;
 mod book;
