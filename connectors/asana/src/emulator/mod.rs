@@ -13,6 +13,8 @@
 //! answers, dropped connections), expire tokens and offsets, and read the request log.
 
 mod routes;
+mod shapes;
+mod tasks;
 mod webhooks;
 mod world;
 
@@ -491,6 +493,103 @@ fn dropped() -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
+/// A request refused before it is carried out: the status, Asana's error body, and how many
+/// seconds to wait when it says.
+struct Refused {
+    error: ApiError,
+    retry_after: Option<u64>,
+}
+
+impl Refused {
+    fn answer(self) -> (Response, u16) {
+        let status = self.error.status;
+        let wait = self.retry_after.map(|s| ("retry-after", s.to_string()));
+        let headers: Vec<_> = wait.into_iter().collect();
+        (json_response(status, &self.error.body(), &headers), status)
+    }
+}
+
+/// The caller a bearer token stands for, or the 401 Asana answers.
+fn caller_of(shared: &Shared, bearer: &str) -> Result<Caller, Refused> {
+    let world = lock(&shared.world);
+    let alive = world
+        .tokens
+        .get(bearer)
+        .filter(|t| t.expires.is_none_or(|e| Instant::now() < e));
+    if let Some(t) = alive {
+        return Ok(Caller {
+            user: t.user.clone(),
+            kind: t.kind,
+        });
+    }
+    let message = if bearer.is_empty() {
+        "Not Authorized"
+    } else {
+        "The bearer token is invalid or has expired. Refresh it or sign in again."
+    };
+    Err(Refused {
+        error: ApiError::new(401, message),
+        retry_after: None,
+    })
+}
+
+/// Count the request against the token's per-minute quota (refused requests count too, as in
+/// Asana) and its requests in flight; the 429 when over either.
+fn admit(shared: &Arc<Shared>, bearer: &str, write: bool) -> Result<InFlight, Refused> {
+    let limits = lock(&shared.limits);
+    if let Some(per_minute) = limits.per_minute {
+        let mut windows = lock(&shared.windows);
+        let now = tokio::time::Instant::now();
+        let over = windows.used(&bearer.to_owned(), limits.window, now) >= per_minute as usize;
+        windows.record(bearer.to_owned(), now);
+        if over {
+            let secs = windows.retry_after_secs(&bearer.to_owned(), limits.window, now);
+            return Err(Refused {
+                error: ApiError::new(429, RATE_LIMITED),
+                retry_after: Some(secs),
+            });
+        }
+    }
+    let mut in_flight = lock(&shared.in_flight);
+    let counts = in_flight.entry(bearer.to_owned()).or_default();
+    let (current, max) = if write {
+        (&mut counts.1, limits.concurrent_writes)
+    } else {
+        (&mut counts.0, limits.concurrent_reads)
+    };
+    if *current >= max {
+        return Err(Refused {
+            error: ApiError::new(
+                429,
+                "You have too many requests in flight at once. Please retry after the given amount of time.",
+            ),
+            retry_after: Some(1),
+        });
+    }
+    *current += 1;
+    Ok(InFlight {
+        shared: Arc::clone(shared),
+        token: bearer.to_owned(),
+        write,
+    })
+}
+
+/// `"<METHOD> <relative_path>"` of each action of a `/batch` body, for the log.
+fn batch_actions(body: Option<&Value>) -> Vec<String> {
+    let actions = body.and_then(|b| b["data"]["actions"].as_array());
+    actions
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["method"].as_str().unwrap_or("").to_ascii_uppercase(),
+                a["relative_path"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
 /// Decrements the in-flight count when the request is done.
 struct InFlight {
     shared: Arc<Shared>,
@@ -584,93 +683,34 @@ async fn answer(
     }
     let after = Fault::after(fault.as_ref());
 
-    // Who is calling.
+    // Who is calling, then the per-minute quota and the concurrent-request limits.
     let bearer = bearer(headers).unwrap_or("").to_owned();
-    let caller = {
-        let world = lock(&shared.world);
-        world.tokens.get(&bearer).and_then(|t| {
-            let alive = t.expires.is_none_or(|e| Instant::now() < e);
-            alive.then(|| Caller {
-                user: t.user.clone(),
-                kind: t.kind,
-            })
-        })
-    };
-    let Some(caller) = caller else {
-        let message = if bearer.is_empty() {
-            "Not Authorized"
-        } else {
-            "The bearer token is invalid or has expired. Refresh it or sign in again."
-        };
-        let body = ApiError::new(401, message).body();
-        return (json_response(401, &body, &[]), 401);
+    let caller = match caller_of(shared, &bearer) {
+        Ok(caller) => caller,
+        Err(refused) => return refused.answer(),
     };
     entry.user = caller.user.clone();
-
-    // The per-minute quota, then the concurrent-request limits.
     let write = *method != reqwest::Method::GET;
-    {
-        let limits = lock(&shared.limits);
-        if let Some(per_minute) = limits.per_minute {
-            let mut windows = lock(&shared.windows);
-            let now = tokio::time::Instant::now();
-            let over = windows.used(&bearer, limits.window, now) >= per_minute as usize;
-            // Refused requests count too, as in Asana.
-            windows.record(bearer.clone(), now);
-            if over {
-                let secs = windows.retry_after_secs(&bearer, limits.window, now);
-                return (fault_answer(429, Some(secs)), 429);
-            }
-        }
-        let mut in_flight = lock(&shared.in_flight);
-        let counts = in_flight.entry(bearer.clone()).or_default();
-        let (current, max) = if write {
-            (&mut counts.1, limits.concurrent_writes)
-        } else {
-            (&mut counts.0, limits.concurrent_reads)
-        };
-        if *current >= max {
-            let body = ApiError::new(429, "You have too many requests in flight at once. Please retry after the given amount of time.").body();
-            return (
-                json_response(429, &body, &[("retry-after", "1".to_owned())]),
-                429,
-            );
-        }
-        *current += 1;
-    }
-    let _in_flight = InFlight {
-        shared: Arc::clone(shared),
-        token: bearer.clone(),
-        write,
+    let _in_flight = match admit(shared, &bearer, write) {
+        Ok(in_flight) => in_flight,
+        Err(refused) => return refused.answer(),
     };
 
     let query: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{raw_query}"))
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
-    let body: Option<Value> = if bytes.is_empty() {
-        None
-    } else {
-        match serde_json::from_slice(bytes) {
+    let body: Option<Value> = match bytes {
+        [] => None,
+        _ => match serde_json::from_slice(bytes) {
             Ok(v) => Some(v),
             Err(_) => {
                 let body = ApiError::bad("Could not parse request data, invalid JSON").body();
                 return (json_response(400, &body, &[]), 400);
             }
-        }
+        },
     };
-    if path.trim_matches('/') == "batch"
-        && let Some(actions) = body.as_ref().and_then(|b| b["data"]["actions"].as_array())
-    {
-        entry.actions = actions
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} {}",
-                    a["method"].as_str().unwrap_or("").to_ascii_uppercase(),
-                    a["relative_path"].as_str().unwrap_or("")
-                )
-            })
-            .collect();
+    if path.trim_matches('/') == "batch" {
+        entry.actions = batch_actions(body.as_ref());
     }
     if path.trim_matches('/').split('/').next() == Some("webhooks") {
         let (status, body) =
@@ -791,32 +831,10 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         );
     }
     let (user, refresh) = match get("grant_type").as_str() {
-        "authorization_code" => {
-            let Some(code) = world.codes.remove(&get("code")) else {
-                return oauth_error("invalid_grant", "The code is unknown or was used already.");
-            };
-            if code.client != id
-                || code.redirect_uri != get("redirect_uri")
-                || code.issued.elapsed() > Duration::from_secs(600)
-            {
-                return oauth_error(
-                    "invalid_grant",
-                    "The code does not belong to this client or redirect.",
-                );
-            }
-            if let Some(challenge) = &code.challenge {
-                let verifier = oauth2::PkceCodeVerifier::new(get("code_verifier"));
-                let computed = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
-                if computed.as_str() != challenge {
-                    return oauth_error("invalid_grant", "The PKCE code verifier does not match.");
-                }
-            }
-            let refresh = format!("1/{}:{}", code.user, random_hex(32));
-            world
-                .refresh_tokens
-                .insert(refresh.clone(), (id.clone(), code.user.clone()));
-            (code.user, Some(refresh))
-        }
+        "authorization_code" => match code_grant(&mut world, &form, &id) {
+            Ok(granted) => granted,
+            Err(why) => return oauth_error("invalid_grant", why),
+        },
         "refresh_token" => match world.refresh_tokens.get(&get("refresh_token")) {
             Some((client, user)) if *client == id => (user.clone(), None),
             _ => {
@@ -846,6 +864,37 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         body["refresh_token"] = json!(refresh);
     }
     json_response(200, &body, &[("cache-control", "no-store".to_owned())])
+}
+
+/// The authorization code (with its PKCE verifier) for the user who approved it and a new
+/// refresh token.
+fn code_grant(
+    world: &mut World,
+    form: &std::collections::HashMap<String, String>,
+    client: &str,
+) -> Result<(String, Option<String>), &'static str> {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let Some(code) = world.codes.remove(&get("code")) else {
+        return Err("The code is unknown or was used already.");
+    };
+    if code.client != client
+        || code.redirect_uri != get("redirect_uri")
+        || code.issued.elapsed() > Duration::from_secs(600)
+    {
+        return Err("The code does not belong to this client or redirect.");
+    }
+    if let Some(challenge) = &code.challenge {
+        let verifier = oauth2::PkceCodeVerifier::new(get("code_verifier"));
+        let computed = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        if computed.as_str() != challenge {
+            return Err("The PKCE code verifier does not match.");
+        }
+    }
+    let refresh = format!("1/{}:{}", code.user, random_hex(32));
+    world
+        .refresh_tokens
+        .insert(refresh.clone(), (client.to_owned(), code.user.clone()));
+    Ok((code.user, Some(refresh)))
 }
 
 fn decode_basic(encoded: &str) -> Option<(String, String)> {
