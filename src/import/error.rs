@@ -8,15 +8,8 @@ use crate::model::Diagnostics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error(
-        "{spec}: importing straight from {what} is not available yet. Download the sheet as an \
-         Excel file ({how}) and import that file instead."
-    )]
-    SourceNotAvailable {
-        spec: String,
-        what: &'static str,
-        how: &'static str,
-    },
+    #[error("{spec}: {message}. Nothing was written.")]
+    Sheets { spec: String, message: String },
 
     #[error("{spec}: throughline can import a file on this computer or sheets:<id>; {hint}")]
     UnsupportedSource { spec: String, hint: &'static str },

@@ -1,6 +1,7 @@
 //! Checking the imported files together with what is already in the output folder, and writing
 //! them: all or nothing, never over an existing file without `--force`.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -150,9 +151,97 @@ pub fn check(
             (ex.playbook_patterns.clone(), ex.item_patterns.clone())
         }
     };
-    load_combined(out, &playbooks, &items, files)
-        .map(|_| ())
-        .map_err(ImportError::Invalid)
+    let big = files
+        .iter()
+        .position(|f| f.path.starts_with("items") && item_count(&f.contents) > CHECK_ITEMS);
+    let Some(big) = big else {
+        return load_combined(out, &playbooks, &items, files)
+            .map(|_| ())
+            .map_err(ImportError::Invalid);
+    };
+    // A large items file is loaded in parts: the loader holds a file's whole parse tree, which
+    // for 100,000 items is several hundred megabytes.
+    let file = &files[big];
+    let existing_ids: HashSet<&str> = existing
+        .map(|ex| ex.deployment.items.iter().map(|i| i.id.as_str()).collect())
+        .unwrap_or_default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut problems = Vec::new();
+    for (first_line, text) in parts(&file.contents, CHECK_ITEMS) {
+        let mut part_files: Vec<OutFile> = files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != big)
+            .map(|(_, f)| f.clone())
+            .collect();
+        part_files.push(OutFile {
+            path: file.path.clone(),
+            contents: text.to_string(),
+            what: file.what.clone(),
+        });
+        match load_combined(out, &playbooks, &items, &part_files) {
+            Ok(dep) => {
+                for item in dep
+                    .items
+                    .iter()
+                    .filter(|i| !existing_ids.contains(i.id.as_str()))
+                {
+                    if let Some(line) = seen.insert(item.id.clone(), first_line) {
+                        problems.push(Diagnostic {
+                            file: out.join(&file.path),
+                            line: line + 1,
+                            col: 1,
+                            message: format!("the item id `{}` is used twice", item.id),
+                        });
+                    }
+                }
+            }
+            Err(diags) => {
+                let real = out.join(&file.path);
+                problems.extend(diags.0.into_iter().map(|mut d| {
+                    if d.file == real {
+                        d.line += first_line;
+                    }
+                    d
+                }));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        problems.dedup();
+        Err(ImportError::Invalid(Diagnostics(problems)))
+    }
+}
+
+/// Items loaded at once when an items file is checked.
+const CHECK_ITEMS: usize = 10_000;
+
+fn item_count(text: &str) -> usize {
+    text.lines().filter(|l| *l == "[[item]]").count()
+}
+
+/// An items file cut before every `per`-th `[[item]]` line: each part's first line (0-based)
+/// in the whole file, and its text, so that a problem's place in a part maps back.
+fn parts(text: &str, per: usize) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line, mut items) = (0usize, 0usize, 0usize);
+    let (mut offset, mut line) = (0usize, 0usize);
+    for l in text.split_inclusive('\n') {
+        if l.trim_end() == "[[item]]" {
+            if items == per {
+                out.push((start_line, &text[start..offset]));
+                (start, start_line, items) = (offset, line, 0);
+            }
+            items += 1;
+        }
+        offset += l.len();
+        line += 1;
+    }
+    out.push((start_line, &text[start..]));
+    out
 }
 
 /// Load the files `patterns` match in `out`, with `files` added (replacing any at the same
@@ -296,6 +385,29 @@ pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>,
         written.push(target);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod part_tests {
+    use super::*;
+
+    #[test]
+    fn an_items_file_is_cut_at_item_boundaries_with_its_lines() {
+        let text =
+            "# head\n\n[[item]]\nid = \"a\"\n\n[[item]]\nid = \"b\"\n\n[[item]]\nid = \"c\"\n";
+        let p = parts(text, 2);
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            p[0],
+            (
+                0,
+                "# head\n\n[[item]]\nid = \"a\"\n\n[[item]]\nid = \"b\"\n\n"
+            )
+        );
+        assert_eq!(p[1], (8, "[[item]]\nid = \"c\"\n"));
+        assert_eq!(p.iter().map(|(_, t)| *t).collect::<String>(), text);
+        assert_eq!(item_count(text), 3);
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]

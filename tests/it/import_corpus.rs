@@ -914,3 +914,127 @@ fn dry_run_shows_the_scores_and_the_choice() {
         "a dry run records nothing"
     );
 }
+
+/// `sheets:<id>` reads a live Google Sheet through the Sheets connector (here its emulator):
+/// a tracker tab typed in by a person becomes the same process, items and statuses as the
+/// workbook would.
+#[test]
+fn a_google_sheet_is_read_through_the_sheets_connector() {
+    use throughline_sheets::emulator::Emulator;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emu = rt.block_on(Emulator::start()).unwrap();
+    let id = emu.create_spreadsheet("Team tracker");
+    let (base, token) = (emu.base_url(), emu.access_token());
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let url = format!("{base}/v4/spreadsheets/{id}");
+        let renamed = http
+            .post(format!("{url}:batchUpdate"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"requests": [{"updateSheetProperties": {
+                "properties": {"sheetId": 0, "title": "Launch tasks"}, "fields": "title"}}]}))
+            .send()
+            .await
+            .unwrap();
+        assert!(renamed.status().is_success(), "{:?}", renamed.text().await);
+        let written = http
+            .put(format!("{url}/values/'Launch tasks'!A1:D4"))
+            .query(&[("valueInputOption", "USER_ENTERED")])
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"values": [
+                ["Task", "Owner", "Due date", "Status"],
+                ["Write the brief", "dana@example.com", "2026-03-02", "Done"],
+                ["Design the banner", "noa@example.com", "2026-03-04", "In progress"],
+                ["Book the slot", "dana@example.com", "2026-03-05", ""],
+            ]}))
+            .send()
+            .await
+            .unwrap();
+        assert!(written.status().is_success(), "{:?}", written.text().await);
+    });
+
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_throughline"))
+        .args(["import", &format!("sheets:{id}"), "--out"])
+        .arg(out.path())
+        .env("THROUGHLINE_SHEETS_URL", &base)
+        .env("THROUGHLINE_SHEETS_TOKEN", &token)
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("read through the Google Sheets API: 1 tab"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Imported as tasks (a task tracker)"),
+        "{stdout}"
+    );
+    let text = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap();
+    let pb: toml::Table = toml::from_str(&text("playbooks/launch-tasks.toml")).unwrap();
+    assert_eq!(stages(&pb), [stage("task", "Task", "owner", 1, None)]);
+    assert_eq!(
+        people(&pb, "owner"),
+        ["dana@example.com", "noa@example.com"]
+    );
+    // One items file, named after the source.
+    let files: Vec<PathBuf> = std::fs::read_dir(out.path().join("items"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let t: toml::Table = toml::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let pr = "launch-tasks";
+    assert_eq!(
+        items(&t),
+        [
+            row((
+                "write-the-brief",
+                pr,
+                "Write the brief",
+                "2026-03-02",
+                "dana@example.com"
+            )),
+            row((
+                "design-the-banner",
+                pr,
+                "Design the banner",
+                "2026-03-04",
+                "noa@example.com"
+            )),
+            row((
+                "book-the-slot",
+                pr,
+                "Book the slot",
+                "2026-03-05",
+                "dana@example.com"
+            )),
+        ]
+    );
+    let store = SqliteStore::open_read_only(&out.path().join("throughline.db")).unwrap();
+    let mut recorded: Vec<(String, State)> = store
+        .statuses()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.identity, s.state))
+        .collect();
+    recorded.sort();
+    assert_eq!(
+        recorded,
+        [
+            ("design-the-banner/task".to_string(), State::Doing),
+            ("write-the-brief/task".to_string(), State::Done),
+        ]
+    );
+    drop(emu);
+}

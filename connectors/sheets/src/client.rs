@@ -261,6 +261,16 @@ impl SheetsClient {
 
     /// `values:batchGet` of whole tabs, values unformatted and dates as serial numbers.
     pub async fn values(&self, titles: &[String]) -> Result<Vec<Value>, ConnectorError> {
+        self.values_rendered(titles, "SERIAL_NUMBER").await
+    }
+
+    /// `values:batchGet` of whole tabs, values unformatted and dates as `dates` says
+    /// (`SERIAL_NUMBER`, or `FORMATTED_STRING`: as the sheet shows them).
+    pub async fn values_rendered(
+        &self,
+        titles: &[String],
+        dates: &str,
+    ) -> Result<Vec<Value>, ConnectorError> {
         let mut query: Vec<(String, String)> = titles
             .iter()
             .map(|t| ("ranges".to_owned(), a1::quoted(t)))
@@ -270,10 +280,7 @@ impl SheetsClient {
             "valueRenderOption".to_owned(),
             "UNFORMATTED_VALUE".to_owned(),
         ));
-        query.push((
-            "dateTimeRenderOption".to_owned(),
-            "SERIAL_NUMBER".to_owned(),
-        ));
+        query.push(("dateTimeRenderOption".to_owned(), dates.to_owned()));
         let what = format!("the rows of spreadsheet {}", self.spreadsheet);
         let url = format!("{}/values:batchGet", self.spreadsheet_url());
         let reply = self

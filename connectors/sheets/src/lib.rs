@@ -166,6 +166,17 @@ struct Cursor {
     snapshot: Snapshot,
 }
 
+/// One tab as [`SheetsConnector::read_tabs`] returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportTab {
+    /// The tab's name.
+    pub title: String,
+    /// The tab is shown right to left.
+    pub right_to_left: bool,
+    /// Rows of cells: numbers, text, booleans (dates as the sheet shows them, as text).
+    pub rows: Vec<Vec<Value>>,
+}
+
 /// One spreadsheet as a throughline target.
 pub struct SheetsConnector {
     target: String,
@@ -248,6 +259,45 @@ impl SheetsConnector {
     /// How many access tokens were fetched so far.
     pub fn token_refreshes(&self) -> u64 {
         self.tokens.refreshes()
+    }
+
+    /// Every tab with its cells, as `throughline import sheets:<id>` reads a spreadsheet: one
+    /// `spreadsheets.get` and one `values:batchGet`, values unformatted and dates as the sheet
+    /// shows them.
+    pub async fn read_tabs(&self) -> Result<Vec<ImportTab>, ConnectorError> {
+        let structure = self.client.structure().await?;
+        let mut tabs: Vec<ImportTab> = structure["sheets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| ImportTab {
+                title: s["properties"]["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                right_to_left: s["properties"]["rightToLeft"].as_bool().unwrap_or(false),
+                rows: Vec::new(),
+            })
+            .collect();
+        let titles: Vec<String> = tabs.iter().map(|t| t.title.clone()).collect();
+        if titles.is_empty() {
+            return Ok(tabs);
+        }
+        let ranges = self
+            .client
+            .values_rendered(&titles, "FORMATTED_STRING")
+            .await?;
+        for (tab, range) in tabs.iter_mut().zip(ranges) {
+            tab.rows = range["values"]
+                .as_array()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| r.as_array().cloned().unwrap_or_default())
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        Ok(tabs)
     }
 
     /// Read the tabs and rows (two requests), again if rows moved between the two.

@@ -6,6 +6,7 @@ mod asana;
 mod biff;
 mod delimited;
 mod layout;
+mod sheets;
 mod trello;
 mod workbook;
 
@@ -47,14 +48,10 @@ const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 /// Open `FILE` or `sheets:<id>`. The file's content decides how it is read, not only its name,
 /// so a mis-named file gets an error that says what it really is.
 pub fn open(spec: &str, text: &TextOptions) -> Result<Box<dyn Source>, ImportError> {
-    if let Some((scheme, _)) = spec.split_once(':') {
+    if let Some((scheme, rest)) = spec.split_once(':') {
         match scheme.to_ascii_lowercase().as_str() {
             "sheets" | "gsheets" | "google-sheets" => {
-                return Err(ImportError::SourceNotAvailable {
-                    spec: spec.to_string(),
-                    what: "Google Sheets (import reads files for now; reading a live sheet is not wired in yet)",
-                    how: "in Google Sheets: File > Download > Microsoft Excel (.xlsx)",
-                });
+                return Ok(Box::new(sheets::GoogleSheet::open(spec, rest)?));
             }
             "http" | "https" => {
                 return Err(ImportError::UnsupportedSource {

@@ -225,22 +225,25 @@ const MAX_CELLS: u64 = 5_000_000;
 /// The most rows a sheet may have: Excel's own limit.
 pub const MAX_ROWS: u32 = 1_048_576;
 
-/// An .xlsx sheet, its cells read one by one so that an impossible rectangle is refused
-/// before it is allocated.
-fn xlsx_range(
+/// An .xlsx sheet, its cells read one by one straight into a grid (no intermediate
+/// rectangle: half the memory of calamine's own range), so that an impossible rectangle, a
+/// row past Excel's last or a giant cell is refused as soon as it is met.
+fn xlsx_grid(
     book: &mut Xlsx<BufReader<File>>,
     path: &Path,
     sheet: &str,
-) -> Result<calamine::Range<Data>, ImportError> {
+) -> Result<Grid, ImportError> {
     let format = "an Excel workbook (.xlsx)";
     let failed = |e: XlsxError| corrupt(path, format, format!("sheet \"{sheet}\": {e}"));
     let mut reader = match book.worksheet_cells_reader(sheet) {
         Ok(reader) => reader,
         // A chart sheet has no cells (calamine's own `worksheet_range` says the same).
-        Err(XlsxError::NotAWorksheet(_)) => return Ok(calamine::Range::default()),
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(Grid::new(sheet, (0, 0), Vec::new())),
         Err(e) => return Err(failed(e)),
     };
-    let mut cells = Vec::new();
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    // The first cell's place; rows and columns are counted from it.
+    let mut origin: Option<(u32, u32)> = None;
     let (mut top, mut bottom, mut left, mut right) = (u32::MAX, 0u32, u32::MAX, 0u32);
     while let Some(cell) = reader.next_cell().map_err(failed)? {
         // Empty (formatted only) cells are left out, as calamine's `worksheet_range` does.
@@ -267,20 +270,40 @@ fn xlsx_range(
         if row >= MAX_ROWS {
             return Err(too_many_rows(path, sheet));
         }
-        if let calamine::DataRef::SharedString(t) = cell.get_value()
-            && t.len() > MAX_CELL_BYTES
-        {
-            return Err(cell_too_big(path, sheet, row, col, t.len()));
+        let len = match cell.get_value() {
+            calamine::DataRef::SharedString(t) => t.len(),
+            calamine::DataRef::String(t) => t.len(),
+            _ => 0,
+        };
+        if len > MAX_CELL_BYTES {
+            return Err(cell_too_big(path, sheet, row, col, len));
         }
-        let value: Data = cell.get_value().clone().into();
-        if let Data::String(t) = &value
-            && t.len() > MAX_CELL_BYTES
-        {
-            return Err(cell_too_big(path, sheet, row, col, t.len()));
+        let v = value(cell.get_value().clone().into());
+        let (r0, c0) = origin.get_or_insert((row, col));
+        // Cells come row by row; one above or left of the first moves the origin.
+        if row < *r0 {
+            let n = (*r0 - row) as usize;
+            rows.splice(0..0, std::iter::repeat_with(Vec::new).take(n));
+            *r0 = row;
         }
-        cells.push(calamine::Cell::new((row, col), value));
+        if col < *c0 {
+            let n = (*c0 - col) as usize;
+            for r in rows.iter_mut().filter(|r| !r.is_empty()) {
+                r.splice(0..0, std::iter::repeat_n(Value::Empty, n));
+            }
+            *c0 = col;
+        }
+        let (ri, ci) = ((row - *r0) as usize, (col - *c0) as usize);
+        if rows.len() <= ri {
+            rows.resize_with(ri + 1, Vec::new);
+        }
+        let cells = &mut rows[ri];
+        if cells.len() <= ci {
+            cells.resize(ci + 1, Value::Empty);
+        }
+        cells[ci] = v;
     }
-    Ok(calamine::Range::from_sparse(cells))
+    Ok(Grid::new(sheet, origin.unwrap_or((0, 0)), rows))
 }
 
 /// The most text one cell may hold: a plan's cell is a line or a paragraph, never a megabyte.
@@ -356,16 +379,18 @@ impl Source for Workbook {
         let status = progress.status(&format!("Reading {sheet}"), big);
         let path = self.path.clone();
         let book = &mut self.book;
-        let range = guarded(&path, format, || match book {
-            Sheets::Xlsx(x) => xlsx_range(x, &path, sheet),
-            other => other
-                .worksheet_range(sheet)
-                .map_err(|e| corrupt(&path, format, format!("sheet \"{sheet}\": {e}"))),
+        let mut grid = guarded(&path, format, || match book {
+            Sheets::Xlsx(x) => xlsx_grid(x, &path, sheet),
+            other => {
+                let range = other
+                    .worksheet_range(sheet)
+                    .map_err(|e| corrupt(&path, format, format!("sheet \"{sheet}\": {e}")))?;
+                // calamine can hand back a rectangle whose cells do not fill it (an .ods whose
+                // repeated rows it capped): a damaged file, found here, not a reason to stop.
+                to_grid(&path, sheet, range, progress)
+            }
         })?;
         drop(status);
-        // calamine can hand back a rectangle whose cells do not fill it (an .ods whose
-        // repeated rows it capped): that is a damaged file, not a reason to stop.
-        let mut grid = guarded(&path, format, || to_grid(&path, sheet, range, progress))?;
         let layout = layout.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the layout reader stopped".into()))
