@@ -1,4 +1,5 @@
-//! Webhook intake: signature checks for Trello and Asana, and the hints that start an early
+//! Webhook intake: the tools' signature checks (each in its connector crate, named here for
+//! the daemon and its tests), the handshake registrations, and the hints that start an early
 //! cycle.
 //!
 //! A webhook is a hint, never data: it only says "something changed in this target, sync
@@ -20,70 +21,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
-use sha2::Sha256;
 use tokio::sync::Notify;
 
-/// Whether `header` is Trello's signature of `body` sent to `callback_url`.
-pub fn trello_signature_ok(secret: &[u8], body: &[u8], callback_url: &str, header: &str) -> bool {
-    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    mac.update(callback_url.as_bytes());
-    // Constant time: a signature is not guessable byte by byte.
-    mac.verify_slice(&expected).is_ok()
-}
-
-/// Trello's signature of `body` sent to `callback_url` (what Trello puts in `X-Trello-Webhook`).
-pub fn trello_signature(secret: &[u8], body: &[u8], callback_url: &str) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
-    mac.update(body);
-    mac.update(callback_url.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// Whether `header` is Asana's signature of `body` with the handshake secret.
-pub fn asana_signature_ok(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let Some(expected) = decode_hex(header.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
-}
-
-/// Asana's signature of `body` (what Asana puts in `X-Hook-Signature`).
-pub fn asana_signature(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    let pairs = text.as_bytes().chunks_exact(2);
-    if !pairs.remainder().is_empty() {
-        return None;
-    }
-    // Hex digits only: `from_str_radix` alone also takes a sign, so "+b" would pass for "0b".
-    pairs
-        .map(|p| {
-            let digit = |b: u8| char::from(b).to_digit(16);
-            Some((digit(p[0])? * 16 + digit(p[1])?) as u8)
-        })
-        .collect()
-}
+/// The tools' own signature checks (each in its connector crate), as the registry of kinds
+/// names them.
+pub use crate::engine::registry::webhooks::{
+    asana_signature, asana_signature_ok, trello_signature, trello_signature_ok,
+};
 
 /// How long a registration waits for Asana's handshake: the create request's own time, with a
 /// margin. Outside it no handshake is accepted.
@@ -191,76 +135,6 @@ impl Hints {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // Trello's documentation example, recomputed: the body and the callback URL, concatenated.
-    const SECRET: &[u8] = b"trello-app-secret";
-    const CALLBACK: &str = "https://sync.example.com/hooks/trello/studio";
-    const BODY: &[u8] = br#"{"action":{"type":"updateCard","data":{"card":{"name":"\u05d1\u05d3\u05d9\u05e7\u05d4"}}}}"#;
-
-    #[test]
-    fn trello_signatures() {
-        let good = trello_signature(SECRET, BODY, CALLBACK);
-        assert!(trello_signature_ok(SECRET, BODY, CALLBACK, &good));
-        // Another body, another URL, another secret, garbage, nothing: all refused.
-        assert!(!trello_signature_ok(SECRET, b"{}", CALLBACK, &good));
-        assert!(!trello_signature_ok(
-            SECRET,
-            BODY,
-            "http://127.0.0.1:9184/hooks/trello/studio",
-            &good
-        ));
-        assert!(!trello_signature_ok(b"other", BODY, CALLBACK, &good));
-        assert!(!trello_signature_ok(SECRET, BODY, CALLBACK, "not base64!"));
-        assert!(!trello_signature_ok(SECRET, BODY, CALLBACK, ""));
-    }
-
-    #[test]
-    fn trello_signature_is_hmac_sha1_of_body_then_url() {
-        // RFC 2202 test case 2 (HMAC-SHA1, key "Jefe"), split between body and URL.
-        let sig = trello_signature(b"Jefe", b"what do ya want ", "for nothing?");
-        let hex: String = base64::engine::general_purpose::STANDARD
-            .decode(sig)
-            .unwrap()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-    }
-
-    #[test]
-    fn asana_signatures() {
-        // RFC 4231 test case 2 (HMAC-SHA256, key "Jefe").
-        let sig = asana_signature(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            sig,
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        assert!(asana_signature_ok(
-            b"Jefe",
-            b"what do ya want for nothing?",
-            &sig
-        ));
-        assert!(asana_signature_ok(
-            b"Jefe",
-            b"what do ya want for nothing?",
-            &sig.to_uppercase()
-        ));
-        assert!(!asana_signature_ok(
-            b"Jefe",
-            b"what do ya want for nothing!",
-            &sig
-        ));
-        assert!(!asana_signature_ok(
-            b"jefe",
-            b"what do ya want for nothing?",
-            &sig
-        ));
-        assert!(!asana_signature_ok(b"Jefe", b"x", "zz"));
-        // A sign is not a hex digit (u8::from_str_radix alone takes "+b" as 0x0b).
-        assert_eq!(decode_hex("0b"), Some(vec![0x0b]));
-        assert_eq!(decode_hex("+b"), None);
-        assert!(!asana_signature_ok(b"Jefe", b"x", ""));
-    }
 
     #[test]
     fn a_handshake_is_taken_only_once_while_a_registration_is_open() {

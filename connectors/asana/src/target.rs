@@ -13,6 +13,9 @@
 
 use std::time::Duration;
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 use throughline_connector::settings::{
     Accounts, CreatedWebhook, KeyError, KindSpec, LocationKey, RemoteWebhook, SettingsError,
     SignIn, SignInFlow, SignInFuture, TargetSettings, Tool, WebhookHost, no_people,
@@ -174,5 +177,83 @@ impl WebhookHost for AsanaConnector {
 
     async fn delete(&self, id: &str) -> Result<(), ConnectorError> {
         self.delete_webhook(id).await
+    }
+}
+
+/// Whether `header` (`X-Hook-Signature`) is Asana's signature of `body`: the hex HMAC-SHA256
+/// with the secret of the webhook's handshake.
+pub fn webhook_signature_ok(secret: &[u8], body: &[u8], header: &str) -> bool {
+    let Some(expected) = decode_hex(header.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Asana's signature of `body` (what Asana puts in `X-Hook-Signature`).
+pub fn webhook_signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let pairs = text.as_bytes().chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return None;
+    }
+    // Hex digits only: `from_str_radix` alone also takes a sign, so "+b" would pass for "0b".
+    pairs
+        .map(|p| {
+            let digit = |b: u8| char::from(b).to_digit(16);
+            Some((digit(p[0])? * 16 + digit(p[1])?) as u8)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures() {
+        // RFC 4231 test case 2 (HMAC-SHA256, key "Jefe").
+        let sig = webhook_signature(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            sig,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let ok = |key: &[u8], body: &[u8], sig: &str| webhook_signature_ok(key, body, sig);
+        assert!(ok(b"Jefe", b"what do ya want for nothing?", &sig));
+        assert!(ok(
+            b"Jefe",
+            b"what do ya want for nothing?",
+            &sig.to_uppercase()
+        ));
+        assert!(!ok(b"Jefe", b"what do ya want for nothing!", &sig));
+        assert!(!ok(b"jefe", b"what do ya want for nothing?", &sig));
+        assert!(!ok(b"Jefe", b"x", "zz"));
+        // A sign is not a hex digit (u8::from_str_radix alone takes "+b" as 0x0b).
+        assert_eq!(decode_hex("0b"), Some(vec![0x0b]));
+        assert_eq!(decode_hex("+b"), None);
+        assert!(!ok(b"Jefe", b"x", ""));
+    }
+
+    #[test]
+    fn a_plan_is_free_or_paid() {
+        let table = |text: &str| -> toml::Table { text.parse().unwrap() };
+        assert!(check(&table("plan = \"paid\"")).is_empty());
+        assert!(check(&table("")).is_empty());
+        let wrong = check(&table("plan = \"gold\""));
+        assert_eq!(wrong.len(), 1);
+        assert_eq!(wrong[0].key, "plan");
+        assert!(wrong[0].message.contains("use \"free\" or \"paid\""));
     }
 }

@@ -14,6 +14,10 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
 use throughline_connector::Connector;
 use throughline_connector::settings::{
     Accounts, KindSpec, LocationKey, SettingsError, TargetSettings, Tool, no_checks,
@@ -76,4 +80,68 @@ pub fn connect(
     settings.people = target.people.clone();
     let connector = TrelloConnector::new(settings).map_err(|e| target.error(e.to_string()))?;
     Ok(Box::new(connector))
+}
+
+/// Whether `header` (`X-Trello-Webhook`) is Trello's signature of `body` sent to `callback`:
+/// the base64 HMAC-SHA1, with the app's secret, of the raw body followed by the callback
+/// address the webhook was registered with.
+pub fn webhook_signature_ok(secret: &[u8], body: &[u8], callback: &str, header: &str) -> bool {
+    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.update(callback.as_bytes());
+    // Constant time: a signature is not guessable byte by byte.
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Trello's signature of `body` sent to `callback` (what Trello puts in `X-Trello-Webhook`).
+pub fn webhook_signature(secret: &[u8], body: &[u8], callback: &str) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    mac.update(callback.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Trello's documentation example, recomputed: the body and the callback URL, concatenated.
+    const SECRET: &[u8] = b"trello-app-secret";
+    const CALLBACK: &str = "https://sync.example.com/hooks/trello/studio";
+    const BODY: &[u8] = br#"{"action":{"type":"updateCard","data":{"card":{"name":"\u05d1\u05d3\u05d9\u05e7\u05d4"}}}}"#;
+
+    #[test]
+    fn signatures() {
+        let good = webhook_signature(SECRET, BODY, CALLBACK);
+        assert!(webhook_signature_ok(SECRET, BODY, CALLBACK, &good));
+        // Another body, another URL, another secret, garbage, nothing: all refused.
+        assert!(!webhook_signature_ok(SECRET, b"{}", CALLBACK, &good));
+        assert!(!webhook_signature_ok(
+            SECRET,
+            BODY,
+            "http://127.0.0.1:9184/hooks/trello/studio",
+            &good
+        ));
+        assert!(!webhook_signature_ok(b"other", BODY, CALLBACK, &good));
+        assert!(!webhook_signature_ok(SECRET, BODY, CALLBACK, "not base64!"));
+        assert!(!webhook_signature_ok(SECRET, BODY, CALLBACK, ""));
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha1_of_body_then_url() {
+        // RFC 2202 test case 2 (HMAC-SHA1, key "Jefe"), split between body and URL.
+        let sig = webhook_signature(b"Jefe", b"what do ya want ", "for nothing?");
+        let hex: String = base64::engine::general_purpose::STANDARD
+            .decode(sig)
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    }
 }

@@ -1,5 +1,12 @@
 //! The webhooks the daemon accepts, per kind: where (`/hooks/<path>/<target>`) and how a call
-//! is checked. The signature checks themselves are in `crate::daemon::hooks`.
+//! is checked. The signature checks themselves are the connector crates'.
+
+pub use throughline_asana::target::{
+    webhook_signature as asana_signature, webhook_signature_ok as asana_signature_ok,
+};
+pub use throughline_trello::target::{
+    webhook_signature as trello_signature, webhook_signature_ok as trello_signature_ok,
+};
 
 /// How a tool proves that a webhook call is its own.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +41,7 @@ pub(super) const TRELLO: Webhook = Webhook {
     path: "trello",
     protocol: Protocol::AppSecret {
         header: "X-Trello-Webhook",
-        verify: crate::daemon::hooks::trello_signature_ok,
+        verify: trello_signature_ok,
     },
 };
 
@@ -43,7 +50,7 @@ pub(super) const ASANA: Webhook = Webhook {
     protocol: Protocol::Handshake {
         secret_header: "X-Hook-Secret",
         signature_header: "X-Hook-Signature",
-        verify: crate::daemon::hooks::asana_signature_ok,
+        verify: asana_signature_ok,
     },
 };
 
