@@ -80,6 +80,8 @@ pub(crate) struct Words {
     pub(crate) peak: &'static str,
     pub(crate) weeks_over: &'static str,
     pub(crate) weeks_with_work: &'static str,
+    pub(crate) replanned: &'static str,
+    pub(crate) days_later: &'static str,
     pub(crate) forecast: &'static str,
     pub(crate) item: &'static str,
     pub(crate) golive: &'static str,
@@ -164,6 +166,8 @@ const EN: Words = Words {
     peak: "Peak",
     weeks_over: "Weeks over",
     weeks_with_work: "Weeks with work",
+    replanned: "Replanned (due date moved)",
+    days_later: "Business days later",
     forecast: "Forecast",
     item: "Item",
     golive: "Go-live",
@@ -247,6 +251,8 @@ const HE: Words = Words {
     peak: "שיא",
     weeks_over: "שבועות מעל",
     weeks_with_work: "שבועות עם עבודה",
+    replanned: "תוכננו מחדש (תאריך היעד זז)",
+    days_later: "ימי עבודה מאוחר יותר",
     forecast: "תחזית",
     item: "פריט",
     golive: "עלייה לאוויר",
@@ -1024,6 +1030,24 @@ fn bottleneck(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
                 .collect();
             table(out, w.bottleneck, &head, &[1, 2, 3], &rows);
         }
+    }
+    // How far plans moved: per stage, the tasks replanned and the days their due dates moved.
+    if !r.replans.by_stage.is_empty() {
+        let head = [w.stage, w.tasks, w.replanned, w.days_later];
+        let rows: Vec<Vec<String>> = r
+            .replans
+            .by_stage
+            .iter()
+            .map(|s| {
+                vec![
+                    labels.stage(&s.process, &s.stage),
+                    s.tasks.to_string(),
+                    s.replanned.to_string(),
+                    s.days_later.to_string(),
+                ]
+            })
+            .collect();
+        table(out, w.replanned, &head, &[1, 2, 3], &rows);
     }
     out.push_str("</section>");
 }

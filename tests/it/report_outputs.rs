@@ -480,4 +480,25 @@ fn a_moved_go_live_is_measured_as_replanned() {
             "{t}"
         );
     }
+    // The page shows it per stage, beside the bottleneck.
+    let page = config.parent().unwrap().join("report.html");
+    let out = run(
+        &config,
+        &[
+            "--now",
+            "2026-11-03",
+            "report",
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-12-31",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<caption>Replanned (due date moved)</caption>"));
 }
