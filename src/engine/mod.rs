@@ -33,8 +33,8 @@ pub use people::{TargetPeople, Unmapped, UnmappedPerson};
 
 use crate::model::SyncSettings;
 use crate::reconcile::{
-    Conflict, DriftAction, DriftPolicy, FieldOverride, HubState, HubStatus, HubTimes, LinkAfter,
-    StatusUpdate, TargetInput, TargetPlan, merge_status, plan_target,
+    Conflict, Drift, DriftAction, DriftPolicy, FieldOverride, HubState, HubStatus, HubTimes,
+    LinkAfter, Pull, StatusUpdate, TargetInput, TargetPlan, merge_status, plan_target,
 };
 use crate::state::{Batch, Event, EventKind, Intent, Link, StateError, StateStore, StatusRecord};
 
@@ -203,8 +203,88 @@ pub async fn run_cycle(
     };
     let mut report = CycleReport::default();
     let order: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+    let observed = observe_all(store, targets, options, &mut report).await?;
 
-    // Observe every target; one that cannot be read is reported and left out of this cycle.
+    let recorded = store.statuses()?;
+    let hub_times: HubTimes = recorded
+        .iter()
+        .map(|s| (s.identity.clone(), s.at))
+        .collect();
+    let mut hub = hub_status(&*store, recorded)?;
+    let mut overrides = load_overrides(store)?;
+    let mut stale_overrides = HashSet::new();
+    for t in targets.iter_mut() {
+        stale_overrides.extend(apply_overrides(&mut t.desired, &overrides));
+    }
+
+    // Pass 1: what did people change in the tools?
+    let (pulls, accepted, drift_events) =
+        first_pass(targets, &observed, &hub, settings, options, now);
+
+    // Merge into the hub: statuses, conflicts, accepted values.
+    let (updates, conflicts) = merge_status(&hub, &hub_times, &pulls, &settings.conflict, &order);
+    let mut batch = Batch::default();
+    merge_updates(&mut hub, &updates, now, &mut batch);
+    batch
+        .events
+        .extend(conflicts.iter().map(|c| conflict_event(c, now)));
+    batch.events.extend(drift_events);
+    for d in accepted {
+        let base = desired_value(targets, &d.identity, &d.field);
+        let o = FieldOverride {
+            value: d.tool_value.clone(),
+            base,
+        };
+        batch.overrides.push((
+            d.identity.clone(),
+            d.field.clone(),
+            Some(serde_json::to_string(&o).unwrap_or_default()),
+        ));
+        overrides.insert((d.identity, d.field), o);
+    }
+    for (identity, field) in stale_overrides {
+        batch.overrides.push((identity, field, None));
+    }
+    if !batch.overrides.is_empty() {
+        for t in targets.iter_mut() {
+            apply_overrides(&mut t.desired, &overrides);
+        }
+    }
+    report.status_updates = updates;
+    report.conflicts = conflicts;
+    if !options.dry_run {
+        commit(store, &mut steps, batch)?;
+    }
+
+    // Pass 2: plan and apply, target by target.
+    for o in &observed {
+        let plan = plan_target(input(&targets[o.index], o, &hub, settings, options));
+        let outcome = plan_and_apply(
+            store,
+            &mut steps,
+            &mut targets[o.index],
+            o,
+            plan,
+            options,
+            now,
+        )
+        .await?;
+        report.targets.push(outcome);
+    }
+    report
+        .targets
+        .sort_by_key(|o| order.iter().position(|t| *t == o.target));
+    Ok(report)
+}
+
+/// Observe every target (the one `--target` names, if any); one that cannot be read is
+/// reported and left out of this cycle.
+async fn observe_all(
+    store: &mut dyn StateStore,
+    targets: &mut [TargetRun],
+    options: &CycleOptions,
+    report: &mut CycleReport,
+) -> Result<Vec<Observed>, EngineError> {
     let mut observed: Vec<Observed> = Vec::new();
     for (index, t) in targets.iter_mut().enumerate() {
         if options
@@ -250,26 +330,25 @@ pub async fn run_cycle(
             }
         }
     }
+    Ok(observed)
+}
 
-    let recorded = store.statuses()?;
-    let hub_times: HubTimes = recorded
-        .iter()
-        .map(|s| (s.identity.clone(), s.at))
-        .collect();
-    let mut hub = hub_status(&*store, recorded)?;
-    let mut overrides = load_overrides(store)?;
-    let mut stale_overrides = HashSet::new();
-    for t in targets.iter_mut() {
-        stale_overrides.extend(apply_overrides(&mut t.desired, &overrides));
-    }
-
-    // Pass 1: what did people change in the tools?
+/// Plan pass 1 over every observed target: the status people changed (pulls), the drift to
+/// accept into the hub, and an event for drift seen the first time.
+fn first_pass(
+    targets: &[TargetRun],
+    observed: &[Observed],
+    hub: &HubStatus,
+    settings: &SyncSettings,
+    options: &CycleOptions,
+    now: Timestamp,
+) -> (Vec<Pull>, Vec<Drift>, Vec<Event>) {
     let mut pulls = Vec::new();
     let mut accepted = Vec::new();
     let mut drift_events = Vec::new();
-    for o in &observed {
+    for o in observed {
         let t = &targets[o.index];
-        let first = plan_target(input(t, o, &hub, settings, options));
+        let first = plan_target(input(t, o, hub, settings, options));
         pulls.extend(first.pulls);
         for d in first.drift {
             if d.first_seen {
@@ -295,11 +374,13 @@ pub async fn run_cycle(
             }
         }
     }
+    (pulls, accepted, drift_events)
+}
 
-    // Merge into the hub: statuses, conflicts, accepted values.
-    let (updates, conflicts) = merge_status(&hub, &hub_times, &pulls, &settings.conflict, &order);
-    let mut batch = Batch::default();
-    for u in &updates {
+/// The merged status updates into the hub and its history (a blocked task keeps the state it
+/// had before).
+fn merge_updates(hub: &mut HubStatus, updates: &[StatusUpdate], now: Timestamp, batch: &mut Batch) {
+    for u in updates {
         let before = hub.get(&u.identity).map_or(State::Todo, |h| h.state);
         let before_blocked = match (before, hub.get(&u.identity)) {
             (State::Blocked, Some(h)) => h.before_blocked,
@@ -322,122 +403,98 @@ pub async fn run_cycle(
             at: now,
         });
     }
-    for c in &conflicts {
-        let detail = c
+}
+
+/// The event a settled conflict leaves: who said what, and who won.
+fn conflict_event(c: &Conflict, now: Timestamp) -> Event {
+    let detail = c
+        .pulls
+        .iter()
+        .map(|p| {
+            format!(
+                "{} said {}{}",
+                p.target,
+                p.state,
+                p.person
+                    .as_ref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
+            )
+        })
+        .chain(
+            c.hub
+                .map(|h| format!("the hub had {h}, and no link said which tool moved")),
+        )
+        .collect::<Vec<_>>()
+        .join("; ");
+    Event {
+        kind: EventKind::Conflict,
+        target: c.winner.clone(),
+        identity: Some(c.identity.clone()),
+        detail,
+        resolution: match &c.winner {
+            Some(w) => format!("{w} won: {}", c.state),
+            None => format!("hub kept {}", c.state),
+        },
+        person: c
             .pulls
             .iter()
-            .map(|p| {
-                format!(
-                    "{} said {}{}",
-                    p.target,
-                    p.state,
-                    p.person
-                        .as_ref()
-                        .map(|w| format!(" ({w})"))
-                        .unwrap_or_default()
-                )
-            })
-            .chain(
-                c.hub
-                    .map(|h| format!("the hub had {h}, and no link said which tool moved")),
-            )
-            .collect::<Vec<_>>()
-            .join("; ");
+            .find(|p| Some(&p.target) == c.winner.as_ref())
+            .and_then(|p| p.person.clone()),
+        at: now,
+    }
+}
+
+/// Plan pass 2 for one target: shown only (dry run), stopped (a safety stop, recorded), or
+/// applied.
+async fn plan_and_apply(
+    store: &mut dyn StateStore,
+    steps: &mut Steps,
+    t: &mut TargetRun,
+    o: &Observed,
+    plan: TargetPlan,
+    options: &CycleOptions,
+    now: Timestamp,
+) -> Result<TargetOutcome, EngineError> {
+    let mut outcome = TargetOutcome {
+        target: t.id.clone(),
+        ..Default::default()
+    };
+    if options.dry_run {
+        outcome.stopped = plan.stop.as_ref().map(|s| s.reason.clone());
+        outcome.plan = Some(plan);
+        return Ok(outcome);
+    }
+    if let Some(stop) = &plan.stop {
+        tracing::error!(target_id = %t.id, reason = %stop.reason, "safety stop");
+        let mut batch = Batch::default();
         batch.events.push(Event {
-            kind: EventKind::Conflict,
-            target: c.winner.clone(),
-            identity: Some(c.identity.clone()),
-            detail,
-            resolution: match &c.winner {
-                Some(w) => format!("{w} won: {}", c.state),
-                None => format!("hub kept {}", c.state),
-            },
-            person: c
-                .pulls
-                .iter()
-                .find(|p| Some(&p.target) == c.winner.as_ref())
-                .and_then(|p| p.person.clone()),
+            kind: EventKind::SafetyStop,
+            target: Some(t.id.clone()),
+            identity: None,
+            detail: stop.reason.clone(),
+            resolution: "stopped".into(),
+            person: None,
             at: now,
         });
-    }
-    batch.events.extend(drift_events);
-    for d in accepted {
-        let base = desired_value(targets, &d.identity, &d.field);
-        let o = FieldOverride {
-            value: d.tool_value.clone(),
-            base,
-        };
-        batch.overrides.push((
-            d.identity.clone(),
-            d.field.clone(),
-            Some(serde_json::to_string(&o).unwrap_or_default()),
-        ));
-        overrides.insert((d.identity, d.field), o);
-    }
-    for (identity, field) in stale_overrides {
-        batch.overrides.push((identity, field, None));
-    }
-    if !batch.overrides.is_empty() {
-        for t in targets.iter_mut() {
-            apply_overrides(&mut t.desired, &overrides);
-        }
-    }
-    report.status_updates = updates;
-    report.conflicts = conflicts;
-    if !options.dry_run {
-        commit(store, &mut steps, batch)?;
-    }
-
-    // Pass 2: plan and apply, target by target.
-    for o in &observed {
-        let plan = plan_target(input(&targets[o.index], o, &hub, settings, options));
-        let t = &mut targets[o.index];
-        let mut outcome = TargetOutcome {
-            target: t.id.clone(),
-            ..Default::default()
-        };
-        if options.dry_run {
-            outcome.stopped = plan.stop.as_ref().map(|s| s.reason.clone());
-            outcome.plan = Some(plan);
-            report.targets.push(outcome);
-            continue;
-        }
-        if let Some(stop) = &plan.stop {
-            tracing::error!(target_id = %t.id, reason = %stop.reason, "safety stop");
-            let mut batch = Batch::default();
-            batch.events.push(Event {
-                kind: EventKind::SafetyStop,
-                target: Some(t.id.clone()),
-                identity: None,
-                detail: stop.reason.clone(),
-                resolution: "stopped".into(),
-                person: None,
-                at: now,
-            });
-            commit(store, &mut steps, batch)?;
-            outcome.stopped = Some(stop.reason.clone());
-            outcome.plan = Some(plan);
-            report.targets.push(outcome);
-            continue;
-        }
-        apply_plan(
-            store,
-            &mut steps,
-            t.connector.as_mut(),
-            &t.id,
-            &plan,
-            o,
-            &mut outcome,
-            now,
-        )
-        .await?;
+        commit(store, steps, batch)?;
+        outcome.stopped = Some(stop.reason.clone());
         outcome.plan = Some(plan);
-        report.targets.push(outcome);
+        return Ok(outcome);
     }
-    report
-        .targets
-        .sort_by_key(|o| order.iter().position(|t| *t == o.target));
-    Ok(report)
+    apply_plan(
+        store,
+        steps,
+        t.connector.as_mut(),
+        &t.id,
+        &plan,
+        o,
+        &mut outcome,
+        now,
+    )
+    .await?;
+    outcome.plan = Some(plan);
+    Ok(outcome)
 }
 
 /// The hub's status from the store's current records; for a blocked task also the state it
