@@ -2,15 +2,24 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use throughline::model::StateLocation;
+use throughline::report::mine::Facts;
 use throughline::report::status::{StatusReport, status_report};
 use throughline::state::{SqliteStore, StateStore, blocked_spans};
 use throughline_connector::State;
+
+mod mine;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Print the status as JSON.
     #[arg(long)]
     json: bool,
+    /// One person's tasks: overdue, today, this week, blocked and waiting (for whom).
+    #[arg(long, value_name = "EMAIL", conflicts_with = "item")]
+    owner: Option<String>,
+    /// One item's tasks, each with its state and whom it waits for.
+    #[arg(long, value_name = "ID")]
+    item: Option<String>,
 }
 
 pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -39,13 +48,72 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .map(|p| p.timezone.clone())
         .unwrap_or(jiff::tz::TimeZone::UTC);
     let today = now.to_zoned(tz.clone()).date();
-    let report = status_report(&schedule, &statuses, &spans, today, &tz);
+    let facts = Facts::new(&dep, &schedule, &statuses, today);
+    if let Some(owner) = &args.owner {
+        known_person(&dep, &schedule, owner)?;
+        let mine = facts.my_tasks(owner);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&mine)?);
+        } else {
+            print!("{}", mine::render_mine(&mine, super::color()));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(item) = &args.item {
+        let Some(tasks) = facts.item(item) else {
+            let mut items: Vec<&str> = schedule.tasks.iter().map(|t| t.item.as_str()).collect();
+            items.dedup();
+            anyhow::bail!(
+                "{}: there is no item `{item}` in the schedule; the items are: {}",
+                dep.config_path.display(),
+                items.join(", ")
+            );
+        };
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&tasks)?);
+        } else {
+            print!("{}", mine::render_item(&tasks, super::color()));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut report = status_report(&schedule, &statuses, &spans, today, &tz);
+    for i in &mut report.items {
+        i.at_risk = facts.is_at_risk(&i.item);
+    }
+    // Items at risk first; otherwise as the schedule lists them.
+    report.items.sort_by_key(|i| !i.at_risk);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", render(&report));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--owner` must be someone in a role or owning a task; a typo would show an empty list.
+fn known_person(
+    dep: &throughline::model::Deployment,
+    schedule: &throughline::schedule::Schedule,
+    who: &str,
+) -> anyhow::Result<()> {
+    let mut people: Vec<&str> = dep
+        .processes
+        .iter()
+        .flat_map(|p| &p.roles)
+        .flat_map(|r| r.people.iter().chain(&r.backup))
+        .map(String::as_str)
+        .chain(schedule.tasks.iter().filter_map(|t| t.owner.as_deref()))
+        .collect();
+    if people.iter().any(|p| p.eq_ignore_ascii_case(who)) {
+        return Ok(());
+    }
+    people.sort_unstable();
+    people.dedup();
+    anyhow::bail!(
+        "{}: nobody called `{who}` has a role or a task; the people are: {}",
+        dep.config_path.display(),
+        people.join(", ")
+    )
 }
 
 fn render(r: &StatusReport) -> String {
@@ -97,9 +165,10 @@ fn render(r: &StatusReport) -> String {
         } else {
             String::new()
         };
+        let risk = if i.at_risk { "  AT RISK" } else { "" };
         let _ = writeln!(
             out,
-            "  {:<width$}  {}/{} tasks{blocked}, {}/{} checklist  go-live {}  {next}{last}",
+            "  {:<width$}  {}/{} tasks{blocked}, {}/{} checklist  go-live {}{risk}  {next}{last}",
             i.item, i.tasks_done, i.tasks, i.entries_done, i.entries, i.golive
         );
     }

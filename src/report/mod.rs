@@ -7,6 +7,7 @@ pub mod charts;
 pub mod graph;
 pub mod html;
 pub mod insight;
+pub mod mine;
 pub mod plan;
 pub mod status;
 pub mod xlsx;

@@ -60,6 +60,8 @@ pub struct ItemProgress {
     /// The first task not done yet, by due date.
     pub next: Option<NextTask>,
     pub last_change: Option<LastChange>,
+    /// Go-live within 5 business days with a late or blocked task ([`crate::report::mine`]).
+    pub at_risk: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,6 +141,7 @@ pub fn status_report(
                 entries: 0,
                 next: None,
                 last_change: None,
+                at_risk: false,
             });
             items.len() - 1
         });

@@ -4,10 +4,12 @@
 mod backward;
 mod calendar;
 mod types;
+mod waits;
 
 pub use backward::{expand_items, schedule, schedule_at};
 pub use calendar::BusinessCalendar;
 pub use types::*;
+pub use waits::waits_for;
 
 #[cfg(test)]
 mod tests;

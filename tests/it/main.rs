@@ -58,6 +58,7 @@ mod schedule_forward;
 mod schedule_props;
 mod schedule_warnings_cli;
 mod state_sqlite;
+mod status_owner;
 mod status_words_excel;
 mod status_words_sheets;
 mod trello_excel;
