@@ -5,8 +5,6 @@
 //! What Excel and Sheets read alike (columns, headers, status words, `state_from`) is the
 //! grid core's [`GridMapping`]; this adds the workbook's own keys.
 
-use std::ops::Deref;
-
 use throughline_connector::mapping::{Node, pick};
 use throughline_grid::mapping::{Tables, err};
 use toml::Table;
@@ -41,31 +39,9 @@ pub struct ExcelMapping {
     pub tick: String,
 }
 
-impl Deref for ExcelMapping {
-    type Target = GridMapping;
-
-    fn deref(&self) -> &GridMapping {
-        &self.grid
-    }
-}
-
-impl Default for ExcelMapping {
-    fn default() -> Self {
-        let table: Table = DEFAULT_TOML
-            .parse()
-            .expect("mappings/excel.toml is valid TOML");
-        ExcelMapping::parse(&table, None).expect("mappings/excel.toml is a complete, valid mapping")
-    }
-}
+throughline_grid::tool_mapping!(ExcelMapping, "mappings/excel.toml", DEFAULT_TOML);
 
 impl ExcelMapping {
-    /// Read a mapping file's table. Keys left out keep the default's values; unknown keys are
-    /// errors (they are usually typos). The `[task]` and `[drift]` tables belong to the sync
-    /// engine and are not read here.
-    pub fn from_toml(table: &Table) -> Result<ExcelMapping, MappingError> {
-        ExcelMapping::parse(table, Some(&ExcelMapping::default()))
-    }
-
     /// The status and done words as the grid rules read them (the tick reads as done).
     pub(crate) fn words(&self) -> throughline_grid::Words<'_> {
         throughline_grid::Words {

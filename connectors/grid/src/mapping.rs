@@ -8,6 +8,7 @@
 use std::fmt;
 
 use throughline_connector::mapping::{KeyError, Node, pick, required};
+pub use toml::Table;
 use toml::Value;
 
 pub use throughline_connector::mapping::norm;
@@ -543,6 +544,41 @@ fn parse_status(
         done: word("done", base.map(|b| &b.done))?,
         archived: word("archived", base.map(|b| &b.archived))?,
     })
+}
+
+/// The `Deref` to its [`GridMapping`], the `Default` (the shipped mapping file, compiled in)
+/// and `from_toml` (a mapping file over the default) of a tool's mapping type, which has a `grid` field and an associated
+/// `parse(&Table, Option<&Self>)` reading every key when there is no base.
+#[macro_export]
+macro_rules! tool_mapping {
+    ($ty:ident, $file:literal, $toml:expr) => {
+        impl ::std::ops::Deref for $ty {
+            type Target = $crate::GridMapping;
+
+            fn deref(&self) -> &$crate::GridMapping {
+                &self.grid
+            }
+        }
+
+        impl $ty {
+            /// Read a mapping file's table. Keys left out keep the default's values; unknown
+            /// keys are errors (they are usually typos). The `[task]` and `[drift]` tables
+            /// belong to the sync engine and are not read here.
+            pub fn from_toml(
+                table: &$crate::mapping::Table,
+            ) -> ::std::result::Result<$ty, $crate::MappingError> {
+                $ty::parse(table, Some(&$ty::default()))
+            }
+        }
+
+        impl ::std::default::Default for $ty {
+            fn default() -> Self {
+                let table: $crate::mapping::Table =
+                    $toml.parse().expect(concat!($file, " is valid TOML"));
+                $ty::parse(&table, None).expect(concat!($file, " is a complete, valid mapping"))
+            }
+        }
+    };
 }
 
 /// A mapping error under `key`.

@@ -5,8 +5,6 @@
 //! What Sheets and Excel read alike (columns, headers, status words, `state_from`) is the grid
 //! core's [`GridMapping`]; this adds the spreadsheet's own keys.
 
-use std::ops::Deref;
-
 use throughline_connector::mapping::Node;
 use throughline_grid::mapping::{Tables, err};
 use throughline_grid::names;
@@ -36,32 +34,9 @@ pub struct SheetsMapping {
     pub protect: bool,
 }
 
-impl Deref for SheetsMapping {
-    type Target = GridMapping;
-
-    fn deref(&self) -> &GridMapping {
-        &self.grid
-    }
-}
-
-impl Default for SheetsMapping {
-    fn default() -> Self {
-        let table: Table = DEFAULT_TOML
-            .parse()
-            .expect("mappings/sheets.toml is valid TOML");
-        SheetsMapping::parse(&table, None)
-            .expect("mappings/sheets.toml is a complete, valid mapping")
-    }
-}
+throughline_grid::tool_mapping!(SheetsMapping, "mappings/sheets.toml", DEFAULT_TOML);
 
 impl SheetsMapping {
-    /// Read a mapping file's table. Keys left out keep the default's values; unknown keys are
-    /// errors (they are usually typos). `[task]` and `[drift]` belong to the sync engine and
-    /// are skipped here.
-    pub fn from_toml(table: &Table) -> Result<SheetsMapping, MappingError> {
-        SheetsMapping::parse(table, Some(&SheetsMapping::default()))
-    }
-
     /// The status and done words as the grid rules read them.
     pub(crate) fn words(&self) -> throughline_grid::Words<'_> {
         throughline_grid::Words::new(&self.grid)
