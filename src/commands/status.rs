@@ -243,3 +243,56 @@ fn render(r: &StatusReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use throughline::report::status::BlockedTask;
+
+    #[test]
+    fn blocked_tasks_are_listed_with_their_reason_and_since_when() {
+        let report = StatusReport {
+            today: date(2026, 12, 9),
+            items: Vec::new(),
+            overdue: Vec::new(),
+            blocked: vec![
+                BlockedTask {
+                    task: "spring-sale/copy".into(),
+                    title: "Spring sale: Copy".into(),
+                    owner: Some("yossi@example.com".into()),
+                    due: date(2026, 12, 10),
+                    reason: Some("waiting on legal".into()),
+                    since: Some("2026-12-06T09:00:00Z".parse().unwrap()),
+                    target: Some("studio".into()),
+                    person: Some("dana@example.com".into()),
+                    days: Some(3),
+                },
+                BlockedTask {
+                    task: "spring-sale/design".into(),
+                    title: "Spring sale: Design".into(),
+                    owner: None,
+                    due: date(2026, 12, 10),
+                    reason: None,
+                    since: Some("2026-12-08T09:00:00Z".parse().unwrap()),
+                    target: None,
+                    person: None,
+                    days: Some(1),
+                },
+            ],
+            stages: Vec::new(),
+        };
+        let text = render(&report);
+        assert!(
+            text.contains(
+                "Blocked\n  spring-sale/copy  yossi@example.com  since 2026-12-06 (3 days), in \
+                 studio by dana@example.com  due 2026-12-10\n    reason: waiting on legal\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  spring-sale/design  (nobody assigned)  since 2026-12-08 (1 day)  due 2026-12-10\n    reason: (none given)\n"),
+            "{text}"
+        );
+    }
+}

@@ -306,7 +306,16 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
                 .as_ref()
                 .map(|p| format!(" by {p}"))
                 .unwrap_or_default();
-            let _ = writeln!(out, "  {}: {} (in {}{who})", u.identity, u.state, u.target);
+            let reason = u
+                .reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}: {}{reason} (in {}{who})",
+                u.identity, u.state, u.target
+            );
         }
     }
     if !report.conflicts.is_empty() {
@@ -407,6 +416,9 @@ pub struct JsonTarget<'a> {
 pub struct JsonStatus<'a> {
     pub identity: &'a str,
     pub state: throughline_connector::State,
+    /// Why, when the state is blocked and someone said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
     pub target: &'a str,
     pub person: Option<&'a str>,
 }
@@ -443,6 +455,7 @@ pub fn json(report: &CycleReport, applied: bool) -> JsonReport<'_> {
             .map(|u| JsonStatus {
                 identity: &u.identity,
                 state: u.state,
+                reason: u.reason.as_deref(),
                 target: &u.target,
                 person: u.person.as_deref(),
             })

@@ -155,7 +155,7 @@ fn an_unknown_status_word_is_reported_noted_kept_and_cleared_once_fixed() {
     assert!(
         text.contains(&format!(
             "? item0/copy: \"waiting on legal\" in Content!{cell} is not a status word; the task stays doing"
-        )) && text.contains("To do, In progress, Done, לביצוע, בתהליך, בוצע"),
+        )) && text.contains("To do, In progress, Blocked, Done, לביצוע, בתהליך, תקוע, בוצע"),
         "{text}"
     );
 
@@ -174,7 +174,7 @@ fn an_unknown_status_word_is_reported_noted_kept_and_cleared_once_fixed() {
     assert_eq!(row["status"], "waiting on legal", "kept as typed");
     let note = row["note"].as_str().expect("the cell has a note");
     assert!(
-        note.contains("Use one of: To do, In progress, Done, לביצוע, בתהליך, בוצע"),
+        note.contains("Use one of: To do, In progress, Blocked, Done, לביצוע, בתהליך, תקוע, בוצע"),
         "{note}"
     );
 

@@ -200,7 +200,7 @@ async fn an_unknown_status_word_is_reported_noted_kept_and_cleared_once_fixed() 
     assert_eq!(status, "waiting on legal", "kept as typed");
     let note = note.expect("the cell has a note");
     assert!(
-        note.contains("Use one of: To do, In progress, Done, לביצוע, בתהליך, בוצע"),
+        note.contains("Use one of: To do, In progress, Blocked, Done, לביצוע, בתהליך, תקוע, בוצע"),
         "{note}"
     );
     // Written once, not every cycle.
