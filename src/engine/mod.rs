@@ -617,9 +617,62 @@ async fn apply_plan(
     outcome: &mut TargetOutcome,
     now: Timestamp,
 ) -> Result<(), EngineError> {
-    // Journal first: bookkeeping links, and an intent for every object about to be created.
-    // An entry's link needs its task's link first; an adopted task that is also being updated
-    // is linked only once its update went through, so its entries' links wait for that.
+    let (before, waiting) = journal_before(target, plan, observed, now);
+    commit(store, steps, before)?;
+
+    if plan.changes.is_empty() {
+        // Nothing can link the waiting entries' tasks this cycle; the next one adopts them.
+        return Ok(());
+    }
+    let changes: Vec<Change> = plan.changes.iter().map(|c| c.change.clone()).collect();
+    steps.take()?;
+    let results = connector.apply(&changes).await;
+
+    let mut after = Batch::default();
+    record_results(target, plan, results, outcome, now, &mut after);
+    // One line per cause, not per change: a missing folder fails every change the same way.
+    for cause in outcome.failures_by_cause() {
+        tracing::warn!(
+            target_id = %target,
+            failed = cause.identities.len(),
+            error = %cause.message,
+            "{} not made; left for the next cycle",
+            causes::changes(cause.identities.len())
+        );
+    }
+    let now_linked: HashSet<String> = after
+        .put_links
+        .iter()
+        .filter(|l| l.parent.is_none())
+        .map(|l| l.identity.clone())
+        .collect();
+    for l in waiting {
+        if l.parent.as_ref().is_some_and(|p| now_linked.contains(p)) {
+            let remote = l.remote_id.clone().unwrap_or_default();
+            after.put_links.push(link_row(target, l, remote, now));
+            after
+                .clear_intents
+                .push((target.to_string(), l.identity.clone()));
+        }
+    }
+    // A connector that learned its own writes (an events feed) need not read them back.
+    if let Some(cursor) = connector.cursor_after_apply() {
+        after.cursors.push((target.to_string(), Some(cursor)));
+    }
+    commit(store, steps, after)?;
+    Ok(())
+}
+
+/// The journal before applying: bookkeeping links, and an intent for every object about to
+/// be created. An entry's link needs its task's link first; an adopted task that is also being
+/// updated is linked only once its update went through, so its entries' links wait for that
+/// (returned as waiting).
+fn journal_before<'p>(
+    target: &str,
+    plan: &'p TargetPlan,
+    observed: &Observed,
+    now: Timestamp,
+) -> (Batch, Vec<&'p LinkAfter>) {
     let linked: HashSet<&str> = observed
         .links
         .iter()
@@ -660,102 +713,67 @@ async fn apply_plan(
     before
         .cursors
         .push((target.to_string(), observed.observation.cursor.clone()));
-    commit(store, steps, before)?;
+    (before, waiting)
+}
 
-    if plan.changes.is_empty() {
-        // Nothing can link the waiting entries' tasks this cycle; the next one adopts them.
-        return Ok(());
-    }
-    let changes: Vec<Change> = plan.changes.iter().map(|c| c.change.clone()).collect();
-    steps.take()?;
-    let results = connector.apply(&changes).await;
-
-    let mut after = Batch::default();
-    let mut by_identity: HashMap<&str, usize> = HashMap::new();
-    for (i, c) in plan.changes.iter().enumerate() {
-        by_identity.insert(c.change.identity(), i);
-    }
+/// What the connector answered, change by change: the links of what was made or updated
+/// (with the remote ids and versions the tool gave), and what failed, in `outcome`.
+fn record_results(
+    target: &str,
+    plan: &TargetPlan,
+    results: Vec<Result<Applied, ConnectorError>>,
+    outcome: &mut TargetOutcome,
+    now: Timestamp,
+    after: &mut Batch,
+) {
     for (i, planned) in plan.changes.iter().enumerate() {
         let result = results.get(i).cloned().unwrap_or_else(|| {
             Err(ConnectorError::Fatal {
                 message: "the connector returned no result for this change".into(),
             })
         });
-        match result {
-            Ok(applied) => {
-                outcome.applied += 1;
-                let (task_remote, entry_remotes) = match &applied {
-                    Applied::Created {
-                        remote_id, entries, ..
-                    } => (Some(remote_id.clone()), entries.clone()),
-                    _ => (None, Vec::new()),
-                };
-                let version = match &applied {
-                    Applied::Created { version, .. } | Applied::Updated { version } => {
-                        version.clone()
-                    }
-                    Applied::Archived => None,
-                };
-                for (k, l) in planned.links.iter().enumerate() {
-                    let remote = match (&l.remote_id, k) {
-                        (Some(r), _) => Some(r.clone()),
-                        (None, 0) => task_remote.clone(),
-                        (None, _) => entry_remotes
-                            .iter()
-                            .find(|(id, _)| *id == l.identity)
-                            .map(|(_, r)| r.clone()),
-                    };
-                    let Some(remote) = remote else {
-                        // The tool did not say where the entry went; the next cycle adopts it.
-                        continue;
-                    };
-                    let mut row = link_row(target, l, remote, now);
-                    if k == 0 && version.is_some() {
-                        row.remote_version = version.clone();
-                    }
-                    after.put_links.push(row);
-                    after
-                        .clear_intents
-                        .push((target.to_string(), l.identity.clone()));
-                }
-            }
+        let applied = match result {
+            Ok(applied) => applied,
             Err(e) => {
                 tracing::debug!(target_id = %target, identity = %planned.change.identity(), error = %e, "change failed; left for the next cycle");
                 outcome
                     .failed
                     .push((planned.change.identity().to_string(), e));
+                continue;
             }
-        }
-    }
-    // One line per cause, not per change: a missing folder fails every change the same way.
-    for cause in outcome.failures_by_cause() {
-        tracing::warn!(
-            target_id = %target,
-            failed = cause.identities.len(),
-            error = %cause.message,
-            "{} not made; left for the next cycle",
-            causes::changes(cause.identities.len())
-        );
-    }
-    let now_linked: HashSet<String> = after
-        .put_links
-        .iter()
-        .filter(|l| l.parent.is_none())
-        .map(|l| l.identity.clone())
-        .collect();
-    for l in waiting {
-        if l.parent.as_ref().is_some_and(|p| now_linked.contains(p)) {
-            let remote = l.remote_id.clone().unwrap_or_default();
-            after.put_links.push(link_row(target, l, remote, now));
+        };
+        outcome.applied += 1;
+        let (task_remote, entry_remotes) = match &applied {
+            Applied::Created {
+                remote_id, entries, ..
+            } => (Some(remote_id.clone()), entries.clone()),
+            _ => (None, Vec::new()),
+        };
+        let version = match &applied {
+            Applied::Created { version, .. } | Applied::Updated { version } => version.clone(),
+            Applied::Archived => None,
+        };
+        for (k, l) in planned.links.iter().enumerate() {
+            let remote = match (&l.remote_id, k) {
+                (Some(r), _) => Some(r.clone()),
+                (None, 0) => task_remote.clone(),
+                (None, _) => entry_remotes
+                    .iter()
+                    .find(|(id, _)| *id == l.identity)
+                    .map(|(_, r)| r.clone()),
+            };
+            let Some(remote) = remote else {
+                // The tool did not say where the entry went; the next cycle adopts it.
+                continue;
+            };
+            let mut row = link_row(target, l, remote, now);
+            if k == 0 && version.is_some() {
+                row.remote_version = version.clone();
+            }
+            after.put_links.push(row);
             after
                 .clear_intents
                 .push((target.to_string(), l.identity.clone()));
         }
     }
-    // A connector that learned its own writes (an events feed) need not read them back.
-    if let Some(cursor) = connector.cursor_after_apply() {
-        after.cursors.push((target.to_string(), Some(cursor)));
-    }
-    commit(store, steps, after)?;
-    Ok(())
 }
