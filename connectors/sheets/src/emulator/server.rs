@@ -113,24 +113,22 @@ impl Req<'_> {
 
 async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Response {
     let Incoming {
-        method,
-        uri,
-        headers,
-        body,
-    } = incoming;
+        method, uri, body, ..
+    } = &incoming;
+    let headers = &incoming.headers;
     let raw_path = uri.path().to_owned();
     let path = decode(&raw_path, false);
     let query = parse_query(uri.query());
     let json_body: Option<Value> = if body.is_empty() {
         None
     } else {
-        serde_json::from_slice(&body).ok()
+        serde_json::from_slice(body).ok()
     };
     let req = Req {
-        method: &method,
+        method,
         path: &path,
         query: &query,
-        body: &body,
+        body,
         json: json_body.clone(),
     };
     let fault = shared.faults.pick(method.as_str(), &path);
@@ -138,7 +136,7 @@ async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Respon
     let mut principal = None;
     let mut lost = false;
     let answer = if path == "/token" {
-        let form = token_form(&headers, json_body.as_ref(), &body);
+        let form = token_form(headers, json_body.as_ref(), body);
         token_endpoint(&shared, &form)
     } else if path == "/o/oauth2/auth" {
         authorize_endpoint(&shared, &query)
@@ -150,7 +148,7 @@ async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Respon
                 Answer::ok(Value::Null)
             }
             None => {
-                let (a, who) = api(&shared, &req, &headers);
+                let (a, who) = api(&shared, &req, headers);
                 principal = who;
                 match Fault::after(fault.as_ref()) {
                     Some(Early::Status { code, retry_after }) => fault_answer(code, retry_after),

@@ -264,12 +264,15 @@ pub(super) fn create_card(world: &mut World, caller: &Caller, p: &Params) -> Ans
     Ok(card_made(world, card, kind, &caller.member))
 }
 
+/// A new card's members and labels, each when given.
+type MembersAndLabels = (Option<Vec<Id>>, Option<Vec<Id>>);
+
 /// `idMembers` and `idLabels` of a new card, each checked (labels of the card's board).
 fn members_and_labels(
     world: &World,
     p: &Params,
     board: &str,
-) -> Result<(Option<Vec<Id>>, Option<Vec<Id>>), ApiError> {
+) -> Result<MembersAndLabels, ApiError> {
     let members = p.ids("idMembers")?;
     let labels = p.ids("idLabels")?;
     if members

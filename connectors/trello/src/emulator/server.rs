@@ -73,13 +73,8 @@ pub struct Caller {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Response {
-    let Incoming {
-        method,
-        uri,
-        headers,
-        body,
-    } = incoming;
-    let params = read_params(&uri, &headers, &body);
+    let (method, uri) = (&incoming.method, &incoming.uri);
+    let params = read_params(uri, &incoming.headers, &incoming.body);
     let path = uri.path().to_owned();
     let short_path = path.strip_prefix("/1").unwrap_or(&path).to_owned();
     let query = uri
@@ -99,7 +94,7 @@ async fn handle(State(shared): State<Arc<Shared>>, incoming: Incoming) -> Respon
         (Some(Early::Drop), _) => Outcome::Drop,
         (_, Some(error)) => Outcome::Error(error),
         (None, None) => {
-            let answer = answer(&shared, &method, &path, &params).await;
+            let answer = answer(&shared, method, &path, &params).await;
             match (Fault::after(fault.as_ref()), answer) {
                 (Some(Early::Status { code, .. }), _) => Outcome::Error(fault_error(code)),
                 (Some(Early::Drop), _) => Outcome::Drop,
