@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use throughline::daemon::logging::{self, LogFormat, Secrets};
 use throughline::daemon::{self, Connectors, Service, Shared, SystemClock};
 use throughline::engine::{self, CycleOptions};
@@ -21,13 +20,15 @@ use throughline::report::plan;
 use throughline::state::SqliteStore;
 use throughline_connector::DesiredTask;
 
-use super::emulate::{self, Emulator, Running};
+use super::emulate::{self, Running};
 use throughline::engine::registry::emulators;
 
 /// The first line of the deployment `demo` writes: how a later run knows the folder is its own.
 const HEADER: &str = "# Written by `throughline demo`";
 /// The Excel target's workbook, inside DIR.
 const WORKBOOK: &str = "content-plan.xlsx";
+/// The workbook's target id.
+const WORKBOOK_ID: &str = "workbook";
 /// Where the secrets go, inside DIR.
 const SECRETS: &str = "secrets";
 
@@ -155,15 +156,16 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
                 config.display()
             );
         }
-        let workbook = dir.join(WORKBOOK);
+        let (_, workbook) = emulators::workbook(WORKBOOK_ID, WORKBOOK, dir);
         for old in [
             dir.join("throughline.db"),
             dir.join("throughline.db-wal"),
             dir.join("throughline.db-shm"),
             SqliteStore::lock_path(&dir.join("throughline.db")),
-            throughline_excel::backup_path(&workbook),
-            workbook,
-        ] {
+        ]
+        .into_iter()
+        .chain(workbook)
+        {
             match std::fs::remove_file(&old) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -200,12 +202,9 @@ fn write_deployment(dir: &Path, tools: &[Running]) -> anyhow::Result<()> {
          items = [\"items/*.toml\"]\n\n\
          [sync]\n\
          every = \"5s\"\n\
-         conflict = \"newest\"\n\n\
-         [[target]]\n\
-         id = \"workbook\"\n\
-         kind = \"excel\"\n\
-         path = \"{WORKBOOK}\"\n"
+         conflict = \"newest\"\n\n"
     );
+    text.push_str(&emulators::workbook(WORKBOOK_ID, WORKBOOK, dir).0);
     for t in tools {
         for c in &t.block.credentials {
             write_secret(&secrets.join(secret_file(c.env)), &c.value)?;
@@ -254,103 +253,8 @@ fn how_to_tick(tools: &[Running], task: &DesiredTask, workbook: &Path) -> anyhow
     let entry = |i: usize| (&task.entries[i].identity, &task.entries[i].fields.text);
     let mut out =
         String::from("Tick something in any tool; the next cycle carries it to the other three:\n");
-    for t in tools {
-        let token = |key: &str| {
-            t.block
-                .credentials
-                .iter()
-                .find(|c| c.key == key)
-                .map(|c| c.value.clone())
-                .unwrap_or_default()
-        };
-        match &t.emulator {
-            Emulator::Trello(emu) => {
-                let (id, text) = entry(0);
-                let (card, item) = emu
-                    .person(|p| {
-                        let card = p.card_with_marker(&task.identity)?;
-                        let item = p
-                            .card(&card)?
-                            .checklists
-                            .into_iter()
-                            .flat_map(|(_, items)| items)
-                            .find(|(_, name, _)| name == text)?;
-                        Some((card, item.0))
-                    })
-                    .with_context(|| {
-                        format!("the first sync made no Trello card for {}", task.identity)
-                    })?;
-                let _ = writeln!(
-                    out,
-                    "\nTrello {id}: tick \"{text}\" on the card \"{}\"",
-                    task.fields.title
-                );
-                let _ = writeln!(
-                    out,
-                    "  curl -fsS -X PUT '{}/cards/{card}/checkItem/{item}?state=complete&key={}&token={}'",
-                    emu.base_url(),
-                    token("key"),
-                    token("token")
-                );
-            }
-            Emulator::Asana(emu) => {
-                let (id, text) = entry(1);
-                let gid = emu
-                    .task_with_identity(id)
-                    .with_context(|| format!("the first sync made no Asana subtask for {id}"))?;
-                let _ = writeln!(
-                    out,
-                    "\nAsana {id}: complete the subtask \"{text}\" of \"{}\"",
-                    task.fields.title
-                );
-                let _ = writeln!(
-                    out,
-                    "  curl -fsS -X PUT '{}/tasks/{gid}' -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"data\":{{\"completed\":true}}}}'",
-                    emu.base_url(),
-                    token("token")
-                );
-            }
-            Emulator::Sheets(emu) => {
-                let (id, text) = entry(2);
-                let spreadsheet = t
-                    .block
-                    .settings
-                    .iter()
-                    .find(|(k, _)| *k == "spreadsheet")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                let cell = emu
-                    .person(&spreadsheet, |p| {
-                        let (tab, row) = p
-                            .rows_with_metadata(throughline_sheets::ROW_KEY, id)
-                            .pop()?;
-                        let header = p.values(
-                            &format!("'{tab}'!1:1"),
-                            throughline_sheets::emulator::Render::Formatted,
-                        );
-                        let done = header.first()?.iter().position(|h| h == "Done")?;
-                        Some(format!(
-                            "'{tab}'!{}{}",
-                            throughline_sheets::a1::column_letters(done as u32),
-                            row + 1
-                        ))
-                    })
-                    .with_context(|| {
-                        format!("the first sync wrote no Google Sheets row for {id}")
-                    })?;
-                let _ = writeln!(
-                    out,
-                    "\nGoogle Sheets {id}: tick Done ({cell}) on the row \"{text}\""
-                );
-                let _ = writeln!(
-                    out,
-                    "  curl -fsS -X PUT '{}/v4/spreadsheets/{spreadsheet}/values/{}?valueInputOption=USER_ENTERED' -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"values\":[[true]]}}'",
-                    emu.base_url(),
-                    utf8_percent_encode(&cell, RANGE_IN_PATH),
-                    token("token")
-                );
-            }
-        }
+    for (i, t) in tools.iter().enumerate() {
+        out.push_str(&t.how_to_tick(task, i).map_err(anyhow::Error::msg)?);
     }
     let (id, text) = entry(3);
     let place = workbook_row(workbook, id)
@@ -390,12 +294,3 @@ fn workbook_row(path: &Path, id: &str) -> Option<(String, u32)> {
 fn is_text(cell: &calamine::Data, text: &str) -> bool {
     matches!(cell, calamine::Data::String(s) if s == text)
 }
-
-/// What stays as it is in a range in a URL path: letters, digits and `-._~!:`.
-const RANGE_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'!')
-    .remove(b':');

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use throughline::engine::registry::emulators::{self, Launcher};
-pub use throughline::engine::registry::emulators::{Emulator, Person, Running};
+pub use throughline::engine::registry::emulators::{Person, Running};
 use throughline::model::Deployment;
 
 /// The hosted tools throughline can emulate locally, as the registry of kinds lists them.

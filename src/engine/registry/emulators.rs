@@ -2,9 +2,13 @@
 //! start them: seeded with the people a deployment names, with the real service's rate limits,
 //! and the `[[target]]` block (plus the credentials) that points a deployment at each.
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use throughline_connector::DesiredTask;
 
 /// One person to seed: what the deployment calls them (the key of a `people` map), their name
 /// and e-mail address.
@@ -98,6 +102,177 @@ pub struct Running {
     pub limits: &'static str,
     /// How to sign in against it (`throughline auth <service>`), for tools that have a sign-in.
     pub sign_in: Option<String>,
+}
+
+impl Running {
+    /// How a person ticks checklist entry `index` of `task` in this emulator: a heading line
+    /// `<Tool> <entry identity>: <what>`, and the command that does it.
+    pub fn how_to_tick(&self, task: &DesiredTask, index: usize) -> Result<String, String> {
+        let entry = task
+            .entries
+            .get(index)
+            .ok_or_else(|| format!("{} has no checklist entry {index}", task.identity))?;
+        let tick = Tick {
+            task,
+            id: &entry.identity,
+            text: &entry.fields.text,
+        };
+        let mut out = String::new();
+        match &self.emulator {
+            Emulator::Trello(emu) => tick_trello(self, emu, &tick, &mut out)?,
+            Emulator::Asana(emu) => tick_asana(self, emu, &tick, &mut out)?,
+            Emulator::Sheets(emu) => tick_sheets(self, emu, &tick, &mut out)?,
+        }
+        Ok(out)
+    }
+
+    /// The value of credential `key` in the block.
+    fn token(&self, key: &str) -> String {
+        self.block
+            .credentials
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.value.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The checklist entry to tick, and its task.
+struct Tick<'t> {
+    task: &'t DesiredTask,
+    id: &'t str,
+    text: &'t str,
+}
+
+fn tick_trello(
+    run: &Running,
+    emu: &throughline_trello::emulator::Emulator,
+    tick: &Tick<'_>,
+    out: &mut String,
+) -> Result<(), String> {
+    let (task, id, text) = (tick.task, tick.id, tick.text);
+    let token = |key: &str| run.token(key);
+    let (card, item) = emu
+        .person(|p| {
+            let card = p.card_with_marker(&task.identity)?;
+            let item = p
+                .card(&card)?
+                .checklists
+                .into_iter()
+                .flat_map(|(_, items)| items)
+                .find(|(_, name, _)| name == text)?;
+            Some((card, item.0))
+        })
+        .ok_or_else(|| format!("the first sync made no Trello card for {}", task.identity))?;
+    let _ = writeln!(
+        out,
+        "\nTrello {id}: tick \"{text}\" on the card \"{}\"",
+        task.fields.title
+    );
+    let _ = writeln!(
+        out,
+        "  curl -fsS -X PUT '{}/cards/{card}/checkItem/{item}?state=complete&key={}&token={}'",
+        emu.base_url(),
+        token("key"),
+        token("token")
+    );
+    Ok(())
+}
+
+fn tick_asana(
+    run: &Running,
+    emu: &throughline_asana::emulator::Emulator,
+    tick: &Tick<'_>,
+    out: &mut String,
+) -> Result<(), String> {
+    let (task, id, text) = (tick.task, tick.id, tick.text);
+    let token = |key: &str| run.token(key);
+    let gid = emu
+        .task_with_identity(id)
+        .ok_or_else(|| format!("the first sync made no Asana subtask for {id}"))?;
+    let _ = writeln!(
+        out,
+        "\nAsana {id}: complete the subtask \"{text}\" of \"{}\"",
+        task.fields.title
+    );
+    let _ = writeln!(
+        out,
+        "  curl -fsS -X PUT '{}/tasks/{gid}' -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"data\":{{\"completed\":true}}}}'",
+        emu.base_url(),
+        token("token")
+    );
+    Ok(())
+}
+
+fn tick_sheets(
+    run: &Running,
+    emu: &throughline_sheets::emulator::Emulator,
+    tick: &Tick<'_>,
+    out: &mut String,
+) -> Result<(), String> {
+    let (id, text) = (tick.id, tick.text);
+    let token = |key: &str| run.token(key);
+    let spreadsheet = run
+        .block
+        .settings
+        .iter()
+        .find(|(k, _)| *k == "spreadsheet")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let cell = emu
+        .person(&spreadsheet, |p| {
+            let (tab, row) = p
+                .rows_with_metadata(throughline_sheets::ROW_KEY, id)
+                .pop()?;
+            let header = p.values(
+                &format!("'{tab}'!1:1"),
+                throughline_sheets::emulator::Render::Formatted,
+            );
+            let done = header.first()?.iter().position(|h| h == "Done")?;
+            Some(format!(
+                "'{tab}'!{}{}",
+                throughline_sheets::a1::column_letters(done as u32),
+                row + 1
+            ))
+        })
+        .ok_or_else(|| format!("the first sync wrote no Google Sheets row for {id}"))?;
+    let _ = writeln!(
+        out,
+        "\nGoogle Sheets {id}: tick Done ({cell}) on the row \"{text}\""
+    );
+    let _ = writeln!(
+        out,
+        "  curl -fsS -X PUT '{}/v4/spreadsheets/{spreadsheet}/values/{}?valueInputOption=USER_ENTERED' -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"values\":[[true]]}}'",
+        emu.base_url(),
+        utf8_percent_encode(&cell, RANGE_IN_PATH),
+        token("token")
+    );
+    Ok(())
+}
+
+/// What stays as it is in a range in a URL path: letters, digits and `-._~!:`.
+const RANGE_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b':');
+
+/// The `[[target]]` block of a workbook the demo keeps next to its deployment, and the files
+/// an earlier demo may have left of it.
+pub fn workbook(
+    id: &str,
+    path: &str,
+    folder: &std::path::Path,
+) -> (String, Vec<std::path::PathBuf>) {
+    let block = format!(
+        "[[target]]\nid = {}\nkind = \"excel\"\npath = {}\n",
+        quoted(id),
+        quoted(path)
+    );
+    let file = folder.join(path);
+    (block, vec![throughline_excel::backup_path(&file), file])
 }
 
 /// Starting an emulator: call inside a Tokio runtime.
