@@ -858,18 +858,24 @@ fn summarise_statuses(statuses: &[tasks::StatusOut], state: Option<&Path>, repor
         .map(|(s, n)| format!("{n} {}", s.word()))
         .collect();
     let recorded: usize = statuses.iter().filter(|s| recordable(s.status)).count();
-    let place = match state {
-        Some(p) => format!("the state file {}", p.display()),
-        None => {
-            "no state file (the deployment's state is not a local file), so they are not recorded"
-                .into()
-        }
+    let tasks = |n: usize| format!("{n} task{}", if n == 1 { "" } else { "s" });
+    let outcome = match (recorded, state) {
+        (0, _) => "nothing to record: every task starts as to do".to_string(),
+        (n, Some(p)) => format!(
+            "the {} not to do {} recorded in the state file {} when the files are written, so \
+             the first sync shows {} so in every tool",
+            tasks(n),
+            if n == 1 { "is" } else { "are" },
+            p.display(),
+            if n == 1 { "it" } else { "them" }
+        ),
+        (n, None) => format!(
+            "the deployment's state is not a local file, so the {} not to do {} not recorded",
+            tasks(n),
+            if n == 1 { "is" } else { "are" }
+        ),
     };
-    report.status = Some(format!(
-        "{} of the tasks ({} not to do go to {place}; the first sync shows them so in every tool)",
-        list.join(", "),
-        recorded,
-    ));
+    report.status = Some(format!("{}; {outcome}", list.join(", ")));
 }
 
 /// Statuses the state store records from an import: all but to do, which every task starts as.

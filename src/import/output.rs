@@ -1,7 +1,7 @@
 //! Checking the imported files together with what is already in the output folder, and writing
 //! them: all or nothing, never over an existing file without `--force`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -66,8 +66,10 @@ pub fn load_existing(out: &Path) -> Result<Option<Existing>, ImportError> {
         Some(s) => Some(out.join(s)),
         None => Some(out.join("throughline.db")),
     };
-    let deployment = load_combined(out, &playbook_patterns, &item_patterns, &[])
-        .map_err(ImportError::Deployment)?;
+    // Its processes are what the import needs; its items are checked with the imported files
+    // (a large items file the import replaces would cost hundreds of megabytes to load here).
+    let deployment =
+        load_combined(out, &playbook_patterns, &[], &[]).map_err(ImportError::Deployment)?;
     Ok(Some(Existing {
         state,
         playbook_patterns,
@@ -162,9 +164,6 @@ pub fn check(
     // A large items file is loaded in parts: the loader holds a file's whole parse tree, which
     // for 100,000 items is several hundred megabytes.
     let file = &files[big];
-    let existing_ids: HashSet<&str> = existing
-        .map(|ex| ex.deployment.items.iter().map(|i| i.id.as_str()).collect())
-        .unwrap_or_default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut problems = Vec::new();
     for (first_line, text) in parts(&file.contents, CHECK_ITEMS) {
@@ -180,18 +179,18 @@ pub fn check(
             what: file.what.clone(),
         });
         match load_combined(out, &playbooks, &items, &part_files) {
-            Ok(dep) => {
-                for item in dep
-                    .items
-                    .iter()
-                    .filter(|i| !existing_ids.contains(i.id.as_str()))
-                {
-                    if let Some(line) = seen.insert(item.id.clone(), first_line) {
+            Ok(_) => {
+                // Within a part the loader compares ids; across parts, here.
+                for (line, id) in item_ids(text) {
+                    if let Some(first) = seen.insert(id.clone(), first_line + line) {
                         problems.push(Diagnostic {
                             file: out.join(&file.path),
-                            line: line + 1,
+                            line: first_line + line + 1,
                             col: 1,
-                            message: format!("the item id `{}` is used twice", item.id),
+                            message: format!(
+                                "the item id `{id}` is used twice (first on line {})",
+                                first + 1
+                            ),
                         });
                     }
                 }
@@ -218,6 +217,22 @@ pub fn check(
 
 /// Items loaded at once when an items file is checked.
 const CHECK_ITEMS: usize = 10_000;
+
+/// The `id = "…"` of each `[[item]]` (the line right after it, as the import writes them),
+/// with its line (0-based) in `text`.
+fn item_ids(text: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] == "[[item]]")
+        .filter_map(|(i, w)| {
+            let value = w[1].strip_prefix("id = ")?;
+            let table: toml::Table = toml::from_str(&format!("v = {value}")).ok()?;
+            Some((i + 1, table["v"].as_str()?.to_string()))
+        })
+        .collect()
+}
 
 fn item_count(text: &str) -> usize {
     text.lines().filter(|l| *l == "[[item]]").count()
@@ -407,6 +422,14 @@ mod part_tests {
         assert_eq!(p[1], (8, "[[item]]\nid = \"c\"\n"));
         assert_eq!(p.iter().map(|(_, t)| *t).collect::<String>(), text);
         assert_eq!(item_count(text), 3);
+        assert_eq!(
+            item_ids(text),
+            [
+                (3, "a".to_string()),
+                (6, "b".to_string()),
+                (9, "c".to_string())
+            ]
+        );
     }
 }
 

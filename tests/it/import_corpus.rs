@@ -254,6 +254,13 @@ fn english_tracker_is_a_one_stage_process_with_owners_dates_and_status() {
         ]
     );
     assert!(problems(&p).is_empty(), "{:?}", problems(&p));
+    let status = p.report.status.clone().unwrap();
+    assert!(
+        status.starts_with(
+            "1 done, 1 blocked, 1 doing, 1 to do; the 3 tasks not to do are recorded in the state file"
+        ),
+        "{status}"
+    );
     assert!(
         p.report.scores.as_deref().unwrap().starts_with("tracker 9"),
         "{:?}",
