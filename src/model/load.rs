@@ -8,28 +8,13 @@ use toml::Spanned;
 use toml::de::DeTable;
 
 use super::fields::{At, FileId, Files, Problems, parse_date_text};
-use super::raw::{self, RawItemFile, RawPlaybook};
+use super::raw;
 use super::validate::{self, Input};
 use super::{Deployment, Diagnostic, Diagnostics, Source};
 
 /// Load `throughline.toml` and every playbook and item file it names; all problems at once.
 pub fn load(config: &Path) -> Result<Deployment, Diagnostics> {
-    let text = match read_text(config) {
-        Ok(text) => text,
-        Err(err) => {
-            let hint = if err.kind() == io::ErrorKind::NotFound {
-                "; run 'throughline init' to create one, or point --config at it"
-            } else {
-                ""
-            };
-            return Err(Diagnostics(vec![Diagnostic {
-                file: config.to_path_buf(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read {}: {}{hint}", config.display(), explain(&err)),
-            }]));
-        }
-    };
+    let text = read_text(config).map_err(|err| unreadable_config(config, &err))?;
     let base = config.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut files = Files::default();
     let mut problems = Problems::default();
@@ -63,25 +48,11 @@ pub fn load(config: &Path) -> Result<Deployment, Diagnostics> {
     let playbook_ids = add_files(&mut files, playbook_paths, &mut problems);
     let item_ids = add_files(&mut files, item_paths, &mut problems);
 
-    let mut playbooks: Vec<RawPlaybook> = Vec::new();
     // A playbook that was meant but not found would make every reference to it look unknown.
-    let mut playbooks_broken = !playbooks_complete || config_broken;
-    for id in playbook_ids {
-        let (doc, broken) = parse(&files, id, &mut problems);
-        playbooks_broken |= broken;
-        if !broken {
-            playbooks.push(raw::read_playbook(id, &doc, &mut problems));
-        }
-    }
-    let mut item_files: Vec<RawItemFile> = Vec::new();
-    let mut items_broken = !items_complete || config_broken;
-    for id in item_ids {
-        let (doc, broken) = parse(&files, id, &mut problems);
-        items_broken |= broken;
-        if !broken {
-            item_files.push(raw::read_items(id, &doc, &mut problems));
-        }
-    }
+    let (playbooks, broken) = read_all(&files, playbook_ids, raw::read_playbook, &mut problems);
+    let playbooks_broken = broken || !playbooks_complete || config_broken;
+    let (item_files, broken) = read_all(&files, item_ids, raw::read_items, &mut problems);
+    let items_broken = broken || !items_complete || config_broken;
 
     let input = Input {
         files: &files,
@@ -101,6 +72,40 @@ pub fn load(config: &Path) -> Result<Deployment, Diagnostics> {
     } else {
         Err(problems.into_diagnostics(&files))
     }
+}
+
+/// The problem of a `throughline.toml` that cannot be read, with what to do about it.
+fn unreadable_config(config: &Path, err: &io::Error) -> Diagnostics {
+    let hint = if err.kind() == io::ErrorKind::NotFound {
+        "; run 'throughline init' to create one, or point --config at it"
+    } else {
+        ""
+    };
+    Diagnostics(vec![Diagnostic {
+        file: config.to_path_buf(),
+        line: 1,
+        col: 1,
+        message: format!("cannot read {}: {}{hint}", config.display(), explain(err)),
+    }])
+}
+
+/// Parse and read each file; whether any had syntax errors (those are not read).
+fn read_all<T>(
+    files: &Files,
+    ids: Vec<FileId>,
+    read: fn(FileId, &Spanned<DeTable<'_>>, &mut Problems) -> T,
+    problems: &mut Problems,
+) -> (Vec<T>, bool) {
+    let mut out = Vec::new();
+    let mut any_broken = false;
+    for id in ids {
+        let (doc, broken) = parse(files, id, problems);
+        any_broken |= broken;
+        if !broken {
+            out.push(read(id, &doc, problems));
+        }
+    }
+    (out, any_broken)
 }
 
 /// A file with syntax errors is still read, for the patterns it names, but its own problems
@@ -255,11 +260,6 @@ fn expand(
     let Some(patterns) = patterns else {
         return (out, key == "items");
     };
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    };
     for pattern in &patterns.value {
         let full = if Path::new(&pattern.value).is_absolute() || base.as_os_str().is_empty() {
             pattern.value.clone()
@@ -270,36 +270,10 @@ fn expand(
                 pattern.value
             )
         };
-        let paths = match glob::glob_with(&full, options) {
-            Ok(paths) => paths,
-            Err(err) => {
-                problems.at(
-                    pattern,
-                    format!(
-                        "`{}` is not a valid file pattern: {}",
-                        pattern.value, err.msg
-                    ),
-                );
-                complete = false;
-                continue;
-            }
+        let Some(mut matched) = matching_files(&full, pattern, config, problems) else {
+            complete = false;
+            continue;
         };
-        let mut matched = Vec::new();
-        for entry in paths {
-            match entry {
-                Ok(path) if path.is_file() && !same_file(&path, config) => matched.push(path),
-                Ok(_) => {}
-                Err(err) => problems.at(
-                    pattern,
-                    format!(
-                        "cannot look into {} for `{}`: {}",
-                        err.path().display(),
-                        pattern.value,
-                        explain(err.error())
-                    ),
-                ),
-            }
-        }
         if matched.is_empty() {
             complete = false;
             let folder = if base.as_os_str().is_empty() {
@@ -335,6 +309,51 @@ fn expand(
         }
     }
     (out, complete)
+}
+
+/// The files `full` (a pattern under the base folder) matches, `throughline.toml` aside; `None`
+/// when it is no valid pattern. Each problem is placed on `pattern`.
+fn matching_files(
+    full: &str,
+    pattern: &At<String>,
+    config: &Path,
+    problems: &mut Problems,
+) -> Option<Vec<PathBuf>> {
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    let paths = match glob::glob_with(full, options) {
+        Ok(paths) => paths,
+        Err(err) => {
+            problems.at(
+                pattern,
+                format!(
+                    "`{}` is not a valid file pattern: {}",
+                    pattern.value, err.msg
+                ),
+            );
+            return None;
+        }
+    };
+    let mut matched = Vec::new();
+    for entry in paths {
+        match entry {
+            Ok(path) if path.is_file() && !same_file(&path, config) => matched.push(path),
+            Ok(_) => {}
+            Err(err) => problems.at(
+                pattern,
+                format!(
+                    "cannot look into {} for `{}`: {}",
+                    err.path().display(),
+                    pattern.value,
+                    explain(err.error())
+                ),
+            ),
+        }
+    }
+    Some(matched)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
