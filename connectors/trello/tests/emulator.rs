@@ -246,22 +246,23 @@ async fn a_copy_keeps_the_source_checklist_with_new_ids() {
     );
 }
 
+/// Send a request; the status and the body.
+async fn send(method: reqwest::Method, url: String) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .request(method, url)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 /// The endpoints py-trello reaches beyond throughline's: what they refuse, as Trello does.
 #[tokio::test]
-async fn new_boards_members_and_comments_refuse_what_trello_refuses() {
+async fn new_boards_and_members_refuse_what_trello_refuses() {
     let emu = Emulator::start().await.unwrap();
     let board = emu.seed_board("B");
-    let list = emu.add_list(&board, "To do");
     let auth = format!("key={}&token={}", emu.key(), emu.token());
     let base = emu.base_url();
-    let client = reqwest::Client::new();
-    let send = |method: reqwest::Method, url: String| {
-        let client = client.clone();
-        async move {
-            let r = client.request(method, url).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
     use reqwest::Method;
 
     // A board needs a name; a new one gets Trello's three lists unless told otherwise.
@@ -307,6 +308,17 @@ async fn new_boards_members_and_comments_refuse_what_trello_refuses() {
         .await,
         (400, "invalid value for email".to_owned())
     );
+}
+
+/// Comments as py-trello makes them: what they refuse, as Trello does.
+#[tokio::test]
+async fn comments_refuse_what_trello_refuses() {
+    use reqwest::Method;
+    let emu = Emulator::start().await.unwrap();
+    let board = emu.seed_board("B");
+    let list = emu.add_list(&board, "To do");
+    let auth = format!("key={}&token={}", emu.key(), emu.token());
+    let base = emu.base_url();
 
     // A comment needs text; only its author may change it; an unknown short link is no id.
     let (_, card) = send(
