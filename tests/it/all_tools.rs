@@ -37,6 +37,32 @@ pub(crate) struct Tools {
 }
 
 impl Tools {
+    /// The four tools, fresh: Asana's seeded project, a Trello board with Ana on it, an empty
+    /// spreadsheet, and a workbook (not made yet) in `dir`.
+    pub(crate) async fn start(dir: &std::path::Path) -> Tools {
+        let asana = Asana::start().await.unwrap();
+        let seeded = asana.seed();
+        let trello = Trello::start().await.unwrap();
+        let board = trello.seed_board("Content");
+        trello.add_member(&board, "ana", "Ana");
+        let sheets = Sheets::start().await.unwrap();
+        let spreadsheet = sheets.create_spreadsheet("Writers' tracker");
+        Tools {
+            asana: (asana, seeded),
+            trello,
+            board,
+            sheets,
+            spreadsheet,
+            workbook: dir.join("plan.xlsx"),
+        }
+    }
+
+    /// A personal access token of Ben, who works in the Asana project.
+    pub(crate) fn ben(&self) -> String {
+        let asana = &self.asana.0;
+        asana.personal_token(&asana.user_by_email("ben@example.com").unwrap())
+    }
+
     /// Fresh connectors, as after a restart, in `TARGETS` order.
     pub(crate) fn connectors(&self) -> Vec<Box<dyn Connector>> {
         let mut a = AsanaSettings::new(
@@ -130,23 +156,9 @@ impl Tools {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tick_in_any_tool_reaches_every_other_tool_in_one_cycle() {
-    let asana = Asana::start().await.unwrap();
-    let seeded = asana.seed();
-    let ben = asana.personal_token(&asana.user_by_email("ben@example.com").unwrap());
-    let trello = Trello::start().await.unwrap();
-    let board = trello.seed_board("Content");
-    trello.add_member(&board, "ana", "Ana");
-    let sheets = Sheets::start().await.unwrap();
-    let spreadsheet = sheets.create_spreadsheet("Writers' tracker");
     let dir = tempfile::tempdir().unwrap();
-    let tools = Tools {
-        asana: (asana, seeded),
-        trello,
-        board,
-        sheets,
-        spreadsheet,
-        workbook: dir.path().join("plan.xlsx"),
-    };
+    let tools = Tools::start(dir.path()).await;
+    let ben = tools.ben();
     let mut store = MemoryStore::new();
 
     tools.cycle(&mut store).await;

@@ -10,10 +10,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use throughline::state::{MemoryStore, StateStore, blocked_spans};
-use throughline_asana::emulator::Emulator as Asana;
 use throughline_connector::State;
-use throughline_sheets::emulator::Emulator as Sheets;
-use throughline_trello::emulator::Emulator as Trello;
 
 /// Sets cells of the workbook's first sheet by row identity and header: argv[2] is JSON
 /// {"id": {"Header": value}}.
@@ -27,21 +24,6 @@ for row in ws.iter_rows(min_row=2):
     for h, v in edits.get(row[head.index("ID")].value, {}).items():
         row[head.index(h)].value = v
 wb.save(sys.argv[1])
-"#;
-
-/// Sets cells of the tracker tab with gspread, by row identity and header.
-const SHEETS_EDIT: &str = r#"
-import sys, json
-sys.path.insert(0, sys.argv[5])
-from emulator_client import client_for
-base, token, spreadsheet, edits = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-gc = client_for(base, token)
-ws = next(w for w in gc.open_by_key(spreadsheet).worksheets() if "ID" in w.row_values(1))
-header = ws.row_values(1)
-ids = ws.col_values(header.index("ID") + 1)
-for identity, cells in edits.items():
-    for h, v in cells.items():
-        ws.update_cell(ids.index(identity) + 1, header.index(h) + 1, v)
 "#;
 
 /// Reads a task row's Status and Reason cells back with openpyxl: [status, reason].
@@ -119,7 +101,7 @@ impl Tools {
     async fn sheets_edit(&self, edits: Value) {
         python(vec![
             "-c".into(),
-            SHEETS_EDIT.into(),
+            crate::status_words_sheets::EDIT.into(),
             self.sheets.base_url(),
             self.sheets.access_token(),
             self.spreadsheet.clone(),
@@ -225,24 +207,11 @@ async fn blocked_with_its_reason_reaches_every_tool_and_clears_from_any() {
     if !python_ready() {
         return;
     }
-    let asana = Asana::start().await.unwrap();
-    let seeded = asana.seed();
-    asana.add_custom_field(&seeded.project, "Blocked reason", &[]);
-    let ben = asana.personal_token(&asana.user_by_email("ben@example.com").unwrap());
-    let trello = Trello::start().await.unwrap();
-    let board = trello.seed_board("Content");
-    trello.add_member(&board, "ana", "Ana");
-    let sheets = Sheets::start().await.unwrap();
-    let spreadsheet = sheets.create_spreadsheet("Writers' tracker");
     let dir = tempfile::tempdir().unwrap();
-    let tools = Tools {
-        asana: (asana, seeded),
-        trello,
-        board,
-        sheets,
-        spreadsheet,
-        workbook: dir.path().join("plan.xlsx"),
-    };
+    let tools = Tools::start(dir.path()).await;
+    let (asana, seeded) = &tools.asana;
+    asana.add_custom_field(&seeded.project, "Blocked reason", &[]);
+    let ben = tools.ben();
     let mut store = MemoryStore::new();
     tools.cycle(&mut store).await;
     assert_eq!(tools.blocked("item0/copy").await, all(State::Todo, None));

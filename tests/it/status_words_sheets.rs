@@ -111,7 +111,9 @@ impl Tracker {
     }
 }
 
-const EDIT: &str = r#"
+/// A person's edits with gspread (argv: base URL, token, spreadsheet, {"identity": {"Header":
+/// value}}, the folder of `emulator_client.py`).
+pub(crate) const EDIT: &str = r#"
 import sys, json
 sys.path.insert(0, sys.argv[5])
 from emulator_client import client_for

@@ -127,25 +127,31 @@ impl TrelloConnector {
         let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
             return Ok(None);
         };
+        let color = self.mapping().label_color.clone();
+        self.label_named(&name, color).await.map(Some)
+    }
+
+    /// The id of the board's label with this name, created (in `color`) when missing.
+    pub(crate) async fn label_named(
+        &mut self,
+        name: &str,
+        color: Option<String>,
+    ) -> Result<String, ConnectorError> {
         if let Some(l) = self
             .snap()
             .labels
             .iter()
-            .find(|l| l.name.as_deref() == Some(name.as_str()))
+            .find(|l| l.name.as_deref() == Some(name))
         {
-            return Ok(Some(l.id.clone()));
+            return Ok(l.id.clone());
         }
-        let color = self
-            .mapping()
-            .label_color
-            .clone()
-            .unwrap_or_else(|| "null".to_owned());
+        let color = color.unwrap_or_else(|| "null".to_owned());
         let created: wire::Label = self
             .api
             .post(
                 "/labels",
                 &[
-                    ("name", name.clone()),
+                    ("name", name.to_owned()),
                     ("color", color),
                     ("idBoard", self.api.board().to_owned()),
                 ],
@@ -155,9 +161,9 @@ impl TrelloConnector {
         let id = created.id.clone();
         self.snap_mut().labels.push(wire::Label {
             id: created.id,
-            name: Some(name),
+            name: Some(name.to_owned()),
         });
-        Ok(Some(id))
+        Ok(id)
     }
 
     /// The (archived) list of template cards, created when missing.

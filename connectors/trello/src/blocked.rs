@@ -75,35 +75,6 @@ impl TrelloConnector {
         (blocked, cells)
     }
 
-    /// The board's blocked label, created when missing (in the mapping's colour).
-    async fn ensure_blocked_label(&mut self, name: &str) -> Result<String, ConnectorError> {
-        if let Some(id) = self.blocked_label_id(self.snap()) {
-            return Ok(id);
-        }
-        let color = self
-            .mapping()
-            .blocked_color
-            .clone()
-            .unwrap_or_else(|| "null".to_owned());
-        let created: wire::Label = self
-            .api
-            .post(
-                "/labels",
-                &[
-                    ("name", name.to_owned()),
-                    ("color", color),
-                    ("idBoard", self.api.board().to_owned()),
-                ],
-                &format!("creating label \"{name}\""),
-            )
-            .await?;
-        self.snap_mut().labels.push(wire::Label {
-            id: created.id.clone(),
-            name: Some(name.to_owned()),
-        });
-        Ok(created.id)
-    }
-
     /// Bring a card's blocked label and reason to the hub's: the label on or off, and the
     /// reason written where the mapping keeps it when it differs from what the card shows. A
     /// reason is never deleted from a comment: comments are the card's history.
@@ -121,7 +92,8 @@ impl TrelloConnector {
         let (shown, cells) = self.blocked_of(self.snap(), &cs);
         let what = format!("the blocked label of `{identity}`");
         if blocked && !shown {
-            let id = self.ensure_blocked_label(&label).await?;
+            let color = self.mapping().blocked_color.clone();
+            let id = self.label_named(&label, color).await?;
             let _: serde_json::Value = self
                 .api
                 .post(
