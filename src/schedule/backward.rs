@@ -261,27 +261,16 @@ impl<'a> ProcessPlan<'a> {
             .collect()
     }
 
-    fn schedule_item(
+    /// Each stage's start (`None` when skipped) and due day: backward stages from go-live,
+    /// then forward ones after it, in order.
+    fn stage_dates(
         &self,
         item: &Item,
-        away: &HashMap<&str, Vec<(Day, Day)>>,
-        out: &mut Schedule,
-        limits: &mut Vec<Limit<'a>>,
-    ) {
-        let stages: &'a [crate::model::Stage] = &self.process.stages;
+        skipped: &[bool],
+        successors: &[Vec<usize>],
+    ) -> (Vec<Option<Day>>, Vec<Day>) {
+        let stages: &[crate::model::Stage] = &self.process.stages;
         let n = stages.len();
-        let mut skipped = vec![false; n];
-        for id in &item.skip {
-            if let Some(&s) = self.stage_index.get(id.as_str()) {
-                skipped[s] = true;
-            }
-        }
-        let successors: Cow<[Vec<usize>]> = if skipped.contains(&true) {
-            Cow::Owned(self.successors_without(&skipped))
-        } else {
-            Cow::Borrowed(&self.successors)
-        };
-
         let cal = &self.calendar;
         let golive = day_number(item.golive);
         let last_due = cal.on_or_before_day(golive);
@@ -329,6 +318,33 @@ impl<'a> ProcessPlan<'a> {
                 start[s] = Some(first);
             }
         }
+        (start, due)
+    }
+
+    fn schedule_item(
+        &self,
+        item: &Item,
+        away: &HashMap<&str, Vec<(Day, Day)>>,
+        out: &mut Schedule,
+        limits: &mut Vec<Limit<'a>>,
+    ) {
+        let stages: &'a [crate::model::Stage] = &self.process.stages;
+        let n = stages.len();
+        let mut skipped = vec![false; n];
+        for id in &item.skip {
+            if let Some(&s) = self.stage_index.get(id.as_str()) {
+                skipped[s] = true;
+            }
+        }
+        let successors: Cow<[Vec<usize>]> = if skipped.contains(&true) {
+            Cow::Owned(self.successors_without(&skipped))
+        } else {
+            Cow::Borrowed(&self.successors)
+        };
+
+        let golive = day_number(item.golive);
+        let last_due = self.calendar.on_or_before_day(golive);
+        let (start, due) = self.stage_dates(item, &skipped, &successors);
 
         let mut golive_warned = last_due == golive;
         for &s in &self.order {
