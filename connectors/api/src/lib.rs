@@ -57,6 +57,7 @@ pub mod fake;
 pub mod http;
 pub mod identity;
 pub mod mapping;
+pub mod metrics;
 pub mod oauth_loopback;
 pub mod settings;
 
@@ -561,6 +562,16 @@ pub trait Connector: Send {
     /// keep the observation's cursor.
     fn cursor_after_apply(&self) -> Option<serde_json::Value> {
         None
+    }
+
+    /// Keep the target's "Metrics" tab: add a row for each metric that has none (never
+    /// changing what a person typed) and read back the values people typed. Default: the tool
+    /// has no such tab (only the grid targets, Excel and Sheets, have one).
+    async fn metrics(
+        &mut self,
+        _metrics: &[metrics::MetricSpec],
+    ) -> Result<metrics::MetricsRead, ConnectorError> {
+        Ok(metrics::MetricsRead::default())
     }
 
     /// Find one object by identity (adoption after a crash, tests). Default: observe and search.

@@ -24,6 +24,7 @@ pub mod changes;
 pub mod index;
 pub mod layout;
 pub mod mapping;
+pub mod metrics;
 pub mod names;
 pub mod observe;
 pub mod rows;
