@@ -78,7 +78,7 @@ impl fmt::Display for Span {
 }
 
 /// A target whose settings cannot be used, said where it was written and what to do:
-/// `throughline.toml:12:1: target `studio`: needs `board = "<board id>"``.
+/// ``throughline.toml:12:1: target `studio`: needs `board = "<board id>"` ``.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{at}: target `{target}`: {message}")]
 pub struct SettingsError {

@@ -5,7 +5,7 @@
 //! daemon accepts. Everything else asks a [`TargetKind`]: validation (which keys a target
 //! takes), the engine (opening connectors), `auth`, `emulate`, `sync` and the daemon.
 //!
-//! Adding a tool: its crate (see `connectors/README.md`), then one line in [`KINDS`].
+//! Adding a tool: its crate (see `connectors/README.md`), then one line in `KINDS`.
 //! `registry_is_the_only_place_naming_a_kind` (below) keeps it that way: it fails, listing
 //! each line, when another file of `src/` names a kind.
 
@@ -59,7 +59,7 @@ pub(crate) const KIND_WORDS: &str = "one of \"trello\", \"asana\", \"google-shee
 /// An example of `kind = ...`.
 pub(crate) const KIND_EXAMPLE: &str = "\"trello\"";
 
-/// The kind of a `[[target]]`: a handle on its row of [`KINDS`].
+/// The kind of a `[[target]]`: a handle on its row of the registry's `KINDS`.
 #[derive(Clone, Copy)]
 pub struct TargetKind(&'static Kind);
 
