@@ -123,13 +123,20 @@ impl TrelloConnector {
             }
         }
         let want = reason.filter(|_| blocked).map(str::trim).unwrap_or("");
-        let has = cells.blocked_reason.as_deref().unwrap_or("");
-        if want == has || (want.is_empty() && !blocked) {
-            return Ok(());
-        }
         let what = format!("the blocked reason of `{identity}`");
         match self.snap().reason_field.clone() {
             Some(field) => {
+                // The field as it stands, also on a card no longer blocked: it is emptied then.
+                let has = cs
+                    .card
+                    .custom_field_items
+                    .iter()
+                    .find(|i| i.id_custom_field == field)
+                    .and_then(|i| i.text())
+                    .map_or("", str::trim);
+                if has == want {
+                    return Ok(());
+                }
                 let body = serde_json::json!({"value": {"text": want}});
                 self.api
                     .put_json(
@@ -148,8 +155,8 @@ impl TrelloConnector {
                     });
                 }
             }
-            // No comment says "no reason": an empty one would only be noise.
-            None if want.is_empty() => {}
+            // No comment says "no reason" (it would only be noise), nor repeats the shown one.
+            None if want.is_empty() || cells.blocked_reason.as_deref() == Some(want) => {}
             None => {
                 let text = comment_text(&label, want);
                 let _: serde_json::Value = self
