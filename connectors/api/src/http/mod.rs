@@ -43,10 +43,13 @@ pub struct HttpConfig {
     /// What to do when the tool refuses the credentials, e.g. "Check TRELLO_TOKEN: create a
     /// new token at <https://trello.com/app-key>".
     pub auth_hint: String,
+    /// Time to connect to the tool.
     pub connect_timeout: Duration,
     /// The whole request, from connecting to the last byte of the body.
     pub request_timeout: Duration,
+    /// How hard to try before giving up (see [`retry`]).
     pub retry: RetryPolicy,
+    /// The `User-Agent` header of every request.
     pub user_agent: String,
     /// How long to wait after a 429 that names no `Retry-After` (Trello's names none: waiting
     /// out its window is the way back). `None`: back off as after a passing failure.
@@ -54,6 +57,7 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
+    /// Settings for the tool named `service`, with the usual timeouts and retry policy.
     pub fn new(service: impl Into<String>) -> Self {
         HttpConfig {
             service: service.into(),
@@ -85,6 +89,7 @@ pub struct RequestCounts {
 }
 
 impl RequestCounts {
+    /// Attempts made, by every method and outcome.
     pub fn total(&self) -> u64 {
         self.counts.values().sum()
     }
@@ -98,6 +103,7 @@ impl RequestCounts {
             .sum()
     }
 
+    /// Attempts made with `method` that ended in `outcome`.
     pub fn get(&self, method: &str, outcome: Outcome) -> u64 {
         self.counts
             .get(&(method.to_owned(), outcome))
@@ -121,8 +127,11 @@ impl RequestCounts {
 /// A successful answer, read in full.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The tool's status code.
     pub status: StatusCode,
+    /// The answer's headers.
     pub headers: HeaderMap,
+    /// The answer's body, as read.
     pub body: Vec<u8>,
     /// The request, redacted, for messages.
     pub request: String,
@@ -139,6 +148,7 @@ impl Reply {
         })
     }
 
+    /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -174,6 +184,7 @@ struct Failure {
 }
 
 impl HttpClient {
+    /// A client for the tool `config` names, with no limiter and no secret yet.
     pub fn new(config: HttpConfig) -> Result<Self, ConnectorError> {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
@@ -204,6 +215,7 @@ impl HttpClient {
         self
     }
 
+    /// How this client talks to its tool.
     pub fn config(&self) -> &HttpConfig {
         &self.config
     }

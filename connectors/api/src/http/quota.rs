@@ -12,7 +12,9 @@ use super::Secret;
 /// One of a tool's request quotas: at most `requests` in any window of `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateQuota {
+    /// Requests allowed in any window of [`RateQuota::per`].
     pub requests: NonZeroU32,
+    /// The window.
     pub per: Duration,
 }
 
@@ -52,6 +54,7 @@ pub struct LimiterRegistry {
 }
 
 impl LimiterRegistry {
+    /// An empty registry (tests; the process uses [`LimiterRegistry::global`]).
     pub fn new() -> Self {
         Self::default()
     }

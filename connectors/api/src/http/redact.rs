@@ -16,6 +16,7 @@ pub const REDACTED: &str = "[redacted]";
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a secret value.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -25,6 +26,7 @@ impl Secret {
         &self.0
     }
 
+    /// Whether the value is empty (a variable set to nothing).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -92,6 +94,7 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor that knows no secret yet (it still hides sensitive parameters).
     pub fn new() -> Self {
         Self::default()
     }
@@ -109,6 +112,7 @@ impl Redactor {
         self.known.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
+    /// This redactor, knowing `secret` too.
     pub fn with(mut self, secret: &Secret) -> Self {
         self.add(secret);
         self
