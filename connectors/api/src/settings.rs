@@ -29,6 +29,7 @@ pub use crate::mapping::KeyError;
 /// (`people.dana@example.com`) when there is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Span {
+    /// The file, as the user would find it.
     pub file: String,
     /// 1-based.
     pub line: usize,
@@ -39,6 +40,7 @@ pub struct Span {
 }
 
 impl Span {
+    /// A place without a key.
     pub fn new(file: impl Into<String>, line: usize, col: usize) -> Span {
         Span {
             file: file.into(),
@@ -82,8 +84,11 @@ impl fmt::Display for Span {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{at}: target `{target}`: {message}")]
 pub struct SettingsError {
+    /// Where the `[[target]]` table starts.
     pub at: Span,
+    /// The target id.
     pub target: String,
+    /// What is wrong, and what to do.
     pub message: String,
 }
 
@@ -138,7 +143,9 @@ impl fmt::Display for SecretRef {
 /// "5f1a0c..."`).
 #[derive(Debug, Clone, Copy)]
 pub struct LocationKey {
+    /// The key, like `board`.
     pub key: &'static str,
+    /// How to write it: `the board's id, like board = "5f1a0c..."`.
     pub hint: &'static str,
 }
 
@@ -165,6 +172,7 @@ pub struct KindSpec {
     pub options: &'static [&'static str],
     /// The names the kind takes in `credentials`.
     pub credentials: &'static [&'static str],
+    /// How the tool's accounts are named.
     pub accounts: Accounts,
     /// The kind's own checks of its settings (values the generic checks cannot judge), by
     /// dotted key; run by `validate` before anything is opened.
@@ -202,6 +210,7 @@ pub type ConnectFn = fn(&TargetSettings, &toml::Table) -> Result<Box<dyn Connect
 pub struct SignInFlow {
     /// `google`, `asana`.
     pub service: &'static str,
+    /// The flow itself.
     pub run: SignInFn,
 }
 
@@ -209,6 +218,7 @@ pub struct SignInFlow {
 /// these per kind.
 #[derive(Clone, Copy)]
 pub struct Tool {
+    /// The `[[target]]` keys and credentials the kind takes.
     pub spec: KindSpec,
     /// The connector for one target, its mapping table being the connector's part of the
     /// target's mapping file (the engine keeps `[task]` and `[drift]`).
@@ -237,15 +247,18 @@ pub type WebhooksFn = fn(&TargetSettings) -> Result<Box<dyn WebhookHost>, Settin
 /// A webhook as the tool lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteWebhook {
+    /// The tool's id of the webhook.
     pub id: String,
     /// Where the tool posts.
     pub callback: String,
+    /// Whether the tool still delivers to it.
     pub active: bool,
 }
 
 /// What creating a webhook answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedWebhook {
+    /// The tool's id of the webhook.
     pub id: String,
     /// The secret of the handshake, when the tool's answer repeats it.
     pub secret: Option<String>,
@@ -418,11 +431,15 @@ pub fn token_file(credentials: &BTreeMap<String, SecretRef>) -> Result<PathBuf, 
 /// store the token, and where the browser comes back to.
 #[derive(Debug, Clone)]
 pub struct SignIn {
+    /// The OAuth app's id (`client_id` in the target).
     pub client_id: String,
+    /// The OAuth app's secret (`client_secret` in the credentials).
     pub client_secret: Secret,
+    /// Where the token is stored (`oauth = "file:..."`), readable by its owner only.
     pub token_file: PathBuf,
     /// The API root the target uses (its `base_url`), when it overrides the tool's.
     pub base_url: Option<String>,
+    /// Where the browser is sent back to.
     pub listen: std::net::SocketAddr,
 }
 

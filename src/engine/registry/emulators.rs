@@ -14,27 +14,37 @@ use throughline_connector::DesiredTask;
 /// and e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// The person as the deployment names them: the key of a `people` map.
     pub key: String,
+    /// Their name, as the tool shows it.
     pub name: String,
+    /// Their e-mail address.
     pub email: String,
 }
 
 /// A credential of a target: its key in `credentials`, the environment variable `emulate`
 /// names for it, and its value.
 pub struct Credential {
+    /// The name in `credentials`.
     pub key: &'static str,
+    /// The environment variable `emulate` suggests for it.
     pub env: &'static str,
+    /// The emulator's value for it.
     pub value: String,
 }
 
 /// A `[[target]]` block pointing at an emulator, the same form for every tool.
 pub struct TargetBlock {
+    /// The target id.
     pub id: &'static str,
+    /// The kind, as `kind = ...` writes it.
     pub kind: &'static str,
     /// The kind's location keys and values (`board`, `workspace` and `project`, ...), and
     /// other settings of the kind (Asana's `plan`).
     pub settings: Vec<(&'static str, String)>,
+    /// The emulator's address.
     pub base_url: String,
+    /// Each credential the target needs.
     pub credentials: Vec<Credential>,
     /// Person (as the deployment names them) → account, where the tool cannot match by e-mail.
     pub people: Vec<(String, String)>,
@@ -94,7 +104,9 @@ pub enum Emulator {
 
 /// An emulator, seeded, and the target block that points at it.
 pub struct Running {
+    /// The emulator itself.
     pub emulator: Emulator,
+    /// The `[[target]]` block that points at it.
     pub block: TargetBlock,
     /// One line on what was seeded.
     pub summary: String,
@@ -281,6 +293,7 @@ pub type Starting<'a> = Pin<Box<dyn Future<Output = std::io::Result<Running>> + 
 /// `throughline emulate <name>`.
 #[derive(Clone, Copy)]
 pub struct Launcher {
+    /// The word after `throughline emulate`.
     pub name: &'static str,
     /// Who is seeded when neither a people file nor a deployment is given.
     pub default_people: &'static [&'static str],

@@ -22,6 +22,7 @@ use webhooks::Webhook;
 
 /// A kind of target: its connector crate's [`Tool`], and the root crate's extras.
 pub struct Kind {
+    /// The connector crate's description of its tool.
     pub tool: &'static Tool,
     /// `throughline emulate <name>`, for the hosted tools.
     pub emulator: Option<Launcher>,
@@ -89,10 +90,12 @@ impl TargetKind {
         self.0.tool
     }
 
+    /// `throughline emulate <name>`, for kinds that have an emulator.
     pub fn emulator(self) -> Option<&'static Launcher> {
         self.0.emulator.as_ref()
     }
 
+    /// What the daemon accepts at `/hooks/<path>/<target>`, for kinds that call back.
     pub fn webhook(self) -> Option<&'static Webhook> {
         self.0.webhook.as_ref()
     }

@@ -34,6 +34,7 @@ pub enum Protocol {
 pub struct Webhook {
     /// `/hooks/<path>/<target>`; also the metrics' `tool` label.
     pub path: &'static str,
+    /// How a call is checked.
     pub protocol: Protocol,
 }
 
