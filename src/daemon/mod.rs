@@ -21,6 +21,7 @@
 mod cadence;
 pub mod clock;
 pub mod cron;
+pub mod handoff;
 pub mod health;
 pub mod hooks;
 pub mod logging;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::{Batch, Event, Forgotten, Intent, Link, StateError, StateStore, StatusRecord};
+use super::{Batch, Event, Forgotten, Handoff, Intent, Link, StateError, StateStore, StatusRecord};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryStore {
@@ -19,6 +19,7 @@ pub struct MemoryStore {
     notices: BTreeMap<String, Timestamp>,
     hook_secrets: BTreeMap<String, String>,
     calendar_tokens: BTreeMap<String, String>,
+    handoffs: BTreeMap<String, Handoff>,
 }
 
 impl MemoryStore {
@@ -151,6 +152,32 @@ impl StateStore for MemoryStore {
     ) -> Result<(), StateError> {
         self.hook_secrets
             .insert(target.to_string(), secret.to_string());
+        Ok(())
+    }
+
+    fn handoffs(&self) -> Result<Vec<Handoff>, StateError> {
+        let mut all: Vec<Handoff> = self.handoffs.values().cloned().collect();
+        all.sort_by(|a, b| {
+            a.ready_at
+                .cmp(&b.ready_at)
+                .then(a.identity.cmp(&b.identity))
+        });
+        Ok(all)
+    }
+
+    fn add_handoff(&mut self, handoff: &Handoff) -> Result<bool, StateError> {
+        let key = handoff.identity.to_string();
+        if self.handoffs.contains_key(&key) {
+            return Ok(false);
+        }
+        self.handoffs.insert(key, handoff.clone());
+        Ok(true)
+    }
+
+    fn handoff_sent(&mut self, identity: &str, at: Timestamp) -> Result<(), StateError> {
+        if let Some(h) = self.handoffs.get_mut(identity) {
+            h.sent_at.get_or_insert(at);
+        }
         Ok(())
     }
 

@@ -114,6 +114,18 @@ pub enum EventKind {
     Unknown,
 }
 
+/// A task whose earlier stages are all done: its owner is told "your turn" once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Handoff {
+    pub identity: Identity,
+    /// Who was (or is to be) told.
+    pub owner: String,
+    /// When the daemon saw the last earlier stage done.
+    pub ready_at: Timestamp,
+    /// When the notice went out; `None` while it is still to be sent.
+    pub sent_at: Option<Timestamp>,
+}
+
 /// Drift, conflicts and safety stops, kept with who/where/when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -249,6 +261,13 @@ pub trait StateStore: Send {
         secret: &str,
         at: Timestamp,
     ) -> Result<(), StateError>;
+    /// Every task handed off (its earlier stages all done), the oldest first.
+    fn handoffs(&self) -> Result<Vec<Handoff>, StateError>;
+    /// Keep a handoff unless the task has one already (then `false`: it is never handed off
+    /// twice). At once, in a transaction of its own.
+    fn add_handoff(&mut self, handoff: &Handoff) -> Result<bool, StateError>;
+    /// The owner was told: the handoff's notice went out by every channel.
+    fn handoff_sent(&mut self, identity: &str, at: Timestamp) -> Result<(), StateError>;
     /// Each person's calendar subscription token: (address, token), by address.
     fn calendar_tokens(&self) -> Result<Vec<(String, String)>, StateError>;
     /// Keep (or replace, to revoke the old one) a person's calendar token.

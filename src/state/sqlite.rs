@@ -36,7 +36,7 @@ pub use insight::{MetricValue, PlannedDates, Snooze};
 
 use super::lock::{StateLock, lock_path};
 use super::{
-    Batch, Event, EventKind, Forgotten, Intent, Link, StateError, StateStore, StatusRecord,
+    Batch, Event, EventKind, Forgotten, Handoff, Intent, Link, StateError, StateStore, StatusRecord,
 };
 
 /// "THLN": marks a SQLite file as throughline's.
@@ -224,6 +224,16 @@ const MIGRATIONS: &[&str] = &[
         at        INTEGER NOT NULL
     );
     CREATE INDEX planned_history_by_identity ON planned_history (identity, seq);
+    ",
+    // 7: handoffs: a task whose every earlier stage is done, and when its owner was told
+    // ("your turn"); a row is never added twice, so a task is handed off at most once.
+    "
+    CREATE TABLE handoffs (
+        identity  TEXT PRIMARY KEY CHECK (identity <> ''),
+        owner     TEXT NOT NULL,
+        ready_at  INTEGER NOT NULL,
+        sent_at   INTEGER
+    ) WITHOUT ROWID;
     ",
 ];
 
@@ -615,6 +625,63 @@ impl StateStore for SqliteStore {
             at,
             format_args!("keeping the webhook secret of target {target}"),
         )
+    }
+
+    fn handoffs(&self) -> Result<Vec<Handoff>, StateError> {
+        self.query(
+            "the handoffs",
+            "SELECT identity, owner, ready_at, sent_at FROM handoffs ORDER BY ready_at, identity",
+            [],
+            |row| {
+                Ok(Handoff {
+                    identity: row.get(0)?,
+                    owner: row.get(1)?,
+                    ready_at: row.get::<_, Nanos>(2)?.0,
+                    sent_at: row.get::<_, Option<Nanos>>(3)?.map(|n| n.0),
+                })
+            },
+        )
+    }
+
+    fn add_handoff(&mut self, handoff: &Handoff) -> Result<bool, StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        let id = handoff.identity.as_str();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO handoffs (identity, owner, ready_at, sent_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (identity) DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    id,
+                    handoff.owner,
+                    Nanos(handoff.ready_at),
+                    handoff.sent_at.map(Nanos)
+                ])
+            })
+            .map(|added| added == 1)
+            .map_err(sql(
+                &self.path,
+                format_args!("recording the handoff of {id}"),
+            ))
+    }
+
+    fn handoff_sent(&mut self, identity: &str, at: Timestamp) -> Result<(), StateError> {
+        if self.lock.is_none() {
+            return Err(self.read_only_error());
+        }
+        self.conn
+            .prepare_cached(
+                "UPDATE handoffs SET sent_at = ?2 WHERE identity = ?1 AND sent_at IS NULL",
+            )
+            .and_then(|mut stmt| stmt.execute(params![identity, Nanos(at)]))
+            .map(drop)
+            .map_err(sql(
+                &self.path,
+                format_args!("recording that the handoff of {identity} was sent"),
+            ))
     }
 
     fn calendar_tokens(&self) -> Result<Vec<(String, String)>, StateError> {
@@ -1249,6 +1316,7 @@ mod tests {
                 "calendar_tokens",
                 "cursors",
                 "events",
+                "handoffs",
                 "hook_secrets",
                 "intents",
                 "links",

@@ -17,7 +17,7 @@ use throughline_connector::{Change, Connector, State, TaskContext};
 use throughline_excel::{ExcelConnector, ExcelMapping};
 
 /// A running daemon, its log lines collected as they come.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
     addr: Option<String>,
@@ -25,10 +25,10 @@ struct Daemon {
 
 /// Long enough for a slow machine; only there so that a broken daemon fails the test
 /// instead of hanging it.
-const PATIENCE: Duration = Duration::from_secs(180);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(180);
 
 impl Daemon {
-    fn start(config: &Path) -> Daemon {
+    pub(crate) fn start(config: &Path) -> Daemon {
         Daemon::start_with(config, &[])
     }
 
@@ -113,7 +113,7 @@ impl Daemon {
     }
 
     /// Wait for the start line; remember the address.
-    fn started(mut self) -> Daemon {
+    pub(crate) fn started(mut self) -> Daemon {
         let (_, v) = self.wait_for("start line", 0, |v| {
             Daemon::message(v).starts_with("throughline daemon started")
         });
@@ -130,7 +130,7 @@ impl Daemon {
     }
 
     /// Wait until a cycle that started after `after` has ended, and return `/readyz`.
-    fn cycle_after(&self, after: Timestamp) -> serde_json::Value {
+    pub(crate) fn cycle_after(&self, after: Timestamp) -> serde_json::Value {
         let start = Instant::now();
         loop {
             let r = self.readyz();
@@ -155,7 +155,7 @@ impl Daemon {
     }
 
     /// SIGTERM, then the exit code.
-    fn stop(mut self) -> (Option<i32>, Vec<String>) {
+    pub(crate) fn stop(mut self) -> (Option<i32>, Vec<String>) {
         self.signal("TERM");
         let start = Instant::now();
         loop {

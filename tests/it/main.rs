@@ -18,6 +18,7 @@ mod calendar_daemon;
 mod cli_sync;
 mod daemon_bench;
 mod daemon_cli;
+mod daemon_handoffs;
 mod daemon_reminders;
 mod daemon_review;
 mod daemon_service;

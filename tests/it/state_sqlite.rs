@@ -791,7 +791,7 @@ fn the_file_is_marked_versioned_and_in_wal_mode() {
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();
     assert_eq!(app.to_be_bytes(), *b"THLN");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     assert_eq!(mode, "wal");
     // Opening again does not migrate twice.
     drop(conn);
@@ -867,4 +867,36 @@ fn an_unwritable_folder_is_an_open_error() {
             .unwrap(),
         vec![]
     );
+}
+
+#[test]
+fn a_handoff_is_kept_once_and_its_sending_survives_a_reopen() {
+    use throughline::state::Handoff;
+    let dir = TempDir::new().unwrap();
+    let path = db(&dir);
+    let ready = |owner: &str| Handoff {
+        identity: "spring-sale/publish".into(),
+        owner: owner.into(),
+        ready_at: t(1),
+        sent_at: None,
+    };
+    let mut memory = throughline::state::MemoryStore::new();
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        for s in [&mut store as &mut dyn StateStore, &mut memory] {
+            assert!(s.add_handoff(&ready("dana@example.com")).unwrap());
+            // Never twice, whoever it would go to now.
+            assert!(!s.add_handoff(&ready("noa@example.com")).unwrap());
+            s.handoff_sent("spring-sale/publish", t(2)).unwrap();
+            // The first sending is kept.
+            s.handoff_sent("spring-sale/publish", t(3)).unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let want = vec![Handoff {
+        sent_at: Some(t(2)),
+        ..ready("dana@example.com")
+    }];
+    assert_eq!(store.handoffs().unwrap(), want);
+    assert_eq!(memory.handoffs().unwrap(), want);
 }

@@ -103,6 +103,8 @@ impl Service {
             self.record(target, verdict, at, period, max_backoff).await;
         }
         self.task_gauges(&schedule, now);
+        // In the cycle that saw the last earlier stage done, not at the next digest.
+        self.handoffs(&schedule, now).await;
         let took = started.elapsed();
         let finished = self.clock.now();
         let info = CycleInfo {

@@ -5,6 +5,7 @@
 //! Tests call it directly with a [`ManualClock`] to live through days in milliseconds.
 
 mod cycle;
+mod handoffs;
 mod notices;
 mod review;
 mod webhooks;

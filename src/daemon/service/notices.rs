@@ -17,7 +17,7 @@ use crate::schedule::schedule_at;
 impl Service {
     /// Send `notice` by every channel once: `key` (per channel) is remembered in the store.
     /// Returns whether every channel went through (or had gone through before).
-    async fn send_once(&mut self, kind: &str, key: &str, notice: &Notice) -> bool {
+    pub(super) async fn send_once(&mut self, kind: &str, key: &str, notice: &Notice) -> bool {
         let mut all = true;
         let now = self.clock.now();
         for channel in self.notifier.channels() {
