@@ -48,7 +48,7 @@ pub struct UnmappedPerson {
     /// Tasks of theirs (as owner of the task or of one of its checklist entries) this target
     /// shows.
     pub tasks: usize,
-    /// What was done with them: "made without an owner", "not sent here", "given to <account>".
+    /// What was done with them: "made without an owner", "not sent here", "given to `<account>`".
     pub handled: String,
     /// The entry that gives them an account here: `"x@example.com" = "<Trello username>"`.
     pub entry: String,
@@ -78,7 +78,7 @@ impl UnmappedPerson {
 
 /// How one target names people: the policy for those without an account, and what the fix
 /// line calls an account. Which people have one, the target's connector says once it is read
-/// ([`settle`]).
+/// (`settle`).
 #[derive(Debug, Clone)]
 pub struct TargetPeople {
     policy: Unmapped,

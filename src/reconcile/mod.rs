@@ -1,4 +1,4 @@
-//! The sync decision table: desired tasks × link rows × observed remote state → a [`Plan`].
+//! The sync decision table: desired tasks × link rows × observed remote state → a [`TargetPlan`].
 //!
 //! Pure code: no I/O, no clock. Everything it needs comes in as arguments, everything it
 //! decides goes out as data; the engine does the talking and the journaling. That is what lets

@@ -149,7 +149,7 @@ fn blocked_reason(group: &[&Pull], winner: &Pull, current: &HubState) -> Option<
 /// says "not blocked" as "to do", and the task goes back to the state it had before it was
 /// blocked; a new reason given while still blocked (in a tool that shows reasons) is an
 /// update of its own; tools that agree on "blocked" with different reasons are no conflict
-/// (see [`blocked_reason`] for which reason is kept).
+/// (see `blocked_reason` for which reason is kept).
 pub fn merge_status(
     hub: &HubStatus,
     hub_times: &HubTimes,

@@ -2,7 +2,8 @@
 //! cycle when one is due (or a webhook asked), send the reminders that fell due.
 //!
 //! [`Service::wake`] is one step; the loop in `run.rs` calls it when the next thing is due.
-//! Tests call it directly with a [`ManualClock`] to live through days in milliseconds.
+//! Tests call it directly with a [`ManualClock`](crate::daemon::ManualClock) to live through
+//! days in milliseconds.
 
 mod cycle;
 mod handoffs;

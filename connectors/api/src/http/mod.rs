@@ -9,7 +9,7 @@
 //!   dropped connection is answered there, once, for the whole workspace.
 //! - **Classification.** The final failure becomes a [`ConnectorError`] naming the tool, the
 //!   request and the tool's own message.
-//! - **Secrets** ([`redact`]). Tokens, keys, passwords and `Authorization` values never reach an
+//! - **Secrets** ([`redact`](mod@redact)). Tokens, keys, passwords and `Authorization` values never reach an
 //!   error message or a log line: see [`Secret`] and [`Redactor`].
 //! - **Counting.** Every attempt is counted by method and outcome ([`RequestCounts`]), because
 //!   the cost of a sync cycle is measured in requests.
