@@ -46,6 +46,11 @@ pub struct Digest {
     pub overdue: Vec<Line>,
     /// Due from today through the horizon, soonest first.
     pub due_soon: Vec<Line>,
+    /// Checklist entries for this person's role inside other people's tasks, due through the
+    /// horizon (`Item: Stage — entry`), soonest first.
+    pub entries: Vec<Line>,
+    /// Tasks starting on the next business day and not yet due soon.
+    pub starting: Vec<Line>,
 }
 
 /// The first instant after `now` when some playbook's reminders fall due (its time of day on
@@ -103,13 +108,28 @@ pub fn due(
             continue;
         }
         let horizon = ahead(&cal, today, settings.days_ahead);
-        let mut by_person: BTreeMap<String, (Vec<Line>, Vec<Line>)> = BTreeMap::new();
+        let tomorrow = cal.after(today);
+        let mut by_person: BTreeMap<String, Sections> = BTreeMap::new();
         for t in schedule.tasks.iter().filter(|t| t.process == process.id) {
             let s = state.get(t.id.as_str()).copied().unwrap_or(State::Todo);
-            if s == State::Done || t.due > horizon {
+            if s == State::Done {
                 continue;
             }
+            others_entries(dep, process, t, &state, horizon, today, &mut by_person);
             let Some(owner) = &t.owner else { continue };
+            if t.due > horizon {
+                if t.start == tomorrow {
+                    let (to, covering_for) = recipient(dep, process, &t.role, owner, today);
+                    by_person.entry(to).or_default().starting.push(Line {
+                        task: t.id.clone(),
+                        title: format!("{}: {}", t.item_title, t.stage_name),
+                        due: t.due,
+                        state: s,
+                        covering_for,
+                    });
+                }
+                continue;
+            }
             let (to, covering_for) = recipient(dep, process, &t.role, owner, today);
             let line = Line {
                 task: t.id.clone(),
@@ -120,14 +140,26 @@ pub fn due(
             };
             let entry = by_person.entry(to).or_default();
             if t.due < today {
-                entry.0.push(line);
+                entry.overdue.push(line);
             } else {
-                entry.1.push(line);
+                entry.due_soon.push(line);
             }
         }
-        for (to, (mut overdue, mut due_soon)) in by_person {
-            overdue.sort_by(|a, b| a.due.cmp(&b.due).then(a.task.cmp(&b.task)));
-            due_soon.sort_by(|a, b| a.due.cmp(&b.due).then(a.task.cmp(&b.task)));
+        for (to, mut s) in by_person {
+            for lines in [
+                &mut s.overdue,
+                &mut s.due_soon,
+                &mut s.entries,
+                &mut s.starting,
+            ] {
+                lines.sort_by(|a, b| a.due.cmp(&b.due).then(a.task.cmp(&b.task)));
+            }
+            let Sections {
+                overdue,
+                due_soon,
+                entries,
+                starting,
+            } = s;
             out.push(Digest {
                 key: format!("digest/{}/{today}/{to}", process.id),
                 process: process.id.clone(),
@@ -137,10 +169,51 @@ pub fn due(
                 to,
                 overdue,
                 due_soon,
+                entries,
+                starting,
             });
         }
     }
     out
+}
+
+/// One person's lines of one digest, before sorting.
+#[derive(Default)]
+struct Sections {
+    overdue: Vec<Line>,
+    due_soon: Vec<Line>,
+    entries: Vec<Line>,
+    starting: Vec<Line>,
+}
+
+/// The open checklist entries of `task` that belong to someone other than its owner (an
+/// entry with its own `role`), due through `horizon`, each to that person.
+fn others_entries(
+    dep: &Deployment,
+    process: &Process,
+    task: &crate::schedule::Task,
+    state: &HashMap<&str, State>,
+    horizon: Date,
+    today: Date,
+    by_person: &mut BTreeMap<String, Sections>,
+) {
+    for e in &task.checklist {
+        let Some(person) = &e.owner else { continue };
+        if Some(person) == task.owner.as_ref()
+            || e.due > horizon
+            || state.get(e.id.as_str()) == Some(&State::Done)
+        {
+            continue;
+        }
+        let (to, covering_for) = recipient(dep, process, &e.role, person, today);
+        by_person.entry(to).or_default().entries.push(Line {
+            task: e.id.clone(),
+            title: format!("{}: {} — {}", task.item_title, task.stage_name, e.text),
+            due: e.due,
+            state: state.get(e.id.as_str()).copied().unwrap_or(State::Todo),
+            covering_for,
+        });
+    }
 }
 
 /// Who gets a task's line today: the owner, or the role's backup while the owner is away.
@@ -206,6 +279,9 @@ struct Words {
     hello: &'static str,
     overdue: &'static str,
     due_soon: &'static str,
+    entries: &'static str,
+    starting: &'static str,
+    starts: &'static str,
     was_due: &'static str,
     due: &'static str,
     doing: &'static str,
@@ -217,6 +293,9 @@ const EN: Words = Words {
     hello: "Hello",
     overdue: "Overdue",
     due_soon: "Due soon",
+    entries: "Checklist entries for you in other people's tasks",
+    starting: "Starting tomorrow",
+    starts: "due",
     was_due: "was due",
     due: "due",
     doing: "in progress",
@@ -228,43 +307,69 @@ const HE: Words = Words {
     hello: "שלום",
     overdue: "באיחור",
     due_soon: "לסיום בקרוב",
-    was_due: "היה אמור להסתיים",
+    entries: "פריטים ברשימות הבדיקה של משימות אחרות",
+    starting: "משימות שמתחילות מחר",
+    starts: "לסיום עד",
+    was_due: "מועד הסיום היה",
     due: "עד",
     doing: "בעבודה",
     covering: "במקום",
-    footer: "סמנו משימה כבוצעה בכלי שבו אתם עובדים, ו-throughline ידאג לכל השאר.",
+    footer: "אפשר לסמן משימה כבוצעה בכלי העבודה, ו-throughline ידאג לכל השאר.",
 };
 
-fn count_phrase(lang: Lang, due: usize, overdue: usize) -> String {
+/// What the digest holds, counted: every part names what it counts (a noun in every subject).
+fn count_phrase(lang: Lang, d: &Digest) -> String {
+    let (due, overdue, entries, starting) = (
+        d.due_soon.len(),
+        d.overdue.len(),
+        d.entries.len(),
+        d.starting.len(),
+    );
+    let mut parts = Vec::new();
+    let mut say = |n: usize, one: &str, many: String| match n {
+        0 => {}
+        1 => parts.push(one.to_string()),
+        _ => parts.push(many),
+    };
     match lang {
         Lang::En => {
-            let mut parts = Vec::new();
-            if due > 0 {
-                parts.push(format!(
-                    "{due} task{} due soon",
-                    if due == 1 { "" } else { "s" }
-                ));
-            }
-            if overdue > 0 {
-                parts.push(format!("{overdue} overdue"));
-            }
-            parts.join(", ")
+            say(due, "1 task due soon", format!("{due} tasks due soon"));
+            say(overdue, "1 overdue", format!("{overdue} overdue"));
+            say(
+                entries,
+                "1 checklist entry",
+                format!("{entries} checklist entries"),
+            );
+            say(
+                starting,
+                "1 task starting tomorrow",
+                format!("{starting} tasks starting tomorrow"),
+            );
         }
         Lang::He => {
-            let mut parts = Vec::new();
-            match due {
-                0 => {}
-                1 => parts.push("משימה אחת לסיום בקרוב".to_string()),
-                n => parts.push(format!("{n} משימות לסיום בקרוב")),
-            }
-            match overdue {
-                0 => {}
-                1 => parts.push("אחת באיחור".to_string()),
-                n => parts.push(format!("{n} באיחור")),
-            }
-            parts.join(", ")
+            say(
+                due,
+                "משימה אחת לסיום בקרוב",
+                format!("{due} משימות לסיום בקרוב"),
+            );
+            say(
+                overdue,
+                "משימה אחת באיחור",
+                format!("{overdue} משימות באיחור"),
+            );
+            say(
+                entries,
+                "פריט אחד ברשימת בדיקה",
+                format!("{entries} פריטים ברשימות בדיקה"),
+            );
+            say(
+                starting,
+                "משימה אחת שמתחילה מחר",
+                format!("{starting} משימות שמתחילות מחר"),
+            );
         }
     }
+    parts.join(", ")
 }
 
 fn escape_html(s: &str) -> String {
@@ -283,7 +388,7 @@ pub fn render(d: &Digest) -> Rendered {
     let subject = format!(
         "{} — {} ({})",
         d.process_name,
-        count_phrase(d.lang, d.due_soon.len(), d.overdue.len()),
+        count_phrase(d.lang, d),
         day_label(d.lang, d.date)
     );
     let line_text = |l: &Line, verb: &str| {
@@ -308,6 +413,8 @@ pub fn render(d: &Digest) -> Rendered {
     for (heading, lines, verb) in [
         (w.overdue, &d.overdue, w.was_due),
         (w.due_soon, &d.due_soon, w.due),
+        (w.entries, &d.entries, w.due),
+        (w.starting, &d.starting, w.starts),
     ] {
         if lines.is_empty() {
             continue;
@@ -564,12 +671,12 @@ mod tests {
         let r = render(d);
         assert_eq!(
             r.subject,
-            "תהליך התוכן — 2 משימות לסיום בקרוב, אחת באיחור (יום ה׳ 10.12)"
+            "תהליך התוכן — 2 משימות לסיום בקרוב, משימה אחת באיחור (יום ה׳ 10.12)"
         );
         assert!(r.text.starts_with("שלום dana@example.com,\n"), "{}", r.text);
         assert!(
             r.text
-                .contains("באיחור:\n  • הכרזת מבצע: Copy — היה אמור להסתיים יום ג׳ 8.12"),
+                .contains("באיחור:\n  • הכרזת מבצע: Copy — מועד הסיום היה יום ג׳ 8.12"),
             "{}",
             r.text
         );
@@ -580,6 +687,70 @@ mod tests {
         );
         assert!(r.html.contains("dir=\"rtl\""));
         assert!(r.html.contains("lang=\"he\""));
+    }
+
+    #[test]
+    fn entries_for_my_role_in_others_tasks_and_tasks_starting_tomorrow() {
+        let dep = deployment(Lang::En);
+        // Thu 10 Dec: the next business day is Sun 13; the horizon (2 days) is Mon 14.
+        let mut noas = task("a", "Post A", date(2026, 12, 13), "noa@example.com");
+        noas.checklist = vec![
+            crate::schedule::EntryTask {
+                id: "a/copy/facts".into(),
+                key: "facts".into(),
+                text: "Facts checked".into(),
+                role: "writer".into(),
+                owner: Some("dana@example.com".into()),
+                due: date(2026, 12, 13),
+            },
+            // Noa's own entry stays in her task.
+            crate::schedule::EntryTask {
+                id: "a/copy/own".into(),
+                key: "own".into(),
+                text: "Own".into(),
+                role: "writer".into(),
+                owner: Some("noa@example.com".into()),
+                due: date(2026, 12, 13),
+            },
+            // Ticked already.
+            crate::schedule::EntryTask {
+                id: "a/copy/done".into(),
+                key: "done".into(),
+                text: "Done".into(),
+                role: "writer".into(),
+                owner: Some("dana@example.com".into()),
+                due: date(2026, 12, 13),
+            },
+        ];
+        let mut long = task("b", "Post B", date(2026, 12, 17), "dana@example.com");
+        long.start = date(2026, 12, 13);
+        let mut later = task("c", "Post C", date(2026, 12, 17), "dana@example.com");
+        later.start = date(2026, 12, 14);
+        let s = schedule(vec![noas, long, later]);
+        let got = due(
+            &dep,
+            &s,
+            &[done("a/copy/done")],
+            &settings(),
+            at(date(2026, 12, 10), 9, 0),
+        );
+        let dana = got.iter().find(|d| d.to == "dana@example.com").unwrap();
+        assert!(dana.due_soon.is_empty() && dana.overdue.is_empty());
+        let ids = |l: &[Line]| l.iter().map(|l| l.task.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&dana.entries), ["a/copy/facts"]);
+        assert_eq!(ids(&dana.starting), ["b/copy"]);
+        let r = render(dana);
+        assert_eq!(
+            r.subject,
+            "Content pipeline — 1 checklist entry, 1 task starting tomorrow (Thu 10 Dec)"
+        );
+        assert!(
+            r.text.contains(
+                "Checklist entries for you in other people's tasks:\n  • Post A: Copy — Facts checked — due Sun 13 Dec\n\nStarting tomorrow:\n  • Post B: Copy — due Thu 17 Dec\n"
+            ),
+            "{}",
+            r.text
+        );
     }
 
     #[test]

@@ -172,8 +172,14 @@ fn hebrew_digests_by_smtp_once_a_business_day_and_to_the_backup() {
         })
         .collect();
     let expected = [
-        ("avi@example.com", "תהליך התוכן — אחת באיחור (יום ה׳ 10.12)"),
-        ("avi@example.com", "תהליך התוכן — 2 באיחור (יום ב׳ 21.12)"),
+        (
+            "avi@example.com",
+            "תהליך התוכן — משימה אחת באיחור (יום ה׳ 10.12)",
+        ),
+        (
+            "avi@example.com",
+            "תהליך התוכן — 2 משימות באיחור (יום ב׳ 21.12)",
+        ),
         (
             "avi@example.com",
             "תהליך התוכן — משימה אחת לסיום בקרוב (יום ד׳ 9.12)",
@@ -186,7 +192,10 @@ fn hebrew_digests_by_smtp_once_a_business_day_and_to_the_backup() {
             "dana@example.com",
             "תהליך התוכן — 2 משימות לסיום בקרוב (יום ד׳ 9.12)",
         ),
-        ("noa@example.com", "תהליך התוכן — 3 באיחור (יום ב׳ 21.12)"),
+        (
+            "noa@example.com",
+            "תהליך התוכן — 3 משימות באיחור (יום ב׳ 21.12)",
+        ),
     ];
     let mut want: Vec<(String, String)> = expected
         .iter()
@@ -216,7 +225,7 @@ fn hebrew_digests_by_smtp_once_a_business_day_and_to_the_backup() {
     assert!(text.starts_with("שלום dana@example.com,\n"), "{text:?}");
     assert!(text.contains("לסיום בקרוב:\n  • מבצע האביב: כתיבה — עד יום ד׳ 9.12\n  • מבצע האביב: פרסום — עד יום ה׳ 10.12\n"), "{text}");
     assert!(
-        text.contains("סמנו משימה כבוצעה בכלי שבו אתם עובדים"),
+        text.contains("אפשר לסמן משימה כבוצעה בכלי העבודה"),
         "{text}"
     );
     // While Dana is away, Noa gets Dana's overdue tasks, marked as covering for her.
@@ -225,7 +234,7 @@ fn hebrew_digests_by_smtp_once_a_business_day_and_to_the_backup() {
     assert!(text.contains("באיחור:\n"), "{text}");
     assert!(
         text.contains(
-            "ניוזלטר דצמבר: כתיבה — היה אמור להסתיים יום ד׳ 16.12 [במקום dana@example.com]"
+            "ניוזלטר דצמבר: כתיבה — מועד הסיום היה יום ד׳ 16.12 [במקום dana@example.com]"
         ),
         "{text}"
     );
