@@ -84,4 +84,11 @@ impl Connector for Watched {
     async fn find(&mut self, identity: &str) -> Result<Option<ObservedTask>, ConnectorError> {
         self.inner.find(identity).await
     }
+
+    async fn metrics(
+        &mut self,
+        specs: &[throughline_connector::metrics::MetricSpec],
+    ) -> Result<throughline_connector::metrics::MetricsRead, ConnectorError> {
+        self.inner.metrics(specs).await
+    }
 }

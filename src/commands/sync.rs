@@ -59,6 +59,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             &mut store, &mut runs, &dep.sync, &options, now,
         ))
         .context("sync stopped")?;
+    // Values people typed on the targets' Metrics tabs, pulled like status.
+    let metrics = pull_metrics(&dep, &mut store, &mut runs, args.target.as_deref(), now)?;
     bar.finish();
     if args.json {
         let mut json = serde_json::to_value(plan::json(&report, true))?;
@@ -68,6 +70,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 "schedule_warnings".into(),
                 serde_json::to_value(&schedule.warnings)?,
             );
+            if !dep.metrics.is_empty() {
+                fields.insert("metrics".into(), serde_json::to_value(&metrics)?);
+            }
         }
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
@@ -88,6 +93,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 println!("{word} for `{}`: {}", t.id, path.display());
             }
         }
+        print_metrics(&metrics);
         println!("State: {}", state_path.display());
     }
     Ok(if report.ok() {
@@ -95,4 +101,41 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Keep the targets' Metrics tabs and record the values typed there (a deployment without
+/// `[[metric]]` has none).
+fn pull_metrics(
+    dep: &throughline::model::Deployment,
+    store: &mut SqliteStore,
+    runs: &mut [engine::TargetRun],
+    only: Option<&str>,
+    now: jiff::Timestamp,
+) -> anyhow::Result<engine::metrics::MetricsPulled> {
+    // A typed day is that day 12:00 in the process time zone, as `metric record --at DATE`.
+    let tz = dep
+        .processes
+        .first()
+        .map(|p| p.timezone.clone())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok(super::runtime()?.block_on(engine::metrics::pull(
+        store,
+        runs,
+        &dep.metrics,
+        only,
+        &tz,
+        now,
+    ))?)
+}
+
+fn print_metrics(metrics: &engine::metrics::MetricsPulled) {
+    for v in &metrics.recorded {
+        println!(
+            "Metric {} = {} recorded from `{}` ({}).",
+            v.metric, v.value, v.target, v.cell
+        );
+    }
+    for p in &metrics.problems {
+        eprintln!("warning: {p}");
+    }
 }

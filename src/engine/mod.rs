@@ -14,6 +14,7 @@ pub mod causes;
 pub mod connectors;
 mod desired;
 pub mod mapping;
+pub mod metrics;
 mod people;
 pub mod registry;
 

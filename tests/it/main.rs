@@ -42,6 +42,7 @@ mod import_corpus;
 mod insight_rehearsal;
 mod mermaid;
 mod messages_causes;
+mod metrics_tab;
 mod messages_progress;
 mod model_load;
 mod people_asana;

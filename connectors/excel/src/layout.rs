@@ -95,14 +95,15 @@ pub(crate) fn read_row(
 /// A date cell, or text a person typed that reads as a date (see
 /// [`throughline_grid::parse_date_text`]).
 pub(crate) fn read_date(cell: &throughline_grid::Cell<'_>, format: &str) -> Option<Date> {
-    // A number in a date column is a date whose format was lost (pasted values).
-    let serial = |n: f64| {
-        (1.0..2_958_466.0)
-            .contains(&n)
-            .then(|| serial_to_date(n))
-            .flatten()
-    };
-    throughline_grid::read_date(cell, format, &TimeZone::UTC, serial)
+    throughline_grid::read_date(cell, format, &TimeZone::UTC, date_serial)
+}
+
+/// A number in a date column: a date whose format was lost (pasted values).
+pub(crate) fn date_serial(n: f64) -> Option<Date> {
+    (1.0..2_958_466.0)
+        .contains(&n)
+        .then(|| serial_to_date(n))
+        .flatten()
 }
 
 fn serial_to_date(serial: f64) -> Option<Date> {

@@ -44,6 +44,7 @@ mod book;
 mod file;
 mod layout;
 mod mapping;
+mod metrics;
 mod render;
 pub mod target;
 mod workbook;
@@ -306,6 +307,13 @@ impl Connector for ExcelConnector {
             tasks,
             cursor: Some(cursor),
         })
+    }
+
+    async fn metrics(
+        &mut self,
+        specs: &[throughline_connector::metrics::MetricSpec],
+    ) -> Result<throughline_connector::metrics::MetricsRead, ConnectorError> {
+        self.keep_metrics(specs)
     }
 
     async fn apply(&mut self, changes: &[Change]) -> Vec<Result<Applied, ConnectorError>> {

@@ -22,16 +22,24 @@ pub const TAB: &str = "Metrics";
 /// The columns, in the order throughline writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    /// The metric's id (throughline writes it; a person may type it on a row of their own).
     Id,
+    /// What is measured (throughline writes it).
     Name,
+    /// The unit (throughline writes it).
     Unit,
+    /// The value to reach (throughline writes it).
     Target,
+    /// The day to reach it by (throughline writes it).
     By,
+    /// The day measured (a person types it).
     Date,
+    /// The measured value (a person types it).
     Value,
 }
 
 impl Column {
+    /// Every column, in the order throughline writes them.
     pub const ALL: [Column; 7] = [
         Column::Id,
         Column::Name,
@@ -42,6 +50,7 @@ impl Column {
         Column::Value,
     ];
 
+    /// The column's title in a tab of this language.
     pub fn title(self, language: Language) -> &'static str {
         let i = self as usize;
         match language {
@@ -75,6 +84,12 @@ impl MetricsLayout {
         }
     }
 
+    /// No column yet (a new tab, or one whose first row names none): [`Self::add_missing`]
+    /// places them all.
+    pub fn empty() -> MetricsLayout {
+        MetricsLayout { columns: [None; 7] }
+    }
+
     /// The columns of a tab whose first row is `header`; `None` when it names no column.
     pub fn detect(header: &[Cell<'_>]) -> Option<MetricsLayout> {
         let mut columns = [None; 7];
@@ -91,6 +106,7 @@ impl MetricsLayout {
             .then_some(MetricsLayout { columns })
     }
 
+    /// Where column `c` is (0-based), if the tab has it.
     pub fn column(&self, c: Column) -> Option<usize> {
         self.columns[c as usize]
     }
@@ -135,8 +151,11 @@ impl MetricsLayout {
 /// A cell throughline writes on a metric's row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FixedCell {
+    /// Id, name or unit.
     Text(String),
+    /// The target.
     Number(f64),
+    /// The by-date, a date cell.
     Date(Date),
 }
 
@@ -144,7 +163,9 @@ pub enum FixedCell {
 /// that need a row (in the order of `metrics`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricsTab {
+    /// The values typed and the cells skipped.
     pub read: MetricsRead,
+    /// Metrics with no row on the tab yet: the connector adds one for each.
     pub missing: Vec<MetricSpec>,
 }
 
@@ -162,6 +183,76 @@ pub fn column_letters(mut index: usize) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
+/// How a tab's cells are read: its name (for messages), its columns, its date format and
+/// time zone, and how its tool counts date serial numbers.
+struct Reader<'a, S> {
+    tab: &'a str,
+    layout: &'a MetricsLayout,
+    date_format: &'a str,
+    tz: &'a TimeZone,
+    serial: S,
+}
+
+impl<S: Fn(f64) -> Option<Date>> Reader<'_, S> {
+    fn at<'r>(&self, row: &'r [Cell<'_>], c: Column) -> Cell<'r> {
+        match self.layout.column(c).and_then(|i| row.get(i)) {
+            Some(Cell::Text(s)) => Cell::Text(std::borrow::Cow::Borrowed(s)),
+            Some(Cell::Number(n)) => Cell::Number(*n),
+            Some(Cell::Bool(b)) => Cell::Bool(*b),
+            Some(Cell::Date(d)) => Cell::Date(*d),
+            Some(Cell::Empty) | None => Cell::Empty,
+        }
+    }
+
+    /// `Metrics!G5` for row index `r` (0 = the sheet's row 2).
+    fn name(&self, r: usize, c: Column) -> String {
+        format!(
+            "{}!{}{}",
+            self.tab,
+            column_letters(self.layout.column(c).unwrap_or(0)),
+            r + 2
+        )
+    }
+
+    /// The value of row `r` (not empty) for `metric`, or why it is skipped.
+    fn reading(&self, r: usize, row: &[Cell<'_>], metric: &str) -> Result<MetricReading, String> {
+        let value = self.at(row, Column::Value);
+        let number = match &value {
+            Cell::Number(n) => Some(*n),
+            Cell::Text(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+            _ => None,
+        };
+        let Some(number) = number else {
+            return Err(format!(
+                "{}: \"{}\" is not a number; the value of {metric} is skipped. Type the measured \
+                 value as a number, like 37.5",
+                self.name(r, Column::Value),
+                value.text(),
+            ));
+        };
+        let date = self.at(row, Column::Date);
+        let Some(day) = read_date(&date, self.date_format, self.tz, &self.serial) else {
+            let what = if date.text().trim().is_empty() {
+                "no date".to_string()
+            } else {
+                format!("\"{}\", which is not a date", date.text())
+            };
+            return Err(format!(
+                "{}: the value {} of {metric} has {what}; it is skipped. Type the day it was \
+                 measured, like 2027-03-18",
+                self.name(r, Column::Date),
+                number_text(number),
+            ));
+        };
+        Ok(MetricReading {
+            metric: metric.to_string(),
+            at: day,
+            value: number,
+            cell: self.name(r, Column::Value),
+        })
+    }
+}
+
 /// Read the tab's rows below the titles (`rows[0]` is the sheet's row 2). `tab` names the tab
 /// in messages; `serial` turns a date serial number into a date (the tools count differently).
 pub fn read(
@@ -173,27 +264,18 @@ pub fn read(
     tz: &TimeZone,
     serial: impl Fn(f64) -> Option<Date>,
 ) -> MetricsTab {
+    let reader = Reader {
+        tab,
+        layout,
+        date_format,
+        tz,
+        serial,
+    };
     let mut out = MetricsTab::default();
     let mut seen = vec![false; metrics.len()];
     let mut current: Option<usize> = None;
-    fn at<'r>(layout: &MetricsLayout, row: &'r [Cell<'_>], c: Column) -> Cell<'r> {
-        match layout.column(c).and_then(|i| row.get(i)) {
-            Some(Cell::Text(s)) => Cell::Text(std::borrow::Cow::Borrowed(s)),
-            Some(Cell::Number(n)) => Cell::Number(*n),
-            Some(Cell::Bool(b)) => Cell::Bool(*b),
-            Some(Cell::Date(d)) => Cell::Date(*d),
-            Some(Cell::Empty) | None => Cell::Empty,
-        }
-    }
-    let name = |r: usize, c: Column| {
-        format!(
-            "{tab}!{}{}",
-            column_letters(layout.column(c).unwrap_or(0)),
-            r + 2
-        )
-    };
     for (r, row) in rows.iter().enumerate() {
-        let id = at(layout, row, Column::Id).text().trim().to_string();
+        let id = reader.at(row, Column::Id).text().trim().to_string();
         if !id.is_empty() {
             current = metrics.iter().position(|m| m.id == id);
             match current {
@@ -203,63 +285,29 @@ pub fn read(
                     out.read.problems.push(format!(
                         "{}: \"{id}\" is not a metric of this deployment; its row is skipped. \
                          Type one of: {}",
-                        name(r, Column::Id),
+                        reader.name(r, Column::Id),
                         known.join(", ")
                     ));
                     continue;
                 }
             }
         }
-        let value = at(layout, row, Column::Value);
-        if value == Cell::Empty || value.text().trim().is_empty() {
+        if reader.at(row, Column::Value).text().trim().is_empty() {
             continue;
         }
         let Some(metric) = current.map(|i| &metrics[i]) else {
             out.read.problems.push(format!(
                 "{}: a value with no metric (no ID in this row or above); type the metric's ID \
                  in {}",
-                name(r, Column::Value),
-                name(r, Column::Id)
+                reader.name(r, Column::Value),
+                reader.name(r, Column::Id)
             ));
             continue;
         };
-        let number = match &value {
-            Cell::Number(n) => Some(*n),
-            Cell::Text(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
-            _ => None,
-        };
-        let Some(number) = number else {
-            out.read.problems.push(format!(
-                "{}: \"{}\" is not a number; the value of {} is skipped. Type the measured \
-                 value as a number, like 37.5",
-                name(r, Column::Value),
-                value.text(),
-                metric.id
-            ));
-            continue;
-        };
-        let Some(day) = read_date(&at(layout, row, Column::Date), date_format, tz, &serial) else {
-            let date = at(layout, row, Column::Date);
-            let what = if date.text().trim().is_empty() {
-                "no date".to_string()
-            } else {
-                format!("\"{}\", which is not a date", date.text())
-            };
-            out.read.problems.push(format!(
-                "{}: the value {} of {} has {what}; it is skipped. Type the day it was measured, \
-                 like 2027-03-18",
-                name(r, Column::Date),
-                number_text(number),
-                metric.id
-            ));
-            continue;
-        };
-        out.read.readings.push(MetricReading {
-            metric: metric.id.clone(),
-            at: day,
-            value: number,
-            cell: name(r, Column::Value),
-        });
+        match reader.reading(r, row, &metric.id) {
+            Ok(reading) => out.read.readings.push(reading),
+            Err(problem) => out.read.problems.push(problem),
+        }
     }
     out.missing = metrics
         .iter()
