@@ -10,7 +10,7 @@
 //! - [`index`]: which identity rows are tasks and which are checklist entries of which task.
 //! - [`rows`]: a row read back as a task or entry, the checks that fail one row's change
 //!   alone (texts too long for a cell, dates a cell cannot hold), and row versions.
-//! - [`observe`]: the observation of a grid, tasks with their entries.
+//! - [`observe`](mod@observe): the observation of a grid, tasks with their entries.
 //! - [`changes`]: a change of the engine by kind, as a grid applies it; what a grid holds.
 //! - [`names`]: sheet names within the tool's limit, and their numbered alternatives.
 //!
