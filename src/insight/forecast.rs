@@ -146,7 +146,13 @@ fn forecast_item(
             }
             let t = ctx.task(i);
             let mut measured: Vec<u32> = stage_of(times, &t.process, &t.stage)
-                .map(|s| s.tasks.iter().map(|x| x.business_days).collect())
+                .map(|s| {
+                    // Elapsed time: the go-live waits for blocked days too.
+                    s.tasks
+                        .iter()
+                        .map(|x| x.business_days + x.blocked_business_days)
+                        .collect()
+                })
                 .unwrap_or_default();
             if measured.is_empty() {
                 measured.push(ctx.stage(i).map_or(0, |s| s.days));

@@ -17,18 +17,19 @@
 //! | on time | done on or before its due date (by the end of that business day, process time zone). Counted for tasks due in the period that are done, or open past their due date (those are late) |
 //! | lateness | business days from the day after the due date to the done date (open: to today), counted to the next business day when it falls on a day off; so a late task is at least 1 day late |
 //! | ready | every stage the task waits for (its `after`, among the item's tasks) is done: the business day after the last of them was done; a task that waits for nothing: its planned start |
-//! | stage time | business days from the ready day to the done date, both counted (0 when done before it was ready); calendar days from the ready instant (the last predecessor's done instant, or 00:00 of the planned start) to the done instant. Measured for tasks done in the period |
-//! | work time | where a tool reported `doing`: from the first `doing` to done, business days (both counted) and calendar days |
+//! | blocked | a stretch from a move into `blocked` to the next move out of it ([`blocked_spans`]; still blocked: up to now). Its blocked days are the dates from the day it was blocked up to the day before it left `blocked` (still blocked: up to today), both counted; its blocked time is the stretch itself. Blocked before the task was ready does not count |
+//! | stage time | business days from the ready day to the done date, both counted (0 when done before it was ready), less the business days the task was blocked in between; calendar days from the ready instant (the last predecessor's done instant, or 00:00 of the planned start) to the done instant, less the time it was blocked in between. Measured for tasks done in the period. Each task also gives its blocked business and calendar days; each stage the sum of its tasks' blocked business days (`blocked_days`) and how many of them were blocked at all (`blocked_tasks`) |
+//! | work time | where a tool reported `doing`: from the first `doing` to done, business days (both counted) and calendar days, each less the time blocked in between |
 //! | p50/p85/p95 | of a stage's stage times in business days, by nearest rank: the value at position ⌈p·n/100⌉ of the n sorted values |
-//! | aging | every open task that is ready: business days from its ready day to today, both counted, against its stage's percentiles: zone `to_p50` (age ≤ p50), `p50_p85`, `p85_p95`, `over_p95`, or `no_history` |
+//! | aging | every open task that is ready: business days from its ready day to today, both counted, less its blocked days (a task blocked now: its stretch up to today does not age it; `blocked_since` and `blocked_reason` say so), against its stage's percentiles: zone `to_p50` (age ≤ p50), `p50_p85`, `p85_p95`, `over_p95`, or `no_history` |
 //! | throughput | tasks done per week of the period, and how many of them on time |
 //! | cumulative flow | per stage and state, the tasks in that state at the end of each day of the period: a task counts from its first status record (when throughline first pushed it) and stands in the state of its last record on or before that day (records of checklist entries do not count) |
 //! | timeline | per item with a task due, done or going live in the period, oldest go-live first: each task's planned start and due date next to its ready day and done day, and whether it is late (done after its due date, or open past it) |
 //! | late go-live | an item whose last task due by go-live is due in the period and whose tasks due by go-live were not all done by that due date (open ones: today is past it); stages after go-live do not count |
-//! | slip | a task's stage time beyond its planned `days` (business days, ≥ 0); an open ready task: its age beyond `days` |
+//! | slip | a task's stage time beyond its planned `days` (business days, ≥ 0); an open ready task: its age beyond `days`. Here blocked days count: a go-live waits for them too |
 //! | bottleneck | the stage with the most slip over the tasks of late go-lives; when no go-live was late, over every task due in the period. None when nothing slipped |
 //! | load | per person and week: the most tasks open on one day of that week (a task is open from its planned start to its done date; not done: to its due date or today, whichever is later), against the smallest `max_parallel` of the roles the person's tasks belong to |
-//! | forecast | per open item: [`FORECAST_RUNS`] Monte Carlo runs with a fixed seed per item; each open task takes a stage time drawn from its stage's measured stage times (the planned `days` when none were measured), starts on its ready day, and cannot finish before today; a task already ready draws only from the times at least as long as its age (none: it finishes today). The item is ready when its last task due by go-live is (stages after go-live are left out); chance = share of runs ready on or before go-live; the 85 % date is the nearest-rank 85th percentile; `at_risk` when the chance is under 70 % |
+//! | forecast | per open item: [`FORECAST_RUNS`] Monte Carlo runs with a fixed seed per item; each open task takes a stage time drawn from its stage's measured stage times with their blocked days added back (elapsed time: a go-live waits for blocked time too; the planned `days` when none were measured), starts on its ready day, and cannot finish before today; a task already ready draws only from the times at least as long as its age (none: it finishes today). The item is ready when its last task due by go-live is (stages after go-live are left out); chance = share of runs ready on or before go-live; the 85 % date is the nearest-rank 85th percentile; `at_risk` when the chance is under 70 % |
 //! | adoption | status updates from tools (the hub's own first record is not one) in the period, per person and target. An update counts for the person the tool names; a tool that names nobody (a workbook) counts it for the task's owner. A person's own share: of their tasks that got an update, those they updated themselves; days since last update: from the date of their last update ever to today. Targets without any update in the period are listed as unused |
 //! | kpis | per success metric (`[[metric]]`): every value measured up to the period's last day (its date in the metric's process time zone), each against the target (`higher_is_better`: at least the target, else at most); status `met` (the latest value reaches it), `missed` (not reached and its `by` day has passed), `open`, or `no_data` |
 //! | replans | for tasks due in the period: the due date as first pushed against the latest pushed (the state file keeps each change), how often it changed and how many business days it moved (negative: earlier); per stage the replanned tasks and the business days moved later |
@@ -65,7 +66,7 @@ use throughline_connector::State;
 use throughline_connector::identity::Identity;
 
 use crate::schedule::BusinessCalendar;
-use crate::state::StatusRecord;
+use crate::state::{BlockedSpan, StatusRecord, blocked_spans};
 
 pub use flow::{CumulativeFlow, StageFlow, StateCounts};
 pub use forecast::{FORECAST_RUNS, FORECAST_SEED};
@@ -287,6 +288,10 @@ pub struct StageTime {
     pub work_p50: Option<u32>,
     pub work_p85: Option<u32>,
     pub work_p95: Option<u32>,
+    /// Business days its measured tasks were blocked (kept out of the times above), summed.
+    pub blocked_days: u32,
+    /// Its measured tasks that were blocked at least once while measured.
+    pub blocked_tasks: u32,
     pub tasks: Vec<TaskTime>,
 }
 
@@ -299,6 +304,9 @@ pub struct TaskTime {
     pub calendar_days: f64,
     pub work_business_days: Option<u32>,
     pub work_calendar_days: Option<f64>,
+    /// Blocked between ready and done (left out of the stage and work times).
+    pub blocked_business_days: u32,
+    pub blocked_calendar_days: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -319,7 +327,13 @@ pub struct Aging {
     pub owner: Option<String>,
     pub ready: Date,
     pub due: Date,
+    /// Business days since ready, blocked days left out.
     pub age: u32,
+    /// Business days since ready it was blocked (left out of `age`).
+    pub blocked_days: u32,
+    /// Blocked now: since that day, and why.
+    pub blocked_since: Option<Date>,
+    pub blocked_reason: Option<String>,
     pub planned_days: u32,
     pub zone: Zone,
 }
@@ -447,6 +461,8 @@ pub(crate) struct Facts {
     pub first_doing: Option<Timestamp>,
     /// Ready day and instant (see the definitions); `None` while something it waits for is open.
     pub ready: Option<(Date, Timestamp)>,
+    /// Its blocked stretches, oldest first.
+    pub blocked: Vec<BlockedSpan>,
 }
 
 /// Shared lookups for the measures.
@@ -484,6 +500,10 @@ impl<'a> Ctx<'a> {
         // Stable: records of one instant keep their stored order.
         records.sort_by_key(|r| r.at);
         let mut facts = vec![Facts::default(); input.tasks.len()];
+        let sorted: Vec<StatusRecord> = records.iter().map(|r| (*r).clone()).collect();
+        for span in blocked_spans(&sorted) {
+            facts[index[span.identity.as_str()]].blocked.push(span);
+        }
         for r in records {
             let f = &mut facts[index[r.identity.as_str()]];
             match r.state {
@@ -626,6 +646,48 @@ impl<'a> Ctx<'a> {
         Some((false, late, self.facts[i].done))
     }
 
+    /// Business days in `from..=to` on which task `i` was blocked (see the definitions).
+    pub fn blocked_days(&self, i: usize, from: Date, to: Date) -> u32 {
+        let (Some(cal), Some(today)) = (self.calendar(i), self.today(i)) else {
+            return 0;
+        };
+        // A set: two stretches of one day (blocked, freed, blocked again) count it once.
+        let mut days = std::collections::BTreeSet::new();
+        for span in &self.facts[i].blocked {
+            let last = match span.until {
+                Some(until) => cal.today(until).yesterday().ok(),
+                None => Some(today),
+            };
+            let Some(last) = last.map(|l| l.min(to)) else {
+                continue;
+            };
+            let mut d = cal.today(span.from).max(from);
+            while d <= last {
+                if cal.is_business_day(d) {
+                    days.insert(d);
+                }
+                match d.tomorrow() {
+                    Ok(next) => d = next,
+                    Err(_) => break,
+                }
+            }
+        }
+        days.len() as u32
+    }
+
+    /// Seconds between two instants that task `i` was blocked.
+    pub fn blocked_secs(&self, i: usize, from: Timestamp, to: Timestamp) -> i64 {
+        self.facts[i]
+            .blocked
+            .iter()
+            .map(|s| {
+                let lo = s.from.max(from);
+                let hi = s.until.unwrap_or(self.input.now).min(to);
+                (hi.as_second() - lo.as_second()).max(0)
+            })
+            .sum()
+    }
+
     /// Business days of stage time of a done task with a known ready day.
     pub fn stage_days(&self, i: usize) -> Option<u32> {
         let (ready, _) = self.facts[i].ready?;
@@ -669,8 +731,8 @@ fn median(values: &mut [u32]) -> Option<u32> {
     }
 }
 
-fn days_between(from: Timestamp, to: Timestamp) -> f64 {
-    let secs = to.as_second() - from.as_second();
+/// Seconds as days, to one decimal (negative: 0).
+fn days_of(secs: i64) -> f64 {
     (secs.max(0) as f64 / 86_400.0 * 10.0).round() / 10.0
 }
 
@@ -858,16 +920,27 @@ fn stage_time(ctx: &Ctx) -> Vec<StageTime> {
         }
         let t = ctx.task(i);
         let work = f.first_doing.filter(|d| *d <= done_at);
+        // Blocked time is kept apart: out of the stage and work times, reported beside them.
+        let blocked = ctx.blocked_days(i, ready, done);
+        let blocked_secs = ctx.blocked_secs(i, ready_at, done_at);
+        let span = |from: Timestamp| done_at.as_second() - from.as_second();
         per.entry((t.process.as_str(), t.stage.as_str()))
             .or_default()
             .push(TaskTime {
                 task: t.id.clone(),
                 ready,
                 done,
-                business_days: cal.count(ready, done),
-                calendar_days: days_between(ready_at, done_at),
-                work_business_days: work.map(|w| cal.count(cal.today(w), done)),
-                work_calendar_days: work.map(|w| days_between(w, done_at)),
+                business_days: cal.count(ready, done).saturating_sub(blocked),
+                calendar_days: days_of(span(ready_at) - blocked_secs),
+                work_business_days: work.map(|w| {
+                    let day = cal.today(w);
+                    cal.count(day, done)
+                        .saturating_sub(ctx.blocked_days(i, day, done))
+                }),
+                work_calendar_days: work
+                    .map(|w| days_of(span(w) - ctx.blocked_secs(i, w, done_at))),
+                blocked_business_days: blocked,
+                blocked_calendar_days: days_of(blocked_secs),
             });
     }
     let mut out = Vec::new();
@@ -892,6 +965,11 @@ fn stage_time(ctx: &Ctx) -> Vec<StageTime> {
                 work_p50: percentile(&work, 50),
                 work_p85: percentile(&work, 85),
                 work_p95: percentile(&work, 95),
+                blocked_days: tasks.iter().map(|t| t.blocked_business_days).sum(),
+                blocked_tasks: tasks
+                    .iter()
+                    .filter(|t| t.blocked_business_days > 0 || t.blocked_calendar_days > 0.0)
+                    .count() as u32,
                 tasks,
             });
         }
@@ -918,7 +996,9 @@ fn aging(ctx: &Ctx, times: &[StageTime]) -> Vec<Aging> {
             continue;
         }
         let t = ctx.task(i);
-        let age = cal.count(ready, today);
+        let blocked_days = ctx.blocked_days(i, ready, today);
+        let age = cal.count(ready, today).saturating_sub(blocked_days);
+        let now_blocked = f.blocked.last().filter(|s| s.until.is_none());
         let st = stage_of(times, &t.process, &t.stage);
         let zone = match st.and_then(|s| Some((s.p50?, s.p85?, s.p95?))) {
             None => Zone::NoHistory,
@@ -935,6 +1015,9 @@ fn aging(ctx: &Ctx, times: &[StageTime]) -> Vec<Aging> {
             ready,
             due: t.due,
             age,
+            blocked_days,
+            blocked_since: now_blocked.map(|s| cal.today(s.from)),
+            blocked_reason: now_blocked.and_then(|s| s.reason.clone()),
             planned_days: ctx.stage(i).map_or(0, |s| s.days),
             zone,
         });

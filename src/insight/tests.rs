@@ -1007,3 +1007,117 @@ fn replans_measure_how_far_due_dates_moved() {
         .collect();
     assert_eq!(stages, [("a", 1, 1, 0), ("b", 1, 1, 2)]);
 }
+
+/// A move into `blocked`, with why.
+fn blocked(id: &str, when: &str, reason: &str) -> StatusRecord {
+    StatusRecord {
+        reason: Some(reason.into()),
+        ..rec(id, State::Blocked, when, Some("xl"), Some(W))
+    }
+}
+
+/// `x2/a` (ready Mon 11-09) as the history says it went, instead of the shared history's.
+fn with_x2a(now: &str, until: Date, x2a: Vec<StatusRecord>) -> Input {
+    let mut i = input(now);
+    i.until = until;
+    i.history
+        .retain(|r| r.identity != "x2/a" || r.state == State::Todo);
+    i.history.extend(x2a);
+    i
+}
+
+#[test]
+fn blocked_days_are_kept_out_of_stage_and_work_time() {
+    use State::*;
+    // x2/a: doing Mon 11-09 10:00, blocked Tue 11-10 09:00, doing again Thu 11-12 09:00, done
+    // Fri 11-13 15:00. Ready Mon 11-09: 5 business days, blocked Tue and Wed = 2 → 3.
+    // Calendar: Mon 00:00 → Fri 15:00 = 111 h, blocked 48 h → 63 h = 2.6 d.
+    // Work: Mon 10:00 → Fri 15:00 = 101 h − 48 h = 53 h = 2.2 d; 5 business days − 2 = 3.
+    let i = with_x2a(
+        "2026-11-17T12:00:00Z",
+        date(2026, 11, 17),
+        vec![
+            rec("x2/a", Doing, "2026-11-09T10:00:00Z", Some("xl"), None),
+            blocked("x2/a", "2026-11-10T09:00:00Z", "legal"),
+            rec("x2/a", Doing, "2026-11-12T09:00:00Z", Some("xl"), None),
+            rec("x2/a", Done, "2026-11-13T15:00:00Z", Some("xl"), None),
+        ],
+    );
+    let r = measure(&i);
+    let a = r.stage_time.iter().find(|s| s.stage == "a").unwrap();
+    let t = a.tasks.iter().find(|t| t.task == "x2/a").unwrap();
+    assert_eq!(
+        (t.business_days, t.calendar_days),
+        (3, 2.6),
+        "stage time without the blocked days"
+    );
+    assert_eq!((t.blocked_business_days, t.blocked_calendar_days), (2, 2.0));
+    assert_eq!(
+        (t.work_business_days, t.work_calendar_days),
+        (Some(3), Some(2.2))
+    );
+    // x1/a (2 days, never blocked) and x2/a (3): one blocked task, 2 blocked days.
+    assert_eq!(
+        (a.p50, a.p85, a.blocked_days, a.blocked_tasks),
+        (Some(2), Some(3), 2, 1)
+    );
+    let b = r.stage_time.iter().find(|s| s.stage == "b").unwrap();
+    assert_eq!((b.blocked_days, b.blocked_tasks), (0, 0));
+}
+
+#[test]
+fn blocked_over_a_weekend_counts_only_its_business_days() {
+    use State::*;
+    // Blocked Thu 11-12 10:00 → Tue 11-17 10:00: Thu, Fri, (Sat, Sun,) Mon = 3 business days,
+    // 5 calendar days. Ready Mon 11-09, done Wed 11-18 12:00: 8 business days − 3 = 5;
+    // 9.5 calendar days − 5 = 4.5. Work from Mon 10:00: 9 d 2 h − 5 d = 4.1 d; 8 − 3 = 5.
+    let i = with_x2a(
+        "2026-11-20T12:00:00Z",
+        date(2026, 11, 20),
+        vec![
+            rec("x2/a", Doing, "2026-11-09T10:00:00Z", Some("xl"), None),
+            blocked("x2/a", "2026-11-12T10:00:00Z", "supplier"),
+            rec("x2/a", Doing, "2026-11-17T10:00:00Z", Some("xl"), None),
+            rec("x2/a", Done, "2026-11-18T12:00:00Z", Some("xl"), None),
+        ],
+    );
+    let r = measure(&i);
+    let a = r.stage_time.iter().find(|s| s.stage == "a").unwrap();
+    let t = a.tasks.iter().find(|t| t.task == "x2/a").unwrap();
+    assert_eq!(
+        (
+            t.business_days,
+            t.calendar_days,
+            t.blocked_business_days,
+            t.blocked_calendar_days
+        ),
+        (5, 4.5, 3, 5.0)
+    );
+    assert_eq!(
+        (t.work_business_days, t.work_calendar_days),
+        (Some(5), Some(4.1))
+    );
+}
+
+#[test]
+fn a_task_blocked_now_does_not_age_and_says_since_when() {
+    // x2/c is ready Tue 11-17 (b done Mon 11-16); blocked Wed 11-18 09:00 and still blocked on
+    // Thu 11-19: 3 business days since ready, Wed and Thu blocked (today counts) → age 1.
+    let mut i = input("2026-11-19T12:00:00Z");
+    i.until = date(2026, 11, 19);
+    i.history
+        .push(blocked("x2/c", "2026-11-18T09:00:00Z", "waiting for legal"));
+    let r = measure(&i);
+    let a = r.aging.iter().find(|a| a.task == "x2/c").unwrap();
+    assert_eq!(
+        (a.ready, a.age, a.blocked_days, a.blocked_since),
+        (date(2026, 11, 17), 1, 2, Some(date(2026, 11, 18)))
+    );
+    assert_eq!(a.blocked_reason.as_deref(), Some("waiting for legal"));
+    // Not blocked: the same day it is 3 business days old.
+    let mut i = input("2026-11-19T12:00:00Z");
+    i.until = date(2026, 11, 19);
+    let r = measure(&i);
+    let a = r.aging.iter().find(|a| a.task == "x2/c").unwrap();
+    assert_eq!((a.age, a.blocked_days, a.blocked_since), (3, 0, None));
+}

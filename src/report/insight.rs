@@ -225,7 +225,7 @@ pub fn render(r: &Report) -> String {
 
     let _ = writeln!(
         out,
-        "\nStage time (business days, ready to done; nearest rank)"
+        "\nStage time (business days, ready to done, blocked days left out; nearest rank)"
     );
     let rows: Vec<Vec<String>> = r
         .stage_time
@@ -239,12 +239,15 @@ pub fn render(r: &Report) -> String {
                 opt(s.p85),
                 opt(s.p95),
                 opt(s.work_p50),
+                format!("{} ({} tasks)", s.blocked_days, s.blocked_tasks),
             ]
         })
         .collect();
     table(
         &mut out,
-        &["stage", "planned", "done", "p50", "p85", "p95", "work p50"],
+        &[
+            "stage", "planned", "done", "p50", "p85", "p95", "work p50", "blocked",
+        ],
         &rows,
     );
 
@@ -259,10 +262,15 @@ pub fn render(r: &Report) -> String {
                 a.age.to_string(),
                 a.due.to_string(),
                 zone(a.zone).to_string(),
+                opt(a.blocked_since.map(|d| format!("since {d}"))),
             ]
         })
         .collect();
-    table(&mut out, &["task", "owner", "age", "due", "zone"], &rows);
+    table(
+        &mut out,
+        &["task", "owner", "age", "due", "zone", "blocked"],
+        &rows,
+    );
 
     let _ = writeln!(out, "\nThroughput per week");
     table(
