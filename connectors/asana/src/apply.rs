@@ -74,12 +74,38 @@ impl AsanaConnector {
         let sections = self.ensure_sections(snap, changes).await;
         let tags = self.ensure_tags(snap, changes).await;
 
+        let rounds = Rounds {
+            carrier: &carrier,
+            sections: &sections,
+            tags: &tags,
+        };
+        let created = self.task_writes(snap, &rounds, changes, &mut tallies).await;
+        let mut entries = self
+            .new_tasks_subtasks(snap, &carrier, changes, &created)
+            .await;
+
+        // New checklist entries of existing tasks.
+        self.create_entries(snap, &carrier, changes, &mut tallies)
+            .await;
+
+        outcomes(snap, changes, tallies, &created, &mut entries)
+    }
+
+    /// The task round: every change's task write in one batch. The gids of the tasks made, by
+    /// change.
+    async fn task_writes(
+        &self,
+        snap: &mut Snapshot,
+        rounds: &Rounds<'_>,
+        changes: &[Change],
+        tallies: &mut [Tally],
+    ) -> BTreeMap<usize, String> {
         // The task round.
         let mut actions = Vec::new();
         let mut owners: Vec<(usize, Role)> = Vec::new();
         for (i, change) in changes.iter().enumerate() {
-            let codec = self.codec(snap, &carrier);
-            match self.task_round(snap, &codec, change, &sections, &tags) {
+            let codec = self.codec(snap, rounds.carrier);
+            match self.task_round(snap, &codec, change, rounds.sections, rounds.tags) {
                 Ok(list) => {
                     for (role, action) in list {
                         owners.push((i, role));
@@ -120,8 +146,19 @@ impl AsanaConnector {
                 Err(e) => tallies[i].fail(e),
             }
         }
+        created
+    }
 
-        // The subtasks of new tasks, one round per checklist position.
+    /// The subtasks of new tasks, one round per checklist position, so they keep their order.
+    /// The entries made, by change; a task whose subtask failed gets no later ones (the next
+    /// cycle makes them at their place).
+    async fn new_tasks_subtasks(
+        &self,
+        snap: &mut Snapshot,
+        carrier: &Carrier,
+        changes: &[Change],
+        created: &BTreeMap<usize, String>,
+    ) -> BTreeMap<usize, Vec<(Identity, String)>> {
         let mut entries: BTreeMap<usize, Vec<(Identity, String)>> = BTreeMap::new();
         let mut open: BTreeSet<usize> = created.keys().copied().collect();
         let longest = changes
@@ -143,7 +180,7 @@ impl AsanaConnector {
                     continue;
                 };
                 let parent = &created[&i];
-                let codec = self.codec(snap, &carrier);
+                let codec = self.codec(snap, carrier);
                 actions.push(
                     Action::new(Method::POST, format!("/tasks/{parent}/subtasks"))
                         .data(json!(self.entry_data(&codec, entry, true)))
@@ -183,53 +220,7 @@ impl AsanaConnector {
                 }
             }
         }
-
-        // New checklist entries of existing tasks.
-        self.create_entries(snap, &carrier, changes, &mut tallies)
-            .await;
-
-        changes
-            .iter()
-            .enumerate()
-            .map(|(i, change)| {
-                let tally = std::mem::take(&mut tallies[i]);
-                if let Some(e) = tally.error {
-                    return Err(e);
-                }
-                Ok(match change {
-                    Change::CreateTask { .. } => match created.get(&i) {
-                        Some(gid) => Applied::Created {
-                            remote_id: gid.clone(),
-                            entries: entries.remove(&i).unwrap_or_default(),
-                            version: tally.version,
-                        },
-                        None => {
-                            return Err(ConnectorError::Fatal {
-                                message: "the task was not created and Asana said nothing".into(),
-                            });
-                        }
-                    },
-                    Change::CreateEntry { .. } => match tally.created {
-                        Some(gid) => Applied::Created {
-                            remote_id: gid,
-                            entries: Vec::new(),
-                            version: tally.version,
-                        },
-                        None => {
-                            return Err(ConnectorError::Fatal {
-                                message: "the subtask was not created and Asana said nothing"
-                                    .into(),
-                            });
-                        }
-                    },
-                    Change::UpdateTask { remote_id, .. }
-                    | Change::UpdateEntry { remote_id, .. } => Applied::Updated {
-                        version: tally.version.or_else(|| version_of(snap, remote_id)),
-                    },
-                    Change::ArchiveTask { .. } | Change::ArchiveEntry { .. } => Applied::Archived,
-                })
-            })
-            .collect()
+        entries
     }
 
     /// The actions of one change in the task round.
@@ -885,4 +876,64 @@ fn learn_assignee(snap: &mut Snapshot, sent: Option<&Value>, answer: &RemoteTask
             .entry(user.gid.clone())
             .or_insert_with(|| email.to_owned());
     }
+}
+
+/// One result per change, in order, from what the rounds did.
+fn outcomes(
+    snap: &Snapshot,
+    changes: &[Change],
+    mut tallies: Vec<Tally>,
+    created: &BTreeMap<usize, String>,
+    entries: &mut BTreeMap<usize, Vec<(Identity, String)>>,
+) -> Vec<Outcome> {
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, change)| {
+            let tally = std::mem::take(&mut tallies[i]);
+            if let Some(e) = tally.error {
+                return Err(e);
+            }
+            Ok(match change {
+                Change::CreateTask { .. } => match created.get(&i) {
+                    Some(gid) => Applied::Created {
+                        remote_id: gid.clone(),
+                        entries: entries.remove(&i).unwrap_or_default(),
+                        version: tally.version,
+                    },
+                    None => {
+                        return Err(ConnectorError::Fatal {
+                            message: "the task was not created and Asana said nothing".into(),
+                        });
+                    }
+                },
+                Change::CreateEntry { .. } => match tally.created {
+                    Some(gid) => Applied::Created {
+                        remote_id: gid,
+                        entries: Vec::new(),
+                        version: tally.version,
+                    },
+                    None => {
+                        return Err(ConnectorError::Fatal {
+                            message: "the subtask was not created and Asana said nothing".into(),
+                        });
+                    }
+                },
+                Change::UpdateTask { remote_id, .. } | Change::UpdateEntry { remote_id, .. } => {
+                    Applied::Updated {
+                        version: tally.version.or_else(|| version_of(snap, remote_id)),
+                    }
+                }
+                Change::ArchiveTask { .. } | Change::ArchiveEntry { .. } => Applied::Archived,
+            })
+        })
+        .collect()
+}
+
+/// What the task round needs besides the changes: how identity is carried, and the sections
+/// and tags made or found.
+struct Rounds<'a> {
+    carrier: &'a Carrier,
+    sections: &'a BTreeMap<String, Result<String, ConnectorError>>,
+    tags: &'a BTreeMap<String, Result<String, ConnectorError>>,
 }
