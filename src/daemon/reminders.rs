@@ -42,6 +42,8 @@ pub struct Digest {
     pub lang: Lang,
     pub date: Date,
     pub to: String,
+    /// Their name, when a role lists them as `"Dana Levi <dana@example.com>"`: the greeting.
+    pub name: Option<String>,
     /// Overdue tasks, the longest overdue first.
     pub overdue: Vec<Line>,
     /// Due from today through the horizon, soonest first.
@@ -166,6 +168,7 @@ pub fn due(
                 process_name: process.name.clone(),
                 lang: process.lang,
                 date: today,
+                name: dep.name_of(&to).map(String::from),
                 to,
                 overdue,
                 due_soon,
@@ -401,14 +404,15 @@ pub fn render(d: &Digest) -> Rendered {
         }
         s
     };
-    let mut text = format!("{} {},\n", w.hello, d.to);
+    let greet = d.name.as_deref().unwrap_or(&d.to);
+    let mut text = format!("{} {greet},\n", w.hello);
     let mut html = format!(
         "<!DOCTYPE html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\"></head><body dir=\"{}\">\n<p>{} {},</p>\n",
         if d.lang == Lang::He { "he" } else { "en" },
         if d.lang.is_rtl() { "rtl" } else { "ltr" },
         if d.lang.is_rtl() { "rtl" } else { "ltr" },
         w.hello,
-        escape_html(&d.to)
+        escape_html(greet)
     );
     for (heading, lines, verb) in [
         (w.overdue, &d.overdue, w.was_due),
@@ -481,6 +485,7 @@ mod tests {
                     to: date(2026, 12, 27),
                 }],
                 max_parallel: None,
+                names: Default::default(),
             }],
             stages: vec![Stage {
                 id: "copy".into(),
@@ -657,6 +662,13 @@ mod tests {
         assert_eq!(got[0].due_soon[0].covering_for, None);
         let text = render(&got[0]).text;
         assert!(text.contains("[covering for dana@example.com]"), "{text}");
+        // A person a role lists by name is greeted by it.
+        let mut named = deployment(Lang::En);
+        named.processes[0].roles[0]
+            .names
+            .insert("noa@example.com".into(), "Noa Cohen".into());
+        let got = due(&named, &s, &[], &settings(), at(monday, 9, 0));
+        assert!(render(&got[0]).text.starts_with("Hello Noa Cohen,\n"));
     }
 
     #[test]

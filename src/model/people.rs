@@ -82,3 +82,81 @@ fn place_of(files: &Files, value: &At<toml::Value>, person: &str) -> At<()> {
     let start = value.span.start + found.unwrap_or(0);
     At::new((), value.file, start..start + 1)
 }
+
+/// A role's person as written: a plain address, or a name and an address in RFC 5322's
+/// name-addr form (`Dana Levi <dana@example.com>`, the name in quotes when it holds a comma).
+/// Returns the name (if any) and the address, or what is wrong.
+pub(crate) fn name_addr(written: &str) -> Result<(Option<String>, String), String> {
+    let text = written.trim();
+    let Some(open) = text.find('<') else {
+        if text.contains('>') {
+            return Err(format!(
+                "`{text}` has a `>` without its `<`; write a person as \"dana@example.com\" or \"Dana Levi <dana@example.com>\""
+            ));
+        }
+        return Ok((None, text.to_string()));
+    };
+    let Some(inner) = text[open + 1..].strip_suffix('>') else {
+        return Err(format!(
+            "`{text}` must end with the address's closing `>`, like \"Dana Levi <dana@example.com>\""
+        ));
+    };
+    let address = inner.trim();
+    let plausible = address.split('@').count() == 2
+        && address.split('@').all(|part| !part.is_empty())
+        && !address.contains(|c: char| c.is_whitespace() || "<>\",".contains(c));
+    if !plausible {
+        return Err(format!(
+            "`{address}` between `<` and `>` is not an e-mail address; write it like \"Dana Levi <dana@example.com>\""
+        ));
+    }
+    let name = text[..open].trim();
+    let name = name
+        .strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .unwrap_or(name)
+        .trim();
+    if name.contains('"') {
+        return Err(format!(
+            "the name in `{text}` has a stray `\"`; put the whole name in quotes or none of it"
+        ));
+    }
+    Ok((
+        (!name.is_empty()).then(|| name.to_string()),
+        address.to_string(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_addr;
+
+    #[test]
+    fn plain_addresses_and_names_with_addresses() {
+        let ok = |s: &str| name_addr(s).unwrap();
+        assert_eq!(ok("dana@example.com"), (None, "dana@example.com".into()));
+        assert_eq!(
+            ok("Dana Levi <dana@example.com>"),
+            (Some("Dana Levi".into()), "dana@example.com".into())
+        );
+        assert_eq!(
+            ok("\"Levi, Dana\" <dana@example.com>"),
+            (Some("Levi, Dana".into()), "dana@example.com".into())
+        );
+        assert_eq!(ok("<dana@example.com>"), (None, "dana@example.com".into()));
+        assert_eq!(
+            ok("דנה לוי <dana@example.com>"),
+            (Some("דנה לוי".into()), "dana@example.com".into())
+        );
+        for bad in [
+            "Dana Levi <dana@example.com",
+            "Dana Levi <dana>",
+            "Dana <a@b@c>",
+            "Dana <>",
+            "Dana Levi dana@example.com>",
+            "\"Dana <dana@example.com>",
+        ] {
+            assert!(name_addr(bad).is_err(), "{bad}");
+        }
+    }
+}

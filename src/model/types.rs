@@ -42,6 +42,15 @@ impl Deployment {
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.id == id)
     }
+
+    /// A person's name, as a role lists them (`"Dana Levi <dana@example.com>"`).
+    pub fn name_of(&self, address: &str) -> Option<&str> {
+        self.processes
+            .iter()
+            .flat_map(|p| &p.roles)
+            .find_map(|r| r.names.get(address))
+            .map(String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +218,8 @@ pub struct Role {
     pub away: Vec<Away>,
     /// At most this many overlapping tasks per person before `schedule` warns.
     pub max_parallel: Option<u32>,
+    /// Names of its people written as `"Dana Levi <dana@example.com>"`: address → name.
+    pub names: BTreeMap<String, String>,
 }
 
 /// `{ who, from, to }`, both days inclusive.

@@ -335,6 +335,7 @@ mod tests {
             backup: None,
             away: Vec::new(),
             max_parallel: None,
+            names: Default::default(),
         }
     }
 

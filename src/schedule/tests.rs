@@ -23,6 +23,7 @@ fn role(id: &str, people: &[&str]) -> Role {
         backup: None,
         away: Vec::new(),
         max_parallel: None,
+        names: Default::default(),
     }
 }
 

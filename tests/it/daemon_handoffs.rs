@@ -77,6 +77,18 @@ fn the_next_owner_hears_once_when_the_last_earlier_stage_is_ticked() {
             ..Default::default()
         },
     );
+    // Dana by name: the notice greets her so, and still goes to her address.
+    let playbook = dir.path().join("playbooks/content.toml");
+    let text = std::fs::read_to_string(&playbook).unwrap();
+    std::fs::write(
+        &playbook,
+        text.replacen(
+            "people = [\"dana@example.com\"]",
+            "people = [\"Dana Levi <dana@example.com>\"]",
+            1,
+        ),
+    )
+    .unwrap();
     let workbook = dir.path().join("sheet.xlsx");
     let d = Daemon::start(&config).started();
     d.cycle_after(Timestamp::UNIX_EPOCH);
@@ -114,7 +126,7 @@ fn the_next_owner_hears_once_when_the_last_earlier_stage_is_ticked() {
     let text = m["text"].as_str().unwrap().replace("\r\n", "\n");
     assert!(
         text.starts_with(
-            "Hello dana@example.com,\n\nCopy and Design done: Spring sale: Publish is yours now.\nDue: Thu 10 Dec\n"
+            "Hello Dana Levi,\n\nCopy and Design done: Spring sale: Publish is yours now.\nDue: Thu 10 Dec\n"
         ),
         "{text}"
     );

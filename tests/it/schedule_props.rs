@@ -98,6 +98,7 @@ fn deployment(case: &Case) -> Deployment {
             backup: None,
             away: Vec::new(),
             max_parallel: None,
+            names: Default::default(),
         }],
         stages,
         file: PathBuf::from("playbooks/p.toml"),

@@ -241,6 +241,38 @@ fn json_for_a_person_and_an_item() {
 }
 
 #[test]
+fn people_by_name_and_address() {
+    let (dir, config) = deployment();
+    let playbook = dir.path().join("playbooks/launch.toml");
+    let named = PLAYBOOK.replace(
+        "people = [\"dana@example.com\"]",
+        "people = [\"Dana Levi <dana@example.com>\"]",
+    );
+    std::fs::write(&playbook, &named).unwrap();
+    // The address is the person: her tasks are the same as before.
+    assert!(
+        status(&config, &["--owner", "dana@example.com"])
+            .contains("  spring/copy     Spring sale: Copy      due 2026-12-08")
+    );
+    // A name without its closing `>` is refused at its place.
+    std::fs::write(
+        &playbook,
+        named.replace("<dana@example.com>", "<dana@example.com"),
+    )
+    .unwrap();
+    let out = run(&config, &["--now", "2026-12-09", "status"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let line = named.lines().position(|l| l.contains("Dana Levi")).unwrap() + 1;
+    assert!(
+        text(&out).contains(&format!(
+            "launch.toml:{line}:11: `Dana Levi <dana@example.com` must end with the address's closing `>`"
+        )),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn a_person_or_item_that_is_not_there_is_refused_naming_what_there_is() {
     let (_dir, config) = deployment();
     let out = run(

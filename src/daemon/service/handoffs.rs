@@ -130,7 +130,7 @@ impl Service {
             lang: process.map(|p| p.lang).unwrap_or_default(),
             process_name: process.map(|p| p.name.as_str()).unwrap_or(&task.process),
             to,
-            greet: to,
+            greet: self.dep.name_of(to).unwrap_or(to),
             checklist: task
                 .checklist
                 .iter()

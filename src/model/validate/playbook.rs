@@ -1,7 +1,7 @@
 //! A playbook: its time zone, work week, roles, stages and checklists, and the stages that
 //! wait for each other in a circle.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
@@ -158,7 +158,7 @@ fn check_day_counts(playbook: &RawPlaybook, workdays: usize, problems: &mut Prob
 fn resolve_roles(playbook: &RawPlaybook, problems: &mut Problems) -> Vec<Role> {
     let mut roles = Vec::new();
     for raw in &playbook.roles {
-        let people = role_people(raw, problems);
+        let (people, names) = role_people(raw, problems);
         if let Some(backup) = &raw.backup
             && people.len() == 1
             && people[0] == backup.value
@@ -188,16 +188,30 @@ fn resolve_roles(playbook: &RawPlaybook, problems: &mut Problems) -> Vec<Role> {
             backup: raw.backup.as_ref().map(|b| b.value.clone()),
             away,
             max_parallel: raw.max_parallel.as_ref().map(|m| m.value),
+            names,
         });
     }
     roles
 }
 
-/// A role's `people`, each once and none empty.
-fn role_people(raw: &RawRole, problems: &mut Problems) -> Vec<String> {
+/// A role's `people`, each once and none empty; a person written `"Name <address>"` is the
+/// address, the name kept apart (address → name).
+fn role_people(raw: &RawRole, problems: &mut Problems) -> (Vec<String>, BTreeMap<String, String>) {
     let mut people: Vec<String> = Vec::new();
+    let mut names = BTreeMap::new();
     if let Some(list) = &raw.people {
-        for person in &list.value {
+        for written in &list.value {
+            let (name, address) = match crate::model::people::name_addr(&written.value) {
+                Ok(parts) => parts,
+                Err(problem) => {
+                    problems.at(written, problem);
+                    continue;
+                }
+            };
+            let person = &written.with(address);
+            if let Some(name) = name {
+                names.insert(person.value.clone(), name);
+            }
             if person.value.trim().is_empty() {
                 problems.at(
                     person,
@@ -216,7 +230,7 @@ fn role_people(raw: &RawRole, problems: &mut Problems) -> Vec<String> {
             }
         }
     }
-    people
+    (people, names)
 }
 
 /// A role's `away` periods: each for one of its people, ending after it starts.
