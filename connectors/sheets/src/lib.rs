@@ -57,6 +57,7 @@ pub mod a1;
 pub mod auth;
 mod client;
 mod mapping;
+mod metrics;
 mod plan;
 mod snapshot;
 pub mod target;
@@ -508,6 +509,13 @@ impl Connector for SheetsConnector {
             StateSupport::DoneOrNot
         };
         throughline_grid::capabilities(&self.mapping, states)
+    }
+
+    async fn metrics(
+        &mut self,
+        specs: &[throughline_connector::metrics::MetricSpec],
+    ) -> Result<throughline_connector::metrics::MetricsRead, ConnectorError> {
+        self.keep_metrics(specs).await
     }
 
     async fn observe(&mut self, cursor: Option<Value>) -> Result<Observation, ConnectorError> {
