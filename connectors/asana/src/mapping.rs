@@ -121,83 +121,9 @@ impl AsanaMapping {
                         }
                     }
                 }
-                "dates" => {
-                    for (k, v) in table_of(value, "dates")? {
-                        match k.as_str() {
-                            "due_time" => {
-                                let text = str_of(v, "dates.due_time")?.trim();
-                                m.due_time = if text.is_empty() {
-                                    None
-                                } else {
-                                    Some(parse_time(text)?)
-                                };
-                            }
-                            "start" => m.start = bool_of(v, "dates.start")?,
-                            other => return Err(unknown("dates", other, &["due_time", "start"])),
-                        }
-                    }
-                }
-                "identity" => {
-                    for (k, v) in table_of(value, "identity")? {
-                        match k.as_str() {
-                            "custom_field" => {
-                                m.identity_field = str_of(v, "identity.custom_field")?.to_owned()
-                            }
-                            "marker" => {
-                                let marker = str_of(v, "identity.marker")?.trim();
-                                if marker.is_empty() || marker.contains('\n') {
-                                    return Err(err(
-                                        "identity.marker",
-                                        "`identity.marker` must be a short word on one line, \
-                                         like \"throughline:\""
-                                            .to_owned(),
-                                    ));
-                                }
-                                m.marker = marker.to_owned();
-                            }
-                            other => {
-                                return Err(unknown(
-                                    "identity",
-                                    other,
-                                    &["custom_field", "marker"],
-                                ));
-                            }
-                        }
-                    }
-                }
-                "channel" => {
-                    let t = table_of(value, "channel")?;
-                    let field = match t.get("custom_field") {
-                        Some(v) => str_of(v, "channel.custom_field")?.to_owned(),
-                        None => match &base.channel {
-                            ChannelAs::CustomField(name) => name.clone(),
-                            _ => "Channel".to_owned(),
-                        },
-                    };
-                    for k in t.keys() {
-                        if !["as", "custom_field"].contains(&k.as_str()) {
-                            return Err(unknown("channel", k, &["as", "custom_field"]));
-                        }
-                    }
-                    if let Some(v) = t.get("as") {
-                        m.channel = match str_of(v, "channel.as")? {
-                            "tag" => ChannelAs::Tag,
-                            "custom-field" => ChannelAs::CustomField(field),
-                            "none" => ChannelAs::None,
-                            other => {
-                                return Err(err(
-                                    "channel.as",
-                                    format!(
-                                        "`channel.as = \"{other}\"` is not known; use \"tag\", \
-                                     \"custom-field\" or \"none\""
-                                    ),
-                                ));
-                            }
-                        };
-                    } else if let ChannelAs::CustomField(_) = m.channel {
-                        m.channel = ChannelAs::CustomField(field);
-                    }
-                }
+                "dates" => read_dates(&mut m, table_of(value, "dates")?)?,
+                "identity" => read_identity(&mut m, table_of(value, "identity")?)?,
+                "channel" => read_channel(&mut m, base, table_of(value, "channel")?)?,
                 "archive" => {
                     for (k, v) in table_of(value, "archive")? {
                         match k.as_str() {
@@ -218,36 +144,119 @@ impl AsanaMapping {
                 "blocked" => read_blocked(&mut m, table_of(value, "blocked")?)?,
                 // The engine's own tables.
                 "task" | "drift" => {}
-                other => {
-                    const TOP: [&str; 9] = [
-                        "granularity",
-                        "sections",
-                        "dates",
-                        "identity",
-                        "channel",
-                        "archive",
-                        "blocked",
-                        "task",
-                        "drift",
-                    ];
-                    let message = match suggest(other, TOP) {
-                        Some(near) => format!("unknown key `{other}`; did you mean `{near}`?"),
-                        None => format!(
-                            "unknown key `{other}`; an Asana mapping has granularity, [sections], \
-                             [dates], [identity], [channel], [archive], [blocked] (and [task], \
-                             [drift])"
-                        ),
-                    };
-                    return Err(MappingError {
-                        key: other.to_owned(),
-                        message,
-                        unknown: true,
-                    });
-                }
+                other => return Err(unknown_top(other)),
             }
         }
         Ok(m)
     }
+}
+
+/// A key an Asana mapping does not have, with the nearest one it has.
+fn unknown_top(other: &str) -> MappingError {
+    const TOP: [&str; 9] = [
+        "granularity",
+        "sections",
+        "dates",
+        "identity",
+        "channel",
+        "archive",
+        "blocked",
+        "task",
+        "drift",
+    ];
+    let message = match suggest(other, TOP) {
+        Some(near) => format!("unknown key `{other}`; did you mean `{near}`?"),
+        None => format!(
+            "unknown key `{other}`; an Asana mapping has granularity, [sections], \
+             [dates], [identity], [channel], [archive], [blocked] (and [task], \
+             [drift])"
+        ),
+    };
+    MappingError {
+        key: other.to_owned(),
+        message,
+        unknown: true,
+    }
+}
+
+/// `[dates]`: `due_time` (a time of day, or empty for none) and `start`.
+fn read_dates(m: &mut AsanaMapping, t: &Table) -> Result<(), MappingError> {
+    for (k, v) in t {
+        match k.as_str() {
+            "due_time" => {
+                let text = str_of(v, "dates.due_time")?.trim();
+                m.due_time = if text.is_empty() {
+                    None
+                } else {
+                    Some(parse_time(text)?)
+                };
+            }
+            "start" => m.start = bool_of(v, "dates.start")?,
+            other => return Err(unknown("dates", other, &["due_time", "start"])),
+        }
+    }
+    Ok(())
+}
+
+/// `[identity]`: the custom field and the marker word that carry a task's identity.
+fn read_identity(m: &mut AsanaMapping, t: &Table) -> Result<(), MappingError> {
+    for (k, v) in t {
+        match k.as_str() {
+            "custom_field" => m.identity_field = str_of(v, "identity.custom_field")?.to_owned(),
+            "marker" => {
+                let marker = str_of(v, "identity.marker")?.trim();
+                if marker.is_empty() || marker.contains('\n') {
+                    return Err(err(
+                        "identity.marker",
+                        "`identity.marker` must be a short word on one line, \
+                         like \"throughline:\""
+                            .to_owned(),
+                    ));
+                }
+                m.marker = marker.to_owned();
+            }
+            other => {
+                return Err(unknown("identity", other, &["custom_field", "marker"]));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `[channel]`: a tag, a custom field (named by `custom_field`, else as before, else
+/// "Channel") or none.
+fn read_channel(m: &mut AsanaMapping, base: &AsanaMapping, t: &Table) -> Result<(), MappingError> {
+    let field = match t.get("custom_field") {
+        Some(v) => str_of(v, "channel.custom_field")?.to_owned(),
+        None => match &base.channel {
+            ChannelAs::CustomField(name) => name.clone(),
+            _ => "Channel".to_owned(),
+        },
+    };
+    for k in t.keys() {
+        if !["as", "custom_field"].contains(&k.as_str()) {
+            return Err(unknown("channel", k, &["as", "custom_field"]));
+        }
+    }
+    if let Some(v) = t.get("as") {
+        m.channel = match str_of(v, "channel.as")? {
+            "tag" => ChannelAs::Tag,
+            "custom-field" => ChannelAs::CustomField(field),
+            "none" => ChannelAs::None,
+            other => {
+                return Err(err(
+                    "channel.as",
+                    format!(
+                        "`channel.as = \"{other}\"` is not known; use \"tag\", \
+                     \"custom-field\" or \"none\""
+                    ),
+                ));
+            }
+        };
+    } else if let ChannelAs::CustomField(_) = m.channel {
+        m.channel = ChannelAs::CustomField(field);
+    }
+    Ok(())
 }
 
 /// `[blocked]`: `as` = "tag" (`tag`), "custom-field" (`custom_field`'s option `option`) or
