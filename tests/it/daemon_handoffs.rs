@@ -136,3 +136,27 @@ fn the_next_owner_hears_once_when_the_last_earlier_stage_is_ticked() {
     );
     assert!(text.contains(&row), "{text}");
 }
+
+/// Where a handoff notice sends a person, per tool: the card, the task, the spreadsheet.
+#[test]
+fn each_tool_gives_the_address_of_a_task_where_it_has_one() {
+    use throughline::model::TargetKind;
+    let settings: toml::Table = toml::from_str("spreadsheet = \"1BxiM\"").unwrap();
+    let url = |kind: &str| {
+        TargetKind::parse(kind)
+            .unwrap()
+            .tool()
+            .task_url
+            .and_then(|f| f(&settings, "5f3a"))
+    };
+    assert_eq!(url("trello").as_deref(), Some("https://trello.com/c/5f3a"));
+    assert_eq!(
+        url("asana").as_deref(),
+        Some("https://app.asana.com/0/0/5f3a/f")
+    );
+    assert_eq!(
+        url("google-sheets").as_deref(),
+        Some("https://docs.google.com/spreadsheets/d/1BxiM/edit")
+    );
+    assert_eq!(url("excel"), None);
+}

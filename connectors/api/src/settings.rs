@@ -239,7 +239,13 @@ pub struct Tool {
     /// For tools whose webhooks the daemon creates itself (Asana): the target's webhooks, as
     /// the tool lists, creates and deletes them.
     pub webhooks: Option<WebhooksFn>,
+    /// Where a person opens a task in the tool (the daemon's handoff notices): from the
+    /// target's own keys and the task's remote id; `None` when the tool has no such address.
+    pub task_url: Option<TaskUrlFn>,
 }
+
+/// See [`Tool::task_url`]: (the target's keys as written, the task's remote id) → an address.
+pub type TaskUrlFn = fn(&toml::Table, &str) -> Option<String>;
 
 /// Opens a target's webhooks (see [`Tool::webhooks`]).
 pub type WebhooksFn = fn(&TargetSettings) -> Result<Box<dyn WebhookHost>, SettingsError>;

@@ -61,6 +61,7 @@ pub const TOOL: Tool = Tool {
     default_mapping: None,
     local_file: None,
     webhooks: Some(webhooks),
+    task_url: Some(|_, task| Some(format!("https://app.asana.com/0/0/{task}/f"))),
 };
 
 /// `plan`, when written: "free" or "paid".

@@ -40,6 +40,8 @@ pub const TOOL: Tool = Tool {
     default_mapping: Some(("mappings/excel.toml", crate::DEFAULT_TOML)),
     local_file: Some(("path", "Workbook")),
     webhooks: None,
+    // A workbook row has no address; the daemon names the file.
+    task_url: None,
 };
 
 /// The connector for one workbook; an empty mapping table is the default layout.

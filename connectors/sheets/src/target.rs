@@ -46,6 +46,11 @@ pub const TOOL: Tool = Tool {
     default_mapping: None,
     local_file: None,
     webhooks: None,
+    // The spreadsheet, not the row: a task's remote id does not say which row it is on.
+    task_url: Some(|settings, _| {
+        let id = settings.get("spreadsheet")?.as_str()?;
+        Some(format!("https://docs.google.com/spreadsheets/d/{id}/edit"))
+    }),
 };
 
 /// The connector for one spreadsheet: a service account, a stored sign-in, or a bearer token.

@@ -52,6 +52,7 @@ pub const TOOL: Tool = Tool {
     default_mapping: None,
     local_file: None,
     webhooks: None,
+    task_url: Some(|_, card| Some(format!("https://trello.com/c/{card}"))),
 };
 
 /// The board's members the mapping's `[people]` names; the target's `people` wins over them.

@@ -159,7 +159,10 @@ impl Service {
                 .and_then(|(key, _)| crate::engine::connectors::target_path(&self.dep, target, key))
             {
                 Some(path) => format!("{}, the row of {}", path.display(), task.id),
-                None => format!("{} {}", tool.spec.tool, link.remote_id),
+                None => tool
+                    .task_url
+                    .and_then(|url| url(&target.settings, &link.remote_id))
+                    .unwrap_or_else(|| format!("{} {}", tool.spec.tool, link.remote_id)),
             };
             out.push(Place {
                 tool: tool.spec.tool.to_string(),
