@@ -321,6 +321,63 @@ impl<'a> ProcessPlan<'a> {
         (start, due)
     }
 
+    /// A stage's checklist entries for one item: each owned by the stage's owner, or by the
+    /// entry's own role (with that role's warnings).
+    fn checklist(
+        &self,
+        item: &Item,
+        stage: &crate::model::Stage,
+        stage_owner: Option<&String>,
+        (start, due): (Day, Day),
+        away: &HashMap<&str, Vec<(Day, Day)>>,
+        warnings: &mut Vec<Warning>,
+    ) -> Vec<EntryTask> {
+        stage
+            .checklist
+            .iter()
+            .map(|entry| {
+                let eid = entry_id(&item.id, &stage.id, &entry.key);
+                let (role_id, owner) = match &entry.role {
+                    Some(r) if *r != stage.owner => {
+                        let a = assign(self.process.role(r), r, item, start, due, away);
+                        if let Some(w) = a.warning(&eid) {
+                            warnings.push(w);
+                        }
+                        (r.clone(), a.owner)
+                    }
+                    _ => (stage.owner.clone(), stage_owner.cloned()),
+                };
+                EntryTask {
+                    key: entry.key.clone(),
+                    text: entry.text.clone(),
+                    role: role_id,
+                    owner,
+                    due: date_of(due),
+                    id: eid,
+                }
+            })
+            .collect()
+    }
+
+    /// The item goes live on a day off: its last stages are due the business day before.
+    fn golive_warning(&self, item: &Item, id: &str, due: Day) -> Warning {
+        Warning {
+            kind: WarningKind::GoliveNotBusinessDay,
+            task: Some(id.to_string()),
+            person: None,
+            message: format!(
+                "{} goes live on {} {}, which is not a business day in the {} process; \
+                 its last stages are due on {} {} instead.",
+                item.id,
+                weekday_name(item.golive),
+                item.golive,
+                self.process.id,
+                weekday_name(date_of(due)),
+                date_of(due),
+            ),
+        }
+    }
+
     fn schedule_item(
         &self,
         item: &Item,
@@ -329,8 +386,7 @@ impl<'a> ProcessPlan<'a> {
         limits: &mut Vec<Limit<'a>>,
     ) {
         let stages: &'a [crate::model::Stage] = &self.process.stages;
-        let n = stages.len();
-        let mut skipped = vec![false; n];
+        let mut skipped = vec![false; stages.len()];
         for id in &item.skip {
             if let Some(&s) = self.stage_index.get(id.as_str()) {
                 skipped[s] = true;
@@ -355,21 +411,7 @@ impl<'a> ProcessPlan<'a> {
                 !self.forward[s] && successors[s].iter().all(|&t| self.forward[t]);
             if !golive_warned && last_before_golive {
                 golive_warned = true;
-                out.warnings.push(Warning {
-                    kind: WarningKind::GoliveNotBusinessDay,
-                    task: Some(id.clone()),
-                    person: None,
-                    message: format!(
-                        "{} goes live on {} {}, which is not a business day in the {} process; \
-                         its last stages are due on {} {} instead.",
-                        item.id,
-                        weekday_name(item.golive),
-                        item.golive,
-                        self.process.id,
-                        weekday_name(date_of(due)),
-                        date_of(due),
-                    ),
-                });
+                out.warnings.push(self.golive_warning(item, &id, due));
             }
             if start < self.today {
                 out.warnings
@@ -381,31 +423,14 @@ impl<'a> ProcessPlan<'a> {
             if let Some(w) = who.warning(&id) {
                 out.warnings.push(w);
             }
-            let checklist = stage
-                .checklist
-                .iter()
-                .map(|entry| {
-                    let eid = entry_id(&item.id, &stage.id, &entry.key);
-                    let (role_id, owner) = match &entry.role {
-                        Some(r) if *r != stage.owner => {
-                            let a = assign(self.process.role(r), r, item, start, due, away);
-                            if let Some(w) = a.warning(&eid) {
-                                out.warnings.push(w);
-                            }
-                            (r.clone(), a.owner)
-                        }
-                        _ => (stage.owner.clone(), who.owner.clone()),
-                    };
-                    EntryTask {
-                        key: entry.key.clone(),
-                        text: entry.text.clone(),
-                        role: role_id,
-                        owner,
-                        due: date_of(due),
-                        id: eid,
-                    }
-                })
-                .collect();
+            let checklist = self.checklist(
+                item,
+                stage,
+                who.owner.as_ref(),
+                (start, due),
+                away,
+                &mut out.warnings,
+            );
 
             limits.push(Limit {
                 max_parallel: role.and_then(|r| r.max_parallel),
