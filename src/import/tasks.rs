@@ -213,6 +213,13 @@ fn weekday(day: &str) -> Weekday {
     }
 }
 
+/// Each task row's status and duration, as the sheet gives them.
+struct Facts {
+    status: HashMap<u32, RowStatus>,
+    days: HashMap<u32, Length>,
+    status_col: Option<u32>,
+}
+
 /// Build the processes and items from the rows the items reader accepted (`built`, one per
 /// task row, ids already unique).
 pub fn build(
@@ -220,20 +227,61 @@ pub fn build(
     columns: &Columns,
     groups: &Groups,
     built: Vec<ItemOut>,
-    setup: Setup<'_>,
+    mut setup: Setup<'_>,
     report: &mut Report,
 ) -> TasksOut {
+    let facts = read_facts(rows, columns, &built, setup.lang, report);
+    if groups.of_row.is_empty() {
+        return one_process(rows, built, &facts, &mut setup, report);
+    }
+    let groups_named = split_groups(groups, built, &setup, report);
+    let mut out = TasksOut::default();
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut tasks = 0;
+    for (name, members) in groups_named {
+        tasks += members.len();
+        group_process(
+            rows,
+            columns,
+            &facts,
+            &mut setup,
+            &mut used_ids,
+            name,
+            members,
+            &mut out,
+            report,
+        );
+    }
+    report.created.push(format!(
+        "{tasks} task{} in {} group{}",
+        if tasks == 1 { "" } else { "s" },
+        out.items.len(),
+        if out.items.len() == 1 { "" } else { "s" }
+    ));
+    if let Some(how) = groups.how {
+        report
+            .layout
+            .push(format!("the tasks were grouped into items by {how}"));
+    }
+    out
+}
+
+fn read_facts(
+    rows: &Rows<'_>,
+    columns: &Columns,
+    built: &[ItemOut],
+    lang: Lang,
+    report: &mut Report,
+) -> Facts {
     let grid = rows.grid;
     let status_col = columns.get(Field::Status);
     let days_col = columns.fields.get(&Field::Days).cloned();
     let start_col = columns.get(Field::Start);
     let unit = days_col.as_ref().and_then(|c| header_unit(&c.title));
-    let mut out = TasksOut::default();
-
     // Each row's status and duration.
     let mut row_status: HashMap<u32, RowStatus> = HashMap::new();
     let mut row_days: HashMap<u32, Length> = HashMap::new();
-    for item in &built {
+    for item in built {
         if let Some(col) = status_col {
             match status::read_value(rows.value(item.row, col)) {
                 Ok(Some(s)) => {
@@ -255,7 +303,7 @@ pub fn build(
                 Err(why) => report.problem(grid.cell_ref(item.row, col.col), why),
             }
         } else if let Some(col) = start_col
-            && let Some(start) = start_date(rows.value(item.row, col), grid, setup.lang)
+            && let Some(start) = start_date(rows.value(item.row, col), grid, lang)
         {
             if start <= item.golive {
                 // Counted in the process's work week once the process is known.
@@ -272,86 +320,111 @@ pub fn build(
         }
     }
 
-    if groups.of_row.is_empty() {
-        let settings = (setup.settings)(setup.process_id.clone(), setup.process_name.clone());
-        let cal = calendar(&settings);
-        let mut people: Vec<String> = Vec::new();
-        for item in &built {
-            if let Some(p) = item.people.get("owner")
-                && !people.contains(p)
-            {
-                people.push(p.clone());
-            }
+    Facts {
+        status: row_status,
+        days: row_days,
+        status_col,
+    }
+}
+
+/// No groups: one process named after the sheet, one stage, an item per row.
+fn one_process(
+    rows: &Rows<'_>,
+    built: Vec<ItemOut>,
+    facts: &Facts,
+    setup: &mut Setup<'_>,
+    report: &mut Report,
+) -> TasksOut {
+    let grid = rows.grid;
+    let (row_days, row_status, status_col) = (&facts.days, &facts.status, facts.status_col);
+    let mut out = TasksOut::default();
+    let settings = (setup.settings)(setup.process_id.clone(), setup.process_name.clone());
+    let cal = calendar(&settings);
+    let mut people: Vec<String> = Vec::new();
+    for item in &built {
+        if let Some(p) = item.people.get("owner")
+            && !people.contains(p)
+        {
+            people.push(p.clone());
         }
-        let mut lengths: Vec<u32> = built
-            .iter()
-            .map(|i| days_of(&row_days, i.row, i.golive, &cal))
-            .collect();
-        lengths.sort_unstable();
-        lengths.dedup();
-        let days = match lengths.as_slice() {
+    }
+    let mut lengths: Vec<u32> = built
+        .iter()
+        .map(|i| days_of(row_days, i.row, i.golive, &cal))
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let days =
+        match lengths.as_slice() {
             [] => 1,
             [one] => *one,
             _ => {
                 report.notes.push(format!(
-                    "the rows take different numbers of days ({}), but the tasks of one process share \
-                     one stage, so each task is due on its row's date and takes 1 day. Add a Project \
-                     column to give each group its own stages and durations",
-                    lengths.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-                ));
+                "the rows take different numbers of days ({}), but the tasks of one process share \
+                 one stage, so each task is due on its row's date and takes 1 day. Add a Project \
+                 column to give each group its own stages and durations",
+                lengths.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            ));
                 1
             }
         };
-        let stage_id = "task".to_string();
-        let (stage_name, role_name) = match setup.lang {
-            Lang::He => ("משימה", "אחראי"),
-            Lang::En => ("Task", "Owner"),
-        };
-        for item in &built {
-            if let Some(s) = row_status.get(&item.row) {
-                out.statuses.push(StatusOut {
-                    identity: format!("{}/{stage_id}", item.id),
-                    status: *s,
-                    at: grid.cell_ref(item.row, status_col.unwrap_or(0)),
-                });
-            }
+    let stage_id = "task".to_string();
+    let (stage_name, role_name) = match setup.lang {
+        Lang::He => ("משימה", "אחראי"),
+        Lang::En => ("Task", "Owner"),
+    };
+    for item in &built {
+        if let Some(s) = row_status.get(&item.row) {
+            out.statuses.push(StatusOut {
+                identity: format!("{}/{stage_id}", item.id),
+                status: *s,
+                at: grid.cell_ref(item.row, status_col.unwrap_or(0)),
+            });
         }
-        if people.is_empty() {
-            report
-                .notes
-                .push(super::playbook::placeholder_note(&["owner"]));
-        }
-        out.playbooks.push(PlaybookOut {
-            process: settings,
-            roles: vec![RoleOut {
-                id: "owner".into(),
-                name: role_name.into(),
-                people,
-            }],
-            stages: vec![StageOut {
-                id: stage_id,
-                name: stage_name.into(),
-                owner: "owner".into(),
-                days,
-                checklist: Vec::new(),
-                after: None,
-                after_golive: None,
-            }],
-            comment: vec![
-                "A one-stage process written by `throughline import` from a task tracker: each item".into(),
-                "is one row of the sheet, due on its go-live date, owned by the row's owner.".into(),
-            ],
-        });
-        report.created.push(format!(
-            "{} task{} in one process",
-            built.len(),
-            if built.len() == 1 { "" } else { "s" }
-        ));
-        out.items = built;
-        return out;
     }
+    if people.is_empty() {
+        report
+            .notes
+            .push(super::playbook::placeholder_note(&["owner"]));
+    }
+    out.playbooks.push(PlaybookOut {
+        process: settings,
+        roles: vec![RoleOut {
+            id: "owner".into(),
+            name: role_name.into(),
+            people,
+        }],
+        stages: vec![StageOut {
+            id: stage_id,
+            name: stage_name.into(),
+            owner: "owner".into(),
+            days,
+            checklist: Vec::new(),
+            after: None,
+            after_golive: None,
+        }],
+        comment: vec![
+            "A one-stage process written by `throughline import` from a task tracker: each item"
+                .into(),
+            "is one row of the sheet, due on its go-live date, owned by the row's owner.".into(),
+        ],
+    });
+    report.created.push(format!(
+        "{} task{} in one process",
+        built.len(),
+        if built.len() == 1 { "" } else { "s" }
+    ));
+    out.items = built;
+    out
+}
 
-    // Grouped: the rows of each group, in sheet order.
+/// The rows of each group, in sheet order; rows of no group form a group of their own.
+fn split_groups(
+    groups: &Groups,
+    built: Vec<ItemOut>,
+    setup: &Setup<'_>,
+    report: &mut Report,
+) -> Vec<(String, Vec<ItemOut>)> {
     let mut by_group: BTreeMap<usize, Vec<ItemOut>> = BTreeMap::new();
     let mut loose: Vec<ItemOut> = Vec::new();
     for item in built {
@@ -385,136 +458,139 @@ pub fn build(
         ));
         groups_named.push((setup.process_name.clone(), loose));
     }
-    let mut used_ids: HashSet<String> = HashSet::new();
-    let mut tasks = 0;
-    for (name, members) in groups_named {
-        let base = slug(&name);
-        let mut id = base.clone();
-        let mut n = 2;
-        while !used_ids.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
-        let settings = (setup.settings)(id.clone(), name.clone());
-        let cal = calendar(&settings);
-        // Each row's start, then the group's first working day.
-        let spans: Vec<(u32, Date)> = members
-            .iter()
-            .map(|m| {
-                let days = days_of(&row_days, m.row, m.golive, &cal);
-                let start = if days == 0 {
-                    cal.on_or_before(m.golive)
-                } else {
-                    cal.back(m.golive, days - 1)
-                };
-                (days, start)
-            })
-            .collect();
-        let golive = spans
-            .iter()
-            .map(|(_, s)| *s)
-            .min()
-            .unwrap_or_else(|| members[0].golive);
-        let mut roles: Vec<RoleOut> = Vec::new();
-        let mut stages: Vec<StageOut> = Vec::new();
-        let mut stage_ids: HashMap<String, usize> = HashMap::new();
-        for (m, (days, start)) in members.iter().zip(&spans) {
-            let owner = match m.people.values().next() {
-                Some(person) => role_for(&mut roles, person),
-                None => {
-                    if !roles.iter().any(|r| r.id == "owner") {
-                        roles.push(RoleOut {
-                            id: "owner".into(),
-                            name: if setup.lang == Lang::He {
-                                "אחראי"
-                            } else {
-                                "Owner"
-                            }
-                            .into(),
-                            people: Vec::new(),
-                        });
-                    }
-                    "owner".to_string()
+    groups_named
+}
+
+/// One group: an item with a process of its own, a stage per row due on the row's date.
+#[allow(clippy::too_many_arguments)] // the group and everything its stages are made from
+fn group_process(
+    rows: &Rows<'_>,
+    columns: &Columns,
+    facts: &Facts,
+    setup: &mut Setup<'_>,
+    used_ids: &mut HashSet<String>,
+    name: String,
+    members: Vec<ItemOut>,
+    out: &mut TasksOut,
+    report: &mut Report,
+) {
+    let grid = rows.grid;
+    let (row_days, row_status, status_col) = (&facts.days, &facts.status, facts.status_col);
+    let base = slug(&name);
+    let mut id = base.clone();
+    let mut n = 2;
+    while !used_ids.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    let settings = (setup.settings)(id.clone(), name.clone());
+    let cal = calendar(&settings);
+    // Each row's start, then the group's first working day.
+    let spans: Vec<(u32, Date)> = members
+        .iter()
+        .map(|m| {
+            let days = days_of(row_days, m.row, m.golive, &cal);
+            let start = if days == 0 {
+                cal.on_or_before(m.golive)
+            } else {
+                cal.back(m.golive, days - 1)
+            };
+            (days, start)
+        })
+        .collect();
+    let golive = spans
+        .iter()
+        .map(|(_, s)| *s)
+        .min()
+        .unwrap_or_else(|| members[0].golive);
+    let mut roles: Vec<RoleOut> = Vec::new();
+    let mut stages: Vec<StageOut> = Vec::new();
+    let mut stage_ids: HashMap<String, usize> = HashMap::new();
+    for (m, (days, start)) in members.iter().zip(&spans) {
+        let owner = match m.people.values().next() {
+            Some(person) => role_for(&mut roles, person),
+            None => {
+                if !roles.iter().any(|r| r.id == "owner") {
+                    roles.push(RoleOut {
+                        id: "owner".into(),
+                        name: if setup.lang == Lang::He {
+                            "אחראי"
+                        } else {
+                            "Owner"
+                        }
+                        .into(),
+                        people: Vec::new(),
+                    });
                 }
-            };
-            let base = slug(&m.title);
-            let count = stage_ids.entry(base.clone()).or_insert(0);
-            *count += 1;
-            let stage_id = if *count == 1 {
-                base
-            } else {
-                format!("{base}-{count}")
-            };
-            let due = if *days == 0 {
-                *start
-            } else {
-                cal.forward(*start, days - 1)
-            };
-            if due != m.golive {
-                report.problem(
-                    grid.cell_ref(m.row, columns.get(Field::GoLive).unwrap_or(0)),
-                    format!(
-                        "{} is not a working day of the process; the task is due on {due}",
-                        m.golive
-                    ),
-                );
+                "owner".to_string()
             }
-            if let Some(s) = row_status.get(&m.row) {
-                out.statuses.push(StatusOut {
-                    identity: format!("{id}/{stage_id}"),
-                    status: *s,
-                    at: grid.cell_ref(m.row, status_col.unwrap_or(0)),
-                });
-            }
-            stages.push(StageOut {
-                id: stage_id,
-                name: m.title.clone(),
-                owner,
-                days: *days,
-                checklist: Vec::new(),
-                after: Some(Vec::new()),
-                after_golive: Some(cal.count(golive, *start).saturating_sub(1)),
+        };
+        let base = slug(&m.title);
+        let count = stage_ids.entry(base.clone()).or_insert(0);
+        *count += 1;
+        let stage_id = if *count == 1 {
+            base
+        } else {
+            format!("{base}-{count}")
+        };
+        let due = if *days == 0 {
+            *start
+        } else {
+            cal.forward(*start, days - 1)
+        };
+        if due != m.golive {
+            report.problem(
+                grid.cell_ref(m.row, columns.get(Field::GoLive).unwrap_or(0)),
+                format!(
+                    "{} is not a working day of the process; the task is due on {due}",
+                    m.golive
+                ),
+            );
+        }
+        if let Some(s) = row_status.get(&m.row) {
+            out.statuses.push(StatusOut {
+                identity: format!("{id}/{stage_id}"),
+                status: *s,
+                at: grid.cell_ref(m.row, status_col.unwrap_or(0)),
             });
-            tasks += 1;
         }
-        if roles.iter().any(|r| r.people.is_empty()) {
-            report
-                .notes
-                .push(super::playbook::placeholder_note(&["owner"]));
-        }
-        out.playbooks.push(PlaybookOut {
-            process: settings,
-            roles,
-            stages,
-            comment: vec![
-                format!("The group \"{name}\" of a task tracker, written by `throughline import`: one stage"),
-                "per row, each due on its row's date (after_golive counts working days from the".into(),
-                "item's go-live date, the group's first working day).".into(),
-            ],
-        });
-        out.items.push(ItemOut {
-            row: members[0].row,
-            id: id.clone(),
-            process: id,
-            title: name,
-            golive,
-            people: BTreeMap::new(),
-            channel: None,
-            notes: None,
+        stages.push(StageOut {
+            id: stage_id,
+            name: m.title.clone(),
+            owner,
+            days: *days,
+            checklist: Vec::new(),
+            after: Some(Vec::new()),
+            after_golive: Some(cal.count(golive, *start).saturating_sub(1)),
         });
     }
-    report.created.push(format!(
-        "{tasks} task{} in {} group{}",
-        if tasks == 1 { "" } else { "s" },
-        out.items.len(),
-        if out.items.len() == 1 { "" } else { "s" }
-    ));
-    if let Some(how) = groups.how {
+    if roles.iter().any(|r| r.people.is_empty()) {
         report
-            .layout
-            .push(format!("the tasks were grouped into items by {how}"));
+            .notes
+            .push(super::playbook::placeholder_note(&["owner"]));
     }
-    out
+    out.playbooks.push(PlaybookOut {
+        process: settings,
+        roles,
+        stages,
+        comment: vec![
+            format!(
+                "The group \"{name}\" of a task tracker, written by `throughline import`: one stage"
+            ),
+            "per row, each due on its row's date (after_golive counts working days from the".into(),
+            "item's go-live date, the group's first working day).".into(),
+        ],
+    });
+    out.items.push(ItemOut {
+        row: members[0].row,
+        id: id.clone(),
+        process: id,
+        title: name,
+        golive,
+        people: BTreeMap::new(),
+        channel: None,
+        notes: None,
+    });
 }
 
 /// A start date cell: a date, or text read as the sheet's language reads dates.
