@@ -2,6 +2,9 @@
 //! one per file, and a fraction of the disk. Each module was a test binary of its own; run one
 //! with `cargo test -p throughline --test it <module>::`.
 
+// A test reads as one scenario, top to bottom; the 80-line limit is for library code.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 mod daemon_support;
 #[path = "../fuzz_support/mutate.rs"]
@@ -42,8 +45,8 @@ mod import_corpus;
 mod insight_rehearsal;
 mod mermaid;
 mod messages_causes;
-mod metrics_tab;
 mod messages_progress;
+mod metrics_tab;
 mod model_load;
 mod people_asana;
 mod people_unmapped;

@@ -200,7 +200,12 @@ fn the_readme_lists_exactly_the_status_words_of_the_default_mappings() {
                 words.push(w.as_str().unwrap().to_owned());
             }
         }
-        for key in ["done_words", "doing_words", "blocked_words", "archived_words"] {
+        for key in [
+            "done_words",
+            "doing_words",
+            "blocked_words",
+            "archived_words",
+        ] {
             for w in doc["read"][key].as_array().unwrap() {
                 words.push(w.as_str().unwrap().to_owned());
             }
