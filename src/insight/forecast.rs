@@ -112,65 +112,9 @@ fn forecast_item(
     let first = ctx.task(tasks[0]);
     let cal = ctx.calendar(tasks[0])?;
     let today = ctx.today(tasks[0])?;
-    // Topological order over the item's own tasks; a cycle (never valid) keeps file order.
-    let preds: Vec<Vec<usize>> = tasks
-        .iter()
-        .map(|&i| {
-            ctx.predecessors(i)
-                .into_iter()
-                .filter_map(|p| tasks.iter().position(|&t| t == p))
-                .collect()
-        })
-        .collect();
-    let mut order = Vec::with_capacity(tasks.len());
-    let mut placed = vec![false; tasks.len()];
-    while order.len() < tasks.len() {
-        let before = order.len();
-        for k in 0..tasks.len() {
-            if !placed[k] && preds[k].iter().all(|&p| placed[p]) {
-                placed[k] = true;
-                order.push(k);
-            }
-        }
-        if order.len() == before {
-            order.extend((0..tasks.len()).filter(|&k| !placed[k]));
-            break;
-        }
-    }
-    // Stage-time samples of each open task.
-    let samples: Vec<Vec<u32>> = tasks
-        .iter()
-        .map(|&i| {
-            if ctx.facts[i].done.is_some() {
-                return Vec::new();
-            }
-            let t = ctx.task(i);
-            let mut measured: Vec<u32> = stage_of(times, &t.process, &t.stage)
-                .map(|s| {
-                    // Elapsed time: the go-live waits for blocked days too.
-                    s.tasks
-                        .iter()
-                        .map(|x| x.business_days + x.blocked_business_days)
-                        .collect()
-                })
-                .unwrap_or_default();
-            if measured.is_empty() {
-                measured.push(ctx.stage(i).map_or(0, |s| s.days));
-            }
-            // Already waiting `age` days: only as long or longer is still possible.
-            match ctx.facts[i].ready {
-                Some((ready, _)) if ready <= today => {
-                    let age = cal.count(ready, today);
-                    measured.retain(|&d| d >= age);
-                    if measured.is_empty() {
-                        measured.push(age);
-                    }
-                    measured
-                }
-                _ => measured,
-            }
-        })
-        .collect();
+    let preds = item_predecessors(ctx, tasks);
+    let order = topological_order(&preds);
+    let samples = stage_samples(ctx, times, tasks, cal, today);
     let lo = tasks
         .iter()
         .flat_map(|&i| [Some(ctx.task(i).start), ctx.facts[i].done])
@@ -235,4 +179,80 @@ fn forecast_item(
         date_p85: days.date(results[rank - 1]),
         at_risk: chance < AT_RISK_BELOW,
     })
+}
+
+/// For each of the item's tasks, the positions (in `tasks`) of its predecessors.
+fn item_predecessors(ctx: &Ctx, tasks: &[usize]) -> Vec<Vec<usize>> {
+    tasks
+        .iter()
+        .map(|&i| {
+            ctx.predecessors(i)
+                .into_iter()
+                .filter_map(|p| tasks.iter().position(|&t| t == p))
+                .collect()
+        })
+        .collect()
+}
+
+/// Topological order over the item's own tasks; a cycle (never valid) keeps file order.
+fn topological_order(preds: &[Vec<usize>]) -> Vec<usize> {
+    let mut order = Vec::with_capacity(preds.len());
+    let mut placed = vec![false; preds.len()];
+    while order.len() < preds.len() {
+        let before = order.len();
+        for k in 0..preds.len() {
+            if !placed[k] && preds[k].iter().all(|&p| placed[p]) {
+                placed[k] = true;
+                order.push(k);
+            }
+        }
+        if order.len() == before {
+            order.extend((0..preds.len()).filter(|&k| !placed[k]));
+            break;
+        }
+    }
+    order
+}
+
+/// Stage-time samples of each open task (none for a done one).
+fn stage_samples(
+    ctx: &Ctx,
+    times: &[StageTime],
+    tasks: &[usize],
+    cal: &BusinessCalendar,
+    today: Date,
+) -> Vec<Vec<u32>> {
+    tasks
+        .iter()
+        .map(|&i| {
+            if ctx.facts[i].done.is_some() {
+                return Vec::new();
+            }
+            let t = ctx.task(i);
+            let mut measured: Vec<u32> = stage_of(times, &t.process, &t.stage)
+                .map(|s| {
+                    // Elapsed time: the go-live waits for blocked days too.
+                    s.tasks
+                        .iter()
+                        .map(|x| x.business_days + x.blocked_business_days)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if measured.is_empty() {
+                measured.push(ctx.stage(i).map_or(0, |s| s.days));
+            }
+            // Already waiting `age` days: only as long or longer is still possible.
+            match ctx.facts[i].ready {
+                Some((ready, _)) if ready <= today => {
+                    let age = cal.count(ready, today);
+                    measured.retain(|&d| d >= age);
+                    if measured.is_empty() {
+                        measured.push(age);
+                    }
+                    measured
+                }
+                _ => measured,
+            }
+        })
+        .collect()
 }

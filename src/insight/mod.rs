@@ -1241,15 +1241,6 @@ fn adoption(ctx: &Ctx) -> Adoption {
     let mut per_target: BTreeMap<&str, u32> = BTreeMap::new();
     // task → (updated by anyone, updated by its owner)
     let mut touched: HashMap<usize, bool> = HashMap::new();
-    let blank = |person: &str| PersonAdoption {
-        person: person.to_string(),
-        updates: BTreeMap::new(),
-        tasks_updated: 0,
-        self_updated: 0,
-        self_share: None,
-        last_update: None,
-        days_since_last_update: None,
-    };
     for r in &ctx.input.history {
         let (Some(target), Some(i)) = (r.source_target.as_deref(), task_of(index, &r.identity))
         else {
@@ -1267,7 +1258,7 @@ fn adoption(ctx: &Ctx) -> Adoption {
         }
         let entry = people
             .entry(person.clone())
-            .or_insert_with(|| blank(&person));
+            .or_insert_with(|| blank_adoption(&person));
         entry.last_update = entry.last_update.max(Some(date));
         if date < ctx.input.since {
             continue;
@@ -1282,10 +1273,41 @@ fn adoption(ctx: &Ctx) -> Adoption {
         let Some(owner) = &ctx.task(i).owner else {
             continue;
         };
-        let entry = people.entry(owner.clone()).or_insert_with(|| blank(owner));
+        let entry = people
+            .entry(owner.clone())
+            .or_insert_with(|| blank_adoption(owner));
         entry.tasks_updated += 1;
         entry.self_updated += u32::from(by_owner);
     }
+    let targets = target_updates(ctx, &per_target);
+    let unused = targets
+        .iter()
+        .filter(|t| t.updates == 0)
+        .map(|t| t.target.clone())
+        .collect();
+    Adoption {
+        people: adoption_people(ctx, people),
+        targets,
+        unused,
+    }
+}
+
+/// A person with no update yet.
+fn blank_adoption(person: &str) -> PersonAdoption {
+    PersonAdoption {
+        person: person.to_string(),
+        updates: BTreeMap::new(),
+        tasks_updated: 0,
+        self_updated: 0,
+        self_share: None,
+        last_update: None,
+        days_since_last_update: None,
+    }
+}
+
+/// The people the filter keeps, with their self-update share and days since the last update,
+/// sorted by name.
+fn adoption_people(ctx: &Ctx, people: BTreeMap<String, PersonAdoption>) -> Vec<PersonAdoption> {
     let first_process_today = ctx
         .input
         .processes
@@ -1311,8 +1333,12 @@ fn adoption(ctx: &Ctx) -> Adoption {
         })
         .collect();
     list.sort_by(|a, b| a.person.cmp(&b.person));
-    let targets: Vec<TargetUpdates> = ctx
-        .input
+    list
+}
+
+/// Every target with its count of updates in the period (zero when none).
+fn target_updates(ctx: &Ctx, per_target: &BTreeMap<&str, u32>) -> Vec<TargetUpdates> {
+    ctx.input
         .targets
         .iter()
         .map(|t| TargetUpdates {
@@ -1320,17 +1346,7 @@ fn adoption(ctx: &Ctx) -> Adoption {
             tool: t.tool.clone(),
             updates: per_target.get(t.id.as_str()).copied().unwrap_or(0),
         })
-        .collect();
-    let unused = targets
-        .iter()
-        .filter(|t| t.updates == 0)
-        .map(|t| t.target.clone())
-        .collect();
-    Adoption {
-        people: list,
-        targets,
-        unused,
-    }
+        .collect()
 }
 
 fn leaderboard(ctx: &Ctx) -> Leaderboard {
