@@ -71,17 +71,22 @@ pub type RemoteId = String;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
+    /// Not started.
     Todo,
+    /// Started, not finished (only a [`StateSupport::Full`] tool holds it).
     Doing,
     /// Waiting on something outside the task (a person, an approval); its reason travels
     /// beside it ([`TaskContext::blocked_reason`], [`StatusCells::blocked_reason`]).
     Blocked,
+    /// Finished.
     Done,
 }
 
 impl State {
+    /// Every state, in the order a task moves through them.
     pub const ALL: [State; 4] = [State::Todo, State::Doing, State::Blocked, State::Done];
 
+    /// The lowercase word for the state, as in files and reports (`todo`, `blocked`).
     pub fn as_str(self) -> &'static str {
         match self {
             State::Todo => "todo",
@@ -101,21 +106,28 @@ impl std::fmt::Display for State {
 /// The hub-owned fields of a task: what throughline decides and pushes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct TaskFields {
+    /// The task's title, rendered from the target's mapping.
     pub title: String,
+    /// The task's description, rendered from the mapping; empty where the tool holds none.
     pub description: String,
     /// The stage's place in the tool: a Trello list, an Asana section, a sheet's stage column.
     pub group: String,
     /// The person (as the hub names them, usually an e-mail address).
     pub owner: Option<String>,
+    /// The first business day of work on the task (in the process's time zone).
     pub start: Option<Date>,
+    /// The business day the task is due (in the process's time zone).
     pub due: Option<Date>,
 }
 
 /// The hub-owned fields of a checklist entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct EntryFields {
+    /// The entry's text as the playbook writes it.
     pub text: String,
+    /// The person who ticks the entry off (as the hub names them), if any.
     pub owner: Option<String>,
+    /// The day the entry is due, if the tool holds entry dates.
     pub due: Option<Date>,
 }
 
@@ -123,15 +135,25 @@ pub struct EntryFields {
 /// compared by the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TaskContext {
+    /// The playbook's process id (`content`).
     pub process: String,
+    /// The playbook's process name (`Content pipeline`).
     pub process_name: String,
+    /// The item's id (`spring-sale`).
     pub item: String,
+    /// The item's title (`Spring sale announcement`).
     pub item_title: String,
+    /// The stage's id (`copy`).
     pub stage: String,
+    /// The stage's name as people read it (`Copy`).
     pub stage_name: String,
+    /// The id of the role that owns the stage (`writer`).
     pub role: String,
+    /// The item's go-live date.
     pub golive: Option<Date>,
+    /// The item's channel, when it names one.
     pub channel: Option<String>,
+    /// The process's IANA time zone name (`Asia/Jerusalem`); empty when unknown.
     pub timezone: String,
     /// The process is written in a right-to-left language.
     pub rtl: bool,
@@ -146,27 +168,39 @@ pub struct TaskContext {
 /// A task as the hub wants it to look in one target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DesiredTask {
+    /// `item/stage`: what links this task to its object in the tool.
     pub identity: Identity,
+    /// What the task should show.
     pub fields: TaskFields,
+    /// Where the task should stand.
     pub state: State,
+    /// Where and how the connector places the task; not compared.
     pub context: TaskContext,
+    /// The stage's checklist entries, in playbook order.
     pub entries: Vec<DesiredEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A checklist entry as the hub wants it to look in one target.
 pub struct DesiredEntry {
+    /// `item/stage/key`: what links this entry to its object in the tool.
     pub identity: Identity,
+    /// What the entry should show.
     pub fields: EntryFields,
+    /// The entry is ticked off.
     pub checked: bool,
 }
 
 /// A task as the tool shows it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedTask {
+    /// The tool's id for the object.
     pub remote_id: RemoteId,
     /// The identity found in the object; `None` when it carries none (not ours: ignored).
     pub identity: Option<Identity>,
+    /// What the object shows now, as the tool can hold it.
     pub fields: TaskFields,
+    /// Where the task stands in the tool, as its [`StateSupport`] holds it.
     pub state: State,
     /// Archived, closed, or marked archived by throughline.
     pub archived: bool,
@@ -176,6 +210,7 @@ pub struct ObservedTask {
     pub modified: Option<Timestamp>,
     /// Who last changed it, as the hub names people, when the tool says.
     pub modified_by: Option<String>,
+    /// The object's checklist entries, as found.
     pub entries: Vec<ObservedEntry>,
     /// What the task's status shows beyond its state: a blocked task's reason, and a grid
     /// tool's status and done cells (Excel, Sheets); the default where the tool shows nothing.
@@ -243,19 +278,28 @@ pub fn unknown_word_note(accepted: &[String]) -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A checklist entry as the tool shows it now.
 pub struct ObservedEntry {
+    /// The tool's id for the entry.
     pub remote_id: RemoteId,
+    /// The identity found in the entry; `None` when it carries none (not ours: ignored).
     pub identity: Option<Identity>,
+    /// What the entry shows now, as the tool can hold it.
     pub fields: EntryFields,
+    /// The entry is ticked off in the tool.
     pub checked: bool,
+    /// Archived, closed, or marked archived by throughline.
     pub archived: bool,
+    /// When the entry last changed in the tool, when the tool says.
     pub modified: Option<Timestamp>,
+    /// Who last changed it, as the hub names people, when the tool says.
     pub modified_by: Option<String>,
 }
 
 /// Everything a target holds that throughline can see, after one observation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
+    /// Every task object found, ours or not (those without an identity are ignored).
     pub tasks: Vec<ObservedTask>,
     /// Opaque state the connector wants back on its next observe (a sync token, a
     /// modification time with the snapshot it stands for). The engine stores it.
@@ -266,48 +310,78 @@ pub struct Observation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     /// Create a task with all its entries, carrying its identity.
-    CreateTask { task: DesiredTask },
+    CreateTask {
+        /// The task as it should look, entries included.
+        task: DesiredTask,
+    },
     /// Bring a task's fields and/or state to these values. `previous` is what the engine
     /// last saw, so a connector can send only what changed.
     UpdateTask {
+        /// The tool's id for the task's object.
         remote_id: RemoteId,
+        /// The task's identity (`item/stage`).
         identity: Identity,
+        /// Where the task belongs, for connectors that place it by context.
         context: TaskContext,
+        /// The fields to write; `None`: leave them as they are.
         fields: Option<TaskFields>,
+        /// The fields as last observed, to compare with `fields`.
         previous: Option<TaskFields>,
+        /// The state to write; `None`: leave it as it is.
         state: Option<State>,
         /// Bring an archived object back (only ever planned explicitly).
         unarchive: bool,
     },
+    /// Archive a task the hub no longer has (throughline never deletes).
     ArchiveTask {
+        /// The tool's id for the task's object.
         remote_id: RemoteId,
+        /// The task's identity (`item/stage`).
         identity: Identity,
+        /// Where the task belongs, for connectors that place it by context.
         context: TaskContext,
     },
+    /// Add a checklist entry to a task that already exists in the tool.
     CreateEntry {
+        /// The tool's id for the task the entry goes in.
         parent_remote_id: RemoteId,
+        /// The task's identity (`item/stage`).
         parent_identity: Identity,
+        /// The task's context.
         context: TaskContext,
         /// Where the entry goes among its siblings.
         index: usize,
+        /// The entry as it should look.
         entry: DesiredEntry,
     },
+    /// Bring a checklist entry's fields and/or tick to these values.
     UpdateEntry {
+        /// The tool's id for the task the entry is in.
         parent_remote_id: RemoteId,
+        /// The tool's id for the entry.
         remote_id: RemoteId,
+        /// The entry's identity (`item/stage/key`).
         identity: Identity,
+        /// The fields to write; `None`: leave them as they are.
         fields: Option<EntryFields>,
+        /// The tick to write; `None`: leave it as it is.
         checked: Option<bool>,
+        /// Bring an archived entry back (only ever planned explicitly).
         unarchive: bool,
     },
+    /// Archive a checklist entry the hub no longer has.
     ArchiveEntry {
+        /// The tool's id for the task the entry is in.
         parent_remote_id: RemoteId,
+        /// The tool's id for the entry.
         remote_id: RemoteId,
+        /// The entry's identity (`item/stage/key`).
         identity: Identity,
     },
 }
 
 impl Change {
+    /// The identity of the task or entry the change is about.
     pub fn identity(&self) -> &str {
         match self {
             Change::CreateTask { task } => &task.identity,
@@ -323,15 +397,22 @@ impl Change {
 /// The kind of a [`Change`], for counting and fault injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ChangeKind {
+    /// [`Change::CreateTask`].
     CreateTask,
+    /// [`Change::UpdateTask`].
     UpdateTask,
+    /// [`Change::ArchiveTask`].
     ArchiveTask,
+    /// [`Change::CreateEntry`].
     CreateEntry,
+    /// [`Change::UpdateEntry`].
     UpdateEntry,
+    /// [`Change::ArchiveEntry`].
     ArchiveEntry,
 }
 
 impl ChangeKind {
+    /// Every kind, tasks before entries, in the order of [`Change`]'s variants.
     pub const ALL: [ChangeKind; 6] = [
         ChangeKind::CreateTask,
         ChangeKind::UpdateTask,
@@ -343,6 +424,7 @@ impl ChangeKind {
 }
 
 impl Change {
+    /// What kind of change this is.
     pub fn kind(&self) -> ChangeKind {
         match self {
             Change::CreateTask { .. } => ChangeKind::CreateTask,
@@ -360,13 +442,19 @@ impl Change {
 pub enum Applied {
     /// A created task (with the remote ids of the entries created with it) or entry.
     Created {
+        /// The tool's id for the new object.
         remote_id: RemoteId,
+        /// For a task: each created entry's identity and the tool's id for it.
         entries: Vec<(Identity, RemoteId)>,
+        /// The new object's version or etag, when the tool has one.
         version: Option<String>,
     },
+    /// The object was changed.
     Updated {
+        /// The object's version or etag after the change, when the tool has one.
         version: Option<String>,
     },
+    /// The object was archived.
     Archived,
 }
 
@@ -407,12 +495,19 @@ impl StateSupport {
 /// What a connector can hold and how it prefers to be called.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
+    /// Which task states the tool can hold.
     pub states: StateSupport,
+    /// The tool holds a task description.
     pub description: bool,
+    /// The tool holds a task's owner.
     pub owner: bool,
+    /// The tool holds a task's start date.
     pub start: bool,
+    /// The tool holds a task's due date.
     pub due: bool,
+    /// The tool holds an owner per checklist entry.
     pub entry_owner: bool,
+    /// The tool holds a due date per checklist entry.
     pub entry_due: bool,
     /// Changes the connector applies per remote call at best (1 = no batching).
     pub batch_size: usize,
@@ -435,6 +530,7 @@ impl Capabilities {
         }
     }
 
+    /// An entry's fields as the tool can hold them: what the engine compares and pushes.
     pub fn entry_fields(&self, f: &EntryFields) -> EntryFields {
         EntryFields {
             text: f.text.clone(),
@@ -458,28 +554,48 @@ impl Capabilities {
 pub enum ConnectorError {
     /// A passing failure (5xx, timeout, dropped connection): try again later.
     #[error("temporary failure: {message}")]
-    Retryable { message: String },
+    Retryable {
+        /// What the tool or the connection said.
+        message: String,
+    },
     /// The tool rations requests and said to wait.
     #[error("rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs_f32())).unwrap_or_default())]
     RateLimited {
+        /// How long the tool said to wait (`Retry-After`), when it said.
         retry_after: Option<Duration>,
+        /// What the tool said.
         message: String,
     },
     /// Credentials are missing, wrong, expired or lack a permission.
     #[error("not signed in or not allowed: {message}")]
-    Auth { message: String },
+    Auth {
+        /// What the tool said, and what to do.
+        message: String,
+    },
     /// The object (or the target itself) is not there.
     #[error("not found: {what}")]
-    NotFound { what: String },
+    NotFound {
+        /// What is missing: the target or the object, by its id.
+        what: String,
+    },
     /// The object changed in the tool since it was observed.
     #[error("changed since it was read: {message}")]
-    VersionMismatch { message: String },
+    VersionMismatch {
+        /// What changed, as the tool said.
+        message: String,
+    },
     /// The tool rejected what was sent (a bug or a bad mapping/config value).
     #[error("rejected by the tool: {message}")]
-    Invalid { message: String },
+    Invalid {
+        /// What the tool rejected and why.
+        message: String,
+    },
     /// Anything else that will not get better by retrying.
     #[error("{message}")]
-    Fatal { message: String },
+    Fatal {
+        /// What went wrong, and what to do.
+        message: String,
+    },
 }
 
 impl ConnectorError {
@@ -526,6 +642,7 @@ pub trait Connector: Send {
     /// The target id from the config.
     fn target(&self) -> &str;
 
+    /// What the tool can hold and how many changes it takes per call.
     fn capabilities(&self) -> Capabilities;
 
     /// Everything the target holds, with the fewest calls the API allows. `cursor` is what the
