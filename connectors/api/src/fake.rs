@@ -60,8 +60,11 @@ impl ChangeFilter {
 /// Calls the engine made, counted since the target was made or [`FakeTarget::reset_calls`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallCounts {
+    /// [`Connector::observe`] calls.
     pub observe: usize,
+    /// [`Connector::apply`] calls.
     pub apply: usize,
+    /// [`Connector::find`] calls.
     pub find: usize,
     /// [`Connector::people_with_accounts`] questions.
     pub people: usize,
@@ -75,6 +78,7 @@ impl CallCounts {
         self.observe + self.apply + self.find + self.people
     }
 
+    /// Changes of this kind received, failed ones included.
     pub fn changes_of(&self, kind: ChangeKind) -> usize {
         self.changes.get(&kind).copied().unwrap_or(0)
     }
@@ -181,6 +185,7 @@ impl FakeTarget {
         )
     }
 
+    /// An empty target that holds what `capabilities` says (the fields and the task states).
     pub fn with_capabilities(target: impl Into<String>, capabilities: Capabilities) -> Self {
         FakeTarget {
             inner: Arc::new(Mutex::new(Inner {
@@ -339,6 +344,7 @@ impl FakeTarget {
         })
     }
 
+    /// What this target holds, as its connectors report it.
     pub fn capabilities(&self) -> Capabilities {
         self.lock().capabilities.clone()
     }
@@ -349,6 +355,7 @@ impl FakeTarget {
         self.lock().accounts = people.map(|p| p.iter().map(|s| s.to_string()).collect());
     }
 
+    /// The calls counted so far (see [`FakeTarget::reset_calls`]).
     pub fn calls(&self) -> CallCounts {
         self.lock().calls.clone()
     }
@@ -403,6 +410,7 @@ impl FakeTarget {
         self.lock().faults.empty_observations += n;
     }
 
+    /// Drop every fault set so far: calls and changes succeed again.
     pub fn clear_faults(&self) {
         self.lock().faults = Faults::default();
     }
@@ -435,25 +443,42 @@ pub struct Snapshot {
 /// the end states of two runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TaskContent {
+    /// The identity found in the object; `None` when it carries none.
     pub identity: Option<Identity>,
+    /// The task's title.
     pub title: String,
+    /// The task's description.
     pub description: String,
+    /// The stage's place in the tool (see [`TaskFields::group`]).
     pub group: String,
+    /// The task's owner, as the hub names people.
     pub owner: Option<String>,
+    /// The task's start date.
     pub start: Option<jiff::civil::Date>,
+    /// The task's due date.
     pub due: Option<jiff::civil::Date>,
+    /// Where the task stands, as the target holds it.
     pub state: State,
+    /// The task is archived.
     pub archived: bool,
+    /// The task's checklist entries, in their order in the tool.
     pub entries: Vec<EntryContent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// A checklist entry's content without the tool's bookkeeping; see [`TaskContent`].
 pub struct EntryContent {
+    /// The identity found in the entry; `None` when it carries none.
     pub identity: Option<Identity>,
+    /// The entry's text.
     pub text: String,
+    /// The entry's owner, as the hub names people.
     pub owner: Option<String>,
+    /// The entry's due date.
     pub due: Option<jiff::civil::Date>,
+    /// The entry is ticked off.
     pub checked: bool,
+    /// The entry is archived.
     pub archived: bool,
 }
 
