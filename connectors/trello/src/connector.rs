@@ -24,6 +24,7 @@ pub struct TrelloConnector {
 }
 
 impl TrelloConnector {
+    /// A connector for one board; builds the HTTP client but makes no request yet.
     pub fn new(settings: TrelloSettings) -> Result<TrelloConnector, SetupError> {
         let api = Trello::new(&settings)?;
         Ok(TrelloConnector {

@@ -4,12 +4,10 @@
 //! The constraints of Trello's REST API it was built around:
 //!
 //! - **Rate limits.** 100 requests per 10 s per token and 300 per 10 s per API key, counted
-//!   across every board the token touches. Both are enforced client-side before each request
-//!   with the shared `governor` limiters (keyed by a fingerprint of the token and of the key, so
-//!   two targets on one token share one budget). A 429 (`API_TOKEN_LIMIT_EXCEEDED`,
-//!   `API_KEY_LIMIT_EXCEEDED`) carries no `Retry-After`: the client waits out the window, then
-//!   retries. 5xx answers and timeouts back off with jitter; a create is never repeated after
-//!   Trello may have seen it (that is how duplicates are born); the next cycle adopts it instead.
+//!   across every board the token touches, both enforced client-side before each request (two
+//!   targets on one token share one budget). Trello's 429 (`API_TOKEN_LIMIT_EXCEEDED`,
+//!   `API_KEY_LIMIT_EXCEEDED`) carries no `Retry-After`; what follows a 429 or any other
+//!   passing failure is [`throughline_connector::http::retry`].
 //! - **One read per observation.** `GET /boards/{id}` nests lists, cards (open and archived),
 //!   checklists with their items, labels, members, custom field definitions and each card's
 //!   custom field items, with actions off: one request, whatever the size of the board.

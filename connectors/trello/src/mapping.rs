@@ -12,28 +12,43 @@ pub const DEFAULT_TOML: &str = include_str!("../../../mappings/trello.toml");
 /// Which label a new card gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LabelsFrom {
+    /// The item's channel, e.g. "Instagram" (`from = "channel"`).
     Channel,
+    /// The work item's title (`from = "item"`).
     Item,
+    /// No label (`from = "none"`).
     None,
 }
 
 /// A mapping, parsed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrelloMapping {
+    /// The hour a due date is written at on its day, in the process's time zone (`17:00`).
     pub due_time: Time,
+    /// The hour a start date is written at on its day, in the process's time zone (`09:00`).
     pub start_time: Time,
     /// The card's "Complete" tick holds the task's state.
     pub due_complete: bool,
     /// A card in this list reads as done.
     pub done_list: Option<String>,
+    /// Also move a card into the done list when its task is marked done (and back to its
+    /// stage list when reopened).
     pub move_to_done_list: bool,
+    /// The checklist on each card that holds the stage's checklist entries.
     pub checklist_name: String,
+    /// The checklist that entries removed from the playbook move to (they are never deleted).
     pub archived_checklist_name: String,
+    /// Set each check item's member from the entry's owner (needs Trello Standard or above).
     pub entry_owner: bool,
+    /// Set each check item's due date from the entry's (needs Trello Standard or above).
     pub entry_due: bool,
+    /// New cards copy their checklist from a template card: one request instead of one per item.
     pub templates: bool,
+    /// The archived list that holds the template cards; throughline keeps it for itself.
     pub templates_list: String,
+    /// Which label a new card gets.
     pub labels: LabelsFrom,
+    /// The colour missing labels are created with (`None`: no colour).
     pub label_color: Option<String>,
     /// The text custom field that also carries the identity.
     pub custom_field: Option<String>,

@@ -15,18 +15,21 @@ use std::collections::BTreeMap;
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, percent_encode};
 use throughline_connector::identity::Identity;
 
+/// The word a marker line starts with, e.g. `throughline: spring-sale/copy · outline~3f2a`.
 pub const PREFIX: &str = "throughline:";
 const SEPARATOR: &str = " · ";
 
 /// What a card's marker says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Marker {
+    /// The task's identity (`item/stage`, e.g. `spring-sale/copy`).
     pub identity: String,
     /// Entry key → hash of its text, in the order the entries were written.
     pub entries: Vec<(String, String)>,
 }
 
 impl Marker {
+    /// The marker of a task with no entries yet.
     pub fn new(identity: &str) -> Self {
         Marker {
             identity: identity.to_owned(),
@@ -67,6 +70,8 @@ impl Marker {
         }
     }
 
+    /// The marker as the last line of a card's description: the prefix, the identity and,
+    /// after `·`, each entry as `key~hash`.
     pub fn line(&self) -> String {
         let mut line = format!("{PREFIX} {}", self.identity);
         if !self.entries.is_empty() {

@@ -22,16 +22,20 @@ use crate::connector::TrelloConnector;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
+    /// Trello's id of the webhook.
     pub id: String,
+    /// Free text; throughline writes ``throughline: target `<id>` ``.
     #[serde(default)]
     pub description: String,
     /// What it watches (for throughline's, the board's id).
     pub id_model: String,
+    /// Where Trello posts the board's actions.
     #[serde(rename = "callbackURL")]
     pub callback_url: String,
     /// `false` once Trello turned it off after failed deliveries.
     #[serde(default = "yes")]
     pub active: bool,
+    /// Deliveries that failed in a row since the last success.
     #[serde(default)]
     pub consecutive_failures: u64,
 }

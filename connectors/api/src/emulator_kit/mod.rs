@@ -61,6 +61,7 @@ macro_rules! emulator_fault_and_log_methods {
             self.shared.faults.add(rule);
         }
 
+        /// Remove every fault rule: requests are answered normally again.
         pub fn clear_faults(&self) {
             self.shared.faults.clear();
         }
@@ -70,6 +71,7 @@ macro_rules! emulator_fault_and_log_methods {
             self.shared.log.entries()
         }
 
+        /// Forget the requests logged so far (e.g. to count one cycle's requests).
         pub fn clear_requests(&self) {
             self.shared.log.clear();
         }

@@ -50,9 +50,14 @@ pub use world::is_id;
 /// Trello's limits: requests per window, per token and per API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
+    /// Requests one token may make per window before a 429 `API_TOKEN_LIMIT_EXCEEDED`.
     pub token_max: u32,
+    /// Requests one API key may make per window, across its tokens, before a 429
+    /// `API_KEY_LIMIT_EXCEEDED`.
     pub key_max: u32,
+    /// The length of the window both counts are kept over.
     pub window: Duration,
+    /// `false`: no request is ever refused for its rate.
     pub enabled: bool,
 }
 
@@ -71,11 +76,13 @@ impl Default for RateLimits {
 /// One request as the emulator saw it.
 #[derive(Debug, Clone)]
 pub struct LoggedRequest {
+    /// The HTTP method (`GET`, `POST`, ...).
     pub method: String,
     /// The path after `/1` (`/boards/5f.../lists`).
     pub path: String,
     /// The query without `key` and `token`.
     pub query: String,
+    /// The status the emulator answered with.
     pub status: u16,
     /// Time since the emulator started.
     pub at: Duration,
@@ -123,6 +130,7 @@ impl Emulator {
         Emulator::start_on(loopback()).await
     }
 
+    /// [`Emulator::start`] on a given address (`throughline emulate trello` picks the port).
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
         let shared = Arc::new(Shared::new());
         let bound = Bound::bind(addr).await?;
@@ -160,6 +168,7 @@ impl Emulator {
         format!("http://{}/1", self.server.addr())
     }
 
+    /// The address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
     }
@@ -254,6 +263,7 @@ impl Emulator {
         lock(&self.shared.windows).clear();
     }
 
+    /// The rate limits in force.
     pub fn rate_limits(&self) -> RateLimits {
         *lock(&self.shared.limits)
     }
@@ -333,6 +343,7 @@ impl Person<'_> {
             .map(|c| c.id.clone())
     }
 
+    /// The card with this id, open or archived, as a person sees it; `None` when there is none.
     pub fn card(&self, id: &str) -> Option<CardView> {
         let c = self.world.cards.get(id)?;
         let list = self.world.lists.get(&c.id_list);
@@ -400,6 +411,7 @@ impl Person<'_> {
         lists.iter().map(|l| (l.name.clone(), l.closed)).collect()
     }
 
+    /// Tick or untick a card's "Complete" box next to its due date, as a person would.
     pub fn set_due_complete(&mut self, card: &str, done: bool) {
         if let Some(c) = self.world.cards.get_mut(card) {
             c.due_complete = done;
@@ -443,6 +455,8 @@ impl Person<'_> {
         }
     }
 
+    /// Retype a card's name, description or archived flag, as a person would; an unknown card
+    /// is left alone.
     pub fn edit_card(&mut self, card: &str, f: impl FnOnce(&mut CardEdit<'_>)) {
         if let Some(c) = self.world.cards.get_mut(card) {
             c.last_activity = jiff::Timestamp::now();
@@ -454,6 +468,7 @@ impl Person<'_> {
         }
     }
 
+    /// Pick a card's due date, as a person would in Trello's calendar.
     pub fn set_due(&mut self, card: &str, due: jiff::Timestamp) {
         if let Some(c) = self.world.cards.get_mut(card) {
             c.due = Some(due);
@@ -461,6 +476,7 @@ impl Person<'_> {
         }
     }
 
+    /// Pick a card's start date, as a person would in Trello's calendar.
     pub fn set_start(&mut self, card: &str, start: jiff::Timestamp) {
         if let Some(c) = self.world.cards.get_mut(card) {
             c.start = Some(start);
@@ -555,8 +571,11 @@ impl Person<'_> {
 
 /// Fields a person may retype on a card.
 pub struct CardEdit<'c> {
+    /// The card's title.
     pub name: &'c mut String,
+    /// The card's description, marker line included.
     pub desc: &'c mut String,
+    /// `true`: the card is archived.
     pub closed: &'c mut bool,
 }
 
@@ -566,13 +585,21 @@ pub type ItemView = (String, String, bool);
 /// A card as a person sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardView {
+    /// The card's id (24 hex digits).
     pub id: String,
+    /// The card's title.
     pub name: String,
+    /// The card's description, marker line included.
     pub desc: String,
+    /// The name of the list the card is in (empty if that list is gone).
     pub list: String,
+    /// `true`: the card is archived.
     pub closed: bool,
+    /// The "Complete" tick next to the due date.
     pub due_complete: bool,
+    /// The due date, a moment in time.
     pub due: Option<jiff::Timestamp>,
+    /// The start date, a moment in time.
     pub start: Option<jiff::Timestamp>,
     /// Usernames.
     pub members: Vec<String>,

@@ -75,7 +75,9 @@ impl Webhook {
 /// them at least `after` ago.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deactivation {
+    /// Consecutive failed deliveries before the webhook is turned off.
     pub failures: u32,
+    /// How long ago the first of those failures must be.
     pub after: Duration,
 }
 
