@@ -15,7 +15,10 @@ pub enum Fault {
     /// tell.
     StatusAfterApply(u16),
     /// Answer `429` with `Retry-After: <seconds>` before doing anything.
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        /// The seconds the client is told to wait.
+        retry_after: u64,
+    },
     /// Wait this long, then handle the request as usual.
     Delay(Duration),
     /// Close the connection without a complete answer, before doing anything.
@@ -31,7 +34,12 @@ pub enum Fault {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Early {
     /// Answer with this status; `retry_after` in seconds when the fault names one.
-    Status { code: u16, retry_after: Option<u64> },
+    Status {
+        /// The HTTP status code.
+        code: u16,
+        /// The seconds for a `Retry-After` header, if any.
+        retry_after: Option<u64>,
+    },
     /// Break the connection ([`super::broken_body`]).
     Drop,
 }
@@ -74,6 +82,7 @@ impl Fault {
 /// A fault and which requests it hits.
 #[derive(Debug, Clone)]
 pub struct FaultRule {
+    /// What goes wrong with the requests it hits.
     pub fault: Fault,
     /// `GET`, `POST`, ... (any when `None`).
     pub method: Option<String>,
@@ -86,6 +95,7 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
+    /// A rule that hits every request, every time, with `fault`.
     pub fn new(fault: Fault) -> Self {
         FaultRule {
             fault,
@@ -96,11 +106,13 @@ impl FaultRule {
         }
     }
 
+    /// Only requests with this method (`GET`, `post`: case does not matter).
     pub fn method(mut self, method: &str) -> Self {
         self.method = Some(method.to_ascii_uppercase());
         self
     }
 
+    /// Only requests whose path contains `part`.
     pub fn path(mut self, part: &str) -> Self {
         self.path_contains = Some(part.to_owned());
         self
@@ -111,11 +123,13 @@ impl FaultRule {
         self.method(method).path(part)
     }
 
+    /// Only the first `n` requests it hits.
     pub fn times(mut self, n: u32) -> Self {
         self.times = Some(n);
         self
     }
 
+    /// Hit a matching request with chance `p`, from 0 to 1.
     pub fn probability(mut self, p: f64) -> Self {
         self.probability = p;
         self
@@ -138,10 +152,12 @@ impl FaultRule {
 pub struct FaultRules(Mutex<Vec<FaultRule>>);
 
 impl FaultRules {
+    /// Add a rule, tried after those already there.
     pub fn add(&self, rule: FaultRule) {
         lock(&self.0).push(rule);
     }
 
+    /// Remove every rule: requests are answered as usual again.
     pub fn clear(&self) {
         lock(&self.0).clear();
     }

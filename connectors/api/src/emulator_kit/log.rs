@@ -25,6 +25,7 @@ impl<T> Default for RequestLog<T> {
 }
 
 impl<T: Clone> RequestLog<T> {
+    /// Record one answered request, after those before it.
     pub fn push(&self, entry: T) {
         lock(&self.entries).push(entry);
     }
@@ -34,6 +35,7 @@ impl<T: Clone> RequestLog<T> {
         lock(&self.entries).clone()
     }
 
+    /// Forget every entry so far.
     pub fn clear(&self) {
         lock(&self.entries).clear();
     }

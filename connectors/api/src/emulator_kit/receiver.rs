@@ -16,10 +16,13 @@ use super::{Bound, Serving, lock, loopback};
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// `GET`, `POST`, `HEAD`, ...
     pub method: String,
     /// The path and query.
     pub path: String,
+    /// The request's headers.
     pub headers: HeaderMap,
+    /// The request's body, as text (invalid UTF-8 replaced).
     pub body: String,
 }
 
@@ -51,6 +54,7 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// Start a receiver on 127.0.0.1 at a free port, answering `200`.
     pub async fn start() -> std::io::Result<Receiver> {
         let state = Arc::new(State::default());
         let shared = Arc::clone(&state);

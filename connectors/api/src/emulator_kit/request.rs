@@ -6,9 +6,13 @@ use axum::http::{HeaderMap, Method, Uri};
 
 /// A whole request, read: what every emulator handler starts from.
 pub struct Incoming {
+    /// The request's method.
     pub method: Method,
+    /// The path and query, as sent.
     pub uri: Uri,
+    /// The request's headers.
     pub headers: HeaderMap,
+    /// The whole body, read.
     pub body: Bytes,
 }
 

@@ -20,12 +20,14 @@ pub struct Bound {
 }
 
 impl Bound {
+    /// Bind `addr` (port 0: a free one) without serving yet.
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Bound> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         Ok(Bound { listener, addr })
     }
 
+    /// The address bound, with its real port.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -54,6 +56,7 @@ pub struct Serving {
 }
 
 impl Serving {
+    /// The address it serves on, with its real port.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

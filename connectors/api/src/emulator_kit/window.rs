@@ -49,6 +49,7 @@ impl<K: Eq + Hash + Clone> SlidingWindows<K> {
         (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
     }
 
+    /// Forget every request of every key.
     pub fn clear(&mut self) {
         self.0.clear();
     }
