@@ -91,6 +91,8 @@ pub struct AsanaConnector {
 }
 
 impl AsanaConnector {
+    /// A connector for one project; refuses a project or workspace that is not a gid (all
+    /// digits). Makes no request yet.
     pub fn new(settings: AsanaSettings) -> Result<AsanaConnector, ConnectorError> {
         let bad = |what: &str, value: &str| ConnectorError::Invalid {
             message: format!(
@@ -115,6 +117,7 @@ impl AsanaConnector {
         })
     }
 
+    /// The settings the connector was made with.
     pub fn settings(&self) -> &AsanaSettings {
         &self.settings
     }

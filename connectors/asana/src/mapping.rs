@@ -16,6 +16,7 @@ pub enum ChannelAs {
     Tag,
     /// The project's custom field with this name (drop-down or text).
     CustomField(String),
+    /// The channel is not written.
     None,
 }
 
@@ -25,7 +26,12 @@ pub enum BlockedAs {
     /// A tag with this name (created when missing).
     Tag(String),
     /// This option of the project's drop-down custom field of this name.
-    Field { field: String, option: String },
+    Field {
+        /// The drop-down custom field's name.
+        field: String,
+        /// The option's name that means blocked.
+        option: String,
+    },
     /// Asana does not show blocked: a blocked task reads as not done.
     None,
 }
@@ -43,6 +49,7 @@ pub struct AsanaMapping {
     pub identity_field: String,
     /// The notes marker (`throughline:`) that carries identity when nothing else can.
     pub marker: String,
+    /// Where a work item's channel goes.
     pub channel: ChannelAs,
     /// The tag that marks archived tasks and subtasks.
     pub archive_tag: String,

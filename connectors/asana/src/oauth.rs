@@ -24,6 +24,7 @@ use throughline_connector::oauth_loopback::{self, LoopbackError};
 /// Why signing in or refreshing failed. Every message says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthError {
+    /// The sign-in file cannot be read or written, or an OAuth address is not a URL.
     #[error("{0}")]
     TokenFile(String),
     /// Asana refused (a revoked app, a wrong client secret, an expired code).
@@ -57,7 +58,9 @@ const SIGN_IN: oauth_loopback::Redirect<'static> = oauth_loopback::Redirect {
 /// What `throughline auth asana` stores, and the connector keeps current.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredToken {
+    /// The long-lived token that gets new access tokens.
     pub refresh_token: String,
+    /// The current access token, kept so a restart need not refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
     /// When `access_token` stops working.
@@ -154,7 +157,9 @@ pub fn write_token_file(path: &Path, token: &StoredToken) -> Result<(), OAuthErr
 /// An Asana OAuth app: where to sign in and where to get tokens.
 #[derive(Debug, Clone)]
 pub struct OAuthApp {
+    /// The app's client id (from the Asana developer console).
     pub client_id: String,
+    /// The app's client secret.
     pub client_secret: Secret,
     /// `https://app.asana.com/-/oauth_authorize`.
     pub authorize_url: String,
@@ -316,6 +321,7 @@ pub async fn refresh(app: &OAuthApp, refresh_token: &str) -> Result<StoredToken,
 /// How `throughline auth asana` signs in.
 #[derive(Debug, Clone)]
 pub struct AuthorizeSettings {
+    /// The app to sign in with.
     pub app: OAuthApp,
     /// Where the loopback listener waits for the browser (`127.0.0.1:0`: any free port). The
     /// redirect URL registered with the Asana app must match `http://<addr>/callback`.

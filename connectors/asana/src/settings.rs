@@ -23,6 +23,7 @@ pub enum AsanaAuth {
 }
 
 impl AsanaAuth {
+    /// `true` for OAuth (which may use the `external` field), `false` for a personal token.
     pub fn is_oauth(&self) -> bool {
         matches!(self, AsanaAuth::OAuth(_))
     }
@@ -31,7 +32,9 @@ impl AsanaAuth {
 /// An Asana OAuth app and where its refresh token is kept.
 #[derive(Debug, Clone)]
 pub struct OAuthSettings {
+    /// The app's client id.
     pub client_id: String,
+    /// The app's client secret.
     pub client_secret: Secret,
     /// The file `throughline auth asana` wrote (JSON, mode 0600). throughline keeps the
     /// current access token there too, so a restart does not need a refresh.
@@ -52,17 +55,21 @@ pub enum AsanaPlan {
 /// The budget throughline keeps to, under Asana's own limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsanaLimits {
+    /// Requests per minute per token (free plan 150, paid 1,500).
     pub requests_per_minute: u32,
     /// Requests that write (POST, PUT, DELETE; `/batch` is a POST) in flight at once. Asana
     /// allows 15 per token.
     pub concurrent_writes: usize,
     /// GET requests in flight at once. Asana allows 50 per token.
     pub concurrent_reads: usize,
+    /// How often and how long a failed or throttled request is retried.
     pub retry: RetryPolicy,
+    /// The longest one request may take (60 s).
     pub request_timeout: Duration,
 }
 
 impl AsanaLimits {
+    /// The budget for a plan, with Asana's concurrency limits (15 writes, 50 reads).
     pub fn for_plan(plan: AsanaPlan) -> AsanaLimits {
         AsanaLimits {
             requests_per_minute: match plan {
@@ -93,12 +100,15 @@ pub struct AsanaSettings {
     pub project: String,
     /// The workspace (or organization) gid the project is in.
     pub workspace: String,
+    /// How throughline signs in.
     pub auth: AsanaAuth,
     /// The API root, `https://app.asana.com/api/1.0` unless tests or the emulator say otherwise.
     pub base_url: String,
+    /// How tasks look in the project (`mappings/asana.toml` or the target's copy).
     pub mapping: AsanaMapping,
     /// The process time zone: `due_at` is written and read in it.
     pub timezone: TimeZone,
+    /// The request budget throughline keeps to.
     pub limits: AsanaLimits,
     /// Hub person (usually an e-mail address) → Asana user (an e-mail address or a user gid).
     /// People not listed are found by their e-mail address.

@@ -14,15 +14,18 @@ use crate::client::with_query;
 /// A webhook on the project, as Asana lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
+    /// Asana's gid of the webhook.
     pub gid: String,
     /// Where Asana posts the events.
     pub target: String,
+    /// `false` once Asana stopped delivering to it (read as `false` when absent).
     pub active: bool,
 }
 
 /// What creating a webhook answered.
 #[derive(Debug, Clone)]
 pub struct CreatedWebhook {
+    /// Asana's gid of the new webhook.
     pub gid: String,
     /// The secret of the handshake, as the create's answer repeats it (`X-Hook-Secret`).
     pub secret: Option<String>,

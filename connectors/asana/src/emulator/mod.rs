@@ -44,10 +44,13 @@ use world::{AuthCode, Caller, OAuthClient, World, random_hex};
 /// One request the emulator received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedRequest {
+    /// The HTTP method (`GET`, `POST`, ...).
     pub method: String,
     /// After `/api/1.0`, without the query.
     pub path: String,
+    /// The query string, without the `?` (empty when there was none).
     pub query: String,
+    /// The status the emulator answered with.
     pub status: u16,
     /// For `/batch`: `"<method> <relative_path>"` of each action.
     pub actions: Vec<String>,
@@ -60,10 +63,13 @@ pub struct LoggedRequest {
 /// What a seeded emulator holds.
 #[derive(Debug, Clone)]
 pub struct Seeded {
+    /// The workspace's gid.
     pub workspace: String,
+    /// The gid of the project "Content".
     pub project: String,
     /// The user whose personal access token is `token`.
     pub user: String,
+    /// A personal access token (no `external` field), sent as `Authorization: Bearer`.
     pub token: String,
 }
 
@@ -104,6 +110,7 @@ impl Emulator {
         Emulator::start_on(loopback()).await
     }
 
+    /// [`Emulator::start`] on a given address (`throughline emulate asana` picks the port).
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
         let bound = Bound::bind(addr).await?;
         let addr = bound.addr();
@@ -132,6 +139,7 @@ impl Emulator {
         Ok(Emulator { shared, server })
     }
 
+    /// The address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
     }
@@ -157,10 +165,12 @@ impl Emulator {
 
     // --- Seeding -----------------------------------------------------------------------------
 
+    /// A new, empty workspace; returns its gid.
     pub fn add_workspace(&self, name: &str) -> String {
         self.world(|w| w.add_workspace(name))
     }
 
+    /// A user, member of this workspace; returns the user's gid.
     pub fn add_user(&self, workspace: &str, name: &str, email: &str) -> String {
         self.world(|w| w.add_user(workspace, name, email))
     }
@@ -170,6 +180,7 @@ impl Emulator {
         self.world(|w| w.add_project(workspace, name))
     }
 
+    /// A section at the end of the project; returns its gid. Panics on an unknown project.
     pub fn add_section(&self, project: &str, name: &str) -> String {
         self.world(|w| {
             w.create_section(None, project, name)
@@ -371,6 +382,8 @@ impl Emulator {
         lock(&self.shared.windows).clear();
     }
 
+    /// At most `reads` GETs and `writes` writes per token in flight at once (Asana: 50 and
+    /// 15); one more is answered 429.
     pub fn set_concurrency_limits(&self, reads: usize, writes: usize) {
         let mut limits = lock(&self.shared.limits);
         limits.concurrent_reads = reads;

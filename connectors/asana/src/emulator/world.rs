@@ -14,11 +14,14 @@ pub type Gid = String;
 /// An error as Asana reports it: a status and `{"errors": [{"message", "help"}]}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: u16,
+    /// The `message` of the one error in the body.
     pub message: String,
 }
 
 impl ApiError {
+    /// An error with this status and message.
     pub fn new(status: u16, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
@@ -26,10 +29,13 @@ impl ApiError {
         }
     }
 
+    /// A 400 Bad Request.
     pub fn bad(message: impl Into<String>) -> ApiError {
         ApiError::new(400, message)
     }
 
+    /// What Asana answers for a gid it does not know: 404 `Unknown object` for a number,
+    /// 400 `Not a recognized ID` for anything else.
     pub fn unknown(gid: &str) -> ApiError {
         if gid.chars().all(|c| c.is_ascii_digit()) && !gid.is_empty() {
             ApiError::new(404, format!("Unknown object: {gid}"))
@@ -38,6 +44,7 @@ impl ApiError {
         }
     }
 
+    /// The JSON body: `{"errors": [{"message", "help"}]}`, plus a `phrase` on a 5xx.
     pub fn body(&self) -> Value {
         let help = match self.status {
             400 => {
@@ -61,10 +68,12 @@ impl ApiError {
 
 pub type Result<T> = std::result::Result<T, ApiError>;
 
+/// The kind of bearer token a request carried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     /// A personal access token: no `external`.
     Personal,
+    /// An OAuth access token: it may read and write `external`, and it expires.
     OAuth,
 }
 
@@ -133,9 +142,12 @@ pub struct Tag {
     pub workspace: Gid,
 }
 
+/// The type of a project's custom field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
+    /// Free text.
     Text,
+    /// A drop-down: each option's gid and name, in order.
     Enum(Vec<(Gid, String)>),
 }
 
