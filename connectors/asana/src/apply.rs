@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 use throughline_connector::{
-    Applied, Change, ConnectorError, DesiredEntry, Identity, State, TaskContext, TaskFields,
+    Applied, Change, ConnectorError, DesiredEntry, DesiredTask, Identity, State, TaskContext,
+    TaskFields,
 };
 
 use crate::AsanaConnector;
@@ -232,58 +233,12 @@ impl AsanaConnector {
         sections: &BTreeMap<String, Result<String, ConnectorError>>,
         tags: &BTreeMap<String, Result<String, ConnectorError>>,
     ) -> Result<Vec<(Role, Action)>, ConnectorError> {
-        let mapping = &self.settings.mapping;
-        let project = &self.settings.project;
-        let archive = &mapping.archive_tag;
-        let tag_gid = |name: &str| -> Result<String, ConnectorError> {
-            tags.get(name).cloned().unwrap_or_else(|| {
-                Err(ConnectorError::Fatal {
-                    message: format!("the tag `{name}` was not prepared"),
-                })
-            })
-        };
-        let section_gid = |name: &str| -> Result<String, ConnectorError> {
-            sections.get(name).cloned().unwrap_or_else(|| {
-                Err(ConnectorError::Fatal {
-                    message: format!("the section `{name}` was not prepared"),
-                })
-            })
-        };
+        let prepared = Prepared { sections, tags };
+        let archive = &self.settings.mapping.archive_tag;
         let mut out = Vec::new();
         match change {
             Change::CreateTask { task } => {
-                let mut data =
-                    self.task_data(codec, snap, &task.identity, &task.fields, &task.context);
-                data.retain(|_, v| !v.is_null());
-                data.insert("completed".into(), json!(task.state == State::Done));
-                if !task.fields.group.is_empty() {
-                    let section = section_gid(&task.fields.group)?;
-                    data.insert(
-                        "memberships".into(),
-                        json!([{"project": project, "section": section}]),
-                    );
-                } else {
-                    data.insert("projects".into(), json!([project]));
-                }
-                let mut new_tags = Vec::new();
-                if let (ChannelAs::Tag, Some(channel)) = (&mapping.channel, &task.context.channel) {
-                    new_tags.push(tag_gid(channel)?);
-                }
-                let blocked = task.state == State::Blocked;
-                if let Some(tag) = self.blocked_tag().filter(|_| blocked) {
-                    new_tags.push(tag_gid(tag)?);
-                }
-                if !new_tags.is_empty() {
-                    data.insert("tags".into(), json!(new_tags));
-                }
-                let reason = task.context.blocked_reason.as_deref();
-                self.blocked_fields(snap, blocked, reason, &mut data);
-                out.push((
-                    Role::Create,
-                    Action::new(Method::POST, "/tasks")
-                        .data(Value::Object(data))
-                        .fields(TASK_FIELDS),
-                ));
+                out.push(self.create_task(snap, codec, task, &prepared)?);
             }
             Change::UpdateTask {
                 remote_id,
@@ -298,23 +253,7 @@ impl AsanaConnector {
                 let mut data = Map::new();
                 if let Some(f) = fields {
                     data = self.task_data(codec, snap, identity, f, context);
-                    let current_section = current
-                        .and_then(|t| t.section_in(project))
-                        .and_then(|s| snap.section_name(&s.gid).or(Some(s.name.as_str())));
-                    if !f.group.is_empty() && current_section != Some(f.group.as_str()) {
-                        let section = section_gid(&f.group)?;
-                        out.push((
-                            Role::Other(Effect::Move {
-                                task: remote_id.clone(),
-                                section: Named {
-                                    gid: section.clone(),
-                                    name: f.group.clone(),
-                                },
-                            }),
-                            Action::new(Method::POST, format!("/sections/{section}/addTask"))
-                                .data(json!({"task": remote_id})),
-                        ));
-                    }
+                    out.extend(self.move_to_section(snap, current, remote_id, f, &prepared)?);
                 }
                 if let Some(s) = state {
                     data.insert("completed".into(), json!(*s == State::Done));
@@ -322,33 +261,17 @@ impl AsanaConnector {
                     self.blocked_fields(snap, *s == State::Blocked, reason, &mut data);
                 }
                 if !data.is_empty() {
-                    out.push((
-                        Role::Put,
-                        Action::new(Method::PUT, format!("/tasks/{remote_id}"))
-                            .data(Value::Object(data))
-                            .fields(TASK_FIELDS),
-                    ));
+                    out.push(put_task(remote_id, data));
                 }
                 if *unarchive {
                     out.push(remove_tag(current, remote_id, archive, tags)?);
                 }
-                if let (Some(s), Some(tag)) = (state, self.blocked_tag()) {
-                    let shown = current.is_some_and(|t| t.has_tag(tag));
-                    if *s == State::Blocked && !shown {
-                        out.push(add_tag(remote_id, tag, tag_gid(tag)?));
-                    } else if *s != State::Blocked && shown {
-                        out.push(remove_tag(current, remote_id, tag, tags)?);
-                    }
-                }
-                if let (ChannelAs::Tag, Some(channel), Some(_)) =
-                    (&mapping.channel, &context.channel, fields)
-                    && !current.is_some_and(|t| t.has_tag(channel))
-                {
-                    out.push(add_tag(remote_id, channel, tag_gid(channel)?));
-                }
+                // The channel's tag goes with the fields: only a field update places it.
+                let channel = context.channel.as_deref().filter(|_| fields.is_some());
+                self.update_task_tags(current, remote_id, *state, channel, &prepared, &mut out)?;
             }
             Change::ArchiveTask { remote_id, .. } | Change::ArchiveEntry { remote_id, .. } => {
-                out.push(add_tag(remote_id, archive, tag_gid(archive)?));
+                out.push(add_tag(remote_id, archive, prepared.tag(archive)?));
             }
             Change::UpdateEntry {
                 remote_id,
@@ -367,12 +290,7 @@ impl AsanaConnector {
                     data.insert("completed".into(), json!(c));
                 }
                 if !data.is_empty() {
-                    out.push((
-                        Role::Put,
-                        Action::new(Method::PUT, format!("/tasks/{remote_id}"))
-                            .data(Value::Object(data))
-                            .fields(TASK_FIELDS),
-                    ));
+                    out.push(put_task(remote_id, data));
                 }
                 if *unarchive {
                     let current = snap
@@ -386,6 +304,104 @@ impl AsanaConnector {
             Change::CreateEntry { .. } => {}
         }
         Ok(out)
+    }
+
+    /// The create of a new task: its fields, its section (or the project), its tags.
+    fn create_task(
+        &self,
+        snap: &Snapshot,
+        codec: &Codec<'_>,
+        task: &DesiredTask,
+        prepared: &Prepared<'_>,
+    ) -> Result<(Role, Action), ConnectorError> {
+        let mapping = &self.settings.mapping;
+        let project = &self.settings.project;
+        let mut data = self.task_data(codec, snap, &task.identity, &task.fields, &task.context);
+        data.retain(|_, v| !v.is_null());
+        data.insert("completed".into(), json!(task.state == State::Done));
+        if !task.fields.group.is_empty() {
+            let section = prepared.section(&task.fields.group)?;
+            data.insert(
+                "memberships".into(),
+                json!([{"project": project, "section": section}]),
+            );
+        } else {
+            data.insert("projects".into(), json!([project]));
+        }
+        let mut new_tags = Vec::new();
+        if let (ChannelAs::Tag, Some(channel)) = (&mapping.channel, &task.context.channel) {
+            new_tags.push(prepared.tag(channel)?);
+        }
+        let blocked = task.state == State::Blocked;
+        if let Some(tag) = self.blocked_tag().filter(|_| blocked) {
+            new_tags.push(prepared.tag(tag)?);
+        }
+        if !new_tags.is_empty() {
+            data.insert("tags".into(), json!(new_tags));
+        }
+        let reason = task.context.blocked_reason.as_deref();
+        self.blocked_fields(snap, blocked, reason, &mut data);
+        Ok((
+            Role::Create,
+            Action::new(Method::POST, "/tasks")
+                .data(Value::Object(data))
+                .fields(TASK_FIELDS),
+        ))
+    }
+
+    /// The move of an existing task to its group's section, if it is in another one.
+    fn move_to_section(
+        &self,
+        snap: &Snapshot,
+        current: Option<&RemoteTask>,
+        remote_id: &str,
+        f: &TaskFields,
+        prepared: &Prepared<'_>,
+    ) -> Result<Option<(Role, Action)>, ConnectorError> {
+        let current_section = current
+            .and_then(|t| t.section_in(&self.settings.project))
+            .and_then(|s| snap.section_name(&s.gid).or(Some(s.name.as_str())));
+        if f.group.is_empty() || current_section == Some(f.group.as_str()) {
+            return Ok(None);
+        }
+        let section = prepared.section(&f.group)?;
+        Ok(Some((
+            Role::Other(Effect::Move {
+                task: remote_id.to_owned(),
+                section: Named {
+                    gid: section.clone(),
+                    name: f.group.clone(),
+                },
+            }),
+            Action::new(Method::POST, format!("/sections/{section}/addTask"))
+                .data(json!({"task": remote_id})),
+        )))
+    }
+
+    /// The blocked tag shown or taken off with the state, the channel's tag added if missing.
+    fn update_task_tags(
+        &self,
+        current: Option<&RemoteTask>,
+        remote_id: &str,
+        state: Option<State>,
+        channel: Option<&str>,
+        prepared: &Prepared<'_>,
+        out: &mut Vec<(Role, Action)>,
+    ) -> Result<(), ConnectorError> {
+        if let (Some(s), Some(tag)) = (state, self.blocked_tag()) {
+            let shown = current.is_some_and(|t| t.has_tag(tag));
+            if s == State::Blocked && !shown {
+                out.push(add_tag(remote_id, tag, prepared.tag(tag)?));
+            } else if s != State::Blocked && shown {
+                out.push(remove_tag(current, remote_id, tag, prepared.tags)?);
+            }
+        }
+        if let (ChannelAs::Tag, Some(channel)) = (&self.settings.mapping.channel, channel)
+            && !current.is_some_and(|t| t.has_tag(channel))
+        {
+            out.push(add_tag(remote_id, channel, prepared.tag(channel)?));
+        }
+        Ok(())
     }
 
     /// Name, notes, assignee, dates and the channel field of a task.
@@ -767,6 +783,44 @@ impl AsanaConnector {
             }
         }
     }
+}
+
+/// The sections and tags the first round made or found, by name.
+struct Prepared<'a> {
+    sections: &'a BTreeMap<String, Result<String, ConnectorError>>,
+    tags: &'a BTreeMap<String, Result<String, ConnectorError>>,
+}
+
+impl Prepared<'_> {
+    fn tag(&self, name: &str) -> Result<String, ConnectorError> {
+        prepared_gid(self.tags, "tag", name)
+    }
+
+    fn section(&self, name: &str) -> Result<String, ConnectorError> {
+        prepared_gid(self.sections, "section", name)
+    }
+}
+
+fn prepared_gid(
+    gids: &BTreeMap<String, Result<String, ConnectorError>>,
+    kind: &str,
+    name: &str,
+) -> Result<String, ConnectorError> {
+    gids.get(name).cloned().unwrap_or_else(|| {
+        Err(ConnectorError::Fatal {
+            message: format!("the {kind} `{name}` was not prepared"),
+        })
+    })
+}
+
+/// The update of a task's (or subtask's) own fields.
+fn put_task(remote_id: &str, data: Map<String, Value>) -> (Role, Action) {
+    (
+        Role::Put,
+        Action::new(Method::PUT, format!("/tasks/{remote_id}"))
+            .data(Value::Object(data))
+            .fields(TASK_FIELDS),
+    )
 }
 
 fn add_tag(remote_id: &str, name: &str, gid: String) -> (Role, Action) {
