@@ -10,7 +10,9 @@ use toml::{Table, Value};
 /// A mapping value that cannot be used: the dotted key it was found under and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyError {
+    /// The dotted key, as the mapping file writes it (`status.words.done`).
     pub key: String,
+    /// What is wrong, as a plain sentence.
     pub message: String,
     /// The key itself is the mistake (a typo, a section the mapping has no use for), so a
     /// location points at the key rather than at its value.
@@ -18,6 +20,7 @@ pub struct KeyError {
 }
 
 impl KeyError {
+    /// An error about the value under `key` (not the key itself).
     pub fn new(key: &str, message: impl Into<String>) -> KeyError {
         KeyError {
             key: key.to_owned(),
@@ -182,6 +185,7 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The raw value under `key` in this table, if any.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
         self.table.get(key)
     }
@@ -209,6 +213,7 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The text under `key`; `None` when missing, an error when it is not text.
     pub fn string(&self, key: &str) -> Result<Option<String>, KeyError> {
         match self.table.get(key) {
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -220,6 +225,7 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The list of texts under `key`; `None` when missing, an error when it is not a list of texts.
     pub fn strings(&self, key: &str) -> Result<Option<Vec<String>>, KeyError> {
         match self.table.get(key) {
             Some(Value::Array(items)) => items

@@ -95,6 +95,7 @@ pub struct SettingsError {
 /// A secret is never written in a file: only a reference to where it lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {
+    /// The name of the environment variable that holds it (`env:NAME`).
     Env(String),
     /// Resolved against the folder of the file that named it.
     File(PathBuf),
@@ -276,10 +277,12 @@ pub struct CreatedWebhook {
 pub trait WebhookHost: Send + Sync {
     /// What the webhooks are on, for messages: "project 1204...".
     fn watched(&self) -> String;
+    /// The webhooks the tool has on what this target watches ([`WebhookHost::watched`]).
     async fn list(&self) -> Result<Vec<RemoteWebhook>, crate::ConnectorError>;
     /// Create one posting to `callback`; the tool may call `callback` (a handshake) before it
     /// answers.
     async fn create(&self, callback: &str) -> Result<CreatedWebhook, crate::ConnectorError>;
+    /// Delete the webhook with this id.
     async fn delete(&self, id: &str) -> Result<(), crate::ConnectorError>;
 }
 

@@ -35,6 +35,7 @@ use checks::{
 /// act as a person working in the tool.
 #[async_trait]
 pub trait Harness: Send {
+    /// The connector under test.
     type C: Connector;
 
     /// A fresh connector on the same target, as after a restart. Called once per case and
