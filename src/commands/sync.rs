@@ -112,18 +112,12 @@ fn pull_metrics(
     only: Option<&str>,
     now: jiff::Timestamp,
 ) -> anyhow::Result<engine::metrics::MetricsPulled> {
-    // A typed day is that day 12:00 in the process time zone, as `metric record --at DATE`.
-    let tz = dep
-        .processes
-        .first()
-        .map(|p| p.timezone.clone())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
     Ok(super::runtime()?.block_on(engine::metrics::pull(
         store,
         runs,
         &dep.metrics,
         only,
-        &tz,
+        &engine::metrics::typed_day_zone(dep),
         now,
     ))?)
 }

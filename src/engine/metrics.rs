@@ -9,8 +9,8 @@ use serde::Serialize;
 use throughline_connector::metrics::MetricSpec;
 
 use super::TargetRun;
-use crate::model::Metric;
-use crate::state::{MetricValue, SqliteStore, StateError};
+use crate::model::{Deployment, Metric};
+use crate::state::{MetricValue, StateError, StateStore};
 
 /// What one pull found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -30,11 +30,20 @@ pub struct PulledValue {
     pub cell: String,
 }
 
+/// The zone a typed day is read in: that day 12:00 in the process time zone, as
+/// `metric record --at DATE` reads it.
+pub fn typed_day_zone(dep: &Deployment) -> TimeZone {
+    dep.processes
+        .first()
+        .map(|p| p.timezone.clone())
+        .unwrap_or(TimeZone::UTC)
+}
+
 /// Keep every target's Metrics tab and record the values typed there that the store does not
-/// hold yet (the same metric, time and value). `tz` places a typed day at 12:00, as
-/// `metric record --at DATE` does; `only` is `sync --target`.
+/// hold yet (the same metric, time and value). `tz` places a typed day at 12:00 (see
+/// [`typed_day_zone`]); `only` is `sync --target`.
 pub async fn pull(
-    store: &mut SqliteStore,
+    store: &mut dyn StateStore,
     targets: &mut [TargetRun],
     metrics: &[Metric],
     only: Option<&str>,
@@ -55,7 +64,7 @@ pub async fn pull(
             by: m.by,
         })
         .collect();
-    let mut known = store.metric_values()?;
+    let mut known = store.all_metric_values()?;
     for t in targets.iter_mut() {
         if only.is_some_and(|o| o != t.id) {
             continue;

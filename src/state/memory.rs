@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::{Batch, Event, Forgotten, Handoff, Intent, Link, StateError, StateStore, StatusRecord};
+use super::{
+    Batch, Event, Forgotten, Handoff, Intent, Link, MetricValue, StateError, StateStore,
+    StatusRecord,
+};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryStore {
@@ -20,6 +23,7 @@ pub struct MemoryStore {
     hook_secrets: BTreeMap<String, String>,
     calendar_tokens: BTreeMap<String, String>,
     handoffs: BTreeMap<String, Handoff>,
+    metric_values: Vec<MetricValue>,
 }
 
 impl MemoryStore {
@@ -29,6 +33,15 @@ impl MemoryStore {
 }
 
 impl StateStore for MemoryStore {
+    fn all_metric_values(&self) -> Result<Vec<MetricValue>, StateError> {
+        Ok(self.metric_values.clone())
+    }
+
+    fn record_metric(&mut self, value: &MetricValue, _now: Timestamp) -> Result<(), StateError> {
+        self.metric_values.push(value.clone());
+        Ok(())
+    }
+
     fn links(&self, target: &str) -> Result<Vec<Link>, StateError> {
         Ok(self
             .links

@@ -227,6 +227,9 @@ pub trait StateStore: Send {
     fn all_metric_values(&self) -> Result<Vec<MetricValue>, StateError> {
         Ok(Vec::new())
     }
+    /// Keep one measured value of a success metric (`metric record`, or typed on a Metrics tab
+    /// and pulled by `sync` or the daemon). At once, in a transaction of its own.
+    fn record_metric(&mut self, value: &MetricValue, now: Timestamp) -> Result<(), StateError>;
     /// Snoozed recommendations (`report --snooze`); a store that keeps none: empty.
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
         Ok(Vec::new())

@@ -263,6 +263,10 @@ impl StateStore for SqliteStore {
         self.metric_values()
     }
 
+    fn record_metric(&mut self, value: &MetricValue, now: Timestamp) -> Result<(), StateError> {
+        SqliteStore::record_metric(self, value, now)
+    }
+
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
         self.snoozes()
     }

@@ -127,6 +127,48 @@ fn values_typed_on_the_metrics_sheet_are_recorded_once_and_a_bad_one_is_reported
     assert_eq!(kpi_values(&config, "posts-per-week"), []);
 }
 
+/// The daemon, the scheduled service, pulls the Metrics sheet as `sync` does: a value typed
+/// between two of its cycles is recorded once.
+#[test]
+fn the_daemon_records_a_value_typed_on_the_metrics_sheet() {
+    use crate::daemon_cli::Daemon;
+    use jiff::Timestamp;
+
+    let (dir, config) = copy_example("internal-launch");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("every = \"15m\"", "every = \"1s\"", 1),
+    )
+    .unwrap();
+    let d = Daemon::start(&config).started();
+    // The first cycle makes the workbook and its Metrics sheet.
+    d.cycle_after(Timestamp::UNIX_EPOCH);
+    let book = dir.path().join("launch-plan.xlsx");
+    let typed = r#"[["weekly-active", "2027-02-07", 31]]"#;
+    if python(&["-c", TYPE_VALUES, book.to_str().unwrap(), typed]).is_none() {
+        d.stop();
+        return;
+    }
+    let edited = Timestamp::now();
+    d.cycle_after(edited);
+    d.cycle_after(Timestamp::now());
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{}", log.join("\n"));
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.contains("metric value recorded"))
+            .count(),
+        1,
+        "{}",
+        log.join("\n")
+    );
+    assert_eq!(
+        kpi_values(&config, "weekly-active"),
+        [("2027-02-07".to_string(), 31.0)]
+    );
+}
+
 /// A person's edits on the Metrics tab with gspread: argv[4] is JSON [[row, column, value]].
 const SHEETS_TYPE: &str = r#"
 import sys, json

@@ -77,6 +77,7 @@ impl Service {
             engine::run_cycle(&mut *self.store, &mut runs, &self.dep.sync, &options, now).await;
         if result.is_ok() {
             self.allow_once = AllowOnce::default();
+            self.pull_metrics(&mut runs, now).await;
         }
         let mut verdicts: Vec<(String, Verdict)> = setup_failures
             .into_iter()
@@ -118,6 +119,30 @@ impl Service {
             error,
         };
         self.cycle_ended(info, took);
+    }
+
+    /// Record the values people typed on the grid targets' Metrics tabs, as `sync` does.
+    async fn pull_metrics(&mut self, runs: &mut [TargetRun], now: Timestamp) {
+        let tz = engine::metrics::typed_day_zone(&self.dep);
+        let pulled =
+            engine::metrics::pull(&mut *self.store, runs, &self.dep.metrics, None, &tz, now).await;
+        match pulled {
+            Ok(pulled) => {
+                for v in &pulled.recorded {
+                    tracing::info!(
+                        target_id = %v.target,
+                        metric = %v.metric,
+                        value = v.value,
+                        cell = %v.cell,
+                        "metric value recorded"
+                    );
+                }
+                for problem in &pulled.problems {
+                    tracing::warn!("{problem}");
+                }
+            }
+            Err(e) => self.note(now, format!("metric values were not recorded: {e}")),
+        }
     }
 
     /// The time between two periodic cycles around `at`: the base of a failing target's
