@@ -605,38 +605,7 @@ fn stage_time(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
             .map(|t| t.done)
             .max()
             .unwrap_or(r.period.until);
-        // Percentiles of equal value share one line ("p85 = p95 = 3").
-        let mut lines: Vec<RefLine> = Vec::new();
-        for (p, v, color) in [
-            ("p50", s.p50, GREEN),
-            ("p85", s.p85, ORANGE),
-            ("p95", s.p95, RED),
-        ] {
-            let Some(v) = v else { continue };
-            match lines.last_mut() {
-                Some(last) if last.value == f64::from(v) => {
-                    let names = last
-                        .label
-                        .rsplit_once(" = ")
-                        .map_or("", |x| x.0)
-                        .to_string();
-                    last.label = format!("{names} = {p} = {v}");
-                    last.color = color;
-                }
-                _ => lines.push(RefLine {
-                    value: f64::from(v),
-                    label: format!("{p} = {v}"),
-                    color,
-                }),
-            }
-        }
-        if !lines.iter().any(|l| l.value == f64::from(s.planned_days)) {
-            lines.push(RefLine {
-                value: f64::from(s.planned_days),
-                label: format!("{} = {}", w.planned, s.planned_days),
-                color: GREY,
-            });
-        }
+        let lines = stage_time_lines(s, w);
         let id = format!("chart-stage-time-{}-{}", slug(&s.process), slug(&s.stage));
         let title = format!("{} · {}", w.stage_time, name);
         let desc = format!(
@@ -684,6 +653,44 @@ fn stage_time(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
         .collect();
     table(out, w.stage_time, &head, &[1, 2, 3, 4, 5], &rows);
     out.push_str("</section>");
+}
+
+/// The reference lines of one stage's chart: its percentiles (equal values share one line,
+/// "p85 = p95 = 3") and the planned days unless a percentile already sits there.
+fn stage_time_lines(s: &crate::insight::StageTime, w: &Words) -> Vec<RefLine> {
+    // Percentiles of equal value share one line ("p85 = p95 = 3").
+    let mut lines: Vec<RefLine> = Vec::new();
+    for (p, v, color) in [
+        ("p50", s.p50, GREEN),
+        ("p85", s.p85, ORANGE),
+        ("p95", s.p95, RED),
+    ] {
+        let Some(v) = v else { continue };
+        match lines.last_mut() {
+            Some(last) if last.value == f64::from(v) => {
+                let names = last
+                    .label
+                    .rsplit_once(" = ")
+                    .map_or("", |x| x.0)
+                    .to_string();
+                last.label = format!("{names} = {p} = {v}");
+                last.color = color;
+            }
+            _ => lines.push(RefLine {
+                value: f64::from(v),
+                label: format!("{p} = {v}"),
+                color,
+            }),
+        }
+    }
+    if !lines.iter().any(|l| l.value == f64::from(s.planned_days)) {
+        lines.push(RefLine {
+            value: f64::from(s.planned_days),
+            label: format!("{} = {}", w.planned, s.planned_days),
+            color: GREY,
+        });
+    }
+    lines
 }
 
 fn zone_color(z: Zone) -> &'static str {
@@ -902,34 +909,7 @@ fn timeline(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
     items.truncate(TIMELINE_ITEMS);
     items.sort_by_key(|i| i.golive);
     for item in items {
-        let rows: Vec<TimelineRow> = item
-            .tasks
-            .iter()
-            .map(|t| {
-                let end = t.done.or(t.ready.filter(|r| *r <= today).map(|_| today));
-                TimelineRow {
-                    label: labels.stage(&item.process, &t.stage),
-                    planned: (day_number(t.planned_start), day_number(t.planned_due)),
-                    actual: t
-                        .ready
-                        .zip(end)
-                        .map(|(a, b)| (day_number(a), day_number(b.max(a)))),
-                    color: if t.late { RED } else { GREEN },
-                    detail: format!(
-                        "{}: {} {} – {} {}; {} {}, {} {}",
-                        t.task,
-                        w.start,
-                        t.planned_start,
-                        w.due,
-                        t.planned_due,
-                        w.ready,
-                        opt(t.ready),
-                        w.done,
-                        opt(t.done)
-                    ),
-                }
-            })
-            .collect();
+        let rows = timeline_rows(item, labels, w, today);
         let lo = item
             .tasks
             .iter()
@@ -969,31 +949,75 @@ fn timeline(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
             w.no_data,
         ));
         let head = [w.task, w.owner, w.start, w.due, w.ready, w.done, w.late];
-        let rows: Vec<Vec<String>> = item
-            .tasks
-            .iter()
-            .map(|t| {
-                vec![
-                    labels.stage(&item.process, &t.stage),
-                    opt(t.owner.clone()),
-                    t.planned_start.to_string(),
-                    t.planned_due.to_string(),
-                    opt(t.ready),
-                    opt(t.done),
-                    if t.late {
-                        w.late.to_string()
-                    } else {
-                        String::new()
-                    },
-                ]
-            })
-            .collect();
+        let rows = timeline_table_rows(item, labels, w);
         folded_table(out, &name, &head, &[], &rows);
     }
     if r.timeline.is_empty() {
         let _ = write!(out, "<p>{}</p>", escape(w.no_data));
     }
     out.push_str("</section>");
+}
+
+/// One chart row per task of the item: planned span, actual span (open tasks run to today).
+fn timeline_rows(
+    item: &crate::insight::ItemTimeline,
+    labels: &Labels,
+    w: &Words,
+    today: Date,
+) -> Vec<TimelineRow> {
+    item.tasks
+        .iter()
+        .map(|t| {
+            let end = t.done.or(t.ready.filter(|r| *r <= today).map(|_| today));
+            TimelineRow {
+                label: labels.stage(&item.process, &t.stage),
+                planned: (day_number(t.planned_start), day_number(t.planned_due)),
+                actual: t
+                    .ready
+                    .zip(end)
+                    .map(|(a, b)| (day_number(a), day_number(b.max(a)))),
+                color: if t.late { RED } else { GREEN },
+                detail: format!(
+                    "{}: {} {} – {} {}; {} {}, {} {}",
+                    t.task,
+                    w.start,
+                    t.planned_start,
+                    w.due,
+                    t.planned_due,
+                    w.ready,
+                    opt(t.ready),
+                    w.done,
+                    opt(t.done)
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The table under an item's timeline: one row per task.
+fn timeline_table_rows(
+    item: &crate::insight::ItemTimeline,
+    labels: &Labels,
+    w: &Words,
+) -> Vec<Vec<String>> {
+    item.tasks
+        .iter()
+        .map(|t| {
+            vec![
+                labels.stage(&item.process, &t.stage),
+                opt(t.owner.clone()),
+                t.planned_start.to_string(),
+                t.planned_due.to_string(),
+                opt(t.ready),
+                opt(t.done),
+                if t.late {
+                    w.late.to_string()
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect()
 }
 
 fn bottleneck(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
@@ -1134,14 +1158,7 @@ fn kpis(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
             .collect();
         let lo = k.values.first().map_or(k.by, |v| v.on.min(k.by));
         let hi = k.values.last().map_or(k.by, |v| v.on.max(k.by));
-        // The target's day is a tick of its own; date ticks too near it would overlap it.
-        let by = day_number(k.by);
-        let near = ((day_number(hi) - day_number(lo)) * 0.08).max(1.0);
-        let mut ticks: Vec<(f64, String)> = date_ticks(lo, hi)
-            .into_iter()
-            .filter(|(x, _)| (x - by).abs() > near)
-            .collect();
-        ticks.push((by, format!("{} {}.{}", w.by, k.by.day(), k.by.month())));
+        let ticks = kpi_ticks(k, lo, hi, w);
         let id = format!("chart-kpi-{}", slug(&k.id));
         let desc = format!(
             "{}: {} {}{unit} {} {}; {}",
@@ -1184,18 +1201,7 @@ fn kpis(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
             }],
             w.no_data,
         ));
-        let rows: Vec<Vec<String>> = k
-            .values
-            .iter()
-            .map(|v| {
-                vec![
-                    v.on.to_string(),
-                    format!("{}{unit}", v.value),
-                    if v.met { "✓".into() } else { String::new() },
-                    v.note.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
+        let rows = kpi_value_rows(k, &unit);
         if !rows.is_empty() {
             let head = [w.day, w.value, w.kpi_met, w.note];
             folded_table(out, &k.name, &head, &[1], &rows);
@@ -1204,6 +1210,34 @@ fn kpis(out: &mut String, r: &Report, labels: &Labels, w: &Words) {
     }
     out.push_str("</div>");
     out.push_str("</section>");
+}
+
+/// The date ticks of a KPI's chart. The target's day is a tick of its own; date ticks too near
+/// it would overlap it.
+fn kpi_ticks(k: &crate::insight::Kpi, lo: Date, hi: Date, w: &Words) -> Vec<(f64, String)> {
+    let by = day_number(k.by);
+    let near = ((day_number(hi) - day_number(lo)) * 0.08).max(1.0);
+    let mut ticks: Vec<(f64, String)> = date_ticks(lo, hi)
+        .into_iter()
+        .filter(|(x, _)| (x - by).abs() > near)
+        .collect();
+    ticks.push((by, format!("{} {}.{}", w.by, k.by.day(), k.by.month())));
+    ticks
+}
+
+/// The table under a KPI's chart: one row per recorded value.
+fn kpi_value_rows(k: &crate::insight::Kpi, unit: &str) -> Vec<Vec<String>> {
+    k.values
+        .iter()
+        .map(|v| {
+            vec![
+                v.on.to_string(),
+                format!("{}{unit}", v.value),
+                if v.met { "✓".into() } else { String::new() },
+                v.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect()
 }
 
 fn recommendations(out: &mut String, r: &Report, w: &Words) {

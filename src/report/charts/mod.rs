@@ -574,19 +574,7 @@ pub fn timeline(
         close(&mut out);
         return out;
     }
-    let lo = rows
-        .iter()
-        .flat_map(|r| [Some(r.planned.0), r.actual.map(|a| a.0)])
-        .flatten()
-        .chain(today.map(|t| t.0))
-        .fold(f64::INFINITY, f64::min);
-    let hi = rows
-        .iter()
-        .flat_map(|r| [Some(r.planned.1), r.actual.map(|a| a.1)])
-        .flatten()
-        .chain(today.map(|t| t.0))
-        .fold(f64::NEG_INFINITY, f64::max)
-        + 1.0;
+    let (lo, hi) = timeline_span(rows, today);
     let span = (hi - lo).max(1.0);
     let left = label_w;
     let right = WIDTH - RIGHT;
@@ -613,27 +601,7 @@ pub fn timeline(
             if f.rtl { "start" } else { "end" },
             txt(&fit(&r.label, label_w - 12.0))
         );
-        let (a, b) = (x(r.planned.0), x(r.planned.1 + 1.0));
-        let _ = write!(
-            out,
-            r##"<rect class="planned" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#555" stroke-dasharray="3 2"/>"##,
-            a.min(b),
-            y + 1.0,
-            (b - a).abs().max(1.0),
-            row_h - 2.0
-        );
-        if let Some((s, e)) = r.actual {
-            let (a, b) = (x(s), x(e + 1.0));
-            let _ = write!(
-                out,
-                r##"<rect class="actual" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}" fill-opacity="0.8"/>"##,
-                a.min(b),
-                y + 4.0,
-                (b - a).abs().max(1.0),
-                row_h - 8.0,
-                r.color
-            );
-        }
+        timeline_bars(&mut out, r, y, row_h, &x);
         out.push_str("</g>");
     }
     if let Some((t, label)) = today {
@@ -648,6 +616,49 @@ pub fn timeline(
     }
     close(&mut out);
     out
+}
+
+/// The days the timeline spans: every planned and actual bar, and today; `hi` is exclusive.
+fn timeline_span(rows: &[TimelineRow], today: Option<(f64, &str)>) -> (f64, f64) {
+    let lo = rows
+        .iter()
+        .flat_map(|r| [Some(r.planned.0), r.actual.map(|a| a.0)])
+        .flatten()
+        .chain(today.map(|t| t.0))
+        .fold(f64::INFINITY, f64::min);
+    let hi = rows
+        .iter()
+        .flat_map(|r| [Some(r.planned.1), r.actual.map(|a| a.1)])
+        .flatten()
+        .chain(today.map(|t| t.0))
+        .fold(f64::NEG_INFINITY, f64::max)
+        + 1.0;
+    (lo, hi)
+}
+
+/// A row's planned bar (outlined) and its actual bar over it.
+fn timeline_bars(out: &mut String, r: &TimelineRow, y: f64, row_h: f64, x: &impl Fn(f64) -> f64) {
+    let (a, b) = (x(r.planned.0), x(r.planned.1 + 1.0));
+    let _ = write!(
+        out,
+        r##"<rect class="planned" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#555" stroke-dasharray="3 2"/>"##,
+        a.min(b),
+        y + 1.0,
+        (b - a).abs().max(1.0),
+        row_h - 2.0
+    );
+    if let Some((s, e)) = r.actual {
+        let (a, b) = (x(s), x(e + 1.0));
+        let _ = write!(
+            out,
+            r##"<rect class="actual" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}" fill-opacity="0.8"/>"##,
+            a.min(b),
+            y + 4.0,
+            (b - a).abs().max(1.0),
+            row_h - 8.0,
+            r.color
+        );
+    }
 }
 
 /// One line of a line chart: (x, y) points in x order.
