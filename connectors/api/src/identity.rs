@@ -27,12 +27,21 @@ pub enum IdentityError {
     #[error(
         "`{identity}` is not a task or checklist entry identity: it has {parts} part(s) between slashes; a task is `item/stage` (like `spring-sale/copy`) and an entry `item/stage/key` (like `spring-sale/copy/outline`)"
     )]
-    Parts { identity: String, parts: usize },
+    /// Not two or three parts between slashes.
+    Parts {
+        /// The text as given.
+        identity: String,
+        /// How many parts it has.
+        parts: usize,
+    },
     #[error(
         "`{identity}` is not a task or checklist entry identity: its {part} is empty; a task is `item/stage` (like `spring-sale/copy`) and an entry `item/stage/key`"
     )]
+    /// One of its parts is empty (`spring-sale//copy`).
     EmptyPart {
+        /// The text as given.
         identity: String,
+        /// Which part: `item`, `stage` or `key`.
         part: &'static str,
     },
 }
@@ -90,10 +99,12 @@ impl Identity {
         })
     }
 
+    /// The item's id (`spring-sale`).
     pub fn item(&self) -> &str {
         &self.item
     }
 
+    /// The stage's id (`copy`).
     pub fn stage(&self) -> &str {
         &self.stage
     }
