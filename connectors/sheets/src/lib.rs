@@ -12,9 +12,9 @@
 //!   push is one `spreadsheets:batchUpdate` (tabs, inserted rows, metadata, formats,
 //!   validation, protection) and one `values:batchUpdateByDataFilter` (every cell), whatever
 //!   the number of rows. Client-side limiters (one for reads, one for writes, shared by every
-//!   target on the same account) keep under the quota; a 429 `RESOURCE_EXHAUSTED` is retried
-//!   with exponential backoff and full jitter. Our own writes move the version, so the cycle
-//!   after a push reads the sheet again.
+//!   target on the same account) keep under the quota; a 429 `RESOURCE_EXHAUSTED` is handled
+//!   as [`throughline_connector::http::retry`] says. Our own writes move the version, so the
+//!   cycle after a push reads the sheet again.
 //! - **People sort, insert, move and delete rows.** A row is never addressed by its position
 //!   from one cycle to the next. Each row carries developer metadata `throughline.id` whose
 //!   value is its identity; Sheets keeps it with the row through sorts, inserts and moves.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 /// A parsed mask: which members to keep; an empty mask below a name keeps all of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mask {
+    /// Member name → the mask below it (`*` keeps every member).
     pub children: BTreeMap<String, Mask>,
 }
 
@@ -23,6 +24,7 @@ impl Mask {
         Ok(mask)
     }
 
+    /// `true` when the mask keeps every member at this level (empty, or `*`).
     pub fn keeps_all(&self) -> bool {
         self.children.is_empty() || self.children.contains_key("*")
     }

@@ -66,9 +66,13 @@ use throughline_connector::http::Secret;
 /// Google's per-user quotas, as the emulator enforces them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quotas {
+    /// Read requests one user may make per window before a 429 `RESOURCE_EXHAUSTED`.
     pub reads: u32,
+    /// Write requests one user may make per window before a 429 `RESOURCE_EXHAUSTED`.
     pub writes: u32,
+    /// The length of the window both counts are kept over (Google: a minute).
     pub window: Duration,
+    /// `false`: no request is ever refused for quota.
     pub enabled: bool,
 }
 
@@ -83,6 +87,7 @@ impl Quotas {
         }
     }
 
+    /// No quota at all (the default of [`Emulator::start`]).
     pub fn off() -> Quotas {
         Quotas {
             enabled: false,
@@ -94,18 +99,23 @@ impl Quotas {
 /// One request as the emulator saw it, with its answer.
 #[derive(Debug, Clone)]
 pub struct LoggedRequest {
+    /// The HTTP method (`GET`, `POST`, ...).
     pub method: String,
     /// The path, percent-decoded (`/v4/spreadsheets/ID/values/'Tab'!A1:B2`).
     pub path: String,
     /// The raw path as sent.
     pub raw_path: String,
+    /// The query parameters, decoded, in the order sent.
     pub query: Vec<(String, String)>,
     /// The JSON body, if there was one.
     pub body: Option<Value>,
+    /// The status the emulator answered with.
     pub status: u16,
+    /// The JSON answer, if there was one.
     pub response: Option<Value>,
     /// Who the token belonged to.
     pub principal: Option<String>,
+    /// The fault that hit it, if any.
     pub fault: Option<Fault>,
     /// Time since the emulator started.
     pub at: Duration,
@@ -198,6 +208,8 @@ impl Emulator {
         Emulator::start_on(loopback(), Quotas::off()).await
     }
 
+    /// [`Emulator::start`] on a given address and with these quotas (`throughline emulate
+    /// sheets` picks both).
     pub async fn start_on(addr: SocketAddr, quotas: Quotas) -> std::io::Result<Emulator> {
         let bound = Bound::bind(addr).await?;
         let addr = bound.addr();
@@ -245,6 +257,7 @@ impl Emulator {
         format!("http://{}", self.server.addr())
     }
 
+    /// The OAuth token endpoint, `<base_url>/token` (service account JWTs and refresh tokens).
     pub fn token_url(&self) -> String {
         format!("{}/token", self.base_url())
     }
@@ -254,6 +267,7 @@ impl Emulator {
         format!("{}/o/oauth2/auth", self.base_url())
     }
 
+    /// The address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
     }
@@ -332,6 +346,7 @@ impl Emulator {
         self.shared.world().refresh_tokens.clear();
     }
 
+    /// Replace the quotas and forget the requests counted so far.
     pub fn set_quotas(&self, quotas: Quotas) {
         *lock(&self.shared.quotas) = quotas;
         lock(&self.shared.windows).clear();

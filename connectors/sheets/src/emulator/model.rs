@@ -90,14 +90,20 @@ impl Input {
 /// How values are shown in an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Render {
+    /// `FORMATTED_VALUE` (the default): as the cell shows it, always a string (`TRUE`, `FALSE`).
     Formatted,
+    /// `UNFORMATTED_VALUE`: numbers and booleans as JSON numbers and booleans.
     Unformatted,
+    /// `FORMULA`: a formula's text instead of its result.
     Formula,
 }
 
+/// How dates are shown in an unformatted answer (`dateTimeRenderOption`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateRender {
+    /// `SERIAL_NUMBER`: days since 1899-12-30, a number.
     Serial,
+    /// `FORMATTED_STRING`: as the date's number format shows it.
     FormattedString,
 }
 
