@@ -35,7 +35,7 @@ pub struct TrelloSettings {
     pub target: String,
     /// The board's id (24 hex digits) or short link.
     pub board: String,
-    /// The Trello API key (from https://trello.com/app-key).
+    /// The Trello API key (from <https://trello.com/app-key>).
     pub key: Secret,
     /// The user token issued for that key; it decides which boards are reachable.
     pub token: Secret,
