@@ -561,6 +561,36 @@ impl AsanaConnector {
         snap: &mut Snapshot,
         changes: &[Change],
     ) -> BTreeMap<String, Result<String, ConnectorError>> {
+        let wanted = self.wanted_tags(changes);
+        let mut out = BTreeMap::new();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|n| find_tag(snap, n).is_none())
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            if let Err(e) = self.learn_tags(snap).await {
+                for name in &missing {
+                    out.insert(name.clone(), Err(e.clone()));
+                }
+                return out;
+            }
+            self.create_tags(snap, missing, &mut out).await;
+        }
+        for name in wanted {
+            if out.contains_key(&name) {
+                continue;
+            }
+            let result = find_tag(snap, &name).ok_or_else(|| ConnectorError::Fatal {
+                message: format!("the Asana tag `{name}` could not be created"),
+            });
+            out.insert(name, result);
+        }
+        out
+    }
+
+    /// The names of the tags the changes put on tasks.
+    fn wanted_tags(&self, changes: &[Change]) -> BTreeSet<String> {
         let mapping = &self.settings.mapping;
         let mut wanted: BTreeSet<String> = BTreeSet::new();
         for change in changes {
@@ -601,79 +631,60 @@ impl AsanaConnector {
                 }
             }
         }
-        let find = |snap: &Snapshot, name: &str| {
-            snap.tags
-                .iter()
-                .find(|(n, _)| n.trim().eq_ignore_ascii_case(name.trim()))
-                .map(|(_, gid)| gid.clone())
-        };
-        let mut out = BTreeMap::new();
-        let missing: Vec<String> = wanted
-            .iter()
-            .filter(|n| find(snap, n).is_none())
-            .cloned()
+        wanted
+    }
+
+    /// Every tag of the workspace into the snapshot: someone may have made a missing tag
+    /// already, so look before creating another.
+    async fn learn_tags(&self, snap: &mut Snapshot) -> Result<(), ConnectorError> {
+        let workspace = &self.settings.workspace;
+        let all = self
+            .api
+            .list(
+                &format!("/workspaces/{workspace}/tags"),
+                &[("opt_fields", "name")],
+                &format!("the tags of workspace {workspace}"),
+            )
+            .await?;
+        for t in all {
+            if let (Some(gid), Some(name)) = (t["gid"].as_str(), t["name"].as_str()) {
+                snap.tags.insert(name.to_owned(), gid.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the tags still missing in one batch; a failed create is kept in `out`.
+    async fn create_tags(
+        &self,
+        snap: &mut Snapshot,
+        missing: Vec<String>,
+        out: &mut BTreeMap<String, Result<String, ConnectorError>>,
+    ) {
+        let create: Vec<String> = missing
+            .into_iter()
+            .filter(|n| find_tag(snap, n).is_none())
             .collect();
-        if !missing.is_empty() {
-            // Someone may have made the tag already: look before creating another.
-            let workspace = &self.settings.workspace;
-            match self
-                .api
-                .list(
-                    &format!("/workspaces/{workspace}/tags"),
-                    &[("opt_fields", "name")],
-                    &format!("the tags of workspace {workspace}"),
-                )
-                .await
-            {
-                Ok(all) => {
-                    for t in all {
-                        if let (Some(gid), Some(name)) = (t["gid"].as_str(), t["name"].as_str()) {
-                            snap.tags.insert(name.to_owned(), gid.to_owned());
-                        }
+        let actions = create
+            .iter()
+            .map(|name| {
+                Action::new(Method::POST, "/tags")
+                    .data(json!({"name": name, "workspace": self.settings.workspace}))
+                    .fields("name")
+            })
+            .collect();
+        for (name, answer) in create.iter().zip(self.api.batch(actions).await) {
+            match answer {
+                Ok(body) => {
+                    if let Some(gid) = body["data"]["gid"].as_str() {
+                        snap.tags.insert(name.clone(), gid.to_owned());
                     }
                 }
                 Err(e) => {
-                    for name in &missing {
-                        out.insert(name.clone(), Err(e.clone()));
-                    }
-                    return out;
-                }
-            }
-            let create: Vec<String> = missing
-                .into_iter()
-                .filter(|n| find(snap, n).is_none())
-                .collect();
-            let actions = create
-                .iter()
-                .map(|name| {
-                    Action::new(Method::POST, "/tags")
-                        .data(json!({"name": name, "workspace": self.settings.workspace}))
-                        .fields("name")
-                })
-                .collect();
-            for (name, answer) in create.iter().zip(self.api.batch(actions).await) {
-                match answer {
-                    Ok(body) => {
-                        if let Some(gid) = body["data"]["gid"].as_str() {
-                            snap.tags.insert(name.clone(), gid.to_owned());
-                        }
-                    }
-                    Err(e) => {
-                        out.insert(name.clone(), Err(e));
-                    }
+                    out.insert(name.clone(), Err(e));
                 }
             }
         }
-        for name in wanted {
-            if out.contains_key(&name) {
-                continue;
-            }
-            let result = find(snap, &name).ok_or_else(|| ConnectorError::Fatal {
-                message: format!("the Asana tag `{name}` could not be created"),
-            });
-            out.insert(name, result);
-        }
-        out
     }
 
     /// New subtasks of existing tasks: per task, one at a time in the order the engine gave,
@@ -740,27 +751,12 @@ impl AsanaConnector {
                         learn_assignee(snap, sent.as_ref(), &sub);
                         tallies[i].created = Some(sub.gid.clone());
                         tallies[i].version = sub.modified_at.map(crate::codec::format_timestamp);
-                        let archive = &self.settings.mapping.archive_tag;
-                        let list: &[RemoteTask] = snap
-                            .subtasks
-                            .get(parent_remote_id)
-                            .map(Vec::as_slice)
-                            .unwrap_or_default();
-                        let live: Vec<&RemoteTask> =
-                            list.iter().filter(|s| !s.has_tag(archive)).collect();
-                        let at = match live.get(*index) {
-                            Some(before) => {
-                                moves.push(
-                                    Action::new(Method::POST, format!("/tasks/{}/setParent", sub.gid))
-                                        .data(json!({"parent": parent_remote_id, "insert_before": before.gid}))
-                                        .fields(TASK_FIELDS),
-                                );
-                                moved.push(i);
-                                list.iter().position(|s| s.gid == before.gid)
-                            }
-                            None => None,
-                        };
-                        snap.add_subtask(parent_remote_id, sub, at);
+                        if let Some(action) =
+                            self.place_subtask(snap, parent_remote_id, *index, sub)
+                        {
+                            moves.push(action);
+                            moved.push(i);
+                        }
                     }
                     Err(e) => tallies[i].fail(e),
                 }
@@ -773,16 +769,52 @@ impl AsanaConnector {
                     if let Change::CreateEntry {
                         parent_remote_id, ..
                     } = &changes[i]
-                        && let Some(list) = snap.subtasks.get_mut(parent_remote_id)
-                        && let Some(at) = list.iter().position(|s| s.gid == gid)
                     {
-                        let s = list.remove(at);
-                        list.push(s);
+                        snap.subtask_to_end(parent_remote_id, &gid);
                     }
                 }
             }
         }
     }
+
+    /// Records a new subtask in the snapshot at its place among the live subtasks; the move
+    /// that puts it there in Asana, unless it belongs at the end (where Asana created it).
+    fn place_subtask(
+        &self,
+        snap: &mut Snapshot,
+        parent_remote_id: &str,
+        index: usize,
+        sub: RemoteTask,
+    ) -> Option<Action> {
+        let archive = &self.settings.mapping.archive_tag;
+        let list: &[RemoteTask] = snap
+            .subtasks
+            .get(parent_remote_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let live: Vec<&RemoteTask> = list.iter().filter(|s| !s.has_tag(archive)).collect();
+        let (action, at) = match live.get(index) {
+            Some(before) => (
+                Some(
+                    Action::new(Method::POST, format!("/tasks/{}/setParent", sub.gid))
+                        .data(json!({"parent": parent_remote_id, "insert_before": before.gid}))
+                        .fields(TASK_FIELDS),
+                ),
+                list.iter().position(|s| s.gid == before.gid),
+            ),
+            None => (None, None),
+        };
+        snap.add_subtask(parent_remote_id, sub, at);
+        action
+    }
+}
+
+/// The gid of the snapshot's tag of this name (case and surrounding spaces aside).
+fn find_tag(snap: &Snapshot, name: &str) -> Option<String> {
+    snap.tags
+        .iter()
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name.trim()))
+        .map(|(_, gid)| gid.clone())
 }
 
 /// The sections and tags the first round made or found, by name.

@@ -134,6 +134,17 @@ impl Snapshot {
         }
     }
 
+    /// Moves a subtask to the end of its parent's list (where Asana put it when it could not
+    /// be moved to its place).
+    pub fn subtask_to_end(&mut self, parent: &str, gid: &str) {
+        if let Some(list) = self.subtasks.get_mut(parent)
+            && let Some(at) = list.iter().position(|s| s.gid == gid)
+        {
+            let s = list.remove(at);
+            list.push(s);
+        }
+    }
+
     /// Learn tag gids from tasks' tags.
     pub fn learn_tags(&mut self, task: &RemoteTask) {
         for tag in &task.tags {
