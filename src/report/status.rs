@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 use throughline_connector::State;
 
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, Task};
 use crate::state::{BlockedSpan, StatusRecord};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,41 +130,20 @@ pub fn status_report(
     for t in &schedule.tasks {
         let state = state_of(&t.id);
         let i = *index.entry(t.item.as_str()).or_insert_with(|| {
-            items.push(ItemProgress {
-                item: t.item.clone(),
-                title: t.item_title.clone(),
-                golive: t.golive,
-                tasks_done: 0,
-                tasks_blocked: 0,
-                tasks: 0,
-                entries_done: 0,
-                entries: 0,
-                next: None,
-                last_change: None,
-                at_risk: false,
-            });
+            items.push(new_item(t));
             items.len() - 1
         });
         let item = &mut items[i];
         item.tasks += 1;
         if state == State::Blocked {
             item.tasks_blocked += 1;
-            let record = by_id.get(t.id.as_str());
-            let span = open_span(&t.id);
-            let since = span.map(|s| s.from).or(record.map(|r| r.at));
-            blocked.push(BlockedTask {
-                task: t.id.clone(),
-                title: format!("{}: {}", t.item_title, t.stage_name),
-                owner: t.owner.clone(),
-                due: t.due,
-                reason: record.and_then(|r| r.reason.clone()),
-                since,
-                target: span
-                    .and_then(|s| s.source_target.clone())
-                    .or_else(|| record.and_then(|r| r.source_target.clone())),
-                person: record.and_then(|r| r.source_person.clone()),
-                days: since.map(|at| (today - at.to_zoned(tz.clone()).date()).get_days() as i64),
-            });
+            blocked.push(blocked_task(
+                t,
+                by_id.get(t.id.as_str()).copied(),
+                open_span(&t.id),
+                today,
+                tz,
+            ));
         }
         if state == State::Done {
             item.tasks_done += 1;
@@ -183,19 +162,7 @@ pub fn status_report(
                 item.entries_done += 1;
             }
         }
-        for s in std::iter::once(&t.id).chain(t.checklist.iter().map(|e| &e.id)) {
-            if let Some(rec) = by_id.get(s.as_str())
-                && item.last_change.as_ref().is_none_or(|l| rec.at > l.at)
-            {
-                item.last_change = Some(LastChange {
-                    identity: rec.identity.clone(),
-                    state: rec.state,
-                    target: rec.source_target.clone(),
-                    person: rec.source_person.clone(),
-                    at: rec.at,
-                });
-            }
-        }
+        note_last_change(item, t, &by_id);
         if state != State::Done && t.due < today {
             overdue
                 .entry(t.owner.clone())
@@ -211,25 +178,108 @@ pub fn status_report(
         let s = *stage_index
             .entry((t.process.as_str(), t.stage.as_str()))
             .or_insert_with(|| {
-                stages.push(StageCount {
-                    process: t.process.clone(),
-                    stage: t.stage.clone(),
-                    stage_name: t.stage_name.clone(),
-                    todo: 0,
-                    doing: 0,
-                    blocked: 0,
-                    done: 0,
-                });
+                stages.push(new_stage_count(t));
                 stages.len() - 1
             });
-        match state {
-            State::Todo => stages[s].todo += 1,
-            State::Doing => stages[s].doing += 1,
-            State::Blocked => stages[s].blocked += 1,
-            State::Done => stages[s].done += 1,
+        count_in_stage(&mut stages[s], state);
+    }
+    let overdue = overdue_by_owner(overdue);
+    blocked.sort_by(|a, b| a.since.cmp(&b.since).then(a.task.cmp(&b.task)));
+    StatusReport {
+        today,
+        items,
+        overdue,
+        blocked,
+        stages,
+    }
+}
+
+/// An item's progress before any of its tasks is counted.
+fn new_item(t: &Task) -> ItemProgress {
+    ItemProgress {
+        item: t.item.clone(),
+        title: t.item_title.clone(),
+        golive: t.golive,
+        tasks_done: 0,
+        tasks_blocked: 0,
+        tasks: 0,
+        entries_done: 0,
+        entries: 0,
+        next: None,
+        last_change: None,
+        at_risk: false,
+    }
+}
+
+/// A blocked task: since when (its open blocked span, else its last record), why, and from
+/// where.
+fn blocked_task(
+    t: &Task,
+    record: Option<&StatusRecord>,
+    span: Option<&BlockedSpan>,
+    today: Date,
+    tz: &jiff::tz::TimeZone,
+) -> BlockedTask {
+    let since = span.map(|s| s.from).or(record.map(|r| r.at));
+    BlockedTask {
+        task: t.id.clone(),
+        title: format!("{}: {}", t.item_title, t.stage_name),
+        owner: t.owner.clone(),
+        due: t.due,
+        reason: record.and_then(|r| r.reason.clone()),
+        since,
+        target: span
+            .and_then(|s| s.source_target.clone())
+            .or_else(|| record.and_then(|r| r.source_target.clone())),
+        person: record.and_then(|r| r.source_person.clone()),
+        days: since.map(|at| (today - at.to_zoned(tz.clone()).date()).get_days() as i64),
+    }
+}
+
+/// Keeps the newest status record of the task or its checklist entries as the item's last
+/// change.
+fn note_last_change(item: &mut ItemProgress, t: &Task, by_id: &HashMap<&str, &StatusRecord>) {
+    for s in std::iter::once(&t.id).chain(t.checklist.iter().map(|e| &e.id)) {
+        if let Some(rec) = by_id.get(s.as_str())
+            && item.last_change.as_ref().is_none_or(|l| rec.at > l.at)
+        {
+            item.last_change = Some(LastChange {
+                identity: rec.identity.clone(),
+                state: rec.state,
+                target: rec.source_target.clone(),
+                person: rec.source_person.clone(),
+                at: rec.at,
+            });
         }
     }
-    let mut overdue: Vec<OwnerOverdue> = overdue
+}
+
+/// A stage's counts before any of its tasks is counted.
+fn new_stage_count(t: &Task) -> StageCount {
+    StageCount {
+        process: t.process.clone(),
+        stage: t.stage.clone(),
+        stage_name: t.stage_name.clone(),
+        todo: 0,
+        doing: 0,
+        blocked: 0,
+        done: 0,
+    }
+}
+
+/// Counts one task of the stage in its state's column.
+fn count_in_stage(stage: &mut StageCount, state: State) {
+    match state {
+        State::Todo => stage.todo += 1,
+        State::Doing => stage.doing += 1,
+        State::Blocked => stage.blocked += 1,
+        State::Done => stage.done += 1,
+    }
+}
+
+/// The overdue tasks per owner, latest first; the owners with the most first.
+fn overdue_by_owner(by_owner: BTreeMap<Option<String>, Vec<OverdueTask>>) -> Vec<OwnerOverdue> {
+    let mut overdue: Vec<OwnerOverdue> = by_owner
         .into_iter()
         .map(|(owner, mut tasks)| {
             tasks.sort_by(|a, b| b.days_late.cmp(&a.days_late).then(a.task.cmp(&b.task)));
@@ -242,14 +292,7 @@ pub fn status_report(
             .cmp(&a.tasks.len())
             .then(a.owner.cmp(&b.owner))
     });
-    blocked.sort_by(|a, b| a.since.cmp(&b.since).then(a.task.cmp(&b.task)));
-    StatusReport {
-        today,
-        items,
-        overdue,
-        blocked,
-        stages,
-    }
+    overdue
 }
 
 #[cfg(test)]
