@@ -466,50 +466,14 @@ impl AsanaConnector {
         let mut results = self.api.batch(actions).await;
         let label = self.project_label();
         if dirty.sections {
-            let page = results
-                .pop()
-                .expect("one result per action")
-                .map_err(|e| self.about_project(e))?;
-            let all = self
-                .api
-                .list_from(
-                    &format!("/projects/{project}/sections"),
-                    &[("opt_fields", "name")],
-                    Some(&page),
-                    &format!("the sections of {label}"),
-                )
-                .await?;
-            snap.sections = parse_all(&all, &label)?;
+            let page = results.pop().expect("one result per action");
+            self.reread_sections(snap, page).await?;
         }
         let mut subtasks_of: BTreeSet<String> = dirty.subtasks_of;
         if listing {
-            let page = results
-                .pop()
-                .expect("one result per action")
-                .map_err(|e| self.about_project(e))?;
-            let all = self
-                .api
-                .list_from(
-                    &format!("/projects/{project}/tasks"),
-                    &[("opt_fields", TASK_FIELDS)],
-                    Some(&page),
-                    &format!("the tasks of {label}"),
-                )
+            let page = results.pop().expect("one result per action");
+            self.reread_listing(snap, page, &dirty.tasks, &mut subtasks_of)
                 .await?;
-            let fresh: Vec<RemoteTask> = parse_all(&all, &label)?;
-            for t in &fresh {
-                snap.learn_tags(t);
-                let had = snap.task_index(&t.gid).map(|i| snap.tasks[i].num_subtasks);
-                let changed = had.is_none() || dirty.tasks.contains(&t.gid);
-                if t.num_subtasks.unwrap_or(0) > 0
-                    && (changed && had != Some(t.num_subtasks) || had.is_none())
-                {
-                    subtasks_of.insert(t.gid.clone());
-                }
-            }
-            snap.subtasks
-                .retain(|p, _| fresh.iter().any(|t| &t.gid == p));
-            snap.tasks = fresh;
         }
         for (gid, result) in tasks.iter().zip(results) {
             let fetched = match result {
@@ -519,28 +483,7 @@ impl AsanaConnector {
                 Err(ConnectorError::NotFound { .. }) => None,
                 Err(e) => return Err(e),
             };
-            let known = snap.task_index(gid);
-            match fetched {
-                Some(t) if t.parent.is_none() && t.in_project(project) => {
-                    snap.learn_tags(&t);
-                    let had = known.map(|i| snap.tasks[i].num_subtasks);
-                    if t.num_subtasks.unwrap_or(0) > 0 && had != Some(t.num_subtasks) {
-                        subtasks_of.insert(t.gid.clone());
-                    }
-                    match known {
-                        Some(i) => snap.tasks[i] = t,
-                        None => snap.tasks.push(t),
-                    }
-                }
-                // Deleted, moved out of the project, or someone's subtask: not a task here.
-                _ => {
-                    if let Some(i) = known {
-                        snap.tasks.remove(i);
-                        snap.subtasks.remove(gid);
-                        subtasks_of.remove(gid);
-                    }
-                }
-            }
+            self.keep_reread_task(snap, gid, fetched, &mut subtasks_of);
         }
         let parents: Vec<String> = subtasks_of
             .into_iter()
@@ -548,6 +491,99 @@ impl AsanaConnector {
             .collect();
         self.read_subtasks(snap, &parents).await?;
         self.learn_users(snap).await
+    }
+
+    /// The project's sections again, from the first page the batch brought.
+    async fn reread_sections(
+        &self,
+        snap: &mut Snapshot,
+        page: Result<Value, ConnectorError>,
+    ) -> Result<(), ConnectorError> {
+        let project = &self.settings.project;
+        let label = self.project_label();
+        let page = page.map_err(|e| self.about_project(e))?;
+        let all = self
+            .api
+            .list_from(
+                &format!("/projects/{project}/sections"),
+                &[("opt_fields", "name")],
+                Some(&page),
+                &format!("the sections of {label}"),
+            )
+            .await?;
+        snap.sections = parse_all(&all, &label)?;
+        Ok(())
+    }
+
+    /// The project's tasks again, from the first page the batch brought; a task new, or
+    /// changed with another number of subtasks, has its subtasks read again.
+    async fn reread_listing(
+        &self,
+        snap: &mut Snapshot,
+        page: Result<Value, ConnectorError>,
+        dirty_tasks: &BTreeSet<String>,
+        subtasks_of: &mut BTreeSet<String>,
+    ) -> Result<(), ConnectorError> {
+        let project = &self.settings.project;
+        let label = self.project_label();
+        let page = page.map_err(|e| self.about_project(e))?;
+        let all = self
+            .api
+            .list_from(
+                &format!("/projects/{project}/tasks"),
+                &[("opt_fields", TASK_FIELDS)],
+                Some(&page),
+                &format!("the tasks of {label}"),
+            )
+            .await?;
+        let fresh: Vec<RemoteTask> = parse_all(&all, &label)?;
+        for t in &fresh {
+            snap.learn_tags(t);
+            let had = snap.task_index(&t.gid).map(|i| snap.tasks[i].num_subtasks);
+            let changed = had.is_none() || dirty_tasks.contains(&t.gid);
+            if t.num_subtasks.unwrap_or(0) > 0
+                && (changed && had != Some(t.num_subtasks) || had.is_none())
+            {
+                subtasks_of.insert(t.gid.clone());
+            }
+        }
+        snap.subtasks
+            .retain(|p, _| fresh.iter().any(|t| &t.gid == p));
+        snap.tasks = fresh;
+        Ok(())
+    }
+
+    /// One task read again: kept (its subtasks read again if their number changed), or
+    /// dropped when it is no task of the project any more.
+    fn keep_reread_task(
+        &self,
+        snap: &mut Snapshot,
+        gid: &str,
+        fetched: Option<RemoteTask>,
+        subtasks_of: &mut BTreeSet<String>,
+    ) {
+        let known = snap.task_index(gid);
+        match fetched {
+            Some(t) if t.parent.is_none() && t.in_project(&self.settings.project) => {
+                snap.learn_tags(&t);
+                let had = known.map(|i| snap.tasks[i].num_subtasks);
+                if t.num_subtasks.unwrap_or(0) > 0 && had != Some(t.num_subtasks) {
+                    subtasks_of.insert(t.gid.clone());
+                }
+                match known {
+                    Some(i) => snap.tasks[i] = t,
+                    None => snap.tasks.push(t),
+                }
+            }
+            // Deleted, moved out of the project, or someone's subtask: not a task here.
+            _ => {
+                if let Some(i) = known {
+                    snap.tasks.remove(i);
+                    snap.subtasks.remove(gid);
+                    subtasks_of.remove(gid);
+                }
+            }
+        }
     }
 
     /// Find the e-mail addresses of assignees not seen before.
