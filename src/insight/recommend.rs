@@ -30,6 +30,20 @@ fn toml_list(people: &[String]) -> String {
 
 pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
     let mut out = Vec::new();
+    let late_stages = late_stages(ctx, report, &mut out);
+    slow_stages(ctx, report, &late_stages, &mut out);
+    over_parallel(ctx, report, &mut out);
+    unused_targets(report, &mut out);
+    out
+}
+
+/// A stage late in at least half of its items (and twice or more): give it the median
+/// lateness on top. Returns the stages it recommended for, which the p85 rule then skips.
+fn late_stages(
+    ctx: &Ctx,
+    report: &Report,
+    out: &mut Vec<Recommendation>,
+) -> BTreeSet<(String, String)> {
     let mut late_stages = BTreeSet::new();
     for sr in &report.on_time.by_stage {
         let r = &sr.rate;
@@ -85,6 +99,16 @@ pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
             change: Some(stage_days_diff(&process.file, &stage.id, stage.days, new)),
         });
     }
+    late_stages
+}
+
+/// A stage (not already late) whose p85 stage time is over its planned days.
+fn slow_stages(
+    ctx: &Ctx,
+    report: &Report,
+    late_stages: &BTreeSet<(String, String)>,
+    out: &mut Vec<Recommendation>,
+) {
     for st in &report.stage_time {
         let (Some(p85), Some(process)) = (st.p85, ctx.processes.get(st.process.as_str())) else {
             continue;
@@ -123,6 +147,10 @@ pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
             )),
         });
     }
+}
+
+/// A person over their role's max_parallel in at least half of their working weeks.
+fn over_parallel(ctx: &Ctx, report: &Report, out: &mut Vec<Recommendation>) {
     for l in &report.load {
         let Some(max) = l.max_parallel else { continue };
         if l.weeks_over < 2 || l.weeks_over * 2 <= l.weeks_with_work {
@@ -167,6 +195,10 @@ pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
             change,
         });
     }
+}
+
+/// A target nobody updates while another target gets updates.
+fn unused_targets(report: &Report, out: &mut Vec<Recommendation>) {
     let updated: Vec<&super::TargetUpdates> = report
         .adoption
         .targets
@@ -199,5 +231,4 @@ pub(crate) fn recommend(ctx: &Ctx, report: &Report) -> Vec<Recommendation> {
             });
         }
     }
-    out
 }
