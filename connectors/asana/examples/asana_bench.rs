@@ -11,7 +11,8 @@ use throughline_asana::emulator::Emulator;
 use throughline_asana::{AsanaAuth, AsanaConnector, AsanaSettings};
 use throughline_connector::http::Secret;
 use throughline_connector::{
-    Change, Connector, DesiredEntry, DesiredTask, EntryFields, State, TaskContext, TaskFields,
+    Change, Connector, DesiredEntry, DesiredTask, EntryFields, Observation, State, TaskContext,
+    TaskFields,
 };
 
 const ITEMS: usize = 200;
@@ -73,34 +74,70 @@ struct Row {
     ms: u128,
 }
 
+/// The emulator, whose requests are counted, and Ben, who changes things in Asana.
+struct Bench {
+    emu: Emulator,
+    /// The user the connector works as: only their requests are counted.
+    user: String,
+    /// Ben's personal token.
+    person: String,
+    http: reqwest::Client,
+}
+
+impl Bench {
+    /// The connector's requests since the last `clear_requests`.
+    fn requests(&self) -> usize {
+        self.emu
+            .requests()
+            .iter()
+            .filter(|r| r.user == self.user)
+            .count()
+    }
+
+    /// Ben marks a task (or subtask) completed in Asana.
+    async fn complete_as_ben(&self, gid: &str) {
+        let r = self
+            .http
+            .put(format!("{}/tasks/{gid}", self.emu.base_url()))
+            .bearer_auth(&self.person)
+            .json(&json!({"data": {"completed": true}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
+/// The gid of the workspace's user with this address.
+async fn user_gid(emu: &Emulator, workspace: &str, token: &str, email: &str) -> String {
+    let users: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/workspaces/{workspace}/users?opt_fields=email",
+            emu.base_url(),
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    users["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap()["gid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::main]
 async fn main() {
     let emu = Emulator::start().await.expect("the emulator starts");
     let seeded = emu.seed();
-    let ben = {
-        let users: serde_json::Value = reqwest::Client::new()
-            .get(format!(
-                "{}/workspaces/{}/users?opt_fields=email",
-                emu.base_url(),
-                seeded.workspace
-            ))
-            .bearer_auth(&seeded.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        users["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["email"] == "ben@example.com")
-            .unwrap()["gid"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let ben = user_gid(&emu, &seeded.workspace, &seeded.token, "ben@example.com").await;
     let person = emu.personal_token(&ben);
     let mut settings = AsanaSettings::new(
         "bench",
@@ -113,14 +150,29 @@ async fn main() {
     let mut c = AsanaConnector::new(settings.clone()).unwrap();
     let tasks = desired();
     let objects = tasks.len() * (1 + ENTRIES);
-    let mine = |emu: &Emulator| {
-        emu.requests()
-            .iter()
-            .filter(|r| r.user == seeded.user)
-            .count()
+    let bench = Bench {
+        emu,
+        user: seeded.user.clone(),
+        person,
+        http: reqwest::Client::new(),
     };
     let mut rows = Vec::new();
+    let quiet = push_and_looks(&bench, &mut c, &settings, &tasks, &mut rows).await;
+    pulls(&bench, &mut c, &quiet, tasks.len(), &mut rows).await;
+    print_report(&rows, tasks.len(), objects);
+}
 
+/// The first push, the look after it (from the new and the pre-push cursor), a quiet cycle;
+/// the quiet cycle's observation.
+async fn push_and_looks(
+    bench: &Bench,
+    c: &mut AsanaConnector,
+    settings: &AsanaSettings,
+    tasks: &[DesiredTask],
+    rows: &mut Vec<Row>,
+) -> Observation {
+    let emu = &bench.emu;
+    let objects = tasks.len() * (1 + ENTRIES);
     // First push.
     emu.clear_requests();
     let started = Instant::now();
@@ -133,7 +185,7 @@ async fn main() {
     assert!(results.iter().all(Result::is_ok), "the push failed");
     rows.push(Row {
         what: "first push (observe + create all)",
-        requests: mine(&emu),
+        requests: bench.requests(),
         floor: 1 + (objects + STAGES.len()).div_ceil(10),
         naive: 1 + STAGES.len() + objects,
         ms: started.elapsed().as_millis(),
@@ -146,7 +198,7 @@ async fn main() {
     assert_eq!(after.tasks.len(), tasks.len());
     rows.push(Row {
         what: "next look (reads the push's events)",
-        requests: mine(&emu),
+        requests: bench.requests(),
         floor: 1,
         naive: tasks.len().div_ceil(100) + tasks.len(),
         ms: started.elapsed().as_millis(),
@@ -163,7 +215,7 @@ async fn main() {
     assert_eq!(stale.tasks.len(), tasks.len());
     rows.push(Row {
         what: "  same, from the pre-push cursor",
-        requests: mine(&emu),
+        requests: bench.requests(),
         floor: 1,
         naive: tasks.len().div_ceil(100) + tasks.len(),
         ms: started.elapsed().as_millis(),
@@ -177,24 +229,26 @@ async fn main() {
     assert!(results.is_empty());
     rows.push(Row {
         what: "no-op cycle",
-        requests: mine(&emu),
+        requests: bench.requests(),
         floor: 1,
         naive: tasks.len().div_ceil(100) + tasks.len(),
         ms: started.elapsed().as_millis(),
     });
+    quiet
+}
 
+/// Ben ticks 10 checklist entries, then completes 10 tasks; each pulled by one cycle.
+async fn pulls(
+    bench: &Bench,
+    c: &mut AsanaConnector,
+    quiet: &Observation,
+    task_count: usize,
+    rows: &mut Vec<Row>,
+) {
+    let emu = &bench.emu;
     // Ben ticks one checklist entry on each of 10 tasks.
-    let http = reqwest::Client::new();
     for t in quiet.tasks.iter().step_by(97).take(10) {
-        let entry = &t.entries[1];
-        let r = http
-            .put(format!("{}/tasks/{}", emu.base_url(), entry.remote_id))
-            .bearer_auth(&person)
-            .json(&json!({"data": {"completed": true}}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        bench.complete_as_ben(&t.entries[1].remote_id).await;
     }
     emu.clear_requests();
     let started = Instant::now();
@@ -208,22 +262,15 @@ async fn main() {
     assert_eq!(checked, 10);
     rows.push(Row {
         what: "10 ticked entries pulled",
-        requests: mine(&emu),
+        requests: bench.requests(),
         floor: 2,
-        naive: tasks.len().div_ceil(100) + tasks.len(),
+        naive: task_count.div_ceil(100) + task_count,
         ms: started.elapsed().as_millis(),
     });
 
     // Ben completes 10 tasks.
     for t in ticked.tasks.iter().skip(5).step_by(89).take(10) {
-        let r = http
-            .put(format!("{}/tasks/{}", emu.base_url(), t.remote_id))
-            .bearer_auth(&person)
-            .json(&json!({"data": {"completed": true}}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        bench.complete_as_ben(&t.remote_id).await;
     }
     emu.clear_requests();
     let started = Instant::now();
@@ -234,22 +281,24 @@ async fn main() {
     );
     rows.push(Row {
         what: "10 completed tasks pulled",
-        requests: mine(&emu),
+        requests: bench.requests(),
         floor: 2,
-        naive: tasks.len().div_ceil(100) + tasks.len(),
+        naive: task_count.div_ceil(100) + task_count,
         ms: started.elapsed().as_millis(),
     });
+}
 
+fn print_report(rows: &[Row], task_count: usize, objects: usize) {
     println!(
         "Asana: {ITEMS} items × {} stages = {} tasks, {ENTRIES} checklist entries each ({objects} objects)\n",
         STAGES.len(),
-        tasks.len()
+        task_count
     );
     println!(
         "{:<40} {:>9} {:>7} {:>15} {:>9}",
         "cycle", "requests", "floor", "one per object", "wall ms"
     );
-    for r in &rows {
+    for r in rows {
         println!(
             "{:<40} {:>9} {:>7} {:>15} {:>9}",
             r.what, r.requests, r.floor, r.naive, r.ms
