@@ -52,17 +52,15 @@ fn task(n: usize) -> DesiredTask {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(500);
-    let emu = Emulator::start().await.expect("the emulator starts");
-    let id = emu.create_spreadsheet("Benchmark");
+/// One measured cycle: its name, the requests it made, how long it took, the floor
+/// (docs/sync.md) and the requests of a connector that makes one per row.
+type Measured = (&'static str, usize, Duration, usize, usize);
+
+/// A connector to the emulator's spreadsheet `id`, with a quota that never waits.
+fn connector(emu: &Emulator, id: &str) -> SheetsConnector {
     let mut settings = SheetsSettings::new(
         "bench",
-        &id,
+        id,
         SheetsAuth::Token(Secret::new(emu.access_token())),
     )
     .with_base_url(&emu.base_url());
@@ -71,16 +69,45 @@ async fn main() {
         writes: 1_000_000,
         per: Duration::from_secs(60),
     };
-    let mut c = SheetsConnector::new(settings).expect("the connector opens");
+    SheetsConnector::new(settings).expect("the connector opens")
+}
+
+/// The API requests since the last count.
+fn count(emu: &Emulator) -> usize {
+    let n = emu.requests().iter().filter(|r| r.is_api()).count();
+    emu.clear_requests();
+    n
+}
+
+/// A person ticks the done checkbox of ten tasks in the browser.
+fn tick_ten(emu: &Emulator, id: &str, tasks: &[DesiredTask]) {
+    let done_col = SheetsMapping::default()
+        .columns
+        .iter()
+        .position(|f| *f == Field::Done)
+        .expect("the default mapping has a done column");
+    let col = throughline_sheets::a1::column_letters(done_col as u32);
+    for t in tasks.iter().step_by((tasks.len() / 10).max(1)).take(10) {
+        emu.person(id, |p| {
+            let (tab, row) = p.rows_with_metadata(ROW_KEY, &t.identity)[0].clone();
+            let cell = format!("{}!{col}{}", throughline_sheets::a1::quoted(&tab), row + 1);
+            p.type_in(&cell, vec![vec![json!(true)]]).unwrap();
+        });
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(500);
+    let emu = Emulator::start().await.expect("the emulator starts");
+    let id = emu.create_spreadsheet("Benchmark");
+    let mut c = connector(&emu, &id);
     let tasks: Vec<DesiredTask> = (0..n).map(task).collect();
     let rows = n * 3;
-
-    let count = |emu: &Emulator| {
-        let n = emu.requests().iter().filter(|r| r.is_api()).count();
-        emu.clear_requests();
-        n
-    };
-    let mut report = Vec::new();
+    let mut report: Vec<Measured> = Vec::new();
 
     let t = Instant::now();
     c.observe(None).await.unwrap();
@@ -115,20 +142,7 @@ async fn main() {
     assert!(c.apply(&[]).await.is_empty());
     report.push(("no-op cycle", count(&emu), t.elapsed(), 1, rows));
 
-    // A person ticks ten checkboxes in the browser.
-    let done_col = SheetsMapping::default()
-        .columns
-        .iter()
-        .position(|f| *f == Field::Done)
-        .expect("the default mapping has a done column");
-    let col = throughline_sheets::a1::column_letters(done_col as u32);
-    for t in tasks.iter().step_by((n / 10).max(1)).take(10) {
-        emu.person(&id, |p| {
-            let (tab, row) = p.rows_with_metadata(ROW_KEY, &t.identity)[0].clone();
-            let cell = format!("{}!{col}{}", throughline_sheets::a1::quoted(&tab), row + 1);
-            p.type_in(&cell, vec![vec![json!(true)]]).unwrap();
-        });
-    }
+    tick_ten(&emu, &id, &tasks);
     let t = Instant::now();
     let ticked = c.observe(quiet.cursor.clone()).await.unwrap();
     let done = ticked
@@ -138,7 +152,10 @@ async fn main() {
         .count();
     assert_eq!(done, 10);
     report.push(("10 ticks pulled", count(&emu), t.elapsed(), 2, rows));
+    print_report(report, n, rows);
+}
 
+fn print_report(report: Vec<Measured>, n: usize, rows: usize) {
     println!("Google Sheets connector, {n} tasks ({rows} rows with their checklist entries)\n");
     println!(
         "{:<38} {:>9} {:>14} {:>12} {:>9}",
