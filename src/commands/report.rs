@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use jiff::civil::Date;
 use throughline::insight::{self, Filter};
-use throughline::model::StateLocation;
+use throughline::model::{Deployment, StateLocation};
 use throughline::report::build::{self, Scope, Stored};
 use throughline::report::insight as render;
 use throughline::state::SqliteStore;
@@ -62,40 +62,14 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let now = super::now(&dep)?;
-    if let Some(p) = &args.process
-        && dep.process(p).is_none()
-    {
-        let known: Vec<&str> = dep.processes.iter().map(|p| p.id.as_str()).collect();
-        anyhow::bail!(
-            "{}: there is no process `{p}`; the processes are: {}",
-            dep.config_path.display(),
-            known.join(", ")
-        );
-    }
+    check_process(&dep, &args)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
     let tasks: Vec<&throughline::schedule::Task> = schedule
         .tasks
         .iter()
         .filter(|t| args.process.as_ref().is_none_or(|p| *p == t.process))
         .collect();
-    if let Some(item) = &args.item
-        && !tasks.iter().any(|t| t.item == *item)
-    {
-        anyhow::bail!(
-            "there is no item \"{item}\" in {}; check the spelling (`throughline schedule` \
-             lists the items)",
-            config.display()
-        );
-    }
-    if let Some(person) = &args.person
-        && !tasks.iter().any(|t| t.owner.as_ref() == Some(person))
-    {
-        anyhow::bail!(
-            "nobody called \"{person}\" owns a task in {}; use the e-mail address written in \
-             the playbook's roles",
-            config.display()
-        );
-    }
+    check_filters(config, &args, &tasks)?;
     let stored = read_store(&dep.state)?;
     let first_tz = dep
         .processes
@@ -133,16 +107,73 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let (Some(id), Some(back)) = (&args.snooze, args.until) {
         return snooze(&dep.state, &report, id, back, today, now);
     }
+    let Some(text) = render_format(&dep, &schedule, &report, &args)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    match &args.output {
+        Some(path) => super::write_whole(path, text.as_bytes(), "report")?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--process` must name a process of the deployment.
+fn check_process(dep: &Deployment, args: &Args) -> anyhow::Result<()> {
+    if let Some(p) = &args.process
+        && dep.process(p).is_none()
+    {
+        let known: Vec<&str> = dep.processes.iter().map(|p| p.id.as_str()).collect();
+        anyhow::bail!(
+            "{}: there is no process `{p}`; the processes are: {}",
+            dep.config_path.display(),
+            known.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `--item` and `--person` must name an item and an owner among the tasks in scope.
+fn check_filters(
+    config: &Path,
+    args: &Args,
+    tasks: &[&throughline::schedule::Task],
+) -> anyhow::Result<()> {
+    if let Some(item) = &args.item
+        && !tasks.iter().any(|t| t.item == *item)
+    {
+        anyhow::bail!(
+            "there is no item \"{item}\" in {}; check the spelling (`throughline schedule` \
+             lists the items)",
+            config.display()
+        );
+    }
+    if let Some(person) = &args.person
+        && !tasks.iter().any(|t| t.owner.as_ref() == Some(person))
+    {
+        anyhow::bail!(
+            "nobody called \"{person}\" owns a task in {}; use the e-mail address written in \
+             the playbook's roles",
+            config.display()
+        );
+    }
+    Ok(())
+}
+
+/// The report in the asked format; `None` when it was written already (a workbook goes
+/// straight to its `--output` file).
+fn render_format(
+    dep: &Deployment,
+    schedule: &throughline::schedule::Schedule,
+    report: &insight::Report,
+    args: &Args,
+) -> anyhow::Result<Option<String>> {
     let format = if args.json { Format::Json } else { args.format };
     let text = match format {
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&render::json(&report))?
-        ),
-        Format::Text => render::render(&report),
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&render::json(report))?),
+        Format::Text => render::render(report),
         Format::Html => throughline::report::html::render(
-            &report,
-            &build::labels(&dep, &schedule, args.process.as_deref()),
+            report,
+            &build::labels(dep, schedule, args.process.as_deref()),
         ),
         Format::Xlsx => {
             let Some(path) = &args.output else {
@@ -152,19 +183,15 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 );
             };
             let bytes = throughline::report::xlsx::render(
-                &report,
-                &build::labels(&dep, &schedule, args.process.as_deref()),
+                report,
+                &build::labels(dep, schedule, args.process.as_deref()),
             )
             .context("could not build the report workbook")?;
             super::write_whole(path, &bytes, "report")?;
-            return Ok(ExitCode::SUCCESS);
+            return Ok(None);
         }
     };
-    match &args.output {
-        Some(path) => super::write_whole(path, text.as_bytes(), "report")?,
-        None => print!("{text}"),
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Some(text))
 }
 
 /// `report --snooze ID --until DATE`: recorded in the state file (the only write `report`
