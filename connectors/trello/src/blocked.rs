@@ -90,10 +90,32 @@ impl TrelloConnector {
         };
         let cs = self.card_state(card)?;
         let (shown, cells) = self.blocked_of(self.snap(), &cs);
+        self.show_blocked_label(card, identity, &label, blocked, shown)
+            .await?;
+        let want = reason.filter(|_| blocked).map(str::trim).unwrap_or("");
+        let what = format!("the blocked reason of `{identity}`");
+        match self.snap().reason_field.clone() {
+            Some(field) => self.write_reason_field(card, &cs, field, want, &what).await,
+            // No comment says "no reason" (it would only be noise), nor repeats the shown one.
+            None if want.is_empty() || cells.blocked_reason.as_deref() == Some(want) => Ok(()),
+            None => self.comment_reason_on(card, &label, want, &what).await,
+        }
+    }
+
+    /// The blocked label put on a blocked card that does not show it, taken off a card no
+    /// longer blocked.
+    async fn show_blocked_label(
+        &mut self,
+        card: &str,
+        identity: &str,
+        label: &str,
+        blocked: bool,
+        shown: bool,
+    ) -> Result<(), ConnectorError> {
         let what = format!("the blocked label of `{identity}`");
         if blocked && !shown {
             let color = self.mapping().blocked_color.clone();
-            let id = self.label_named(&label, color).await?;
+            let id = self.label_named(label, color).await?;
             let _: serde_json::Value = self
                 .api
                 .post(
@@ -122,58 +144,71 @@ impl TrelloConnector {
                 cs.card.id_labels.retain(|l| *l != id);
             }
         }
-        let want = reason.filter(|_| blocked).map(str::trim).unwrap_or("");
-        let what = format!("the blocked reason of `{identity}`");
-        match self.snap().reason_field.clone() {
-            Some(field) => {
-                // The field as it stands, also on a card no longer blocked: it is emptied then.
-                let has = cs
-                    .card
-                    .custom_field_items
-                    .iter()
-                    .find(|i| i.id_custom_field == field)
-                    .and_then(|i| i.text())
-                    .map_or("", str::trim);
-                if has == want {
-                    return Ok(());
-                }
-                let body = serde_json::json!({"value": {"text": want}});
-                self.api
-                    .put_json(
-                        &format!("/cards/{card}/customField/{field}/item"),
-                        &body,
-                        &what,
-                    )
-                    .await?;
-                if let Some(cs) = self.snap_mut().cards.get_mut(card) {
-                    cs.card
-                        .custom_field_items
-                        .retain(|i| i.id_custom_field != field);
-                    cs.card.custom_field_items.push(wire::CustomFieldItem {
-                        id_custom_field: field,
-                        value: Some(serde_json::json!({"text": want})),
-                    });
-                }
-            }
-            // No comment says "no reason" (it would only be noise), nor repeats the shown one.
-            None if want.is_empty() || cells.blocked_reason.as_deref() == Some(want) => {}
-            None => {
-                let text = comment_text(&label, want);
-                let _: serde_json::Value = self
-                    .api
-                    .post(
-                        &format!("/cards/{card}/actions/comments"),
-                        &[("text", text.clone())],
-                        &what,
-                    )
-                    .await?;
-                self.snap_mut()
-                    .comments
-                    .entry(card.to_owned())
-                    .or_default()
-                    .insert(0, text);
-            }
+        Ok(())
+    }
+
+    /// The reason written to the card's reason field when it shows another.
+    async fn write_reason_field(
+        &mut self,
+        card: &str,
+        cs: &CardState,
+        field: String,
+        want: &str,
+        what: &str,
+    ) -> Result<(), ConnectorError> {
+        // The field as it stands, also on a card no longer blocked: it is emptied then.
+        let has = cs
+            .card
+            .custom_field_items
+            .iter()
+            .find(|i| i.id_custom_field == field)
+            .and_then(|i| i.text())
+            .map_or("", str::trim);
+        if has == want {
+            return Ok(());
         }
+        let body = serde_json::json!({"value": {"text": want}});
+        self.api
+            .put_json(
+                &format!("/cards/{card}/customField/{field}/item"),
+                &body,
+                what,
+            )
+            .await?;
+        if let Some(cs) = self.snap_mut().cards.get_mut(card) {
+            cs.card
+                .custom_field_items
+                .retain(|i| i.id_custom_field != field);
+            cs.card.custom_field_items.push(wire::CustomFieldItem {
+                id_custom_field: field,
+                value: Some(serde_json::json!({"text": want})),
+            });
+        }
+        Ok(())
+    }
+
+    /// The reason as a new comment `<label>: <reason>` on the card.
+    async fn comment_reason_on(
+        &mut self,
+        card: &str,
+        label: &str,
+        want: &str,
+        what: &str,
+    ) -> Result<(), ConnectorError> {
+        let text = comment_text(label, want);
+        let _: serde_json::Value = self
+            .api
+            .post(
+                &format!("/cards/{card}/actions/comments"),
+                &[("text", text.clone())],
+                what,
+            )
+            .await?;
+        self.snap_mut()
+            .comments
+            .entry(card.to_owned())
+            .or_default()
+            .insert(0, text);
         Ok(())
     }
 }
