@@ -357,11 +357,36 @@ fn read_target(t: &Fields<'_, '_>, problems: &mut Problems) -> RawTarget {
         },
         problems,
     );
+    let only = read_only(t, problems);
+    let credentials = read_credentials(t, problems);
+    let base_url = t.text(
+        "base_url",
+        Expect {
+            what: "a web address in quotes",
+            example: "\"https://api.trello.com/1\"",
+        },
+        problems,
+    );
+    let settings = read_kind_settings(t, problems);
+    RawTarget {
+        at: t.at(()),
+        id,
+        kind,
+        mapping,
+        only,
+        credentials,
+        base_url,
+        settings,
+    }
+}
+
+/// A target's `only = { roles = [...], ... }`: which tasks it holds.
+fn read_only(t: &Fields<'_, '_>, problems: &mut Problems) -> RawOnly {
     let only_expect = Expect {
         what: "a table of lists",
         example: "{ roles = [\"designer\"] }",
     };
-    let only = match t.table("only", "`only`", only_expect, problems) {
+    match t.table("only", "`only`", only_expect, problems) {
         Some(o) => {
             o.check_keys(&["roles", "stages", "processes", "items"], problems);
             let list = |key: &str, problems: &mut Problems| {
@@ -377,7 +402,11 @@ fn read_target(t: &Fields<'_, '_>, problems: &mut Problems) -> RawTarget {
             }
         }
         None => RawOnly::default(),
-    };
+    }
+}
+
+/// A target's `credentials = { token = "env:..." }`: references, never the secrets.
+fn read_credentials(t: &Fields<'_, '_>, problems: &mut Problems) -> Vec<(At<String>, At<String>)> {
     let cred_expect = Expect {
         what: "a table of secret references",
         example: "{ token = \"env:TRELLO_TOKEN\" }",
@@ -395,14 +424,14 @@ fn read_target(t: &Fields<'_, '_>, problems: &mut Problems) -> RawTarget {
             }
         }
     }
-    let base_url = t.text(
-        "base_url",
-        Expect {
-            what: "a web address in quotes",
-            example: "\"https://api.trello.com/1\"",
-        },
-        problems,
-    );
+    credentials
+}
+
+/// Every key of a target not in [`TARGET_KEYS`]: the kind's own settings, passed on as-is.
+fn read_kind_settings(
+    t: &Fields<'_, '_>,
+    problems: &mut Problems,
+) -> Vec<(At<String>, At<toml::Value>)> {
     let mut settings = Vec::new();
     for (key, value) in t.entries() {
         if TARGET_KEYS.contains(&key.value) {
@@ -415,16 +444,7 @@ fn read_target(t: &Fields<'_, '_>, problems: &mut Problems) -> RawTarget {
             ));
         }
     }
-    RawTarget {
-        at: t.at(()),
-        id,
-        kind,
-        mapping,
-        only,
-        credentials,
-        base_url,
-        settings,
-    }
+    settings
 }
 
 /// A TOML value as the `toml` crate's own type, for settings passed on to a connector as-is.
@@ -652,39 +672,7 @@ fn read_stage(s: &Fields<'_, '_>, problems: &mut Problems) -> RawStage {
     if s.get("days").is_none() {
         s.missing("days", days_expect, problems);
     }
-    let mut checklist = Vec::new();
-    if let Some((_, entries)) = s.list("checklist") {
-        for entry in entries {
-            match entry.get_ref() {
-                DeValue::String(text) => {
-                    let at = At::new((), s.file, entry.span());
-                    let text = at.with(text.to_string());
-                    if text.value.trim().is_empty() {
-                        problems.at(&text, "this checklist entry is empty; write what must be done, or remove it");
-                        continue;
-                    }
-                    checklist.push(RawEntry { at, id: None, text: Some(text), role: None });
-                }
-                DeValue::Table(_) => {
-                    let e = Fields::from_value(s.file, entry, "this checklist entry").expect("a table");
-                    e.check_keys(&["id", "text", "role"], problems);
-                    let id = e.str("id", Expect { what: "a short name in quotes", example: "\"brief-ok\"" }, problems);
-                    let id = id.filter(|id| check_id(id, "id", problems));
-                    checklist.push(RawEntry {
-                        at: e.at(()),
-                        id,
-                        text: e.req_text("text", Expect { what: "what must be done", example: "\"Brief approved\"" }, problems),
-                        role: e.str("role", Expect { what: "a role id in quotes", example: "\"campaign\"" }, problems),
-                    });
-                }
-                _ => problems.add(
-                    s.file,
-                    entry.span(),
-                    "a checklist entry must be text in quotes, like \"Brief approved\", or a table, like { id = \"brief-ok\", text = \"Brief approved\", role = \"campaign\" }",
-                ),
-            }
-        }
-    }
+    let checklist = read_checklist(s, problems);
     RawStage {
         id: s.id(
             "id",
@@ -729,6 +717,44 @@ fn read_stage(s: &Fields<'_, '_>, problems: &mut Problems) -> RawStage {
         ),
         checklist,
     }
+}
+
+/// A stage's `checklist`: each entry text in quotes, or a table with an id and a role.
+fn read_checklist(s: &Fields<'_, '_>, problems: &mut Problems) -> Vec<RawEntry> {
+    let mut checklist = Vec::new();
+    if let Some((_, entries)) = s.list("checklist") {
+        for entry in entries {
+            match entry.get_ref() {
+                DeValue::String(text) => {
+                    let at = At::new((), s.file, entry.span());
+                    let text = at.with(text.to_string());
+                    if text.value.trim().is_empty() {
+                        problems.at(&text, "this checklist entry is empty; write what must be done, or remove it");
+                        continue;
+                    }
+                    checklist.push(RawEntry { at, id: None, text: Some(text), role: None });
+                }
+                DeValue::Table(_) => {
+                    let e = Fields::from_value(s.file, entry, "this checklist entry").expect("a table");
+                    e.check_keys(&["id", "text", "role"], problems);
+                    let id = e.str("id", Expect { what: "a short name in quotes", example: "\"brief-ok\"" }, problems);
+                    let id = id.filter(|id| check_id(id, "id", problems));
+                    checklist.push(RawEntry {
+                        at: e.at(()),
+                        id,
+                        text: e.req_text("text", Expect { what: "what must be done", example: "\"Brief approved\"" }, problems),
+                        role: e.str("role", Expect { what: "a role id in quotes", example: "\"campaign\"" }, problems),
+                    });
+                }
+                _ => problems.add(
+                    s.file,
+                    entry.span(),
+                    "a checklist entry must be text in quotes, like \"Brief approved\", or a table, like { id = \"brief-ok\", text = \"Brief approved\", role = \"campaign\" }",
+                ),
+            }
+        }
+    }
+    checklist
 }
 
 pub(crate) fn read_items(
