@@ -114,46 +114,8 @@ fn read_metric(m: &Fields<'_, '_>, problems: &mut Problems) -> RawMetric {
     if m.get("target").is_none() {
         m.missing("target", target_expect, problems);
     }
-    let higher_is_better = m.get("higher_is_better").and_then(|v| match v.get_ref() {
-        toml::de::DeValue::Boolean(b) => Some(At::new(*b, m.file, v.span())),
-        _ => {
-            problems.add(
-                m.file,
-                v.span(),
-                "`higher_is_better` must be true or false, like higher_is_better = false for \
-                 help-desk questions that should go down",
-            );
-            None
-        }
-    });
-    let by = m.date("by", problems);
-    let after_golive = m.count(
-        "after_golive",
-        Expect {
-            what: "a whole number of business days after the go-live date, 0 or more",
-            example: "20",
-        },
-        problems,
-    );
-    match (&by, &after_golive) {
-        (Some(_), Some(a)) => problems.at(
-            a,
-            "write either `by` (a date) or `after_golive` (business days after the go-live), \
-             not both",
-        ),
-        (None, None) if m.get("by").is_none() && m.get("after_golive").is_none() => {
-            m.missing(
-                "by",
-                Expect {
-                    what: "the date the target should be reached (or after_golive = N business \
-                           days)",
-                    example: "2027-06-01",
-                },
-                problems,
-            );
-        }
-        _ => {}
-    }
+    let higher_is_better = read_higher_is_better(m, problems);
+    let (by, after_golive) = read_when(m, problems);
     RawMetric {
         at: m.at(()),
         id,
@@ -186,6 +148,56 @@ fn read_metric(m: &Fields<'_, '_>, problems: &mut Problems) -> RawMetric {
         ),
         higher_is_better,
     }
+}
+
+/// `higher_is_better`: true or false.
+fn read_higher_is_better(m: &Fields<'_, '_>, problems: &mut Problems) -> Option<At<bool>> {
+    m.get("higher_is_better").and_then(|v| match v.get_ref() {
+        toml::de::DeValue::Boolean(b) => Some(At::new(*b, m.file, v.span())),
+        _ => {
+            problems.add(
+                m.file,
+                v.span(),
+                "`higher_is_better` must be true or false, like higher_is_better = false for \
+                 help-desk questions that should go down",
+            );
+            None
+        }
+    })
+}
+
+/// When the target should be reached: `by` (a date) or `after_golive` (business days), one
+/// of them.
+fn read_when(m: &Fields<'_, '_>, problems: &mut Problems) -> (Option<At<Date>>, Option<At<u32>>) {
+    let by = m.date("by", problems);
+    let after_golive = m.count(
+        "after_golive",
+        Expect {
+            what: "a whole number of business days after the go-live date, 0 or more",
+            example: "20",
+        },
+        problems,
+    );
+    match (&by, &after_golive) {
+        (Some(_), Some(a)) => problems.at(
+            a,
+            "write either `by` (a date) or `after_golive` (business days after the go-live), \
+             not both",
+        ),
+        (None, None) if m.get("by").is_none() && m.get("after_golive").is_none() => {
+            m.missing(
+                "by",
+                Expect {
+                    what: "the date the target should be reached (or after_golive = N business \
+                           days)",
+                    example: "2027-06-01",
+                },
+                problems,
+            );
+        }
+        _ => {}
+    }
+    (by, after_golive)
 }
 
 /// Where a metric was written: a playbook (its process) or an items file (its items).
