@@ -6,8 +6,8 @@ use std::fmt::Write;
 use serde::Serialize;
 use throughline_connector::Change;
 
-use crate::engine::CycleReport;
-use crate::reconcile::{ChangeKind, DriftAction, PlannedChange};
+use crate::engine::{CycleReport, TargetOutcome};
+use crate::reconcile::{ChangeKind, DriftAction, PlannedChange, TargetPlan};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
@@ -124,180 +124,224 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
     let paint = Paint { on: color };
     let mut out = String::new();
     for o in &report.targets {
-        let _ = writeln!(out, "{}", paint.bold(&format!("Target {}", o.target)));
-        if let Some(e) = &o.observe_error {
+        target_section(&mut out, report, o, &paint, applied, verbose);
+    }
+    status_updates(&mut out, report, &paint);
+    conflicts(&mut out, report, &paint);
+    summary(&mut out, report, applied);
+    out
+}
+
+/// One target's part: whether it could be read or was stopped, its changes, drift, unknown
+/// objects and words, its failures by cause, and its people with no account.
+fn target_section(
+    out: &mut String,
+    report: &CycleReport,
+    o: &TargetOutcome,
+    paint: &Paint,
+    applied: bool,
+    verbose: bool,
+) {
+    let _ = writeln!(out, "{}", paint.bold(&format!("Target {}", o.target)));
+    if let Some(e) = &o.observe_error {
+        let _ = writeln!(
+            out,
+            "  ! could not read it: {e}. Nothing was changed there; it is tried again next cycle."
+        );
+        return;
+    }
+    let Some(plan) = &o.plan else { return };
+    if let Some(stop) = &o.stopped {
+        let _ = writeln!(out, "  ! stopped: {stop}");
+        if let Some(h) = plan.stop.as_ref().map(|s| s.held_back) {
             let _ = writeln!(
                 out,
-                "  ! could not read it: {e}. Nothing was changed there; it is tried again next cycle."
+                "    held back, not done: {} to create, {} to update, {} to archive",
+                h.create, h.update, h.archive
             );
-            continue;
-        }
-        let Some(plan) = &o.plan else { continue };
-        if let Some(stop) = &o.stopped {
-            let _ = writeln!(out, "  ! stopped: {stop}");
-            if let Some(h) = plan.stop.as_ref().map(|s| s.held_back) {
-                let _ = writeln!(
-                    out,
-                    "    held back, not done: {} to create, {} to update, {} to archive",
-                    h.create, h.update, h.archive
-                );
-            }
-        }
-        if o.stopped.is_none()
-            && plan.changes.is_empty()
-            && plan.drift.is_empty()
-            && plan.unknown.is_empty()
-            && plan.unknown_words.is_empty()
-        {
-            let _ = writeln!(out, "  in step: nothing to change");
-        }
-        // A sync lists what went through (its failures come below, by cause), capped: the
-        // first sync creates everything. `plan` lists all.
-        let failed: std::collections::HashSet<&str> =
-            o.failed.iter().map(|(id, _)| id.as_str()).collect();
-        let changes: Vec<&PlannedChange> = plan
-            .changes
-            .iter()
-            .filter(|c| !applied || !failed.contains(c.change.identity()))
-            .collect();
-        let shown = if applied {
-            changes.len().min(SYNC_LISTED)
-        } else {
-            changes.len()
-        };
-        for c in &changes[..shown] {
-            let what = describe(c);
-            let kind = match c.kind {
-                ChangeKind::Recreate => " (re-create)",
-                ChangeKind::Revive => " (revive)",
-                _ => "",
-            };
-            let _ = writeln!(
-                out,
-                "  {} {}{kind}  {what}",
-                paint.sign(c.kind),
-                c.change.identity()
-            );
-            for d in &c.details {
-                let _ = writeln!(out, "      {d}");
-            }
-        }
-        if shown < changes.len() {
-            let _ = writeln!(out, "  … and {} more", changes.len() - shown);
-        }
-        if !plan.drift.is_empty() {
-            let _ = writeln!(
-                out,
-                "  Drift (edits made in the tool to fields the playbook owns):"
-            );
-            for d in &plan.drift {
-                let what = match d.action {
-                    DriftAction::Revert => "put back",
-                    DriftAction::Accept => "taken into the hub",
-                    DriftAction::Ignore => "left as the person set it",
-                };
-                let who = d
-                    .person
-                    .as_ref()
-                    .map(|p| format!(" by {p}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "    {} {}: \"{}\" in the tool{who}, \"{}\" in the playbook: {what}",
-                    d.identity, d.field, d.tool, d.hub
-                );
-            }
-        }
-        for u in &plan.unknown {
-            let _ = writeln!(
-                out,
-                "  ? {} (remote {}): {}",
-                u.identity, u.remote_id, u.reason
-            );
-        }
-        for u in &plan.unknown_words {
-            let _ = writeln!(
-                out,
-                "  ? {}: \"{}\" in {} is not a status word; the task stays {} until it is. \
-                 Use one of: {} (the cell's note says so too)",
-                u.identity,
-                u.word.word,
-                u.word.cell,
-                u.state,
-                u.word.accepted.join(", ")
-            );
-        }
-        // One line per cause: a missing folder fails every change the same way.
-        for cause in o.failures_by_cause() {
-            let n = cause.identities.len();
-            let _ = writeln!(
-                out,
-                "  ! {}: {} not made: {}. {} as {}, tried again next cycle{}",
-                o.target,
-                crate::engine::causes::changes(n),
-                cause.message.trim_end_matches('.'),
-                if n == 1 { "Left" } else { "All left" },
-                if n == 1 { "it was" } else { "they were" },
-                if verbose || n == 1 {
-                    ":"
-                } else {
-                    " (--verbose lists them)"
-                }
-            );
-            if verbose || n == 1 {
-                for identity in &cause.identities {
-                    let _ = writeln!(out, "      {identity}");
-                }
-            }
-        }
-        let unmapped: Vec<_> = report
-            .unmapped
-            .iter()
-            .filter(|u| u.target == o.target)
-            .collect();
-        if let Some(first) = unmapped.first() {
-            let _ = writeln!(
-                out,
-                "  People with no account here; their tasks are {}:",
-                first.handled
-            );
-            for u in &unmapped {
-                // Someone mapped to an account the tool lacks: no entry to add, one to fix.
-                let fix = match u.mapped_to {
-                    Some(_) => format!("; {}", u.fix()),
-                    None => String::new(),
-                };
-                let _ = writeln!(
-                    out,
-                    "    {}: {} task{}{fix}",
-                    u.person,
-                    u.tasks,
-                    if u.tasks == 1 { "" } else { "s" }
-                );
-            }
-            // One line that maps them all: two `people =` lines would be a TOML error.
-            let entries: Vec<&str> = unmapped
-                .iter()
-                .filter(|u| u.mapped_to.is_none())
-                .map(|u| u.entry.as_str())
-                .collect();
-            let _ = if entries.is_empty() {
-                Ok(())
-            } else if first.in_map {
-                writeln!(
-                    out,
-                    "  To give them one, add to the target's people = {{ … }}: {}",
-                    entries.join(", ")
-                )
-            } else {
-                writeln!(
-                    out,
-                    "  To give them one, add to the target: people = {{ {} }}",
-                    entries.join(", ")
-                )
-            };
         }
     }
+    if o.stopped.is_none()
+        && plan.changes.is_empty()
+        && plan.drift.is_empty()
+        && plan.unknown.is_empty()
+        && plan.unknown_words.is_empty()
+    {
+        let _ = writeln!(out, "  in step: nothing to change");
+    }
+    changes(out, o, plan, paint, applied);
+    drift(out, plan);
+    unknown(out, plan);
+    failures(out, o, verbose);
+    unmapped(out, report, o);
+}
+
+/// The changes of a target. A sync lists what went through (its failures come below, by
+/// cause), capped: the first sync creates everything. `plan` lists all.
+fn changes(out: &mut String, o: &TargetOutcome, plan: &TargetPlan, paint: &Paint, applied: bool) {
+    let failed: std::collections::HashSet<&str> =
+        o.failed.iter().map(|(id, _)| id.as_str()).collect();
+    let changes: Vec<&PlannedChange> = plan
+        .changes
+        .iter()
+        .filter(|c| !applied || !failed.contains(c.change.identity()))
+        .collect();
+    let shown = if applied {
+        changes.len().min(SYNC_LISTED)
+    } else {
+        changes.len()
+    };
+    for c in &changes[..shown] {
+        let what = describe(c);
+        let kind = match c.kind {
+            ChangeKind::Recreate => " (re-create)",
+            ChangeKind::Revive => " (revive)",
+            _ => "",
+        };
+        let _ = writeln!(
+            out,
+            "  {} {}{kind}  {what}",
+            paint.sign(c.kind),
+            c.change.identity()
+        );
+        for d in &c.details {
+            let _ = writeln!(out, "      {d}");
+        }
+    }
+    if shown < changes.len() {
+        let _ = writeln!(out, "  … and {} more", changes.len() - shown);
+    }
+}
+
+/// Edits made in the tool to fields the playbook owns, and what was done about each.
+fn drift(out: &mut String, plan: &TargetPlan) {
+    if !plan.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Drift (edits made in the tool to fields the playbook owns):"
+        );
+        for d in &plan.drift {
+            let what = match d.action {
+                DriftAction::Revert => "put back",
+                DriftAction::Accept => "taken into the hub",
+                DriftAction::Ignore => "left as the person set it",
+            };
+            let who = d
+                .person
+                .as_ref()
+                .map(|p| format!(" by {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {} {}: \"{}\" in the tool{who}, \"{}\" in the playbook: {what}",
+                d.identity, d.field, d.tool, d.hub
+            );
+        }
+    }
+}
+
+/// Objects the target has that the plan cannot place, and status words it does not know.
+fn unknown(out: &mut String, plan: &TargetPlan) {
+    for u in &plan.unknown {
+        let _ = writeln!(
+            out,
+            "  ? {} (remote {}): {}",
+            u.identity, u.remote_id, u.reason
+        );
+    }
+    for u in &plan.unknown_words {
+        let _ = writeln!(
+            out,
+            "  ? {}: \"{}\" in {} is not a status word; the task stays {} until it is. \
+             Use one of: {} (the cell's note says so too)",
+            u.identity,
+            u.word.word,
+            u.word.cell,
+            u.state,
+            u.word.accepted.join(", ")
+        );
+    }
+}
+
+/// One line per cause: a missing folder fails every change the same way.
+fn failures(out: &mut String, o: &TargetOutcome, verbose: bool) {
+    for cause in o.failures_by_cause() {
+        let n = cause.identities.len();
+        let _ = writeln!(
+            out,
+            "  ! {}: {} not made: {}. {} as {}, tried again next cycle{}",
+            o.target,
+            crate::engine::causes::changes(n),
+            cause.message.trim_end_matches('.'),
+            if n == 1 { "Left" } else { "All left" },
+            if n == 1 { "it was" } else { "they were" },
+            if verbose || n == 1 {
+                ":"
+            } else {
+                " (--verbose lists them)"
+            }
+        );
+        if verbose || n == 1 {
+            for identity in &cause.identities {
+                let _ = writeln!(out, "      {identity}");
+            }
+        }
+    }
+}
+
+/// The people with no account in the target, and the line that would give them one.
+fn unmapped(out: &mut String, report: &CycleReport, o: &TargetOutcome) {
+    let unmapped: Vec<_> = report
+        .unmapped
+        .iter()
+        .filter(|u| u.target == o.target)
+        .collect();
+    if let Some(first) = unmapped.first() {
+        let _ = writeln!(
+            out,
+            "  People with no account here; their tasks are {}:",
+            first.handled
+        );
+        for u in &unmapped {
+            // Someone mapped to an account the tool lacks: no entry to add, one to fix.
+            let fix = match u.mapped_to {
+                Some(_) => format!("; {}", u.fix()),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "    {}: {} task{}{fix}",
+                u.person,
+                u.tasks,
+                if u.tasks == 1 { "" } else { "s" }
+            );
+        }
+        // One line that maps them all: two `people =` lines would be a TOML error.
+        let entries: Vec<&str> = unmapped
+            .iter()
+            .filter(|u| u.mapped_to.is_none())
+            .map(|u| u.entry.as_str())
+            .collect();
+        let _ = if entries.is_empty() {
+            Ok(())
+        } else if first.in_map {
+            writeln!(
+                out,
+                "  To give them one, add to the target's people = {{ … }}: {}",
+                entries.join(", ")
+            )
+        } else {
+            writeln!(
+                out,
+                "  To give them one, add to the target: people = {{ {} }}",
+                entries.join(", ")
+            )
+        };
+    }
+}
+
+/// Statuses pulled from the tools this cycle.
+fn status_updates(out: &mut String, report: &CycleReport, paint: &Paint) {
     if !report.status_updates.is_empty() {
         let _ = writeln!(out, "{}", paint.bold("Status pulled from the tools"));
         for u in &report.status_updates {
@@ -318,6 +362,10 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
             );
         }
     }
+}
+
+/// Tools that disagreed, and how `[sync] conflict` settled it.
+fn conflicts(out: &mut String, report: &CycleReport, paint: &Paint) {
     if !report.conflicts.is_empty() {
         let _ = writeln!(
             out,
@@ -344,6 +392,10 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
             );
         }
     }
+}
+
+/// The closing line: what was (or would be) created, updated, archived, failed.
+fn summary(out: &mut String, report: &CycleReport, applied: bool) {
     let t = totals(report, applied);
     let verb = if applied {
         ("created", "updated", "archived")
@@ -389,7 +441,6 @@ pub fn render_verbose(report: &CycleReport, color: bool, applied: bool, verbose:
             String::new()
         },
     );
-    out
 }
 
 /// The machine-readable form of a cycle.
