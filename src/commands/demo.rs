@@ -15,12 +15,12 @@ use anyhow::Context as _;
 use throughline::daemon::logging::{self, LogFormat, Secrets};
 use throughline::daemon::{self, Connectors, Service, Shared, SystemClock};
 use throughline::engine::{self, CycleOptions};
-use throughline::model::{StateLocation, parse_listen};
+use throughline::model::{Deployment, StateLocation, parse_listen};
 use throughline::report::plan;
 use throughline::state::SqliteStore;
 use throughline_connector::DesiredTask;
 
-use super::emulate::{self, Running};
+use super::emulate::{self, Person, Running};
 use throughline::engine::registry::emulators;
 
 /// The first line of the deployment `demo` writes: how a later run knows the folder is its own.
@@ -60,15 +60,7 @@ pub fn run(_config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         // Installed first, so a Ctrl-C during the first sync stops the demo too.
         let stop = daemon::shutdown_signal();
-        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let mut tools = Vec::new();
-        for launcher in emulators::all() {
-            tools.push(
-                emulate::start(launcher, loopback, &people)
-                    .await
-                    .context("cannot start an emulator on 127.0.0.1")?,
-            );
-        }
+        let tools = start_emulators(&people).await?;
         write_deployment(&dir, &tools)?;
         let dep = match super::load_or_report(&config) {
             Ok(dep) => dep,
@@ -79,39 +71,8 @@ pub fn run(_config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         };
         let mut store = SqliteStore::open(state_path)?;
 
-        println!("throughline demo in {}", dir.display());
-        for t in &tools {
-            println!("  {}", t.summary);
-        }
-        println!("  Excel workbook {}", dir.join(WORKBOOK).display());
-        println!();
-        println!("First sync:");
         let now = jiff::Timestamp::now();
-        let schedule = throughline::schedule::schedule_at(&dep, now);
-        let mut runs = engine::connectors::open_targets(&dep, &schedule)?;
-        let example = runs
-            .first()
-            .and_then(|r| r.desired.iter().find(|t| t.entries.len() >= 4))
-            .cloned()
-            .context("the example has no task with four checklist entries to tick")?;
-        let report = engine::run_cycle(
-            &mut store,
-            &mut runs,
-            &dep.sync,
-            &CycleOptions::default(),
-            now,
-        )
-        .await
-        .context("the first sync stopped")?;
-        drop(runs);
-        print!("{}", plan::render(&report, super::color(), true));
-        if !report.ok() {
-            println!(
-                "The first sync did not finish everywhere; the daemon tries again at every cycle."
-            );
-        }
-        println!();
-        print!("{}", how_to_tick(&tools, &example, &dir.join(WORKBOOK))?);
+        first_sync(&dir, &dep, &mut store, &tools, now).await?;
 
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -140,6 +101,57 @@ pub fn run(_config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// One emulator of each hosted tool on a free port of 127.0.0.1, knowing the example's people.
+async fn start_emulators(people: &[Person]) -> anyhow::Result<Vec<Running>> {
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut tools = Vec::new();
+    for launcher in emulators::all() {
+        tools.push(
+            emulate::start(launcher, loopback, people)
+                .await
+                .context("cannot start an emulator on 127.0.0.1")?,
+        );
+    }
+    Ok(tools)
+}
+
+/// Where each tool answers, the first sync's plan, and how to tick an entry in each tool.
+async fn first_sync(
+    dir: &Path,
+    dep: &Deployment,
+    store: &mut SqliteStore,
+    tools: &[Running],
+    now: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    println!("throughline demo in {}", dir.display());
+    for t in tools {
+        println!("  {}", t.summary);
+    }
+    println!("  Excel workbook {}", dir.join(WORKBOOK).display());
+    println!();
+    println!("First sync:");
+    let schedule = throughline::schedule::schedule_at(dep, now);
+    let mut runs = engine::connectors::open_targets(dep, &schedule)?;
+    let example = runs
+        .first()
+        .and_then(|r| r.desired.iter().find(|t| t.entries.len() >= 4))
+        .cloned()
+        .context("the example has no task with four checklist entries to tick")?;
+    let report = engine::run_cycle(store, &mut runs, &dep.sync, &CycleOptions::default(), now)
+        .await
+        .context("the first sync stopped")?;
+    drop(runs);
+    print!("{}", plan::render(&report, super::color(), true));
+    if !report.ok() {
+        println!(
+            "The first sync did not finish everywhere; the daemon tries again at every cycle."
+        );
+    }
+    println!();
+    print!("{}", how_to_tick(tools, &example, &dir.join(WORKBOOK))?);
+    Ok(())
 }
 
 /// DIR holds the example's files and nothing of an earlier demo's state: the emulators start
