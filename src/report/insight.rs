@@ -199,7 +199,22 @@ pub fn render(r: &Report) -> String {
         "Report {} to {} (measured at {})\n",
         r.period.since, r.period.until, r.period.now
     );
+    on_time_section(&mut out, r);
+    stage_time_section(&mut out, r);
+    aging_section(&mut out, r);
+    flow_section(&mut out, r);
+    bottleneck_section(&mut out, r);
+    load_section(&mut out, r);
+    forecast_section(&mut out, r);
+    adoption_section(&mut out, r);
+    replans_section(&mut out, r);
+    kpis_section(&mut out, r);
+    recommendations_section(&mut out, r);
+    out
+}
 
+/// On time by stage and by person.
+fn on_time_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "On time by stage (done by the end of the due day)");
     let rows: Vec<Vec<String>> = r
         .on_time
@@ -212,17 +227,20 @@ pub fn render(r: &Report) -> String {
         })
         .collect();
     table(
-        &mut out,
+        out,
         &["stage", "counted", "on time", "rate", "median late"],
         &rows,
     );
     let _ = writeln!(out, "\nOn time by person");
     table(
-        &mut out,
+        out,
         &["person", "counted", "on time", "rate", "median late"],
         &rows::person_rates(r),
     );
+}
 
+/// Stage time per stage: planned, done, percentiles, blocked days.
+fn stage_time_section(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
         "\nStage time (business days, ready to done, blocked days left out; nearest rank)"
@@ -244,13 +262,16 @@ pub fn render(r: &Report) -> String {
         })
         .collect();
     table(
-        &mut out,
+        out,
         &[
             "stage", "planned", "done", "p50", "p85", "p95", "work p50", "blocked",
         ],
         &rows,
     );
+}
 
+/// The open tasks that are ready, and how long they have waited.
+fn aging_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\nAging (open tasks that are ready)");
     let rows: Vec<Vec<String>> = r
         .aging
@@ -267,17 +288,16 @@ pub fn render(r: &Report) -> String {
         })
         .collect();
     table(
-        &mut out,
+        out,
         &["task", "owner", "age", "due", "zone", "blocked"],
         &rows,
     );
+}
 
+/// Throughput per week and the cumulative flow.
+fn flow_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\nThroughput per week");
-    table(
-        &mut out,
-        &["week of", "done", "on time"],
-        &rows::throughput(r),
-    );
+    table(out, &["week of", "done", "on time"], &rows::throughput(r));
 
     let _ = writeln!(
         out,
@@ -291,8 +311,11 @@ pub fn render(r: &Report) -> String {
             .map(|s| format!("{}/{}", s.process, s.stage)),
     );
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    table(&mut out, &header, &rows::flow_weeks(r));
+    table(out, &header, &rows::flow_weeks(r));
+}
 
+/// The stage that slipped most, and every stage's slip.
+fn bottleneck_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\nBottleneck");
     match &r.bottleneck {
         None => out.push_str("  none: no stage took longer than planned\n"),
@@ -326,17 +349,23 @@ pub fn render(r: &Report) -> String {
                     ]
                 })
                 .collect();
-            table(&mut out, &["stage", "slip days", "slipped", "tasks"], &rows);
+            table(out, &["stage", "slip days", "slipped", "tasks"], &rows);
         }
     }
+}
 
+/// The most tasks open on one day per person and week.
+fn load_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\nLoad (most tasks open on one day, per week)");
     table(
-        &mut out,
+        out,
         &["person", "max_parallel", "peak", "weeks over", "weeks"],
         &rows::load(r),
     );
+}
 
+/// The chance each item goes live on time.
+fn forecast_section(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
         "\nForecast ({} runs per item, fixed seed)",
@@ -356,15 +385,14 @@ pub fn render(r: &Report) -> String {
             ]
         })
         .collect();
-    table(
-        &mut out,
-        &["item", "go-live", "chance", "85% date", ""],
-        &rows,
-    );
+    table(out, &["item", "go-live", "chance", "85% date", ""], &rows);
+}
 
+/// Status updates from the tools, and the on-time leaderboard.
+fn adoption_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\nAdoption (status updates from the tools)");
     table(
-        &mut out,
+        out,
         &["person", "updates", "own share", "days since"],
         &rows::adoption(r),
     );
@@ -378,11 +406,14 @@ pub fn render(r: &Report) -> String {
         r.leaderboard.week, r.leaderboard.month
     );
     table(
-        &mut out,
+        out,
         &["person / role", "week", "month"],
         &rows::leaderboard(r),
     );
+}
 
+/// Due dates as first pushed against the latest.
+fn replans_section(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
         "\nReplanned (due dates as first pushed against the latest, business days)"
@@ -400,12 +431,11 @@ pub fn render(r: &Report) -> String {
             ]
         })
         .collect();
-    table(
-        &mut out,
-        &["stage", "planned", "replanned", "days later"],
-        &rows,
-    );
+    table(out, &["stage", "planned", "replanned", "days later"], &rows);
+}
 
+/// The success metrics against their targets.
+fn kpis_section(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\nSuccess metrics (latest value against the target)");
     let rows: Vec<Vec<String>> = r
         .kpis
@@ -433,11 +463,14 @@ pub fn render(r: &Report) -> String {
         })
         .collect();
     table(
-        &mut out,
+        out,
         &["metric", "latest", "on", "target", "by", "status"],
         &rows,
     );
+}
 
+/// The recommendations (never applied) and the snoozed ones.
+fn recommendations_section(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
         "\nRecommendations (never applied; review and edit the playbook)"
@@ -459,7 +492,6 @@ pub fn render(r: &Report) -> String {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
