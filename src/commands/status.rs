@@ -120,6 +120,16 @@ fn render(r: &StatusReport) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "Items (today {})", r.today);
+    render_items(&mut out, r);
+    render_overdue(&mut out, r);
+    render_blocked(&mut out, r);
+    render_stages(&mut out, r);
+    out
+}
+
+/// One line per item: its tasks and checklist, go-live, risk, next task, last change.
+fn render_items(out: &mut String, r: &StatusReport) {
+    use std::fmt::Write;
     let width = r
         .items
         .iter()
@@ -172,6 +182,11 @@ fn render(r: &StatusReport) -> String {
             i.item, i.tasks_done, i.tasks, i.entries_done, i.entries, i.golive
         );
     }
+}
+
+/// The overdue tasks, by owner.
+fn render_overdue(out: &mut String, r: &StatusReport) {
+    use std::fmt::Write;
     if r.overdue.is_empty() {
         let _ = writeln!(out, "Overdue: none");
     } else {
@@ -196,6 +211,11 @@ fn render(r: &StatusReport) -> String {
             }
         }
     }
+}
+
+/// The blocked tasks: since when, where, by whom, and why.
+fn render_blocked(out: &mut String, r: &StatusReport) {
+    use std::fmt::Write;
     if r.blocked.is_empty() {
         let _ = writeln!(out, "Blocked: none");
     } else {
@@ -233,6 +253,11 @@ fn render(r: &StatusReport) -> String {
             );
         }
     }
+}
+
+/// How many tasks of each stage are in each state.
+fn render_stages(out: &mut String, r: &StatusReport) {
+    use std::fmt::Write;
     let _ = writeln!(out, "Tasks per stage");
     for s in &r.stages {
         let _ = writeln!(
@@ -241,7 +266,6 @@ fn render(r: &StatusReport) -> String {
             s.process, s.stage_name, s.todo, s.doing, s.blocked, s.done
         );
     }
-    out
 }
 
 #[cfg(test)]
