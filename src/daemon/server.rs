@@ -298,39 +298,7 @@ async fn handshake(
     // the daemon's own registration may be answered: whoever completes a handshake chooses
     // the secret that later signatures are checked with.
     if let Some(secret) = headers.get(&secret_name) {
-        let Ok(text) = secret.to_str() else {
-            count("bad_signature");
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &format!("{secret_header} is not text"),
-            );
-        };
-        let text = text.trim().to_string();
-        if text.is_empty() {
-            count("bad_signature");
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &format!("{secret_header} is empty"),
-            );
-        }
-        if !shared.registrations.handshake(&target, &text) {
-            count("handshake_refused");
-            tracing::warn!(target_id = %target, "a {tool} webhook handshake arrived while the daemon was not creating this target's webhook; refused, the stored secret is unchanged");
-            return refuse(
-                StatusCode::FORBIDDEN,
-                &format!(
-                    "no webhook is being created for this target; throughline creates its {tool} webhooks itself when [daemon] public_url is set"
-                ),
-            );
-        }
-        // Redacted from now on; it becomes the target's secret once the tool's answer to the
-        // create confirms it.
-        shared.secrets.add(&text);
-        count("handshake");
-        tracing::info!(target_id = %target, "{tool} webhook handshake answered");
-        let mut response = StatusCode::OK.into_response();
-        response.headers_mut().insert(secret_header, secret.clone());
-        return response;
+        return answer_handshake(&shared, &target, tool, secret_header, secret, &count);
     }
     let Some(secret) = stored else {
         count("no_secret");
@@ -353,4 +321,49 @@ async fn handshake(
     count("accepted");
     shared.hints.hint(&target);
     StatusCode::OK.into_response()
+}
+
+/// The tool's handshake: its secret echoed back, and kept to redact, only while the daemon
+/// itself is creating this target's webhook.
+fn answer_handshake(
+    shared: &Shared,
+    target: &str,
+    tool: &str,
+    secret_header: &'static str,
+    secret: &HeaderValue,
+    count: &dyn Fn(&str),
+) -> Response {
+    let Ok(text) = secret.to_str() else {
+        count("bad_signature");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("{secret_header} is not text"),
+        );
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        count("bad_signature");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("{secret_header} is empty"),
+        );
+    }
+    if !shared.registrations.handshake(target, &text) {
+        count("handshake_refused");
+        tracing::warn!(target_id = %target, "a {tool} webhook handshake arrived while the daemon was not creating this target's webhook; refused, the stored secret is unchanged");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "no webhook is being created for this target; throughline creates its {tool} webhooks itself when [daemon] public_url is set"
+            ),
+        );
+    }
+    // Redacted from now on; it becomes the target's secret once the tool's answer to the
+    // create confirms it.
+    shared.secrets.add(&text);
+    count("handshake");
+    tracing::info!(target_id = %target, "{tool} webhook handshake answered");
+    let mut response = StatusCode::OK.into_response();
+    response.headers_mut().insert(secret_header, secret.clone());
+    response
 }
