@@ -114,10 +114,32 @@ fn chart(
 /// The workbook's bytes.
 pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
     let w: &Words = words(labels.rtl);
-    let rtl = labels.rtl;
     let mut wb = Workbook::new();
+    on_time_sheet(&mut wb, r, labels, w)?;
+    stage_time_sheet(&mut wb, r, labels, w)?;
+    stage_time_tasks_sheet(&mut wb, r, labels, w)?;
+    aging_sheet(&mut wb, r, labels, w)?;
+    flow_sheet(&mut wb, r, labels, w)?;
+    throughput_sheet(&mut wb, r, labels, w)?;
+    timeline_sheet(&mut wb, r, labels, w)?;
+    bottleneck_sheet(&mut wb, r, labels, w)?;
+    forecast_sheet(&mut wb, r, labels, w)?;
+    load_sheet(&mut wb, r, labels, w)?;
+    adoption_sheet(&mut wb, r, labels, w)?;
+    leaderboard_sheet(&mut wb, r, labels, w)?;
+    kpis_sheet(&mut wb, r, labels, w)?;
+    recommendations_sheet(&mut wb, r, labels, w)?;
+    wb.save_to_buffer()
+}
 
-    // On time per stage, with a column chart of the rates.
+/// On time per stage, with a column chart of the rates.
+fn on_time_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .on_time
         .by_stage
@@ -134,11 +156,20 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let header = [w.stage, w.counted, w.on_time_col, "%", w.median_late];
-    let ws = sheet(&mut wb, w.on_time, rtl, &header, rows)?;
+    let ws = sheet(wb, w.on_time, rtl, &header, rows)?;
     let c = chart(ChartType::Column, w.on_time, w.on_time, n, 0, &[3]);
     ws.insert_chart(1, 6, &c)?;
+    Ok(())
+}
 
-    // Stage time: percentiles next to the plan.
+/// Stage time: percentiles next to the plan.
+fn stage_time_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .stage_time
         .iter()
@@ -155,7 +186,7 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let header = [w.stage, w.planned, w.done, "p50", "p85", "p95"];
-    let ws = sheet(&mut wb, w.stage_time, rtl, &header, rows)?;
+    let ws = sheet(wb, w.stage_time, rtl, &header, rows)?;
     let c = chart(
         ChartType::Column,
         w.stage_time,
@@ -165,8 +196,17 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         &[1, 3, 4, 5],
     );
     ws.insert_chart(1, 7, &c)?;
+    Ok(())
+}
 
-    // Every measured stage time: a scatter of done day number × business days.
+/// Every measured stage time: a scatter of done day number × business days.
+fn stage_time_tasks_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .stage_time
         .iter()
@@ -192,9 +232,13 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         w.business_days,
         "calendar days",
     ];
-    sheet(&mut wb, &sheet_tasks, rtl, &header, rows)?;
+    sheet(wb, &sheet_tasks, rtl, &header, rows)?;
+    Ok(())
+}
 
-    // Aging: open tasks by age, a bar per task.
+/// Aging: open tasks by age, a bar per task.
+fn aging_sheet(wb: &mut Workbook, r: &Report, labels: &Labels, w: &Words) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .aging
         .iter()
@@ -211,14 +255,18 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let header = [w.task, w.owner, w.age, w.planned, w.due, w.zone];
-    let ws = sheet(&mut wb, w.aging, rtl, &header, rows)?;
+    let ws = sheet(wb, w.aging, rtl, &header, rows)?;
     if n > 0 {
         let c = chart(ChartType::Bar, w.aging, w.aging, n.min(40), 0, &[2, 3]);
         ws.insert_chart(1, 7, &c)?;
     }
+    Ok(())
+}
 
-    // Cumulative flow: per day, the tasks in each state over all stages (stacked area), then
-    // each stage's counts.
+/// Cumulative flow: per day, the tasks in each state over all stages (stacked area), then
+/// each stage's counts.
+fn flow_sheet(wb: &mut Workbook, r: &Report, labels: &Labels, w: &Words) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let f = &r.cumulative_flow;
     let states: Vec<&'static str> = f
         .stages
@@ -265,12 +313,21 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let ws = sheet(&mut wb, w.flow, rtl, &header, rows)?;
+    let ws = sheet(wb, w.flow, rtl, &header, rows)?;
     let series: Vec<u16> = (1..=order.len() as u16).collect();
     let c = chart(ChartType::AreaStacked, w.flow, w.flow, n, 0, &series);
     ws.insert_chart(1, header.len() as u16 + 1, &c)?;
+    Ok(())
+}
 
-    // Throughput per week.
+/// Throughput per week.
+fn throughput_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .throughput
         .iter()
@@ -278,7 +335,7 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let ws = sheet(
-        &mut wb,
+        wb,
         w.throughput,
         rtl,
         &[w.week, w.done, w.on_time_col],
@@ -286,8 +343,17 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
     )?;
     let c = chart(ChartType::Column, w.throughput, w.throughput, n, 0, &[1, 2]);
     ws.insert_chart(1, 4, &c)?;
+    Ok(())
+}
 
-    // Plan and actual per task.
+/// Plan and actual per task.
+fn timeline_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .timeline
         .iter()
@@ -310,9 +376,18 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
     let header = [
         w.item, w.golive, w.stage, w.owner, w.start, w.due, w.ready, w.done, w.late,
     ];
-    sheet(&mut wb, w.timeline, rtl, &header, rows)?;
+    sheet(wb, w.timeline, rtl, &header, rows)?;
+    Ok(())
+}
 
-    // Bottleneck: slip per stage.
+/// Bottleneck: slip per stage.
+fn bottleneck_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .bottleneck
         .iter()
@@ -329,13 +404,22 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let header = [w.stage, w.slip_days, w.slipped, w.tasks];
-    let ws = sheet(&mut wb, w.bottleneck, rtl, &header, rows)?;
+    let ws = sheet(wb, w.bottleneck, rtl, &header, rows)?;
     if n > 0 {
         let c = chart(ChartType::Bar, w.bottleneck, w.bottleneck, n, 0, &[1]);
         ws.insert_chart(1, 5, &c)?;
     }
+    Ok(())
+}
 
-    // Forecast: chance per item.
+/// Forecast: chance per item.
+fn forecast_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .forecast
         .items
@@ -356,13 +440,17 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let n = rows.len();
     let header = [w.item, w.golive, w.chance, w.date_p85, ""];
-    let ws = sheet(&mut wb, w.forecast, rtl, &header, rows)?;
+    let ws = sheet(wb, w.forecast, rtl, &header, rows)?;
     if n > 0 {
         let c = chart(ChartType::Bar, w.forecast, w.chance, n.min(40), 0, &[2]);
         ws.insert_chart(1, 6, &c)?;
     }
+    Ok(())
+}
 
-    // Load per person.
+/// Load per person.
+fn load_sheet(wb: &mut Workbook, r: &Report, labels: &Labels, w: &Words) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .load
         .iter()
@@ -377,9 +465,18 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         })
         .collect();
     let header = [w.person, w.max_parallel, w.peak, w.weeks_over, w.week];
-    sheet(&mut wb, w.load, rtl, &header, rows)?;
+    sheet(wb, w.load, rtl, &header, rows)?;
+    Ok(())
+}
 
-    // Adoption: updates per person and target.
+/// Adoption: updates per person and target.
+fn adoption_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let targets: Vec<&str> = r
         .adoption
         .targets
@@ -407,14 +504,23 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
     header.extend(&targets);
     header.push(w.own_share);
     header.push(w.days_since);
-    let ws = sheet(&mut wb, w.adoption, rtl, &header, rows)?;
+    let ws = sheet(wb, w.adoption, rtl, &header, rows)?;
     if n > 0 && !targets.is_empty() {
         let series: Vec<u16> = (1..=targets.len() as u16).collect();
         let c = chart(ChartType::BarStacked, w.adoption, w.updates, n, 0, &series);
         ws.insert_chart(1, header.len() as u16 + 1, &c)?;
     }
+    Ok(())
+}
 
-    // Leaderboard.
+/// Leaderboard.
+fn leaderboard_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .leaderboard
         .people
@@ -422,16 +528,14 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         .chain(&r.leaderboard.roles)
         .map(|s| vec![s.name.as_str().into(), num(s.week), num(s.month)])
         .collect();
-    sheet(
-        &mut wb,
-        w.leaderboard,
-        rtl,
-        &[w.person, w.week, w.month],
-        rows,
-    )?;
+    sheet(wb, w.leaderboard, rtl, &[w.person, w.week, w.month], rows)?;
+    Ok(())
+}
 
-    // Success metrics: a row per measured value (a metric with none: one row with its
-    // status), and a line chart of each metric's values against its target.
+/// Success metrics: a row per measured value (a metric with none: one row with its
+/// status), and a line chart of each metric's values against its target.
+fn kpis_sheet(wb: &mut Workbook, r: &Report, labels: &Labels, w: &Words) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     let mut spans: Vec<(usize, usize, &str)> = Vec::new();
     for k in &r.kpis {
@@ -471,7 +575,7 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
     }
     let header = [w.kpis, w.day, w.value, w.target, w.by, "", "unit"];
     let kpi_sheet = sheet_name(w.kpis);
-    let ws = sheet(&mut wb, w.kpis, rtl, &header, rows)?;
+    let ws = sheet(wb, w.kpis, rtl, &header, rows)?;
     for (n, (first, end, name)) in spans.iter().enumerate() {
         let mut chart = Chart::new(ChartType::Line);
         let (a, b) = (*first as u32 + 1, *end as u32);
@@ -486,8 +590,17 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         chart.set_width(600).set_height(300);
         ws.insert_chart(1 + n as u32 * 16, 8, &chart)?;
     }
+    Ok(())
+}
 
-    // Recommendations, each with its change.
+/// Recommendations, each with its change.
+fn recommendations_sheet(
+    wb: &mut Workbook,
+    r: &Report,
+    labels: &Labels,
+    w: &Words,
+) -> Result<(), XlsxError> {
+    let rtl = labels.rtl;
     let rows: Vec<Vec<Cell>> = r
         .recommendations
         .iter()
@@ -501,12 +614,11 @@ pub fn render(r: &Report, labels: &Labels) -> Result<Vec<u8>, XlsxError> {
         })
         .collect();
     sheet(
-        &mut wb,
+        wb,
         w.recommendations,
         rtl,
         &["id", w.recommendations, w.tasks, "TOML"],
         rows,
     )?;
-
-    wb.save_to_buffer()
+    Ok(())
 }
