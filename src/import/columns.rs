@@ -684,7 +684,6 @@ pub fn assign(header: &Header, map: &Mapping, grid: &Grid) -> Result<Columns, Di
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::grid::Value;
 
     #[test]
     fn titles_in_english_and_hebrew() {

@@ -319,7 +319,6 @@ pub fn choose(scores: &Scores) -> Option<(Kind, String)> {
 mod tests {
     use super::*;
     use crate::import::columns::{assign, find_header};
-    use crate::import::grid::Value;
     use crate::import::mapfile::Mapping;
 
     fn grid(rows: &[&[&str]]) -> Grid {
