@@ -75,11 +75,9 @@ pub(super) fn values_update(
     Ok(update_response(s, &written, cells))
 }
 
-pub(super) fn values_batch_update(
-    s: &mut Spreadsheet,
-    req: &Req<'_>,
-    now: Timestamp,
-) -> Result<Value, ApiError> {
+/// The body of a batch of value writes (`values:batchUpdate`, `values:batchUpdateByDataFilter`):
+/// its keys checked, and how its values are read.
+fn batch_write_body<'a>(req: &'a Req<'_>) -> Result<(&'a Value, Input), ApiError> {
     let body = req.json()?;
     check_keys(
         body,
@@ -93,10 +91,48 @@ pub(super) fn values_batch_update(
         "",
     )?;
     let input = input_of(body["valueInputOption"].as_str())?;
+    Ok((body, input))
+}
+
+/// What a batch of value writes reports: totals over every range written, and each range's
+/// own response.
+#[derive(Default)]
+struct Totals {
+    rows: usize,
+    columns: usize,
+    cells: usize,
+    sheets: std::collections::BTreeSet<usize>,
+    responses: Vec<Value>,
+}
+
+impl Totals {
+    fn add(&mut self, written: &Rect, cells: usize, response: Value) {
+        self.rows += written.r1 - written.r0;
+        self.columns = self.columns.max(written.c1 - written.c0);
+        self.cells += cells;
+        self.sheets.insert(written.sheet);
+        self.responses.push(response);
+    }
+
+    fn answer(self, spreadsheet: &str) -> Value {
+        let mut out = json!({"spreadsheetId": spreadsheet, "totalUpdatedRows": self.rows,
+                             "totalUpdatedColumns": self.columns, "totalUpdatedCells": self.cells,
+                             "totalUpdatedSheets": self.sheets.len()});
+        if !self.responses.is_empty() {
+            out["responses"] = json!(self.responses);
+        }
+        out
+    }
+}
+
+pub(super) fn values_batch_update(
+    s: &mut Spreadsheet,
+    req: &Req<'_>,
+    now: Timestamp,
+) -> Result<Value, ApiError> {
+    let (body, input) = batch_write_body(req)?;
     let mut copy = s.clone();
-    let mut responses = Vec::new();
-    let (mut rows, mut cols_n, mut cells_n, mut sheets) =
-        (0, 0, 0, std::collections::BTreeSet::new());
+    let mut totals = Totals::default();
     for (i, d) in body["data"]
         .as_array()
         .cloned()
@@ -114,20 +150,12 @@ pub(super) fn values_batch_update(
         let cols = columns_of(&d["majorDimension"])?;
         let (rect, bounded) = copy.resolve_for_write(range)?;
         let (written, cells) = copy.write(&rect, bounded, &values, cols, input, range)?;
-        rows += written.r1 - written.r0;
-        cols_n = usize::max(cols_n, written.c1 - written.c0);
-        cells_n += cells;
-        sheets.insert(written.sheet);
-        responses.push(update_response(&copy, &written, cells));
+        let response = update_response(&copy, &written, cells);
+        totals.add(&written, cells, response);
     }
     copy.touch(now);
     *s = copy;
-    let mut out = json!({"spreadsheetId": s.id, "totalUpdatedRows": rows, "totalUpdatedColumns": cols_n,
-                         "totalUpdatedCells": cells_n, "totalUpdatedSheets": sheets.len()});
-    if !responses.is_empty() {
-        out["responses"] = json!(responses);
-    }
-    Ok(out)
+    Ok(totals.answer(&s.id))
 }
 
 /// The ranges a data filter names.
@@ -188,23 +216,9 @@ pub(super) fn values_by_filter(
     req: &Req<'_>,
     now: Timestamp,
 ) -> Result<Value, ApiError> {
-    let body = req.json()?;
-    check_keys(
-        body,
-        &[
-            "valueInputOption",
-            "data",
-            "includeValuesInResponse",
-            "responseValueRenderOption",
-            "responseDateTimeRenderOption",
-        ],
-        "",
-    )?;
-    let input = input_of(body["valueInputOption"].as_str())?;
+    let (body, input) = batch_write_body(req)?;
     let mut copy = s.clone();
-    let mut responses = Vec::new();
-    let (mut rows, mut cols_n, mut cells_n, mut sheets) =
-        (0, 0, 0, std::collections::BTreeSet::new());
+    let mut totals = Totals::default();
     for (i, d) in body["data"]
         .as_array()
         .cloned()
@@ -222,26 +236,17 @@ pub(super) fn values_by_filter(
         for rect in filter_ranges(&copy, &d["dataFilter"])? {
             let name = copy.range_name(&rect);
             let (written, cells) = copy.write(&rect, true, &values, cols, input, &name)?;
-            rows += written.r1 - written.r0;
-            cols_n = usize::max(cols_n, written.c1 - written.c0);
-            cells_n += cells;
-            sheets.insert(written.sheet);
             let mut r = update_response(&copy, &written, cells);
             r.as_object_mut().map(|o| o.remove("spreadsheetId"));
             r["dataFilter"] = d["dataFilter"].clone();
-            responses.push(r);
+            totals.add(&written, cells, r);
         }
     }
-    if cells_n > 0 {
+    if totals.cells > 0 {
         copy.touch(now);
     }
     *s = copy;
-    let mut out = json!({"spreadsheetId": s.id, "totalUpdatedRows": rows, "totalUpdatedColumns": cols_n,
-                         "totalUpdatedCells": cells_n, "totalUpdatedSheets": sheets.len()});
-    if !responses.is_empty() {
-        out["responses"] = json!(responses);
-    }
-    Ok(out)
+    Ok(totals.answer(&s.id))
 }
 
 pub(super) fn get_by_filter(s: &Spreadsheet, req: &Req<'_>) -> Result<Value, ApiError> {
