@@ -8,6 +8,7 @@
 //! - [`state`]: the SQLite state store.
 
 pub mod daemon;
+pub mod dashboard;
 pub mod engine;
 pub mod import;
 pub mod insight;
