@@ -68,6 +68,8 @@ enum Command {
     Daemon(commands::daemon::Args),
     /// The schedule as an iCalendar file: all-day events for due dates and go-lives.
     Calendar(commands::calendar::Args),
+    /// The web dashboard alone, read only, without running cycles (the daemon serves it too).
+    Serve(commands::serve::Args),
     /// Work on one target: `target reset ID` forgets its links (re-pointed at a new board,
     /// spreadsheet or file) without deleting the state file.
     Target(commands::target::Args),
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
         Command::Daemon(args) => commands::daemon::run(&cli.config, args),
         Command::Target(args) => commands::target::run(&cli.config, args),
         Command::Calendar(args) => commands::calendar::run(&cli.config, args),
+        Command::Serve(args) => commands::serve::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,

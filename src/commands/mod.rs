@@ -13,6 +13,7 @@ pub mod plan;
 mod progress;
 pub mod report;
 pub mod schedule;
+pub mod serve;
 pub mod status;
 pub mod sync;
 pub mod target;
@@ -58,6 +59,11 @@ pub fn now(dep: &Deployment) -> anyhow::Result<jiff::Timestamp> {
         None => Ok(jiff::Timestamp::now()),
         Some(arg) => instant(dep, *arg),
     }
+}
+
+/// `--now` when given, for a long-running command that draws every page at that one time.
+pub fn fixed_now(dep: &Deployment) -> anyhow::Result<Option<jiff::Timestamp>> {
+    NOW.get().map(|arg| instant(dep, *arg)).transpose()
 }
 
 /// An instant as `--now` takes it (also `metric record --at`): a date is 12:00 of that day in
