@@ -1,7 +1,7 @@
 //! Finding the header row and deciding what each column holds, from column titles in English
 //! or Hebrew (with the usual synonyms) or from the mapping file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::NoHeader;
 use super::grid::{Grid, column_name, is_direction_mark, parse_column_name};
@@ -579,86 +579,11 @@ impl Columns {
 
 /// Decide the columns: the mapping file first, then the best synonym for each field.
 pub fn assign(header: &Header, map: &Mapping, grid: &Grid) -> Result<Columns, Diagnostics> {
-    let mut columns = Columns::default();
-    let mut taken: BTreeMap<u32, ()> = BTreeMap::new();
-    let mut problems = Diagnostics::default();
-    let resolve = |spec: &ColumnSpec, what: &str, problems: &mut Diagnostics| -> Option<Column> {
-        let n = normalize(&spec.text);
-        if let Some((col, title)) = header.titles.iter().find(|(_, t)| normalize(t) == n) {
-            return Some(Column {
-                col: *col,
-                title: title.clone(),
-                from_map: true,
-            });
-        }
-        if let Some(col) = parse_column_name(&spec.text) {
-            let title = header
-                .titles
-                .iter()
-                .find(|(c, _)| *c == col)
-                .map(|(_, t)| t.clone())
-                .unwrap_or_default();
-            return Some(Column {
-                col,
-                title,
-                from_map: true,
-            });
-        }
-        let list: Vec<String> = header
-            .titles
-            .iter()
-            .map(|(c, t)| format!("{} \"{t}\"", column_name(*c)))
-            .collect();
-        problems.0.extend(
-            map.problem(
-                spec.span.clone(),
-                format!(
-                    "{what} = \"{}\": the header row ({}) has no column with this title, and it is not \
-                     a column letter. Its columns are: {}",
-                    spec.text,
-                    grid.row_ref(header.row),
-                    list.join(", ")
-                ),
-            )
-            .0,
-        );
-        None
-    };
-    for (field, spec) in &map.columns {
-        if let Some(c) = resolve(spec, &format!("columns.{}", field.key()), &mut problems) {
-            taken.insert(c.col, ());
-            columns.fields.insert(*field, c);
-        }
-    }
-    for (role, spec) in &map.people {
-        if let Some(c) = resolve(spec, &format!("people.{role}"), &mut problems) {
-            taken.insert(c.col, ());
-            columns.people.push((role.clone(), c));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    // Best synonym wins a field; the leftmost wins a tie.
-    let mut auto: BTreeMap<Field, (usize, u32, String)> = BTreeMap::new();
-    for (col, title) in &header.titles {
-        if taken.contains_key(col) {
-            continue;
-        }
-        if let Some(Match::Field(field, rank)) = classify(title) {
-            if columns.fields.contains_key(&field) {
-                continue;
-            }
-            let better = auto
-                .get(&field)
-                .is_none_or(|(r, c, _)| (rank, *col) < (*r, *c));
-            if better {
-                auto.insert(field, (rank, *col, title.clone()));
-            }
-        }
-    }
-    for (field, (_, col, title)) in auto {
-        taken.insert(col, ());
+    let mut columns = mapped_columns(header, map, grid)?;
+    let mut taken: BTreeSet<u32> = columns.fields.values().map(|c| c.col).collect();
+    taken.extend(columns.people.iter().map(|(_, c)| c.col));
+    for (field, (_, col, title)) in best_synonyms(header, &taken, &columns) {
+        taken.insert(col);
         columns.fields.insert(
             field,
             Column {
@@ -671,7 +596,7 @@ pub fn assign(header: &Header, map: &Mapping, grid: &Grid) -> Result<Columns, Di
     columns.unused = header
         .titles
         .iter()
-        .filter(|(c, _)| !taken.contains_key(c))
+        .filter(|(c, _)| !taken.contains(c))
         .map(|(col, title)| Column {
             col: *col,
             title: title.clone(),
@@ -679,6 +604,117 @@ pub fn assign(header: &Header, map: &Mapping, grid: &Grid) -> Result<Columns, Di
         })
         .collect();
     Ok(columns)
+}
+
+/// The columns the mapping file names under `[columns]` and `[people]`; every name that fits
+/// no column is a problem at its place in the mapping file.
+fn mapped_columns(header: &Header, map: &Mapping, grid: &Grid) -> Result<Columns, Diagnostics> {
+    let mut columns = Columns::default();
+    let mut problems = Diagnostics::default();
+    for (field, spec) in &map.columns {
+        let what = format!("columns.{}", field.key());
+        match resolve_mapped(header, spec) {
+            Some(c) => {
+                columns.fields.insert(*field, c);
+            }
+            None => problems
+                .0
+                .extend(unknown_mapped(header, map, grid, spec, &what).0),
+        }
+    }
+    for (role, spec) in &map.people {
+        match resolve_mapped(header, spec) {
+            Some(c) => columns.people.push((role.clone(), c)),
+            None => {
+                let what = format!("people.{role}");
+                problems
+                    .0
+                    .extend(unknown_mapped(header, map, grid, spec, &what).0);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(columns)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The column a mapping file's entry names: by its title, else by its letter.
+fn resolve_mapped(header: &Header, spec: &ColumnSpec) -> Option<Column> {
+    let n = normalize(&spec.text);
+    if let Some((col, title)) = header.titles.iter().find(|(_, t)| normalize(t) == n) {
+        return Some(Column {
+            col: *col,
+            title: title.clone(),
+            from_map: true,
+        });
+    }
+    let col = parse_column_name(&spec.text)?;
+    let title = header
+        .titles
+        .iter()
+        .find(|(c, _)| *c == col)
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    Some(Column {
+        col,
+        title,
+        from_map: true,
+    })
+}
+
+/// A mapping file's entry that names no column: the problem, with the columns there are.
+fn unknown_mapped(
+    header: &Header,
+    map: &Mapping,
+    grid: &Grid,
+    spec: &ColumnSpec,
+    what: &str,
+) -> Diagnostics {
+    let list: Vec<String> = header
+        .titles
+        .iter()
+        .map(|(c, t)| format!("{} \"{t}\"", column_name(*c)))
+        .collect();
+    map.problem(
+        spec.span.clone(),
+        format!(
+            "{what} = \"{}\": the header row ({}) has no column with this title, and it is not \
+             a column letter. Its columns are: {}",
+            spec.text,
+            grid.row_ref(header.row),
+            list.join(", ")
+        ),
+    )
+}
+
+/// For each field the mapping file left open, the column whose title is its best synonym;
+/// the leftmost wins a tie. Each as (rank, column, title).
+fn best_synonyms(
+    header: &Header,
+    taken: &BTreeSet<u32>,
+    columns: &Columns,
+) -> BTreeMap<Field, (usize, u32, String)> {
+    let mut auto: BTreeMap<Field, (usize, u32, String)> = BTreeMap::new();
+    for (col, title) in &header.titles {
+        if taken.contains(col) {
+            continue;
+        }
+        let Some(Match::Field(field, rank)) = classify(title) else {
+            continue;
+        };
+        if columns.fields.contains_key(&field) {
+            continue;
+        }
+        let better = auto
+            .get(&field)
+            .is_none_or(|(r, c, _)| (rank, *col) < (*r, *c));
+        if better {
+            auto.insert(field, (rank, *col, title.clone()));
+        }
+    }
+    auto
 }
 
 #[cfg(test)]

@@ -277,31 +277,7 @@ fn read_text(text: &str, system: Option<DateSystem>) -> Reading {
     if text.is_empty() {
         return Reading::Blank;
     }
-    let mut s = text.to_string();
-    // A time after the date ("2026-03-04T10:00", "03/04/2026 10:00 AM") does not matter here.
-    if let Some(t) = s.find('T').filter(|&i| i >= 8 && s[i + 1..].contains(':')) {
-        s.truncate(t);
-    }
-    if let Some(colon) = s.find(':') {
-        let cut = s[..colon].rfind(char::is_whitespace).unwrap_or(0);
-        s.truncate(cut);
-    }
-    // A weekday in front ("Tue, 03/04/2026", "יום ג׳ 03/04/2026").
-    let lower = s.to_lowercase();
-    for w in WEEKDAYS {
-        if let Some(rest) = lower.strip_prefix(w)
-            && rest.starts_with([',', ' ', '.'])
-        {
-            s = s[w.len()..].trim_start_matches([',', ' ', '.']).to_string();
-            break;
-        }
-    }
-    if let Some(rest) = s.strip_prefix("יום ") {
-        s = rest
-            .split_once([' ', ','])
-            .map(|(_, r)| r.trim_start_matches([',', ' ']).to_string())
-            .unwrap_or_default();
-    }
+    let s = date_part(text);
     let s = s.trim();
     if s.is_empty() {
         return Reading::NotADate;
@@ -322,33 +298,75 @@ fn read_text(text: &str, system: Option<DateSystem>) -> Reading {
     if parts.len() != 3 {
         return Reading::NotADate;
     }
-    let numeric: Vec<Option<u32>> = parts.iter().map(|p| day_number(p)).collect();
-    if numeric.iter().all(Option::is_some)
-        && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
-    {
-        let n: Vec<u32> = numeric.into_iter().map(Option::unwrap).collect();
-        if parts[0].len() == 4 {
-            return match make_date(n[0] as i32, n[1], n[2]) {
-                Ok(d) => Reading::Date(d),
-                Err(why) => Reading::Impossible(why),
-            };
-        }
-        if parts[0].len() > 2 || parts[1].len() > 2 || !(parts[2].len() == 2 || parts[2].len() == 4)
-        {
-            return Reading::NotADate;
-        }
-        return Reading::Numeric {
-            a: n[0],
-            b: n[1],
-            c: n[2],
-        };
+    if parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())) {
+        return read_numeric(&parts);
     }
-    // One part a month name, the others a day and a year, in any order.
-    let month_at = parts.iter().position(|p| month_number(p).is_some());
-    let Some(mi) = month_at else {
+    read_with_month_name(&parts)
+}
+
+/// The text without what does not matter for the date: a time after it ("2026-03-04T10:00",
+/// "03/04/2026 10:00 AM") and a weekday in front ("Tue, 03/04/2026", "יום ג׳ 03/04/2026").
+fn date_part(text: &str) -> String {
+    let mut s = text.to_string();
+    if let Some(t) = s.find('T').filter(|&i| i >= 8 && s[i + 1..].contains(':')) {
+        s.truncate(t);
+    }
+    if let Some(colon) = s.find(':') {
+        let cut = s[..colon].rfind(char::is_whitespace).unwrap_or(0);
+        s.truncate(cut);
+    }
+    let lower = s.to_lowercase();
+    for w in WEEKDAYS {
+        if let Some(rest) = lower.strip_prefix(w)
+            && rest.starts_with([',', ' ', '.'])
+        {
+            s = s[w.len()..].trim_start_matches([',', ' ', '.']).to_string();
+            break;
+        }
+    }
+    if let Some(rest) = s.strip_prefix("יום ") {
+        s = rest
+            .split_once([' ', ','])
+            .map(|(_, r)| r.trim_start_matches([',', ' ']).to_string())
+            .unwrap_or_default();
+    }
+    s
+}
+
+/// Three parts of digits: year first is a date; otherwise the column's order decides later.
+fn read_numeric(parts: &[&str]) -> Reading {
+    let Some(n) = parts
+        .iter()
+        .map(|p| day_number(p))
+        .collect::<Option<Vec<u32>>>()
+    else {
         return Reading::NotADate;
     };
-    let month = month_number(parts[mi]).expect("found above");
+    if parts[0].len() == 4 {
+        return match make_date(n[0] as i32, n[1], n[2]) {
+            Ok(d) => Reading::Date(d),
+            Err(why) => Reading::Impossible(why),
+        };
+    }
+    if parts[0].len() > 2 || parts[1].len() > 2 || !(parts[2].len() == 2 || parts[2].len() == 4) {
+        return Reading::NotADate;
+    }
+    Reading::Numeric {
+        a: n[0],
+        b: n[1],
+        c: n[2],
+    }
+}
+
+/// One part a month name, the others a day and a year, in any order.
+fn read_with_month_name(parts: &[&str]) -> Reading {
+    let Some((mi, month)) = parts
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| month_number(p).map(|m| (i, m)))
+    else {
+        return Reading::NotADate;
+    };
     let rest: Vec<&str> = parts
         .iter()
         .enumerate()

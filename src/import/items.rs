@@ -80,153 +80,11 @@ pub fn build(
     let title_col = columns.get(Field::Title).expect("checked before");
     let date_col = columns.get(Field::GoLive).expect("checked before");
     attach_role_columns(columns, ctx);
-    let owner_role = columns.has(Field::Owner).then(|| owner_role(ctx));
-    let field_cols: Vec<u32> = columns
-        .fields
-        .values()
-        .map(|c| c.col)
-        .chain(columns.people.iter().map(|(_, c)| c.col))
-        .collect();
-
-    let data = rows.data_rows();
-    let bar = progress.bar("Reading rows", (data.end - data.start) as u64);
-    let mut pending = Vec::new();
-    for row in data.clone() {
-        bar.set((row - data.start) as u64);
-        report.rows_read += 1;
-        if ctx.group_rows.contains(&row) {
-            report.skip(row, SkipReason::Group);
-            continue;
-        }
-        match rows.shape(row, &field_cols) {
-            Shape::Blank => {
-                report.skip(row, SkipReason::Blank);
-                continue;
-            }
-            Shape::Totals => {
-                report.skip(row, SkipReason::Totals);
-                continue;
-            }
-            Shape::RepeatedHeader => {
-                report.skip(row, SkipReason::RepeatedHeader);
-                continue;
-            }
-            Shape::Heading { .. } => {
-                report.skip(row, SkipReason::Heading);
-                continue;
-            }
-            Shape::Data => {}
-        }
-        if let Some((col, message)) = [(title_col, "a title"), (date_col, "a date")]
-            .iter()
-            .find_map(|&(c, what)| cell_error(rows.value(row, c), what).map(|m| (c, m)))
-        {
-            report.problem(grid.cell_ref(row, col), message);
-            report.skip(row, SkipReason::Problem);
-            continue;
-        }
-        let title = rows.text(row, title_col);
-        let date_value = rows.value(row, date_col);
-        let reading = dates::read(date_value, grid.date_system);
-        match (title, &reading) {
-            (None, Reading::Blank) => {
-                report.problem(
-                    grid.cell_ref(row, title_col),
-                    format!(
-                        "this row has no title and no {}, so it makes no item; row skipped",
-                        ctx.date_word
-                    ),
-                );
-                report.skip(row, SkipReason::Problem);
-            }
-            (None, _) => {
-                report.problem(
-                    grid.cell_ref(row, title_col),
-                    format!(
-                        "the row dated \"{}\" has no title; row skipped",
-                        date_value.text().unwrap_or_default()
-                    ),
-                );
-                report.skip(row, SkipReason::Problem);
-            }
-            (Some(title), Reading::Blank) => {
-                report.problem(
-                    grid.cell_ref(row, date_col),
-                    format!("\"{title}\" has no {}; row skipped", ctx.date_word),
-                );
-                report.skip(row, SkipReason::Problem);
-            }
-            (Some(title), _) => {
-                let key = columns.get(Field::Id).and_then(|c| rows.text(row, c));
-                pending.push(Pending {
-                    row,
-                    title,
-                    key,
-                    date_text: date_value.text().unwrap_or_default(),
-                    reading,
-                });
-            }
-        }
-    }
-    bar.finish();
-
+    let pending = read_rows(rows, columns, ctx, report, progress);
     let order = decide_order(&pending, ctx, grid, date_col, report);
     let mut dated: Vec<(Pending, Date)> = Vec::with_capacity(pending.len());
     for p in pending {
-        let at = grid.cell_ref(p.row, date_col);
-        let date = match &p.reading {
-            Reading::Date(d) => Some(*d),
-            Reading::Serial { date, .. } => {
-                report
-                    .serials
-                    .push((at.clone(), p.date_text.clone(), *date));
-                Some(*date)
-            }
-            Reading::Numeric { a, b, c } => match dates::resolve(*a, *b, *c, order) {
-                Resolved::Date { date, ambiguous } => {
-                    if ambiguous {
-                        report.ambiguous.push(Ambiguous {
-                            at: at.clone(),
-                            text: p.date_text.clone(),
-                            date,
-                        });
-                    }
-                    Some(date)
-                }
-                Resolved::Mismatch(why) => {
-                    report.problem(at, format!(
-                        "\"{}\" {why}. Check the date, or set date_order in a mapping file; row skipped",
-                        p.date_text
-                    ));
-                    None
-                }
-                Resolved::Impossible(why) => {
-                    report.problem(
-                        at,
-                        format!("\"{}\" is not a real date: {why}; row skipped", p.date_text),
-                    );
-                    None
-                }
-            },
-            Reading::Impossible(why) => {
-                report.problem(
-                    at,
-                    format!("\"{}\" is not a real date: {why}; row skipped", p.date_text),
-                );
-                None
-            }
-            Reading::NotADate | Reading::Blank => {
-                report.problem(
-                    at,
-                    format!(
-                        "\"{}\" is not a date; write the {} like 2026-03-04; row skipped",
-                        p.date_text, ctx.date_word
-                    ),
-                );
-                None
-            }
-        };
-        match date {
+        match date_of(&p, order, grid.cell_ref(p.row, date_col), ctx, report) {
             Some(d) => dated.push((p, d)),
             None => report.skip(p.row, SkipReason::Problem),
         }
@@ -234,13 +92,205 @@ pub fn build(
 
     let ids = assign_ids(&dated, grid, columns.get(Field::Id), title_col, report);
     // A row skipped for its key needs no word about its date.
-    let skipped: Vec<u32> = dated
+    let skipped: std::collections::HashSet<u32> = dated
         .iter()
         .zip(&ids)
         .filter(|(_, id)| id.is_none())
         .map(|((p, _), _)| p.row)
         .collect();
     report.ambiguous.retain(|a| !skipped.contains(&a.at.row));
+    let out = make_items(rows, columns, ctx, dated, ids, report);
+    report.created.push(format!(
+        "{} item{}",
+        out.items.len(),
+        if out.items.len() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Every data row with a title and a date cell, waiting for the column's date order; the
+/// others are skipped with their reason.
+fn read_rows(
+    rows: &Rows<'_>,
+    columns: &Columns,
+    ctx: &Context<'_>,
+    report: &mut Report,
+    progress: &Progress,
+) -> Vec<Pending> {
+    let field_cols: Vec<u32> = columns
+        .fields
+        .values()
+        .map(|c| c.col)
+        .chain(columns.people.iter().map(|(_, c)| c.col))
+        .collect();
+    let data = rows.data_rows();
+    let bar = progress.bar("Reading rows", (data.end - data.start) as u64);
+    let mut pending = Vec::new();
+    for row in data.clone() {
+        bar.set((row - data.start) as u64);
+        report.rows_read += 1;
+        if let Some(reason) = skip_reason(rows, row, &field_cols, ctx) {
+            report.skip(row, reason);
+            continue;
+        }
+        match pending_row(rows, row, columns, ctx, report) {
+            Some(p) => pending.push(p),
+            None => report.skip(row, SkipReason::Problem),
+        }
+    }
+    bar.finish();
+    pending
+}
+
+/// Why a row is not data: a group row, blank, totals, a repeated header or a heading.
+fn skip_reason(
+    rows: &Rows<'_>,
+    row: u32,
+    field_cols: &[u32],
+    ctx: &Context<'_>,
+) -> Option<SkipReason> {
+    if ctx.group_rows.contains(&row) {
+        return Some(SkipReason::Group);
+    }
+    match rows.shape(row, field_cols) {
+        Shape::Blank => Some(SkipReason::Blank),
+        Shape::Totals => Some(SkipReason::Totals),
+        Shape::RepeatedHeader => Some(SkipReason::RepeatedHeader),
+        Shape::Heading { .. } => Some(SkipReason::Heading),
+        Shape::Data => None,
+    }
+}
+
+/// A data row's title, key and date cell; `None` (with the problem reported) when it lacks
+/// a title or a date, or one of them shows an error.
+fn pending_row(
+    rows: &Rows<'_>,
+    row: u32,
+    columns: &Columns,
+    ctx: &Context<'_>,
+    report: &mut Report,
+) -> Option<Pending> {
+    let grid = rows.grid;
+    let title_col = columns.get(Field::Title).expect("checked before");
+    let date_col = columns.get(Field::GoLive).expect("checked before");
+    if let Some((col, message)) = [(title_col, "a title"), (date_col, "a date")]
+        .iter()
+        .find_map(|&(c, what)| cell_error(rows.value(row, c), what).map(|m| (c, m)))
+    {
+        report.problem(grid.cell_ref(row, col), message);
+        return None;
+    }
+    let title = rows.text(row, title_col);
+    let date_value = rows.value(row, date_col);
+    let reading = dates::read(date_value, grid.date_system);
+    match (title, &reading) {
+        (None, Reading::Blank) => {
+            report.problem(
+                grid.cell_ref(row, title_col),
+                format!(
+                    "this row has no title and no {}, so it makes no item; row skipped",
+                    ctx.date_word
+                ),
+            );
+            None
+        }
+        (None, _) => {
+            report.problem(
+                grid.cell_ref(row, title_col),
+                format!(
+                    "the row dated \"{}\" has no title; row skipped",
+                    date_value.text().unwrap_or_default()
+                ),
+            );
+            None
+        }
+        (Some(title), Reading::Blank) => {
+            report.problem(
+                grid.cell_ref(row, date_col),
+                format!("\"{title}\" has no {}; row skipped", ctx.date_word),
+            );
+            None
+        }
+        (Some(title), _) => Some(Pending {
+            row,
+            title,
+            key: columns.get(Field::Id).and_then(|c| rows.text(row, c)),
+            date_text: date_value.text().unwrap_or_default(),
+            reading,
+        }),
+    }
+}
+
+/// The row's date in the column's order; `None` (with the problem reported at `at`) when the
+/// cell holds no real date.
+fn date_of(
+    p: &Pending,
+    order: DateOrder,
+    at: super::grid::CellRef,
+    ctx: &Context<'_>,
+    report: &mut Report,
+) -> Option<Date> {
+    let not_real =
+        |why: &str| format!("\"{}\" is not a real date: {why}; row skipped", p.date_text);
+    match &p.reading {
+        Reading::Date(d) => Some(*d),
+        Reading::Serial { date, .. } => {
+            report.serials.push((at, p.date_text.clone(), *date));
+            Some(*date)
+        }
+        Reading::Numeric { a, b, c } => match dates::resolve(*a, *b, *c, order) {
+            Resolved::Date { date, ambiguous } => {
+                if ambiguous {
+                    report.ambiguous.push(Ambiguous {
+                        at,
+                        text: p.date_text.clone(),
+                        date,
+                    });
+                }
+                Some(date)
+            }
+            Resolved::Mismatch(why) => {
+                report.problem(
+                    at,
+                    format!(
+                        "\"{}\" {why}. Check the date, or set date_order in a mapping file; row skipped",
+                        p.date_text
+                    ),
+                );
+                None
+            }
+            Resolved::Impossible(why) => {
+                report.problem(at, not_real(&why));
+                None
+            }
+        },
+        Reading::Impossible(why) => {
+            report.problem(at, not_real(why));
+            None
+        }
+        Reading::NotADate | Reading::Blank => {
+            report.problem(
+                at,
+                format!(
+                    "\"{}\" is not a date; write the {} like 2026-03-04; row skipped",
+                    p.date_text, ctx.date_word
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The items of the dated rows that got an id, with their process, people, channel and notes.
+fn make_items(
+    rows: &Rows<'_>,
+    columns: &Columns,
+    ctx: &Context<'_>,
+    dated: Vec<(Pending, Date)>,
+    ids: Vec<Option<String>>,
+    report: &mut Report,
+) -> Items {
+    let owner_role = columns.has(Field::Owner).then(|| owner_role(ctx));
     let mut out = Items {
         owner_role: owner_role.clone(),
         ..Items::default()
@@ -284,11 +334,6 @@ pub fn build(
             notes: columns.get(Field::Notes).and_then(|c| rows.text(p.row, c)),
         });
     }
-    report.created.push(format!(
-        "{} item{}",
-        out.items.len(),
-        if out.items.len() == 1 { "" } else { "s" }
-    ));
     out
 }
 
@@ -432,10 +477,46 @@ fn assign_ids(
     report: &mut Report,
 ) -> Vec<Option<String>> {
     let mut ids: Vec<Option<String>> = vec![None; rows.len()];
-    let mut repeated_key = vec![false; rows.len()];
     // Each id → the row that has it, for messages.
     let mut used: HashMap<String, u32> = HashMap::with_capacity(rows.len());
-    // Keys first: they are the user's own identities.
+    let repeated_key = key_ids(rows, grid, key_col, &mut ids, &mut used, report);
+    // The other rows by the slug of their title.
+    let slugs: Vec<Option<String>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (ids[i].is_none() && !repeated_key[i]).then(|| slug(&p.title)))
+        .collect();
+    let titled = title_ids(rows, grid, title_col, &slugs, report);
+    for (i, mut id) in titled {
+        // A title's id may equal a key (or a numbered duplicate): keep the first, number this one.
+        if used.contains_key(&id) {
+            let base = id.clone();
+            let mut n = 2;
+            while used.contains_key(&id) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            report.renamed.push(format!(
+                "{}: the id \"{base}\" is already taken; this item's id is \"{id}\"",
+                grid.cell_ref(rows[i].0.row, title_col)
+            ));
+        }
+        used.insert(id.clone(), rows[i].0.row);
+        ids[i] = Some(id);
+    }
+    ids
+}
+
+/// Keys first: they are the user's own identities. Returns which rows repeat a key.
+fn key_ids(
+    rows: &[(Pending, Date)],
+    grid: &super::grid::Grid,
+    key_col: Option<u32>,
+    ids: &mut [Option<String>],
+    used: &mut HashMap<String, u32>,
+    report: &mut Report,
+) -> Vec<bool> {
+    let mut repeated_key = vec![false; rows.len()];
     for (i, (p, _)) in rows.iter().enumerate() {
         let (Some(key), Some(col)) = (&p.key, key_col) else {
             continue;
@@ -455,12 +536,20 @@ fn assign_ids(
         used.insert(id.clone(), p.row);
         ids[i] = Some(id);
     }
-    // The other rows by the slug of their title; equal slugs end up side by side.
-    let slugs: Vec<Option<String>> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (p, _))| (ids[i].is_none() && !repeated_key[i]).then(|| slug(&p.title)))
-        .collect();
+    repeated_key
+}
+
+/// Ids from the title slugs (`None` = the row has its id already): a title used once is its
+/// slug; repeated titles get their date, then a counter, and a note in the report. In sheet
+/// order, as (row index, id).
+fn title_ids(
+    rows: &[(Pending, Date)],
+    grid: &super::grid::Grid,
+    title_col: u32,
+    slugs: &[Option<String>],
+    report: &mut Report,
+) -> Vec<(usize, String)> {
+    // Equal slugs end up side by side.
     let mut order: Vec<usize> = (0..rows.len()).filter(|&i| slugs[i].is_some()).collect();
     order.sort_by(|&a, &b| slugs[a].cmp(&slugs[b]).then(a.cmp(&b)));
     let mut titled: Vec<(usize, String)> = Vec::with_capacity(order.len());
@@ -503,22 +592,5 @@ fn assign_ids(
         .renamed
         .extend(renamed.into_iter().map(|(_, text)| text));
     titled.sort_unstable_by_key(|(i, _)| *i);
-    for (i, mut id) in titled {
-        // A title's id may equal a key (or a numbered duplicate): keep the first, number this one.
-        if used.contains_key(&id) {
-            let base = id.clone();
-            let mut n = 2;
-            while used.contains_key(&id) {
-                id = format!("{base}-{n}");
-                n += 1;
-            }
-            report.renamed.push(format!(
-                "{}: the id \"{base}\" is already taken; this item's id is \"{id}\"",
-                grid.cell_ref(rows[i].0.row, title_col)
-            ));
-        }
-        used.insert(id.clone(), rows[i].0.row);
-        ids[i] = Some(id);
-    }
-    ids
+    titled
 }

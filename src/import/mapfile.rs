@@ -106,106 +106,22 @@ impl Mapping {
             ])
         })?;
         let mut diags = Diagnostics::default();
-        let mut map = Mapping::default();
         let mut bad = |span: Range<usize>, msg: String| diags.push(source.diagnostic(span, msg));
-
-        if let Some(k) = &raw.kind {
-            match k.get_ref().as_str() {
-                "items" => map.kind = Some(Kind::Items),
-                "tasks" => map.kind = Some(Kind::Tasks),
-                "playbook" => map.kind = Some(Kind::Playbook),
-                other => bad(
-                    k.span(),
-                    format!(
-                        "as = \"{other}\" is not known; use \"items\", \"tasks\" or \"playbook\""
-                    ),
-                ),
-            }
-        }
-        map.sheet = raw.sheet;
-        if let Some(r) = &raw.header_row {
-            match u32::try_from(*r.get_ref()) {
-                Ok(n) if n >= 1 => map.header_row = Some(n),
-                _ => bad(
-                    r.span(),
-                    "header_row is the row number as the sheet shows it: 1 or more".into(),
-                ),
-            }
-        }
-        if let Some(o) = &raw.date_order {
-            match DateOrder::parse(o.get_ref()) {
-                Some(order) => map.date_order = Some(order),
-                None => bad(
-                    o.span(),
-                    format!(
-                        "date_order = \"{}\" is not known; use \"dmy\", \"mdy\" or \"ymd\"",
-                        o.get_ref()
-                    ),
-                ),
-            }
-        }
-        if let Some(p) = &raw.process {
-            if slug(p.get_ref()) == *p.get_ref() {
-                map.process = Some(p.get_ref().clone());
-            } else {
-                bad(
-                    p.span(),
-                    format!(
-                        "process = \"{}\" is not an id: use lower-case letters, digits and dashes, such as \"{}\"",
-                        p.get_ref(),
-                        slug(p.get_ref())
-                    ),
-                );
-            }
-        }
-        map.process_name = raw.process_name;
-        if let Some(tz) = &raw.timezone {
-            if jiff::tz::db().get(tz.get_ref()).is_ok() {
-                map.timezone = Some(tz.get_ref().clone());
-            } else {
-                bad(
-                    tz.span(),
-                    format!(
-                        "\"{}\" is not a known time zone; use a name such as \"Asia/Jerusalem\" or \"Europe/London\"",
-                        tz.get_ref()
-                    ),
-                );
-            }
-        }
-        if let Some(l) = &raw.lang {
-            match l.get_ref().as_str() {
-                "he" => map.lang = Some(Lang::He),
-                "en" => map.lang = Some(Lang::En),
-                other => bad(
-                    l.span(),
-                    format!("lang = \"{other}\" is not known; use \"en\" or \"he\""),
-                ),
-            }
-        }
-        if let Some(r) = &raw.owner_role {
-            map.owner_role = Some(r.get_ref().clone());
-        }
+        let mut map = Mapping {
+            kind: checked(&raw.kind, read_kind, &mut bad),
+            sheet: raw.sheet,
+            header_row: checked(&raw.header_row, read_header_row, &mut bad),
+            date_order: checked(&raw.date_order, read_date_order, &mut bad),
+            process: checked(&raw.process, read_process, &mut bad),
+            process_name: raw.process_name,
+            timezone: checked(&raw.timezone, read_timezone, &mut bad),
+            lang: checked(&raw.lang, read_lang, &mut bad),
+            owner_role: raw.owner_role.map(Spanned::into_inner),
+            items_file: checked(&raw.items_file, read_items_file, &mut bad),
+            ..Mapping::default()
+        };
         map.text.encoding = raw.encoding;
-        if let Some(d) = &raw.delimiter {
-            match super::source::parse_delimiter(d.get_ref()) {
-                Some(b) => map.text.delimiter = Some(b),
-                None => bad(
-                    d.span(),
-                    "delimiter is one character such as \",\" or \";\", or \"tab\"".into(),
-                ),
-            }
-        }
-        if let Some(f) = &raw.items_file {
-            let name = f.get_ref().trim_end_matches(".toml");
-            if !name.is_empty() && !name.contains(['/', '\\']) {
-                map.items_file = Some(name.to_string());
-            } else {
-                bad(
-                    f.span(),
-                    "items_file is a file name without a folder, such as \"calendar\"".into(),
-                );
-            }
-        }
+        map.text.delimiter = checked(&raw.delimiter, read_delimiter, &mut bad);
         for (key, value) in raw.columns {
             match Field::from_key(&key) {
                 Some(field) => map.columns.push((field, spec(value))),
@@ -239,6 +155,87 @@ impl Mapping {
                 message,
             }]),
         }
+    }
+}
+
+/// A setting read by `read`; what it refuses is reported at the setting's place.
+fn checked<T: std::borrow::Borrow<R>, R: ?Sized, U>(
+    value: &Option<Spanned<T>>,
+    read: impl Fn(&R) -> Result<U, String>,
+    bad: &mut impl FnMut(Range<usize>, String),
+) -> Option<U> {
+    let value = value.as_ref()?;
+    read(value.get_ref().borrow())
+        .map_err(|message| bad(value.span(), message))
+        .ok()
+}
+
+fn read_kind(kind: &str) -> Result<Kind, String> {
+    match kind {
+        "items" => Ok(Kind::Items),
+        "tasks" => Ok(Kind::Tasks),
+        "playbook" => Ok(Kind::Playbook),
+        other => Err(format!(
+            "as = \"{other}\" is not known; use \"items\", \"tasks\" or \"playbook\""
+        )),
+    }
+}
+
+fn read_header_row(row: &i64) -> Result<u32, String> {
+    match u32::try_from(*row) {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("header_row is the row number as the sheet shows it: 1 or more".into()),
+    }
+}
+
+fn read_date_order(order: &str) -> Result<DateOrder, String> {
+    DateOrder::parse(order).ok_or_else(|| {
+        format!("date_order = \"{order}\" is not known; use \"dmy\", \"mdy\" or \"ymd\"")
+    })
+}
+
+fn read_process(process: &str) -> Result<String, String> {
+    if slug(process) == process {
+        Ok(process.to_string())
+    } else {
+        Err(format!(
+            "process = \"{process}\" is not an id: use lower-case letters, digits and dashes, such as \"{}\"",
+            slug(process)
+        ))
+    }
+}
+
+fn read_timezone(tz: &str) -> Result<String, String> {
+    if jiff::tz::db().get(tz).is_ok() {
+        Ok(tz.to_string())
+    } else {
+        Err(format!(
+            "\"{tz}\" is not a known time zone; use a name such as \"Asia/Jerusalem\" or \"Europe/London\""
+        ))
+    }
+}
+
+fn read_lang(lang: &str) -> Result<Lang, String> {
+    match lang {
+        "he" => Ok(Lang::He),
+        "en" => Ok(Lang::En),
+        other => Err(format!(
+            "lang = \"{other}\" is not known; use \"en\" or \"he\""
+        )),
+    }
+}
+
+fn read_delimiter(delimiter: &str) -> Result<u8, String> {
+    super::source::parse_delimiter(delimiter)
+        .ok_or_else(|| "delimiter is one character such as \",\" or \";\", or \"tab\"".into())
+}
+
+fn read_items_file(file: &str) -> Result<String, String> {
+    let name = file.trim_end_matches(".toml");
+    if !name.is_empty() && !name.contains(['/', '\\']) {
+        Ok(name.to_string())
+    } else {
+        Err("items_file is a file name without a folder, such as \"calendar\"".into())
     }
 }
 
