@@ -83,6 +83,63 @@ enum Layout {
     EachRow,
 }
 
+/// The columns a checklist is read from.
+struct Cols {
+    stage: Option<u32>,
+    /// The Step column, else the Title column.
+    step: Option<u32>,
+    owner: Option<u32>,
+    role: Option<u32>,
+    days: Option<u32>,
+    id: Option<u32>,
+    /// The unit the Days column's title names ("Duration (weeks)").
+    unit: Option<duration::Unit>,
+    /// Every column with a field, to tell data rows from headings and blanks.
+    fields: Vec<u32>,
+}
+
+impl Cols {
+    fn of(columns: &Columns, report: &mut Report) -> Cols {
+        let days = columns.fields.get(&Field::Days);
+        let unit = days.and_then(|c| duration::header_unit(&c.title));
+        if let (Some(u), Some(c)) = (unit, days)
+            && u != duration::Unit::Days
+        {
+            report.layout.push(format!(
+                "column {} counts {}; they were turned into business days (a week is 5)",
+                c.describe(),
+                u.words()
+            ));
+        }
+        Cols {
+            stage: columns.get(Field::Stage),
+            step: columns
+                .get(Field::Step)
+                .or_else(|| columns.get(Field::Title)),
+            owner: columns.get(Field::Owner),
+            role: columns.get(Field::Role),
+            days: columns.get(Field::Days),
+            id: columns.get(Field::Id),
+            unit,
+            fields: columns.fields.values().map(|c| c.col).collect(),
+        }
+    }
+}
+
+/// The checklist while its rows are read, in sheet order.
+struct Reader<'a> {
+    rows: &'a Rows<'a>,
+    cols: Cols,
+    layout: Layout,
+    /// Indented plans: each row's indent level, and the level of the stages.
+    levels: HashMap<u32, u32>,
+    top: u32,
+    roles: Vec<RoleOut>,
+    done: Vec<Building>,
+    current: Option<Building>,
+    seen_stage_ids: HashMap<String, CellRef>,
+}
+
 pub fn build(
     rows: &Rows<'_>,
     columns: &Columns,
@@ -90,294 +147,339 @@ pub fn build(
     report: &mut Report,
     progress: &Progress,
 ) -> PlaybookOut {
-    let grid = rows.grid;
-    let stage_col = columns.get(Field::Stage);
-    let step_col = columns
-        .get(Field::Step)
-        .or_else(|| columns.get(Field::Title));
-    let owner_col = columns.get(Field::Owner);
-    let role_col = columns.get(Field::Role);
-    let days_col = columns.get(Field::Days);
-    let unit = columns
-        .fields
-        .get(&Field::Days)
-        .and_then(|c| duration::header_unit(&c.title));
-    if let (Some(u), Some(c)) = (unit, columns.fields.get(&Field::Days))
-        && u != duration::Unit::Days
-    {
-        report.layout.push(format!(
-            "column {} counts {}; they were turned into business days (a week is 5)",
-            c.describe(),
-            u.words()
-        ));
-    }
-    let id_col = columns.get(Field::Id);
-    let field_cols: Vec<u32> = columns.fields.values().map(|c| c.col).collect();
+    let mut reader = Reader::new(rows, Cols::of(columns, report), report);
     let data = rows.data_rows();
-
-    let levels: HashMap<u32, u32> = match step_col {
-        Some(col) if stage_col.is_none() => data
-            .clone()
-            .map(|r| (r, super::tasks::level(rows, r, col)))
-            .collect(),
-        _ => HashMap::new(),
-    };
-    let top = levels.values().copied().min().unwrap_or(0);
-    let layout = if stage_col.is_some() {
-        Layout::StageColumn
-    } else if levels.values().any(|l| *l > top) {
-        Layout::Indented
-    } else if data.clone().any(|r| matches!(rows.shape(r, &field_cols), Shape::Heading { col } if grid.merge_at(r, col).is_some_and(|m| m.last_col > m.first_col))) {
-        Layout::Headings
-    } else {
-        Layout::EachRow
-    };
-    match layout {
-        Layout::Headings => report.layout.push("stage names were read from the heading rows (merged across the columns) above their steps".into()),
-        Layout::Indented => report.layout.push("the unindented rows became stages and the indented rows below each their steps".into()),
-        Layout::EachRow if step_col.is_some() => report.layout.push("there is no Stage column, so each row became a stage".into()),
-        _ => {}
-    }
-
-    let mut roles: Vec<RoleOut> = Vec::new();
-    let mut done: Vec<Building> = Vec::new();
-    let mut current: Option<Building> = None;
-    let mut seen_stage_ids: HashMap<String, CellRef> = HashMap::new();
     let bar = progress.bar("Reading rows", (data.end - data.start) as u64);
-
     for row in data.clone() {
         bar.set((row - data.start) as u64);
         report.rows_read += 1;
-        let shape = rows.shape(row, &field_cols);
-        let heading = match shape {
-            Shape::Blank => {
-                report.skip(row, SkipReason::Blank);
-                continue;
-            }
-            Shape::Totals => {
-                report.skip(row, SkipReason::Totals);
-                continue;
-            }
-            Shape::RepeatedHeader => {
-                report.skip(row, SkipReason::RepeatedHeader);
-                continue;
-            }
-            Shape::Heading { col } if layout == Layout::Headings => {
+        reader.read_row(row, report);
+    }
+    bar.finish();
+    let Reader {
+        mut roles,
+        mut done,
+        current,
+        ..
+    } = reader;
+    done.extend(current);
+    let stages = finish_stages(done, &mut roles, process.lang, report);
+    if roles.iter().any(|r| r.people.is_empty()) {
+        let names: Vec<&str> = roles
+            .iter()
+            .filter(|r| r.people.is_empty())
+            .map(|r| r.id.as_str())
+            .collect();
+        report.notes.push(placeholder_note(&names));
+    }
+    let entries: usize = stages.iter().map(|s| s.checklist.len()).sum();
+    report.created.push(format!(
+        "{} stage{} with {} checklist entr{}",
+        stages.len(),
+        if stages.len() == 1 { "" } else { "s" },
+        entries,
+        if entries == 1 { "y" } else { "ies" }
+    ));
+    PlaybookOut {
+        process,
+        roles,
+        stages,
+        comment: Vec::new(),
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn new(rows: &'a Rows<'a>, cols: Cols, report: &mut Report) -> Reader<'a> {
+        let levels: HashMap<u32, u32> = match cols.step {
+            Some(col) if cols.stage.is_none() => rows
+                .data_rows()
+                .map(|r| (r, super::tasks::level(rows, r, col)))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        let top = levels.values().copied().min().unwrap_or(0);
+        let layout = choose_layout(rows, &cols, &levels, top);
+        match layout {
+            Layout::Headings => report.layout.push("stage names were read from the heading rows (merged across the columns) above their steps".into()),
+            Layout::Indented => report.layout.push("the unindented rows became stages and the indented rows below each their steps".into()),
+            Layout::EachRow if cols.step.is_some() => report.layout.push("there is no Stage column, so each row became a stage".into()),
+            _ => {}
+        }
+        Reader {
+            rows,
+            cols,
+            layout,
+            levels,
+            top,
+            roles: Vec::new(),
+            done: Vec::new(),
+            current: None,
+            seen_stage_ids: HashMap::new(),
+        }
+    }
+
+    /// One row: it may start a stage, and give the stage its owner, its days and a step.
+    fn read_row(&mut self, row: u32, report: &mut Report) {
+        let (rows, grid) = (self.rows, self.rows.grid);
+        let heading = match rows.shape(row, &self.cols.fields) {
+            Shape::Blank => return report.skip(row, SkipReason::Blank),
+            Shape::Totals => return report.skip(row, SkipReason::Totals),
+            Shape::RepeatedHeader => return report.skip(row, SkipReason::RepeatedHeader),
+            Shape::Heading { col } if self.layout == Layout::Headings => {
                 Some((col, rows.text(row, col).unwrap_or_default()))
             }
-            Shape::Heading { .. } => {
-                report.skip(row, SkipReason::Heading);
-                continue;
-            }
+            Shape::Heading { .. } => return report.skip(row, SkipReason::Heading),
             Shape::Data => None,
         };
-        let step = step_col.and_then(|c| rows.text(row, c));
-        // Which stage this row belongs to, and whether it starts one.
-        let stage_name = match layout {
-            Layout::StageColumn => stage_col
-                .and_then(|c| rows.text(row, c))
-                .map(|n| (n, grid.cell_ref(row, stage_col.unwrap_or(0)))),
-            Layout::Headings => heading.clone().map(|(col, n)| (n, grid.cell_ref(row, col))),
-            Layout::EachRow => step
-                .clone()
-                .map(|n| (n, grid.cell_ref(row, step_col.unwrap_or(0)))),
-            Layout::Indented => step
-                .clone()
-                .filter(|_| levels.get(&row).copied().unwrap_or(0) == top)
-                .map(|n| (n, grid.cell_ref(row, step_col.unwrap_or(0)))),
-        };
-        let starts_new = match (&stage_name, &current) {
+        let step = self.cols.step.and_then(|c| rows.text(row, c));
+        let stage_name = self.stage_name(row, heading.as_ref(), step.as_deref());
+        let starts_new = match (&stage_name, &self.current) {
             (Some((name, _)), Some(b)) => {
-                normalize(name) != normalize(&b.stage.name) || layout == Layout::EachRow
+                normalize(name) != normalize(&b.stage.name) || self.layout == Layout::EachRow
             }
             (Some(_), None) => true,
             (None, _) => false,
         };
-        if starts_new {
-            let (name, at) = stage_name.clone().expect("checked");
-            if let Some(b) = current.take() {
-                done.push(b);
-            }
-            let explicit = id_col
-                .filter(|_| layout != Layout::StageColumn || step_col.is_none())
-                .and_then(|c| rows.text(row, c));
-            let base = slug(explicit.as_deref().unwrap_or(&name));
-            let mut id = base.clone();
-            let mut n = 2;
-            while seen_stage_ids.contains_key(&id) {
-                id = format!("{base}-{n}");
-                n += 1;
-            }
-            if id != base {
-                report.renamed.push(format!(
-                    "{at}: the stage \"{name}\" appears again after other stages (first at {}); this one's id is \"{id}\"",
-                    seen_stage_ids[&base]
-                ));
-            }
-            seen_stage_ids.insert(id.clone(), at.clone());
-            current = Some(Building {
-                stage: StageOut {
-                    id,
-                    name,
-                    owner: String::new(),
-                    days: 0,
-                    checklist: Vec::new(),
-                    after: None,
-                    after_golive: None,
-                },
-                at,
-                owner: None,
-                days: None,
-                step_days: 0,
-                days_at: days_col.map(|c| grid.cell_ref(row, c)),
-                keys: HashMap::new(),
-            });
+        if let Some((name, at)) = stage_name.filter(|_| starts_new) {
+            self.start_stage(row, name, at, report);
         }
-        let Some(b) = current.as_mut() else {
-            let at = grid.cell_ref(row, stage_col.or(step_col).unwrap_or(0));
+        if self.current.is_none() {
+            let at = grid.cell_ref(row, self.cols.stage.or(self.cols.step).unwrap_or(0));
             report.problem(
                 at,
                 "this row comes before any stage name, so it belongs to no stage; row skipped",
             );
-            report.skip(row, SkipReason::Problem);
-            continue;
-        };
+            return report.skip(row, SkipReason::Problem);
+        }
         if heading.is_some() {
-            continue;
+            return;
         }
         // In an indented plan the stage's own row is no step of it.
-        let step = if layout == Layout::Indented && starts_new {
-            None
-        } else {
-            step
-        };
-
-        // Owner: a role name, or a person's e-mail address (then the role is named after them).
-        let role_text = role_col
-            .and_then(|c| rows.text(row, c))
-            .or_else(|| owner_col.and_then(|c| rows.text(row, c)));
-        // With both a Role and an Owner column, the owner cell names a person of that role.
-        let named_person = if role_col.is_some() {
-            owner_col.and_then(|c| rows.text(row, c))
-        } else {
-            None
-        };
-        let role_id = role_text.map(|text| {
-            let (id, name, person) = match text.split_once('@') {
-                Some((local, _)) => (slug(local), local.to_string(), Some(text.clone())),
-                None => (slug(&text), text.clone(), None),
-            };
-            let role = match roles.iter_mut().position(|r| r.id == id) {
-                Some(i) => &mut roles[i],
-                None => {
-                    roles.push(RoleOut {
-                        id: id.clone(),
-                        name,
-                        people: Vec::new(),
-                    });
-                    roles.last_mut().expect("just pushed")
-                }
-            };
-            for p in person.into_iter().chain(named_person.clone()) {
-                if !role.people.contains(&p) {
-                    role.people.push(p);
-                }
-            }
-            id
-        });
-        let role_at = grid.cell_ref(row, role_col.or(owner_col).unwrap_or(0));
-        let mut entry_role = None;
-        if let Some(id) = role_id {
-            match &b.owner {
-                None => b.owner = Some((id, role_at)),
-                Some((owner, _)) if *owner == id => {}
-                Some((owner, first)) => {
-                    if step.is_some() && layout != Layout::EachRow {
-                        entry_role = Some(id);
-                    } else {
-                        report.problem(role_at, format!(
-                            "the stage \"{}\" already has the owner \"{owner}\" (from {first}); this one was not used",
-                            b.stage.name
-                        ));
-                    }
-                }
-            }
-        }
-
-        if let Some(col) = days_col {
-            let value = rows.value(row, col);
-            if !value.is_blank() {
-                let at = grid.cell_ref(row, col);
-                let parsed = duration::read(value, unit).map(|d| {
-                    let d = d.expect("not blank");
-                    if let Some(note) = &d.note {
-                        report.problem(at.clone(), note.clone());
-                    }
-                    d.days
-                });
-                match parsed {
-                    Ok(days) if step.is_some() && layout == Layout::Indented => {
-                        b.step_days += days;
-                    }
-                    Ok(days) => match &b.days {
-                        None => b.days = Some((days, at)),
-                        Some((d, _)) if *d == days => {}
-                        // A merged days cell repeats the same value; anything else is a clash.
-                        Some((d, first)) => report.problem(at, format!(
-                            "the stage \"{}\" already has {d} days (from {first}); {days} was not used",
-                            b.stage.name
-                        )),
-                    },
-                    Err(why) => report.problem(at, why),
-                }
-            }
-        }
-
-        if layout != Layout::EachRow
+        let step = step.filter(|_| !(self.layout == Layout::Indented && starts_new));
+        let entry_role = self.read_owner(row, step.is_some(), report);
+        self.read_days(row, step.is_some(), report);
+        if self.layout != Layout::EachRow
             && let Some(text) = step
         {
-            let explicit = id_col
-                .filter(|_| step_col.is_some() && layout == Layout::StageColumn)
-                .and_then(|c| rows.text(row, c));
-            let base = slug(explicit.as_deref().unwrap_or(&text));
-            let n = b.keys.entry(base.clone()).or_insert(0);
-            *n += 1;
-            let key = if *n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            };
-            if *n > 1 {
-                report.renamed.push(format!(
-                    "{}: \"{text}\" is already a step of \"{}\"; its key is \"{key}\"",
-                    grid.cell_ref(row, step_col.unwrap_or(0)),
-                    b.stage.name
-                ));
-            }
-            b.stage.checklist.push(EntryOut {
-                key,
-                text,
-                role: entry_role,
-            });
+            self.add_step(row, text, entry_role, report);
         }
     }
-    bar.finish();
-    if let Some(b) = current.take() {
-        done.push(b);
+
+    /// The stage this row names, and where: in the Stage column, as a heading, as the row's
+    /// step (each row a stage) or as an unindented row.
+    fn stage_name(
+        &self,
+        row: u32,
+        heading: Option<&(u32, String)>,
+        step: Option<&str>,
+    ) -> Option<(String, CellRef)> {
+        let grid = self.rows.grid;
+        let step_at = || grid.cell_ref(row, self.cols.step.unwrap_or(0));
+        match self.layout {
+            Layout::StageColumn => {
+                let col = self.cols.stage?;
+                self.rows
+                    .text(row, col)
+                    .map(|n| (n, grid.cell_ref(row, col)))
+            }
+            Layout::Headings => heading.map(|(col, n)| (n.clone(), grid.cell_ref(row, *col))),
+            Layout::EachRow => step.map(|n| (n.to_string(), step_at())),
+            Layout::Indented => step
+                .filter(|_| self.levels.get(&row).copied().unwrap_or(0) == self.top)
+                .map(|n| (n.to_string(), step_at())),
+        }
     }
 
-    let default_owner = || match process.lang {
-        Lang::He => RoleOut {
-            id: "owner".into(),
-            name: "אחראי".into(),
-            people: Vec::new(),
-        },
-        Lang::En => RoleOut {
-            id: "owner".into(),
-            name: "Owner".into(),
-            people: Vec::new(),
-        },
+    /// Close the stage being read and start the one named `name` at `at`, with an id of its
+    /// own (a name that comes back after other stages gets a number).
+    fn start_stage(&mut self, row: u32, name: String, at: CellRef, report: &mut Report) {
+        self.done.extend(self.current.take());
+        let explicit = self
+            .cols
+            .id
+            .filter(|_| self.layout != Layout::StageColumn || self.cols.step.is_none())
+            .and_then(|c| self.rows.text(row, c));
+        let base = slug(explicit.as_deref().unwrap_or(&name));
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.seen_stage_ids.contains_key(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        if id != base {
+            report.renamed.push(format!(
+                "{at}: the stage \"{name}\" appears again after other stages (first at {}); this one's id is \"{id}\"",
+                self.seen_stage_ids[&base]
+            ));
+        }
+        self.seen_stage_ids.insert(id.clone(), at.clone());
+        self.current = Some(Building {
+            stage: StageOut {
+                id,
+                name,
+                owner: String::new(),
+                days: 0,
+                checklist: Vec::new(),
+                after: None,
+                after_golive: None,
+            },
+            at,
+            owner: None,
+            days: None,
+            step_days: 0,
+            days_at: self.cols.days.map(|c| self.rows.grid.cell_ref(row, c)),
+            keys: HashMap::new(),
+        });
+    }
+
+    /// The row's owner: the stage's owner if it has none yet, else the role of the row's
+    /// step (returned), else a clash reported.
+    fn read_owner(&mut self, row: u32, is_step: bool, report: &mut Report) -> Option<String> {
+        let id = self.row_role(row)?;
+        let role_at = self
+            .rows
+            .grid
+            .cell_ref(row, self.cols.role.or(self.cols.owner).unwrap_or(0));
+        let each_row = self.layout == Layout::EachRow;
+        let b = self.current.as_mut().expect("a stage is being read");
+        match &b.owner {
+            None => b.owner = Some((id, role_at)),
+            Some((owner, _)) if *owner == id => {}
+            Some(_) if is_step && !each_row => return Some(id),
+            Some((owner, first)) => report.problem(
+                role_at,
+                format!(
+                    "the stage \"{}\" already has the owner \"{owner}\" (from {first}); this one was not used",
+                    b.stage.name
+                ),
+            ),
+        }
+        None
+    }
+
+    /// The role the row names, added to the roles with the people it names: a role name, or a
+    /// person's e-mail address (then the role is named after them). With both a Role and an
+    /// Owner column, the owner cell names a person of that role.
+    fn row_role(&mut self, row: u32) -> Option<String> {
+        let cell = |col: Option<u32>| col.and_then(|c| self.rows.text(row, c));
+        let text = cell(self.cols.role).or_else(|| cell(self.cols.owner))?;
+        let named_person = if self.cols.role.is_some() {
+            cell(self.cols.owner)
+        } else {
+            None
+        };
+        let (id, name, person) = match text.split_once('@') {
+            Some((local, _)) => (slug(local), local.to_string(), Some(text.clone())),
+            None => (slug(&text), text.clone(), None),
+        };
+        let role = match self.roles.iter().position(|r| r.id == id) {
+            Some(i) => &mut self.roles[i],
+            None => {
+                self.roles.push(RoleOut {
+                    id: id.clone(),
+                    name,
+                    people: Vec::new(),
+                });
+                self.roles.last_mut().expect("just pushed")
+            }
+        };
+        for p in person.into_iter().chain(named_person) {
+            if !role.people.contains(&p) {
+                role.people.push(p);
+            }
+        }
+        Some(id)
+    }
+
+    /// The row's days: the stage's, or (an indented step's) added to the stage's steps' days.
+    fn read_days(&mut self, row: u32, is_step: bool, report: &mut Report) {
+        let Some(col) = self.cols.days else {
+            return;
+        };
+        let value = self.rows.value(row, col);
+        if value.is_blank() {
+            return;
+        }
+        let at = self.rows.grid.cell_ref(row, col);
+        let parsed = duration::read(value, self.cols.unit).map(|d| {
+            let d = d.expect("not blank");
+            if let Some(note) = &d.note {
+                report.problem(at.clone(), note.clone());
+            }
+            d.days
+        });
+        let indented = self.layout == Layout::Indented;
+        let b = self.current.as_mut().expect("a stage is being read");
+        match parsed {
+            Ok(days) if is_step && indented => b.step_days += days,
+            Ok(days) => match &b.days {
+                None => b.days = Some((days, at)),
+                Some((d, _)) if *d == days => {}
+                // A merged days cell repeats the same value; anything else is a clash.
+                Some((d, first)) => report.problem(
+                    at,
+                    format!(
+                        "the stage \"{}\" already has {d} days (from {first}); {days} was not used",
+                        b.stage.name
+                    ),
+                ),
+            },
+            Err(why) => report.problem(at, why),
+        }
+    }
+
+    /// A step of the stage, with a key unique in the stage.
+    fn add_step(&mut self, row: u32, text: String, role: Option<String>, report: &mut Report) {
+        let explicit = self
+            .cols
+            .id
+            .filter(|_| self.cols.step.is_some() && self.layout == Layout::StageColumn)
+            .and_then(|c| self.rows.text(row, c));
+        let step_at = self.rows.grid.cell_ref(row, self.cols.step.unwrap_or(0));
+        let b = self.current.as_mut().expect("a stage is being read");
+        let base = slug(explicit.as_deref().unwrap_or(&text));
+        let n = b.keys.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let key = if *n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        if *n > 1 {
+            report.renamed.push(format!(
+                "{step_at}: \"{text}\" is already a step of \"{}\"; its key is \"{key}\"",
+                b.stage.name
+            ));
+        }
+        b.stage.checklist.push(EntryOut { key, text, role });
+    }
+}
+
+/// How the sheet shows its stages: a Stage column, indented steps, merged headings, or none.
+fn choose_layout(rows: &Rows<'_>, cols: &Cols, levels: &HashMap<u32, u32>, top: u32) -> Layout {
+    let merged_heading = |r: u32| {
+        matches!(rows.shape(r, &cols.fields), Shape::Heading { col }
+            if rows.grid.merge_at(r, col).is_some_and(|m| m.last_col > m.first_col))
     };
+    if cols.stage.is_some() {
+        Layout::StageColumn
+    } else if levels.values().any(|l| *l > top) {
+        Layout::Indented
+    } else if rows.data_rows().any(merged_heading) {
+        Layout::Headings
+    } else {
+        Layout::EachRow
+    }
+}
+
+/// The stages with their owner and days settled: a stage without an owner belongs to the
+/// role "owner"; one without days gets its steps' days added up, else 1; each said in a note.
+fn finish_stages(
+    done: Vec<Building>,
+    roles: &mut Vec<RoleOut>,
+    lang: Lang,
+    report: &mut Report,
+) -> Vec<StageOut> {
     let mut no_owner = Vec::new();
     let mut no_days = Vec::new();
     let mut summed = Vec::new();
@@ -388,7 +490,7 @@ pub fn build(
             None => {
                 no_owner.push(format!("\"{}\" ({})", b.stage.name, b.at));
                 if !roles.iter().any(|r| r.id == "owner") {
-                    roles.push(default_owner());
+                    roles.push(default_owner(lang));
                 }
                 "owner".into()
             }
@@ -428,27 +530,17 @@ pub fn build(
             no_days.join(", ")
         ));
     }
-    if roles.iter().any(|r| r.people.is_empty()) {
-        let names: Vec<&str> = roles
-            .iter()
-            .filter(|r| r.people.is_empty())
-            .map(|r| r.id.as_str())
-            .collect();
-        report.notes.push(placeholder_note(&names));
-    }
-    let entries: usize = stages.iter().map(|s| s.checklist.len()).sum();
-    report.created.push(format!(
-        "{} stage{} with {} checklist entr{}",
-        stages.len(),
-        if stages.len() == 1 { "" } else { "s" },
-        entries,
-        if entries == 1 { "y" } else { "ies" }
-    ));
-    PlaybookOut {
-        process,
-        roles,
-        stages,
-        comment: Vec::new(),
+    stages
+}
+
+fn default_owner(lang: Lang) -> RoleOut {
+    RoleOut {
+        id: "owner".into(),
+        name: match lang {
+            Lang::He => "אחראי".into(),
+            Lang::En => "Owner".into(),
+        },
+        people: Vec::new(),
     }
 }
 
