@@ -158,6 +158,35 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_source(f)?;
+        self.write_columns(f)?;
+        for l in &self.layout {
+            writeln!(f, "Note: {l}.")?;
+        }
+        self.write_dates(f)?;
+        if let Some(status) = &self.status {
+            writeln!(f, "Status: {status}.")?;
+        }
+        self.write_rows(f)?;
+        if !self.renamed.is_empty() {
+            writeln!(f, "Made unique:")?;
+            for r in self.renamed.iter().take(SHOW) {
+                writeln!(f, "  {r}")?;
+            }
+            if self.renamed.len() > SHOW {
+                writeln!(f, "  … and {} more", self.renamed.len() - SHOW)?;
+            }
+        }
+        for n in &self.notes {
+            writeln!(f, "Note: {n}")?;
+        }
+        self.write_problems(f)
+    }
+}
+
+impl Report {
+    /// What was read (file, sheet, header row), and what it was taken for.
+    fn write_source(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Read {}", self.file)?;
         if self.sheet != self.file {
             write!(f, ", sheet \"{}\"", self.sheet)?;
@@ -191,30 +220,38 @@ impl fmt::Display for Report {
                 others.join(" or --as ")
             )?;
         }
-        if !self.columns.is_empty() {
-            writeln!(f, "Columns:")?;
-            let width = self
-                .columns
-                .iter()
-                .map(|(w, ..)| w.chars().count())
-                .max()
-                .unwrap_or(0);
-            for (what, col, from_map) in &self.columns {
-                let pad = width - what.chars().count();
-                writeln!(
-                    f,
-                    "  {what}{} ← {col}{}",
-                    " ".repeat(pad),
-                    if *from_map { "  (mapping file)" } else { "" }
-                )?;
-            }
-            if !self.unused_columns.is_empty() {
-                writeln!(f, "  not imported: {}", self.unused_columns.join(", "))?;
-            }
+        Ok(())
+    }
+
+    /// Which column became what, aligned, and the columns not imported.
+    fn write_columns(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.columns.is_empty() {
+            return Ok(());
         }
-        for l in &self.layout {
-            writeln!(f, "Note: {l}.")?;
+        writeln!(f, "Columns:")?;
+        let width = self
+            .columns
+            .iter()
+            .map(|(w, ..)| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (what, col, from_map) in &self.columns {
+            let pad = width - what.chars().count();
+            writeln!(
+                f,
+                "  {what}{} ← {col}{}",
+                " ".repeat(pad),
+                if *from_map { "  (mapping file)" } else { "" }
+            )?;
         }
+        if !self.unused_columns.is_empty() {
+            writeln!(f, "  not imported: {}", self.unused_columns.join(", "))?;
+        }
+        Ok(())
+    }
+
+    /// How text dates were read: the order, the ambiguous ones and the serial numbers.
+    fn write_dates(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(order) = &self.date_order {
             writeln!(f, "Text dates such as 03/04/2026 were read as {order}.")?;
         }
@@ -244,15 +281,16 @@ impl fmt::Display for Report {
                 writeln!(f, "  … and {} more", self.serials.len() - 5)?;
             }
         }
-        if let Some(status) = &self.status {
-            writeln!(f, "Status: {status}.")?;
-        }
-        let skipped = self.skipped.len();
+        Ok(())
+    }
+
+    /// The rows read, what they made, and the skipped rows by reason.
+    fn write_rows(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Rows: {} read", self.rows_read)?;
         for c in &self.created {
             write!(f, ", {c}")?;
         }
-        writeln!(f, ", {} skipped.", skipped)?;
+        writeln!(f, ", {} skipped.", self.skipped.len())?;
         // Reasons in the order their first row comes in the sheet.
         let mut reasons: Vec<(u32, &SkipReason)> = Vec::new();
         for s in &self.skipped {
@@ -279,28 +317,22 @@ impl fmt::Display for Report {
                 reason.words()
             )?;
         }
-        if !self.renamed.is_empty() {
-            writeln!(f, "Made unique:")?;
-            for r in self.renamed.iter().take(SHOW) {
-                writeln!(f, "  {r}")?;
-            }
-            if self.renamed.len() > SHOW {
-                writeln!(f, "  … and {} more", self.renamed.len() - SHOW)?;
-            }
+        Ok(())
+    }
+
+    /// The problems in sheet order, the first hundred of them.
+    fn write_problems(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.problems.is_empty() {
+            return Ok(());
         }
-        for n in &self.notes {
-            writeln!(f, "Note: {n}")?;
+        writeln!(f, "{}:", plural(self.problems.len(), "problem", "problems"))?;
+        let mut problems: Vec<&Problem> = self.problems.iter().collect();
+        problems.sort_by_key(|p| (p.at.row, p.at.col));
+        for p in problems.into_iter().take(SHOW * 4) {
+            writeln!(f, "  {p}")?;
         }
-        if !self.problems.is_empty() {
-            writeln!(f, "{}:", plural(self.problems.len(), "problem", "problems"))?;
-            let mut problems: Vec<&Problem> = self.problems.iter().collect();
-            problems.sort_by_key(|p| (p.at.row, p.at.col));
-            for p in problems.into_iter().take(SHOW * 4) {
-                writeln!(f, "  {p}")?;
-            }
-            if self.problems.len() > SHOW * 4 {
-                writeln!(f, "  … and {} more", self.problems.len() - SHOW * 4)?;
-            }
+        if self.problems.len() > SHOW * 4 {
+            writeln!(f, "  … and {} more", self.problems.len() - SHOW * 4)?;
         }
         Ok(())
     }

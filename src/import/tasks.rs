@@ -70,7 +70,6 @@ pub fn level(rows: &Rows<'_>, row: u32, col: u32) -> u32 {
 
 /// Find the groups of a tracker.
 pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
-    let grid = rows.grid;
     let mut g = Groups::default();
     let Some(title_col) = columns.get(Field::Title) else {
         return g;
@@ -85,23 +84,50 @@ pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
             )
         })
         .collect();
-    let add_order = |g: &mut Groups, name: &str| {
-        if !g.order.iter().any(|n| n == name) {
-            g.order.push(name.to_string());
-        }
-    };
     if let Some(project) = columns.get(Field::Project) {
         for &row in &data {
             if let Some(name) = rows.text(row, project) {
-                add_order(&mut g, &name);
-                g.of_row.insert(row, (name, grid.cell_ref(row, project)));
+                g.add(row, name, rows.grid.cell_ref(row, project));
             }
         }
         g.how = Some("the project column");
         return g;
     }
-    // A row is a group when it is less indented than the row after it, or when it holds a
-    // name alone (no date, owner or status) and task rows follow it.
+    let found_parent = outline_groups(rows, columns, &data, title_col, &mut g);
+    if !g.group_rows.is_empty() && header_row > 0 {
+        name_from_above(rows, &data, header_row - 1, &mut g);
+    }
+    if !g.group_rows.is_empty() {
+        g.how = Some(if found_parent {
+            "the parent rows above indented sub-tasks"
+        } else {
+            "the group heading rows"
+        });
+    }
+    g
+}
+
+impl Groups {
+    /// `row` is a task of the group `name`, named at `at`.
+    fn add(&mut self, row: u32, name: String, at: CellRef) {
+        if !self.order.contains(&name) {
+            self.order.push(name.clone());
+        }
+        self.of_row.insert(row, (name, at));
+    }
+}
+
+/// Groups from the rows themselves: a row is a group when it is less indented than the row
+/// after it, or when it holds a name alone (no date, owner or status) and task rows follow
+/// it. Returns whether a group was a parent of indented rows.
+fn outline_groups(
+    rows: &Rows<'_>,
+    columns: &Columns,
+    data: &[u32],
+    title_col: u32,
+    g: &mut Groups,
+) -> bool {
+    let field_cols: Vec<u32> = columns.fields.values().map(|c| c.col).collect();
     let bare = |row: u32| {
         [Field::GoLive, Field::Owner, Field::Status]
             .iter()
@@ -131,7 +157,7 @@ pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
         }
         if is_group {
             g.group_rows.insert(row);
-            let at = grid.cell_ref(row, name_col);
+            let at = rows.grid.cell_ref(row, name_col);
             if next_deeper {
                 found_parent = true;
                 stack.push((levels[i], name, at));
@@ -146,41 +172,37 @@ pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
             .map(|(_, n, at)| (n, at))
             .or(heading_group.as_ref().map(|(n, at)| (n, at)));
         if let Some((name, at)) = group {
-            add_order(&mut g, name);
-            g.of_row.insert(row, (name.clone(), at.clone()));
+            g.add(row, name.clone(), at.clone());
         }
     }
-    // A board export names its first group above the header row.
-    if !g.group_rows.is_empty() && header_row > 0 {
-        let above = header_row - 1;
-        let cells: Vec<u32> = grid
-            .col_range()
-            .filter(|c| !grid.get(above, *c).is_blank())
-            .collect();
-        if let [col] = cells.as_slice()
-            && let Some(name) = grid.get(above, *col).text()
-        {
-            let first_group = g.group_rows.iter().min().copied().unwrap_or(u32::MAX);
-            let mut named = false;
-            for &row in data.iter().take_while(|r| **r < first_group) {
-                if let std::collections::hash_map::Entry::Vacant(e) = g.of_row.entry(row) {
-                    e.insert((name.clone(), grid.cell_ref(above, *col)));
-                    named = true;
-                }
-            }
-            if named {
-                g.order.insert(0, name);
-            }
+    found_parent
+}
+
+/// A board export names its first group above the header row: one cell alone on the row
+/// `above` names the rows before the first group row.
+fn name_from_above(rows: &Rows<'_>, data: &[u32], above: u32, g: &mut Groups) {
+    let grid = rows.grid;
+    let cells: Vec<u32> = grid
+        .col_range()
+        .filter(|c| !grid.get(above, *c).is_blank())
+        .collect();
+    let [col] = cells.as_slice() else {
+        return;
+    };
+    let Some(name) = grid.get(above, *col).text() else {
+        return;
+    };
+    let first_group = g.group_rows.iter().min().copied().unwrap_or(u32::MAX);
+    let mut named = false;
+    for &row in data.iter().take_while(|r| **r < first_group) {
+        if let std::collections::hash_map::Entry::Vacant(e) = g.of_row.entry(row) {
+            e.insert((name.clone(), grid.cell_ref(above, *col)));
+            named = true;
         }
     }
-    if !g.group_rows.is_empty() {
-        g.how = Some(if found_parent {
-            "the parent rows above indented sub-tasks"
-        } else {
-            "the group heading rows"
-        });
+    if named {
+        g.order.insert(0, name);
     }
-    g
 }
 
 /// What the tracker becomes.
@@ -336,10 +358,9 @@ fn one_process(
     report: &mut Report,
 ) -> TasksOut {
     let grid = rows.grid;
-    let (row_days, row_status, status_col) = (&facts.days, &facts.status, facts.status_col);
     let mut out = TasksOut::default();
     let settings = (setup.settings)(setup.process_id.clone(), setup.process_name.clone());
-    let cal = calendar(&settings);
+    let days = shared_days(&built, facts, &calendar(&settings), report);
     let mut people: Vec<String> = Vec::new();
     for item in &built {
         if let Some(p) = item.people.get("owner")
@@ -348,37 +369,17 @@ fn one_process(
             people.push(p.clone());
         }
     }
-    let mut lengths: Vec<u32> = built
-        .iter()
-        .map(|i| days_of(row_days, i.row, i.golive, &cal))
-        .collect();
-    lengths.sort_unstable();
-    lengths.dedup();
-    let days =
-        match lengths.as_slice() {
-            [] => 1,
-            [one] => *one,
-            _ => {
-                report.notes.push(format!(
-                "the rows take different numbers of days ({}), but the tasks of one process share \
-                 one stage, so each task is due on its row's date and takes 1 day. Add a Project \
-                 column to give each group its own stages and durations",
-                lengths.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-            ));
-                1
-            }
-        };
     let stage_id = "task".to_string();
     let (stage_name, role_name) = match setup.lang {
         Lang::He => ("משימה", "אחראי"),
         Lang::En => ("Task", "Owner"),
     };
     for item in &built {
-        if let Some(s) = row_status.get(&item.row) {
+        if let Some(s) = facts.status.get(&item.row) {
             out.statuses.push(StatusOut {
                 identity: format!("{}/{stage_id}", item.id),
                 status: *s,
-                at: grid.cell_ref(item.row, status_col.unwrap_or(0)),
+                at: grid.cell_ref(item.row, facts.status_col.unwrap_or(0)),
             });
         }
     }
@@ -416,6 +417,39 @@ fn one_process(
     ));
     out.items = built;
     out
+}
+
+/// The days of the one stage all rows share: the rows' own when they agree, else 1 (with a
+/// note saying why).
+fn shared_days(
+    built: &[ItemOut],
+    facts: &Facts,
+    cal: &BusinessCalendar,
+    report: &mut Report,
+) -> u32 {
+    let mut lengths: Vec<u32> = built
+        .iter()
+        .map(|i| days_of(&facts.days, i.row, i.golive, cal))
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    match lengths.as_slice() {
+        [] => 1,
+        [one] => *one,
+        _ => {
+            report.notes.push(format!(
+                "the rows take different numbers of days ({}), but the tasks of one process share \
+                 one stage, so each task is due on its row's date and takes 1 day. Add a Project \
+                 column to give each group its own stages and durations",
+                lengths
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            1
+        }
+    }
 }
 
 /// The rows of each group, in sheet order; rows of no group form a group of their own.
@@ -474,8 +508,6 @@ fn group_process(
     out: &mut TasksOut,
     report: &mut Report,
 ) {
-    let grid = rows.grid;
-    let (row_days, row_status, status_col) = (&facts.days, &facts.status, facts.status_col);
     let base = slug(&name);
     let mut id = base.clone();
     let mut n = 2;
@@ -485,11 +517,11 @@ fn group_process(
     }
     let settings = (setup.settings)(id.clone(), name.clone());
     let cal = calendar(&settings);
-    // Each row's start, then the group's first working day.
+    // Each row's days and start, then the group's first working day.
     let spans: Vec<(u32, Date)> = members
         .iter()
         .map(|m| {
-            let days = days_of(row_days, m.row, m.golive, &cal);
+            let days = days_of(&facts.days, m.row, m.golive, &cal);
             let start = if days == 0 {
                 cal.on_or_before(m.golive)
             } else {
@@ -503,67 +535,22 @@ fn group_process(
         .map(|(_, s)| *s)
         .min()
         .unwrap_or_else(|| members[0].golive);
-    let mut roles: Vec<RoleOut> = Vec::new();
-    let mut stages: Vec<StageOut> = Vec::new();
-    let mut stage_ids: HashMap<String, usize> = HashMap::new();
-    for (m, (days, start)) in members.iter().zip(&spans) {
-        let owner = match m.people.values().next() {
-            Some(person) => role_for(&mut roles, person),
-            None => {
-                if !roles.iter().any(|r| r.id == "owner") {
-                    roles.push(RoleOut {
-                        id: "owner".into(),
-                        name: if setup.lang == Lang::He {
-                            "אחראי"
-                        } else {
-                            "Owner"
-                        }
-                        .into(),
-                        people: Vec::new(),
-                    });
-                }
-                "owner".to_string()
-            }
-        };
-        let base = slug(&m.title);
-        let count = stage_ids.entry(base.clone()).or_insert(0);
-        *count += 1;
-        let stage_id = if *count == 1 {
-            base
-        } else {
-            format!("{base}-{count}")
-        };
-        let due = if *days == 0 {
-            *start
-        } else {
-            cal.forward(*start, days - 1)
-        };
-        if due != m.golive {
-            report.problem(
-                grid.cell_ref(m.row, columns.get(Field::GoLive).unwrap_or(0)),
-                format!(
-                    "{} is not a working day of the process; the task is due on {due}",
-                    m.golive
-                ),
-            );
-        }
-        if let Some(s) = row_status.get(&m.row) {
-            out.statuses.push(StatusOut {
-                identity: format!("{id}/{stage_id}"),
-                status: *s,
-                at: grid.cell_ref(m.row, status_col.unwrap_or(0)),
-            });
-        }
-        stages.push(StageOut {
-            id: stage_id,
-            name: m.title.clone(),
-            owner,
-            days: *days,
-            checklist: Vec::new(),
-            after: Some(Vec::new()),
-            after_golive: Some(cal.count(golive, *start).saturating_sub(1)),
-        });
+    let mut group = GroupStages {
+        rows,
+        facts,
+        date_col: columns.get(Field::GoLive),
+        id: &id,
+        cal: &cal,
+        golive,
+        lang: setup.lang,
+        roles: Vec::new(),
+        stages: Vec::new(),
+        stage_ids: HashMap::new(),
+    };
+    for (m, &(days, start)) in members.iter().zip(&spans) {
+        group.add(m, days, start, out, report);
     }
+    let GroupStages { roles, stages, .. } = group;
     if roles.iter().any(|r| r.people.is_empty()) {
         report
             .notes
@@ -591,6 +578,102 @@ fn group_process(
         channel: None,
         notes: None,
     });
+}
+
+/// A group's process while its stages are made, one per row.
+struct GroupStages<'a> {
+    rows: &'a Rows<'a>,
+    facts: &'a Facts,
+    /// The due-date column.
+    date_col: Option<u32>,
+    /// The group's item and process id.
+    id: &'a str,
+    cal: &'a BusinessCalendar,
+    /// The item's go-live date: the group's first working day.
+    golive: Date,
+    lang: Lang,
+    roles: Vec<RoleOut>,
+    stages: Vec<StageOut>,
+    /// Stage id → how many rows had it, to number repeats.
+    stage_ids: HashMap<String, usize>,
+}
+
+impl GroupStages<'_> {
+    /// The stage of the row `m`, `days` long from `start`, and its status.
+    fn add(
+        &mut self,
+        m: &ItemOut,
+        days: u32,
+        start: Date,
+        out: &mut TasksOut,
+        report: &mut Report,
+    ) {
+        let (grid, facts) = (self.rows.grid, self.facts);
+        let owner = self.owner(m);
+        let stage_id = self.stage_id(&m.title);
+        let due = if days == 0 {
+            start
+        } else {
+            self.cal.forward(start, days - 1)
+        };
+        if due != m.golive {
+            report.problem(
+                grid.cell_ref(m.row, self.date_col.unwrap_or(0)),
+                format!(
+                    "{} is not a working day of the process; the task is due on {due}",
+                    m.golive
+                ),
+            );
+        }
+        if let Some(s) = facts.status.get(&m.row) {
+            out.statuses.push(StatusOut {
+                identity: format!("{}/{stage_id}", self.id),
+                status: *s,
+                at: grid.cell_ref(m.row, facts.status_col.unwrap_or(0)),
+            });
+        }
+        self.stages.push(StageOut {
+            id: stage_id,
+            name: m.title.clone(),
+            owner,
+            days,
+            checklist: Vec::new(),
+            after: Some(Vec::new()),
+            after_golive: Some(self.cal.count(self.golive, start).saturating_sub(1)),
+        });
+    }
+
+    /// The role of the row's person; a row without one belongs to the role "owner".
+    fn owner(&mut self, m: &ItemOut) -> String {
+        if let Some(person) = m.people.values().next() {
+            return role_for(&mut self.roles, person);
+        }
+        if !self.roles.iter().any(|r| r.id == "owner") {
+            self.roles.push(RoleOut {
+                id: "owner".into(),
+                name: if self.lang == Lang::He {
+                    "אחראי"
+                } else {
+                    "Owner"
+                }
+                .into(),
+                people: Vec::new(),
+            });
+        }
+        "owner".to_string()
+    }
+
+    /// A stage id from the row's title, numbered when the title repeats in the group.
+    fn stage_id(&mut self, title: &str) -> String {
+        let base = slug(title);
+        let count = self.stage_ids.entry(base.clone()).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            base
+        } else {
+            format!("{base}-{count}")
+        }
+    }
 }
 
 /// A start date cell: a date, or text read as the sheet's language reads dates.

@@ -131,89 +131,134 @@ pub fn ods_layout(path: &Path, sheet: &str) -> Result<Layout, String> {
 const REPEAT_CAP: u32 = 100_000;
 
 fn scan_ods<R: std::io::BufRead>(input: R, sheet: &str) -> Result<Layout, String> {
-    let mut layout = Layout::default();
+    let mut scan = OdsScan {
+        sheet,
+        layout: Layout::default(),
+        rtl_styles: Vec::new(),
+        style: None,
+        inside: false,
+        row: 0,
+        col: 0,
+        col_def: 0,
+        row_repeat: 1,
+    };
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::with_capacity(1024);
-    // Table styles that display right to left, and the style being read.
-    let mut rtl_styles: Vec<String> = Vec::new();
-    let mut style: Option<String> = None;
-    let mut inside = false;
-    let (mut row, mut col, mut col_def, mut row_repeat) = (0u32, 0u32, 0u32, 1u32);
-    let repeat = |e: &BytesStart<'_>, name: &str| attr_u32(e, name).unwrap_or(1).max(1);
     loop {
         buf.clear();
-        let (e, empty) = match reader
+        match reader
             .read_event_into(&mut buf)
             .map_err(|e| e.to_string())?
         {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(e) => {
-                match e.local_name().as_ref() {
-                    "table-row" if inside => row = row.saturating_add(row_repeat),
-                    "table" if inside => break,
-                    "style" => style = None,
-                    _ => {}
-                }
-                continue;
-            }
+            Event::Start(e) => scan.open(&e, false),
+            Event::Empty(e) => scan.open(&e, true),
+            Event::End(e) if scan.close(e.local_name().as_ref()) => break,
             Event::Eof => break,
-            _ => continue,
-        };
+            _ => {}
+        }
+    }
+    Ok(scan.layout)
+}
+
+/// Where the scan of an OpenDocument `content.xml` is.
+struct OdsScan<'a> {
+    sheet: &'a str,
+    layout: Layout,
+    /// Table styles that display right to left, and the style being read.
+    rtl_styles: Vec<String>,
+    style: Option<String>,
+    /// Inside the wanted sheet's table.
+    inside: bool,
+    row: u32,
+    col: u32,
+    /// The next column a `table-column` definition describes.
+    col_def: u32,
+    /// How many times the current row repeats.
+    row_repeat: u32,
+}
+
+fn repeat(e: &BytesStart<'_>, name: &str) -> u32 {
+    attr_u32(e, name).unwrap_or(1).max(1)
+}
+
+impl OdsScan<'_> {
+    /// An element opens (`empty`: and closes at once).
+    fn open(&mut self, e: &BytesStart<'_>, empty: bool) {
         match e.local_name().as_ref() {
-            "style" if !inside => style = attr(&e, "style:name"),
-            "table-properties" if !inside => {
-                if let Some(name) = &style
-                    && attr(&e, "style:writing-mode").is_some_and(|m| m.starts_with("rl"))
+            "style" if !self.inside => self.style = attr(e, "style:name"),
+            "table-properties" if !self.inside => {
+                if let Some(name) = &self.style
+                    && attr(e, "style:writing-mode").is_some_and(|m| m.starts_with("rl"))
                 {
-                    rtl_styles.push(name.clone());
+                    self.rtl_styles.push(name.clone());
                 }
             }
             "table" => {
-                inside = attr(&e, "table:name").as_deref() == Some(sheet);
-                if inside {
-                    layout.right_to_left =
-                        attr(&e, "table:style-name").is_some_and(|s| rtl_styles.contains(&s));
+                self.inside = attr(e, "table:name").as_deref() == Some(self.sheet);
+                if self.inside {
+                    self.layout.right_to_left =
+                        attr(e, "table:style-name").is_some_and(|s| self.rtl_styles.contains(&s));
                 }
             }
-            "table-column" if inside => {
-                let n = repeat(&e, "table:number-columns-repeated");
-                if attr_is(&e, "table:visibility", &["collapse", "filter"]) {
-                    layout
-                        .hidden_cols
-                        .extend(col_def..col_def.saturating_add(n.min(REPEAT_CAP)));
-                }
-                col_def = col_def.saturating_add(n);
-            }
-            "table-row" if inside => {
-                col = 0;
-                row_repeat = repeat(&e, "table:number-rows-repeated");
-                if attr_is(&e, "table:visibility", &["collapse", "filter"]) {
-                    layout
-                        .hidden_rows
-                        .extend(row..row.saturating_add(row_repeat.min(REPEAT_CAP)));
-                }
-                if empty {
-                    row = row.saturating_add(row_repeat);
-                }
-            }
-            name @ ("table-cell" | "covered-table-cell") if inside => {
-                let rows = repeat(&e, "table:number-rows-spanned");
-                let cols = repeat(&e, "table:number-columns-spanned");
-                if name == "table-cell" && (rows > 1 || cols > 1) {
-                    layout.merges.push(Merge {
-                        first_row: row,
-                        first_col: col,
-                        last_row: row.saturating_add(rows - 1),
-                        last_col: col.saturating_add(cols - 1),
-                    });
-                }
-                col = col.saturating_add(repeat(&e, "table:number-columns-repeated"));
+            "table-column" if self.inside => self.column(e),
+            "table-row" if self.inside => self.row(e, empty),
+            name @ ("table-cell" | "covered-table-cell") if self.inside => {
+                self.cell(e, name == "table-cell")
             }
             _ => {}
         }
     }
-    Ok(layout)
+
+    /// An element closes; true at the end of the wanted sheet.
+    fn close(&mut self, name: &str) -> bool {
+        match name {
+            "table-row" if self.inside => self.row = self.row.saturating_add(self.row_repeat),
+            "table" if self.inside => return true,
+            "style" => self.style = None,
+            _ => {}
+        }
+        false
+    }
+
+    fn column(&mut self, e: &BytesStart<'_>) {
+        let n = repeat(e, "table:number-columns-repeated");
+        if attr_is(e, "table:visibility", &["collapse", "filter"]) {
+            self.layout
+                .hidden_cols
+                .extend(self.col_def..self.col_def.saturating_add(n.min(REPEAT_CAP)));
+        }
+        self.col_def = self.col_def.saturating_add(n);
+    }
+
+    fn row(&mut self, e: &BytesStart<'_>, empty: bool) {
+        self.col = 0;
+        self.row_repeat = repeat(e, "table:number-rows-repeated");
+        if attr_is(e, "table:visibility", &["collapse", "filter"]) {
+            self.layout
+                .hidden_rows
+                .extend(self.row..self.row.saturating_add(self.row_repeat.min(REPEAT_CAP)));
+        }
+        if empty {
+            self.row = self.row.saturating_add(self.row_repeat);
+        }
+    }
+
+    /// A cell (`shown`: not one covered by a merge): a merge when it spans.
+    fn cell(&mut self, e: &BytesStart<'_>, shown: bool) {
+        let rows = repeat(e, "table:number-rows-spanned");
+        let cols = repeat(e, "table:number-columns-spanned");
+        if shown && (rows > 1 || cols > 1) {
+            self.layout.merges.push(Merge {
+                first_row: self.row,
+                first_col: self.col,
+                last_row: self.row.saturating_add(rows - 1),
+                last_col: self.col.saturating_add(cols - 1),
+            });
+        }
+        self.col = self
+            .col
+            .saturating_add(repeat(e, "table:number-columns-repeated"));
+    }
 }
 
 fn read_entry<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Result<String, String> {

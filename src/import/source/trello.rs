@@ -100,25 +100,13 @@ impl TrelloBoard {
         })?;
         let mut lists: Vec<&List> = board.lists.iter().filter(|l| !l.closed).collect();
         lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
-        let list_status = |l: &List| status::read(&l.name);
         let lists_are_status = !lists.is_empty()
-            && lists.iter().filter(|l| list_status(l).is_some()).count() * 2 >= lists.len();
-        let member = |id: &str| {
-            board.members.iter().find(|m| m.id == id).map(|m| {
-                if m.full_name.trim().is_empty() {
-                    m.username.clone()
-                } else {
-                    m.full_name.clone()
-                }
-            })
-        };
-        let text = |s: &str| {
-            if s.trim().is_empty() {
-                Value::Empty
-            } else {
-                Value::Text(s.to_string())
-            }
-        };
+            && lists
+                .iter()
+                .filter(|l| status::read(&l.name).is_some())
+                .count()
+                * 2
+                >= lists.len();
         let header = [
             "Task",
             if lists_are_status { "List" } else { "Project" },
@@ -129,88 +117,24 @@ impl TrelloBoard {
             "Notes",
         ];
         let mut rows: Vec<Vec<Value>> = vec![header.iter().map(|h| text(h)).collect()];
-        let (mut closed, mut extra_members) = (0, 0);
+        let mut counts = Counts::default();
         for list in &lists {
             let mut cards: Vec<&Card> = board
                 .cards
                 .iter()
                 .filter(|c| c.id_list == list.id)
                 .collect();
-            closed += cards.iter().filter(|c| c.closed).count();
+            counts.closed += cards.iter().filter(|c| c.closed).count();
             cards.retain(|c| !c.closed);
             cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
             for card in cards {
-                let state = if card.due_complete {
-                    Some(RowStatus::Done)
-                } else {
-                    list_status(list)
-                };
-                extra_members += card.id_members.len().saturating_sub(1);
-                let due = card
-                    .due
-                    .as_deref()
-                    .and_then(|d| d.get(..10))
-                    .and_then(|d| d.parse().ok())
-                    .map_or(Value::Empty, Value::Date);
-                let labels: Vec<&str> = card
-                    .labels
-                    .iter()
-                    .map(|l| l.name.as_str())
-                    .filter(|n| !n.is_empty())
-                    .collect();
-                rows.push(vec![
-                    text(&card.name),
-                    text(&list.name),
-                    card.id_members
-                        .first()
-                        .and_then(|m| member(m))
-                        .map_or(Value::Empty, Value::Text),
-                    due,
-                    state.map_or(Value::Empty, |s| {
-                        Value::Text(
-                            match s {
-                                RowStatus::Done => "Done",
-                                RowStatus::Doing => "Doing",
-                                RowStatus::Blocked => "Blocked",
-                                RowStatus::Todo => "To do",
-                            }
-                            .into(),
-                        )
-                    }),
-                    text(&labels.join(", ")),
-                    text(&card.desc),
-                ]);
+                counts.extra_members += card.id_members.len().saturating_sub(1);
+                rows.push(card_row(&board, list, card));
             }
         }
-        let mut notes = vec![format!(
-            "read as a Trello board export: \"{}\", {} open card{} in {} list{}, one row each (row 2 is \
-             the first card of the first list)",
-            board.name,
-            rows.len() - 1,
-            if rows.len() == 2 { "" } else { "s" },
-            lists.len(),
-            if lists.len() == 1 { "" } else { "s" }
-        )];
-        if closed > 0 {
-            notes.push(format!(
-                "{closed} archived card{} left out",
-                if closed == 1 { " was" } else { "s were" }
-            ));
-        }
-        if extra_members > 0 {
-            notes.push(format!(
-                "cards with several members are owned by their first member ({extra_members} other \
-                 member{} not imported)",
-                if extra_members == 1 { "" } else { "s" }
-            ));
-        }
-        if !board.checklists.is_empty() {
-            notes.push(format!(
-                "the board's {} checklist{} not imported (a task's checklist comes from its playbook stage)",
-                board.checklists.len(),
-                if board.checklists.len() == 1 { " was" } else { "s were" }
-            ));
-        }
+        counts.cards = rows.len() - 1;
+        counts.lists = lists.len();
+        let notes = board_notes(&board, &counts);
         let name = board.name.clone();
         Ok(TrelloBoard {
             path,
@@ -219,6 +143,113 @@ impl TrelloBoard {
             notes,
         })
     }
+}
+
+/// What the board held, for the notes.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    cards: usize,
+    lists: usize,
+    /// Archived cards, left out.
+    closed: usize,
+    /// Members of a card after its first, not imported.
+    extra_members: usize,
+}
+
+/// A card as a row under the header: task, list, owner, due date, status, labels, notes.
+fn card_row(board: &Board, list: &List, card: &Card) -> Vec<Value> {
+    let state = if card.due_complete {
+        Some(RowStatus::Done)
+    } else {
+        status::read(&list.name)
+    };
+    let due = card
+        .due
+        .as_deref()
+        .and_then(|d| d.get(..10))
+        .and_then(|d| d.parse().ok())
+        .map_or(Value::Empty, Value::Date);
+    let labels: Vec<&str> = card
+        .labels
+        .iter()
+        .map(|l| l.name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let status_word = |s: RowStatus| match s {
+        RowStatus::Done => "Done",
+        RowStatus::Doing => "Doing",
+        RowStatus::Blocked => "Blocked",
+        RowStatus::Todo => "To do",
+    };
+    vec![
+        text(&card.name),
+        text(&list.name),
+        card.id_members
+            .first()
+            .and_then(|m| member_name(board, m))
+            .map_or(Value::Empty, Value::Text),
+        due,
+        state.map_or(Value::Empty, |s| Value::Text(status_word(s).into())),
+        text(&labels.join(", ")),
+        text(&card.desc),
+    ]
+}
+
+/// A member's full name, else their username.
+fn member_name(board: &Board, id: &str) -> Option<String> {
+    board.members.iter().find(|m| m.id == id).map(|m| {
+        if m.full_name.trim().is_empty() {
+            m.username.clone()
+        } else {
+            m.full_name.clone()
+        }
+    })
+}
+
+fn text(s: &str) -> Value {
+    if s.trim().is_empty() {
+        Value::Empty
+    } else {
+        Value::Text(s.to_string())
+    }
+}
+
+/// How the board was read, and what was left out.
+fn board_notes(board: &Board, counts: &Counts) -> Vec<String> {
+    let Counts {
+        cards,
+        lists,
+        closed,
+        extra_members,
+    } = *counts;
+    let mut notes = vec![format!(
+        "read as a Trello board export: \"{}\", {cards} open card{} in {lists} list{}, one row each \
+         (row 2 is the first card of the first list)",
+        board.name,
+        if cards == 1 { "" } else { "s" },
+        if lists == 1 { "" } else { "s" }
+    )];
+    if closed > 0 {
+        notes.push(format!(
+            "{closed} archived card{} left out",
+            if closed == 1 { " was" } else { "s were" }
+        ));
+    }
+    if extra_members > 0 {
+        notes.push(format!(
+            "cards with several members are owned by their first member ({extra_members} other \
+             member{} not imported)",
+            if extra_members == 1 { "" } else { "s" }
+        ));
+    }
+    if !board.checklists.is_empty() {
+        notes.push(format!(
+            "the board's {} checklist{} not imported (a task's checklist comes from its playbook stage)",
+            board.checklists.len(),
+            if board.checklists.len() == 1 { " was" } else { "s were" }
+        ));
+    }
+    notes
 }
 
 impl Source for TrelloBoard {
