@@ -2,8 +2,10 @@
 //!
 //! The path of an import: open the source ([`source`]) and read one sheet into a [`Grid`];
 //! find the header row and what each column holds ([`columns`]); read the rows as calendar
-//! items ([`items`]) or as a checklist ([`playbook`]), with every cell that could not be
-//! understood reported at its `Sheet!B12` reference ([`report`]); write the files
+//! items ([`items`]), as a task tracker ([`tasks`]) or as a checklist ([`playbook`]), with
+//! every cell that could not be understood reported at its `Sheet!B12` reference
+//! ([`report`]); give each process its settings, and new processes a starter playbook
+//! ([`starter`]); write the files
 //! ([`emit`]) only after the whole result loads as a valid deployment ([`output`]).
 
 pub mod columns;
@@ -22,6 +24,7 @@ pub mod progress;
 pub mod report;
 pub mod rows;
 pub mod source;
+pub mod starter;
 pub mod status;
 pub mod tasks;
 
@@ -35,7 +38,6 @@ use items::KnownProcess;
 pub use mapfile::Mapping;
 use output::Existing;
 pub use output::OutFile;
-use playbook::{PlaybookOut, ProcessSettings, RoleOut, StageOut};
 pub use progress::Progress;
 pub use report::Report;
 
@@ -236,235 +238,23 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
     report.header_from_map = map.header_row.is_some();
 
     let mut columns = columns::assign(&header, &map, &grid).map_err(ImportError::Map)?;
-    let profiles = detect::profiles(&grid, &header);
-    detect::refine(&grid, &header, &mut columns, &profiles, &mut report);
-    let scores = detect::score(&columns, &profiles);
-    report.scores = Some(scores.describe());
-    let lang = map
-        .lang
-        .unwrap_or(if header.hebrew { Lang::He } else { Lang::En });
-    let kind = match opts.kind.or(map.kind) {
-        Some(k) => k,
-        None => {
-            let (k, why) = detect::choose(&scores)
-                .ok_or_else(|| missing(&grid, &header, Kind::Items, &columns))?;
-            report.kind_guess = Some(why);
-            k
-        }
-    };
-    report.kind = Some(kind);
-    // A calendar titled by its campaigns: the campaign is the item's title.
-    if kind == Kind::Items
-        && !columns.has(Field::Title)
-        && let Some(c) = columns.fields.remove(&Field::Project)
-    {
-        columns.fields.insert(Field::Title, c);
-    }
-    let required_ok = match kind {
-        Kind::Items | Kind::Tasks => columns.has(Field::Title) && columns.has(Field::GoLive),
-        Kind::Playbook => {
-            columns.has(Field::Stage) || columns.has(Field::Step) || columns.has(Field::Title)
-        }
-    };
-    if !required_ok {
-        return Err(missing(&grid, &header, kind, &columns));
-    }
-    let unused: &[Field] = match kind {
-        Kind::Items => &[
-            Field::Stage,
-            Field::Step,
-            Field::Days,
-            Field::Role,
-            Field::Start,
-            Field::Project,
-        ],
-        Kind::Tasks => &[
-            Field::Stage,
-            Field::Step,
-            Field::Role,
-            Field::Channel,
-            Field::Process,
-        ],
-        Kind::Playbook => &[
-            Field::GoLive,
-            Field::Channel,
-            Field::Process,
-            Field::Notes,
-            Field::Status,
-            Field::Start,
-            Field::Project,
-        ],
-    };
-    for f in unused {
-        columns.drop_field(*f);
-    }
-    if kind == Kind::Playbook && columns.has(Field::Step) {
-        columns.drop_field(Field::Title);
-    }
+    let kind = decide_kind(&grid, &header, &map, opts.kind, &mut columns, &mut report)?;
     describe_layout(&grid, &header, &columns, &mut report);
-
+    let job = Job {
+        map: &map,
+        known: &known,
+        lang: map
+            .lang
+            .unwrap_or(if header.hebrew { Lang::He } else { Lang::En }),
+        names: Names::of(&report),
+        progress: &opts.progress,
+    };
     let rows = rows::Rows::new(&grid, &header);
-    let stem = Path::new(&report.file)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let source_line = if report.sheet == report.file {
-        format!("Imported by `throughline import` from {}.", report.file)
-    } else {
-        format!(
-            "Imported by `throughline import` from {}, sheet \"{}\".",
-            report.file, report.sheet
-        )
+    let (mut files, statuses) = match kind {
+        Kind::Items => job.items(&rows, &mut columns, &mut report),
+        Kind::Tasks => job.tasks(&rows, &mut columns, header.row, &mut report),
+        Kind::Playbook => job.playbook(&rows, &columns, &mut report),
     };
-    let sheet_name = if report.sheet == report.file {
-        stem.clone()
-    } else {
-        report.sheet.clone()
-    };
-    let mut files = Vec::new();
-    let mut statuses = Vec::new();
-    match kind {
-        Kind::Items => {
-            let default_process = map
-                .process
-                .clone()
-                .unwrap_or_else(|| match known.as_slice() {
-                    [only] => only.id.clone(),
-                    _ => "content".to_string(),
-                });
-            let no_groups = Default::default();
-            let ctx = items::Context {
-                map: &map,
-                known: &known,
-                default_process: default_process.clone(),
-                lang,
-                date_word: "go-live date",
-                group_rows: &no_groups,
-            };
-            let built = items::build(&rows, &mut columns, &ctx, &mut report, &opts.progress);
-            column_report(&columns, kind, built.owner_role.as_deref(), &mut report);
-            statuses = item_statuses(&rows, &columns, &built, &known, &mut report);
-            if !built.items.is_empty() {
-                let name = map.items_file.clone().unwrap_or_else(|| slug(&stem));
-                files.push(OutFile {
-                    path: PathBuf::from("items").join(format!("{name}.toml")),
-                    contents: emit::items_file(
-                        &[
-                            source_line.clone(),
-                            "Ids come from the titles (or the ID column): keep them when you edit, so that".into(),
-                            "importing the sheet again, or a sync, recognises the same items.".into(),
-                        ],
-                        &built.items,
-                    ),
-                    what: format!("{} item{}", built.items.len(), if built.items.len() == 1 { "" } else { "s" }),
-                });
-                for starter in starters(&built, &known, &map, lang, &mut report) {
-                    files.push(OutFile {
-                        path: PathBuf::from("playbooks")
-                            .join(format!("{}.toml", starter.process.id)),
-                        contents: emit::playbook_file(&starter),
-                        what: "a starter with one stage".into(),
-                    });
-                }
-            }
-        }
-        Kind::Tasks => {
-            let groups = tasks::groups(&rows, &columns, header.row);
-            let ctx = items::Context {
-                map: &map,
-                known: &[],
-                default_process: map.process.clone().unwrap_or_else(|| slug(&sheet_name)),
-                lang,
-                date_word: "due date",
-                group_rows: &groups.group_rows,
-            };
-            let built = items::build(&rows, &mut columns, &ctx, &mut report, &opts.progress);
-            column_report(&columns, kind, Some("owner"), &mut report);
-            // items::build counted the rows as items: the tracker says what they became.
-            report.created.clear();
-            let mut settings = |id: String, name: String| {
-                let name = if map.process.as_deref() == Some(id.as_str()) {
-                    map.process_name.clone().unwrap_or(name)
-                } else {
-                    name
-                };
-                process_settings(id, name, &map, lang, &mut Vec::new())
-            };
-            let out = tasks::build(
-                &rows,
-                &columns,
-                &groups,
-                built.items,
-                tasks::Setup {
-                    process_id: ctx.default_process.clone(),
-                    process_name: map
-                        .process_name
-                        .clone()
-                        .unwrap_or_else(|| sheet_name.clone()),
-                    lang,
-                    settings: &mut settings,
-                },
-                &mut report,
-            );
-            if !out.playbooks.is_empty() {
-                report
-                    .notes
-                    .push(timezone_note(&map, lang, out.playbooks.len()));
-            }
-            statuses = out.statuses;
-            for pb in &out.playbooks {
-                files.push(OutFile {
-                    path: PathBuf::from("playbooks").join(format!("{}.toml", pb.process.id)),
-                    contents: emit::playbook_file(pb),
-                    what: format!(
-                        "a process with {} stage{}",
-                        pb.stages.len(),
-                        if pb.stages.len() == 1 { "" } else { "s" }
-                    ),
-                });
-            }
-            if !out.items.is_empty() {
-                let name = map.items_file.clone().unwrap_or_else(|| slug(&stem));
-                files.push(OutFile {
-                    path: PathBuf::from("items").join(format!("{name}.toml")),
-                    contents: emit::items_file(
-                        &[
-                            source_line.clone(),
-                            "Ids come from the task or group names: keep them when you edit, so that a".into(),
-                            "sync recognises the same tasks.".into(),
-                        ],
-                        &out.items,
-                    ),
-                    what: format!(
-                        "{} item{}",
-                        out.items.len(),
-                        if out.items.len() == 1 { "" } else { "s" }
-                    ),
-                });
-            }
-        }
-        Kind::Playbook => {
-            let id = map.process.clone().unwrap_or_else(|| slug(&stem));
-            let name = map.process_name.clone().unwrap_or_else(|| stem.clone());
-            let settings = process_settings(id, name, &map, lang, &mut report.notes);
-            let mut pb = playbook::build(&rows, &columns, settings, &mut report, &opts.progress);
-            column_report(&columns, kind, None, &mut report);
-            pb.comment = vec![
-                source_line,
-                "Stage ids and checklist keys come from their names: keep them when you edit, so"
-                    .into(),
-                "that a sync recognises the same tasks.".into(),
-            ];
-            if !pb.stages.is_empty() {
-                let entries: usize = pb.stages.iter().map(|s| s.checklist.len()).sum();
-                files.push(OutFile {
-                    path: PathBuf::from("playbooks").join(format!("{}.toml", pb.process.id)),
-                    contents: emit::playbook_file(&pb),
-                    what: format!("{} stages, {} checklist entries", pb.stages.len(), entries),
-                });
-            }
-        }
-    }
     if existing.is_none() && !files.is_empty() {
         let with_items = files.iter().any(|f| f.path.starts_with("items"))
             || std::fs::read_dir(opts.out.join("items")).is_ok_and(|mut d| d.next().is_some());
@@ -496,6 +286,297 @@ pub fn prepare(opts: &Options) -> Result<Plan, ImportError> {
         statuses,
         state,
     })
+}
+
+/// What the sheet becomes: `--as` (or the mapping file's `as`), else the layout the columns'
+/// scores point to. The columns the kind does not use are dropped; a kind whose columns are
+/// missing is an error that names them.
+fn decide_kind(
+    grid: &Grid,
+    header: &Header,
+    map: &Mapping,
+    wanted: Option<Kind>,
+    columns: &mut Columns,
+    report: &mut Report,
+) -> Result<Kind, ImportError> {
+    let profiles = detect::profiles(grid, header);
+    detect::refine(grid, header, columns, &profiles, report);
+    let scores = detect::score(columns, &profiles);
+    report.scores = Some(scores.describe());
+    let kind = match wanted.or(map.kind) {
+        Some(k) => k,
+        None => {
+            let (k, why) = detect::choose(&scores)
+                .ok_or_else(|| missing(grid, header, Kind::Items, columns))?;
+            report.kind_guess = Some(why);
+            k
+        }
+    };
+    report.kind = Some(kind);
+    // A calendar titled by its campaigns: the campaign is the item's title.
+    if kind == Kind::Items
+        && !columns.has(Field::Title)
+        && let Some(c) = columns.fields.remove(&Field::Project)
+    {
+        columns.fields.insert(Field::Title, c);
+    }
+    let required_ok = match kind {
+        Kind::Items | Kind::Tasks => columns.has(Field::Title) && columns.has(Field::GoLive),
+        Kind::Playbook => {
+            columns.has(Field::Stage) || columns.has(Field::Step) || columns.has(Field::Title)
+        }
+    };
+    if !required_ok {
+        return Err(missing(grid, header, kind, columns));
+    }
+    for f in unused_fields(kind) {
+        columns.drop_field(*f);
+    }
+    if kind == Kind::Playbook && columns.has(Field::Step) {
+        columns.drop_field(Field::Title);
+    }
+    Ok(kind)
+}
+
+/// The fields a kind of import has no use for.
+fn unused_fields(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::Items => &[
+            Field::Stage,
+            Field::Step,
+            Field::Days,
+            Field::Role,
+            Field::Start,
+            Field::Project,
+        ],
+        Kind::Tasks => &[
+            Field::Stage,
+            Field::Step,
+            Field::Role,
+            Field::Channel,
+            Field::Process,
+        ],
+        Kind::Playbook => &[
+            Field::GoLive,
+            Field::Channel,
+            Field::Process,
+            Field::Notes,
+            Field::Status,
+            Field::Start,
+            Field::Project,
+        ],
+    }
+}
+
+/// How the files name where they came from.
+struct Names {
+    /// The first comment line of every file written.
+    source_line: String,
+    /// The file's name without its extension: the items file's and a checklist's name.
+    stem: String,
+    /// The sheet's name (the stem for a single-sheet file): a tracker's process name.
+    sheet: String,
+}
+
+impl Names {
+    fn of(report: &Report) -> Names {
+        let stem = Path::new(&report.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let single = report.sheet == report.file;
+        Names {
+            source_line: if single {
+                format!("Imported by `throughline import` from {}.", report.file)
+            } else {
+                format!(
+                    "Imported by `throughline import` from {}, sheet \"{}\".",
+                    report.file, report.sheet
+                )
+            },
+            sheet: if single {
+                stem.clone()
+            } else {
+                report.sheet.clone()
+            },
+            stem,
+        }
+    }
+}
+
+/// What every kind of import builds from besides the rows.
+struct Job<'a> {
+    map: &'a Mapping,
+    known: &'a [KnownProcess],
+    lang: Lang,
+    names: Names,
+    progress: &'a Progress,
+}
+
+/// The files an import writes, and the statuses it records.
+type Built = (Vec<OutFile>, Vec<tasks::StatusOut>);
+
+impl Job<'_> {
+    /// A content calendar: the items file and a starter playbook for each new process.
+    fn items(&self, rows: &rows::Rows<'_>, columns: &mut Columns, report: &mut Report) -> Built {
+        let map = self.map;
+        let default_process = map.process.clone().unwrap_or_else(|| match self.known {
+            [only] => only.id.clone(),
+            _ => "content".to_string(),
+        });
+        let no_groups = Default::default();
+        let ctx = items::Context {
+            map,
+            known: self.known,
+            default_process,
+            lang: self.lang,
+            date_word: "go-live date",
+            group_rows: &no_groups,
+        };
+        let built = items::build(rows, columns, &ctx, report, self.progress);
+        column_report(columns, Kind::Items, built.owner_role.as_deref(), report);
+        let statuses = item_statuses(rows, columns, &built, self.known, report);
+        let mut files = Vec::new();
+        if built.items.is_empty() {
+            return (files, statuses);
+        }
+        files.push(self.items_file(
+            "Ids come from the titles (or the ID column): keep them when you edit, so that",
+            "importing the sheet again, or a sync, recognises the same items.",
+            &built.items,
+        ));
+        for starter in starter::starters(&built, self.known, map, self.lang, report) {
+            files.push(OutFile {
+                path: PathBuf::from("playbooks").join(format!("{}.toml", starter.process.id)),
+                contents: emit::playbook_file(&starter),
+                what: "a starter with one stage".into(),
+            });
+        }
+        (files, statuses)
+    }
+
+    /// A task tracker: a process per group (or one for the sheet) and its items.
+    fn tasks(
+        &self,
+        rows: &rows::Rows<'_>,
+        columns: &mut Columns,
+        header_row: u32,
+        report: &mut Report,
+    ) -> Built {
+        let (map, lang) = (self.map, self.lang);
+        let groups = tasks::groups(rows, columns, header_row);
+        let ctx = items::Context {
+            map,
+            known: &[],
+            default_process: map
+                .process
+                .clone()
+                .unwrap_or_else(|| slug(&self.names.sheet)),
+            lang,
+            date_word: "due date",
+            group_rows: &groups.group_rows,
+        };
+        let built = items::build(rows, columns, &ctx, report, self.progress);
+        column_report(columns, Kind::Tasks, Some("owner"), report);
+        // items::build counted the rows as items: the tracker says what they became.
+        report.created.clear();
+        let mut settings = |id: String, name: String| {
+            let name = if map.process.as_deref() == Some(id.as_str()) {
+                map.process_name.clone().unwrap_or(name)
+            } else {
+                name
+            };
+            starter::process_settings(id, name, map, lang, &mut Vec::new())
+        };
+        let setup = tasks::Setup {
+            process_id: ctx.default_process.clone(),
+            process_name: map
+                .process_name
+                .clone()
+                .unwrap_or_else(|| self.names.sheet.clone()),
+            lang,
+            settings: &mut settings,
+        };
+        let out = tasks::build(rows, columns, &groups, built.items, setup, report);
+        if !out.playbooks.is_empty() {
+            let note = starter::timezone_note(map, lang, out.playbooks.len());
+            report.notes.push(note);
+        }
+        let mut files: Vec<OutFile> = out
+            .playbooks
+            .iter()
+            .map(|pb| OutFile {
+                path: PathBuf::from("playbooks").join(format!("{}.toml", pb.process.id)),
+                contents: emit::playbook_file(pb),
+                what: format!(
+                    "a process with {} stage{}",
+                    pb.stages.len(),
+                    if pb.stages.len() == 1 { "" } else { "s" }
+                ),
+            })
+            .collect();
+        if !out.items.is_empty() {
+            files.push(self.items_file(
+                "Ids come from the task or group names: keep them when you edit, so that a",
+                "sync recognises the same tasks.",
+                &out.items,
+            ));
+        }
+        (files, out.statuses)
+    }
+
+    /// A checklist: one playbook.
+    fn playbook(&self, rows: &rows::Rows<'_>, columns: &Columns, report: &mut Report) -> Built {
+        let map = self.map;
+        let id = map
+            .process
+            .clone()
+            .unwrap_or_else(|| slug(&self.names.stem));
+        let name = map
+            .process_name
+            .clone()
+            .unwrap_or_else(|| self.names.stem.clone());
+        let settings = starter::process_settings(id, name, map, self.lang, &mut report.notes);
+        let mut pb = playbook::build(rows, columns, settings, report, self.progress);
+        column_report(columns, Kind::Playbook, None, report);
+        pb.comment = vec![
+            self.names.source_line.clone(),
+            "Stage ids and checklist keys come from their names: keep them when you edit, so"
+                .into(),
+            "that a sync recognises the same tasks.".into(),
+        ];
+        let mut files = Vec::new();
+        if !pb.stages.is_empty() {
+            let entries: usize = pb.stages.iter().map(|s| s.checklist.len()).sum();
+            files.push(OutFile {
+                path: PathBuf::from("playbooks").join(format!("{}.toml", pb.process.id)),
+                contents: emit::playbook_file(&pb),
+                what: format!("{} stages, {} checklist entries", pb.stages.len(), entries),
+            });
+        }
+        (files, Vec::new())
+    }
+
+    /// `items/<name>.toml`, its comment the source line and the two lines given.
+    fn items_file(&self, line1: &str, line2: &str, items: &[items::ItemOut]) -> OutFile {
+        let name = self
+            .map
+            .items_file
+            .clone()
+            .unwrap_or_else(|| slug(&self.names.stem));
+        OutFile {
+            path: PathBuf::from("items").join(format!("{name}.toml")),
+            contents: emit::items_file(
+                &[self.names.source_line.clone(), line1.into(), line2.into()],
+                items,
+            ),
+            what: format!(
+                "{} item{}",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
 }
 
 fn display_name(path: &Path) -> String {
@@ -775,33 +856,6 @@ fn describe_layout(grid: &Grid, header: &Header, columns: &Columns, report: &mut
     }
 }
 
-/// One note for the time zone and week of every process a tracker import writes.
-fn timezone_note(map: &Mapping, lang: Lang, processes: usize) -> String {
-    let tz = map
-        .timezone
-        .clone()
-        .unwrap_or_else(|| default_timezone(lang));
-    format!(
-        "{} use{} the time zone {tz} and a {} week{}",
-        if processes == 1 {
-            "the process".to_string()
-        } else {
-            format!("the {processes} processes")
-        },
-        if processes == 1 { "s" } else { "" },
-        if lang == Lang::He {
-            "Sunday–Thursday"
-        } else {
-            "Monday–Friday"
-        },
-        if map.timezone.is_none() {
-            "; set timezone in a mapping file to change it"
-        } else {
-            ""
-        }
-    )
-}
-
 /// A calendar's Status column: an item marked done has every task of its process done.
 fn item_statuses(
     rows: &rows::Rows<'_>,
@@ -881,147 +935,4 @@ fn summarise_statuses(statuses: &[tasks::StatusOut], state: Option<&Path>, repor
 /// Statuses the state store records from an import: all but to do, which every task starts as.
 pub fn recordable(status: status::RowStatus) -> bool {
     status != status::RowStatus::Todo
-}
-
-fn default_timezone(lang: Lang) -> String {
-    if lang == Lang::He {
-        return "Asia/Jerusalem".into();
-    }
-    jiff::tz::TimeZone::system()
-        .iana_name()
-        .map(str::to_string)
-        .unwrap_or_else(|| "UTC".into())
-}
-
-fn process_settings(
-    id: String,
-    name: String,
-    map: &Mapping,
-    lang: Lang,
-    notes: &mut Vec<String>,
-) -> ProcessSettings {
-    let timezone = map.timezone.clone().unwrap_or_else(|| {
-        let tz = default_timezone(lang);
-        notes.push(format!(
-            "the process \"{id}\" uses the time zone {tz}{}; set timezone in a mapping file to change it",
-            if lang == Lang::He { " and a Sunday–Thursday week" } else { " and a Monday–Friday week" }
-        ));
-        tz
-    });
-    let workweek = match lang {
-        Lang::He => vec!["sun", "mon", "tue", "wed", "thu"],
-        Lang::En => vec!["mon", "tue", "wed", "thu", "fri"],
-    };
-    ProcessSettings {
-        id,
-        name,
-        timezone,
-        workweek,
-        lang,
-    }
-}
-
-/// A one-stage playbook for each process the items name that no playbook defines yet, with
-/// the roles and people the items use, so the result is a deployment that loads.
-fn starters(
-    built: &items::Items,
-    known: &[KnownProcess],
-    map: &Mapping,
-    lang: Lang,
-    report: &mut Report,
-) -> Vec<PlaybookOut> {
-    let mut people: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for item in &built.items {
-        if known.iter().any(|k| k.id == item.process) {
-            continue;
-        }
-        if !order.contains(&item.process.as_str()) {
-            order.push(&item.process);
-        }
-        let roles = people.entry(&item.process).or_default();
-        for (role, person) in &item.people {
-            let list = roles.entry(role).or_default();
-            if !list.contains(&person.as_str()) {
-                list.push(person);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for process in order {
-        let mut roles: Vec<RoleOut> = people[process]
-            .iter()
-            .map(|(role, list)| RoleOut {
-                id: role.to_string(),
-                name: role_name(role, lang),
-                people: list.iter().map(|p| p.to_string()).collect(),
-            })
-            .collect();
-        let owner = built
-            .owner_role
-            .clone()
-            .filter(|r| roles.iter().any(|x| x.id == *r))
-            .unwrap_or_else(|| {
-                roles
-                    .first()
-                    .map(|r| r.id.clone())
-                    .unwrap_or_else(|| "owner".into())
-            });
-        if roles.is_empty() {
-            roles.push(RoleOut {
-                id: owner.clone(),
-                name: role_name(&owner, lang),
-                people: Vec::new(),
-            });
-            report
-                .notes
-                .push(playbook::placeholder_note(&[owner.as_str()]));
-        }
-        let name = if map.process.as_deref() == Some(process) {
-            map.process_name.clone()
-        } else {
-            None
-        }
-        .unwrap_or_else(|| capitalise(process));
-        let settings = process_settings(process.to_string(), name, map, lang, &mut report.notes);
-        report.notes.push(format!(
-            "no playbook defines the process \"{process}\" yet, so playbooks/{process}.toml is a starter with one \
-             stage, \"publish\", on the go-live date. Replace it with your real process, or import your checklist \
-             with --as playbook --force"
-        ));
-        out.push(PlaybookOut {
-            process: settings,
-            roles,
-            stages: vec![StageOut {
-                id: "publish".into(),
-                name: if lang == Lang::He { "פרסום".into() } else { "Publish".into() },
-                owner,
-                days: 0,
-                checklist: Vec::new(),
-                after: None,
-                after_golive: None,
-            }],
-            comment: vec![
-                "A starter playbook written by `throughline import` because the imported items use this".into(),
-                "process and no playbook defined it. Replace the stage with your real process.".into(),
-            ],
-        });
-    }
-    out
-}
-
-fn role_name(id: &str, lang: Lang) -> String {
-    match (id, lang) {
-        ("owner", Lang::He) => "אחראי".into(),
-        _ => capitalise(id),
-    }
-}
-
-fn capitalise(id: &str) -> String {
-    let words = id.replace(['-', '_'], " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
