@@ -1,5 +1,6 @@
 //! The files a user writes: `throughline.toml`, playbooks and items (docs/files.md).
 
+mod dashboard;
 pub mod diag;
 mod fields;
 mod mapping;
@@ -11,6 +12,7 @@ mod service;
 mod types;
 mod validate;
 
+pub use dashboard::DashboardSettings;
 pub use diag::{Diagnostic, Diagnostics, Source};
 pub use metric::{Metric, MetricBy};
 pub use review::ReviewSettings;

@@ -185,6 +185,7 @@ pub(crate) fn read_config(
             "reminders",
             "review",
             "limits",
+            "dashboard",
         ],
         problems,
     );

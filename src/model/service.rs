@@ -106,6 +106,7 @@ pub(crate) struct RawService {
     pub daemon: Option<RawDaemon>,
     pub reminders: Option<RawReminders>,
     pub review: Option<super::review::RawReview>,
+    pub dashboard: Option<super::dashboard::RawDashboard>,
 }
 
 #[derive(Debug)]
@@ -172,6 +173,7 @@ pub(crate) fn read(top: &Fields<'_, '_>, problems: &mut Problems) -> RawService 
         daemon,
         reminders,
         review: super::review::read(top, problems),
+        dashboard: super::dashboard::read(top, problems),
     }
 }
 

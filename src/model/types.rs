@@ -90,6 +90,8 @@ pub struct SyncSettings {
     pub reminders: Option<ReminderSettings>,
     /// `[review]`: the weekly review, when the table is there.
     pub review: Option<super::ReviewSettings>,
+    /// `[dashboard]`: who may sign in to the dashboard; nobody when the table is not there.
+    pub dashboard: super::DashboardSettings,
 }
 
 impl Default for SyncSettings {
@@ -105,6 +107,7 @@ impl Default for SyncSettings {
             daemon: DaemonSettings::default(),
             reminders: None,
             review: None,
+            dashboard: super::DashboardSettings::default(),
         }
     }
 }

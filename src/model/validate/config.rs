@@ -23,6 +23,12 @@ pub(super) fn resolve_config(
         Some(s) if s.value.starts_with("postgres://") || s.value.starts_with("postgresql://") => {
             StateLocation::Url(s.value.clone())
         }
+        // A PostgreSQL address kept like a secret (it may hold a password): read when opened.
+        Some(s) if s.value.starts_with("env:") => StateLocation::Url(s.value.clone()),
+        Some(s) if s.value.starts_with("file:") => StateLocation::Url(format!(
+            "file:{}",
+            resolve_path(base, &s.value["file:".len()..]).display()
+        )),
         Some(s) => {
             if let Some((scheme, _)) = s.value.split_once("://") {
                 problems.at(
@@ -64,6 +70,8 @@ pub(super) fn resolve_config(
     let can_mail = sync.reminders.as_ref().is_some_and(|r| r.email.is_some());
     sync.review =
         super::super::review::resolve(config.service.review.as_ref(), base, can_mail, problems);
+    sync.dashboard =
+        super::super::dashboard::resolve(config.service.dashboard.as_ref(), base, problems);
     (state, sync, targets)
 }
 
