@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use throughline_connector::State;
 
 use super::*;
+use crate::schedule::BusinessCalendar;
 use crate::state::StatusRecord;
 
 const W: &str = "w@x";
