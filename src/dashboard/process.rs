@@ -1,0 +1,280 @@
+//! The process: each playbook's flowchart (drawn on the server), and the measurements of the
+//! last weeks as charts (stage time against plan, tasks done per week, cumulative flow, the
+//! bottleneck), each with a table of its numbers.
+
+use std::fmt::Write;
+
+use jiff::civil::Date;
+use throughline_connector::State;
+
+use super::PageError;
+use super::flowchart;
+use super::page::{self, Ctx, Nav, card, section, table};
+use crate::insight::{self, Filter, Report};
+use crate::report::build::{self, Scope, Stored};
+use crate::report::charts::{self, BLUE, Frame, GREEN, GREY, ORANGE, Series, day_number, escape};
+
+/// The weeks the process page measures.
+const WEEKS: i64 = 8;
+
+/// The measurements of `since..=until`, as `throughline report` takes them.
+pub fn measure(ctx: &Ctx, since: Date, until: Date) -> Result<Report, PageError> {
+    let stored = Stored::read(&*ctx.store)?;
+    let scope = Scope {
+        since,
+        until,
+        process: None,
+        filter: Filter::default(),
+    };
+    let input = build::input(&ctx.model.dep, &ctx.model.schedule, ctx.now, &scope, stored);
+    Ok(insight::measure(&input))
+}
+
+/// The process page.
+pub fn render(ctx: &Ctx) -> Result<String, PageError> {
+    let w = ctx.w;
+    let since = ctx
+        .today
+        .checked_sub(jiff::Span::new().weeks(WEEKS))
+        .unwrap_or(ctx.today);
+    let report = measure(ctx, since, ctx.today)?;
+    let labels = build::labels(&ctx.model.dep, &ctx.model.schedule, None);
+    let mut body = String::new();
+    for (i, p) in ctx.model.dep.processes.iter().enumerate() {
+        section(
+            &mut body,
+            &format!("flow-{i}"),
+            &format!("{} · {}", w.flowchart, p.name),
+            w.flowchart_desc,
+        );
+        let _ = write!(
+            body,
+            "<div class=\"scroll\">{}</div>",
+            flowchart::svg(p, &format!("flowchart-{i}"), &p.name)
+        );
+        body.push_str("</section>");
+    }
+    bottleneck(&mut body, ctx, &report, &labels);
+    stage_time(&mut body, ctx, &report, &labels);
+    throughput(&mut body, ctx, &report);
+    flow(&mut body, ctx, &report);
+    let _ = write!(
+        body,
+        "<p><a href=\"/report\">{}</a></p>",
+        escape(w.full_report)
+    );
+    Ok(page::frame(ctx, Nav::Process, w.process, &body))
+}
+
+fn bottleneck(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::html::Labels) {
+    let w = ctx.w;
+    section(out, "bottleneck", w.bottleneck, "");
+    out.push_str("<div class=\"cards\">");
+    let o = &r.on_time.overall;
+    let rate = o
+        .rate
+        .map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));
+    card(
+        out,
+        w.on_time,
+        &rate,
+        &format!("{} / {}", o.on_time, o.counted),
+        "ok",
+    );
+    match &r.bottleneck {
+        Some(b) => card(
+            out,
+            w.bottleneck,
+            &labels.stage(&b.process, &b.stage),
+            &format!("+{} · {} {}", b.slip_days, b.slipped_tasks.len(), w.overdue),
+            "bad",
+        ),
+        None => card(out, w.bottleneck, "–", w.none, "ok"),
+    }
+    let risk = r.forecast.items.iter().filter(|i| i.at_risk).count();
+    card(
+        out,
+        w.at_risk,
+        &risk.to_string(),
+        &format!("/ {}", r.forecast.items.len()),
+        if risk > 0 { "bad" } else { "ok" },
+    );
+    out.push_str("</div></section>");
+}
+
+fn stage_time(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::html::Labels) {
+    let w = ctx.w;
+    section(out, "stage-time", w.stage_time, "");
+    let cats: Vec<String> = r
+        .stage_time
+        .iter()
+        .map(|s| labels.stage(&s.process, &s.stage))
+        .collect();
+    let planned = Series {
+        name: w.timeline.to_string(),
+        values: r
+            .stage_time
+            .iter()
+            .map(|s| f64::from(s.planned_days))
+            .collect(),
+        color: GREY,
+    };
+    let p85 = Series {
+        name: "p85".to_string(),
+        values: r
+            .stage_time
+            .iter()
+            .map(|s| s.p85.map_or(0.0, f64::from))
+            .collect(),
+        color: BLUE,
+    };
+    let f = Frame {
+        id: "stage-time-chart",
+        title: w.stage_time,
+        desc: w.stage_time,
+        rtl: ctx.rtl,
+    };
+    out.push_str(&charts::columns(
+        &f,
+        &cats,
+        w.stage_time,
+        &[planned, p85],
+        &[],
+        w.none,
+    ));
+    let rows: Vec<Vec<String>> = r
+        .stage_time
+        .iter()
+        .zip(&cats)
+        .map(|(s, name)| {
+            let n = |v: Option<u32>| v.map_or("–".to_string(), |v| v.to_string());
+            vec![
+                escape(name),
+                s.planned_days.to_string(),
+                s.count.to_string(),
+                n(s.p50),
+                n(s.p85),
+                n(s.p95),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        w.stage_time,
+        &[w.stage, "plan", "n", "p50", "p85", "p95"],
+        &[1, 2, 3, 4, 5],
+        &rows,
+    );
+    out.push_str("</section>");
+}
+
+fn throughput(out: &mut String, ctx: &Ctx, r: &Report) {
+    let w = ctx.w;
+    section(out, "throughput", w.throughput, "");
+    let cats: Vec<String> = r
+        .throughput
+        .iter()
+        .map(|t| format!("{}.{}", t.week.day(), t.week.month()))
+        .collect();
+    let done = Series {
+        name: w.done.to_string(),
+        values: r.throughput.iter().map(|t| f64::from(t.done)).collect(),
+        color: GREY,
+    };
+    let on_time = Series {
+        name: w.on_time.to_string(),
+        values: r.throughput.iter().map(|t| f64::from(t.on_time)).collect(),
+        color: GREEN,
+    };
+    let f = Frame {
+        id: "throughput-chart",
+        title: w.throughput,
+        desc: w.throughput,
+        rtl: ctx.rtl,
+    };
+    out.push_str(&charts::columns(
+        &f,
+        &cats,
+        w.task,
+        &[done, on_time],
+        &[],
+        w.none,
+    ));
+    let rows: Vec<Vec<String>> = r
+        .throughput
+        .iter()
+        .map(|t| {
+            vec![
+                t.week.to_string(),
+                t.done.to_string(),
+                t.on_time.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        w.throughput,
+        &[w.golive, w.done, w.on_time],
+        &[1, 2],
+        &rows,
+    );
+    out.push_str("</section>");
+}
+
+/// Cumulative flow over every stage: tasks to do, doing, blocked and done at each day's end.
+fn flow(out: &mut String, ctx: &Ctx, r: &Report) {
+    let w = ctx.w;
+    let title = format!("{} · {}", w.progress, w.process);
+    section(out, "flow", &title, "");
+    let days = &r.cumulative_flow.days;
+    let states = [
+        (State::Todo, GREY),
+        (State::Doing, BLUE),
+        (State::Blocked, ORANGE),
+        (State::Done, GREEN),
+    ];
+    let series: Vec<Series> = states
+        .iter()
+        .map(|(state, color)| Series {
+            name: w.state(*state).to_string(),
+            values: (0..days.len())
+                .map(|d| {
+                    r.cumulative_flow
+                        .stages
+                        .iter()
+                        .flat_map(|s| s.states.iter().filter(|c| c.state == *state))
+                        .map(|c| f64::from(c.counts.get(d).copied().unwrap_or(0)))
+                        .sum()
+                })
+                .collect(),
+            color,
+        })
+        .collect();
+    let xs: Vec<f64> = days.iter().map(|d| day_number(*d)).collect();
+    let ticks: Vec<(f64, String)> = days
+        .iter()
+        .filter(|d| d.weekday() == jiff::civil::Weekday::Monday)
+        .map(|d| (day_number(*d), format!("{}.{}", d.day(), d.month())))
+        .collect();
+    let f = Frame {
+        id: "flow-chart",
+        title: &title,
+        desc: &title,
+        rtl: ctx.rtl,
+    };
+    out.push_str(&charts::stacked_area(
+        &f, &xs, &ticks, w.task, &series, w.none,
+    ));
+    let last = days.len().saturating_sub(1);
+    let rows: Vec<Vec<String>> = series
+        .iter()
+        .map(|s| {
+            vec![
+                escape(&s.name),
+                format!("{:.0}", s.values.get(last).copied().unwrap_or(0.0)),
+            ]
+        })
+        .collect();
+    table(out, &title, &[w.state, w.today], &[1], &rows);
+    out.push_str("</section>");
+}
