@@ -12,9 +12,11 @@ use throughline_connector::{Identity, RemoteId, State};
 
 mod lock;
 mod memory;
+pub mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+pub use postgres::{Fence, PostgresStore};
 pub use sqlite::{MetricValue, PlannedDates, Snooze, SqliteStore};
 
 /// A task or entry × target → remote object.
@@ -35,6 +37,22 @@ pub struct Link {
     /// throughline archived it (the item left the model).
     pub archived: bool,
     pub updated_at: Timestamp,
+}
+
+impl Link {
+    /// The planned dates its pushed fields carry (`start`, `due`), when it is a task's: both
+    /// stores keep each change of them (`planned_history`).
+    pub(crate) fn pushed_dates(&self) -> Option<(Option<String>, Option<String>)> {
+        if self.parent.is_some() {
+            return None;
+        }
+        let pushed: serde_json::Value = serde_json::from_str(self.pushed.as_deref()?).ok()?;
+        // The engine keeps `{"fields": {…}}`; a bare object of fields reads the same.
+        let fields = pushed.get("fields").unwrap_or(&pushed);
+        let date = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let (start, due) = (date("start"), date("due"));
+        (start.is_some() || due.is_some()).then_some((start, due))
+    }
 }
 
 /// Written before a create is sent; cleared once the link is recorded.
@@ -140,6 +158,20 @@ pub struct Event {
     pub at: Timestamp,
 }
 
+/// What a signed-in person did on the dashboard, kept with who and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// `sync_now`, `settle`, `accept_drift` or `snooze`.
+    pub action: String,
+    /// The name they signed in with (`[dashboard.users]` or `[dashboard.tokens]`).
+    pub who: String,
+    /// What it was done to: a task (`spring-sale/copy`), a recommendation's id, a playbook.
+    pub subject: String,
+    /// What was chosen or changed, in words.
+    pub detail: String,
+    pub at: Timestamp,
+}
+
 /// What [`StateStore::forget_target`] forgot.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Forgotten {
@@ -200,6 +232,10 @@ pub enum StateError {
     },
     #[error("state store {path}: {message}")]
     Sql { path: String, message: String },
+    #[error(
+        "state store {path}: this replica's lease (epoch {epoch}) is no longer current: another replica took over, so nothing was written; this one stands by"
+    )]
+    Stale { path: String, epoch: i64 },
 }
 
 fn held_by(pid: &Option<u32>) -> String {
@@ -280,4 +316,28 @@ pub trait StateStore: Send {
         token: &str,
         at: Timestamp,
     ) -> Result<(), StateError>;
+    /// Keep a dashboard action with what it writes, in one transaction: the hub statuses it
+    /// sets (a settled conflict) and the recommendation it snoozes. A store that keeps no
+    /// actions refuses.
+    fn record_action(
+        &mut self,
+        action: &Action,
+        statuses: &[StatusRecord],
+        snooze: Option<&Snooze>,
+    ) -> Result<(), StateError> {
+        let _ = (statuses, snooze);
+        Err(StateError::Sql {
+            path: String::new(),
+            message: format!(
+                "this state store keeps no dashboard actions, so `{}` was not done; use a SQLite state file",
+                action.action
+            ),
+        })
+    }
+    /// The dashboard's actions at or after `since` (all without), oldest first; a store that
+    /// keeps none: empty.
+    fn actions(&self, since: Option<Timestamp>) -> Result<Vec<Action>, StateError> {
+        let _ = since;
+        Ok(Vec::new())
+    }
 }

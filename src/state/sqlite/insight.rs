@@ -34,19 +34,6 @@ pub struct PlannedDates {
     pub at: Timestamp,
 }
 
-/// The dates a link's pushed fields carry (`start`, `due`), when it is a task's.
-fn pushed_dates(link: &crate::state::Link) -> Option<(Option<String>, Option<String>)> {
-    if link.parent.is_some() {
-        return None;
-    }
-    let pushed: serde_json::Value = serde_json::from_str(link.pushed.as_deref()?).ok()?;
-    // The engine keeps `{"fields": {…}}`; a bare object of fields reads the same.
-    let fields = pushed.get("fields").unwrap_or(&pushed);
-    let date = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
-    let (start, due) = (date("start"), date("due"));
-    (start.is_some() || due.is_some()).then_some((start, due))
-}
-
 /// In the batch's transaction: a row for each task whose pushed start or due date differs from
 /// the last one recorded (several targets pushing the same dates record them once).
 pub(super) fn record_planned(
@@ -60,7 +47,7 @@ pub(super) fn record_planned(
         "INSERT INTO planned_history (identity, start, due, at) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for link in links {
-        let Some((start, due)) = pushed_dates(link) else {
+        let Some((start, due)) = link.pushed_dates() else {
             continue;
         };
         let before: Option<(Option<String>, Option<String>)> = last
@@ -190,103 +177,4 @@ impl SqliteStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::{Batch, Link, StateStore};
-
-    #[test]
-    fn planned_dates_are_kept_when_they_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let mut store = SqliteStore::open(&path).unwrap();
-        let link = |target: &str, id: &str, due: &str, at: &str| Link {
-            target: target.into(),
-            identity: id.into(),
-            parent: None,
-            remote_id: format!("{target}-{id}"),
-            pushed: Some(format!(
-                r#"{{"fields":{{"title":"t","start":"2026-11-02","due":"{due}","owner":null}}}}"#
-            )),
-            pulled: None,
-            pulled_reason: None,
-            remote_version: None,
-            archived: false,
-            updated_at: at.parse().unwrap(),
-        };
-        let batches = [
-            // Two targets push the same first plan; then the due date moves twice, once back.
-            vec![
-                link("xl", "a/copy", "2026-11-04", "2026-11-01T09:00:00Z"),
-                link("trello", "a/copy", "2026-11-04", "2026-11-01T09:00:00Z"),
-            ],
-            vec![link("xl", "a/copy", "2026-11-04", "2026-11-02T09:00:00Z")],
-            vec![link("xl", "a/copy", "2026-11-06", "2026-11-03T09:00:00Z")],
-            vec![link("xl", "a/copy", "2026-11-04", "2026-11-04T09:00:00Z")],
-        ];
-        for put_links in batches {
-            store
-                .commit(Batch {
-                    put_links,
-                    ..Default::default()
-                })
-                .unwrap();
-        }
-        let dues: Vec<String> = store
-            .planned_history()
-            .unwrap()
-            .iter()
-            .map(|p| p.due.unwrap().to_string())
-            .collect();
-        assert_eq!(dues, ["2026-11-04", "2026-11-06", "2026-11-04"]);
-    }
-
-    #[test]
-    fn metric_values_and_snoozes_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let at = |s: &str| -> Timestamp { s.parse().unwrap() };
-        {
-            let mut store = SqliteStore::open(&path).unwrap();
-            for (value, when, note) in [
-                (31.5, "2027-03-18T09:00:00Z", None),
-                (12.0, "2027-03-11T09:00:00Z", Some("first count")),
-            ] {
-                let v = MetricValue {
-                    metric: "active".into(),
-                    value,
-                    at: at(when),
-                    note: note.map(Into::into),
-                };
-                store.record_metric(&v, at("2027-03-20T10:00:00Z")).unwrap();
-            }
-            let s = |until: &str| Snooze {
-                id: "late-stage/launch/approval".into(),
-                until: until.parse().unwrap(),
-                at: at("2027-03-20T10:00:00Z"),
-            };
-            store.snooze(&s("2027-04-01")).unwrap();
-            store.snooze(&s("2027-04-15")).unwrap();
-        }
-        let store = SqliteStore::open_read_only(&path).unwrap();
-        let values: Vec<(f64, Option<String>)> = store
-            .metric_values()
-            .unwrap()
-            .into_iter()
-            .map(|v| (v.value, v.note))
-            .collect();
-        // Oldest measurement first, whatever order they were recorded in.
-        assert_eq!(values, [(12.0, Some("first count".into())), (31.5, None)]);
-        let snoozes = store.snoozes().unwrap();
-        assert_eq!(snoozes.len(), 1);
-        assert_eq!(snoozes[0].until.to_string(), "2027-04-15");
-        // Read only: nothing can be written.
-        let mut ro = store;
-        assert!(
-            ro.snooze(&snoozes[0])
-                .unwrap_err()
-                .to_string()
-                .contains("read")
-        );
-    }
-}
+// Their tests are the shared store suite's (`src/state/conformance.rs`), run on both stores.
