@@ -28,6 +28,14 @@ pub struct Args {
     /// only.
     #[arg(long)]
     allow_recreate: bool,
+    /// Delete the Trello and Asana webhooks and stop the Drive channels the daemon made for
+    /// the config's targets, then exit (before retiring the daemon or moving its address).
+    #[arg(long)]
+    unregister_webhooks: bool,
+    /// With `state` in PostgreSQL (several replicas): how long the leader's lease lasts; it is
+    /// renewed every third of that, and a standby takes over within two after the leader dies.
+    #[arg(long, value_name = "DURATION", value_parser = daemon::leader::parse_lease, default_value = "15s")]
+    lease: std::time::Duration,
 }
 
 pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -37,12 +45,11 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Ok(dep) => dep,
         Err(code) => return Ok(code),
     };
-    let StateLocation::Sqlite(state_path) = &dep.state else {
-        anyhow::bail!(
-            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
-            dep.config_path.display()
-        );
+    let state_path = match &dep.state {
+        StateLocation::Sqlite(path) => path.clone(),
+        StateLocation::Url(url) => return replica(config, dep.clone(), url, &args, secrets),
     };
+    let state_path = &state_path;
     let store = match SqliteStore::open(state_path) {
         Ok(store) => store,
         Err(e @ StateError::Locked { .. }) => {
@@ -81,6 +88,9 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             shared,
             listen,
         )?;
+        if args.unregister_webhooks {
+            return unregister(&mut service).await;
+        }
         service.allow_once(daemon::AllowOnce {
             mass_archive: args.allow_mass_archive,
             mass_create: args.allow_mass_create,
@@ -94,9 +104,27 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             "throughline daemon started; /healthz, /readyz and /metrics are on http://{listen}"
         );
         daemon::run(service, listener, stop).await;
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(ExitCode::SUCCESS)
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
+}
+
+/// `--unregister-webhooks`: remove what the daemon registered, say what happened, exit.
+async fn unregister(service: &mut Service) -> anyhow::Result<ExitCode> {
+    match service.unregister_webhooks().await {
+        Ok(removed) => {
+            println!("Removed the webhooks and channels of {removed} target(s).");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!(
+                "Some webhooks are still registered; run `throughline daemon --unregister-webhooks` again, or delete them in the tool."
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn state_path_display(service: &Service) -> String {
@@ -104,4 +132,32 @@ fn state_path_display(service: &Service) -> String {
         StateLocation::Sqlite(p) => p.display().to_string(),
         StateLocation::Url(u) => u.clone(),
     }
+}
+
+/// A replica of a deployment whose state is in PostgreSQL: leads or stands by
+/// (`throughline::daemon::leader`).
+fn replica(
+    config: &Path,
+    dep: throughline::model::Deployment,
+    url: &str,
+    args: &Args,
+    secrets: Secrets,
+) -> anyhow::Result<ExitCode> {
+    let replica = daemon::leader::Replica {
+        config: config.to_path_buf(),
+        url: throughline::state::postgres::resolve_url(url)?,
+        listen: args
+            .listen
+            .or(dep.sync.daemon.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("the default address parses")),
+        lease: args.lease,
+        allow: daemon::AllowOnce {
+            mass_archive: args.allow_mass_archive,
+            mass_create: args.allow_mass_create,
+            recreate: args.allow_recreate,
+        },
+        secrets,
+    };
+    daemon::leader::run_from_command(dep, replica)?;
+    Ok(ExitCode::SUCCESS)
 }

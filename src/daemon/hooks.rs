@@ -16,12 +16,24 @@
 //!   which signatures pass, so one is accepted only while the daemon itself is creating that
 //!   target's webhook ([`Registrations`], at most [`REGISTRATION_WINDOW`]), once, and the
 //!   secret counts only when Asana's answer to the create repeats it.
+//! - **Drive** (Google Sheets) posts an empty body to the channel the daemon opened, repeating
+//!   in `X-Goog-Channel-Token` the random token the daemon chose for it ([`channel_notice`]).
+//!   A wrong or missing token is refused and counted; the `sync` message that opens a channel
+//!   changes nothing and starts no cycle.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
+
+use super::server::{label, refuse};
+use super::shared::Shared;
+use crate::engine::registry::webhooks::{Protocol, Webhook};
+use crate::model::TargetKind;
 
 /// The tools' own signature checks (each in its connector crate), as the registry of kinds
 /// names them.
@@ -87,11 +99,15 @@ impl Registrations {
 pub struct Hints {
     pending: Mutex<BTreeSet<String>>,
     notify: Notify,
+    /// Every hint counted, fresh or not: the loop waits for it to stop moving (a burst has
+    /// settled) before it starts the cycle.
+    count: AtomicU64,
 }
 
 impl Hints {
     /// Ask for an early cycle for `target`. Returns false when it was already pending.
     pub fn hint(&self, target: &str) -> bool {
+        self.count.fetch_add(1, Ordering::SeqCst);
         let fresh = self
             .pending
             .lock()
@@ -126,10 +142,77 @@ impl Hints {
         }
     }
 
+    /// How many hints arrived so far, pending or not.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::SeqCst)
+    }
+
     /// Wake a waiter without a hint (a stored secret to persist, a shutdown).
     pub fn wake(&self) {
         self.notify.notify_one();
     }
+}
+
+/// A Drive notification on a channel the daemon opened: taken when it repeats the channel's
+/// token, refused (401) and counted otherwise.
+pub(super) async fn channel_notice(
+    shared: Arc<Shared>,
+    target: String,
+    headers: HeaderMap,
+    kind: TargetKind,
+    hook: &'static Webhook,
+) -> Response {
+    let Protocol::Channel {
+        token_header,
+        state_header,
+        ..
+    } = hook.protocol
+    else {
+        return refuse(StatusCode::NOT_FOUND, "no such webhook");
+    };
+    let tool = kind.spec().tool;
+    let count = |result: &str| {
+        shared
+            .metrics()
+            .webhook(hook.path, &label(&shared, &target), result)
+    };
+    let channel = {
+        let hooks = shared.hooks.read().unwrap_or_else(|e| e.into_inner());
+        match hooks.targets.get(&target) {
+            Some(t) if t.kind == kind => t.channel.clone(),
+            _ => {
+                drop(hooks);
+                count("unknown_target");
+                return refuse(
+                    StatusCode::NOT_FOUND,
+                    &format!("no {tool} target by that id"),
+                );
+            }
+        }
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // The first message of every channel, sent while the daemon is still storing the channel
+    // it just opened: it says nothing changed, so it is answered without a check.
+    if header(state_header) == Some("sync") {
+        count("sync");
+        return StatusCode::OK.into_response();
+    }
+    let Some(channel) = channel else {
+        count("no_secret");
+        tracing::warn!(target_id = %target, "a {tool} notification arrived but the daemon holds no channel for this target; refused");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "no channel is open for this target",
+        );
+    };
+    if !header(token_header).is_some_and(|t| channel.token_ok(t)) {
+        count("bad_token");
+        tracing::warn!(target_id = %target, "a {tool} notification with a wrong channel token was refused");
+        return refuse(StatusCode::UNAUTHORIZED, "the channel token does not match");
+    }
+    count("accepted");
+    shared.hints.hint(&target);
+    StatusCode::OK.into_response()
 }
 
 #[cfg(test)]

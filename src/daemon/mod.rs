@@ -5,7 +5,10 @@
 //! - **when**: a cycle every `[sync] every`, or on `[sync] cron` in the daemon's time zone, one
 //!   at a time (an overrun delays the next), plus an early cycle when a webhook says a tool
 //!   changed ([`hooks`]); with `[daemon] public_url` it creates the Asana webhooks itself
-//!   ([`webhooks`]), the only time it answers their handshake;
+//!   ([`webhooks`]), the only time it answers their handshake; with it, it also registers the
+//!   Trello webhooks and opens (and renews) the Drive channels of the Google Sheets targets;
+//!   the workbook files of the Excel targets are watched ([`workbooks`]), with or without it.
+//!   Signals that come during a cycle make at most one more, once they settle (`run.rs`);
 //! - **per-target health** ([`health`]): a failing target backs off exponentially while the
 //!   others keep their rhythm; refused credentials alert the operator;
 //! - **reloads**: the files are watched ([`watch`]); a valid change is taken at the next cycle,
@@ -24,6 +27,7 @@ pub mod cron;
 pub mod handoff;
 pub mod health;
 pub mod hooks;
+pub mod leader;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
@@ -37,6 +41,7 @@ pub mod shared;
 pub mod source;
 pub mod watch;
 pub mod webhooks;
+pub mod workbooks;
 
 pub use cadence::daemon_timezone;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -1,4 +1,5 @@
-//! The loop: sleep until the next thing is due (or a webhook hint, or a signal), do it, repeat.
+//! The loop: sleep until the next thing is due (or a webhook, channel or file signal has
+//! settled, or a stop is asked), do it, repeat.
 //!
 //! One cycle at a time: [`Service::wake`] runs on this task only, so a cycle that overruns
 //! delays the next one. SIGTERM or SIGINT while idle stops at once; during a cycle it lets the
@@ -45,6 +46,35 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("Ctrl-C: stopping");
         }
+    }
+}
+
+/// How long the signals must pause before the cycle they asked for starts.
+pub const SETTLE: Duration = Duration::from_millis(150);
+
+/// Wait until the signals pause for [`SETTLE`], or `longest` (`[daemon] webhook_delay`) has
+/// passed since the first: a burst (a person moving ten cards, a save in many steps, a
+/// thousand deliveries) becomes one cycle, and a steady stream still gets one at least every
+/// `longest`. Signals that arrive while that cycle runs are pending when it ends and make at
+/// most one more: the pending set holds each target once ([`super::hooks::Hints`]).
+///
+/// The cycle observes every target before it writes to any (`engine::run_cycle`:
+/// `observe_all`, then the merge, then `plan_and_apply` per target), so the tool that signalled
+/// is read before anything is pushed to the others: the hub rule, pull before push.
+async fn settle(hints: &super::hooks::Hints, longest: Duration) {
+    let start = std::time::Instant::now();
+    let mut seen = hints.count();
+    loop {
+        let left = longest.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return;
+        }
+        tokio::time::sleep(SETTLE.min(left)).await;
+        let now = hints.count();
+        if now == seen {
+            return;
+        }
+        seen = now;
     }
 }
 
@@ -95,12 +125,12 @@ pub async fn run(
             _ = &mut stop => break 'run,
             _ = tokio::time::sleep(until(wake_at)) => {}
             _ = shared.hints.wait() => {
-                // Let a burst of webhooks settle into one cycle.
-                let delay = service.deployment().sync.daemon.webhook_delay;
+                // Let a burst of signals settle into one cycle.
+                let longest = service.deployment().sync.daemon.webhook_delay;
                 tokio::select! {
                     biased;
                     _ = &mut stop => break 'run,
-                    _ = tokio::time::sleep(delay) => {}
+                    _ = settle(&shared.hints, longest) => {}
                 }
             }
         }

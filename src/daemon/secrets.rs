@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use crate::engine::registry::webhooks::Channel;
 use crate::model::{Deployment, TargetKind};
 use crate::state::{StateError, StateStore};
 
@@ -14,6 +15,8 @@ pub struct HookTarget {
     pub trello_secret: Result<String, String>,
     /// Asana: the secret of the handshake, once there was one.
     pub asana_secret: Option<String>,
+    /// Drive: the notification channel the daemon opened, with its token.
+    pub channel: Option<Channel>,
 }
 
 /// Webhook settings, refreshed on reload.
@@ -27,7 +30,7 @@ pub struct HookTable {
 impl HookTable {
     /// The table for a deployment: the callback base (`[daemon] public_url`, else the address
     /// the daemon listens on), each target's Trello secret as its credentials name it, and the
-    /// Asana handshake secrets the state store keeps.
+    /// Asana handshake secrets and Drive channels the state store keeps.
     pub fn of(
         dep: &Deployment,
         listen: SocketAddr,
@@ -53,12 +56,21 @@ impl HookTable {
             } else {
                 None
             };
+            // A channel is kept as its JSON in the same slot (empty once stopped).
+            let channel = if t.kind.hooks_by_channel() {
+                store
+                    .hook_secret(&t.id)?
+                    .and_then(|text| serde_json::from_str::<Channel>(&text).ok())
+            } else {
+                None
+            };
             targets.insert(
                 t.id.clone(),
                 HookTarget {
                     kind: t.kind,
                     trello_secret,
                     asana_secret,
+                    channel,
                 },
             );
         }
@@ -80,6 +92,7 @@ impl HookTable {
                 }
                 values.extend(h.trello_secret.iter().cloned());
                 values.extend(h.asana_secret.iter().cloned());
+                values.extend(h.channel.iter().map(|c| c.token.clone()));
             }
         }
         values

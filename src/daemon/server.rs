@@ -49,10 +49,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
                       h: HeaderMap,
                       b: Bytes| { handshake(s, t, h, b, kind, hook) },
             ),
+            Protocol::Channel { .. } => post(
+                move |State(s): State<Arc<Shared>>, Path(t): Path<String>, h: HeaderMap| {
+                    super::hooks::channel_notice(s, t, h, kind, hook)
+                },
+            ),
         };
         router.route(&path, route)
     });
-    router.with_state(shared)
+    // The dashboard at `/`: its own routes around its own state.
+    let dashboard = crate::dashboard::Dashboard::daemon(shared.clone());
+    router
+        .with_state(shared)
+        .merge(crate::dashboard::router(Arc::new(dashboard)))
 }
 
 async fn healthz() -> &'static str {
@@ -158,13 +167,13 @@ fn header_name(name: &str) -> HeaderName {
     HeaderName::from_bytes(name.as_bytes()).expect("the registry's header names are valid")
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
+pub(super) fn refuse(status: StatusCode, message: &str) -> Response {
     (status, format!("{message}\n")).into_response()
 }
 
 /// The label a webhook is counted under: the target's id when it is one of ours, so that
 /// calls to made-up paths cannot grow the metrics without bound.
-fn label(shared: &Shared, target: &str) -> String {
+pub(super) fn label(shared: &Shared, target: &str) -> String {
     let known = shared
         .hooks
         .read()

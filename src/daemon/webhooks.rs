@@ -1,16 +1,23 @@
-//! Creating the Asana webhooks the daemon listens to, so that nobody makes them by hand and
-//! nobody else can choose their secret.
+//! Creating the webhooks the daemon listens to (Trello, Asana), so that nobody makes them by
+//! hand and nobody else can choose their secret.
 //!
-//! With `[daemon] public_url` set, each Asana target gets one webhook on its project, posting
-//! to `<public_url>/hooks/asana/<target id>`. Asana confirms the URL with a handshake *during*
-//! the create request; the daemon answers it only while its own create is in flight
-//! ([`Registrations`]), and keeps the secret only when Asana's answer to the create repeats
-//! it. A webhook that already exists for that URL is kept when the daemon holds its secret;
-//! otherwise it cannot be checked, so it is deleted and made again.
+//! With `[daemon] public_url` set, each target whose tool calls back gets one webhook on what
+//! it watches (a Trello board, an Asana project), posting to
+//! `<public_url>/hooks/<tool>/<target id>`. The check runs at start and every [`CHECK_EVERY`]:
+//! a webhook that is gone or that the tool turned off after failed deliveries is made again.
 //!
-//! Asana delivers each event at most once and drops webhooks whose deliveries keep failing:
-//! the check runs at start and every [`CHECK_EVERY`], and the periodic cycle (reading the
-//! events feed) still guarantees nothing is missed.
+//! - Trello signs every call with the app's secret, so any active webhook of ours serves; it
+//!   checks the callback with a `HEAD` during the create, so the daemon must be serving.
+//! - Asana confirms the URL with a handshake *during* the create request; the daemon answers
+//!   it only while its own create is in flight ([`Registrations`]), and keeps the secret only
+//!   when Asana's answer to the create repeats it. A webhook that already exists for that URL
+//!   is kept when the daemon holds its secret; otherwise it cannot be checked, so it is
+//!   deleted and made again.
+//!
+//! Both tools may drop or miss deliveries (Asana delivers each event at most once): the
+//! periodic cycle still guarantees nothing is missed. The webhooks the daemon made are
+//! deleted when their target leaves the config, and on `daemon --unregister-webhooks`
+//! ([`remove`]).
 
 use std::time::Duration;
 
@@ -19,6 +26,7 @@ use throughline_connector::settings::WebhookHost;
 
 use super::hooks::{REGISTRATION_WINDOW, Registrations};
 use crate::engine::connectors::target_settings;
+use crate::engine::registry::webhooks::{Channels, Protocol};
 use crate::model::{Deployment, Target};
 
 /// How often the daemon looks whether its webhooks still exist.
@@ -67,8 +75,32 @@ pub enum WebhookError {
 pub enum Registered {
     /// It exists and the daemon holds its secret.
     Kept,
-    /// Made now; its secret is to be kept from now on.
-    Created { gid: String, secret: String },
+    /// Made now; a handshake's secret is to be kept from now on (none for tools that sign
+    /// with the app's secret).
+    Created { gid: String, secret: Option<String> },
+}
+
+/// How long the daemon asks a notification channel to live (Drive allows a day for a file).
+pub const CHANNEL_LIFETIME: Duration = Duration::from_secs(86_400);
+/// A channel is renewed this long before it expires, so that a slow or failed renewal still
+/// has time to be tried again before notifications stop.
+pub const RENEW_BEFORE: Duration = Duration::from_secs(1800);
+
+/// A target's notification channels, for a kind whose channels the daemon opens (Drive).
+pub fn channels(dep: &Deployment, target: &Target) -> Result<Channels, WebhookError> {
+    let tool = target.kind.spec().tool;
+    let setup = |message: String| WebhookError::Setup {
+        target: target.id.clone(),
+        origin: target.origin.clone(),
+        tool,
+        message,
+    };
+    let Some(Protocol::Channel { open, .. }) = target.kind.webhook().map(|h| h.protocol) else {
+        return Err(setup(
+            "the daemon opens no notification channel for this tool".into(),
+        ));
+    };
+    open(&target_settings(dep, target, Default::default())).map_err(|e| setup(e.message))
 }
 
 /// A target's webhooks in its tool, for a kind whose webhooks the daemon creates.
@@ -88,9 +120,10 @@ pub fn host(dep: &Deployment, target: &Target) -> Result<Box<dyn WebhookHost>, W
     })
 }
 
-/// Make sure `host` has a webhook posting to `callback` whose secret the daemon holds
-/// (`have_secret`). The daemon's HTTP endpoint must be serving: the tool calls it back during
-/// the create.
+/// Make sure `host` has an active webhook posting to `callback` whose secret the daemon holds
+/// (`have_secret`; for a tool that signs with the app's secret, whether that secret is
+/// configured). The daemon's HTTP endpoint must be serving: the tool calls it back during the
+/// create.
 pub async fn ensure(
     host: &dyn WebhookHost,
     target: &Target,
@@ -121,6 +154,13 @@ pub async fn ensure(
         tracing::info!(target_id = %target.id, webhook = %old.id, "deleting a {tool} webhook whose secret the daemon does not hold");
         host.delete(&old.id).await.map_err(failed)?;
     }
+    if !target.kind.hooks_by_handshake() {
+        let created = host.create(callback).await.map_err(failed)?;
+        return Ok(Registered::Created {
+            gid: created.id,
+            secret: None,
+        });
+    }
     registrations.open(&target.id, REGISTRATION_WINDOW);
     let created = host.create(callback).await;
     let handshake = registrations.close(&target.id);
@@ -135,7 +175,7 @@ pub async fn ensure(
     match confirmed {
         Ok(secret) => Ok(Registered::Created {
             gid: created.id,
-            secret,
+            secret: Some(secret),
         }),
         Err(what) => {
             if let Err(e) = host.delete(&created.id).await {
@@ -150,4 +190,32 @@ pub async fn ensure(
             })
         }
     }
+}
+
+/// Delete every webhook of `host` posting to `callback`: the target left the config, the
+/// public address changed, or `daemon --unregister-webhooks`. Answers how many were deleted.
+pub async fn remove(
+    host: &dyn WebhookHost,
+    target: &str,
+    callback: &str,
+) -> Result<usize, WebhookError> {
+    let failed = |source: ConnectorError| WebhookError::Remote {
+        target: target.to_string(),
+        watched: host.watched(),
+        callback: callback.to_string(),
+        source,
+    };
+    let mut deleted = 0;
+    for w in host.list().await.map_err(failed)? {
+        if w.callback == callback {
+            host.delete(&w.id).await.map_err(failed)?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
+/// `<public_url>/hooks/<path>/<target>`: where the tool calls back for a target.
+pub fn callback(public_url: &str, path: &str, target: &str) -> String {
+    format!("{}/hooks/{path}/{target}", public_url.trim_end_matches('/'))
 }

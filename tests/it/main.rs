@@ -7,6 +7,12 @@
 
 mod common;
 mod daemon_support;
+mod dashboard_actions;
+mod dashboard_actions_browser;
+mod dashboard_security;
+#[macro_use]
+#[path = "../../src/state/conformance.rs"]
+mod store_conformance;
 #[path = "../fuzz_support/mutate.rs"]
 mod mutate;
 #[path = "../fuzz_support/zipped.rs"]
@@ -26,12 +32,14 @@ mod daemon_reminders;
 mod daemon_review;
 mod daemon_service;
 mod daemon_state;
+mod dashboard_pages;
 mod demo;
 mod engine_invariants;
 mod engine_props;
 mod examples;
 mod excel_sync;
 mod exit_codes;
+mod failover;
 mod fuzz_hooks;
 mod fuzz_import;
 mod fuzz_mappings;
@@ -63,7 +71,11 @@ mod schedule_forward;
 mod schedule_props;
 mod schedule_warnings_cli;
 mod state_sqlite;
+mod postgres_migrate;
+mod postgres_server;
+mod postgres_store;
 mod status_owner;
 mod status_words_excel;
 mod status_words_sheets;
 mod trello_excel;
+mod realtime;

@@ -67,15 +67,15 @@ struct DriveFile {
 }
 
 /// One request to make.
-struct Call {
-    method: Method,
-    url: String,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
+pub(crate) struct Call {
+    pub method: Method,
+    pub url: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
     /// It draws on the write quota.
-    write: bool,
+    pub write: bool,
     /// Sending it twice does what sending it once does.
-    idempotent: bool,
+    pub idempotent: bool,
 }
 
 pub(crate) struct SheetsClient {
@@ -89,6 +89,16 @@ pub(crate) struct SheetsClient {
 }
 
 impl SheetsClient {
+    /// Drive's API root (`…/drive/v3` is below it).
+    pub(crate) fn drive_url(&self) -> &str {
+        &self.drive_url
+    }
+
+    /// The spreadsheet's id, which is also its Drive file id.
+    pub(crate) fn spreadsheet(&self) -> &str {
+        &self.spreadsheet
+    }
+
     pub fn new(
         tokens: Arc<TokenSource>,
         account: &Secret,
@@ -148,7 +158,7 @@ impl SheetsClient {
     }
 
     /// One call: with a fresh token, repeated once with a renewed token after a 401.
-    async fn call(&self, call: Call, what: &str) -> Result<Reply, ConnectorError> {
+    pub(crate) async fn call(&self, call: Call, what: &str) -> Result<Reply, ConnectorError> {
         let Call {
             method,
             url,
@@ -345,7 +355,7 @@ impl SheetsClient {
     }
 
     /// A missing spreadsheet or one not shared: say which and what to do.
-    fn explain(&self, e: ConnectorError) -> ConnectorError {
+    pub(crate) fn explain(&self, e: ConnectorError) -> ConnectorError {
         match e {
             ConnectorError::NotFound { what } => ConnectorError::NotFound {
                 what: format!(

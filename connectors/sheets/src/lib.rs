@@ -61,6 +61,7 @@ mod metrics;
 mod plan;
 mod snapshot;
 pub mod target;
+pub mod watch;
 mod words;
 
 #[cfg(feature = "emulator")]

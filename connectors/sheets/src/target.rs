@@ -58,6 +58,16 @@ pub fn connect(
     target: &TargetSettings,
     mapping: &toml::Table,
 ) -> Result<Box<dyn Connector>, SettingsError> {
+    let mut settings = settings(target)?;
+    settings.mapping =
+        SheetsMapping::from_toml(mapping).map_err(|e| target.error(e.to_string()))?;
+    let connector = SheetsConnector::new(settings).map_err(|e| target.error(e.to_string()))?;
+    Ok(Box::new(connector))
+}
+
+/// The spreadsheet, the sign-in, the API root and the time zone the target names; the default
+/// mapping.
+pub(crate) fn settings(target: &TargetSettings) -> Result<SheetsSettings, SettingsError> {
     let spreadsheet = target.require(
         "spreadsheet",
         "needs `spreadsheet = \"<id from the sheet's address>\"`",
@@ -83,11 +93,8 @@ pub fn connect(
     if let Some(url) = &target.base_url {
         settings = settings.with_base_url(url);
     }
-    settings.mapping =
-        SheetsMapping::from_toml(mapping).map_err(|e| target.error(e.to_string()))?;
     settings.timezone = target.timezone.clone();
-    let connector = SheetsConnector::new(settings).map_err(|e| target.error(e.to_string()))?;
-    Ok(Box::new(connector))
+    Ok(settings)
 }
 
 /// `throughline auth google`: the desktop sign-in through a browser and a loopback listener.

@@ -51,7 +51,7 @@ pub const TOOL: Tool = Tool {
     sign_in: None,
     default_mapping: None,
     local_file: None,
-    webhooks: None,
+    webhooks: Some(crate::webhook::host),
     task_url: Some(|_, card| Some(format!("https://trello.com/c/{card}"))),
 };
 

@@ -14,9 +14,27 @@
 
 use serde::Deserialize;
 use throughline_connector::ConnectorError;
-use throughline_connector::settings::{CreatedWebhook, RemoteWebhook, WebhookHost};
+use throughline_connector::settings::{
+    CreatedWebhook, RemoteWebhook, SettingsError, TargetSettings, WebhookHost,
+};
 
+use crate::TrelloSettings;
 use crate::connector::TrelloConnector;
+
+/// The board's webhooks, for the daemon (`Tool::webhooks`): a connector with the default
+/// mapping, since webhooks need none.
+pub fn host(target: &TargetSettings) -> Result<Box<dyn WebhookHost>, SettingsError> {
+    let board = target.require("board", "needs `board = \"<board id>\"`")?;
+    let mut settings = TrelloSettings::new(
+        &target.id,
+        &board,
+        target.secret("key")?,
+        target.secret("token")?,
+    );
+    settings.base_url = target.base_url_or(TrelloSettings::DEFAULT_BASE_URL);
+    let connector = TrelloConnector::new(settings).map_err(|e| target.error(e.to_string()))?;
+    Ok(Box::new(connector))
+}
 
 /// A webhook of the token, as Trello lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

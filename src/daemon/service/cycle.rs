@@ -73,8 +73,17 @@ impl Service {
             targets = %taking_part.join(","),
             "cycle started"
         );
+        self.workbooks.cycle_started();
         let result =
             engine::run_cycle(&mut *self.store, &mut runs, &self.dep.sync, &options, now).await;
+        // The workbooks this cycle wrote are the daemon's own versions: no cycle for them.
+        self.workbooks.cycle_ended(&|target| match &result {
+            Ok(report) => report
+                .targets
+                .iter()
+                .any(|o| o.target == target && o.applied > 0),
+            Err(_) => true,
+        });
         if result.is_ok() {
             self.allow_once = AllowOnce::default();
             self.pull_metrics(&mut runs, now).await;

@@ -29,6 +29,7 @@ use crate::daemon::secrets::HookTable;
 use crate::daemon::shared::Shared;
 use crate::daemon::source::TargetSource;
 use crate::daemon::watch::Fingerprint;
+use crate::daemon::workbooks::Workbooks;
 use crate::model::{self, Deployment};
 use crate::state::{StateError, StateStore};
 
@@ -76,10 +77,14 @@ pub struct Service {
     next_notices: Timestamp,
     failures: Vec<FailureNote>,
     cancel: Arc<AtomicBool>,
-    /// When the Asana webhooks are next checked (and made where missing).
+    /// When the webhooks are next checked (made where missing, channels renewed).
     webhooks_due: Timestamp,
     /// Whether "no public_url, no webhooks" was said already.
     webhooks_said: bool,
+    /// Webhooks of targets that left the config, deleted at the next check.
+    retired: Vec<webhooks::Retired>,
+    /// The workbook files watched for saves.
+    workbooks: Workbooks,
     /// `daemon --allow-…`: safety-stop overrides for the first cycle that runs to its end.
     allow_once: AllowOnce,
     /// Per target, the people without an account there as last logged: logged again only
@@ -116,6 +121,7 @@ impl Service {
     ) -> Result<Service, DaemonError> {
         let now = clock.now();
         let cadence = Cadence::of(&dep).map_err(DaemonError::Setup)?;
+        let workbooks = Workbooks::start(Arc::clone(&shared));
         let mut service = Service {
             config: config.to_path_buf(),
             fingerprint: Fingerprint::of(config),
@@ -135,6 +141,8 @@ impl Service {
             cancel: Arc::new(AtomicBool::new(false)),
             webhooks_due: now,
             webhooks_said: false,
+            retired: Vec::new(),
+            workbooks,
             unmapped_said: BTreeMap::new(),
             allow_once: AllowOnce::default(),
             dep,
@@ -184,6 +192,16 @@ impl Service {
         self.shared.metrics().retain_targets(&ids);
         self.notifier = Notifier::new(dep.sync.reminders.as_ref());
 
+        let files = dep
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let (key, _) = t.kind.tool().local_file?;
+                let path = crate::engine::connectors::target_path(dep, t, key)?;
+                Some((t.id.clone(), path))
+            })
+            .collect();
+        self.workbooks.set(files);
         let table = HookTable::of(dep, self.listen, &*self.store)?;
         *self.shared.hooks.write().unwrap_or_else(|e| e.into_inner()) = table;
         // A calendar token for each person, made now for whoever has none.
@@ -274,6 +292,8 @@ impl Service {
                         "[daemon] listen changed; it takes effect when the daemon restarts"
                     );
                 }
+                let retiring = self.retired.len();
+                self.retire_changed(&dep);
                 let previous = std::mem::replace(&mut self.dep, dep);
                 match self.apply_deployment(now) {
                     Ok(()) => {
@@ -288,6 +308,7 @@ impl Service {
                     Err(e) => {
                         tracing::error!(error = %e, "the files changed but cannot be used; the last good model keeps running");
                         self.dep = previous;
+                        self.retired.truncate(retiring);
                         let _ = self.apply_deployment(now);
                         self.shared.metrics().reload("invalid");
                         self.note(now, format!("reload: {e}"));

@@ -45,7 +45,7 @@ static KINDS: [Kind; 4] = [
     Kind {
         tool: &throughline_sheets::target::TOOL,
         emulator: Some(emulators::SHEETS),
-        webhook: None,
+        webhook: Some(webhooks::DRIVE),
     },
     Kind {
         tool: &throughline_excel::target::TOOL,
@@ -108,6 +108,12 @@ impl TargetKind {
     /// The tool's webhook secret comes in a handshake while the daemon creates it (Asana).
     pub fn hooks_by_handshake(self) -> bool {
         self.webhook().is_some_and(Webhook::by_handshake)
+    }
+
+    /// The daemon opens expiring notification channels for the kind (Google Sheets, through
+    /// Drive).
+    pub fn hooks_by_channel(self) -> bool {
+        self.webhook().is_some_and(Webhook::by_channel)
     }
 
     /// The kind a mistyped `kind` most likely meant: a sheet is Google's, a workbook Excel's,

@@ -4,6 +4,9 @@
 pub use throughline_asana::target::{
     webhook_signature as asana_signature, webhook_signature_ok as asana_signature_ok,
 };
+pub use throughline_sheets::watch::{
+    Channel, DriveChannels as Channels, channels as drive_channels,
+};
 pub use throughline_trello::target::{
     webhook_signature as trello_signature, webhook_signature_ok as trello_signature_ok,
 };
@@ -26,6 +29,20 @@ pub enum Protocol {
         /// The header holding each later call's signature.
         signature_header: &'static str,
         verify: fn(secret: &[u8], body: &[u8], signature: &str) -> bool,
+    },
+    /// The daemon opens a channel that expires and must be renewed; each notification repeats
+    /// the token it chose for the channel (Drive's `files.watch`).
+    Channel {
+        /// The header repeating the channel's token.
+        token_header: &'static str,
+        /// The header naming the channel.
+        channel_header: &'static str,
+        /// The header with the resource's state (`sync` opens the channel, changes nothing).
+        state_header: &'static str,
+        /// The target's channels.
+        open: fn(
+            &throughline_connector::settings::TargetSettings,
+        ) -> Result<Channels, throughline_connector::settings::SettingsError>,
     },
 }
 
@@ -55,6 +72,16 @@ pub(super) const ASANA: Webhook = Webhook {
     },
 };
 
+pub(super) const DRIVE: Webhook = Webhook {
+    path: "drive",
+    protocol: Protocol::Channel {
+        token_header: throughline_sheets::watch::TOKEN_HEADER,
+        channel_header: throughline_sheets::watch::CHANNEL_HEADER,
+        state_header: throughline_sheets::watch::STATE_HEADER,
+        open: drive_channels,
+    },
+};
+
 impl Webhook {
     /// Calls are signed with the app's secret (Trello).
     pub fn signed_with_app_secret(&self) -> bool {
@@ -64,5 +91,10 @@ impl Webhook {
     /// The secret comes in a handshake while the daemon creates the webhook (Asana).
     pub fn by_handshake(&self) -> bool {
         matches!(self.protocol, Protocol::Handshake { .. })
+    }
+
+    /// The daemon opens expiring channels with a token of its choosing (Drive).
+    pub fn by_channel(&self) -> bool {
+        matches!(self.protocol, Protocol::Channel { .. })
     }
 }
