@@ -1,7 +1,9 @@
 //! Checking the imported files together with what is already in the output folder, and writing
 //! them: all or nothing, never over an existing file without `--force`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -162,11 +164,11 @@ pub fn check(
             .map_err(ImportError::Invalid);
     };
     // A large items file is loaded in parts: the loader holds a file's whole parse tree, which
-    // for 100,000 items is several hundred megabytes.
+    // for 100,000 items is several hundred megabytes. The parts are loaded side by side, one
+    // per core (at most CHECK_THREADS, which bounds the memory).
     let file = &files[big];
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut problems = Vec::new();
-    for (first_line, text) in parts(&file.contents, CHECK_ITEMS) {
+    let parts = parts(&file.contents, CHECK_ITEMS);
+    let load_part = |text: &str| {
         let mut part_files: Vec<OutFile> = files
             .iter()
             .enumerate()
@@ -178,20 +180,30 @@ pub fn check(
             contents: text.to_string(),
             what: file.what.clone(),
         });
-        match load_combined(out, &playbooks, &items, &part_files) {
-            Ok(_) => {
+        load_combined(out, &playbooks, &items, &part_files).map(|_| ())
+    };
+    let results = in_parallel(&parts, |(_, text)| load_part(text));
+    let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::new();
+    let mut problems = Vec::new();
+    for ((first_line, text), result) in parts.iter().zip(results) {
+        match result {
+            Ok(()) => {
                 // Within a part the loader compares ids; across parts, here.
                 for (line, id) in item_ids(text) {
-                    if let Some(first) = seen.insert(id.clone(), first_line + line) {
-                        problems.push(Diagnostic {
+                    match seen.entry(id) {
+                        Entry::Occupied(first) => problems.push(Diagnostic {
                             file: out.join(&file.path),
                             line: first_line + line + 1,
                             col: 1,
                             message: format!(
-                                "the item id `{id}` is used twice (first on line {})",
-                                first + 1
+                                "the item id `{}` is used twice (first on line {})",
+                                first.key(),
+                                first.get() + 1
                             ),
-                        });
+                        }),
+                        Entry::Vacant(place) => {
+                            place.insert(first_line + line);
+                        }
                     }
                 }
             }
@@ -216,11 +228,13 @@ pub fn check(
 }
 
 /// Items loaded at once when an items file is checked.
-const CHECK_ITEMS: usize = 10_000;
+const CHECK_ITEMS: usize = 5_000;
 
 /// The `id = "…"` of each `[[item]]` (the line right after it, as the import writes them),
-/// with its line (0-based) in `text`.
-fn item_ids(text: &str) -> Vec<(usize, String)> {
+/// with its line (0-based) in `text`. Called on a part the loader accepted, so each value is a
+/// valid TOML string: one without a backslash is its text between the quotes; any other is
+/// read by the TOML parser.
+fn item_ids(text: &str) -> Vec<(usize, Cow<'_, str>)> {
     let lines: Vec<&str> = text.lines().collect();
     lines
         .windows(2)
@@ -228,11 +242,59 @@ fn item_ids(text: &str) -> Vec<(usize, String)> {
         .filter(|(_, w)| w[0] == "[[item]]")
         .filter_map(|(i, w)| {
             let value = w[1].strip_prefix("id = ")?;
-            let table: toml::Table = toml::from_str(&format!("v = {value}")).ok()?;
-            Some((i + 1, table["v"].as_str()?.to_string()))
+            let plain = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .filter(|v| !v.contains(['\\', '"']));
+            let id = match plain {
+                Some(v) => Cow::Borrowed(v),
+                None => {
+                    let table: toml::Table = toml::from_str(&format!("v = {value}")).ok()?;
+                    Cow::Owned(table["v"].as_str()?.to_string())
+                }
+            };
+            Some((i + 1, id))
         })
         .collect()
 }
+
+/// Run `work` on every part, on up to [`CHECK_THREADS`] threads; the results in the parts'
+/// order.
+fn in_parallel<P: Sync, R: Send>(parts: &[P], work: impl Fn(&P) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, CHECK_THREADS)
+        .min(parts.len());
+    if threads <= 1 {
+        return parts.iter().map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(part) = parts.get(i) else {
+                            return mine;
+                        };
+                        mine.push((i, work(part)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The most parts of an items file loaded at once: each holds its parse tree in memory.
+const CHECK_THREADS: usize = 4;
 
 fn item_count(text: &str) -> usize {
     text.lines().filter(|l| *l == "[[item]]").count()
@@ -424,11 +486,111 @@ mod part_tests {
         assert_eq!(item_count(text), 3);
         assert_eq!(
             item_ids(text),
-            [
-                (3, "a".to_string()),
-                (6, "b".to_string()),
-                (9, "c".to_string())
-            ]
+            [(3, "a".into()), (6, "b".into()), (9, "c".into())]
+        );
+        // A value with escapes is read as TOML reads it.
+        assert_eq!(
+            item_ids("[[item]]\nid = \"a\\\"b\\u00e9\"\n"),
+            [(1, "a\"bé".into())]
+        );
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    const PLAYBOOK: &str = "[process]\nid = \"content\"\nname = \"Content\"\ntimezone = \"UTC\"\n\
+        workweek = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n\n[roles.owner]\n\
+        name = \"Owner\"\npeople = [\"owner@example.com\"]\n\n[[stage]]\nid = \"publish\"\n\
+        name = \"Publish\"\nowner = \"owner\"\ndays = 0\n";
+
+    /// An items file of more than one part, with `bad` changing the text of item `n` (0-based).
+    fn files(bad: impl Fn(usize, &str) -> String) -> Vec<OutFile> {
+        let mut items = String::new();
+        for n in 0..CHECK_ITEMS + 5 {
+            let item = format!(
+                "[[item]]\nid = \"post-{n}\"\nprocess = \"content\"\ntitle = \"Post {n}\"\n\
+                 golive = 2026-03-04\n\n"
+            );
+            items.push_str(&bad(n, &item));
+        }
+        vec![
+            OutFile {
+                path: "playbooks/content.toml".into(),
+                contents: PLAYBOOK.into(),
+                what: "a playbook".into(),
+            },
+            OutFile {
+                path: "items/posts.toml".into(),
+                contents: items,
+                what: "items".into(),
+            },
+        ]
+    }
+
+    /// The 1-based line of item `n`'s `[[item]]` in [`files`].
+    fn line_of(n: usize) -> usize {
+        n * 6 + 1
+    }
+
+    fn problems(files: &[OutFile]) -> Vec<String> {
+        let out = tempfile::tempdir().unwrap();
+        match check(out.path(), files, None) {
+            Ok(()) => Vec::new(),
+            Err(ImportError::Invalid(d)) => {
+                d.0.iter()
+                    .map(|d| format!("{}:{}", d.line, d.message))
+                    .collect()
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_large_file_that_loads_passes() {
+        assert_eq!(
+            problems(&files(|_, item| item.to_string())),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn an_id_repeated_in_a_later_part_is_caught_at_its_line() {
+        let last = CHECK_ITEMS + 3;
+        let files = files(|n, item| {
+            if n == last {
+                item.replace(&format!("\"post-{n}\""), "\"post-2\"")
+            } else {
+                item.to_string()
+            }
+        });
+        assert_eq!(
+            problems(&files),
+            [format!(
+                "{}:the item id `post-2` is used twice (first on line {})",
+                line_of(last) + 1,
+                line_of(2) + 1
+            )]
+        );
+    }
+
+    #[test]
+    fn a_bad_item_in_a_later_part_is_caught_at_its_line_in_the_whole_file() {
+        let bad = CHECK_ITEMS + 2;
+        let files = files(|n, item| {
+            if n == bad {
+                item.replace("process = \"content\"", "process = \"nowhere\"")
+            } else {
+                item.to_string()
+            }
+        });
+        let found = problems(&files);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with(&format!("{}:", line_of(bad) + 2)),
+            "{found:?} (the process line of item {bad} is {})",
+            line_of(bad) + 2
         );
     }
 }
