@@ -1,5 +1,11 @@
 //! Checking the imported files together with what is already in the output folder, and writing
 //! them: all or nothing, never over an existing file without `--force`.
+//!
+//! The check ([`check`]) loads the exact text that will be written, with the folder's other
+//! files, through the deployment loader (`model::load`, what `throughline validate` runs), from
+//! a temporary copy. A large items file is loaded in parts of `CHECK_ITEMS` items, on up to
+//! `CHECK_THREADS` threads at once; the ids are then compared across the parts, and every
+//! problem keeps its line in the whole file (the `check_tests` below prove both).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
