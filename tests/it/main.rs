@@ -79,3 +79,4 @@ mod status_words_excel;
 mod status_words_sheets;
 mod trello_excel;
 mod realtime;
+mod realtime_flow;
