@@ -5,7 +5,7 @@ use anyhow::Context;
 use throughline::engine::{self, CycleOptions};
 use throughline::model::StateLocation;
 use throughline::report::plan;
-use throughline::state::{MemoryStore, SqliteStore, StateStore};
+use throughline::state::{MemoryStore, PostgresStore, SqliteStore, StateStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,17 +40,15 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     super::check_target_exists(&dep, args.target.as_deref())?;
     let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
-    let StateLocation::Sqlite(state_path) = &dep.state else {
-        anyhow::bail!(
-            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
-            dep.config_path.display()
-        );
-    };
     // A plan never writes: read the state without taking the sync lock, or start from nothing.
-    let mut store: Box<dyn StateStore> = if state_path.exists() {
-        Box::new(SqliteStore::open_read_only(state_path)?)
-    } else {
-        Box::new(MemoryStore::new())
+    let mut store: Box<dyn StateStore> = match &dep.state {
+        StateLocation::Sqlite(path) if path.exists() => {
+            Box::new(SqliteStore::open_read_only(path)?)
+        }
+        StateLocation::Sqlite(_) => Box::new(MemoryStore::new()),
+        StateLocation::Url(url) => Box::new(PostgresStore::open_read_only(
+            &throughline::state::postgres::resolve_url(url)?,
+        )?),
     };
     let runs = engine::connectors::open_targets(&dep, &schedule)?;
     let (mut runs, bar) = super::progress::watch(runs, args.json);

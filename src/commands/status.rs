@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use throughline::model::StateLocation;
 use throughline::report::mine::Facts;
 use throughline::report::status::{StatusReport, status_report};
-use throughline::state::{SqliteStore, StateStore, blocked_spans};
+use throughline::state::{PostgresStore, SqliteStore, StateStore, blocked_spans};
 use throughline_connector::State;
 
 mod mine;
@@ -29,9 +29,17 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
-    let (statuses, spans) = match &dep.state {
+    let store: Option<Box<dyn StateStore>> = match &dep.state {
         StateLocation::Sqlite(path) if path.exists() => {
-            let store = SqliteStore::open_read_only(path)?;
+            Some(Box::new(SqliteStore::open_read_only(path)?))
+        }
+        StateLocation::Sqlite(_) => None,
+        StateLocation::Url(url) => Some(Box::new(PostgresStore::open_read_only(
+            &throughline::state::postgres::resolve_url(url)?,
+        )?)),
+    };
+    let (statuses, spans) = match store {
+        Some(store) => {
             let statuses = store.statuses()?;
             // Since when each blocked task is blocked: its own history only.
             let mut spans = Vec::new();
@@ -40,7 +48,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             }
             (statuses, spans)
         }
-        _ => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new()),
     };
     let tz = dep
         .processes

@@ -5,7 +5,7 @@ use anyhow::Context;
 use throughline::engine::{self, CycleOptions};
 use throughline::model::StateLocation;
 use throughline::report::plan;
-use throughline::state::SqliteStore;
+use throughline::state::{PostgresStore, SqliteStore, StateStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,15 +37,20 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     super::check_target_exists(&dep, args.target.as_deref())?;
     let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
-    let StateLocation::Sqlite(state_path) = &dep.state else {
-        anyhow::bail!(
-            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
-            dep.config_path.display()
-        );
-    };
     // Targets first: one that cannot be set up (a missing credential) leaves no state file.
     let runs = engine::connectors::open_targets(&dep, &schedule)?;
-    let mut store = SqliteStore::open(state_path)?;
+    // PostgreSQL: the lease, so that a sync never runs beside the daemon (as the file's lock).
+    let (mut store, state_name): (Box<dyn StateStore>, String) = match &dep.state {
+        StateLocation::Sqlite(path) => (
+            Box::new(SqliteStore::open(path)?),
+            path.display().to_string(),
+        ),
+        StateLocation::Url(url) => {
+            let store = PostgresStore::open(&throughline::state::postgres::resolve_url(url)?)?;
+            let name = store.name();
+            (Box::new(store), name)
+        }
+    };
     let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
         only_target: args.target.clone(),
@@ -56,11 +61,15 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let report = super::runtime()?
         .block_on(engine::run_cycle(
-            &mut store, &mut runs, &dep.sync, &options, now,
+            &mut *store,
+            &mut runs,
+            &dep.sync,
+            &options,
+            now,
         ))
         .context("sync stopped")?;
     // Values people typed on the targets' Metrics tabs, pulled like status.
-    let metrics = pull_metrics(&dep, &mut store, &mut runs, args.target.as_deref(), now)?;
+    let metrics = pull_metrics(&dep, &mut *store, &mut runs, args.target.as_deref(), now)?;
     bar.finish();
     if args.json {
         let mut json = serde_json::to_value(plan::json(&report, true))?;
@@ -94,7 +103,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         print_metrics(&metrics);
-        println!("State: {}", state_path.display());
+        println!("State: {state_name}");
     }
     Ok(if report.ok() {
         ExitCode::SUCCESS
@@ -107,7 +116,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
 /// `[[metric]]` has none).
 fn pull_metrics(
     dep: &throughline::model::Deployment,
-    store: &mut SqliteStore,
+    store: &mut dyn StateStore,
     runs: &mut [engine::TargetRun],
     only: Option<&str>,
     now: jiff::Timestamp,

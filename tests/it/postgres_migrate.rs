@@ -214,3 +214,55 @@ fn a_running_daemon_or_sync_blocks_the_copy() {
     drop(file);
     assert!(migrate(&path, &url, &url, &[]).status.success());
 }
+
+#[test]
+fn sync_status_and_plan_work_on_a_postgres_state() {
+    use crate::common::cli::copy_example;
+    let Some(url) = database() else {
+        return;
+    };
+    let (_dir, config) = copy_example("content");
+    let text_of = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text_of.replace(
+            "state = \"throughline.db\"",
+            "state = \"env:THROUGHLINE_TEST_STATE_URL\"",
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        bin()
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .args(["--now", "2026-11-02"])
+            .env("THROUGHLINE_TEST_STATE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let synced = run(&["sync"]);
+    assert!(synced.status.success(), "{}", text(&synced));
+    assert!(
+        text(&synced).contains("postgres://postgres@127.0.0.1"),
+        "{}",
+        text(&synced)
+    );
+    let store = PostgresStore::open_read_only(&url).unwrap();
+    assert!(!store.links("workbook").unwrap().is_empty());
+    let status = run(&["status"]);
+    assert!(status.status.success(), "{}", text(&status));
+    // Nothing changed since: the plan is empty.
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    // A sync beside a daemon (the lease held) is refused.
+    let holder = PostgresStore::open(&url).unwrap();
+    let refused = run(&["sync"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("in use by another throughline process"),
+        "{}",
+        text(&refused)
+    );
+    drop(holder);
+}
