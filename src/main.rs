@@ -70,9 +70,14 @@ enum Command {
     Calendar(commands::calendar::Args),
     /// The web dashboard alone, read only, without running cycles (the daemon serves it too).
     Serve(commands::serve::Args),
+    /// The dashboard's sign-in: `dashboard hash-password` makes a password hash for
+    /// `[dashboard.users]`.
+    Dashboard(commands::dashboard::Args),
     /// Work on one target: `target reset ID` forgets its links (re-pointed at a new board,
     /// spreadsheet or file) without deleting the state file.
     Target(commands::target::Args),
+    /// The state store: `state migrate` copies a SQLite file into PostgreSQL.
+    State(commands::state::Args),
 }
 
 fn main() -> ExitCode {
@@ -106,8 +111,10 @@ fn main() -> ExitCode {
         Command::Auth(args) => commands::auth::run(&cli.config, args),
         Command::Daemon(args) => commands::daemon::run(&cli.config, args),
         Command::Target(args) => commands::target::run(&cli.config, args),
+        Command::State(args) => commands::state::run(args),
         Command::Calendar(args) => commands::calendar::run(&cli.config, args),
         Command::Serve(args) => commands::serve::run(&cli.config, args),
+        Command::Dashboard(args) => commands::dashboard::run(args),
     };
     match result {
         Ok(code) => code,

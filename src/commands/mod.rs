@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod daemon;
+pub mod dashboard;
 pub mod demo;
 pub mod emulate;
 pub mod graph;
@@ -14,6 +15,7 @@ mod progress;
 pub mod report;
 pub mod schedule;
 pub mod serve;
+pub mod state;
 pub mod status;
 pub mod sync;
 pub mod target;

@@ -12,7 +12,18 @@
 //! and the hints that start an early cycle).
 
 pub mod actions;
+pub mod actions_forms;
 pub mod auth;
+mod flowchart;
+mod item;
+mod overview;
+pub mod page;
+mod people;
+mod process;
+mod review;
+mod routes;
+mod sync;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -85,6 +96,8 @@ pub struct Dashboard {
     /// A fixed clock (`serve --now`) for rehearsals, tests and screenshots; else the system's.
     now: Option<Timestamp>,
     cache: Mutex<Option<Cached>>,
+    /// Who is signed in, and the limits on sign-in attempts ([`auth`]).
+    pub sessions: auth::Sessions,
 }
 
 impl Dashboard {
@@ -95,6 +108,7 @@ impl Dashboard {
             mode: Mode::ReadOnly,
             now,
             cache: Mutex::new(None),
+            sessions: auth::Sessions::default(),
         }
     }
 
@@ -105,6 +119,7 @@ impl Dashboard {
             mode: Mode::Daemon(shared),
             now: None,
             cache: Mutex::new(None),
+            sessions: auth::Sessions::default(),
         }
     }
 
@@ -231,21 +246,19 @@ pub struct SignedIn {
 /// The signed-in user of a request, or `None` (then the pages show no action). Sign-in
 /// ([`auth`]) decides; the pages only ask.
 pub fn signed_in(dash: &Dashboard, parts: &Parts) -> Option<SignedIn> {
-    let _ = (dash, parts);
-    None
+    auth::signed_in(dash, parts)
 }
 
 /// Whether the deployment configures sign-in to the dashboard. Without it the dashboard is
 /// read only and answers on loopback only. Sign-in ([`auth`]) decides.
 pub fn sign_in_configured(dep: &Deployment) -> bool {
-    let _ = dep;
-    false
+    dep.sync.dashboard.sign_in_configured()
 }
 
 /// Every dashboard route, around `dash`.
 pub fn router(dash: Arc<Dashboard>) -> Router {
-    // Sign-in, sessions and the signed-in actions merge their routes here:
-    //   .merge(auth::routes(dash.clone()))
-    //   .merge(actions::routes(dash.clone()))
-    Router::new().with_state(dash)
+    routes::pages(dash.clone())
+        .merge(auth::routes(dash.clone()))
+        .merge(actions::routes(dash.clone()))
+        .layer(axum::middleware::from_fn_with_state(dash, auth::guard))
 }

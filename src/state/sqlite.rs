@@ -31,6 +31,7 @@ use rusqlite::{
 };
 use throughline_connector::{Identity, State};
 
+mod actions;
 mod insight;
 mod migrations;
 mod write;
@@ -199,6 +200,19 @@ impl SqliteStore {
 }
 
 impl StateStore for SqliteStore {
+    fn record_action(
+        &mut self,
+        action: &super::Action,
+        statuses: &[StatusRecord],
+        snooze: Option<&super::Snooze>,
+    ) -> Result<(), StateError> {
+        self.record_action_in(action, statuses, snooze)
+    }
+
+    fn actions(&self, since: Option<Timestamp>) -> Result<Vec<super::Action>, StateError> {
+        self.actions_since(since)
+    }
+
     fn links(&self, target: &str) -> Result<Vec<Link>, StateError> {
         self.query(
             "links",

@@ -189,4 +189,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         sent_at   INTEGER
     ) WITHOUT ROWID;
     ",
+    // 8: what signed-in people did on the dashboard (sync now, settle a conflict, accept a
+    // drift, snooze a recommendation), with who and when; rows are only ever added.
+    "
+    CREATE TABLE actions (
+        seq      INTEGER PRIMARY KEY,
+        action   TEXT NOT NULL CHECK (action <> ''),
+        who      TEXT NOT NULL CHECK (who <> ''),
+        subject  TEXT NOT NULL,
+        detail   TEXT NOT NULL,
+        at       INTEGER NOT NULL
+    );
+    CREATE INDEX actions_by_time ON actions (at);
+    ",
 ];
