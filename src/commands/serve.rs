@@ -56,7 +56,8 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr()?;
         // Tests and scripts read this line to find the port when `--listen` asked for port 0.
         println!("throughline dashboard on http://{addr}/ (read only; Ctrl-C stops it)");
-        let app = dashboard::router(dash);
+        // Each request knows its client's address (sign-in attempts are limited per address).
+        let app = dashboard::router(dash).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(throughline::daemon::shutdown_signal())
             .await

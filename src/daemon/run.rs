@@ -110,6 +110,9 @@ pub async fn run(
     let (server_stop, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let app = server::router(shared.clone());
     let server = tokio::spawn(async move {
+        // Each request knows its client's address: the dashboard's sign-in limits are per
+        // address, and without sign-in it answers this machine only.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = server_stopped.await;
         });
