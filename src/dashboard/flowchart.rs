@@ -118,53 +118,115 @@ fn fit(s: &str, px: f64) -> String {
     cut
 }
 
+/// Past this many columns the chart runs top to bottom instead, so that a long process
+/// stays readable in a page's width.
+const MAX_ACROSS: usize = 5;
+/// The gap between layers when running top to bottom.
+const GAP_DOWN: f64 = 40.0;
+
+/// Where every node goes.
+struct Layout {
+    /// Top to bottom (else across, in reading direction).
+    down: bool,
+    width: f64,
+    height: f64,
+    stages: Vec<(f64, f64)>,
+    golive: Option<(f64, f64)>,
+}
+
+impl Layout {
+    fn of(p: &Process, edges: &[(Node, Node, Option<String>)]) -> Layout {
+        let (cols, golive_col) = columns(p, edges);
+        let layers = cols
+            .iter()
+            .copied()
+            .chain(golive_col)
+            .max()
+            .map_or(1, |m| m + 1);
+        let mut in_layer = vec![0usize; layers];
+        let mut place = |c: usize| {
+            in_layer[c] += 1;
+            in_layer[c] - 1
+        };
+        let stage_slots: Vec<usize> = cols.iter().map(|&c| place(c)).collect();
+        let golive_slot = golive_col.map(&mut place);
+        let most = in_layer.iter().copied().max().unwrap_or(1).max(1);
+        let down = layers > MAX_ACROSS;
+        let (width, height) = if down {
+            let w = PAD * 2.0 + most as f64 * BOX_W + (most - 1) as f64 * GAP_Y * 2.0;
+            (
+                w,
+                PAD * 2.0 + layers as f64 * BOX_H + (layers - 1) as f64 * GAP_DOWN,
+            )
+        } else {
+            let w = PAD * 2.0 + layers as f64 * BOX_W + (layers - 1) as f64 * GAP_X;
+            (
+                w,
+                PAD * 2.0 + most as f64 * BOX_H + (most - 1) as f64 * GAP_Y,
+            )
+        };
+        let rtl = p.lang.is_rtl();
+        let at = |layer: usize, slot: usize| -> (f64, f64) {
+            let (x, y) = if down {
+                // Each layer centred across the width.
+                let step = BOX_W + GAP_Y * 2.0;
+                let offset = (most - in_layer[layer]) as f64 * step / 2.0;
+                (
+                    PAD + offset + slot as f64 * step,
+                    PAD + layer as f64 * (BOX_H + GAP_DOWN),
+                )
+            } else {
+                (
+                    PAD + layer as f64 * (BOX_W + GAP_X),
+                    PAD + slot as f64 * (BOX_H + GAP_Y),
+                )
+            };
+            (if rtl { width - x - BOX_W } else { x }, y)
+        };
+        Layout {
+            down,
+            width,
+            height,
+            stages: cols
+                .iter()
+                .zip(&stage_slots)
+                .map(|(&c, &r)| at(c, r))
+                .collect(),
+            golive: golive_col.zip(golive_slot).map(|(c, r)| at(c, r)),
+        }
+    }
+
+    fn pos(&self, n: Node) -> (f64, f64) {
+        match n {
+            Node::Stage(s) => self.stages[s],
+            Node::Golive => self.golive.unwrap_or((PAD, PAD)),
+        }
+    }
+}
+
 /// The flowchart of one process as one `<svg>`.
 pub fn svg(p: &Process, id: &str, title: &str) -> String {
     let edges = edges(p);
-    let (cols, golive_col) = columns(p, &edges);
-    let ncols = cols
-        .iter()
-        .copied()
-        .chain(golive_col)
-        .max()
-        .map_or(1, |m| m + 1);
-    let mut rows_in = vec![0usize; ncols];
-    let mut place = |c: usize| {
-        let r = rows_in[c];
-        rows_in[c] += 1;
-        r
-    };
-    let stage_rows: Vec<usize> = cols.iter().map(|&c| place(c)).collect();
-    let golive_row = golive_col.map(&mut place);
-    let nrows = rows_in.iter().copied().max().unwrap_or(1).max(1);
-    let width = PAD * 2.0 + ncols as f64 * BOX_W + (ncols.saturating_sub(1)) as f64 * GAP_X;
-    let height = PAD * 2.0 + nrows as f64 * BOX_H + (nrows - 1) as f64 * GAP_Y;
+    let layout = Layout::of(p, &edges);
     let rtl = p.lang.is_rtl();
-    let at = |c: usize, r: usize| -> (f64, f64) {
-        let x = PAD + c as f64 * (BOX_W + GAP_X);
-        let x = if rtl { width - x - BOX_W } else { x };
-        (x, PAD + r as f64 * (BOX_H + GAP_Y))
-    };
-    let pos = |n: Node| match n {
-        Node::Stage(s) => at(cols[s], stage_rows[s]),
-        Node::Golive => at(golive_col.unwrap_or(0), golive_row.unwrap_or(0)),
-    };
     let mut out = String::new();
     let id = escape(id);
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="flow" role="img" aria-labelledby="{id}-title" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" direction="ltr" font-family="system-ui, 'DejaVu Sans', sans-serif"><title id="{id}-title">{}</title><defs><marker id="{id}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#4f5965"/></marker></defs>"##,
-        escape(title)
+        r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="flow" role="img" aria-labelledby="{id}-title" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" direction="ltr" font-family="system-ui, 'DejaVu Sans', sans-serif"><title id="{id}-title">{}</title><defs><marker id="{id}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#4f5965"/></marker></defs>"##,
+        escape(title),
+        w = layout.width,
+        h = layout.height,
     );
     for (from, to, label) in &edges {
-        arrow(&mut out, pos(*from), pos(*to), rtl, label.as_deref(), &id);
+        let (a, b) = (layout.pos(*from), layout.pos(*to));
+        arrow(&mut out, a, b, (layout.down, rtl), label.as_deref(), &id);
     }
     for (s, stage) in p.stages.iter().enumerate() {
-        let (x, y) = pos(Node::Stage(s));
+        let (x, y) = layout.pos(Node::Stage(s));
         stage_box(&mut out, x, y, &stage_label(p, stage), stage.days == 0);
     }
-    if golive_col.is_some() {
-        let (x, y) = pos(Node::Golive);
+    if let Some((x, y)) = layout.golive {
         let word = match p.lang {
             Lang::En => "Go-live",
             Lang::He => "עלייה לאוויר",
@@ -203,32 +265,48 @@ fn stage_box(out: &mut String, x: f64, y: f64, lines: &[String; 3], milestone: b
     );
 }
 
-/// An arrow from the side of one box to the facing side of the next, curved when the rows
-/// differ.
+/// An arrow from one box to the next: side to facing side across, bottom to top down.
+/// `(down, rtl)`: the layout's direction.
 fn arrow(
     out: &mut String,
     from: (f64, f64),
     to: (f64, f64),
-    rtl: bool,
+    (down, rtl): (bool, bool),
     label: Option<&str>,
     id: &str,
 ) {
-    let (x1, x2) = if rtl {
-        (from.0, to.0 + BOX_W)
+    let d = if down {
+        let (x1, y1) = (from.0 + BOX_W / 2.0, from.1 + BOX_H);
+        let (x2, y2) = (to.0 + BOX_W / 2.0, to.1);
+        let mid = (y1 + y2) / 2.0;
+        format!("M{x1:.1},{y1:.1} C{x1:.1},{mid:.1} {x2:.1},{mid:.1} {x2:.1},{y2:.1}")
     } else {
-        (from.0 + BOX_W, to.0)
+        let (x1, x2) = if rtl {
+            (from.0, to.0 + BOX_W)
+        } else {
+            (from.0 + BOX_W, to.0)
+        };
+        let (y1, y2) = (from.1 + BOX_H / 2.0, to.1 + BOX_H / 2.0);
+        let mid = (x1 + x2) / 2.0;
+        format!("M{x1:.1},{y1:.1} C{mid:.1},{y1:.1} {mid:.1},{y2:.1} {x2:.1},{y2:.1}")
     };
-    let (y1, y2) = (from.1 + BOX_H / 2.0, to.1 + BOX_H / 2.0);
-    let mid = (x1 + x2) / 2.0;
     let _ = write!(
         out,
-        r##"<path d="M{x1:.1},{y1:.1} C{mid:.1},{y1:.1} {mid:.1},{y2:.1} {x2:.1},{y2:.1}" fill="none" stroke="#4f5965" stroke-width="1.4" marker-end="url(#{id}-arrow)"/>"##
+        r##"<path d="{d}" fill="none" stroke="#4f5965" stroke-width="1.4" marker-end="url(#{id}-arrow)"/>"##
     );
     if let Some(l) = label {
+        let (x, y) = if down {
+            (to.0 + BOX_W / 2.0 + 6.0, to.1 - GAP_DOWN / 2.0 + 4.0)
+        } else {
+            (
+                (from.0 + to.0 + BOX_W) / 2.0,
+                (from.1 + to.1 + BOX_H) / 2.0 - 5.0,
+            )
+        };
+        let anchor = if down { "start" } else { "middle" };
         let _ = write!(
             out,
-            r##"<text x="{mid:.1}" y="{:.1}" text-anchor="middle" font-size="10.5" fill="#1b1f24">{}</text>"##,
-            (y1 + y2) / 2.0 - 5.0,
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}" font-size="10.5" fill="#1b1f24">{}</text>"##,
             escape(&fit(l, GAP_X + 40.0))
         );
     }
@@ -256,21 +334,74 @@ mod tests {
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
     }
 
-    #[test]
-    fn a_hebrew_process_runs_right_to_left() {
-        let p = process("internal-launch");
-        let svg = svg(&p, "flow", "השקה");
-        // The first stage (no `after`) is the right-most box.
-        let first = p.stages.iter().position(|s| s.after.is_empty()).unwrap();
-        let boxes: Vec<f64> = svg
-            .split("<g class=\"stage\">")
+    /// The x and y of each stage's box, in stage order.
+    fn boxes(svg: &str) -> Vec<(f64, f64)> {
+        let attr = |g: &str, name: &str| -> f64 {
+            let v = g.split(&format!(" {name}=\"")).nth(1).unwrap();
+            v[..v.find('"').unwrap()].parse().unwrap()
+        };
+        svg.split("<g class=\"stage\">")
             .skip(1)
             .map(|g| {
-                let x = g.split("<rect x=\"").nth(1).unwrap();
-                x[..x.find('"').unwrap()].parse().unwrap()
+                let rect = &g[g.find("<rect").unwrap()..];
+                (attr(rect, "x"), attr(rect, "y"))
             })
-            .collect();
-        let max = boxes.iter().cloned().fold(f64::MIN, f64::max);
-        assert_eq!(boxes[first], max);
+            .collect()
+    }
+
+    #[test]
+    fn a_short_process_runs_across_in_its_reading_direction() {
+        let mut p = process("content");
+        p.stages.truncate(3); // idea, then copy and design after it
+        let ltr = boxes(&svg(&p, "f", "t"));
+        assert!(ltr[0].0 < ltr[1].0 && ltr[1].0 == ltr[2].0, "{ltr:?}");
+        p.lang = Lang::He;
+        let rtl = boxes(&svg(&p, "f", "t"));
+        assert!(rtl[0].0 > rtl[1].0 && rtl[1].0 == rtl[2].0, "{rtl:?}");
+    }
+
+    #[test]
+    fn a_long_process_runs_down_mirrored_in_hebrew() {
+        let p = process("internal-launch");
+        let svg = svg(&p, "flow", "השקה");
+        let at = boxes(&svg);
+        let first = p.stages.iter().position(|s| s.after.is_empty()).unwrap();
+        let top = at.iter().map(|b| b.1).fold(f64::MAX, f64::min);
+        assert_eq!(at[first].1, top, "the first stage is on top");
+        // Two stages side by side in one layer: the one written first is on the right.
+        let mut pairs = 0;
+        for i in 0..at.len() {
+            for j in i + 1..at.len() {
+                if at[i].1 == at[j].1 {
+                    assert!(
+                        at[i].0 > at[j].0,
+                        "{} before {}",
+                        p.stages[i].id,
+                        p.stages[j].id
+                    );
+                    pairs += 1;
+                }
+            }
+        }
+        assert!(pairs > 0, "the example has parallel stages");
+        let height: f64 = svg
+            .split("viewBox=\"0 0 ")
+            .nth(1)
+            .unwrap()
+            .split(['"', ' '])
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let width: f64 = svg
+            .split("viewBox=\"0 0 ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(height > width, "top to bottom: {width} × {height}");
     }
 }

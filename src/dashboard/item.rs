@@ -84,7 +84,7 @@ fn summary(out: &mut String, ctx: &Ctx, tasks: &ItemTasks, scheduled: &[&Task]) 
         out,
         w.golive,
         &tasks.golive.to_string(),
-        &format!("{days:+}"),
+        &format!("{days} {}", w.days_left),
         if tasks.at_risk { "bad" } else { "" },
     );
     card(
@@ -199,28 +199,36 @@ fn timeline(
     )
 }
 
-/// About eight date ticks across the rows' days, as `d.m`.
+/// Date ticks on the Mondays across the rows' days (every second or fourth Monday on a long
+/// span), as `d.m`; the chart leaves out those outside its span.
 fn ticks(rows: &[TimelineRow]) -> Vec<(f64, String)> {
-    let lo = rows
+    let days = rows
         .iter()
-        .map(|r| r.planned.0)
-        .fold(f64::INFINITY, f64::min);
-    let hi = rows
-        .iter()
-        .map(|r| r.planned.1)
-        .fold(f64::NEG_INFINITY, f64::max);
+        .flat_map(|r| [Some(r.planned), r.actual])
+        .flatten();
+    let (lo, hi) = days.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
+        (lo.min(a), hi.max(b))
+    });
     if !lo.is_finite() || !hi.is_finite() {
         return Vec::new();
     }
-    let step = ((hi - lo) / 8.0).ceil().max(1.0);
+    let weeks = ((hi - lo) / 7.0).ceil().max(1.0);
+    let every = if weeks > 20.0 {
+        28.0
+    } else if weeks > 10.0 {
+        14.0
+    } else {
+        7.0
+    };
     let epoch = Date::constant(1970, 1, 1);
+    // 1970-01-05 was a Monday: day 4.
+    let mut v = lo - (lo - 4.0).rem_euclid(7.0);
     let mut out = Vec::new();
-    let mut v = lo;
-    while v <= hi + step {
+    while v <= hi + 7.0 {
         if let Ok(d) = epoch.checked_add(jiff::Span::new().days(v as i64)) {
             out.push((v, format!("{}.{}", d.day(), d.month())));
         }
-        v += step;
+        v += every;
     }
     out
 }
@@ -294,7 +302,10 @@ fn stages(
                         .as_deref()
                         .map_or_else(|| w.nobody.to_string(), |o| ctx.person(o)),
                 ),
-                format!("{} – {}", line.start, line.due),
+                format!(
+                    "<span class=\"nowrap\">{} – {}</span>",
+                    line.start, line.due
+                ),
                 state_cell(ctx, line),
                 if t.checklist.is_empty() {
                     String::new()
@@ -308,11 +319,11 @@ fn stages(
         .collect();
     table(
         out,
-        &tasks.title,
+        "",
         &[
             w.stage,
             w.owner,
-            w.due,
+            w.dates,
             w.state,
             w.checklist,
             w.waits_for,

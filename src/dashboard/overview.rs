@@ -143,17 +143,17 @@ fn items(out: &mut String, ctx: &Ctx, items: &[ItemProgress]) {
         nothing(out, w);
     } else {
         let rows: Vec<Vec<String>> = recent.iter().map(|i| item_row(ctx, i)).collect();
-        table(out, w.items, &header, &[1], &rows);
+        table(out, "", &header, &[1], &rows);
     }
     if !past.is_empty() {
         let _ = write!(
             out,
             "<details><summary>{} ({})</summary>",
-            escape(w.golive),
+            escape(w.past),
             past.len()
         );
         let rows: Vec<Vec<String>> = past.iter().rev().map(|i| item_row(ctx, i)).collect();
-        table(out, w.golive, &header, &[1], &rows);
+        table(out, w.past, &header, &[1], &rows);
         out.push_str("</details>");
     }
     out.push_str("</section>");
@@ -192,7 +192,7 @@ fn blocked(out: &mut String, ctx: &Ctx, r: &StatusReport) {
             .collect();
         table(
             out,
-            w.blocked,
+            "",
             &[w.task, w.owner, w.reason, w.blocked_since, w.where_, w.due],
             &[5],
             &rows,

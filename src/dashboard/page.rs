@@ -141,7 +141,7 @@ pub fn frame(ctx: &Ctx, nav: Nav, title: &str, body: &str) -> String {
     );
     let _ = write!(
         out,
-        "<header class=\"top\"><div class=\"brand\"><span class=\"logo\" aria-hidden=\"true\">◆</span> {}</div><div class=\"sub\">{}</div>",
+        "<header class=\"top\"><div class=\"brand\"><span class=\"logo\" aria-hidden=\"true\">◆</span> throughline · {}</div><div class=\"sub\">{}</div>",
         escape(w.dashboard),
         escape(&heading)
     );
@@ -220,7 +220,7 @@ pub fn progress(done: usize, total: usize, label: &str) -> String {
         done as f64 * 100.0 / total as f64
     };
     format!(
-        "<span class=\"bar\" aria-hidden=\"true\"><span class=\"{}\"></span></span> <span class=\"num\">{done}/{total}</span><span class=\"sr\"> {}</span>",
+        "<span class=\"prog\"><span class=\"bar\" aria-hidden=\"true\"><span class=\"{}\"></span></span> <span class=\"num\">{done}/{total}</span><span class=\"sr\"> {}</span></span>",
         width_class(pct),
         escape(label)
     )
@@ -246,7 +246,8 @@ pub fn badge(w: &Words, s: State) -> String {
     )
 }
 
-/// A table whose cells are already HTML; `numeric` marks the columns aligned as numbers.
+/// A table whose cells are already HTML; `numeric` marks the columns aligned as numbers. An
+/// empty caption is left out.
 pub fn table(
     out: &mut String,
     caption: &str,
@@ -254,11 +255,12 @@ pub fn table(
     numeric: &[usize],
     rows: &[Vec<String>],
 ) {
-    let _ = write!(
-        out,
-        "<div class=\"scroll\"><table><caption>{}</caption><thead><tr>",
-        escape(caption)
-    );
+    out.push_str("<div class=\"scroll\"><table>");
+    // A table right under a heading that names it needs no caption of its own.
+    if !caption.is_empty() {
+        let _ = write!(out, "<caption>{}</caption>", escape(caption));
+    }
+    out.push_str("<thead><tr>");
     for h in header {
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(h));
     }

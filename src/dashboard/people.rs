@@ -137,7 +137,7 @@ fn load_table(out: &mut String, ctx: &Ctx, loads: &[Load]) {
         .collect();
     page::table(
         out,
-        w.load,
+        "",
         &[w.owner, w.load, w.open_now, w.max_parallel],
         &[2, 3],
         &rows,

@@ -55,8 +55,10 @@ pub fn render(ctx: &Ctx) -> Result<String, PageError> {
         body.push_str("</section>");
     }
     bottleneck(&mut body, ctx, &report, &labels);
+    body.push_str("<div class=\"grid\">");
     stage_time(&mut body, ctx, &report, &labels);
     throughput(&mut body, ctx, &report);
+    body.push_str("</div>");
     flow(&mut body, ctx, &report);
     let _ = write!(
         body,
@@ -68,7 +70,7 @@ pub fn render(ctx: &Ctx) -> Result<String, PageError> {
 
 fn bottleneck(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::html::Labels) {
     let w = ctx.w;
-    section(out, "bottleneck", w.bottleneck, "");
+    section(out, "bottleneck", w.bottleneck, w.charts_desc);
     out.push_str("<div class=\"cards\">");
     let o = &r.on_time.overall;
     let rate = o
@@ -86,7 +88,13 @@ fn bottleneck(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::h
             out,
             w.bottleneck,
             &labels.stage(&b.process, &b.stage),
-            &format!("+{} · {} {}", b.slip_days, b.slipped_tasks.len(), w.overdue),
+            &format!(
+                "+{} {} · {} {}",
+                b.slip_days,
+                w.slip_days,
+                b.slipped_tasks.len(),
+                w.slipped
+            ),
             "bad",
         ),
         None => card(out, w.bottleneck, "–", w.none, "ok"),
@@ -111,7 +119,7 @@ fn stage_time(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::h
         .map(|s| labels.stage(&s.process, &s.stage))
         .collect();
     let planned = Series {
-        name: w.timeline.to_string(),
+        name: w.planned_days.to_string(),
         values: r
             .stage_time
             .iter()
@@ -160,7 +168,7 @@ fn stage_time(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::h
         .collect();
     table(
         out,
-        w.stage_time,
+        "",
         &[w.stage, "plan", "n", "p50", "p85", "p95"],
         &[1, 2, 3, 4, 5],
         &rows,
@@ -211,21 +219,15 @@ fn throughput(out: &mut String, ctx: &Ctx, r: &Report) {
             ]
         })
         .collect();
-    table(
-        out,
-        w.throughput,
-        &[w.golive, w.done, w.on_time],
-        &[1, 2],
-        &rows,
-    );
+    table(out, "", &[w.golive, w.done, w.on_time], &[1, 2], &rows);
     out.push_str("</section>");
 }
 
 /// Cumulative flow over every stage: tasks to do, doing, blocked and done at each day's end.
 fn flow(out: &mut String, ctx: &Ctx, r: &Report) {
     let w = ctx.w;
-    let title = format!("{} · {}", w.progress, w.process);
-    section(out, "flow", &title, "");
+    let title = w.flow;
+    section(out, "flow", title, w.flow_desc);
     let days = &r.cumulative_flow.days;
     let states = [
         (State::Todo, GREY),
@@ -258,8 +260,8 @@ fn flow(out: &mut String, ctx: &Ctx, r: &Report) {
         .collect();
     let f = Frame {
         id: "flow-chart",
-        title: &title,
-        desc: &title,
+        title,
+        desc: w.flow_desc,
         rtl: ctx.rtl,
     };
     out.push_str(&charts::stacked_area(
@@ -275,6 +277,6 @@ fn flow(out: &mut String, ctx: &Ctx, r: &Report) {
             ]
         })
         .collect();
-    table(out, &title, &[w.state, w.today], &[1], &rows);
+    table(out, "", &[w.state, w.today], &[1], &rows);
     out.push_str("</section>");
 }

@@ -101,13 +101,7 @@ fn cycles(out: &mut String, ctx: &Ctx, shared: &Shared) {
         .map(|((trigger, result), n)| vec![escape(trigger), escape(result), n.to_string()])
         .collect();
     if !rows.is_empty() {
-        table(
-            out,
-            w.cycles,
-            &["trigger", w.resolution, w.cycles],
-            &[2],
-            &rows,
-        );
+        table(out, "", &["trigger", w.resolution, w.cycles], &[2], &rows);
     }
     if let Some(c) = view.last_cycle.as_ref().and_then(|c| c.error.as_ref()) {
         let _ = write!(out, "<p class=\"late\">{}</p>", escape(c));
@@ -213,7 +207,7 @@ fn targets(
     if shared.is_some() {
         table(
             out,
-            w.target,
+            "",
             &[
                 w.target,
                 w.tool,
@@ -228,7 +222,7 @@ fn targets(
             &rows,
         );
     } else {
-        table(out, w.target, &[w.target, w.tool, w.linked], &[2], &rows);
+        table(out, "", &[w.target, w.tool, w.linked], &[2], &rows);
     }
     out.push_str("</section>");
     Ok(())
@@ -276,7 +270,7 @@ fn event_table(out: &mut String, ctx: &Ctx, id: &str, title: &str, events: &[&Ev
         .collect();
     table(
         out,
-        title,
+        "",
         &[w.when, w.where_, w.who, w.what, w.resolution],
         &[],
         &rows,

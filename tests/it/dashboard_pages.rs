@@ -94,12 +94,17 @@ fn seed(db: &Path, task: &str, at: jiff::Timestamp, hebrew: bool) {
                 at,
             }],
             events: vec![
+                // As the engine words them (src/engine/mod.rs).
                 event(
                     EventKind::Conflict,
-                    "status: workbook says done, hub says doing",
-                    "won by workbook",
+                    &format!("workbook said done ({who}); the hub had doing, and no link said which tool moved"),
+                    "workbook won: done",
                 ),
-                event(EventKind::Drift, "due: 2026-12-01 → 2026-12-04", "reverted"),
+                event(
+                    EventKind::Drift,
+                    "due changed in the tool from \"2026-12-01\" to \"2026-12-04\"",
+                    "reverted",
+                ),
                 event(
                     EventKind::Unknown,
                     "row 14 carries an unknown marker",
@@ -281,9 +286,9 @@ fn conflicts_drift_and_unknown_markers_say_who_where_and_when() {
     let served = serve(&config, "2026-12-20");
     let sync = get(&served.addr, "/sync").body;
     for expected in [
-        "status: workbook says done, hub says doing",
-        "won by workbook",
-        "due: 2026-12-01 → 2026-12-04",
+        "workbook said done (maya@example.com); the hub had doing",
+        "workbook won: done",
+        "due changed in the tool from &quot;2026-12-01&quot; to &quot;2026-12-04&quot;",
         "row 14 carries an unknown marker",
         "2026-12-20 10:00", // 08:00 UTC in the playbook's zone (Asia/Jerusalem)
         "<td>workbook</td>",
