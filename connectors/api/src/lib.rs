@@ -58,6 +58,7 @@ pub mod http;
 pub mod identity;
 pub mod mapping;
 pub mod metrics;
+pub mod oauth;
 pub mod oauth_loopback;
 pub mod settings;
 

@@ -7,7 +7,6 @@
 //! A refresh that fails is an error that says so and what to do, logged at error level: a
 //! daemon must not go quiet because its sign-in ran out.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,15 +15,11 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jiff::Timestamp;
-use oauth2::basic::BasicClient;
-use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
-};
 use serde::{Deserialize, Serialize};
 use throughline_connector::ConnectorError;
 use throughline_connector::http::{Redactor, Secret};
-use throughline_connector::oauth_loopback::{self, LoopbackError};
+use throughline_connector::oauth::{self, App, DesktopFlow, Tokens};
+use throughline_connector::oauth_loopback;
 
 /// Google's token endpoint.
 pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
@@ -60,11 +55,13 @@ pub enum AuthError {
     Redirect(String),
 }
 
-impl From<LoopbackError> for AuthError {
-    fn from(e: LoopbackError) -> Self {
+impl From<oauth::OAuthError> for AuthError {
+    fn from(e: oauth::OAuthError) -> Self {
         match e {
-            LoopbackError::Redirect(message) => AuthError::Redirect(message),
-            LoopbackError::Refused(message) => AuthError::Refused(message),
+            oauth::OAuthError::File(message) => AuthError::Credentials(message),
+            oauth::OAuthError::Refused(message) => AuthError::Refused(message),
+            oauth::OAuthError::Unreachable(message) => AuthError::Unreachable(message),
+            oauth::OAuthError::Redirect(message) => AuthError::Redirect(message),
         }
     }
 }
@@ -264,14 +261,9 @@ pub(crate) fn pem_der(pem: &str, label: &str) -> Option<Vec<u8>> {
 /// What `throughline auth google` stores and the connector keeps current (JSON, mode 0600).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredToken {
-    /// What renews the access token.
-    pub refresh_token: String,
-    /// The access token last fetched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    /// When `access_token` stops working.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Timestamp>,
+    /// The refresh token, the access token last fetched and when it expires.
+    #[serde(flatten)]
+    pub token: oauth::StoredToken,
     /// The scopes Google granted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
@@ -287,12 +279,7 @@ pub struct StoredToken {
 impl std::fmt::Debug for StoredToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredToken")
-            .field("refresh_token", &"[redacted]")
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("expires_at", &self.expires_at)
+            .field("token", &self.token)
             .field("scopes", &self.scopes)
             .field("client_id", &self.client_id)
             .finish()
@@ -301,64 +288,13 @@ impl std::fmt::Debug for StoredToken {
 
 /// Read the token file `throughline auth google` wrote.
 pub fn read_token_file(path: &Path) -> Result<StoredToken, AuthError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        AuthError::Credentials(format!(
-            "cannot read the Google sign-in file {} ({e}); run `throughline auth google` to sign in",
-            path.display()
-        ))
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        AuthError::Credentials(format!(
-            "{} is not a Google sign-in file throughline wrote ({e}); run `throughline auth \
-             google` again to replace it",
-            path.display()
-        ))
-    })
+    Ok(oauth::read_token_file(path, &SIGN_IN)?)
 }
 
 /// Write the token file readable by its owner only (0600): to a temporary file in the same
 /// folder, then renamed over the old one, so a crash never leaves half a file.
 pub fn write_token_file(path: &Path, token: &StoredToken) -> Result<(), AuthError> {
-    let fail = |e: std::io::Error| {
-        AuthError::Credentials(format!(
-            "cannot write the Google sign-in file {} ({e}); check that its folder exists and is \
-             writable",
-            path.display()
-        ))
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "google-token".to_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let body = serde_json::to_vec_pretty(token).map_err(|e| fail(std::io::Error::other(e)))?;
-    {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).map_err(fail)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(fail)?;
-        }
-        file.write_all(&body).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
+    Ok(oauth::write_token_file(path, token, &SIGN_IN)?)
 }
 
 /// Google's answer from the token endpoint.
@@ -500,10 +436,10 @@ impl TokenSource {
             } => {
                 let mut stored = read_token_file(token_file)?;
                 // A token another process already renewed is as good as a new one.
-                if let (Some(access), None) = (&stored.access_token, stale)
-                    && fresh(stored.expires_at, now)
+                if let (Some(access), None) = (&stored.token.access_token, stale)
+                    && fresh(stored.token.expires_at, now)
                 {
-                    return Ok((Secret::new(access.clone()), stored.expires_at));
+                    return Ok((Secret::new(access.clone()), stored.token.expires_at));
                 }
                 let (client_id, client_secret) = if client_id.is_empty() {
                     let missing = || {
@@ -521,18 +457,18 @@ impl TokenSource {
                 };
                 let form = [
                     ("grant_type", "refresh_token"),
-                    ("refresh_token", stored.refresh_token.as_str()),
+                    ("refresh_token", stored.token.refresh_token.as_str()),
                     ("client_id", client_id.as_str()),
                     ("client_secret", client_secret.expose()),
                 ];
                 let redactor = Redactor::new()
                     .with(&client_secret)
-                    .with(&Secret::new(stored.refresh_token.clone()));
+                    .with(&Secret::new(stored.token.refresh_token.clone()));
                 let what = format!("the stored sign-in {}", token_file.display());
                 let answer = self.post(&form, &what, &redactor).await?;
                 let expires = expiry(now, answer.expires_in);
-                stored.access_token = Some(answer.access_token.clone());
-                stored.expires_at = expires;
+                stored.token.access_token = Some(answer.access_token.clone());
+                stored.token.expires_at = expires;
                 if let Some(scope) = answer.scope {
                     stored.scopes = scope.split_whitespace().map(str::to_owned).collect();
                 }
@@ -664,108 +600,47 @@ pub async fn sign_in_desktop<F>(flow: &DesktopSignIn, open: F) -> Result<StoredT
 where
     F: FnOnce(&str),
 {
-    let (listener, redirect) = listen(flow).await?;
-    let bad = |what: &str, e: &dyn std::fmt::Display| {
-        AuthError::Credentials(format!("the Google {what} is not a valid address: {e}"))
-    };
-    let client = BasicClient::new(ClientId::new(flow.client_id.clone()))
-        .set_client_secret(ClientSecret::new(flow.client_secret.expose().to_owned()))
-        .set_auth_uri(AuthUrl::new(flow.auth_url.clone()).map_err(|e| bad("sign-in page", &e))?)
-        .set_token_uri(TokenUrl::new(flow.token_url.clone()).map_err(|e| bad("token address", &e))?)
-        .set_redirect_uri(RedirectUrl::new(redirect).map_err(|e| bad("redirect address", &e))?)
-        .set_auth_type(AuthType::RequestBody);
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf) = client
-        .authorize_url(CsrfToken::new_random)
-        .add_scopes(flow.scopes.iter().map(|s| Scope::new(s.clone())))
-        .set_pkce_challenge(challenge)
+    let desktop = DesktopFlow {
+        app: App {
+            client_id: &flow.client_id,
+            client_secret: &flow.client_secret,
+            authorize_url: &flow.auth_url,
+            token_url: &flow.token_url,
+            names: SIGN_IN,
+        },
+        scopes: &flow.scopes,
         // A refresh token, every time (Google gives one only on consent).
-        .add_extra_param("access_type", "offline")
-        .add_extra_param("prompt", "consent")
-        .url();
-    open(url.as_str());
-
-    let code = tokio::time::timeout(
-        flow.timeout,
-        oauth_loopback::wait_for_code(&listener, csrf.secret(), &SIGN_IN),
-    )
-    .await
-    .map_err(|_| {
-        AuthError::Redirect(format!(
-            "nobody finished signing in within {} s; run `throughline auth google` again",
-            flow.timeout.as_secs()
-        ))
-    })??;
-    let http = token_http()?;
-    let redactor = Redactor::new().with(&flow.client_secret);
-    let response = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => AuthError::Refused(redactor.redact(&format!(
-                "Google refused the sign-in code: {}{}. Run `throughline auth google` again",
-                r.error(),
-                r.error_description()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            ))),
-            other => AuthError::Unreachable(redactor.redact(&format!(
-                "could not exchange the sign-in code at {} ({other}); check the network \
-                 connection and run `throughline auth google` again",
-                flow.token_url
-            ))),
-        })?;
-    let refresh_token = response
-        .refresh_token()
-        .map(|r| r.secret().clone())
-        .ok_or_else(|| {
-            AuthError::Refused(
-                "Google signed in but gave no refresh token; remove throughline's access at \
-                 https://myaccount.google.com/permissions and run `throughline auth google` again"
-                    .into(),
-            )
-        })?;
-    let token = stored_token(flow, refresh_token, &response);
+        extra_params: &[("access_type", "offline"), ("prompt", "consent")],
+        listen: flow.listen,
+        timeout: flow.timeout,
+    };
+    let tokens = oauth::sign_in(&desktop, open).await?;
+    let token = stored_token(flow, tokens)?;
     write_token_file(&flow.token_file, &token)?;
     Ok(token)
 }
 
-/// The loopback listener Google sends the browser back to, and its address.
-async fn listen(flow: &DesktopSignIn) -> Result<(tokio::net::TcpListener, String), AuthError> {
-    let listener = tokio::net::TcpListener::bind(flow.listen)
-        .await
-        .map_err(|e| {
-            AuthError::Redirect(format!(
-                "cannot listen on {} for the sign-in redirect ({e}); choose another port",
-                flow.listen
-            ))
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| AuthError::Redirect(format!("cannot read the listening address: {e}")))?;
-    Ok((listener, format!("http://{addr}/")))
-}
-
-/// What the desktop flow keeps of Google's answer (the scopes asked for when it names none).
-fn stored_token(
-    flow: &DesktopSignIn,
-    refresh_token: String,
-    response: &impl TokenResponse,
-) -> StoredToken {
-    StoredToken {
-        refresh_token,
-        access_token: Some(response.access_token().secret().clone()),
-        expires_at: expiry(
-            Timestamp::now(),
-            response.expires_in().map(|d| d.as_secs() as i64),
-        ),
-        scopes: response
-            .scopes()
-            .map(|s| s.iter().map(|s| s.to_string()).collect())
-            .unwrap_or_else(|| flow.scopes.clone()),
+/// What the desktop flow keeps of Google's answer (the scopes asked for when it names none);
+/// an answer without a refresh token is refused.
+fn stored_token(flow: &DesktopSignIn, tokens: Tokens) -> Result<StoredToken, AuthError> {
+    let refresh_token = tokens.refresh_token.ok_or_else(|| {
+        AuthError::Refused(
+            "Google signed in but gave no refresh token; remove throughline's access at \
+             https://myaccount.google.com/permissions and run `throughline auth google` again"
+                .into(),
+        )
+    })?;
+    Ok(StoredToken {
+        token: oauth::StoredToken {
+            refresh_token,
+            access_token: Some(tokens.access_token),
+            expires_at: expiry(
+                Timestamp::now(),
+                tokens.expires_in.map(|d| d.as_secs() as i64),
+            ),
+        },
+        scopes: tokens.scopes.unwrap_or_else(|| flow.scopes.clone()),
         client_id: Some(flow.client_id.clone()),
         client_secret: Some(flow.client_secret.expose().to_owned()),
-    }
+    })
 }

@@ -148,7 +148,7 @@ async fn the_desktop_flow_stores_a_refresh_token_and_a_failed_renewal_is_loud() 
     })
     .await
     .expect("signed in");
-    assert!(!stored.refresh_token.is_empty());
+    assert!(!stored.token.refresh_token.is_empty());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -157,7 +157,7 @@ async fn the_desktop_flow_stores_a_refresh_token_and_a_failed_renewal_is_loud() 
     }
     let text = std::fs::read_to_string(&token_file).unwrap();
     assert!(
-        !format!("{stored:?}").contains(&stored.refresh_token),
+        !format!("{stored:?}").contains(&stored.token.refresh_token),
         "Debug hides the token"
     );
 
@@ -195,8 +195,8 @@ async fn the_desktop_flow_stores_a_refresh_token_and_a_failed_renewal_is_loud() 
         .expect("renewed with the refresh token");
     assert_eq!(grants(), 2);
     let renewed = read_token_file(&token_file).unwrap();
-    assert_eq!(renewed.refresh_token, stored.refresh_token);
-    assert_ne!(renewed.access_token, stored.access_token);
+    assert_eq!(renewed.token.refresh_token, stored.token.refresh_token);
+    assert_ne!(renewed.token.access_token, stored.token.access_token);
     assert_ne!(std::fs::read_to_string(&token_file).unwrap(), text);
 
     // The person removed throughline's access: the next renewal fails, loudly and clearly.
@@ -212,12 +212,12 @@ async fn the_desktop_flow_stores_a_refresh_token_and_a_failed_renewal_is_loud() 
         "{message}"
     );
     assert!(message.contains("throughline auth google"), "{message}");
-    assert!(!message.contains(&stored.refresh_token), "{message}");
+    assert!(!message.contains(&stored.token.refresh_token), "{message}");
     assert!(!message.contains(&client_secret), "{message}");
 
     // A bare access token cannot be renewed: it says what to use instead.
     let mut bare = sheet.settings("writers-sheet");
-    bare.auth = SheetsAuth::Token(Secret::new(renewed.access_token.unwrap()));
+    bare.auth = SheetsAuth::Token(Secret::new(renewed.token.access_token.unwrap()));
     let mut c = SheetsConnector::new(bare).unwrap();
     let e = c.observe(None).await.unwrap_err();
     assert!(
