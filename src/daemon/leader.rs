@@ -47,6 +47,19 @@ pub struct Replica {
     pub lease: Duration,
     pub allow: AllowOnce,
     pub secrets: Secrets,
+    /// What this replica does for the deployment now, for `/readyz` and `/metrics` of a daemon
+    /// that runs several (`deployments.rs`).
+    pub role: Arc<Mutex<Role>>,
+}
+
+/// Whether this replica leads a deployment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    /// Waiting for the lease (or for the database).
+    #[default]
+    Standby,
+    /// Holding the lease under this epoch; the service answers on this address.
+    Leader { epoch: i64, listen: SocketAddr },
 }
 
 /// Why a term of leadership ended.
@@ -76,8 +89,9 @@ pub async fn run_replica(
         else {
             return Ok(());
         };
-        let end = lead(&dep, &replica, store, lease, epoch, stopping.clone()).await?;
-        if end == End::Stop {
+        let end = lead(&dep, &replica, store, lease, epoch, stopping.clone()).await;
+        set_role(&replica, Role::Standby);
+        if end? == End::Stop {
             return Ok(());
         }
         tracing::warn!(
@@ -151,6 +165,12 @@ fn try_lead(
     }
 }
 
+fn set_role(replica: &Replica, role: Role) {
+    if let Ok(mut now) = replica.role.lock() {
+        *now = role;
+    }
+}
+
 /// A blocking call off the async workers (the store's client blocks).
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> anyhow::Result<R> {
     tokio::task::spawn_blocking(f)
@@ -191,6 +211,7 @@ async fn lead(
         listen,
     )?;
     service.allow_once(replica.allow);
+    set_role(replica, Role::Leader { epoch, listen });
     let (lost_tx, mut lost) = watch::channel(false);
     let renewing = tokio::spawn(keep(lease.clone(), epoch, replica.lease, fence, lost_tx));
     tracing::info!(

@@ -22,6 +22,10 @@ const ITEMS: usize = 10;
 
 /// A deployment of `ITEMS` items × 3 stages on one Trello board, its state at `env:TL_STATE_URL`.
 fn write_deployment(dir: &Path, board: &str, trello: &str) -> PathBuf {
+    write_deployment_at(dir, board, trello, "env:TL_STATE_URL")
+}
+
+fn write_deployment_at(dir: &Path, board: &str, trello: &str, state: &str) -> PathBuf {
     std::fs::create_dir_all(dir.join("playbooks")).unwrap();
     std::fs::write(
         dir.join("playbooks/content.toml"),
@@ -69,7 +73,7 @@ days = 1
     std::fs::write(
         &config,
         format!(
-            "state = \"env:TL_STATE_URL\"\nplaybooks = [\"playbooks/*.toml\"]\nitems = [\"items/*.toml\"]\n\n\
+            "state = \"{state}\"\nplaybooks = [\"playbooks/*.toml\"]\nitems = [\"items/*.toml\"]\n\n\
              [sync]\nevery = \"2s\"\nmax_create_share = 100.0\n\n\
              [[target]]\nid = \"studio\"\nkind = \"trello\"\nboard = \"{board}\"\nbase_url = \"{trello}\"\n\
              credentials = {{ key = \"env:TL_TRELLO_KEY\", token = \"env:TL_TRELLO_TOKEN\" }}\n"
@@ -461,4 +465,100 @@ fn a_leader_cut_off_from_the_database_stops_and_the_standby_takes_over() {
         Some(State::Done),
         "{review:#?}"
     );
+}
+
+/// `/metrics` of a daemon of several deployments: deployment → leads (1) or not (0).
+fn leaders(addr: &str) -> BTreeMap<String, u8> {
+    let (_, body) = get(addr, "/metrics");
+    body.lines()
+        .filter_map(|l| l.strip_prefix("throughline_leader{deployment=\""))
+        .filter_map(|l| l.split_once("\"} "))
+        .map(|(name, v)| (name.to_owned(), v.trim().parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn each_deployment_of_a_folder_has_one_leader_and_a_standby_takes_them_over() {
+    let Some(url) = database() else {
+        return;
+    };
+    let t = trello();
+    let e = &t.emulator;
+    let dir = tempfile::TempDir::new().unwrap();
+    // Two deployments sharing one database, each in a schema of its own.
+    let mut admin = crate::postgres_server::connect(&url);
+    let mut env = vec![("TL_TRELLO_KEY", e.key()), ("TL_TRELLO_TOKEN", e.token())];
+    let mut boards = BTreeMap::new();
+    for (name, var) in [("alpha", "TL_STATE_ALPHA"), ("beta", "TL_STATE_BETA")] {
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        let board = e.seed_board(name);
+        write_deployment_at(
+            &dir.path().join(name),
+            &board,
+            &e.base_url(),
+            &format!("env:{var}"),
+        );
+        env.push((var, format!("{url}?options=-csearch_path%3D{name}")));
+        boards.insert(name, board);
+    }
+    let mut a = Replica::start(dir.path(), &env);
+    let a_addr = a.wait_for("several deployments started")["listen"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // a leads both, being alone.
+    let start = Instant::now();
+    while leaders(&a_addr).values().sum::<u8>() < 2 {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{:?}\n{}",
+            leaders(&a_addr),
+            a.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut b = Replica::start(dir.path(), &env);
+    let b_addr = b.wait_for("several deployments started")["listen"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        leaders(&b_addr),
+        BTreeMap::from([("alpha".into(), 0), ("beta".into(), 0)])
+    );
+    assert_eq!(get(&b_addr, "/readyz/alpha").0, 503);
+    assert_eq!(get(&a_addr, "/readyz/alpha").0, 200);
+    assert_eq!(get(&a_addr, "/readyz/gamma").0, 404);
+
+    // a dies: b takes both over, each deployment's cards made once.
+    a.kill_9();
+    let start = Instant::now();
+    while leaders(&b_addr).values().sum::<u8>() < 2 {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{:?}\n{}",
+            leaders(&b_addr),
+            b.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, body) = get(&b_addr, "/readyz");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for (name, board) in &boards {
+        let listen = ready["deployments"][name]["listen"].as_str().unwrap();
+        let after = cycle_after(listen, jiff::Timestamp::UNIX_EPOCH);
+        cycle_after(
+            listen,
+            after["last_cycle"]["started"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
+        let cards = cards_per_identity(e, board);
+        assert_eq!(cards.len(), ITEMS * 3, "{name}: {cards:?}");
+        assert!(cards.values().all(|n| *n == 1), "{name}: {cards:?}");
+    }
 }
