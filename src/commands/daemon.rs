@@ -41,6 +41,9 @@ pub struct Args {
 pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let secrets = Secrets::default();
     logging::init(args.log_format, secrets.clone());
+    if config.is_dir() {
+        return several(config, &args, secrets);
+    }
     let dep = match super::load_or_report(config) {
         Ok(dep) => dep,
         Err(code) => return Ok(code),
@@ -157,7 +160,29 @@ fn replica(
             recreate: args.allow_recreate,
         },
         secrets,
+        role: Default::default(),
     };
     daemon::leader::run_from_command(dep, replica)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--config FOLDER`: every deployment in it, each with its own lease
+/// (`throughline::daemon::deployments`).
+fn several(folder: &Path, args: &Args, secrets: Secrets) -> anyhow::Result<ExitCode> {
+    let options = daemon::deployments::Options {
+        listen: args
+            .listen
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("the default address parses")),
+        lease: args.lease,
+        allow: daemon::AllowOnce {
+            mass_archive: args.allow_mass_archive,
+            mass_create: args.allow_mass_create,
+            recreate: args.allow_recreate,
+        },
+        secrets,
+    };
+    daemon::deployments::run_folder(folder, options, |config| {
+        super::load_or_report(config).ok()
+    })?;
     Ok(ExitCode::SUCCESS)
 }

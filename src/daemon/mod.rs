@@ -24,6 +24,7 @@
 mod cadence;
 pub mod clock;
 pub mod cron;
+pub mod deployments;
 pub mod handoff;
 pub mod health;
 pub mod hooks;
