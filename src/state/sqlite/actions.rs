@@ -168,7 +168,7 @@ mod tests {
             at: Timestamp::from_second(100).unwrap(),
         };
         store
-            .record_action(&action("settle", 100), &[status.clone()], None)
+            .record_action(&action("settle", 100), std::slice::from_ref(&status), None)
             .unwrap();
         let snooze = Snooze {
             id: "late-stage:copy".into(),
