@@ -1,6 +1,6 @@
 //! `--as items`: a content calendar, one work item per row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::civil::Date;
 
@@ -66,7 +66,6 @@ struct Pending {
     title: String,
     key: Option<String>,
     reading: Reading,
-    date_text: String,
 }
 
 pub fn build(
@@ -81,10 +80,18 @@ pub fn build(
     let date_col = columns.get(Field::GoLive).expect("checked before");
     attach_role_columns(columns, ctx);
     let pending = read_rows(rows, columns, ctx, report, progress);
-    let order = decide_order(&pending, ctx, grid, date_col, report);
+    let order = decide_order(&pending, ctx, rows, date_col, report);
     let mut dated: Vec<(Pending, Date)> = Vec::with_capacity(pending.len());
     for p in pending {
-        match date_of(&p, order, grid.cell_ref(p.row, date_col), ctx, report) {
+        let value = rows.value(p.row, date_col);
+        match date_of(
+            &p,
+            value,
+            order,
+            grid.cell_ref(p.row, date_col),
+            ctx,
+            report,
+        ) {
             Some(d) => dated.push((p, d)),
             None => report.skip(p.row, SkipReason::Problem),
         }
@@ -215,7 +222,6 @@ fn pending_row(
             row,
             title,
             key: columns.get(Field::Id).and_then(|c| rows.text(row, c)),
-            date_text: date_value.text().unwrap_or_default(),
             reading,
         }),
     }
@@ -225,17 +231,24 @@ fn pending_row(
 /// cell holds no real date.
 fn date_of(
     p: &Pending,
+    value: &Value,
     order: DateOrder,
     at: super::grid::CellRef,
     ctx: &Context<'_>,
     report: &mut Report,
 ) -> Option<Date> {
-    let not_real =
-        |why: &str| format!("\"{}\" is not a real date: {why}; row skipped", p.date_text);
+    let not_real = |why: &str| {
+        format!(
+            "\"{}\" is not a real date: {why}; row skipped",
+            value.text().unwrap_or_default()
+        )
+    };
     match &p.reading {
         Reading::Date(d) => Some(*d),
         Reading::Serial { date, .. } => {
-            report.serials.push((at, p.date_text.clone(), *date));
+            report
+                .serials
+                .push((at, value.text().unwrap_or_default(), *date));
             Some(*date)
         }
         Reading::Numeric { a, b, c } => match dates::resolve(*a, *b, *c, order) {
@@ -243,7 +256,7 @@ fn date_of(
                 if ambiguous {
                     report.ambiguous.push(Ambiguous {
                         at,
-                        text: p.date_text.clone(),
+                        text: value.text().unwrap_or_default(),
                         date,
                     });
                 }
@@ -254,7 +267,7 @@ fn date_of(
                     at,
                     format!(
                         "\"{}\" {why}. Check the date, or set date_order in a mapping file; row skipped",
-                        p.date_text
+                        value.text().unwrap_or_default()
                     ),
                 );
                 None
@@ -273,7 +286,8 @@ fn date_of(
                 at,
                 format!(
                     "\"{}\" is not a date; write the {} like 2026-03-04; row skipped",
-                    p.date_text, ctx.date_word
+                    value.text().unwrap_or_default(),
+                    ctx.date_word
                 ),
             );
             None
@@ -395,7 +409,7 @@ pub fn process_id(text: &str, known: &[KnownProcess]) -> String {
 fn decide_order(
     pending: &[Pending],
     ctx: &Context<'_>,
-    grid: &super::grid::Grid,
+    rows: &Rows<'_>,
     col: u32,
     report: &mut Report,
 ) -> DateOrder {
@@ -420,7 +434,10 @@ fn decide_order(
     };
     let example = |e: Evidence| {
         first(e)
-            .map(|p| format!("{} \"{}\"", grid.cell_ref(p.row, col), p.date_text))
+            .map(|p| {
+                let text = rows.value(p.row, col).text().unwrap_or_default();
+                format!("{} \"{text}\"", rows.grid.cell_ref(p.row, col))
+            })
             .unwrap_or_default()
     };
     let (order, why) = if let Some(o) = ctx.map.date_order {
@@ -487,6 +504,18 @@ fn assign_ids(
         .map(|(i, (p, _))| (ids[i].is_none() && !repeated_key[i]).then(|| slug(&p.title)))
         .collect();
     let titled = title_ids(rows, grid, title_col, &slugs, report);
+    // Usually no title's id meets a key or another title's id: then each is kept as it is.
+    let mut seen: HashSet<&str> = HashSet::with_capacity(titled.len());
+    let clash = titled
+        .iter()
+        .any(|(_, id)| (!used.is_empty() && used.contains_key(id)) || !seen.insert(id));
+    drop(seen);
+    if !clash {
+        for (i, id) in titled {
+            ids[i] = Some(id);
+        }
+        return ids;
+    }
     for (i, mut id) in titled {
         // A title's id may equal a key (or a numbered duplicate): keep the first, number this one.
         if used.contains_key(&id) {

@@ -931,3 +931,52 @@ fn items_go_into_an_existing_deployment_and_use_its_process() {
     let check = throughline(&["validate", "--config", config.to_str().unwrap()]);
     assert!(check.status.success(), "{}", text(&check));
 }
+
+/// A title whose id is taken (by a key, or by another title's dated id) gets the next number,
+/// and the report says so; every other id stays as it is.
+#[test]
+fn a_title_id_that_is_taken_gets_the_next_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("calendar.csv");
+    fs::write(
+        &csv,
+        "Key,Title,Publish date\n\
+         launch,Spring sale,2026-03-02\n\
+         ,Launch,2026-03-03\n\
+         ,Tip,2026-03-04\n\
+         ,Tip,2026-03-05\n\
+         ,Tip 2026-03-04,2026-03-06\n",
+    )
+    .unwrap();
+    // One key alone does not make the column look like ids: the mapping file names it.
+    let map = dir.path().join("map.toml");
+    fs::write(&map, "[columns]\nid = \"Key\"\n").unwrap();
+    let mut opts = options("unused", &dir.path().join("out"));
+    opts.file = csv.to_string_lossy().into_owned();
+    opts.map = Some(map);
+    let p = prepare(&opts).unwrap();
+    let ids: Vec<String> = items(&p, "items/calendar.toml")
+        .into_iter()
+        .map(|(id, ..)| id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "launch",
+            "launch-2",
+            "tip-2026-03-04",
+            "tip-2026-03-05",
+            "tip-2026-03-04-2"
+        ]
+    );
+    assert_eq!(
+        p.report.renamed,
+        [
+            "the title \"Tip\" appears 2 times (calendar.csv!B4, calendar.csv!B5); ids \
+             tip-2026-03-04, tip-2026-03-05",
+            "calendar.csv!B3: the id \"launch\" is already taken; this item's id is \"launch-2\"",
+            "calendar.csv!B6: the id \"tip-2026-03-04\" is already taken; this item's id is \
+             \"tip-2026-03-04-2\"",
+        ]
+    );
+}

@@ -298,6 +298,12 @@ fn xlsx_grid(
             rows.resize_with(ri + 1, Vec::new);
         }
         let cells = &mut rows[ri];
+        if cells.capacity() == 0 {
+            // A new row: room for the columns seen so far (a few dozen at most in a plan), so
+            // that it is not grown cell by cell.
+            let width = (right - *c0) as usize + 1;
+            cells.reserve_exact(width.min(256).max(ci + 1));
+        }
         if cells.len() <= ci {
             cells.resize(ci + 1, Value::Empty);
         }
