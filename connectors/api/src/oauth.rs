@@ -29,9 +29,10 @@ use crate::oauth_loopback::{self, LoopbackError, Redirect};
 /// Why signing in or renewing failed. Every message says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthError {
-    /// The token file cannot be read or written, or an OAuth address is not a URL.
+    /// What the sign-in is made with cannot be used: a token or key file that cannot be read
+    /// or written, an OAuth address that is not a URL.
     #[error("{0}")]
-    File(String),
+    Credentials(String),
     /// The tool refused (a revoked app, a wrong client secret, an expired code).
     #[error("{0}")]
     Refused(String),
@@ -48,6 +49,19 @@ impl From<LoopbackError> for OAuthError {
         match e {
             LoopbackError::Redirect(message) => OAuthError::Redirect(message),
             LoopbackError::Refused(message) => OAuthError::Refused(message),
+        }
+    }
+}
+
+/// A connector's view: the tool out of reach is worth another try next cycle; anything else
+/// needs a person (sign in again, fix the app).
+impl From<OAuthError> for crate::ConnectorError {
+    fn from(e: OAuthError) -> Self {
+        match e {
+            OAuthError::Unreachable(message) => crate::ConnectorError::Retryable { message },
+            e => crate::ConnectorError::Auth {
+                message: e.to_string(),
+            },
         }
     }
 }
@@ -208,13 +222,13 @@ pub fn read_token_file<T: DeserializeOwned>(
 ) -> Result<T, OAuthError> {
     let Redirect { tool, command, .. } = *names;
     let text = std::fs::read_to_string(path).map_err(|e| {
-        OAuthError::File(format!(
+        OAuthError::Credentials(format!(
             "cannot read the {tool} sign-in file {} ({e}); run `{command}` to sign in",
             path.display()
         ))
     })?;
     serde_json::from_str(&text).map_err(|e| {
-        OAuthError::File(format!(
+        OAuthError::Credentials(format!(
             "{} is not {} {tool} sign-in file throughline wrote ({e}); run `{command}` again to \
              replace it",
             path.display(),
@@ -231,7 +245,7 @@ pub fn write_token_file<T: Serialize>(
     names: &Redirect<'_>,
 ) -> Result<(), OAuthError> {
     let fail = |e: std::io::Error| {
-        OAuthError::File(format!(
+        OAuthError::Credentials(format!(
             "cannot write the {} sign-in file {} ({e}); check that its folder exists and is \
              writable",
             names.tool,
@@ -309,7 +323,7 @@ type Client = oauth2::Client<
 
 fn client(app: &App<'_>, redirect: Option<&str>) -> Result<Client, OAuthError> {
     let bad = |what: &str, e: &dyn std::fmt::Display| {
-        OAuthError::File(format!(
+        OAuthError::Credentials(format!(
             "the {} {what} is not a valid URL: {e}",
             app.names.tool
         ))
@@ -432,7 +446,7 @@ mod tests {
     fn a_missing_or_foreign_token_file_says_how_to_sign_in() {
         let dir = tempfile::tempdir().unwrap();
         let missing = read_token_file::<Stored>(&dir.path().join("none.json"), &ACME);
-        let Err(OAuthError::File(message)) = missing else {
+        let Err(OAuthError::Credentials(message)) = missing else {
             panic!("{missing:?}");
         };
         assert!(

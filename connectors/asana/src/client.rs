@@ -235,7 +235,8 @@ impl Asana {
             Signer::OAuth(state) => {
                 let mut current = state.current.lock().await;
                 if current.is_none() {
-                    *current = Some(oauth::read_token_file(&state.file).map_err(auth_error)?);
+                    *current =
+                        Some(oauth::read_token_file(&state.file).map_err(ConnectorError::from)?);
                 }
                 let stored = current.as_ref().expect("just loaded");
                 if let Some(token) = stored.fresh_access(Timestamp::now(), Duration::from_secs(60))
@@ -258,7 +259,7 @@ impl Asana {
         let mut current = state.current.lock().await;
         let stored = match current.as_ref() {
             Some(s) => s.clone(),
-            None => oauth::read_token_file(&state.file).map_err(auth_error)?,
+            None => oauth::read_token_file(&state.file).map_err(ConnectorError::from)?,
         };
         if stored.access_token.as_deref() != Some(used.expose()) && stored.access_token.is_some() {
             return Ok(true);
@@ -275,7 +276,7 @@ impl Asana {
         tracing::info!("refreshing the Asana access token");
         let fresh = oauth::refresh(&state.app, &stored.refresh_token)
             .await
-            .map_err(auth_error)?;
+            .map_err(ConnectorError::from)?;
         // Keep the new access token for the next process; a failure to write only costs a
         // refresh later.
         if let Err(e) = oauth::write_token_file(&state.file, &fresh) {
@@ -602,15 +603,6 @@ impl Asana {
                 }),
             })
             .collect())
-    }
-}
-
-fn auth_error(e: oauth::OAuthError) -> ConnectorError {
-    match e {
-        oauth::OAuthError::Unreachable(message) => ConnectorError::Retryable { message },
-        other => ConnectorError::Auth {
-            message: other.to_string(),
-        },
     }
 }
 

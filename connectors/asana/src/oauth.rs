@@ -15,33 +15,7 @@ use throughline_connector::http::Secret;
 use throughline_connector::oauth::{self, App, DesktopFlow, Tokens};
 use throughline_connector::oauth_loopback;
 
-/// Why signing in or refreshing failed. Every message says what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OAuthError {
-    /// The sign-in file cannot be read or written, or an OAuth address is not a URL.
-    #[error("{0}")]
-    TokenFile(String),
-    /// Asana refused (a revoked app, a wrong client secret, an expired code).
-    #[error("{0}")]
-    Refused(String),
-    /// Asana could not be reached, or answered something unreadable.
-    #[error("{0}")]
-    Unreachable(String),
-    /// The sign-in in the browser did not come back as expected.
-    #[error("{0}")]
-    Redirect(String),
-}
-
-impl From<oauth::OAuthError> for OAuthError {
-    fn from(e: oauth::OAuthError) -> Self {
-        match e {
-            oauth::OAuthError::File(message) => OAuthError::TokenFile(message),
-            oauth::OAuthError::Refused(message) => OAuthError::Refused(message),
-            oauth::OAuthError::Unreachable(message) => OAuthError::Unreachable(message),
-            oauth::OAuthError::Redirect(message) => OAuthError::Redirect(message),
-        }
-    }
-}
+pub use throughline_connector::oauth::OAuthError;
 
 /// How the browser comes back from signing in to Asana.
 const SIGN_IN: oauth_loopback::Redirect<'static> = oauth_loopback::Redirect {
@@ -56,13 +30,13 @@ pub use throughline_connector::oauth::StoredToken;
 
 /// Read the token file `throughline auth asana` wrote.
 pub fn read_token_file(path: &Path) -> Result<StoredToken, OAuthError> {
-    Ok(oauth::read_token_file(path, &SIGN_IN)?)
+    oauth::read_token_file(path, &SIGN_IN)
 }
 
 /// Write the token file readable by its owner only (0600): to a temporary file in the same
 /// folder, then renamed over the old one, so a crash never leaves half a file.
 pub fn write_token_file(path: &Path, token: &StoredToken) -> Result<(), OAuthError> {
-    Ok(oauth::write_token_file(path, token, &SIGN_IN)?)
+    oauth::write_token_file(path, token, &SIGN_IN)
 }
 
 /// An Asana OAuth app: where to sign in and where to get tokens.

@@ -39,32 +39,7 @@ const ASSERTION_LIFETIME_SECS: i64 = 3600;
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Why signing in failed. Every message says what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    /// A key file or token file that cannot be read or used.
-    #[error("{0}")]
-    Credentials(String),
-    /// Google refused (a revoked sign-in, a deleted key, a wrong client secret).
-    #[error("{0}")]
-    Refused(String),
-    /// Google could not be reached, or answered something unreadable.
-    #[error("{0}")]
-    Unreachable(String),
-    /// The sign-in in the browser did not come back as expected.
-    #[error("{0}")]
-    Redirect(String),
-}
-
-impl From<oauth::OAuthError> for AuthError {
-    fn from(e: oauth::OAuthError) -> Self {
-        match e {
-            oauth::OAuthError::File(message) => AuthError::Credentials(message),
-            oauth::OAuthError::Refused(message) => AuthError::Refused(message),
-            oauth::OAuthError::Unreachable(message) => AuthError::Unreachable(message),
-            oauth::OAuthError::Redirect(message) => AuthError::Redirect(message),
-        }
-    }
-}
+pub use throughline_connector::oauth::OAuthError as AuthError;
 
 /// How the browser comes back from signing in to Google: to the loopback root, with a query.
 const SIGN_IN: oauth_loopback::Redirect<'static> = oauth_loopback::Redirect {
@@ -73,17 +48,6 @@ const SIGN_IN: oauth_loopback::Redirect<'static> = oauth_loopback::Redirect {
     command: "throughline auth google",
     signed_in: "throughline is signed in to Google. You can close this tab.",
 };
-
-impl From<AuthError> for ConnectorError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::Unreachable(message) => ConnectorError::Retryable { message },
-            e => ConnectorError::Auth {
-                message: e.to_string(),
-            },
-        }
-    }
-}
 
 /// How a target signs in to Google, with every value already resolved.
 #[derive(Debug, Clone)]
@@ -288,13 +252,13 @@ impl std::fmt::Debug for StoredToken {
 
 /// Read the token file `throughline auth google` wrote.
 pub fn read_token_file(path: &Path) -> Result<StoredToken, AuthError> {
-    Ok(oauth::read_token_file(path, &SIGN_IN)?)
+    oauth::read_token_file(path, &SIGN_IN)
 }
 
 /// Write the token file readable by its owner only (0600): to a temporary file in the same
 /// folder, then renamed over the old one, so a crash never leaves half a file.
 pub fn write_token_file(path: &Path, token: &StoredToken) -> Result<(), AuthError> {
-    Ok(oauth::write_token_file(path, token, &SIGN_IN)?)
+    oauth::write_token_file(path, token, &SIGN_IN)
 }
 
 /// Google's answer from the token endpoint.
