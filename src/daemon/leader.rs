@@ -111,6 +111,16 @@ async fn stand_by(
     let poll = replica.lease / 4;
     let fence = Fence::new(holder, replica.lease);
     let mut said = String::new();
+    // Kept between attempts (a standby of fifty deployments must not reconnect each time).
+    let mut kept: Option<(PostgresStore, Lease)> = None;
+    // A first attempt somewhere in the first poll: replicas of many deployments started
+    // together then share the leases out instead of the first one taking them all.
+    let jitter =
+        poll.mul_f64(f64::from(jiff::Timestamp::now().subsec_nanosecond() % 1000) / 1000.0);
+    tokio::select! {
+        _ = stopping.wait_for(|s| *s) => return None,
+        _ = tokio::time::sleep(jitter) => {}
+    }
     loop {
         let tried = blocking({
             let (url, holder, period, fence) = (
@@ -119,12 +129,20 @@ async fn stand_by(
                 replica.lease,
                 fence.clone(),
             );
-            move || try_lead(&url, &holder, period, fence)
+            let kept = kept.take();
+            move || try_lead(&url, &holder, period, fence, kept)
         })
-        .await
-        .and_then(|r| r.map_err(anyhow::Error::from));
+        .await;
+        let tried = match tried {
+            Ok((result, back)) => {
+                kept = back;
+                result.map_err(anyhow::Error::from)
+            }
+            Err(e) => Err(e),
+        };
         match tried {
-            Ok(Ok((store, lease, epoch))) => {
+            Ok(Ok(epoch)) => {
+                let (store, lease) = kept.take().expect("kept after a successful attempt");
                 fence.set(epoch);
                 return Some((store, Arc::new(Mutex::new(lease)), epoch));
             }
@@ -149,19 +167,36 @@ async fn stand_by(
     }
 }
 
-/// One attempt: connect (and migrate), then take the lease if it is free.
+/// What one attempt found (the epoch taken, or who holds the lease), and the connections.
+type Attempt = (
+    Result<Result<i64, String>, StateError>,
+    Option<(PostgresStore, Lease)>,
+);
+
+/// One attempt: connect (and migrate) unless connected already, then take the lease if it is
+/// free: its epoch, or who holds it. The connections come back for
+/// the next attempt (none after an error: they are made again).
 fn try_lead(
     url: &str,
     holder: &str,
     period: Duration,
     fence: Fence,
-) -> Result<Result<(PostgresStore, Lease, i64), String>, StateError> {
-    let mut lease = Lease::connect(url, holder, period)?;
-    // The store first: it makes the schema (and the lease row) on a new database.
-    let store = PostgresStore::connect(url, fence)?;
-    match lease.try_take()? {
-        Taken::Epoch(epoch) => Ok(Ok((store, lease, epoch))),
-        Taken::HeldBy(other) => Ok(Err(other)),
+    kept: Option<(PostgresStore, Lease)>,
+) -> Attempt {
+    let connected = match kept {
+        Some(kept) => Ok(kept),
+        // The store first: it makes the schema (and the lease row) on a new database.
+        None => PostgresStore::connect(url, fence)
+            .and_then(|store| Ok((store, Lease::connect(url, holder, period)?))),
+    };
+    let (store, mut lease) = match connected {
+        Ok(both) => both,
+        Err(e) => return (Err(e), None),
+    };
+    match lease.try_take() {
+        Ok(Taken::Epoch(epoch)) => (Ok(Ok(epoch)), Some((store, lease))),
+        Ok(Taken::HeldBy(other)) => (Ok(Err(other)), Some((store, lease))),
+        Err(e) => (Err(e), None),
     }
 }
 
