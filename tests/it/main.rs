@@ -80,3 +80,4 @@ mod status_words_sheets;
 mod trello_excel;
 mod realtime;
 mod realtime_flow;
+mod realtime_bench;
