@@ -16,7 +16,7 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Read a password from standard input (its first line) and print its argon2id hash, to
-    /// paste as `name = "<hash>"` under [dashboard.users].
+    /// paste as `name = "<hash>"` under `[dashboard.users]`.
     HashPassword,
 }
 

@@ -42,6 +42,29 @@ pub(crate) fn set_state(path: &Path, identity: &str, state: State) {
     block_on(c.apply(&[change])).remove(0).unwrap();
 }
 
+/// Give a task another owner in a workbook, as a person would (drift of a playbook field).
+fn set_owner(path: &Path, identity: &str, owner: &str) {
+    let mut c = ExcelConnector::new("w", path, ExcelMapping::default());
+    let obs = block_on(c.observe(None)).unwrap();
+    let task = obs
+        .tasks
+        .iter()
+        .find(|t| t.identity.as_deref() == Some(identity))
+        .unwrap();
+    let mut fields = task.fields.clone();
+    fields.owner = Some(owner.to_string());
+    let change = Change::UpdateTask {
+        remote_id: task.remote_id.clone(),
+        identity: identity.to_string(),
+        context: TaskContext::default(),
+        fields: Some(fields),
+        previous: Some(task.fields.clone()),
+        state: None,
+        unarchive: false,
+    };
+    block_on(c.apply(&[change])).remove(0).unwrap();
+}
+
 pub(crate) fn state_in(path: &Path, identity: &str) -> State {
     let mut c = ExcelConnector::new("w", path, ExcelMapping::default());
     let obs = block_on(c.observe(None)).unwrap();
@@ -211,8 +234,9 @@ fn settling_a_conflict_is_what_the_next_plan_and_sync_keep() {
     assert_eq!(state_in(&managers, task), kept);
 }
 
-/// A drift of `spring-sale/copy`'s owner to `person`, as a cycle records it.
-fn drift_of_owner(db: &Path, person: &str) -> Timestamp {
+/// A drift of `field` of `identity` from `from` to `to`, recorded as a cycle records it (for
+/// values no tool would hand over, and for checklist text).
+fn seeded_drift(db: &Path, identity: &str, field: &str, from: &str, to: &str) -> Timestamp {
     let at: Timestamp = "2026-12-02T09:00:00Z".parse().unwrap();
     let mut store = SqliteStore::open(db).unwrap();
     store
@@ -220,11 +244,8 @@ fn drift_of_owner(db: &Path, person: &str) -> Timestamp {
             events: vec![Event {
                 kind: EventKind::Drift,
                 target: Some("managers".into()),
-                identity: Some("spring-sale/copy".into()),
-                detail: format!(
-                    "owner changed in the tool from {:?} to {:?}",
-                    "dana@example.com", person
-                ),
+                identity: Some(identity.into()),
+                detail: format!("{field} changed in the tool from {from:?} to {to:?}"),
                 resolution: "reverted".into(),
                 person: Some("avi@example.com".into()),
                 at,
@@ -243,7 +264,28 @@ fn accepting_a_drift_changes_the_item_file_in_place_with_a_backup() {
     let config = deployment(dir.path(), true);
     let items = dir.path().join("items/december.toml");
     std::fs::write(&items, ITEMS_WITH_COMMENTS).unwrap();
-    let at = drift_of_owner(&dir.path().join("throughline.db"), "noa@example.com");
+    // Avi gives the task to Noa in the managers' workbook; the next sync records the drift
+    // (and, by the default policy, puts Dana back).
+    set_owner(
+        &dir.path().join("managers.xlsx"),
+        "spring-sale/copy",
+        "noa@example.com",
+    );
+    let out = run(&config, &["--now", "2026-12-02T09:00:00Z", "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let drift = SqliteStore::open_read_only(&dir.path().join("throughline.db"))
+        .unwrap()
+        .events(None)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == EventKind::Drift)
+        .expect("the drift is recorded");
+    assert_eq!(
+        drift.identity.as_deref(),
+        Some("spring-sale/copy"),
+        "{drift:?}"
+    );
+    let at = drift.at;
     let s = Server::read_only(&config);
     let (cookie, csrf) = s.signed_in();
     let before = Timestamp::now();
@@ -294,16 +336,29 @@ fn a_drift_that_would_not_validate_leaves_the_file_byte_identical() {
     let items = dir.path().join("items/december.toml");
     std::fs::write(&items, ITEMS_WITH_COMMENTS).unwrap();
     let before_bytes = std::fs::read(&items).unwrap();
-    let at = drift_of_owner(&dir.path().join("throughline.db"), "   ").to_string();
+    // One cycle saw two edits of the task: its owner blanked out, its due date moved.
+    let db = dir.path().join("throughline.db");
+    let task = "spring-sale/copy";
+    let at = seeded_drift(&db, task, "owner", "dana@example.com", "   ").to_string();
+    seeded_drift(&db, task, "due", "2026-12-08", "2026-12-09");
     let s = Server::read_only(&config);
     let (cookie, csrf) = s.signed_in();
-    let form = [
-        ("identity", "spring-sale/copy"),
-        ("target", "managers"),
-        ("at", at.as_str()),
-        ("csrf", csrf.as_str()),
-    ];
-    let r = s.post("/actions/accept-drift", &cookie, &form);
+    let post = |field: &str| {
+        let form = [
+            ("identity", task),
+            ("target", "managers"),
+            ("at", at.as_str()),
+            ("field", field),
+            ("csrf", csrf.as_str()),
+        ];
+        s.post("/actions/accept-drift", &cookie, &form)
+    };
+    // Which of the two is meant must be said.
+    let r = post("");
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("owner, due"), "{}", r.body);
+    // A blank owner: the files would not be valid, so they stay as they were.
+    let r = post("owner");
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("was not changed"), "{}", r.body);
     assert!(
@@ -317,39 +372,66 @@ fn a_drift_that_would_not_validate_leaves_the_file_byte_identical() {
         "byte for byte"
     );
     assert!(!dir.path().join("items/december.toml.bak").exists());
+    // A date is not one value in the files: refused, with where to change it.
+    let r = post("due");
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("golive"), "{}", r.body);
+    assert_eq!(std::fs::read(&items).unwrap(), before_bytes);
     assert!(
         actions(&config).is_empty(),
         "nothing done, nothing recorded"
     );
-    // A field the files do not hold as one value is refused with where to change it.
-    let mut store = SqliteStore::open(&dir.path().join("throughline.db")).unwrap();
-    let due_at: Timestamp = "2026-12-02T09:30:00Z".parse().unwrap();
-    store
-        .commit(Batch {
-            events: vec![Event {
-                kind: EventKind::Drift,
-                target: Some("managers".into()),
-                identity: Some("spring-sale/copy".into()),
-                detail: "due changed in the tool from \"2026-12-08\" to \"2026-12-09\"".into(),
-                resolution: "reverted".into(),
-                person: None,
-                at: due_at,
-            }],
-            ..Batch::default()
-        })
-        .unwrap();
-    drop(store);
-    let due_at = due_at.to_string();
+}
+
+#[test]
+fn a_checklist_entry_keeps_its_identity_when_its_text_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = deployment(dir.path(), true);
+    let playbook = dir.path().join("playbooks/content.toml");
+    let before = std::fs::read_to_string(&playbook).unwrap();
+    assert!(before.contains("checklist = [\"Draft\", \"Proofread\"]"));
+    let db = dir.path().join("throughline.db");
+    let at = seeded_drift(
+        &db,
+        "spring-sale/copy/draft",
+        "text",
+        "Draft",
+        "First draft",
+    )
+    .to_string();
+    let s = Server::read_only(&config);
+    let (cookie, csrf) = s.signed_in();
     let form = [
-        ("identity", "spring-sale/copy"),
+        ("identity", "spring-sale/copy/draft"),
         ("target", "managers"),
-        ("at", due_at.as_str()),
+        ("at", at.as_str()),
         ("csrf", csrf.as_str()),
     ];
     let r = s.post("/actions/accept-drift", &cookie, &form);
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(r.body.contains("golive"), "{}", r.body);
-    assert_eq!(std::fs::read(&items).unwrap(), before_bytes);
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = std::fs::read_to_string(&playbook).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            "checklist = [\"Draft\", \"Proofread\"]",
+            "checklist = [{ id = \"draft\", text = \"First draft\" }, \"Proofread\"]"
+        )
+    );
+    let dep = throughline::model::load(&config).expect("still valid");
+    let copy = dep.processes[0]
+        .stages
+        .iter()
+        .find(|s| s.id == "copy")
+        .unwrap();
+    assert_eq!(
+        (
+            copy.checklist[0].key.as_str(),
+            copy.checklist[0].text.as_str()
+        ),
+        ("draft", "First draft"),
+        "the entry's identity stays"
+    );
+    assert_eq!(actions(&config)[0].subject, "spring-sale/copy/draft");
 }
 
 #[test]

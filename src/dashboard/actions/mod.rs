@@ -319,27 +319,42 @@ fn accept_drift(act: &Act, fields: &Fields) -> Result<Done, ActionError> {
     let identity = field(fields, "identity")?;
     let target = field(fields, "target")?;
     let at = moment(fields)?;
-    let event = act
+    // One cycle may record several drifts of a task in a tool (its owner and its due date):
+    // the form's `field` says which; without it there must be only one.
+    let wanted = fields
+        .get("field")
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty());
+    let found: Vec<Drifted> = act
         .reader()?
         .events(Some(at))?
         .into_iter()
-        .find(|e| {
+        .filter(|e| {
             e.kind == EventKind::Drift
                 && e.at == at
                 && e.identity.as_deref() == Some(identity)
                 && e.target.as_deref() == Some(target)
         })
-        .ok_or_else(|| {
-            ActionError::Stale(format!(
-                "there is no drift of {identity} in {target} at {at}; reload the Sync page"
-            ))
-        })?;
-    let drifted = parse_detail(&event.detail).ok_or_else(|| {
-        ActionError::Bad(format!(
-            "this drift's record cannot be read ({}); take it in by hand",
-            event.detail
-        ))
-    })?;
+        .filter_map(|e| parse_detail(&e.detail))
+        .filter(|d| wanted.is_none_or(|f| d.field == f))
+        .collect();
+    let drifted = match found.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            return Err(ActionError::Stale(format!(
+                "there is no drift{} of {identity} in {target} at {at} that can be read; reload the Sync page",
+                wanted.map(|f| format!(" of `{f}`")).unwrap_or_default()
+            )));
+        }
+        several => {
+            let names: Vec<&str> = several.iter().map(|d| d.field.as_str()).collect();
+            return Err(ActionError::Bad(format!(
+                "{identity} drifted in {} fields at once ({}); send `field` with the one to accept",
+                names.len(),
+                names.join(", ")
+            )));
+        }
+    };
     // The store is opened before the files change: a state file another process holds
     // refuses the action before anything is touched.
     let mut store = act.writer()?;

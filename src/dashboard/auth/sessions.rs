@@ -29,7 +29,7 @@ pub const PER_CLIENT_BURST: u32 = 5;
 /// Attempts everyone together may make at once, then one more every two seconds.
 pub const GLOBAL_BURST: u32 = 60;
 
-/// One signed-in browser (or API client) .
+/// One signed-in browser.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: String,
@@ -142,14 +142,6 @@ impl Sessions {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&key(id));
-    }
-
-    /// Sign everyone out whose name is no longer allowed (removed from `[dashboard]`).
-    pub fn keep_only(&self, allowed: &dyn Fn(&str) -> bool) {
-        self.table
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, s| allowed(&s.user));
     }
 }
 
