@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::change_view::{ChangeView, EntryCreate, EntryUpdate};
 use crate::conformance::Harness;
 use crate::{
     Applied, Capabilities, Change, ChangeKind, Connector, ConnectorError, DesiredEntry,
@@ -735,16 +736,14 @@ impl Inner {
     /// A checklist entry added at `index` (at the end when past it).
     fn create_entry(
         &mut self,
-        parent_remote_id: &str,
-        index: usize,
-        entry: &DesiredEntry,
+        c: EntryCreate<'_>,
         modified: Timestamp,
     ) -> Result<Applied, ConnectorError> {
-        self.task_mut(parent_remote_id)?;
-        let entry = self.new_entry(entry, modified);
+        self.task_mut(c.parent_remote_id)?;
+        let entry = self.new_entry(c.entry, modified);
         let remote_id = entry.remote_id.clone();
-        let task = self.task_mut(parent_remote_id)?;
-        let at = index.min(task.entries.len());
+        let task = self.task_mut(c.parent_remote_id)?;
+        let at = c.index.min(task.entries.len());
         task.entries.insert(at, entry);
         task.touch(modified);
         Ok(Applied::Created {
@@ -757,22 +756,19 @@ impl Inner {
     /// What an `UpdateEntry` names, and nothing else, changed on the entry.
     fn update_entry(
         &mut self,
-        [parent_remote_id, remote_id]: [&str; 2],
-        fields: Option<&EntryFields>,
-        checked: Option<bool>,
-        unarchive: bool,
+        u: EntryUpdate<'_>,
         modified: Timestamp,
     ) -> Result<Applied, ConnectorError> {
         let caps = self.capabilities.clone();
-        let task = self.task_mut(parent_remote_id)?;
-        let entry = task.entry_mut(remote_id)?;
-        if let Some(fields) = fields {
+        let task = self.task_mut(u.parent_remote_id)?;
+        let entry = task.entry_mut(u.remote_id)?;
+        if let Some(fields) = u.fields {
             entry.fields = caps.entry_fields(fields);
         }
-        if let Some(checked) = checked {
+        if let Some(checked) = u.checked {
             entry.checked = checked;
         }
-        if unarchive {
+        if u.unarchive {
             entry.archived = false;
         }
         entry.modified = modified;
@@ -786,25 +782,18 @@ impl Inner {
     fn apply_one(&mut self, change: &Change) -> Result<Applied, ConnectorError> {
         let modified = self.tick();
         let caps = self.capabilities.clone();
-        match change {
-            Change::CreateTask { task } => Ok(self.create_task(task, modified)),
-            Change::UpdateTask {
-                remote_id,
-                context,
-                fields,
-                state,
-                unarchive,
-                ..
-            } => {
-                let task = self.task_mut(remote_id)?;
-                if let Some(fields) = fields {
+        match change.view() {
+            ChangeView::CreateTask(task) => Ok(self.create_task(task, modified)),
+            ChangeView::UpdateTask(u) => {
+                let task = self.task_mut(u.remote_id)?;
+                if let Some(fields) = u.fields {
                     task.fields = caps.task_fields(fields);
                 }
-                if let Some(state) = state {
-                    task.state = caps.state(*state);
-                    task.reason = context.blocked_reason.clone();
+                if let Some(state) = u.state {
+                    task.state = caps.state(state);
+                    task.reason = u.context.blocked_reason.clone();
                 }
-                if *unarchive {
+                if u.unarchive {
                     task.archived = false;
                 }
                 task.touch(modified);
@@ -812,39 +801,17 @@ impl Inner {
                     version: Some(task.version.to_string()),
                 })
             }
-            Change::ArchiveTask { remote_id, .. } => {
-                let task = self.task_mut(remote_id)?;
+            ChangeView::ArchiveTask(a) => {
+                let task = self.task_mut(a.remote_id)?;
                 task.archived = true;
                 task.touch(modified);
                 Ok(Applied::Archived)
             }
-            Change::CreateEntry {
-                parent_remote_id,
-                index,
-                entry,
-                ..
-            } => self.create_entry(parent_remote_id, *index, entry, modified),
-            Change::UpdateEntry {
-                parent_remote_id,
-                remote_id,
-                fields,
-                checked,
-                unarchive,
-                ..
-            } => self.update_entry(
-                [parent_remote_id, remote_id],
-                fields.as_ref(),
-                *checked,
-                *unarchive,
-                modified,
-            ),
-            Change::ArchiveEntry {
-                parent_remote_id,
-                remote_id,
-                ..
-            } => {
-                let task = self.task_mut(parent_remote_id)?;
-                let entry = task.entry_mut(remote_id)?;
+            ChangeView::CreateEntry(c) => self.create_entry(c, modified),
+            ChangeView::UpdateEntry(u) => self.update_entry(u, modified),
+            ChangeView::ArchiveEntry(a) => {
+                let task = self.task_mut(a.parent_remote_id)?;
+                let entry = task.entry_mut(a.remote_id)?;
                 entry.archived = true;
                 entry.modified = modified;
                 entry.modified_by = None;

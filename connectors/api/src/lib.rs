@@ -48,6 +48,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+pub mod change_view;
 #[cfg(feature = "test-support")]
 pub mod conformance;
 #[cfg(feature = "emulator-kit")]
@@ -660,14 +661,18 @@ pub trait Connector: Send {
 
     /// Which of `people` (as the hub names them, usually e-mail addresses) the tool can make
     /// the owner of a task: through the connector's people map, or by e-mail where the tool
-    /// finds its users that way (Asana); all of them where owners are written as text (a
-    /// workbook, a spreadsheet). A fact, not a decision: the engine asks once a cycle, after
-    /// [`Connector::observe`] on the same instance (so the answer may come from what that
+    /// finds its users that way (Asana). A fact, not a decision: the engine asks once a cycle,
+    /// after [`Connector::observe`] on the same instance (so the answer may come from what that
     /// read), and applies the target's `unmapped` policy to the others.
+    ///
+    /// The default, all of them, is right only where owners are written as text (a workbook, a
+    /// spreadsheet): a tool with accounts must say whom it knows.
     async fn people_with_accounts(
         &mut self,
         people: &BTreeSet<String>,
-    ) -> Result<BTreeSet<String>, ConnectorError>;
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        Ok(people.clone())
+    }
 
     /// The HTTP requests this connector made so far, by method and outcome (the daemon's
     /// `/metrics`). `None` for a connector that makes none (a local file).

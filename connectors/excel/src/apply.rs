@@ -6,12 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
+use throughline_connector::change_view::{
+    ChangeView, EntryArchive, EntryCreate, EntryUpdate, TaskArchive, TaskUpdate,
+};
 use throughline_connector::{
     Applied, Change, ConnectorError, DesiredEntry, DesiredTask, State, TaskContext,
 };
 use throughline_grid::{
-    EntryCreate, EntryUpdate, EntryWrite, GridChange, RowChecks, StateWrite, StatusCell,
-    TaskUpdate, check_entry_identity, entry_created,
+    EntryWrite, RowChecks, StateWrite, StatusCell, check_entry_identity, entry_created,
 };
 
 use crate::book::{Cell, Sheet, Visibility};
@@ -109,16 +111,16 @@ impl<'a> Applier<'a> {
     }
 
     fn apply_one(&mut self, change: &Change) -> Result<Applied, ConnectorError> {
-        match GridChange::of(change) {
-            GridChange::CreateTask(task) => self.create_task(task),
-            GridChange::UpdateTask(u) => self.update_task(u),
-            GridChange::ArchiveTask { remote_id } => {
+        match change.view() {
+            ChangeView::CreateTask(task) => self.create_task(task),
+            ChangeView::UpdateTask(u) => self.update_task(u),
+            ChangeView::ArchiveTask(TaskArchive { remote_id, .. }) => {
                 let place = self.find_task(remote_id)?;
                 self.archive(remote_id, place)
             }
-            GridChange::CreateEntry(c) => self.create_entry(c),
-            GridChange::UpdateEntry(u) => self.update_entry(u),
-            GridChange::ArchiveEntry { remote_id } => {
+            ChangeView::CreateEntry(c) => self.create_entry(c),
+            ChangeView::UpdateEntry(u) => self.update_entry(u),
+            ChangeView::ArchiveEntry(EntryArchive { remote_id, .. }) => {
                 let place = self.find_entry(remote_id)?;
                 self.archive(remote_id, place)
             }

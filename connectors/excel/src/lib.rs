@@ -254,13 +254,6 @@ impl Connector for ExcelConnector {
     }
 
     /// Owners are written as text: everyone has a place here.
-    async fn people_with_accounts(
-        &mut self,
-        people: &std::collections::BTreeSet<String>,
-    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
-        Ok(people.clone())
-    }
-
     fn capabilities(&self) -> Capabilities {
         throughline_grid::capabilities(&self.mapping, StateSupport::Full)
     }

@@ -31,7 +31,7 @@ pub mod rows;
 pub mod words;
 
 pub use cell::{Cell, parse_date_text, read_date};
-pub use changes::{EntryCreate, EntryUpdate, GridChange, TaskUpdate, capabilities, entry_created};
+pub use changes::{capabilities, entry_created};
 pub use index::{EntryRow, Index, TaskRow};
 pub use layout::Layout;
 pub use mapping::{

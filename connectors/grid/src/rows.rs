@@ -14,18 +14,9 @@ use crate::words::{Before, StatusCell, Words};
 /// One row as throughline reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowRead {
-    /// The task column: a task's title or an entry's text.
-    pub title: String,
-    /// The description column.
-    pub description: String,
-    /// The stage column.
-    pub group: String,
-    /// The owner column, when not blank.
-    pub owner: Option<String>,
-    /// The start date.
-    pub start: Option<Date>,
-    /// The due date.
-    pub due: Option<Date>,
+    /// The task, description, stage, owner (when not blank), start and due columns; an
+    /// entry's text is in the task column.
+    pub fields: TaskFields,
     /// What the status column says.
     pub status: StatusCell,
     /// Whether the done column is ticked (`None` without one).
@@ -44,12 +35,14 @@ impl RowRead {
         let date = |f: Field| cell(f).and_then(|c| date(&c));
         let owner = text(Field::Owner).trim().to_owned();
         RowRead {
-            title: text(Field::Task),
-            description: text(Field::Description),
-            group: text(Field::Stage),
-            owner: (!owner.is_empty()).then_some(owner),
-            start: date(Field::Start),
-            due: date(Field::Due),
+            fields: TaskFields {
+                title: text(Field::Task),
+                description: text(Field::Description),
+                group: text(Field::Stage),
+                owner: (!owner.is_empty()).then_some(owner),
+                start: date(Field::Start),
+                due: date(Field::Due),
+            },
             status: cell(Field::Status).map_or(StatusCell::Empty, |c| words.status(&c)),
             ticked: cell(Field::Done).map(|c| words.ticked(&c)),
         }
@@ -57,22 +50,15 @@ impl RowRead {
 
     /// The row as a task's fields.
     pub fn task_fields(&self) -> TaskFields {
-        TaskFields {
-            title: self.title.clone(),
-            description: self.description.clone(),
-            group: self.group.clone(),
-            owner: self.owner.clone(),
-            start: self.start,
-            due: self.due,
-        }
+        self.fields.clone()
     }
 
     /// The row as a checklist entry's fields.
     pub fn entry_fields(&self) -> EntryFields {
         EntryFields {
-            text: self.title.clone(),
-            owner: self.owner.clone(),
-            due: self.due,
+            text: self.fields.title.clone(),
+            owner: self.fields.owner.clone(),
+            due: self.fields.due,
         }
     }
 

@@ -496,13 +496,6 @@ impl Connector for SheetsConnector {
     }
 
     /// Owners are written as text: everyone has a place here.
-    async fn people_with_accounts(
-        &mut self,
-        people: &std::collections::BTreeSet<String>,
-    ) -> Result<std::collections::BTreeSet<String>, ConnectorError> {
-        Ok(people.clone())
-    }
-
     fn capabilities(&self) -> Capabilities {
         let states = if self.mapping.has(Field::Status) {
             StateSupport::Full

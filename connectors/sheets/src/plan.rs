@@ -16,9 +16,11 @@ use throughline_connector::{
     TaskFields,
 };
 
+use throughline_connector::change_view::{
+    ChangeView, EntryArchive, EntryCreate, EntryUpdate, TaskArchive, TaskUpdate,
+};
 use throughline_grid::{
-    EntryCreate, EntryUpdate, EntryWrite, GridChange, RowChecks, StateWrite, StatusCell,
-    TaskUpdate, Words, check_entry_identity, entry_created,
+    EntryWrite, RowChecks, StateWrite, StatusCell, Words, check_entry_identity, entry_created,
 };
 
 use crate::a1::{self, date_to_serial};
@@ -249,19 +251,23 @@ impl<'a> Planner<'a> {
             writes: Vec::new(),
             seen: Vec::new(),
         };
-        out.result = match GridChange::of(change) {
-            GridChange::CreateTask(task) => self.create_task(task, &mut out),
-            GridChange::UpdateTask(u) => self.update_task(u, &mut out),
-            GridChange::ArchiveTask { remote_id } => self.find_task(remote_id).map(|r| {
-                self.archive(r, &mut out);
-                Applied::Archived
-            }),
-            GridChange::CreateEntry(c) => self.create_entry(c, &mut out),
-            GridChange::UpdateEntry(u) => self.update_entry(u, &mut out),
-            GridChange::ArchiveEntry { remote_id } => self.find_entry(remote_id).map(|r| {
-                self.archive(r, &mut out);
-                Applied::Archived
-            }),
+        out.result = match change.view() {
+            ChangeView::CreateTask(task) => self.create_task(task, &mut out),
+            ChangeView::UpdateTask(u) => self.update_task(u, &mut out),
+            ChangeView::ArchiveTask(TaskArchive { remote_id, .. }) => {
+                self.find_task(remote_id).map(|r| {
+                    self.archive(r, &mut out);
+                    Applied::Archived
+                })
+            }
+            ChangeView::CreateEntry(c) => self.create_entry(c, &mut out),
+            ChangeView::UpdateEntry(u) => self.update_entry(u, &mut out),
+            ChangeView::ArchiveEntry(EntryArchive { remote_id, .. }) => {
+                self.find_entry(remote_id).map(|r| {
+                    self.archive(r, &mut out);
+                    Applied::Archived
+                })
+            }
         };
         if out.result.is_err() {
             // Nothing of a failed change is sent.

@@ -5,6 +5,7 @@
 
 use jiff::civil::{Date, Time};
 use reqwest::Method;
+use throughline_connector::change_view::ChangeView;
 use throughline_connector::{
     Applied, Change, ConnectorError, DesiredEntry, DesiredTask, State, TaskContext, TaskFields,
 };
@@ -807,66 +808,39 @@ impl TrelloConnector {
         change: &Change,
         pending: &mut Vec<PendingCopy>,
     ) -> Result<Option<Applied>, ConnectorError> {
-        match change {
-            Change::CreateTask { task } => self.create_task(index, task, pending).await,
-            Change::UpdateTask {
-                remote_id,
-                identity,
-                context,
-                fields,
-                state,
-                unarchive,
-                ..
-            } => self
+        match change.view() {
+            ChangeView::CreateTask(task) => self.create_task(index, task, pending).await,
+            ChangeView::UpdateTask(u) => self
                 .update_task(
-                    remote_id,
-                    identity,
-                    context,
-                    fields.as_ref(),
-                    *state,
-                    *unarchive,
+                    u.remote_id,
+                    u.identity,
+                    u.context,
+                    u.fields,
+                    u.state,
+                    u.unarchive,
                 )
                 .await
                 .map(Some),
-            Change::ArchiveTask {
-                remote_id,
-                identity,
-                ..
-            } => self.archive_task(remote_id, identity).await.map(Some),
-            Change::CreateEntry {
-                parent_remote_id,
-                parent_identity,
-                index,
-                entry,
-                ..
-            } => self
-                .create_entry(parent_remote_id, parent_identity, *index, entry)
+            ChangeView::ArchiveTask(a) => {
+                self.archive_task(a.remote_id, a.identity).await.map(Some)
+            }
+            ChangeView::CreateEntry(c) => self
+                .create_entry(c.parent_remote_id, c.parent_identity, c.index, c.entry)
                 .await
                 .map(Some),
-            Change::UpdateEntry {
-                parent_remote_id,
-                remote_id,
-                identity,
-                fields,
-                checked,
-                unarchive,
-            } => self
+            ChangeView::UpdateEntry(u) => self
                 .update_entry(
-                    parent_remote_id,
-                    remote_id,
-                    identity,
-                    fields.as_ref(),
-                    *checked,
-                    *unarchive,
+                    u.parent_remote_id,
+                    u.remote_id,
+                    u.identity,
+                    u.fields,
+                    u.checked,
+                    u.unarchive,
                 )
                 .await
                 .map(Some),
-            Change::ArchiveEntry {
-                parent_remote_id,
-                remote_id,
-                identity,
-            } => self
-                .archive_entry(parent_remote_id, remote_id, identity)
+            ChangeView::ArchiveEntry(a) => self
+                .archive_entry(a.parent_remote_id, a.remote_id, a.identity)
                 .await
                 .map(Some),
         }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use reqwest::Method;
 use serde_json::{Map, Value, json};
+use throughline_connector::change_view::{ChangeView, EntryArchive, TaskArchive};
 use throughline_connector::{
     Applied, Change, ConnectorError, DesiredEntry, DesiredTask, Identity, State, TaskContext,
     TaskFields,
@@ -167,72 +168,59 @@ impl AsanaConnector {
         let prepared = Prepared { sections, tags };
         let archive = &self.settings.mapping.archive_tag;
         let mut out = Vec::new();
-        match change {
-            Change::CreateTask { task } => {
+        match change.view() {
+            ChangeView::CreateTask(task) => {
                 out.push(self.create_task(snap, codec, task, &prepared)?);
             }
-            Change::UpdateTask {
-                remote_id,
-                identity,
-                context,
-                fields,
-                state,
-                unarchive,
-                ..
-            } => {
-                let current = snap.task_index(remote_id).map(|i| &snap.tasks[i]);
+            ChangeView::UpdateTask(u) => {
+                let current = snap.task_index(u.remote_id).map(|i| &snap.tasks[i]);
                 let mut data = Map::new();
-                if let Some(f) = fields {
-                    data = self.task_data(codec, snap, identity, f, context);
-                    out.extend(self.move_to_section(snap, current, remote_id, f, &prepared)?);
+                if let Some(f) = u.fields {
+                    data = self.task_data(codec, snap, u.identity, f, u.context);
+                    out.extend(self.move_to_section(snap, current, u.remote_id, f, &prepared)?);
                 }
-                if let Some(s) = state {
-                    data.insert("completed".into(), json!(*s == State::Done));
-                    let reason = context.blocked_reason.as_deref();
-                    self.blocked_fields(snap, *s == State::Blocked, reason, &mut data);
+                if let Some(s) = u.state {
+                    data.insert("completed".into(), json!(s == State::Done));
+                    let reason = u.context.blocked_reason.as_deref();
+                    self.blocked_fields(snap, s == State::Blocked, reason, &mut data);
                 }
                 if !data.is_empty() {
-                    out.push(put_task(remote_id, data));
+                    out.push(put_task(u.remote_id, data));
                 }
-                if *unarchive {
-                    out.push(remove_tag(current, remote_id, archive, tags)?);
+                if u.unarchive {
+                    out.push(remove_tag(current, u.remote_id, archive, tags)?);
                 }
                 // The channel's tag goes with the fields: only a field update places it.
-                let channel = context.channel.as_deref().filter(|_| fields.is_some());
-                self.update_task_tags(current, remote_id, *state, channel, &prepared, &mut out)?;
+                let channel = u.context.channel.as_deref().filter(|_| u.fields.is_some());
+                self.update_task_tags(current, u.remote_id, u.state, channel, &prepared, &mut out)?;
             }
-            Change::ArchiveTask { remote_id, .. } | Change::ArchiveEntry { remote_id, .. } => {
+            ChangeView::ArchiveTask(TaskArchive { remote_id, .. })
+            | ChangeView::ArchiveEntry(EntryArchive { remote_id, .. }) => {
                 out.push(add_tag(remote_id, archive, prepared.tag(archive)?));
             }
-            Change::UpdateEntry {
-                remote_id,
-                fields,
-                checked,
-                unarchive,
-                ..
-            } => {
+            ChangeView::UpdateEntry(u) => {
                 let mut data = Map::new();
-                if let Some(f) = fields {
+                if let Some(f) = u.fields {
                     data.insert("name".into(), json!(f.text));
                     data.insert("assignee".into(), codec.assignee(f.owner.as_deref()));
                     codec.dates(None, f.due, &mut data);
                 }
-                if let Some(c) = checked {
+                if let Some(c) = u.checked {
                     data.insert("completed".into(), json!(c));
                 }
                 if !data.is_empty() {
-                    out.push(put_task(remote_id, data));
+                    out.push(put_task(u.remote_id, data));
                 }
-                if *unarchive {
+                if u.unarchive {
                     let current = snap
                         .subtasks
                         .values()
                         .flatten()
-                        .find(|s| &s.gid == remote_id);
-                    out.push(remove_tag(current, remote_id, archive, tags)?);
+                        .find(|s| s.gid == u.remote_id);
+                    out.push(remove_tag(current, u.remote_id, archive, tags)?);
                 }
             }
-            Change::CreateEntry { .. } => {}
+            ChangeView::CreateEntry(_) => {}
         }
         Ok(out)
     }
