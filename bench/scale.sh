@@ -65,7 +65,7 @@ for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$port" && break;
 psql() { "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U postgres "$@"; }
 psql -c "CREATE DATABASE bench" postgres
 
-echo "==> $DEPLOYMENTS deployments x $((ITEMS * 4)) tasks, $REPLICAS replicas ($PROFILE build, lease $LEASE)"
+echo "==> $DEPLOYMENTS deployments x $((ITEMS * 4)) tasks, $REPLICAS replicas ($bin, lease $LEASE)"
 python3 - "$work/deployments" "$DEPLOYMENTS" "$ITEMS" "$port" <<'PY'
 import os, sys
 root, n, items, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
