@@ -6,14 +6,15 @@
 mod common;
 
 use common::{Board, task};
-use serde_json::{Value, json};
+use serde_json::json;
+use throughline_connector::conformance::{answer_json, state_change};
 use throughline_connector::{Change, Connector, State, StateSupport};
 use throughline_trello::TrelloMapping;
 
 /// The board's "Blocked reason" text field, made through the API.
 async fn reason_field(board: &Board) -> String {
     board.emu.enable_custom_fields(&board.board);
-    let answer: Value = reqwest::Client::new()
+    let request = reqwest::Client::new()
         .post(format!("{}/customFields", board.emu.base_url()))
         .query(&[
             ("key", board.emu.key()),
@@ -23,31 +24,23 @@ async fn reason_field(board: &Board) -> String {
             ("name", "Blocked reason".to_owned()),
             ("type", "text".to_owned()),
             ("pos", "bottom".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ]);
+    let answer = answer_json(request).await;
     answer["id"].as_str().expect("a custom field").to_owned()
 }
 
 /// The text of a card's custom field, as a person reads it through the API.
 async fn field_text(board: &Board, card: &str, field: &str) -> Option<String> {
-    let items: Vec<Value> = reqwest::Client::new()
+    let request = reqwest::Client::new()
         .get(format!(
             "{}/cards/{card}/customFieldItems",
             board.emu.base_url()
         ))
-        .query(&[("key", board.emu.key()), ("token", board.emu.token())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .query(&[("key", board.emu.key()), ("token", board.emu.token())]);
+    let items = answer_json(request).await;
     items
+        .as_array()
+        .expect("a list of custom field items")
         .iter()
         .find(|i| i["idCustomField"] == field)
         .and_then(|i| i["value"]["text"].as_str())
@@ -100,15 +93,7 @@ async fn the_label_marks_a_blocked_card_and_the_reason_lives_in_the_custom_field
     );
 
     // Unblocked (back in progress): the label goes, the field is emptied, no comment is made.
-    let change = Change::UpdateTask {
-        remote_id: card.clone(),
-        identity: t.identity.clone(),
-        context: t.context.clone(),
-        fields: None,
-        previous: None,
-        state: Some(State::Doing),
-        unarchive: false,
-    };
+    let change = state_change(&card, &t, State::Doing);
     assert!(fresh.apply(&[change]).await[0].is_ok());
     let labels = board.emu.person(|p| p.card(&card).unwrap().labels);
     assert!(!labels.contains(&"Blocked".to_owned()), "{labels:?}");

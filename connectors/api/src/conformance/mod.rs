@@ -78,6 +78,27 @@ pub trait Harness: Send {
     }
 }
 
+/// A change that moves a task to `state` and touches nothing else (as a person's move in the
+/// tool would), for tests of one state's idiom (blocked, doing).
+pub fn state_change(remote_id: &str, task: &crate::DesiredTask, state: crate::State) -> Change {
+    Change::UpdateTask {
+        remote_id: remote_id.to_owned(),
+        identity: task.identity.clone(),
+        context: task.context.clone(),
+        fields: None,
+        previous: None,
+        state: Some(state),
+        unarchive: false,
+    }
+}
+
+/// The JSON a test's own request to an emulator gets back; a failed request or an answer that
+/// is not JSON fails the test.
+pub async fn answer_json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    let answer = request.send().await.expect("the emulator answers");
+    answer.json().await.expect("the emulator answers JSON")
+}
+
 /// Run every case against the harness's target, which must start empty.
 pub async fn run<H: Harness>(h: &mut H) {
     let mut suite = Suite::new(h).await;
