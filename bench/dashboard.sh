@@ -21,8 +21,9 @@ trap cleanup EXIT
 command -v curl >/dev/null || { echo "curl is missing: apt-get install -y curl" >&2; exit 1; }
 
 python3 "$root/bench/generate.py" "$work" "$items"
-(cd "$root" && cargo build --release -q --bin throughline)
-bin="$root/target/release/throughline"
+# THROUGHLINE_BIN: a release binary built elsewhere (else this tree's, built now).
+bin="${THROUGHLINE_BIN:-$root/target/release/throughline}"
+[[ -n "${THROUGHLINE_BIN:-}" ]] || (cd "$root" && cargo build --release -q --bin throughline)
 config="$work/throughline.toml"
 "$bin" --now 2026-02-20 sync --config "$config" >/dev/null
 "$bin" schedule --json --config "$config" >"$work/schedule.json"

@@ -54,9 +54,10 @@ pub fn sync_now(w: &Words, user: &SignedIn) -> String {
     format!("<p>{}</p>", form(SYNC, user, &[], &[(None, w.sync_now)]))
 }
 
-/// The action an event offers: a conflict is settled by keeping one side (a target of the
-/// deployment, or the hub's status); a drift is accepted into the playbook. Other events, and
-/// events without a task, offer none.
+/// The action an event offers: a conflict is settled by keeping one of its sides (a tool that
+/// moved it, or the hub's status), each button saying what that side said; a drift the
+/// engine described is accepted into the playbook. Other events, and events without a task,
+/// offer none.
 pub fn for_event(ctx: &Ctx, user: &SignedIn, e: &Event) -> String {
     let w = ctx.w;
     let Some(identity) = &e.identity else {
@@ -65,16 +66,19 @@ pub fn for_event(ctx: &Ctx, user: &SignedIn, e: &Event) -> String {
     let at = e.at.to_string();
     match e.kind {
         EventKind::Conflict => {
-            let sides: Vec<(String, String)> = ctx
-                .model
-                .dep
-                .targets
-                .iter()
-                .map(|t| (t.id.clone(), format!("{} {}", w.settle_for, t.id)))
+            let labels: Vec<(String, String)> = super::actions::sides(e)
+                .into_iter()
+                .map(|(side, state)| {
+                    let label = format!("{} {side}: {}", w.settle_for, w.state(state));
+                    (side, label)
+                })
                 .collect();
-            let buttons: Vec<(Option<(&str, &str)>, &str)> = sides
+            if labels.is_empty() {
+                return String::new();
+            }
+            let buttons: Vec<(Option<(&str, &str)>, &str)> = labels
                 .iter()
-                .map(|(id, label)| (Some(("side", id.as_str())), label.as_str()))
+                .map(|(side, label)| (Some(("side", side.as_str())), label.as_str()))
                 .collect();
             format!(
                 "<div>{}</div>",
@@ -90,6 +94,9 @@ pub fn for_event(ctx: &Ctx, user: &SignedIn, e: &Event) -> String {
             let Some(target) = &e.target else {
                 return String::new();
             };
+            if super::actions::parse_detail(&e.detail).is_none() {
+                return String::new();
+            }
             format!(
                 "<div>{}</div>",
                 form(

@@ -85,6 +85,8 @@ pub enum PageError {
 
 struct Cached {
     fingerprint: Fingerprint,
+    /// The day (UTC) the schedule was made on.
+    day: jiff::civil::Date,
     checked: Instant,
     model: Arc<Model>,
 }
@@ -96,6 +98,8 @@ pub struct Dashboard {
     /// A fixed clock (`serve --now`) for rehearsals, tests and screenshots; else the system's.
     now: Option<Timestamp>,
     cache: Mutex<Option<Cached>>,
+    /// Who is signed in, and the limits on sign-in attempts ([`auth`]).
+    pub sessions: auth::Sessions,
 }
 
 impl Dashboard {
@@ -106,6 +110,7 @@ impl Dashboard {
             mode: Mode::ReadOnly,
             now,
             cache: Mutex::new(None),
+            sessions: auth::Sessions::default(),
         }
     }
 
@@ -116,12 +121,18 @@ impl Dashboard {
             mode: Mode::Daemon(shared),
             now: None,
             cache: Mutex::new(None),
+            sessions: auth::Sessions::default(),
         }
     }
 
     /// The clock pages are drawn at.
     pub fn now(&self) -> Timestamp {
         self.now.unwrap_or_else(Timestamp::now)
+    }
+
+    /// Today in UTC, for knowing when to schedule again.
+    fn day(&self) -> jiff::civil::Date {
+        self.now().to_zoned(jiff::tz::TimeZone::UTC).date()
     }
 
     /// The deployment file, once known.
@@ -148,7 +159,8 @@ impl Dashboard {
             }
             let now = Fingerprint::of(&config);
             c.checked = Instant::now();
-            if now == c.fingerprint {
+            // A new day schedules again too: what is past and what comes next moved.
+            if now == c.fingerprint && c.day == self.day() {
                 return Ok(c.model.clone());
             }
         }
@@ -163,6 +175,7 @@ impl Dashboard {
                 });
                 *cache = Some(Cached {
                     fingerprint,
+                    day: self.day(),
                     checked: Instant::now(),
                     model: model.clone(),
                 });
@@ -242,21 +255,19 @@ pub struct SignedIn {
 /// The signed-in user of a request, or `None` (then the pages show no action). Sign-in
 /// ([`auth`]) decides; the pages only ask.
 pub fn signed_in(dash: &Dashboard, parts: &Parts) -> Option<SignedIn> {
-    let _ = (dash, parts);
-    None
+    auth::signed_in(dash, parts)
 }
 
 /// Whether the deployment configures sign-in to the dashboard. Without it the dashboard is
 /// read only and answers on loopback only. Sign-in ([`auth`]) decides.
 pub fn sign_in_configured(dep: &Deployment) -> bool {
-    let _ = dep;
-    false
+    dep.sync.dashboard.sign_in_configured()
 }
 
 /// Every dashboard route, around `dash`.
 pub fn router(dash: Arc<Dashboard>) -> Router {
-    // Sign-in, sessions and the signed-in actions merge their routes here:
-    //   .merge(auth::routes(dash.clone()))
-    //   .merge(actions::routes(dash.clone()))
-    routes::pages(dash)
+    routes::pages(dash.clone())
+        .merge(auth::routes(dash.clone()))
+        .merge(actions::routes(dash.clone()))
+        .layer(axum::middleware::from_fn_with_state(dash, auth::guard))
 }

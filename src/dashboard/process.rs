@@ -3,6 +3,7 @@
 //! bottleneck), each with a table of its numbers.
 
 use std::fmt::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::civil::Date;
 use throughline_connector::State;
@@ -17,8 +18,66 @@ use crate::report::charts::{self, BLUE, Frame, GREEN, GREY, ORANGE, Series, day_
 /// The weeks the process page measures.
 const WEEKS: i64 = 8;
 
-/// The measurements of `since..=until`, as `throughline report` takes them.
-pub fn measure(ctx: &Ctx, since: Date, until: Date) -> Result<Report, PageError> {
+/// Measurements kept for the next requests, the newest last (the process page's weeks and the
+/// review's week, for a dashboard or two in one process).
+const KEPT: usize = 4;
+
+/// What a measurement depends on: the files (when the model was loaded), the state file (its
+/// size and time, and its write-ahead log's), the period, and the minute it is measured at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Measured {
+    config: std::path::PathBuf,
+    loaded: jiff::Timestamp,
+    state: Vec<Option<(std::time::SystemTime, u64)>>,
+    since: Date,
+    until: Date,
+    minute: i64,
+}
+
+type Kept = Vec<(Measured, Arc<Report>)>;
+
+fn kept() -> &'static Mutex<Kept> {
+    static KEPT_REPORTS: OnceLock<Mutex<Kept>> = OnceLock::new();
+    KEPT_REPORTS.get_or_init(Mutex::default)
+}
+
+/// The state file and its write-ahead log as they are now: a cycle that commits changes one.
+fn state_stamp(dep: &crate::model::Deployment) -> Vec<Option<(std::time::SystemTime, u64)>> {
+    let crate::model::StateLocation::Sqlite(path) = &dep.state else {
+        return Vec::new();
+    };
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    [path.clone(), wal.into()]
+        .iter()
+        .map(|p| {
+            let m = std::fs::metadata(p).ok()?;
+            Some((m.modified().ok()?, m.len()))
+        })
+        .collect()
+}
+
+/// The measurements of `since..=until`, as `throughline report` takes them. Measuring a year
+/// of history is the dearest thing a page does, so the result is kept until the files, the
+/// state file or the minute change.
+pub fn measure(ctx: &Ctx, since: Date, until: Date) -> Result<Arc<Report>, PageError> {
+    let key = Measured {
+        config: ctx.model.dep.config_path.clone(),
+        loaded: ctx.model.loaded,
+        state: state_stamp(&ctx.model.dep),
+        since,
+        until,
+        minute: ctx.now.as_second().div_euclid(60),
+    };
+    let found = kept()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, r)| r.clone());
+    if let Some(report) = found {
+        return Ok(report);
+    }
     let stored = Stored::read(&*ctx.store)?;
     let scope = Scope {
         since,
@@ -27,7 +86,13 @@ pub fn measure(ctx: &Ctx, since: Date, until: Date) -> Result<Report, PageError>
         filter: Filter::default(),
     };
     let input = build::input(&ctx.model.dep, &ctx.model.schedule, ctx.now, &scope, stored);
-    Ok(insight::measure(&input))
+    let report = Arc::new(insight::measure(&input));
+    let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+    kept.retain(|(k, _)| k.config != key.config || k.since != key.since || k.until != key.until);
+    kept.push((key, report.clone()));
+    let extra = kept.len().saturating_sub(KEPT);
+    kept.drain(..extra);
+    Ok(report)
 }
 
 /// The process page.

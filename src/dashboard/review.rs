@@ -34,7 +34,7 @@ pub fn review_day(ctx: &Ctx) -> Date {
 }
 
 /// The report of the latest review's week.
-pub fn latest(ctx: &Ctx) -> Result<(Date, Date, Report), PageError> {
+pub fn latest(ctx: &Ctx) -> Result<(Date, Date, std::sync::Arc<Report>), PageError> {
     let until = review_day(ctx);
     let since = until.checked_sub(6.days()).unwrap_or(until);
     Ok((since, until, process::measure(ctx, since, until)?))
