@@ -103,8 +103,9 @@ start_replica() { # $1: index
     --lease "$LEASE" --log-format json >>"$work/replica$1.log" 2>&1 &
   pids[$1]=$!
 }
-front() { # the address replica $1's front answers on
-  python3 - "$work/replica$1.log" <<'PY'
+front() { # the address replica $1's front answers on (none while its log is being moved)
+  [ -f "$work/replica$1.log" ] || return 0
+  python3 - "$work/replica$1.log" 2>/dev/null <<'PY'
 import json, sys
 addr = ""
 for line in open(sys.argv[1]):
