@@ -604,7 +604,7 @@ pub fn planned_dates_are_kept_when_they_change<B: Backend>(b: &B) {
         // Two targets push the same first plan; then the due date moves twice, once back.
         vec![
             link("xl", "a/copy", "2026-11-04", "2026-11-01T09:00:00Z"),
-            link("trello", "a/copy", "2026-11-04", "2026-11-01T09:00:00Z"),
+            link("board", "a/copy", "2026-11-04", "2026-11-01T09:00:00Z"),
         ],
         vec![link("xl", "a/copy", "2026-11-04", "2026-11-02T09:00:00Z")],
         vec![link("xl", "a/copy", "2026-11-06", "2026-11-03T09:00:00Z")],
@@ -679,8 +679,8 @@ pub fn notices_secrets_and_calendar_tokens_are_kept<B: Backend>(b: &B) {
         store
             .record_notice("digest/launch/2026-06-01/dana", t(2))
             .unwrap();
-        store.set_hook_secret("asana", "first", t(1)).unwrap();
-        store.set_hook_secret("asana", "second", t(2)).unwrap();
+        store.set_hook_secret("studio", "first", t(1)).unwrap();
+        store.set_hook_secret("studio", "second", t(2)).unwrap();
         store
             .set_calendar_token("noa@example.com", &token('a'), t(1))
             .unwrap();
@@ -702,10 +702,10 @@ pub fn notices_secrets_and_calendar_tokens_are_kept<B: Backend>(b: &B) {
     assert!(store.notice_sent("digest/launch/2026-06-01/dana").unwrap());
     assert!(!store.notice_sent("digest/launch/2026-06-02/dana").unwrap());
     assert_eq!(
-        store.hook_secret("asana").unwrap().as_deref(),
+        store.hook_secret("studio").unwrap().as_deref(),
         Some("second")
     );
-    assert_eq!(store.hook_secret("trello").unwrap(), None);
+    assert_eq!(store.hook_secret("board").unwrap(), None);
     assert_eq!(
         store.calendar_tokens().unwrap(),
         vec![
