@@ -34,7 +34,8 @@ tasks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tas
 server=$!
 for _ in $(seq 100); do grep -q "http://" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 base=$(grep -o 'http://[0-9.:]*' "$work/serve.out")
-item=$(curl -s "$base/" | grep -o 'href="/item/[^"]*"' | head -1 | cut -d'"' -f2)
+# `head` closes the pipe early; with pipefail that would end the script.
+item=$(curl -s "$base/" | grep -o 'href="/item/[^"]*"' | head -1 | cut -d'"' -f2 || true)
 
 echo "dashboard at $tasks tasks ($items items), history to $now; $runs runs per page after the first"
 printf '%-12s %10s %12s %12s %12s %10s\n' page "first ms" "median ms" "slowest ms" "curl med ms" "KB"
