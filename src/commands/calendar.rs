@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use throughline::model::{DEFAULT_LISTEN, Deployment, StateLocation};
 use throughline::report::calendar::{self, Filter};
 use throughline::schedule::{self, Schedule};
-use throughline::state::{SqliteStore, StateError, StateStore};
+use throughline::state::{StateError, StateStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -90,12 +90,6 @@ fn subscriptions(
     revoke: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<ExitCode> {
-    let StateLocation::Sqlite(state_path) = &dep.state else {
-        anyhow::bail!(
-            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
-            dep.config_path.display()
-        );
-    };
     let people = calendar::people(dep, schedule);
     let base = match &dep.sync.daemon.public_url {
         Some(url) => url.clone(),
@@ -121,7 +115,7 @@ fn subscriptions(
                     list(people.iter().map(String::as_str)),
                 );
             }
-            let mut store = open_for_tokens(state_path, "--revoke")?;
+            let mut store = open_for_tokens(&dep.state, "--revoke")?;
             let token = calendar::new_token();
             store.set_calendar_token(&person, &token, now)?;
             println!("{person}  {}", calendar::link(&base, &person, &token));
@@ -131,11 +125,11 @@ fn subscriptions(
             );
             return Ok(ExitCode::SUCCESS);
         }
-        None => match SqliteStore::open(state_path) {
-            Ok(mut store) => calendar::ensure_tokens(&mut store, &people, now)?,
+        None => match throughline::state::open(&dep.state) {
+            Ok((mut store, _)) => calendar::ensure_tokens(&mut *store, &people, now)?,
             // The daemon holds the state file: show the tokens it has (it makes the missing
             // ones itself when it loads the configuration).
-            Err(StateError::Locked { .. }) => SqliteStore::open_read_only(state_path)?
+            Err(StateError::Locked { .. }) => throughline::state::open_read_only(&dep.state)?
                 .calendar_tokens()?
                 .into_iter()
                 .collect(),
@@ -157,9 +151,9 @@ fn subscriptions(
 
 /// The state file for writing a token; a running daemon holds it, and reads the tokens only
 /// when it starts, so it must be stopped first.
-fn open_for_tokens(path: &Path, what: &str) -> anyhow::Result<SqliteStore> {
-    match SqliteStore::open(path) {
-        Ok(store) => Ok(store),
+fn open_for_tokens(state: &StateLocation, what: &str) -> anyhow::Result<Box<dyn StateStore>> {
+    match throughline::state::open(state) {
+        Ok((store, _)) => Ok(store),
         Err(e @ StateError::Locked { .. }) => Err(anyhow::Error::new(e).context(format!(
             "{what} writes to the state file, which the daemon is using: stop the daemon, run \
              this again, then start the daemon"

@@ -4,8 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use throughline::model::StateLocation;
-use throughline::state::{MetricValue, SqliteStore};
+use throughline::state::MetricValue;
 
 use super::NowArg;
 
@@ -65,19 +64,12 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
             args.value
         );
     }
-    let path = match &dep.state {
-        StateLocation::Sqlite(path) => path,
-        StateLocation::Url(url) => anyhow::bail!(
-            "state = \"{url}\": only a SQLite state file is supported in this build; set \
-             `state = \"throughline.db\"`"
-        ),
-    };
     let now = super::now(&dep)?;
     let at = match args.at {
         Some(at) => super::instant(&dep, at)?,
         None => now,
     };
-    let mut store = SqliteStore::open(path)?;
+    let (mut store, _) = throughline::state::open(&dep.state)?;
     store.record_metric(
         &MetricValue {
             metric: metric.id.clone(),

@@ -3,9 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use throughline::engine::{self, CycleOptions};
-use throughline::model::StateLocation;
 use throughline::report::plan;
-use throughline::state::{MemoryStore, PostgresStore, SqliteStore, StateStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,15 +39,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
     // A plan never writes: read the state without taking the sync lock, or start from nothing.
-    let mut store: Box<dyn StateStore> = match &dep.state {
-        StateLocation::Sqlite(path) if path.exists() => {
-            Box::new(SqliteStore::open_read_only(path)?)
-        }
-        StateLocation::Sqlite(_) => Box::new(MemoryStore::new()),
-        StateLocation::Url(url) => Box::new(PostgresStore::open_read_only(
-            &throughline::state::postgres::resolve_url(url)?,
-        )?),
-    };
+    let mut store = throughline::state::open_read_only(&dep.state)?;
     let runs = engine::connectors::open_targets(&dep, &schedule)?;
     let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {

@@ -7,7 +7,6 @@ use throughline::insight::{self, Filter};
 use throughline::model::{Deployment, StateLocation};
 use throughline::report::build::{self, Scope, Stored};
 use throughline::report::insight as render;
-use throughline::state::SqliteStore;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -228,10 +227,7 @@ fn snooze(
              show again"
         );
     }
-    let StateLocation::Sqlite(path) = state else {
-        anyhow::bail!("only a SQLite state file is supported in this build");
-    };
-    let mut store = SqliteStore::open(path)?;
+    let (mut store, _) = throughline::state::open(state)?;
     store.snooze(&throughline::state::Snooze {
         id: id.to_string(),
         until: back,
@@ -244,15 +240,5 @@ fn snooze(
 /// Every status record, metric value and snooze. Read-only: no lock is taken and a missing
 /// state file is an empty history (it is not created).
 fn read_store(state: &StateLocation) -> anyhow::Result<Stored> {
-    let path = match state {
-        StateLocation::Sqlite(path) => path,
-        StateLocation::Url(url) => anyhow::bail!(
-            "state = \"{url}\": only a SQLite state file is supported in this build; set \
-             `state = \"throughline.db\"`"
-        ),
-    };
-    if !path.exists() {
-        return Ok(Stored::default());
-    }
-    Ok(Stored::read(&SqliteStore::open_read_only(path)?)?)
+    Ok(Stored::read(&*throughline::state::open_read_only(state)?)?)
 }

@@ -1,10 +1,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use throughline::model::StateLocation;
 use throughline::report::mine::Facts;
 use throughline::report::status::{StatusReport, status_report};
-use throughline::state::{PostgresStore, SqliteStore, StateStore, blocked_spans};
+use throughline::state::blocked_spans;
 use throughline_connector::State;
 
 mod mine;
@@ -29,27 +28,13 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let now = super::now(&dep)?;
     let schedule = throughline::schedule::schedule_at(&dep, now);
-    let store: Option<Box<dyn StateStore>> = match &dep.state {
-        StateLocation::Sqlite(path) if path.exists() => {
-            Some(Box::new(SqliteStore::open_read_only(path)?))
-        }
-        StateLocation::Sqlite(_) => None,
-        StateLocation::Url(url) => Some(Box::new(PostgresStore::open_read_only(
-            &throughline::state::postgres::resolve_url(url)?,
-        )?)),
-    };
-    let (statuses, spans) = match store {
-        Some(store) => {
-            let statuses = store.statuses()?;
-            // Since when each blocked task is blocked: its own history only.
-            let mut spans = Vec::new();
-            for s in statuses.iter().filter(|s| s.state == State::Blocked) {
-                spans.extend(blocked_spans(&store.status_history(&s.identity)?));
-            }
-            (statuses, spans)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
+    let store = throughline::state::open_read_only(&dep.state)?;
+    let statuses = store.statuses()?;
+    // Since when each blocked task is blocked: its own history only.
+    let mut spans = Vec::new();
+    for s in statuses.iter().filter(|s| s.state == State::Blocked) {
+        spans.extend(blocked_spans(&store.status_history(&s.identity)?));
+    }
     let tz = dep
         .processes
         .first()

@@ -3,9 +3,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use throughline::engine::{self, CycleOptions};
-use throughline::model::StateLocation;
 use throughline::report::plan;
-use throughline::state::{PostgresStore, SqliteStore, StateStore};
+use throughline::state::StateStore;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,17 +39,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
     // Targets first: one that cannot be set up (a missing credential) leaves no state file.
     let runs = engine::connectors::open_targets(&dep, &schedule)?;
     // PostgreSQL: the lease, so that a sync never runs beside the daemon (as the file's lock).
-    let (mut store, state_name): (Box<dyn StateStore>, String) = match &dep.state {
-        StateLocation::Sqlite(path) => (
-            Box::new(SqliteStore::open(path)?),
-            path.display().to_string(),
-        ),
-        StateLocation::Url(url) => {
-            let store = PostgresStore::open(&throughline::state::postgres::resolve_url(url)?)?;
-            let name = store.name();
-            (Box::new(store), name)
-        }
-    };
+    let (mut store, state_name) = throughline::state::open(&dep.state)?;
     let (mut runs, bar) = super::progress::watch(runs, args.json);
     let options = CycleOptions {
         only_target: args.target.clone(),

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use throughline::model::StateLocation;
-use throughline::state::{SqliteStore, StateStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,20 +32,16 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     super::check_target_exists(&dep, Some(&id))?;
-    let StateLocation::Sqlite(state_path) = &dep.state else {
-        anyhow::bail!(
-            "{}: only a SQLite state file is supported in this build; set `state = \"throughline.db\"`",
-            dep.config_path.display()
-        );
-    };
-    if !state_path.exists() {
+    if let StateLocation::Sqlite(state_path) = &dep.state
+        && !state_path.exists()
+    {
         println!(
             "There is no state file at {} yet, so target `{id}` has no links to forget; nothing was changed.",
             state_path.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let mut store = SqliteStore::open(state_path)?;
+    let (mut store, state_name) = throughline::state::open(&dep.state)?;
     let f = store.forget_target(&id)?;
     if f.tasks + f.entries + f.intents == 0 && !f.cursor {
         println!("Target `{id}` had no links; nothing was forgotten.");
@@ -69,7 +64,7 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         "Statuses and their history are kept in {}. The next sync treats `{id}` as new: it adopts what \
          already carries a throughline identity there and creates the rest; `throughline plan --target {id}` \
          shows it first.",
-        state_path.display()
+        state_name
     );
     Ok(ExitCode::SUCCESS)
 }

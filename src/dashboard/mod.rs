@@ -35,9 +35,9 @@ use jiff::Timestamp;
 
 use crate::daemon::Shared;
 use crate::daemon::watch::Fingerprint;
-use crate::model::{Deployment, Diagnostics, StateLocation};
+use crate::model::{Deployment, Diagnostics};
 use crate::schedule::Schedule;
-use crate::state::{SqliteStore, StateError, StateStore};
+use crate::state::{StateError, StateStore};
 
 /// The files are checked for changes at most this often: a page view costs a few `stat`s at
 /// most once a second, however many requests come.
@@ -77,10 +77,6 @@ pub enum PageError {
     Invalid(String),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error(
-        "{0}: the dashboard reads only a SQLite state file in this build; set `state = \"throughline.db\"`"
-    )]
-    UnsupportedState(String),
 }
 
 struct Cached {
@@ -203,12 +199,7 @@ impl Dashboard {
 
     /// The state store, read only: it works while a daemon or a sync holds the write lock.
     pub fn store(&self, dep: &Deployment) -> Result<Box<dyn StateStore>, PageError> {
-        match &dep.state {
-            StateLocation::Sqlite(path) => Ok(Box::new(SqliteStore::open_read_only(path)?)),
-            StateLocation::Url(_) => Err(PageError::UnsupportedState(
-                dep.config_path.display().to_string(),
-            )),
-        }
+        Ok(crate::state::open_read_only(&dep.state)?)
     }
 
     /// The daemon's shared state, when running inside it.

@@ -8,34 +8,17 @@
 
 use jiff::Timestamp;
 use throughline::state::{
-    Batch, Event, EventKind, Intent, Link, MetricValue, PostgresStore, Snooze, SqliteStore,
-    StateError, StateStore, StatusRecord,
+    Batch, Event, EventKind, Intent, Link, MetricValue, Snooze, StateError, StateStore,
+    StatusRecord,
 };
 use throughline_connector::State;
-
-/// What the suite needs of a store besides [`StateStore`]: the writes `report` makes directly.
-pub trait Store: StateStore {
-    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError>;
-}
-
-impl Store for SqliteStore {
-    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError> {
-        SqliteStore::snooze(self, s)
-    }
-}
-
-impl Store for PostgresStore {
-    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError> {
-        PostgresStore::snooze(self, s)
-    }
-}
 
 /// One fresh, empty store of one kind, opened as often as a test likes.
 pub trait Backend {
     /// Opened for writing (the single writer: SQLite's lock, PostgreSQL's lease).
-    fn open(&self) -> Box<dyn Store>;
+    fn open(&self) -> Box<dyn StateStore>;
     /// Opened for reading only, as `plan` and `status` do.
-    fn open_read_only(&self) -> Box<dyn Store>;
+    fn open_read_only(&self) -> Box<dyn StateStore>;
 }
 
 /// A `#[test]` for each function of the suite, on the backend `$backend` makes (an

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::{
-    Batch, Event, Forgotten, Handoff, Intent, Link, MetricValue, StateError, StateStore,
+    Batch, Event, Forgotten, Handoff, Intent, Link, MetricValue, Snooze, StateError, StateStore,
     StatusRecord,
 };
 
@@ -24,6 +24,7 @@ pub struct MemoryStore {
     calendar_tokens: BTreeMap<String, String>,
     handoffs: BTreeMap<String, Handoff>,
     metric_values: Vec<MetricValue>,
+    snoozes: BTreeMap<String, Snooze>,
 }
 
 impl MemoryStore {
@@ -35,6 +36,13 @@ impl MemoryStore {
 impl StateStore for MemoryStore {
     fn all_metric_values(&self) -> Result<Vec<MetricValue>, StateError> {
         Ok(self.metric_values.clone())
+    }
+    fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
+        Ok(self.snoozes.values().cloned().collect())
+    }
+    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError> {
+        self.snoozes.insert(s.id.clone(), s.clone());
+        Ok(())
     }
 
     fn record_metric(&mut self, value: &MetricValue, _now: Timestamp) -> Result<(), StateError> {

@@ -12,10 +12,12 @@ use throughline_connector::{Identity, RemoteId, State};
 
 mod lock;
 mod memory;
+mod open;
 pub mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+pub use open::{open, open_read_only};
 pub use postgres::{Fence, PostgresStore};
 pub use sqlite::{MetricValue, PlannedDates, Snooze, SqliteStore};
 
@@ -270,6 +272,9 @@ pub trait StateStore: Send {
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
         Ok(Vec::new())
     }
+    /// Hide recommendation `s.id` until `s.until` (`report --snooze`, the dashboard); a later
+    /// snooze of the same id replaces it. At once, in a transaction of its own.
+    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError>;
     /// Each task's planned dates as pushed, when they changed; a store that keeps none: empty.
     fn all_planned_history(&self) -> Result<Vec<PlannedDates>, StateError> {
         Ok(Vec::new())

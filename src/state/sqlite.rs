@@ -284,6 +284,9 @@ impl StateStore for SqliteStore {
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
         self.snoozes()
     }
+    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError> {
+        SqliteStore::snooze(self, s)
+    }
 
     fn all_planned_history(&self) -> Result<Vec<PlannedDates>, StateError> {
         self.planned_history()
@@ -944,6 +947,7 @@ mod tests {
         assert_eq!(
             tables,
             [
+                "actions",
                 "calendar_tokens",
                 "cursors",
                 "events",

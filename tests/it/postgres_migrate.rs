@@ -216,7 +216,7 @@ fn a_running_daemon_or_sync_blocks_the_copy() {
 }
 
 #[test]
-fn sync_status_and_plan_work_on_a_postgres_state() {
+fn sync_status_plan_report_and_target_reset_work_on_a_postgres_state() {
     use crate::common::cli::copy_example;
     let Some(url) = database() else {
         return;
@@ -255,6 +255,15 @@ fn sync_status_and_plan_work_on_a_postgres_state() {
     // Nothing changed since: the plan is empty.
     let plan = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    // `report` reads the history from the database, as from a file.
+    let report = run(&["report"]);
+    assert!(report.status.success(), "{}", text(&report));
+    // `target reset` forgets the links there and keeps the statuses.
+    let statuses = store.statuses().unwrap().len();
+    let reset = run(&["target", "reset", "workbook"]);
+    assert!(reset.status.success(), "{}", text(&reset));
+    assert!(store.links("workbook").unwrap().is_empty());
+    assert_eq!(store.statuses().unwrap().len(), statuses);
     // A sync beside a daemon (the lease held) is refused.
     let holder = PostgresStore::open(&url).unwrap();
     let refused = run(&["sync"]);

@@ -8,7 +8,7 @@ use throughline::state::postgres::lease::{Lease, Taken};
 use throughline::state::{Batch, Fence, PostgresStore, SqliteStore, StateError, StateStore};
 
 use crate::postgres_server::{connect, database};
-use crate::store_conformance::{Backend, Store, full_batch, task_link};
+use crate::store_conformance::{Backend, full_batch, task_link};
 
 /// A database of its own on the test server.
 pub struct PostgresDatabase {
@@ -22,11 +22,11 @@ impl PostgresDatabase {
 }
 
 impl Backend for PostgresDatabase {
-    fn open(&self) -> Box<dyn Store> {
+    fn open(&self) -> Box<dyn StateStore> {
         Box::new(PostgresStore::open(&self.url).unwrap())
     }
 
-    fn open_read_only(&self) -> Box<dyn Store> {
+    fn open_read_only(&self) -> Box<dyn StateStore> {
         Box::new(PostgresStore::open_read_only(&self.url).unwrap())
     }
 }

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use tempfile::TempDir;
 use throughline::state::{SqliteStore, StateError, StateStore};
 
-use crate::store_conformance::{Backend, Store, full_batch};
+use crate::store_conformance::{Backend, full_batch};
 
 fn db(dir: &TempDir) -> PathBuf {
     dir.path().join("throughline.db")
@@ -31,11 +31,11 @@ impl SqliteFile {
 }
 
 impl Backend for SqliteFile {
-    fn open(&self) -> Box<dyn Store> {
+    fn open(&self) -> Box<dyn StateStore> {
         Box::new(SqliteStore::open(&self.path).unwrap())
     }
 
-    fn open_read_only(&self) -> Box<dyn Store> {
+    fn open_read_only(&self) -> Box<dyn StateStore> {
         Box::new(SqliteStore::open_read_only(&self.path).unwrap())
     }
 }

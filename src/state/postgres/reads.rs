@@ -271,6 +271,9 @@ impl StateStore for PostgresStore {
     fn all_snoozes(&self) -> Result<Vec<Snooze>, StateError> {
         self.snoozes()
     }
+    fn snooze(&mut self, s: &Snooze) -> Result<(), StateError> {
+        PostgresStore::snooze(self, s)
+    }
 
     fn all_planned_history(&self) -> Result<Vec<PlannedDates>, StateError> {
         self.planned_history()
