@@ -375,19 +375,18 @@ fn accept_drift(act: &Act, fields: &Fields) -> Result<Done, ActionError> {
     })
 }
 
-/// The state store to record an action in: the daemon's file through a second connection of
-/// the daemon's own process, or (in `serve`) the file opened for writing for this action.
+/// The state store to record an action in: in `serve`, the store opened for writing for this
+/// action (the file's lock or the database's lease); in the daemon, which holds the lock, its
+/// file through a second connection of the daemon's own process.
 fn writer(dash: &Dashboard, dep: &Deployment) -> Result<Box<dyn StateStore>, ActionError> {
+    if dash.daemon_shared().is_none() {
+        return Ok(crate::state::open(&dep.state)?.0);
+    }
     let StateLocation::Sqlite(path) = &dep.state else {
         return Err(ActionError::Failed(format!(
-            "{}: the dashboard records actions only in a SQLite state file in this build; set `state = \"throughline.db\"`",
+            "{}: inside the daemon the dashboard records actions only in a SQLite state file in this build; use `throughline serve` beside it, or set `state = \"throughline.db\"`",
             dep.config_path.display()
         )));
     };
-    let store = if dash.daemon_shared().is_some() {
-        SqliteStore::open_beside_lock_holder(path)?
-    } else {
-        SqliteStore::open(path)?
-    };
-    Ok(Box::new(store))
+    Ok(Box::new(SqliteStore::open_beside_lock_holder(path)?))
 }
