@@ -236,7 +236,7 @@ mod tests {
                 .contains("never be written")
         );
         assert!(check_hash("$argon2id$v=19$garbage").is_err());
-        let bcrypt = "$pbkdf2-sha256$i=1000$c2FsdA$aGFzaA";
-        assert!(check_hash(bcrypt).unwrap_err().contains("only argon2"));
+        let scrypt = "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E";
+        assert!(check_hash(scrypt).unwrap_err().contains("only argon2"));
     }
 }
