@@ -181,8 +181,6 @@ fn several(folder: &Path, args: &Args, secrets: Secrets) -> anyhow::Result<ExitC
         },
         secrets,
     };
-    daemon::deployments::run_folder(folder, options, |config| {
-        super::load_or_report(config).ok()
-    })?;
+    daemon::deployments::run_folder(folder, options, |config| super::load_or_report(config).ok())?;
     Ok(ExitCode::SUCCESS)
 }
