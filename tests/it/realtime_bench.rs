@@ -431,15 +431,8 @@ fn report(measured: &BTreeMap<&'static str, Measured>, poll: f64, ticks: usize) 
         "latency: {ticks} ticks per source tool; time from the edit saved to visible in all three others"
     );
     println!(
-        "{:<8} {:>9} {:>9} {:>9} | {:>12} {:>12} | {:>7} {}",
-        "source",
-        "push p50",
-        "push p95",
-        "push max",
-        "poll p50",
-        "poll p95",
-        "cycles",
-        "daemon requests per tick at each tool (reads/writes)"
+        "{:<8} {:>9} {:>9} {:>9} | {:>12} {:>12} | {:>7} daemon requests per tick at each tool (reads/writes)",
+        "source", "push p50", "push p95", "push max", "poll p50", "poll p95", "cycles",
     );
     for source in TOOLS {
         let m = &measured[source];
