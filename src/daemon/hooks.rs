@@ -17,7 +17,7 @@
 //!   target's webhook ([`Registrations`], at most [`REGISTRATION_WINDOW`]), once, and the
 //!   secret counts only when Asana's answer to the create repeats it.
 //! - **Drive** (Google Sheets) posts an empty body to the channel the daemon opened, repeating
-//!   in `X-Goog-Channel-Token` the random token the daemon chose for it ([`channel_notice`]).
+//!   in `X-Goog-Channel-Token` the random token the daemon chose for it (`channel_notice`).
 //!   A wrong or missing token is refused and counted; the `sync` message that opens a channel
 //!   changes nothing and starts no cycle.
 

@@ -6,7 +6,7 @@
 //! the `notify` crate). A save is many changes: Excel and LibreOffice write a temporary file,
 //! rename the old workbook away, rename the new one in, and keep a lock file next to it
 //! (`~$plan.xlsx`, `.~lock.plan.xlsx#`) while the workbook is open. So a change counts only
-//! once the writer is done ([`Book::settled`]): no event for [`QUIET`], the file's size and
+//! once the writer is done (`Book::settled`): no event for [`QUIET`], the file's size and
 //! time the same at two looks in a row, and no lock file (a workbook that is open is not
 //! written by throughline either; the cycle that follows its closing takes the edits).
 //!

@@ -1,7 +1,7 @@
 //! The measuring half: scheduled tasks × status history × a period → measurements.
 //!
 //! Pure code, like `reconcile`: no I/O, no clock. The tasks (from `schedule`), the history
-//! (the state store's [`StatusRecord`]s), the processes' calendars and the instant called "now"
+//! (the state store's [`StatusRecord`](crate::state::StatusRecord)s), the processes' calendars and the instant called "now"
 //! all come in as an [`Input`]; a [`Report`] of plain, serialisable measurements goes out.
 //! `throughline report` reads the files and renders it.
 //!
@@ -17,7 +17,7 @@
 //! | on time | done on or before its due date (by the end of that business day, process time zone). Counted for tasks due in the period that are done, or open past their due date (those are late) |
 //! | lateness | business days from the day after the due date to the done date (open: to today), counted to the next business day when it falls on a day off; so a late task is at least 1 day late |
 //! | ready | every stage the task waits for (its `after`, among the item's tasks) is done: the business day after the last of them was done; a task that waits for nothing: its planned start |
-//! | blocked | a stretch from a move into `blocked` to the next move out of it ([`blocked_spans`]; still blocked: up to now). Its blocked days are the dates from the day it was blocked up to the day before it left `blocked` (still blocked: up to today), both counted; its blocked time is the stretch itself. Blocked before the task was ready does not count |
+//! | blocked | a stretch from a move into `blocked` to the next move out of it ([`blocked_spans`](crate::state::blocked_spans); still blocked: up to now). Its blocked days are the dates from the day it was blocked up to the day before it left `blocked` (still blocked: up to today), both counted; its blocked time is the stretch itself. Blocked before the task was ready does not count |
 //! | stage time | business days from the ready day to the done date, both counted (0 when done before it was ready), less the business days the task was blocked in between; calendar days from the ready instant (the last predecessor's done instant, or 00:00 of the planned start) to the done instant, less the time it was blocked in between. Measured for tasks done in the period. Each task also gives its blocked business and calendar days; each stage the sum of its tasks' blocked business days (`blocked_days`) and how many of them were blocked at all (`blocked_tasks`) |
 //! | work time | where a tool reported `doing`: from the first `doing` to done, business days (both counted) and calendar days, each less the time blocked in between |
 //! | p50/p85/p95 | of a stage's stage times in business days, by nearest rank: the value at position ⌈p·n/100⌉ of the n sorted values |

@@ -5,7 +5,7 @@
 //! - Taking it works only once it has run out (or was given back), and adds one to the epoch.
 //! - Renewing works only for the holder at its epoch; a holder whose lease ran out but that
 //!   nobody took over may renew it (nothing was written meanwhile under another epoch).
-//! - Every write transaction of a store starts with [`check_fence`], which locks the row, checks
+//! - Every write transaction of a store starts with `check_fence`, which locks the row, checks
 //!   holder and epoch, and extends the expiry: a takeover (an `UPDATE` of the same row) waits for
 //!   that transaction to end and then sees the extended expiry, so it never happens under a
 //!   write; a write after a takeover sees the new epoch and is refused.
@@ -17,7 +17,7 @@ use postgres::Client;
 use super::{Conn, Failure};
 use crate::state::StateError;
 
-/// What [`try_take`] found.
+/// What `try_take` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Taken {
     /// Taken, under this epoch.

@@ -7,9 +7,9 @@
 //!   integer nanoseconds, text compared byte by byte: a store reads back exactly what the other
 //!   would, and `state migrate` copies one into the other row for row.
 //! - **The synchronous `postgres` client** (the rust-postgres project's), because
-//!   [`StateStore`] is synchronous. It runs its own small runtime, which may not be entered from
+//!   [`StateStore`](crate::state::StateStore) is synchronous. It runs its own small runtime, which may not be entered from
 //!   inside the daemon's; a call made from there runs on a short-lived thread of its own
-//!   ([`Conn::run`]), which costs microseconds per call against a round trip to the server.
+//!   (`Conn::run`), which costs microseconds per call against a round trip to the server.
 //! - **One writer, fenced**: a writable store holds the deployment's lease (holder, epoch,
 //!   expiry) and every write transaction first checks, under the lease row's lock, that the
 //!   epoch it holds is still the current one, extending the expiry as it goes. A replica whose
