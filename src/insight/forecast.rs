@@ -129,31 +129,33 @@ fn forecast_item(
     let days = Days::new(cal, lo, today.max(first.golive), extra);
     let today_idx = days.on_or_after(today);
     let mut rng = StdRng::seed_from_u64(FORECAST_SEED ^ fnv1a(item));
-    let mut finish = vec![0usize; tasks.len()];
-    let mut results = Vec::with_capacity(FORECAST_RUNS);
-    let mut by_golive = 0usize;
     // Ready for go-live means the tasks due by it; stages after go-live (`after_golive`)
     // run on afterwards and never make an item late for its go-live.
     let for_golive: Vec<bool> = tasks
         .iter()
         .map(|&i| ctx.task(i).due <= first.golive)
         .collect();
+    // A done task ends at the same place in every run: placed once, so that a run only
+    // draws for the open tasks (in the same order, so the same draws as one by one).
+    let (mut finish, done_last) = done_ends(ctx, tasks, &days, &for_golive);
+    // (position in `tasks`, the position of its planned start), in topological order.
+    let open: Vec<(usize, usize)> = order
+        .iter()
+        .filter(|&&k| ctx.facts[tasks[k]].done.is_none())
+        .map(|&k| (k, days.on_or_after(ctx.task(tasks[k]).start)))
+        .collect();
+    let mut results = Vec::with_capacity(FORECAST_RUNS);
+    let mut by_golive = 0usize;
     for _ in 0..FORECAST_RUNS {
-        let mut last = 0;
-        for &k in &order {
-            let i = tasks[k];
-            finish[k] = match ctx.facts[i].done {
-                Some(done) => days.on_or_before(done),
-                None => {
-                    let ready = match preds[k].iter().map(|&p| finish[p]).max() {
-                        Some(p) => p + 1,
-                        None => days.on_or_after(ctx.task(i).start),
-                    };
-                    let s = &samples[k];
-                    let d = s[rng.random_range(0..s.len())] as usize;
-                    (ready + d).saturating_sub(1).max(today_idx)
-                }
+        let mut last = done_last;
+        for &(k, start) in &open {
+            let ready = match preds[k].iter().map(|&p| finish[p]).max() {
+                Some(p) => p + 1,
+                None => start,
             };
+            let s = &samples[k];
+            let d = s[rng.random_range(0..s.len())] as usize;
+            finish[k] = (ready + d).saturating_sub(1).max(today_idx);
             if for_golive[k] {
                 last = last.max(finish[k]);
             }
@@ -163,8 +165,10 @@ fn forecast_item(
         }
         results.push(last);
     }
-    results.sort_unstable();
     let rank = (85 * results.len()).div_ceil(100).max(1);
+    // The value a full sort would put at `rank`, without sorting the rest.
+    let (_, p85, _) = results.select_nth_unstable(rank - 1);
+    let p85 = *p85;
     let chance = by_golive as f64 / FORECAST_RUNS as f64;
     Some(ItemForecast {
         item: item.to_string(),
@@ -176,9 +180,24 @@ fn forecast_item(
             .map(|&i| ctx.task(i).id.clone())
             .collect(),
         chance_by_golive: chance,
-        date_p85: days.date(results[rank - 1]),
+        date_p85: days.date(p85),
         at_risk: chance < AT_RISK_BELOW,
     })
+}
+
+/// Where each done task ends (its position in `days`; 0 for an open one), and the last of
+/// those due by go-live (0 when none is done).
+fn done_ends(ctx: &Ctx, tasks: &[usize], days: &Days, for_golive: &[bool]) -> (Vec<usize>, usize) {
+    let ends: Vec<usize> = tasks
+        .iter()
+        .map(|&i| ctx.facts[i].done.map_or(0, |d| days.on_or_before(d)))
+        .collect();
+    let last = (0..tasks.len())
+        .filter(|&k| for_golive[k] && ctx.facts[tasks[k]].done.is_some())
+        .map(|k| ends[k])
+        .max()
+        .unwrap_or(0);
+    (ends, last)
 }
 
 /// For each of the item's tasks, the positions (in `tasks`) of its predecessors.
