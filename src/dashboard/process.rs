@@ -234,7 +234,7 @@ fn stage_time(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::h
     table(
         out,
         "",
-        &[w.stage, "plan", "n", "p50", "p85", "p95"],
+        &[w.stage, w.planned_days, w.counted, "p50", "p85", "p95"],
         &[1, 2, 3, 4, 5],
         &rows,
     );

@@ -266,6 +266,20 @@ fn every_page_in_english_and_in_hebrew() {
             process.contains("<svg") && process.contains("class=\"flow\""),
             "{lang}: the flowchart is SVG"
         );
+        // The stage-time table's headers are words of the page's language, as its others.
+        let (planned, counted) = if lang == "he" {
+            ("ימים מתוכננים", "נספרו")
+        } else {
+            ("Planned days", "Counted")
+        };
+        for header in [planned, counted] {
+            let th = format!("<th scope=\"col\">{header}</th>");
+            assert!(process.contains(&th), "{lang}: stage time's {header}");
+        }
+        for english in ["plan", "n"] {
+            let th = format!("<th scope=\"col\">{english}</th>");
+            assert!(!process.contains(&th), "{lang}: {english} is not a word");
+        }
         let words = if lang == "he" {
             ["חסומות", "באיחור לפי אדם"]
         } else {
