@@ -91,6 +91,18 @@ impl Metrics {
         }
     }
 
+    /// Per target: (requests made, 429s) since the daemon started.
+    pub fn per_target(&self) -> BTreeMap<String, (u64, u64)> {
+        let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for ((target, _, _), n) in &self.requests {
+            out.entry(target.clone()).or_default().0 += n;
+        }
+        for (target, n) in &self.rate_limited {
+            out.entry(target.clone()).or_default().1 += n;
+        }
+        out
+    }
+
     /// A 429 the connector reported without request counts.
     pub fn rate_limited(&mut self, target: &str) {
         bump(&mut self.rate_limited, target.to_string(), 1);

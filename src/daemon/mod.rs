@@ -33,6 +33,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod readiness;
+pub mod recent;
 pub mod reminders;
 mod run;
 pub mod secrets;

@@ -7,7 +7,8 @@ use jiff::Timestamp;
 use super::hooks::{Hints, Registrations};
 use super::logging::Secrets;
 use super::metrics::Metrics;
-use super::readiness::View;
+use super::readiness::{CycleInfo, View};
+use super::recent::{CycleRecord, RecentCycles};
 use super::secrets::HookTable;
 
 /// What the HTTP server and the loop share.
@@ -24,6 +25,8 @@ pub struct Shared {
     pub registrations: Registrations,
     /// Each person's calendar at `/calendar/<token>/<person>.ics`; set with the deployment.
     pub calendars: RwLock<Option<Arc<crate::report::calendar::Subscriptions>>>,
+    /// The last cycles with their requests, for the dashboard's Sync page.
+    pub recent: Mutex<RecentCycles>,
 }
 
 impl Shared {
@@ -38,6 +41,7 @@ impl Shared {
             learned: Mutex::default(),
             registrations: Registrations::default(),
             calendars: RwLock::default(),
+            recent: Mutex::default(),
         }
     }
 
@@ -51,5 +55,23 @@ impl Shared {
 
     pub(super) fn set_view(&self, f: impl FnOnce(&mut View)) {
         f(&mut self.view.write().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Keep a finished cycle among the last ones, with the requests each target made in it
+    /// (the metrics' counts since the last cycle kept).
+    pub fn record_cycle(&self, info: &CycleInfo) {
+        let totals = self.metrics().per_target();
+        self.recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(info.clone(), totals);
+    }
+
+    /// The last cycles, newest first.
+    pub fn recent_cycles(&self) -> Vec<CycleRecord> {
+        self.recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .newest_first()
     }
 }

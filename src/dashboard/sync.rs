@@ -1,5 +1,6 @@
-//! Sync: each target's health and links, the daemon's last cycle and cycle counts, the
-//! requests each tool answered and how many were 429s, and the conflicts, drift, unknown
+//! Sync: each target's health and links, the daemon's last cycles (when, why, how long, how
+//! each ended, each target's requests and 429s in it) and cycle counts, the requests each tool
+//! answered since the daemon started and how many were 429s, and the conflicts, drift, unknown
 //! markers and safety stops of the last weeks with who, where and when.
 //!
 //! Health, cycles and requests live in the daemon's memory: `throughline serve` shows what
@@ -13,6 +14,7 @@ use super::page::{self, Ctx, Nav, card, item_link, nothing, section, table};
 use super::{Dashboard, PageError};
 use crate::daemon::Shared;
 use crate::daemon::health::Condition;
+use crate::daemon::recent::{CycleRecord, TargetRequests};
 use crate::report::charts::escape;
 use crate::state::{Event, EventKind};
 
@@ -42,6 +44,12 @@ pub fn render(ctx: &Ctx, dash: &Dashboard) -> Result<String, PageError> {
         cycles(&mut body, ctx, shared);
     } else {
         let _ = write!(body, "<p class=\"note\">{}</p>", escape(w.read_only_note));
+        section(&mut body, "last-cycles", w.last_cycles, "");
+        let _ = write!(
+            body,
+            "<p class=\"note\">{}</p></section>",
+            escape(w.cycles_daemon_only)
+        );
     }
     targets(&mut body, ctx, shared)?;
     let since = ctx.now - jiff::SignedDuration::from_hours(24 * EVENT_DAYS);
@@ -80,11 +88,7 @@ fn cycles(out: &mut String, ctx: &Ctx, shared: &Shared) {
                 c.seconds,
                 ctx.time(c.finished)
             ),
-            match c.result.as_str() {
-                "ok" => "ok",
-                "partial" => "warn",
-                _ => "bad",
-            },
+            result_class(c.result.as_str()),
         ),
         None => card(out, w.last_cycle, "–", "", "warn"),
     }
@@ -101,41 +105,96 @@ fn cycles(out: &mut String, ctx: &Ctx, shared: &Shared) {
         .map(|((trigger, result), n)| vec![escape(trigger), escape(result), n.to_string()])
         .collect();
     if !rows.is_empty() {
-        table(out, "", &["trigger", w.resolution, w.cycles], &[2], &rows);
+        table(out, "", &[w.trigger, w.result, w.cycles], &[2], &rows);
     }
     if let Some(c) = view.last_cycle.as_ref().and_then(|c| c.error.as_ref()) {
         let _ = write!(out, "<p class=\"late\">{}</p>", escape(c));
     }
     out.push_str("</section>");
+    last_cycles(out, ctx, &shared.recent_cycles());
 }
 
-/// The counts of the daemon's `/metrics` per target.
-fn requests(shared: &Shared) -> Requests {
-    let text = shared
-        .metrics()
-        .render(&shared.view().targets, shared.started);
-    let mut out = Requests::default();
-    for line in text.lines() {
-        let (map, rest) = if let Some(rest) = line.strip_prefix("throughline_requests_total{") {
-            (&mut out.total, rest)
-        } else if let Some(rest) = line.strip_prefix("throughline_rate_limited_total{") {
-            (&mut out.limited, rest)
+fn result_class(result: &str) -> &'static str {
+    match result {
+        "ok" => "ok",
+        "partial" => "warn",
+        _ => "bad",
+    }
+}
+
+/// The daemon's last cycles, newest first: when, why, how long, how it ended, and each
+/// target's requests and 429s in it.
+fn last_cycles(out: &mut String, ctx: &Ctx, cycles: &[CycleRecord]) {
+    let w = ctx.w;
+    section(out, "last-cycles", w.last_cycles, "");
+    if cycles.is_empty() {
+        nothing(out, w);
+        out.push_str("</section>");
+        return;
+    }
+    let per_target = |c: &CycleRecord, n: fn(&TargetRequests) -> u64| {
+        let said: Vec<String> = c
+            .targets
+            .iter()
+            .filter(|t| n(t) > 0)
+            .map(|t| format!("{} {}", escape(&t.target), n(t)))
+            .collect();
+        if said.is_empty() {
+            "0".to_string()
         } else {
-            continue;
-        };
-        let Some(target) = rest
-            .split("target=\"")
-            .nth(1)
-            .and_then(|t| t.split('"').next())
-        else {
-            continue;
-        };
-        let n = rest
-            .rsplit(' ')
-            .next()
-            .and_then(|n| n.parse::<f64>().ok())
-            .unwrap_or(0.0);
-        *map.entry(target.to_string()).or_default() += n as u64;
+            said.join("<br>")
+        }
+    };
+    let rows: Vec<Vec<String>> = cycles
+        .iter()
+        .map(|c| {
+            let badge = match c.info.result.as_str() {
+                "ok" => "ok",
+                "partial" => "degraded",
+                _ => "failing",
+            };
+            let mut result = format!(
+                "<span class=\"badge {badge}\">{}</span>",
+                c.info.result.as_str()
+            );
+            if let Some(e) = &c.info.error {
+                let _ = write!(result, "<br>{}", escape(e));
+            }
+            vec![
+                c.info.number.to_string(),
+                ctx.time(c.info.started),
+                c.info.trigger.as_str().to_string(),
+                format!("{:.1}s", c.info.seconds),
+                result,
+                per_target(c, |t| t.requests),
+                per_target(c, |t| t.rate_limited),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "",
+        &[
+            "#",
+            w.started,
+            w.trigger,
+            w.duration,
+            w.result,
+            w.requests,
+            w.rate_limited,
+        ],
+        &[0, 3],
+        &rows,
+    );
+    out.push_str("</section>");
+}
+
+/// Requests and 429s per target since the daemon started.
+fn requests(shared: &Shared) -> Requests {
+    let mut out = Requests::default();
+    for (target, (total, limited)) in shared.metrics().per_target() {
+        out.total.insert(target.clone(), total);
+        out.limited.insert(target, limited);
     }
     out
 }

@@ -111,6 +111,11 @@ pub struct Words {
     pub result: &'static str,
     pub charts_desc: &'static str,
     pub dates: &'static str,
+    pub last_cycles: &'static str,
+    pub started: &'static str,
+    pub duration: &'static str,
+    pub cycles_daemon_only: &'static str,
+    pub measured_at: &'static str,
 }
 
 pub const EN: Words = Words {
@@ -222,6 +227,11 @@ pub const EN: Words = Words {
     result: "Result",
     charts_desc: "The last eight weeks.",
     dates: "Start – due",
+    last_cycles: "The last cycles",
+    started: "Started",
+    duration: "Duration",
+    cycles_daemon_only: "Cycles are listed only inside the daemon: the state file keeps no record of them. Open the daemon's own dashboard to see its last cycles.",
+    measured_at: "Measured at",
 };
 
 pub const HE: Words = Words {
@@ -333,6 +343,11 @@ pub const HE: Words = Words {
     result: "תוצאה",
     charts_desc: "שמונת השבועות האחרונים.",
     dates: "התחלה – יעד",
+    last_cycles: "המחזורים האחרונים",
+    started: "התחיל",
+    duration: "משך",
+    cycles_daemon_only: "המחזורים מוצגים רק בתוך ה־daemon: קובץ המצב אינו שומר אותם. פתחו את לוח הבקרה של ה־daemon כדי לראות את המחזורים האחרונים שלו.",
+    measured_at: "נמדד ב־",
 };
 
 /// The words for a page's direction: Hebrew right to left, else English.

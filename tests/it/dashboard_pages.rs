@@ -306,6 +306,8 @@ fn conflicts_drift_and_unknown_markers_say_who_where_and_when() {
         "row 14 carries an unknown marker",
         "2026-12-20 10:00", // 08:00 UTC in the playbook's zone (Asia/Jerusalem)
         "<td>workbook</td>",
+        // serve runs no cycles and the state file keeps none: it says where they are listed.
+        "Cycles are listed only inside the daemon",
     ] {
         assert!(sync.contains(expected), "the Sync page lacks {expected:?}");
     }
@@ -384,26 +386,39 @@ fn serve_answers_on_loopback_only_without_sign_in() {
 }
 
 #[test]
-fn the_daemon_serves_the_dashboard_with_its_last_cycle() {
+fn the_daemon_serves_the_dashboard_with_its_last_cycles() {
     use throughline::daemon::readiness::{CycleInfo, CycleResult, Trigger};
+    use throughline::daemon::recent::KEPT_CYCLES;
     let (_dir, config) = with_history("content", "2026-11-01", "2026-12-20");
     let shared = Arc::new(throughline::daemon::Shared::new(
         jiff::Timestamp::now(),
         Default::default(),
     ));
-    {
-        let mut view = shared.view.write().unwrap();
-        view.config.file = config.display().to_string();
-        view.last_cycle = Some(CycleInfo {
-            number: 7,
+    shared.view.write().unwrap().config.file = config.display().to_string();
+    let started: jiff::Timestamp = "2026-12-20T08:00:00Z".parse().unwrap();
+    // More cycles than are kept; the last one was rate limited twice by the workbook.
+    let cycles = KEPT_CYCLES as u64 + 5;
+    for number in 1..=cycles {
+        if number == cycles {
+            shared.metrics().rate_limited("workbook");
+            shared.metrics().rate_limited("workbook");
+        }
+        let info = CycleInfo {
+            number,
             trigger: Trigger::Schedule,
-            started: jiff::Timestamp::now(),
-            finished: jiff::Timestamp::now(),
+            started: started + jiff::SignedDuration::from_mins(5 * number as i64),
+            finished: started + jiff::SignedDuration::from_mins(5 * number as i64),
             seconds: 1.25,
-            result: CycleResult::Ok,
+            result: if number == cycles - 1 {
+                CycleResult::Failed
+            } else {
+                CycleResult::Ok
+            },
             targets: vec!["workbook".to_string()],
-            error: None,
-        });
+            error: (number == cycles - 1).then(|| "the state file is <locked>".to_string()),
+        };
+        shared.record_cycle(&info);
+        shared.view.write().unwrap().last_cycle = Some(info);
     }
     let app = throughline::daemon::server::router(shared);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -425,15 +440,51 @@ fn the_daemon_serves_the_dashboard_with_its_last_cycle() {
     assert_eq!(healthz.status, 200, "the daemon's own routes still answer");
     assert_eq!(overview.status, 200, "{}", overview.body);
     assert_eq!(sync.status, 200, "{}", sync.body);
+    let body = &sync.body;
     assert!(
-        sync.body.contains("#7 · schedule · 1.2s"),
-        "the last cycle: {}",
-        sync.body
+        body.contains(&format!("#{cycles} · schedule · 1.2s")),
+        "the last cycle: {body}"
     );
     assert!(
-        !sync.body.contains("throughline serve"),
+        !body.contains("throughline serve"),
         "the daemon's page is not the read-only one"
     );
+    // The list: the newest first, as many as are kept, each with when, why, how long, how
+    // it ended and the 429s of its own.
+    let list = &body[body
+        .find("id=\"last-cycles\"")
+        .expect("a list of the last cycles")..];
+    let rows: Vec<&str> = list
+        .split("</tbody>")
+        .next()
+        .unwrap()
+        .split("<tr>")
+        .skip(2)
+        .collect();
+    assert_eq!(rows.len(), KEPT_CYCLES, "{list}");
+    assert!(
+        rows[0].starts_with(&format!("<td class=\"n\">{cycles}</td>")),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[0].contains("<td>2026-12-20 12:05</td>"),
+        "started, in the playbook's zone: {}",
+        rows[0]
+    );
+    assert!(rows[0].contains("<td>schedule</td>") && rows[0].contains("1.2s"));
+    assert!(rows[0].contains("workbook 2"), "its 429s: {}", rows[0]);
+    assert!(
+        rows[1].contains("badge failing\">failed")
+            && rows[1].contains("the state file is &lt;locked&gt;"),
+        "{}",
+        rows[1]
+    );
+    assert!(
+        !rows[1].contains("workbook 2"),
+        "the 429s were the last cycle's"
+    );
+    assert!(rows[KEPT_CYCLES - 1].starts_with("<td class=\"n\">6</td>"));
     let _ = addr;
 }
 

@@ -287,6 +287,7 @@ impl Service {
             seconds = format!("{:.3}", info.seconds),
             "cycle ended"
         );
+        self.shared.record_cycle(&info);
         let health = self.health.all();
         self.shared.set_view(|v| {
             v.targets = health;
