@@ -259,6 +259,19 @@ pub fn sign_in_configured(dep: &Deployment) -> bool {
 pub fn router(dash: Arc<Dashboard>) -> Router {
     routes::pages(dash.clone())
         .merge(auth::routes(dash.clone()))
-        .merge(actions::routes(dash.clone()))
+        .merge(actions::routes(dash.clone()).layer(axum::middleware::from_fn(measure_afresh)))
         .layer(axum::middleware::from_fn_with_state(dash, auth::guard))
+}
+
+/// After an action that went through, the pages measure afresh instead of showing the last
+/// measurement: the person sees what they did (a snoozed recommendation gone) at once.
+async fn measure_afresh(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if response.status().is_success() || response.status().is_redirection() {
+        process::forget_measurements();
+    }
+    response
 }

@@ -2,15 +2,17 @@
 //! last weeks as charts (stage time against plan, tasks done per week, cumulative flow, the
 //! bottleneck), each with a table of its numbers.
 
+use std::collections::HashSet;
 use std::fmt::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::civil::Date;
 use throughline_connector::State;
 
-use super::PageError;
 use super::flowchart;
 use super::page::{self, Ctx, Nav, card, section, table};
+use super::{Model, PageError};
 use crate::insight::{self, Filter, Report};
 use crate::report::build::{self, Scope, Stored};
 use crate::report::charts::{self, BLUE, Frame, GREEN, GREY, ORANGE, Series, day_number, escape};
@@ -26,7 +28,7 @@ const KEPT: usize = 4;
 /// size and time, and its write-ahead log's), the period, and the minute it is measured at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Measured {
-    config: std::path::PathBuf,
+    config: PathBuf,
     loaded: jiff::Timestamp,
     state: Vec<Option<(std::time::SystemTime, u64)>>,
     since: Date,
@@ -34,11 +36,34 @@ struct Measured {
     minute: i64,
 }
 
+impl Measured {
+    /// The files and the period: one measurement of them is kept, the newest.
+    fn period(&self) -> (PathBuf, Date, Date) {
+        (self.config.clone(), self.since, self.until)
+    }
+}
+
 type Kept = Vec<(Measured, Arc<Report>)>;
 
 fn kept() -> &'static Mutex<Kept> {
     static KEPT_REPORTS: OnceLock<Mutex<Kept>> = OnceLock::new();
     KEPT_REPORTS.get_or_init(Mutex::default)
+}
+
+/// The periods being measured again off the requests, so that one runs at a time for each.
+fn measuring() -> &'static Mutex<HashSet<(PathBuf, Date, Date)>> {
+    static MEASURING: OnceLock<Mutex<HashSet<(PathBuf, Date, Date)>>> = OnceLock::new();
+    MEASURING.get_or_init(Mutex::default)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Forget every measurement: the next view measures afresh and waits for it. After an action
+/// (a snooze, a settled conflict), so that the person sees what they did at once.
+pub fn forget_measurements() {
+    lock(kept()).clear();
 }
 
 /// The state file and its write-ahead log as they are now: a cycle that commits changes one.
@@ -57,9 +82,11 @@ fn state_stamp(dep: &crate::model::Deployment) -> Vec<Option<(std::time::SystemT
         .collect()
 }
 
-/// The measurements of `since..=until`, as `throughline report` takes them. Measuring a year
-/// of history is the dearest thing a page does, so the result is kept until the files, the
-/// state file or the minute change.
+/// The measurements of `since..=until`, as `throughline report` takes them (their own `now`,
+/// in `period.now`, says when). Measuring a year of history is the dearest thing a page does
+/// (about half a second at 10,000 tasks), so it is kept off the requests: once the files, the
+/// state file or the minute changed, a page shows the last measurement of its period while a
+/// thread measures again for the next view. Only the first view of a period waits for it.
 pub fn measure(ctx: &Ctx, since: Date, until: Date) -> Result<Arc<Report>, PageError> {
     let key = Measured {
         config: ctx.model.dep.config_path.clone(),
@@ -69,30 +96,80 @@ pub fn measure(ctx: &Ctx, since: Date, until: Date) -> Result<Arc<Report>, PageE
         until,
         minute: ctx.now.as_second().div_euclid(60),
     };
-    let found = kept()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, r)| r.clone());
-    if let Some(report) = found {
+    let (fresh, last) = {
+        let kept = lock(kept());
+        let of_period = kept.iter().find(|(k, _)| k.period() == key.period());
+        (
+            of_period.filter(|(k, _)| *k == key).map(|(_, r)| r.clone()),
+            of_period.map(|(_, r)| r.clone()),
+        )
+    };
+    if let Some(report) = fresh {
         return Ok(report);
     }
-    let stored = Stored::read(&*ctx.store)?;
+    if let Some(report) = last {
+        measure_later(ctx, key);
+        return Ok(report);
+    }
+    let report = Arc::new(measure_now(&*ctx.store, &ctx.model, ctx.now, since, until)?);
+    keep(key, report.clone());
+    Ok(report)
+}
+
+fn measure_now(
+    store: &dyn crate::state::StateStore,
+    model: &Model,
+    now: jiff::Timestamp,
+    since: Date,
+    until: Date,
+) -> Result<Report, PageError> {
+    let stored = Stored::read(store)?;
     let scope = Scope {
         since,
         until,
         process: None,
         filter: Filter::default(),
     };
-    let input = build::input(&ctx.model.dep, &ctx.model.schedule, ctx.now, &scope, stored);
-    let report = Arc::new(insight::measure(&input));
-    let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
-    kept.retain(|(k, _)| k.config != key.config || k.since != key.since || k.until != key.until);
-    kept.push((key, report.clone()));
+    let input = build::input(&model.dep, &model.schedule, now, &scope, stored);
+    Ok(insight::measure(&input))
+}
+
+fn keep(key: Measured, report: Arc<Report>) {
+    let mut kept = lock(kept());
+    kept.retain(|(k, _)| k.period() != key.period());
+    kept.push((key, report));
     let extra = kept.len().saturating_sub(KEPT);
     kept.drain(..extra);
-    Ok(report)
+}
+
+/// Measure `key`'s period again on a thread of its own (unless one already does), reading
+/// the state store through a connection of its own.
+fn measure_later(ctx: &Ctx, key: Measured) {
+    let period = key.period();
+    if !lock(measuring()).insert(period.clone()) {
+        return;
+    }
+    let (model, now, mine) = (ctx.model.clone(), ctx.now, period.clone());
+    let work = move || {
+        let measured = crate::state::open_read_only(&model.dep.state)
+            .map_err(PageError::from)
+            .and_then(|store| measure_now(&*store, &model, now, key.since, key.until));
+        match measured {
+            Ok(report) => keep(key, Arc::new(report)),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "the dashboard could not measure the history again; its pages show the last measurement"
+            ),
+        }
+        lock(measuring()).remove(&period);
+    };
+    let started = std::thread::Builder::new()
+        .name("dashboard-measure".to_string())
+        .spawn(work);
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "the dashboard could not start measuring again; the next view tries");
+        lock(measuring()).remove(&mine);
+    }
 }
 
 /// The process page.
@@ -136,6 +213,7 @@ pub fn render(ctx: &Ctx) -> Result<String, PageError> {
 fn bottleneck(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::html::Labels) {
     let w = ctx.w;
     section(out, "bottleneck", w.bottleneck, w.charts_desc);
+    measured_at(out, ctx, r);
     out.push_str("<div class=\"cards\">");
     let o = &r.on_time.overall;
     let rate = o
@@ -173,6 +251,16 @@ fn bottleneck(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::h
         if risk > 0 { "bad" } else { "ok" },
     );
     out.push_str("</div></section>");
+}
+
+/// When the measurement shown was taken: a page may show the last one while the next is made.
+pub fn measured_at(out: &mut String, ctx: &Ctx, r: &Report) {
+    let _ = write!(
+        out,
+        "<p class=\"desc\">{} {}</p>",
+        escape(ctx.w.measured_at),
+        escape(&ctx.time(r.period.now))
+    );
 }
 
 fn stage_time(out: &mut String, ctx: &Ctx, r: &Report, labels: &crate::report::html::Labels) {

@@ -52,6 +52,7 @@ pub fn render(ctx: &Ctx) -> Result<String, PageError> {
         &format!("{} {until}", w.week_of),
         w.review_desc,
     );
+    process::measured_at(&mut body, ctx, &report);
     body.push_str("<div class=\"cards\">");
     let o = &report.on_time.overall;
     let rate = o

@@ -489,6 +489,58 @@ fn the_daemon_serves_the_dashboard_with_its_last_cycles() {
 }
 
 #[test]
+fn after_a_change_a_page_shows_the_last_measurement_while_the_next_is_made() {
+    let (dir, config) = with_history("content", "2026-11-01", "2026-12-20");
+    let served = serve(&config, "2026-12-20");
+    // The first view of the period waits for its measurement.
+    let first = get(&served.addr, "/process");
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body.contains("Measured at 2026-12-20"),
+        "{}",
+        first.body
+    );
+    // A cycle records the blocked task done today: the weeks' measurements change.
+    let db = dir.path().join("throughline.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let blocked = store
+        .statuses()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.state == State::Blocked)
+        .expect("with_history blocks a task");
+    store
+        .commit(Batch {
+            statuses: vec![StatusRecord {
+                state: State::Done,
+                reason: None,
+                at: "2026-12-20T09:00:00Z".parse().unwrap(),
+                ..blocked
+            }],
+            ..Batch::default()
+        })
+        .unwrap();
+    drop(store);
+    // The next view does not wait: it shows the last measurement, as the first view did.
+    let stale = get(&served.addr, "/process");
+    assert_eq!(stale.status, 200);
+    assert_eq!(
+        stale.body, first.body,
+        "the last measurement, shown at once"
+    );
+    // Measured again off the request, a later view shows the task done.
+    let mut later = stale;
+    for _ in 0..600 {
+        if later.body != first.body {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        later = get(&served.addr, "/process");
+    }
+    assert_ne!(later.body, first.body, "the new measurement never came");
+}
+
+#[test]
 fn the_pages_in_headless_chromium_with_axe() {
     if !require(python_module("playwright")) || !require(chromium()) {
         return;
