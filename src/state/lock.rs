@@ -40,8 +40,7 @@ impl StateLock {
                 .map_err(|e| open_error("create", e))?;
         // `File::try_lock` is stable since Rust 1.89; the toolchain is newer than the
         // workspace's declared rust-version.
-        #[allow(clippy::incompatible_msrv)]
-        match file.try_lock() {
+        match try_lock_briefly(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(StateError::Locked {
@@ -56,6 +55,23 @@ impl StateLock {
             .and_then(|()| writeln!(file, "{}", std::process::id()))
             .map_err(|e| open_error("write", e))?;
         Ok(StateLock { file })
+    }
+}
+
+/// A lock released a moment ago can still look held: a process forked by another thread of
+/// this one (a test, a notifier running a command) shares every open file until its `exec`
+/// closes them. So a held lock is tried again for a quarter of a second before it counts.
+fn try_lock_briefly(file: &File) -> Result<(), TryLockError> {
+    let mut tries = 10;
+    loop {
+        #[allow(clippy::incompatible_msrv)]
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if tries > 0 => {
+                tries -= 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
     }
 }
 

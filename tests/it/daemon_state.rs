@@ -114,7 +114,7 @@ fn a_state_file_from_before_is_upgraded_and_keeps_its_data() {
             .unwrap();
     }
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE notices; DROP TABLE hook_secrets; DROP TABLE calendar_tokens; DROP TABLE metric_values; DROP TABLE snoozes; DROP TABLE planned_history; DROP TABLE handoffs; PRAGMA user_version = 1;")
+    conn.execute_batch("DROP TABLE notices; DROP TABLE hook_secrets; DROP TABLE calendar_tokens; DROP TABLE metric_values; DROP TABLE snoozes; DROP TABLE planned_history; DROP TABLE handoffs; DROP TABLE actions; PRAGMA user_version = 1;")
         .unwrap();
     drop(conn);
 
@@ -129,5 +129,5 @@ fn a_state_file_from_before_is_upgraded_and_keeps_its_data() {
         .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
 }
