@@ -145,13 +145,25 @@ pub fn frame(ctx: &Ctx, nav: Nav, title: &str, body: &str) -> String {
         escape(w.dashboard),
         escape(&heading)
     );
-    if let Some(u) = &ctx.user {
-        let _ = write!(
-            out,
-            "<div class=\"who\">{} <b>{}</b></div>",
-            escape(w.signed_in_as),
-            escape(&u.user)
-        );
+    // Who is signed in and the way out, or the way in where sign-in is configured.
+    match &ctx.user {
+        Some(u) => {
+            let _ = write!(
+                out,
+                "<div class=\"who\">{} <b>{}</b> {}</div>",
+                escape(w.signed_in_as),
+                escape(&u.user),
+                super::auth::sign_out_form(&u.csrf, w.sign_out)
+            );
+        }
+        None if super::sign_in_configured(&ctx.model.dep) => {
+            let _ = write!(
+                out,
+                "<div class=\"who\"><a href=\"/login\">{}</a></div>",
+                escape(w.sign_in)
+            );
+        }
+        None => {}
     }
     out.push_str("</header>");
     navigation(&mut out, w, nav);

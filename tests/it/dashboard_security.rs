@@ -226,9 +226,18 @@ fn the_session_cookie_is_secure_http_only_same_site_strict() {
             .unwrap()
             .contains("Max-Age=0")
     );
-    // Signed in, the pages show who, and the Sync page the action forms.
+    // Signed out, every page shows the way in.
+    let page = s.get("/", "");
+    assert!(
+        page.body.contains("<a href=\"/login\">Sign in</a>"),
+        "{}",
+        page.body
+    );
+    // Signed in, the pages show who and the way out, and the Sync page the action forms.
     let page = s.get("/sync", &format!("throughline_session={id}"));
     assert!(page.body.contains("dana"), "{}", page.body);
+    assert!(page.body.contains("action=\"/logout\""), "{}", page.body);
+    assert!(!page.body.contains("href=\"/login\""), "{}", page.body);
     // A second sign-in is a new session: an id is never reused.
     let again = s.login("dana", PASSWORD);
     assert_ne!(again.cookie("throughline_session").unwrap(), id);
@@ -391,6 +400,7 @@ fn without_sign_in_the_dashboard_is_read_only() {
     let page = s.get("/sync", "");
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("name=\"csrf\""), "no action form");
+    assert!(!page.body.contains("href=\"/login\""), "no way in to offer");
     assert_eq!(s.get("/login", "").status, StatusCode::FORBIDDEN);
     let r = s.post("/actions/snooze", "", &[("id", "x"), ("csrf", "x")]);
     assert_eq!(r.status, StatusCode::FORBIDDEN);

@@ -109,17 +109,18 @@ fn signed_in_page(user: &str, csrf: &str) -> Response {
     let body = format!(
         "<section><p>Signed in as <b>{}</b>.</p>{}</section>",
         escape(user),
-        sign_out_form(csrf)
+        sign_out_form(csrf, "Sign out")
     );
     html(StatusCode::OK, frame("Signed in", &body))
 }
 
 /// The form that signs a browser out (`POST /logout` with the session's CSRF token), for any
 /// page that shows who is signed in.
-pub fn sign_out_form(csrf: &str) -> String {
+pub fn sign_out_form(csrf: &str, label: &str) -> String {
     format!(
-        "<form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"quiet\">Sign out</button></form>",
-        escape(csrf)
+        "<form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"quiet\">{}</button></form>",
+        escape(csrf),
+        escape(label)
     )
 }
 
