@@ -565,8 +565,17 @@ fn the_pages_in_headless_chromium_with_axe() {
         ("he", "internal-launch", "2027-01-05", "2027-02-20"),
     ] {
         let (dir, config) = with_history(example, first, now);
+        if lang == "en" {
+            // With sign-in configured the pages offer the way in, and `/login` is a page too.
+            let table = crate::dashboard_security::signin_table(config.parent().unwrap());
+            let text = std::fs::read_to_string(&config).unwrap();
+            std::fs::write(&config, format!("{text}\n{table}")).unwrap();
+        }
         let s = serve(&config, now);
         let item = first_item(&get(&s.addr, "/").body);
+        if lang == "en" {
+            args.push(format!("login=http://{}/login", s.addr));
+        }
         for (name, path) in [
             ("overview", "/"),
             ("item", item.as_str()),

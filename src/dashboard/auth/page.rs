@@ -24,7 +24,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src data:; form-act
 /// A small page of its own: sign-in works while the model cannot be loaded.
 fn frame(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Throughline</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/dashboard.css\"></head><body><main id=\"main\"><h1>{t}</h1>{body}<p><a href=\"/\">Overview</a></p></main></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Throughline</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/dashboard.css\"></head><body><main id=\"main\"><h1>{t}</h1>{body}<p><a href=\"/\">Overview</a></p></main></body></html>\n",
         t = escape(title)
     )
 }
