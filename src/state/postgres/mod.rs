@@ -155,6 +155,21 @@ impl Conn {
     }
 }
 
+impl Drop for Conn {
+    /// The sync client closes its connection by blocking on a runtime of its own, which may not
+    /// start inside the daemon's (a replica stepping down drops its store there): from inside
+    /// one it is dropped on a thread of its own, as [`Conn::run`] calls it.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::scope(|s| {
+                s.spawn(move || drop(client));
+            });
+        }
+    }
+}
+
 /// Why a call failed: the server could not be reached, or it refused a statement.
 #[derive(Debug)]
 pub(crate) enum Failure {
