@@ -1,6 +1,6 @@
 //! Webhook intake: the tools' signature checks (each in its connector crate, named here for
 //! the daemon and its tests), the handshake registrations, and the hints that start an early
-//! cycle.
+//! cycle ([`super::hints`]).
 //!
 //! A webhook is a hint, never data: it only says "something changed in this target, sync
 //! soon". The cycle it starts reads the tool like any other, so a forged, lost, repeated or
@@ -21,15 +21,14 @@
 //!   A wrong or missing token is refused and counted; the `sync` message that opens a channel
 //!   changes nothing and starts no cycle.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Notify;
 
+use super::hints::Signal;
 use super::server::{label, refuse};
 use super::shared::Shared;
 use crate::engine::registry::webhooks::{Protocol, Webhook};
@@ -93,66 +92,6 @@ impl Registrations {
     }
 }
 
-/// Targets a webhook asked to sync early, coalesced: however many calls arrive, a target is
-/// pending at most once, so a flood costs at most one extra cycle at a time.
-#[derive(Debug, Default)]
-pub struct Hints {
-    pending: Mutex<BTreeSet<String>>,
-    notify: Notify,
-    /// Every hint counted, fresh or not: the loop waits for it to stop moving (a burst has
-    /// settled) before it starts the cycle.
-    count: AtomicU64,
-}
-
-impl Hints {
-    /// Ask for an early cycle for `target`. Returns false when it was already pending.
-    pub fn hint(&self, target: &str) -> bool {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        let fresh = self
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(target.to_string());
-        if fresh {
-            self.notify.notify_one();
-        }
-        fresh
-    }
-
-    /// The pending targets; none is pending afterwards.
-    pub fn take(&self) -> BTreeSet<String> {
-        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-    }
-
-    /// Resolves once a hint has arrived since the last [`Hints::take`] (at once if one has).
-    pub async fn wait(&self) {
-        loop {
-            let notified = self.notify.notified();
-            if !self.is_empty() {
-                return;
-            }
-            notified.await;
-        }
-    }
-
-    /// How many hints arrived so far, pending or not.
-    pub fn count(&self) -> u64 {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    /// Wake a waiter without a hint (a stored secret to persist, a shutdown).
-    pub fn wake(&self) {
-        self.notify.notify_one();
-    }
-}
-
 /// A Drive notification on a channel the daemon opened: taken when it repeats the channel's
 /// token, refused (401) and counted otherwise.
 pub(super) async fn channel_notice(
@@ -210,8 +149,10 @@ pub(super) async fn channel_notice(
         tracing::warn!(target_id = %target, "a {tool} notification with a wrong channel token was refused");
         return refuse(StatusCode::UNAUTHORIZED, "the channel token does not match");
     }
-    count("accepted");
-    shared.hints.hint(&target);
+    let taken = shared
+        .hints
+        .signal(&target, Signal::Anything, Instant::now());
+    count(taken.label());
     StatusCode::OK.into_response()
 }
 
@@ -233,35 +174,5 @@ mod tests {
         r.open("tasks", Duration::ZERO);
         assert!(!r.handshake("tasks", "s4"), "expired");
         assert_eq!(r.close("tasks"), None);
-    }
-
-    #[test]
-    fn hints_coalesce() {
-        let hints = Hints::default();
-        assert!(hints.hint("studio"));
-        for _ in 0..1000 {
-            assert!(!hints.hint("studio"));
-        }
-        assert!(hints.hint("tasks"));
-        assert_eq!(
-            hints.take().into_iter().collect::<Vec<_>>(),
-            ["studio", "tasks"]
-        );
-        assert!(hints.is_empty());
-        assert!(hints.hint("studio"));
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn wait_returns_when_a_hint_is_pending() {
-        let hints = std::sync::Arc::new(Hints::default());
-        hints.hint("studio");
-        hints.wait().await;
-        hints.take();
-        let h = hints.clone();
-        let waiter = tokio::spawn(async move { h.wait().await });
-        tokio::task::yield_now().await;
-        assert!(!waiter.is_finished());
-        hints.hint("studio");
-        waiter.await.unwrap();
     }
 }

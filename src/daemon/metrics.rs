@@ -418,7 +418,7 @@ impl Metrics {
             w,
             "throughline_webhooks_total",
             "counter",
-            "Webhook calls by tool, target and result (accepted, handshake, handshake_refused, bad_signature, unsigned, unknown_target, no_secret).",
+            "Webhook calls by tool, target and result (accepted, own_write: the echo of the daemon's own write, heartbeat, sync, handshake, handshake_refused, bad_signature, bad_token, unsigned, unknown_target, no_secret).",
         );
         for ((tool, target, result), n) in &self.webhooks {
             sample(

@@ -27,6 +27,7 @@ pub mod cron;
 pub mod deployments;
 pub mod handoff;
 pub mod health;
+pub mod hints;
 pub mod hooks;
 pub mod leader;
 pub mod logging;

@@ -56,12 +56,12 @@ pub const SETTLE: Duration = Duration::from_millis(150);
 /// passed since the first: a burst (a person moving ten cards, a save in many steps, a
 /// thousand deliveries) becomes one cycle, and a steady stream still gets one at least every
 /// `longest`. Signals that arrive while that cycle runs are pending when it ends and make at
-/// most one more: the pending set holds each target once ([`super::hooks::Hints`]).
+/// most one more: the pending set holds each target once ([`super::hints::Hints`]).
 ///
 /// The cycle observes every target before it writes to any (`engine::run_cycle`:
 /// `observe_all`, then the merge, then `plan_and_apply` per target), so the tool that signalled
 /// is read before anything is pushed to the others: the hub rule, pull before push.
-async fn settle(hints: &super::hooks::Hints, longest: Duration) {
+async fn settle(hints: &super::hints::Hints, longest: Duration) {
     let start = std::time::Instant::now();
     let mut seen = hints.count();
     loop {

@@ -7,6 +7,7 @@
 //! set `[daemon] public_url`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 
+use super::hints::Signal;
 use super::shared::Shared;
 use crate::engine::registry::webhooks::{Protocol, Webhook};
 use crate::model::TargetKind;
@@ -205,7 +207,12 @@ async fn app_secret(
     kind: TargetKind,
     hook: &'static Webhook,
 ) -> Response {
-    let Protocol::AppSecret { header, verify } = hook.protocol else {
+    let Protocol::AppSecret {
+        header,
+        verify,
+        objects,
+    } = hook.protocol
+    else {
         return refuse(StatusCode::NOT_FOUND, "no such webhook");
     };
     let tool = kind.spec().tool;
@@ -258,9 +265,10 @@ async fn app_secret(
         tracing::warn!(target_id = %target, callback = %callback, "a {tool} webhook with a wrong signature was refused (if all of them are, check that [daemon] public_url is the address the webhook was created with, and the app secret)");
         return refuse(StatusCode::UNAUTHORIZED, "the signature does not match");
     }
-    count("accepted");
-    let fresh = shared.hints.hint(&target);
-    tracing::debug!(target_id = %target, fresh, "{tool} webhook accepted");
+    let signal = Signal::from_objects(objects(&body));
+    let taken = shared.hints.signal(&target, signal, Instant::now());
+    count(taken.label());
+    tracing::debug!(target_id = %target, ?taken, "{tool} webhook accepted");
     StatusCode::OK.into_response()
 }
 
@@ -278,6 +286,7 @@ async fn handshake(
         secret_header,
         signature_header,
         verify,
+        objects,
     } = hook.protocol
     else {
         return refuse(StatusCode::NOT_FOUND, "no such webhook");
@@ -327,8 +336,8 @@ async fn handshake(
         tracing::warn!(target_id = %target, "a {tool} webhook with a wrong signature was refused");
         return refuse(StatusCode::UNAUTHORIZED, "the signature does not match");
     }
-    count("accepted");
-    shared.hints.hint(&target);
+    let signal = Signal::from_objects(objects(&body));
+    count(shared.hints.signal(&target, signal, Instant::now()).label());
     StatusCode::OK.into_response()
 }
 

@@ -4,7 +4,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::Timestamp;
 
-use super::hooks::{Hints, Registrations};
+use super::hints::Hints;
+use super::hooks::Registrations;
 use super::logging::Secrets;
 use super::metrics::Metrics;
 use super::readiness::{CycleInfo, View};

@@ -18,9 +18,10 @@ pub mod metrics;
 mod people;
 pub mod registry;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use throughline_connector::{
@@ -98,6 +99,49 @@ pub struct TargetOutcome {
     pub applied: usize,
     /// Changes that failed: (identity, why). Their links are as they were.
     pub failed: Vec<(String, ConnectorError)>,
+    /// What the cycle sent the tool, when it sent anything.
+    pub writes: Option<Writes>,
+}
+
+/// The tool's objects a cycle wrote to, and when. The daemon tells the echo of its own writes
+/// (a webhook about them) from a person's change by these.
+#[derive(Debug, Clone)]
+pub struct Writes {
+    /// Remote ids: each changed task and entry, the task of each entry, each created object.
+    pub objects: BTreeSet<String>,
+    /// When the first request left.
+    pub started: Instant,
+    /// When the last answer came.
+    pub ended: Instant,
+}
+
+impl Writes {
+    fn of(
+        changes: &[Change],
+        results: &[Result<Applied, ConnectorError>],
+        started: Instant,
+    ) -> Writes {
+        // A failed change may still have written part of itself: its objects count too.
+        let mut objects: BTreeSet<String> = changes
+            .iter()
+            .flat_map(|c| c.objects())
+            .map(str::to_string)
+            .collect();
+        for r in results {
+            if let Ok(Applied::Created {
+                remote_id, entries, ..
+            }) = r
+            {
+                objects.insert(remote_id.clone());
+                objects.extend(entries.iter().map(|(_, id)| id.clone()));
+            }
+        }
+        Writes {
+            objects,
+            started,
+            ended: Instant::now(),
+        }
+    }
 }
 
 impl TargetOutcome {
@@ -627,7 +671,9 @@ async fn apply_plan(
     }
     let changes: Vec<Change> = plan.changes.iter().map(|c| c.change.clone()).collect();
     steps.take()?;
+    let started = Instant::now();
     let results = connector.apply(&changes).await;
+    outcome.writes = Some(Writes::of(&changes, &results, started));
 
     let mut after = Batch::default();
     record_results(target, plan, results, outcome, now, &mut after);

@@ -1,6 +1,7 @@
 //! The daemon's loop with the real connectors: a Trello delivery that is lost is still caught
 //! by the periodic cycle, and a workbook saved by openpyxl starts a cycle without waiting for
-//! the poll, while the daemon's own writes of the workbook start none.
+//! the poll, while the daemon's own writes (of the workbook, and the deliveries Trello makes of
+//! them) start none.
 
 use crate::daemon_support;
 
@@ -240,6 +241,113 @@ fn a_workbook_saved_with_openpyxl_starts_a_cycle_and_the_daemons_own_writes_do_n
     // That cycle wrote both workbooks; those writes are its own and start nothing more.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(daemon.cycles(), 2, "{}", daemon.metrics());
+}
+
+/// Wait until no signal is pending and no cycle has run for a second.
+fn settled(daemon: &Running) {
+    let mut quiet = Instant::now();
+    let start = Instant::now();
+    while quiet.elapsed() < Duration::from_secs(1) {
+        if !daemon.shared.hints.is_empty() || daemon.shared.view().running_since.is_some() {
+            quiet = Instant::now();
+        }
+        assert!(start.elapsed() < PATIENCE, "the daemon never settled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn trellos_echo_of_the_daemons_own_write_starts_no_cycle_and_a_persons_tick_does() {
+    use throughline_trello::emulator::Emulator;
+    if !require(python_module("openpyxl")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let emulator_rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = emulator_rt.block_on(Emulator::start()).unwrap();
+    let board = emu.seed_board("Studio");
+    for (file, value) in [
+        ("trello-key", emu.key()),
+        ("trello-token", emu.token()),
+        ("trello-secret", emu.app_secret()),
+    ] {
+        std::fs::write(dir.path().join(file), value).unwrap();
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // An hour between polls: only signals start cycles here.
+    let config = write_deployment(
+        dir.path(),
+        &Setup {
+            targets: format!(
+                "[[target]]\nid = \"studio\"\nkind = \"trello\"\nboard = \"{board}\"\nbase_url = \"{}\"\ncredentials = {{ key = \"file:trello-key\", token = \"file:trello-token\", secret = \"file:trello-secret\" }}\n\n{}",
+                emu.base_url(),
+                excel_targets(&["writers"])
+            ),
+            sync: "every = \"1h\"".into(),
+            service: format!("[daemon]\npublic_url = \"{base}\""),
+            ..Default::default()
+        },
+    );
+    let daemon = Running::start(&config, listener);
+    daemon.cycle_after(Timestamp::UNIX_EPOCH);
+    eventually("the webhook", || emu.webhooks().len() == 1);
+    settled(&daemon);
+    let workbook = dir.path().join("writers.xlsx");
+    let obs = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(ExcelConnector::new("w", &workbook, ExcelMapping::default()).observe(None))
+        .unwrap();
+    let tasks: Vec<String> = obs
+        .tasks
+        .iter()
+        .filter_map(|t| t.identity.clone())
+        .collect();
+    let (ticked_here, ticked_there) = (&tasks[0], &tasks[1]);
+    let own_writes = |m: &str| -> u64 {
+        m.lines()
+            .filter(|l| l.contains("tool=\"trello\"") && l.contains("result=\"own_write\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    let cycles = daemon.cycles();
+    let echoes = own_writes(&daemon.metrics());
+
+    // A person ticks a task in the workbook: one cycle pushes it to its card, and Trello's
+    // delivery of that write is the daemon's own.
+    let saved = Timestamp::now();
+    let edit = std::process::Command::new("python3")
+        .args(["-c", EDIT])
+        .arg(&workbook)
+        .arg(ticked_here)
+        .output()
+        .unwrap();
+    assert!(edit.status.success(), "{edit:?}");
+    assert_eq!(daemon.cycle_after(saved), "webhook");
+    let _inside = emulator_rt.enter();
+    let card = emu
+        .person(|p| p.card_with_marker(ticked_here))
+        .expect("the task's card");
+    assert!(emu.person(|p| p.card(&card).unwrap().due_complete));
+    settled(&daemon);
+    assert_eq!(daemon.cycles(), cycles + 1, "{}", daemon.metrics());
+    assert!(
+        own_writes(&daemon.metrics()) > echoes,
+        "the delivery came and was told apart: {}",
+        daemon.metrics()
+    );
+
+    // A person ticks another card in Trello: a cycle, and the workbook shows it.
+    emu.person(|p| {
+        let card = p.card_with_marker(ticked_there).expect("the task's card");
+        p.set_due_complete(&card, true);
+    });
+    eventually("the tick in the workbook", || {
+        state_in(&workbook, ticked_there) == Some(State::Done)
+    });
+    settled(&daemon);
+    assert_eq!(daemon.cycles(), cycles + 2, "{}", daemon.metrics());
 }
 
 /// A person marks a row done in the first sheet and saves, as openpyxl does.

@@ -94,6 +94,19 @@ pub struct EntryArchive<'c> {
 }
 
 impl Change {
+    /// The tool's existing objects the change writes to: the task, or the entry and its task
+    /// (a create names only the parent it goes under, if any).
+    pub fn objects(&self) -> Vec<&str> {
+        match self.view() {
+            ChangeView::CreateTask(_) => Vec::new(),
+            ChangeView::UpdateTask(u) => vec![u.remote_id],
+            ChangeView::ArchiveTask(a) => vec![a.remote_id],
+            ChangeView::CreateEntry(c) => vec![c.parent_remote_id],
+            ChangeView::UpdateEntry(u) => vec![u.parent_remote_id, u.remote_id],
+            ChangeView::ArchiveEntry(a) => vec![a.parent_remote_id, a.remote_id],
+        }
+    }
+
     /// The change by kind, borrowed.
     pub fn view(&self) -> ChangeView<'_> {
         match self {

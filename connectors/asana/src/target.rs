@@ -205,6 +205,27 @@ pub fn webhook_signature(secret: &[u8], body: &[u8]) -> String {
         .collect()
 }
 
+/// The objects each event of a webhook delivery concerns: its resource and, for a subtask or
+/// a story, the task it belongs to (`parent`). `Some` of nothing is a heartbeat: nothing
+/// changed. `None` when the body is not a list of events: anything may have changed. The
+/// daemon tells the echo of its own writes by these ids.
+pub fn webhook_objects(body: &[u8]) -> Option<Vec<Vec<String>>> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let gid =
+        |e: &serde_json::Value, key: &str| e.get(key)?.get("gid")?.as_str().map(str::to_string);
+    v.get("events")?
+        .as_array()?
+        .iter()
+        .map(|e| {
+            let objects: Vec<String> = [gid(e, "resource"), gid(e, "parent")]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!objects.is_empty()).then_some(objects)
+        })
+        .collect()
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     let pairs = text.as_bytes().chunks_exact(2);
     if !pairs.remainder().is_empty() {
@@ -222,6 +243,34 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_objects_of_each_event() {
+        // Events in the description's `EventResponse` shape: a task changed, a story added to
+        // a task (its parent), a subtask completed under its task.
+        let body = br#"{"events":[
+            {"user":{"gid":"12","resource_type":"user"},"resource":{"gid":"1201","resource_type":"task"},"type":"task","action":"changed","change":{"field":"completed","action":"changed"},"created_at":"2026-12-02T10:00:00.000Z"},
+            {"resource":{"gid":"9001","resource_type":"story"},"parent":{"gid":"1201","resource_type":"task"},"type":"story","action":"added","created_at":"2026-12-02T10:00:00.100Z"},
+            {"resource":{"gid":"1305","resource_type":"task"},"parent":{"gid":"1201","resource_type":"task"},"type":"task","action":"changed","created_at":"2026-12-02T10:00:00.200Z"}
+        ]}"#;
+        let strings = |v: &[&[&str]]| -> Vec<Vec<String>> {
+            v.iter()
+                .map(|e| e.iter().map(|s| s.to_string()).collect())
+                .collect()
+        };
+        assert_eq!(
+            webhook_objects(body),
+            Some(strings(&[&["1201"], &["9001", "1201"], &["1305", "1201"]]))
+        );
+        // Asana's heartbeat: no event, nothing changed.
+        assert_eq!(webhook_objects(br#"{"events":[]}"#), Some(Vec::new()));
+        // An event naming nothing, or a body that is not events: anything may have changed.
+        assert_eq!(
+            webhook_objects(br#"{"events":[{"action":"changed"}]}"#),
+            None
+        );
+        assert_eq!(webhook_objects(br#"{"data":[]}"#), None);
+    }
 
     #[test]
     fn signatures() {

@@ -107,6 +107,15 @@ pub fn webhook_signature(secret: &[u8], body: &[u8], callback: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// The cards a webhook delivery's action concerns (`action.data.card.id`), one list per
+/// action. `None` when the body names no card (an action on the board or a list): anything
+/// may have changed. The daemon tells the echo of its own writes by these ids.
+pub fn webhook_objects(body: &[u8]) -> Option<Vec<Vec<String>>> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let card = v.pointer("/action/data/card/id")?.as_str()?;
+    Some(vec![vec![card.to_string()]])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +124,20 @@ mod tests {
     const SECRET: &[u8] = b"trello-app-secret";
     const CALLBACK: &str = "https://sync.example.com/hooks/trello/studio";
     const BODY: &[u8] = br#"{"action":{"type":"updateCard","data":{"card":{"name":"\u05d1\u05d3\u05d9\u05e7\u05d4"}}}}"#;
+
+    #[test]
+    fn the_card_of_an_action() {
+        // An action as Trello delivers it (the shape of a recorded `updateCard`).
+        let body = br#"{"action":{"id":"57f1c03da9f6a0a4bf851f89","idMemberCreator":"4f0b777fd1e39cca3f217850","type":"updateCard","data":{"card":{"id":"57f0752fe7074732b13358df","name":"\u05d1\u05d3\u05d9\u05e7\u05d4","idList":"57f03a09ace084808ff59272"},"old":{"idList":"57f03a0e9d3013ae8f30f9a2"},"board":{"id":"57f039fbc0f98772398d289d"}}},"model":{"id":"57f039fbc0f98772398d289d"}}"#;
+        assert_eq!(
+            webhook_objects(body),
+            Some(vec![vec!["57f0752fe7074732b13358df".to_string()]])
+        );
+        // A list renamed names no card; a body that is not JSON says nothing either.
+        let list = br#"{"action":{"type":"updateList","data":{"list":{"id":"57f03a09ace084808ff59272"}}}}"#;
+        assert_eq!(webhook_objects(list), None);
+        assert_eq!(webhook_objects(b"not json"), None);
+    }
 
     #[test]
     fn signatures() {

@@ -76,14 +76,7 @@ impl Service {
         self.workbooks.cycle_started();
         let result =
             engine::run_cycle(&mut *self.store, &mut runs, &self.dep.sync, &options, now).await;
-        // The workbooks this cycle wrote are the daemon's own versions: no cycle for them.
-        self.workbooks.cycle_ended(&|target| match &result {
-            Ok(report) => report
-                .targets
-                .iter()
-                .any(|o| o.target == target && o.applied > 0),
-            Err(_) => true,
-        });
+        self.own_writes(&result);
         if result.is_ok() {
             self.allow_once = AllowOnce::default();
             self.pull_metrics(&mut runs, now).await;
@@ -128,6 +121,28 @@ impl Service {
             error,
         };
         self.cycle_ended(info, took);
+    }
+
+    /// What the cycle wrote to each tool: the signals that are only its echo (pending now or
+    /// still to come) start no cycle.
+    fn own_writes(&mut self, result: &Result<engine::CycleReport, EngineError>) {
+        // The workbooks this cycle wrote are the daemon's own versions: no cycle for them.
+        self.workbooks.cycle_ended(&|target| match result {
+            Ok(report) => report
+                .targets
+                .iter()
+                .any(|o| o.target == target && o.applied > 0),
+            Err(_) => true,
+        });
+        let Ok(report) = result else { return };
+        for o in &report.targets {
+            if let Some(w) = &o.writes {
+                let echoes = self.shared.hints.wrote(&o.target, w.clone());
+                if echoes > 0 {
+                    tracing::debug!(target_id = %o.target, echoes, "signals that came back from this cycle's own writes start no cycle");
+                }
+            }
+        }
     }
 
     /// Record the values people typed on the grid targets' Metrics tabs, as `sync` does.
