@@ -161,44 +161,62 @@ pub fn check(
             (ex.playbook_patterns.clone(), ex.item_patterns.clone())
         }
     };
-    let big = files
-        .iter()
-        .position(|f| f.path.starts_with("items") && item_count(&f.contents) > CHECK_ITEMS);
-    let Some(big) = big else {
+    // A large items file is loaded in parts: the loader holds a file's whole parse tree, which
+    // for 100,000 items is several hundred megabytes.
+    let big = files.iter().enumerate().find_map(|(i, f)| {
+        let parts = f
+            .path
+            .starts_with("items")
+            .then(|| parts(&f.contents, CHECK_ITEMS))?;
+        (parts.len() > 1).then_some((i, parts))
+    });
+    let Some((big, parts)) = big else {
         return load_combined(out, &playbooks, &items, files)
             .map(|_| ())
             .map_err(ImportError::Invalid);
     };
-    // A large items file is loaded in parts: the loader holds a file's whole parse tree, which
-    // for 100,000 items is several hundred megabytes. The parts are loaded side by side, one
-    // per core (at most CHECK_THREADS, which bounds the memory).
     let file = &files[big];
-    let parts = parts(&file.contents, CHECK_ITEMS);
-    let load_part = |text: &str| {
-        let mut part_files: Vec<OutFile> = files
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != big)
-            .map(|(_, f)| f.clone())
-            .collect();
+    let others: Vec<OutFile> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != big)
+        .map(|(_, f)| f.clone())
+        .collect();
+    // The parts are loaded side by side, one per core (at most CHECK_THREADS, which bounds the
+    // memory); each also reads its ids, for the comparison across parts below.
+    let results = in_parallel(&parts, |(_, text)| {
+        let mut part_files = others.clone();
         part_files.push(OutFile {
             path: file.path.clone(),
             contents: text.to_string(),
-            what: file.what.clone(),
+            what: String::new(),
         });
-        load_combined(out, &playbooks, &items, &part_files).map(|_| ())
-    };
-    let results = in_parallel(&parts, |(_, text)| load_part(text));
-    let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::new();
+        load_combined(out, &playbooks, &items, &part_files).map(|_| item_ids(text))
+    });
+    merge_parts(&out.join(&file.path), &parts, results)
+}
+
+/// A part's item ids, each with its line (0-based) in the part.
+type PartIds<'a> = Vec<(usize, Cow<'a, str>)>;
+
+/// The parts' results as one: each part's problems at their lines in the whole file, and an id
+/// that a later part repeats.
+fn merge_parts<'a>(
+    real: &Path,
+    parts: &[(usize, &str)],
+    results: Vec<Result<PartIds<'a>, Diagnostics>>,
+) -> Result<(), ImportError> {
+    let total = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
+    let mut seen: HashMap<Cow<'a, str>, usize> = HashMap::with_capacity(total);
     let mut problems = Vec::new();
-    for ((first_line, text), result) in parts.iter().zip(results) {
+    for ((first_line, _), result) in parts.iter().zip(results) {
         match result {
-            Ok(()) => {
+            Ok(ids) => {
                 // Within a part the loader compares ids; across parts, here.
-                for (line, id) in item_ids(text) {
+                for (line, id) in ids {
                     match seen.entry(id) {
                         Entry::Occupied(first) => problems.push(Diagnostic {
-                            file: out.join(&file.path),
+                            file: real.to_path_buf(),
                             line: first_line + line + 1,
                             col: 1,
                             message: format!(
@@ -214,7 +232,6 @@ pub fn check(
                 }
             }
             Err(diags) => {
-                let real = out.join(&file.path);
                 problems.extend(diags.0.into_iter().map(|mut d| {
                     if d.file == real {
                         d.line += first_line;
@@ -240,28 +257,54 @@ const CHECK_ITEMS: usize = 5_000;
 /// with its line (0-based) in `text`. Called on a part the loader accepted, so each value is a
 /// valid TOML string: one without a backslash is its text between the quotes; any other is
 /// read by the TOML parser.
-fn item_ids(text: &str) -> Vec<(usize, Cow<'_, str>)> {
-    let lines: Vec<&str> = text.lines().collect();
-    lines
-        .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[0] == "[[item]]")
-        .filter_map(|(i, w)| {
-            let value = w[1].strip_prefix("id = ")?;
-            let plain = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .filter(|v| !v.contains(['\\', '"']));
-            let id = match plain {
-                Some(v) => Cow::Borrowed(v),
-                None => {
-                    let table: toml::Table = toml::from_str(&format!("v = {value}")).ok()?;
-                    Cow::Owned(table["v"].as_str()?.to_string())
-                }
-            };
-            Some((i + 1, id))
-        })
-        .collect()
+fn item_ids(text: &str) -> PartIds<'_> {
+    let mut out = Vec::new();
+    let mut line = 0;
+    let mut counted = 0;
+    for at in item_starts(text) {
+        line += newlines(&text[counted..at]);
+        counted = at;
+        let next = &text[at + ITEM.len()..];
+        let Some(value) = next
+            .split('\n')
+            .next()
+            .and_then(|l| l.strip_prefix("id = "))
+        else {
+            continue;
+        };
+        let plain = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .filter(|v| !v.contains(['\\', '"']));
+        let id = match plain {
+            Some(v) => Cow::Borrowed(v),
+            None => {
+                let Some(id) = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                    .ok()
+                    .and_then(|t| t["v"].as_str().map(str::to_string))
+                else {
+                    continue;
+                };
+                Cow::Owned(id)
+            }
+        };
+        out.push((line + 1, id));
+    }
+    out
+}
+
+/// The `[[item]]` line as the import writes it.
+const ITEM: &str = "[[item]]\n";
+
+/// Where each `[[item]]` line starts (a line of its own, as the import writes it).
+fn item_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.match_indices(ITEM)
+        .map(|(at, _)| at)
+        .filter(move |&at| at == 0 || text.as_bytes()[at - 1] == b'\n')
+}
+
+fn newlines(text: &str) -> usize {
+    text.bytes().filter(|b| *b == b'\n').count()
 }
 
 /// Run `work` on every part, on up to [`CHECK_THREADS`] threads; the results in the parts'
@@ -302,26 +345,17 @@ fn in_parallel<P: Sync, R: Send>(parts: &[P], work: impl Fn(&P) -> R + Sync) -> 
 /// The most parts of an items file loaded at once: each holds its parse tree in memory.
 const CHECK_THREADS: usize = 4;
 
-fn item_count(text: &str) -> usize {
-    text.lines().filter(|l| *l == "[[item]]").count()
-}
-
 /// An items file cut before every `per`-th `[[item]]` line: each part's first line (0-based)
 /// in the whole file, and its text, so that a problem's place in a part maps back.
 fn parts(text: &str, per: usize) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
-    let (mut start, mut start_line, mut items) = (0usize, 0usize, 0usize);
-    let (mut offset, mut line) = (0usize, 0usize);
-    for l in text.split_inclusive('\n') {
-        if l.trim_end() == "[[item]]" {
-            if items == per {
-                out.push((start_line, &text[start..offset]));
-                (start, start_line, items) = (offset, line, 0);
-            }
-            items += 1;
+    let (mut start, mut start_line) = (0usize, 0usize);
+    for (n, at) in item_starts(text).enumerate() {
+        if n > 0 && n % per == 0 {
+            out.push((start_line, &text[start..at]));
+            start_line += newlines(&text[start..at]);
+            start = at;
         }
-        offset += l.len();
-        line += 1;
     }
     out.push((start_line, &text[start..]));
     out
@@ -489,7 +523,6 @@ mod part_tests {
         );
         assert_eq!(p[1], (8, "[[item]]\nid = \"c\"\n"));
         assert_eq!(p.iter().map(|(_, t)| *t).collect::<String>(), text);
-        assert_eq!(item_count(text), 3);
         assert_eq!(
             item_ids(text),
             [(3, "a".into()), (6, "b".into()), (9, "c".into())]

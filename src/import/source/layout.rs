@@ -1,6 +1,9 @@
 //! What calamine does not expose about a sheet, read from the file's XML in one pass: hidden
-//! rows and columns, right-to-left display, merged areas and (.xlsx) formulas whose result was
-//! never saved. For .xlsx and .ods files.
+//! rows and columns, right-to-left display, merged areas, outline levels, indents and (.xlsx)
+//! formulas whose result was never saved. For .xlsx and .ods files. calamine's cell reader
+//! offers none of these, so an .xlsx sheet's XML is unpacked twice; this second look reads
+//! only its tags (`scan_sheet`), about a quarter of the cost of parsing it again (most of what
+//! is left is the unpacking).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
@@ -37,7 +40,7 @@ pub fn xlsx_layout(path: &Path, sheet: &str) -> Result<Layout, String> {
         .map(|xml| indent_styles(&xml))
         .unwrap_or_default();
     let entry = zip.by_name(&part).map_err(|e| format!("{part}: {e}"))?;
-    scan_sheet(BufReader::with_capacity(1 << 16, entry), &styles)
+    scan_sheet(entry, &styles)
 }
 
 /// The cell formats (`cellXfs`, by index) that indent their text, with their indent.
@@ -293,21 +296,31 @@ fn attr_u32(e: &BytesStart<'_>, name: &str) -> Option<u32> {
         .and_then(|a| a.value.parse().ok())
 }
 
-fn is_true(e: &BytesStart<'_>, name: &str) -> bool {
-    attr_is(e, name, &["1", "true"])
+/// An attribute's value in a tag's raw attribute text (no copy: this runs for every cell).
+fn raw_attr<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(i) = raw[from..].find(name) {
+        let at = from + i;
+        let before = raw[..at].chars().next_back();
+        let after = &raw[at + name.len()..];
+        if before.is_none_or(char::is_whitespace)
+            && let Some(rest) = after.strip_prefix('=')
+        {
+            let quote = rest.chars().next()?;
+            let value = rest.strip_prefix(['"', '\''])?;
+            return value.find(quote).map(|end| &value[..end]);
+        }
+        from = at + name.len();
+    }
+    None
 }
 
-/// Record a cell's indent, from its `s="N"` style, when that style indents.
-fn indent(raw: &str, styles: &HashMap<u32, u8>, layout: &mut Layout) {
-    if styles.is_empty() {
-        return;
-    }
-    if let Some(n) = raw_attr(raw, "s").and_then(|s| s.parse::<u32>().ok())
-        && let Some(level) = styles.get(&n)
-        && let Some(at) = cell_attr(raw)
-    {
-        layout.indents.insert(at, *level);
-    }
+fn raw_u32(raw: &str, name: &str) -> Option<u32> {
+    raw_attr(raw, name).and_then(|v| v.parse().ok())
+}
+
+fn raw_true(raw: &str, name: &str) -> bool {
+    matches!(raw_attr(raw, name), Some("1" | "true"))
 }
 
 /// The `r="B12"` attribute in a tag's raw attribute text.
@@ -315,98 +328,206 @@ fn cell_attr(raw: &str) -> Option<(u32, u32)> {
     raw_attr(raw, "r").and_then(parse_cell)
 }
 
-/// An attribute's value in a tag's raw attribute text.
-fn raw_attr<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
-    let key = format!("{name}=");
-    let mut rest = raw;
-    while let Some(i) = rest.find(&key) {
-        let before = rest[..i].chars().next_back();
-        let after = &rest[i + key.len()..];
-        if before.is_none_or(char::is_whitespace) {
-            let quote = after.chars().next()?;
-            let value = &after[1..];
-            return value.find(quote).map(|end| &value[..end]);
+/// The layout of an .xlsx sheet, from its XML. calamine reads the cells; this scan looks only
+/// at tags (from each `<` to its `>`, quotes and comments respected) and skips the text between
+/// them unread, which makes it several times cheaper than a second XML parse of the sheet.
+fn scan_sheet<R: Read>(mut input: R, indent_styles: &HashMap<u32, u8>) -> Result<Layout, String> {
+    let mut scan = SheetScan {
+        styles: indent_styles,
+        layout: Layout::default(),
+        next_row: 0,
+        cell: String::new(),
+        formula: false,
+        value: false,
+        in_value: false,
+    };
+    let mut buf = vec![0u8; 1 << 18];
+    let mut filled = 0;
+    loop {
+        // A tag longer than the buffer (a huge attribute) grows it; the part's size is bounded.
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
         }
-        rest = after;
+        let n = input.read(&mut buf[filled..]).map_err(|e| e.to_string())?;
+        filled += n;
+        let used = scan.feed(&buf[..filled], n == 0);
+        buf.copy_within(used..filled, 0);
+        filled -= used;
+        if n == 0 {
+            return Ok(scan.layout);
+        }
     }
-    None
 }
 
-fn scan_sheet<R: std::io::BufRead>(
-    input: R,
-    indent_styles: &HashMap<u32, u8>,
-) -> Result<Layout, String> {
-    let mut layout = Layout::default();
-    let mut reader = Reader::from_reader(input);
-    let mut buf = Vec::with_capacity(1024);
-    // Rows without `r` follow the previous row.
-    let mut next_row: u32 = 0;
-    // The cell being read: its attributes (parsed only if needed), whether it has a formula and
-    // a value.
-    let mut cell = String::new();
-    let (mut formula, mut value, mut in_value) = (false, false, false);
-    loop {
-        buf.clear();
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) if e.local_name().as_ref() == "c" => {
-                cell.clear();
-                cell.push_str(e.attributes_raw());
-                formula = false;
-                value = false;
+/// Where the scan of a sheet's XML is.
+struct SheetScan<'a> {
+    styles: &'a HashMap<u32, u8>,
+    layout: Layout,
+    /// Rows without `r` follow the previous row.
+    next_row: u32,
+    /// The cell being read: its attributes, whether it has a formula and a value.
+    cell: String,
+    formula: bool,
+    value: bool,
+    /// Inside a `<v>`: text there is a value (an empty `<v/>` or `<v></v>` is none).
+    in_value: bool,
+}
+
+impl SheetScan<'_> {
+    /// Scan the tags of `data` that are complete; how many bytes were used (the rest waits for
+    /// more input, unless `last`).
+    fn feed(&mut self, data: &[u8], last: bool) -> usize {
+        let mut at = 0;
+        loop {
+            let Some(lt) = data[at..].iter().position(|b| *b == b'<') else {
+                self.value |= self.in_value && at < data.len();
+                return data.len();
+            };
+            self.value |= self.in_value && lt > 0;
+            let start = at + lt;
+            let Some((end, body)) = tag_end(&data[start..]) else {
+                return if last { data.len() } else { start };
+            };
+            match body {
+                Tag::Element(inner) => self.tag(&String::from_utf8_lossy(inner)),
+                Tag::Data(empty) => self.value |= self.in_value && !empty,
+                Tag::Other => {}
             }
-            // An empty `<v/>` is no value at all.
-            Ok(Event::Start(e)) if e.local_name().as_ref() == "v" => in_value = true,
-            Ok(Event::Text(t)) if in_value => value |= !t.is_empty(),
-            Ok(Event::End(e)) if e.local_name().as_ref() == "v" => in_value = false,
-            Ok(Event::End(e)) if e.local_name().as_ref() == "c" => {
-                indent(&cell, indent_styles, &mut layout);
-                if formula
-                    && !value
-                    && let Some(at) = cell_attr(&cell)
-                {
-                    layout.uncalculated.push(at);
-                }
-            }
-            Ok(Event::Start(e) | Event::Empty(e)) => match e.local_name().as_ref() {
-                "row" => {
-                    let row = attr_u32(&e, "r")
-                        .and_then(|r| r.checked_sub(1))
-                        .unwrap_or(next_row);
-                    next_row = row + 1;
-                    if is_true(&e, "hidden") {
-                        layout.hidden_rows.insert(row);
-                    }
-                    if let Some(level) = attr_u32(&e, "outlineLevel").filter(|l| *l > 0) {
-                        layout.outline_levels.insert(row, level.min(7) as u8);
-                    }
-                }
-                "f" => formula = true,
-                "is" => value = true,
-                "col" => {
-                    if is_true(&e, "hidden")
-                        && let (Some(min), Some(max)) = (attr_u32(&e, "min"), attr_u32(&e, "max"))
-                    {
-                        // Styles often span to column XFD; only the first columns can hold
-                        // data worth reporting.
-                        for c in min.max(1)..=max.min(min.max(1) + 1024) {
-                            layout.hidden_cols.insert(c - 1);
-                        }
-                    }
-                }
-                "sheetView" => layout.right_to_left |= is_true(&e, "rightToLeft"),
-                "mergeCell" => {
-                    if let Some(area) = attr(&e, "ref").as_deref().and_then(parse_area) {
-                        layout.merges.push(area);
-                    }
-                }
+            at = start + end;
+        }
+    }
+
+    /// One tag, without its `<` and `>`.
+    fn tag(&mut self, tag: &str) {
+        if let Some(closing) = tag.strip_prefix('/') {
+            match local(closing.trim_end()) {
+                "v" => self.in_value = false,
+                "c" => self.end_cell(),
                 _ => {}
-            },
-            Ok(Event::Eof) => break,
-            Err(e) => return Err(e.to_string()),
+            }
+            return;
+        }
+        let empty = tag.ends_with('/');
+        let tag = tag.strip_suffix('/').unwrap_or(tag);
+        let (name, attrs) = tag
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .unwrap_or((tag, ""));
+        match local(name) {
+            "c" if !empty => {
+                self.cell.clear();
+                self.cell.push_str(attrs);
+                (self.formula, self.value) = (false, false);
+            }
+            "v" if !empty => self.in_value = true,
+            "f" => self.formula = true,
+            "is" => self.value = true,
+            "row" => self.row(attrs),
+            "col" => self.col(attrs),
+            "sheetView" => self.layout.right_to_left |= raw_true(attrs, "rightToLeft"),
+            "mergeCell" => {
+                if let Some(area) = raw_attr(attrs, "ref").and_then(parse_area) {
+                    self.layout.merges.push(area);
+                }
+            }
             _ => {}
         }
     }
-    Ok(layout)
+
+    fn end_cell(&mut self) {
+        let layout = &mut self.layout;
+        if !self.styles.is_empty()
+            && let Some(level) = raw_u32(&self.cell, "s").and_then(|n| self.styles.get(&n))
+            && let Some(at) = cell_attr(&self.cell)
+        {
+            layout.indents.insert(at, *level);
+        }
+        if self.formula
+            && !self.value
+            && let Some(at) = cell_attr(&self.cell)
+        {
+            layout.uncalculated.push(at);
+        }
+    }
+
+    fn row(&mut self, attrs: &str) {
+        let row = raw_u32(attrs, "r")
+            .and_then(|r| r.checked_sub(1))
+            .unwrap_or(self.next_row);
+        self.next_row = row + 1;
+        if raw_true(attrs, "hidden") {
+            self.layout.hidden_rows.insert(row);
+        }
+        if let Some(level) = raw_u32(attrs, "outlineLevel").filter(|l| *l > 0) {
+            self.layout.outline_levels.insert(row, level.min(7) as u8);
+        }
+    }
+
+    fn col(&mut self, attrs: &str) {
+        if raw_true(attrs, "hidden")
+            && let (Some(min), Some(max)) = (raw_u32(attrs, "min"), raw_u32(attrs, "max"))
+        {
+            // Styles often span to column XFD; only the first columns can hold data worth
+            // reporting.
+            for c in min.max(1)..=max.min(min.max(1) + 1024) {
+                self.layout.hidden_cols.insert(c - 1);
+            }
+        }
+    }
+}
+
+/// A name without its namespace prefix (`x:row` is `row`).
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// What a markup item starting at `<` is.
+enum Tag<'a> {
+    /// An element's start or end tag: the text between `<` and `>`.
+    Element(&'a [u8]),
+    /// A CDATA section: whether it is empty.
+    Data(bool),
+    /// A comment, a processing instruction or a declaration.
+    Other,
+}
+
+/// The end (one past its `>`) of the markup starting at `data[0] == b'<'`, and what it is;
+/// `None` when it does not end within `data`.
+fn tag_end(data: &[u8]) -> Option<(usize, Tag<'_>)> {
+    let find = |from: usize, pat: &[u8]| {
+        data.get(from..)?
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|i| from + i + pat.len())
+    };
+    if data.starts_with(b"<!--") {
+        return Some((find(4, b"-->")?, Tag::Other));
+    }
+    if data.starts_with(b"<![CDATA[") {
+        let end = find(9, b"]]>")?;
+        return Some((end, Tag::Data(end == 12)));
+    }
+    if data.len() < 9 && (b"<![CDATA[".starts_with(data) || b"<!--".starts_with(data)) {
+        return None;
+    }
+    let mut quote = None;
+    for (i, b) in data.iter().enumerate().skip(1) {
+        match (quote, *b) {
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(*b),
+            (None, b'>') => {
+                let inner = &data[1..i];
+                let tag = if matches!(inner.first(), Some(b'?' | b'!')) {
+                    Tag::Other
+                } else {
+                    Tag::Element(inner)
+                };
+                return Some((i + 1, tag));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -506,5 +627,50 @@ mod tests {
         assert_eq!(cell_attr(" r=\"B12\" s=\"1\""), Some((11, 1)));
         assert_eq!(cell_attr("s='1' r='C3'"), Some((2, 2)));
         assert_eq!(cell_attr("t=\"s\""), None);
+    }
+
+    /// Hands out its bytes one at a time, so every tag crosses a read's edge.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = *first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn the_tag_scan_keeps_to_the_markup_across_reads() {
+        let xml = r#"<?xml version="1.0"?><x:worksheet xmlns:x="m"><!-- <row r="9" hidden="1"> -->
+<x:sheetData>
+  <x:row r="2" hidden="true" note='a > b'><x:c r="A2"><x:f>B2&gt;1</x:f><x:v><![CDATA[]]></x:v></x:c></x:row>
+  <x:row outlineLevel="2"><x:c r="A3"><x:f>1</x:f><x:v><![CDATA[2]]></x:v></x:c><x:c r="B3"><x:f/><x:v></x:v></x:c></x:row>
+  <x:row r="5"><x:c r="C5" s="1"><x:is><x:t>a &lt; b</x:t></x:is></x:c><x:c r="D5" s="1"/></x:row>
+</x:sheetData><x:mergeCells><x:mergeCell ref="A2:B2"/></x:mergeCells></x:worksheet>"#;
+        let styles = HashMap::from([(1, 3)]);
+        for layout in [
+            scan_sheet(xml.as_bytes(), &styles).unwrap(),
+            scan_sheet(Trickle(xml.as_bytes()), &styles).unwrap(),
+        ] {
+            assert_eq!(
+                layout.hidden_rows.iter().copied().collect::<Vec<_>>(),
+                vec![1]
+            );
+            assert_eq!(
+                layout
+                    .outline_levels
+                    .iter()
+                    .map(|(r, l)| (*r, *l))
+                    .collect::<Vec<_>>(),
+                vec![(2, 2)]
+            );
+            assert_eq!(layout.uncalculated, vec![(1, 0), (2, 1)]);
+            assert_eq!(layout.indents, HashMap::from([((4, 2), 3)]));
+            assert_eq!(layout.merges.len(), 1);
+        }
     }
 }

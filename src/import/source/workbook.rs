@@ -369,7 +369,7 @@ impl Source for Workbook {
 
     fn read(&mut self, sheet: &str, progress: &Progress) -> Result<Grid, ImportError> {
         let format = self.format_name();
-        // The layout is a second pass over the sheet's XML: done on another core meanwhile.
+        // The layout is a scan of the sheet's tags (see `layout`): done on another core meanwhile.
         let layout = matches!(self.book, Sheets::Xlsx(_) | Sheets::Ods(_)).then(|| {
             let (path, name) = (self.path.clone(), sheet.to_string());
             let ods = matches!(self.book, Sheets::Ods(_));
