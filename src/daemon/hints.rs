@@ -11,13 +11,15 @@
 //! |---|---|
 //! | asked for (dashboard, a workbook saved), or naming no object (a Drive notification, a Trello action on the board itself) | a cycle |
 //! | a delivery with no event (Asana's heartbeat) | nothing |
-//! | events (Trello, Asana), each about an object the write touched, arriving from the write's start to [`OBJECT_ECHO`] after its end | an echo |
+//! | events (Trello, Asana), each made by the target's own account about an object the write touched, arriving from the write's start to [`OBJECT_ECHO`] after its end | an echo |
 //! | anything else | a cycle |
 //!
-//! A signal that arrived before the write started is never its echo: a person's change made
-//! while the cycle was reading still gets the next cycle. Taking a person's change for an echo
-//! (a change to the very card the daemon just wrote) only delays it to the periodic cycle, as
-//! a lost delivery would: nothing is lost. Drive never says what changed, and delivers late
+//! The account is the one the target's credentials act as ([`Hints::set_account`], learned
+//! when the daemon makes sure of the webhook); until it is known nothing is an echo. A signal
+//! that arrived before the write started is never its echo: a person's change made while the
+//! cycle was reading still gets the next cycle. Taking a person's change for an echo (one made
+//! through the daemon's own account, to the very card it had just written) only delays it to
+//! the periodic cycle, as a lost delivery would: nothing is lost. Drive never says what changed, and delivers late
 //! enough that no time window tells its echoes apart: a sheet's echo costs a cycle, which reads
 //! the sheet and writes nothing (the workbook's own saves are told apart by content, in
 //! [`super::workbooks`]).
@@ -30,6 +32,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use throughline_connector::settings::WebhookEvent;
 use tokio::sync::Notify;
 
 use crate::engine::Writes;
@@ -47,15 +50,14 @@ const MAX_EVENTS: usize = 1_000;
 pub enum Signal {
     /// Anything may have: a person asked, or the signal names nothing the daemon can weigh.
     Anything,
-    /// These events, each naming the tool's objects it concerns (a webhook body). No event:
-    /// nothing changed.
-    Events(Vec<Vec<String>>),
+    /// These events (a webhook body). No event: nothing changed.
+    Events(Vec<WebhookEvent>),
 }
 
 impl Signal {
     /// A webhook body as its kind's reader saw it (`None`: it names nothing).
-    pub fn from_objects(objects: Option<Vec<Vec<String>>>) -> Signal {
-        objects.map_or(Signal::Anything, Signal::Events)
+    pub fn from_events(events: Option<Vec<WebhookEvent>>) -> Signal {
+        events.map_or(Signal::Anything, Signal::Events)
     }
 }
 
@@ -83,8 +85,8 @@ impl Taken {
     }
 }
 
-/// One event pending: when it came, and the objects it concerns.
-type Event = (Instant, Vec<String>);
+/// One event pending, with when it came.
+type Event = (Instant, WebhookEvent);
 
 /// The signals pending for a target.
 #[derive(Debug, Default)]
@@ -94,16 +96,28 @@ struct Pending {
     events: Vec<Event>,
 }
 
-/// Whether an event that arrived `at` is the echo of `w`.
-fn echo(w: &Writes, at: Instant, objects: &[String]) -> bool {
-    w.started <= at && at <= w.ended + OBJECT_ECHO && objects.iter().any(|o| w.objects.contains(o))
+/// What the daemon last wrote to a target, and the account it wrote as.
+#[derive(Debug)]
+struct Written {
+    writes: Writes,
+    account: String,
+}
+
+/// Whether `event`, arrived `at`, is the echo of the write `w`.
+fn echo(w: &Written, at: Instant, event: &WebhookEvent) -> bool {
+    event.actor.as_deref() == Some(w.account.as_str())
+        && w.writes.started <= at
+        && at <= w.writes.ended + OBJECT_ECHO
+        && event.objects.iter().any(|o| w.writes.objects.contains(o))
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     pending: BTreeMap<String, Pending>,
-    /// Each target's last write by the daemon.
-    written: BTreeMap<String, Writes>,
+    /// The account each target's credentials act as.
+    accounts: BTreeMap<String, String>,
+    /// Each target's last write by the daemon, when its account is known.
+    written: BTreeMap<String, Written>,
 }
 
 /// Targets that asked for an early cycle, and what the daemon last wrote to each.
@@ -134,8 +148,8 @@ impl Hints {
                 false,
                 events
                     .into_iter()
-                    .filter(|objects| !written.is_some_and(|w| echo(w, at, objects)))
-                    .map(|objects| (at, objects))
+                    .filter(|e| !written.is_some_and(|w| echo(w, at, e)))
+                    .map(|e| (at, e))
                     .collect(),
             ),
         };
@@ -165,18 +179,31 @@ impl Hints {
     /// against it. Returns how many pending events were echoes.
     pub fn wrote(&self, target: &str, writes: Writes) -> usize {
         let mut inner = self.lock();
+        let Some(account) = inner.accounts.get(target).cloned() else {
+            return 0;
+        };
+        let written = Written { writes, account };
         let mut echoes = 0;
         if let Some(p) = inner.pending.get_mut(target) {
             let before = p.events.len();
-            p.events
-                .retain(|(at, objects)| !echo(&writes, *at, objects));
+            p.events.retain(|(at, e)| !echo(&written, *at, e));
             echoes = before - p.events.len();
             if !p.firm && p.events.is_empty() {
                 inner.pending.remove(target);
             }
         }
-        inner.written.insert(target.to_string(), writes);
+        inner.written.insert(target.to_string(), written);
         echoes
+    }
+
+    /// The account `target`'s credentials act as: events by it may be the daemon's echoes.
+    pub fn set_account(&self, target: &str, account: String) {
+        self.lock().accounts.insert(target.to_string(), account);
+    }
+
+    /// Whether the account of `target` is known.
+    pub fn knows_account(&self, target: &str) -> bool {
+        self.lock().accounts.contains_key(target)
     }
 
     /// The pending targets; none is pending afterwards.
@@ -220,6 +247,9 @@ impl Hints {
 mod tests {
     use super::*;
 
+    /// The account the daemon's targets act as in these tests.
+    const DAEMON: &str = "member-daemon";
+
     fn writes(objects: &[&str], started: Instant, took: Duration) -> Writes {
         Writes {
             objects: objects.iter().map(|o| o.to_string()).collect(),
@@ -228,12 +258,29 @@ mod tests {
         }
     }
 
-    fn events(v: &[&[&str]]) -> Signal {
+    /// Events made by `actor`, each about these objects.
+    fn by(actor: &str, v: &[&[&str]]) -> Signal {
         Signal::Events(
             v.iter()
-                .map(|e| e.iter().map(|s| s.to_string()).collect())
+                .map(|e| WebhookEvent {
+                    actor: Some(actor.to_string()),
+                    objects: e.iter().map(|s| s.to_string()).collect(),
+                })
                 .collect(),
         )
+    }
+
+    fn events(v: &[&[&str]]) -> Signal {
+        by(DAEMON, v)
+    }
+
+    /// Hints for targets whose account is known.
+    fn hints() -> Hints {
+        let hints = Hints::default();
+        for t in ["studio", "plan", "tasks"] {
+            hints.set_account(t, DAEMON.to_string());
+        }
+        hints
     }
 
     #[test]
@@ -260,28 +307,39 @@ mod tests {
         let end = start + Duration::from_millis(300);
         let w = || writes(&["card-1", "card-2"], start, end - start);
         let soon = end + Duration::from_secs(1);
-        let rows: [(Signal, Instant, Taken); 7] = [
+        let rows: [(Signal, Instant, Taken); 9] = [
             // Asked for: a cycle whatever was written.
             (Signal::Anything, soon, Taken::Fresh),
             // A heartbeat: nothing.
             (events(&[]), soon, Taken::Nothing),
-            // Every event about a written object, in time: an echo.
+            // Every event by the daemon's account about a written object, in time: an echo.
             (events(&[&["card-1"], &["card-2"]]), soon, Taken::OwnWrite),
             // A story on a written task (its parent is the task): an echo.
             (events(&[&["story-9", "card-1"]]), soon, Taken::OwnWrite),
             // One event about another object: a cycle.
             (events(&[&["card-1"], &["card-3"]]), soon, Taken::Fresh),
+            // A person's account, on the very card just written: a cycle.
+            (by("member-dana", &[&["card-1"]]), soon, Taken::Fresh),
+            // The tool's own event (no actor): a cycle.
+            (
+                Signal::Events(vec![WebhookEvent {
+                    actor: None,
+                    objects: vec!["card-1".into()],
+                }]),
+                soon,
+                Taken::Fresh,
+            ),
             // Too late for an echo.
             (
                 events(&[&["card-1"]]),
                 end + OBJECT_ECHO + Duration::from_millis(1),
                 Taken::Fresh,
             ),
-            // Before the write started: a person's change the cycle may not have read.
+            // Before the write started: a change the cycle may not have read.
             (events(&[&["card-1"]]), t0, Taken::Fresh),
         ];
         for (i, (signal, at, want)) in rows.into_iter().enumerate() {
-            let hints = Hints::default();
+            let hints = hints();
             hints.wrote("studio", w());
             assert_eq!(hints.signal("studio", signal, at), want, "row {i}");
             assert_eq!(hints.is_empty(), want != Taken::Fresh, "row {i}");
@@ -289,9 +347,19 @@ mod tests {
     }
 
     #[test]
-    fn only_the_written_target_echoes() {
+    fn nothing_is_an_echo_until_the_account_is_known() {
         let t0 = Instant::now();
         let hints = Hints::default();
+        hints.wrote("studio", writes(&["card-1"], t0, Duration::ZERO));
+        let taken = hints.signal("studio", events(&[&["card-1"]]), t0);
+        assert_eq!(taken, Taken::Fresh);
+        assert!(!hints.knows_account("studio"));
+    }
+
+    #[test]
+    fn only_the_written_target_echoes() {
+        let t0 = Instant::now();
+        let hints = hints();
         hints.wrote("studio", writes(&["card-1"], t0, Duration::ZERO));
         let taken = hints.signal("tasks", events(&[&["card-1"]]), t0);
         assert_eq!(taken, Taken::Fresh, "another target's objects are its own");
@@ -301,8 +369,8 @@ mod tests {
     fn echoes_pending_when_the_write_ends_are_dropped() {
         let t0 = Instant::now();
         let during = t0 + Duration::from_millis(100);
-        let hints = Hints::default();
-        // Signals that came while the cycle was writing: its echoes, and a person's.
+        let hints = hints();
+        // Signals that came while the cycle was writing: its echoes, and others.
         assert_eq!(
             hints.signal("studio", events(&[&["card-1"]]), during),
             Taken::Fresh
@@ -319,14 +387,14 @@ mod tests {
         assert_eq!(
             hints.take().into_iter().collect::<Vec<_>>(),
             ["plan", "tasks"],
-            "what names no object, and the person's change, are left"
+            "what names no object, and the change to another task, are left"
         );
     }
 
     #[test]
     fn a_signal_before_the_write_or_asked_for_stays_pending() {
         let t0 = Instant::now();
-        let hints = Hints::default();
+        let hints = hints();
         hints.signal("studio", events(&[&["card-1"]]), t0);
         hints.hint("plan");
         let later = t0 + Duration::from_millis(50);
@@ -341,7 +409,7 @@ mod tests {
     #[test]
     fn a_flood_is_one_pending_target_and_stops_weighing_objects() {
         let t0 = Instant::now();
-        let hints = Hints::default();
+        let hints = hints();
         for i in 0..=MAX_EVENTS {
             hints.signal("studio", events(&[&[&format!("card-{i}")]]), t0);
         }

@@ -210,7 +210,7 @@ async fn app_secret(
     let Protocol::AppSecret {
         header,
         verify,
-        objects,
+        events,
     } = hook.protocol
     else {
         return refuse(StatusCode::NOT_FOUND, "no such webhook");
@@ -265,7 +265,7 @@ async fn app_secret(
         tracing::warn!(target_id = %target, callback = %callback, "a {tool} webhook with a wrong signature was refused (if all of them are, check that [daemon] public_url is the address the webhook was created with, and the app secret)");
         return refuse(StatusCode::UNAUTHORIZED, "the signature does not match");
     }
-    let signal = Signal::from_objects(objects(&body));
+    let signal = Signal::from_events(events(&body));
     let taken = shared.hints.signal(&target, signal, Instant::now());
     count(taken.label());
     tracing::debug!(target_id = %target, ?taken, "{tool} webhook accepted");
@@ -286,7 +286,7 @@ async fn handshake(
         secret_header,
         signature_header,
         verify,
-        objects,
+        events,
     } = hook.protocol
     else {
         return refuse(StatusCode::NOT_FOUND, "no such webhook");
@@ -336,7 +336,7 @@ async fn handshake(
         tracing::warn!(target_id = %target, "a {tool} webhook with a wrong signature was refused");
         return refuse(StatusCode::UNAUTHORIZED, "the signature does not match");
     }
-    let signal = Signal::from_objects(objects(&body));
+    let signal = Signal::from_events(events(&body));
     count(shared.hints.signal(&target, signal, Instant::now()).label());
     StatusCode::OK.into_response()
 }

@@ -291,7 +291,11 @@ fn the_daemon_creates_its_asana_webhook_and_only_asana_signs_events() {
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert_eq!(calls, ["GET /webhooks"], "only looked");
+    assert_eq!(
+        calls,
+        ["GET /users/me", "GET /webhooks"],
+        "learned the account it acts as (its own events' user), and only looked"
+    );
     drop(svc);
 
     // With the state file lost the secret is unknown: the old webhook is deleted and a new
@@ -308,10 +312,11 @@ fn the_daemon_creates_its_asana_webhook_and_only_asana_signs_events() {
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert_eq!(calls.len(), 3, "{calls:?}");
-    assert_eq!(calls[0], "GET /webhooks");
-    assert!(calls[1].starts_with("DELETE /webhooks/"), "{calls:?}");
-    assert_eq!(calls[2], "POST /webhooks");
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert_eq!(calls[0], "GET /users/me");
+    assert_eq!(calls[1], "GET /webhooks");
+    assert!(calls[2].starts_with("DELETE /webhooks/"), "{calls:?}");
+    assert_eq!(calls[3], "POST /webhooks");
     assert_eq!(
         asana.webhooks(),
         [(seeded.project.clone(), callback.clone())]

@@ -39,6 +39,9 @@ struct Tools {
     sheets: throughline_sheets::emulator::Emulator,
     sheet: String,
     workbook: PathBuf,
+    /// The people's own accounts, as in a team: the daemon's is its own.
+    trello_person: String,
+    asana_person: String,
 }
 
 impl Tools {
@@ -57,6 +60,9 @@ impl Tools {
             .await
             .unwrap();
         let sheet = sheets.create_spreadsheet("Plan");
+        let trello_person = trello.add_token("dana", Some(&board));
+        let dana = asana.add_user(&seeded.workspace, "Dana", "dana@example.com");
+        let asana_person = asana.personal_token(&dana);
         Tools {
             trello,
             board,
@@ -65,6 +71,8 @@ impl Tools {
             sheets,
             sheet,
             workbook: dir.join("book.xlsx"),
+            trello_person,
+            asana_person,
         }
     }
 
@@ -94,7 +102,8 @@ impl Tools {
         )
     }
 
-    /// A connector acting as a person in `tool`, with the same account as the daemon.
+    /// A connector acting as a person in `tool`, with the person's own account (the sheet and
+    /// the workbook have one for everybody).
     fn person(&self, tool: &str) -> Box<dyn Connector> {
         match tool {
             "trello" => {
@@ -102,7 +111,7 @@ impl Tools {
                     "trello",
                     &self.board,
                     Secret::new(self.trello.key()),
-                    Secret::new(self.trello.token()),
+                    Secret::new(self.trello_person.clone()),
                 );
                 s.base_url = self.trello.base_url();
                 s.timezone = jiff::tz::TimeZone::get("Asia/Jerusalem").unwrap();
@@ -113,7 +122,7 @@ impl Tools {
                     "asana",
                     &self.seeded.project,
                     &self.seeded.workspace,
-                    AsanaAuth::Token(Secret::new(self.seeded.token.clone())),
+                    AsanaAuth::Token(Secret::new(self.asana_person.clone())),
                 );
                 s.base_url = self.asana.base_url();
                 Box::new(AsanaConnector::new(s).unwrap())

@@ -271,6 +271,16 @@ pub struct CreatedWebhook {
     pub secret: Option<String>,
 }
 
+/// One event of a webhook delivery, as far as its body tells: who made it and which of the
+/// tool's objects it concerns. The daemon tells the echo of its own writes by these.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookEvent {
+    /// The tool's id of the account that made it (`None`: the tool, or not said).
+    pub actor: Option<String>,
+    /// The objects it is about: a card, or a task and the task it belongs to.
+    pub objects: Vec<String>,
+}
+
 /// One target's webhooks in its tool. The daemon decides when to make one and which secret
 /// to trust; the tool only lists, creates and deletes them.
 #[async_trait::async_trait]
@@ -284,6 +294,9 @@ pub trait WebhookHost: Send + Sync {
     async fn create(&self, callback: &str) -> Result<CreatedWebhook, crate::ConnectorError>;
     /// Delete the webhook with this id.
     async fn delete(&self, id: &str) -> Result<(), crate::ConnectorError>;
+    /// The tool's id of the account the target acts as (a Trello member, an Asana user): the
+    /// actor of every event the daemon's own writes cause.
+    async fn account(&self) -> Result<String, crate::ConnectorError>;
 }
 
 impl fmt::Debug for Tool {

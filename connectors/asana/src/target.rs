@@ -18,7 +18,7 @@ use sha2::Sha256;
 
 use throughline_connector::settings::{
     Accounts, CreatedWebhook, KeyError, KindSpec, LocationKey, RemoteWebhook, SettingsError,
-    SignIn, SignInFlow, SignInFuture, TargetSettings, Tool, WebhookHost, no_people,
+    SignIn, SignInFlow, SignInFuture, TargetSettings, Tool, WebhookEvent, WebhookHost, no_people,
 };
 use throughline_connector::{Connector, ConnectorError};
 
@@ -179,6 +179,10 @@ impl WebhookHost for AsanaConnector {
     async fn delete(&self, id: &str) -> Result<(), ConnectorError> {
         self.delete_webhook(id).await
     }
+
+    async fn account(&self) -> Result<String, ConnectorError> {
+        self.me().await
+    }
 }
 
 /// Whether `header` (`X-Hook-Signature`) is Asana's signature of `body`: the hex HMAC-SHA256
@@ -205,11 +209,11 @@ pub fn webhook_signature(secret: &[u8], body: &[u8]) -> String {
         .collect()
 }
 
-/// The objects each event of a webhook delivery concerns: its resource and, for a subtask or
-/// a story, the task it belongs to (`parent`). `Some` of nothing is a heartbeat: nothing
-/// changed. `None` when the body is not a list of events: anything may have changed. The
-/// daemon tells the echo of its own writes by these ids.
-pub fn webhook_objects(body: &[u8]) -> Option<Vec<Vec<String>>> {
+/// The events of a webhook delivery: each one's user and the objects it concerns, its
+/// resource and, for a subtask or a story, the task it belongs to (`parent`). `Some` of none is
+/// a heartbeat: nothing changed. `None` when the body is not a list of events naming objects:
+/// anything may have changed.
+pub fn webhook_events(body: &[u8]) -> Option<Vec<WebhookEvent>> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let gid =
         |e: &serde_json::Value, key: &str| e.get(key)?.get("gid")?.as_str().map(str::to_string);
@@ -221,7 +225,10 @@ pub fn webhook_objects(body: &[u8]) -> Option<Vec<Vec<String>>> {
                 .into_iter()
                 .flatten()
                 .collect();
-            (!objects.is_empty()).then_some(objects)
+            (!objects.is_empty()).then(|| WebhookEvent {
+                actor: gid(e, "user"),
+                objects,
+            })
         })
         .collect()
 }
@@ -253,23 +260,26 @@ mod tests {
             {"resource":{"gid":"9001","resource_type":"story"},"parent":{"gid":"1201","resource_type":"task"},"type":"story","action":"added","created_at":"2026-12-02T10:00:00.100Z"},
             {"resource":{"gid":"1305","resource_type":"task"},"parent":{"gid":"1201","resource_type":"task"},"type":"task","action":"changed","created_at":"2026-12-02T10:00:00.200Z"}
         ]}"#;
-        let strings = |v: &[&[&str]]| -> Vec<Vec<String>> {
-            v.iter()
-                .map(|e| e.iter().map(|s| s.to_string()).collect())
-                .collect()
+        let event = |actor: Option<&str>, objects: &[&str]| WebhookEvent {
+            actor: actor.map(str::to_string),
+            objects: objects.iter().map(|s| s.to_string()).collect(),
         };
         assert_eq!(
-            webhook_objects(body),
-            Some(strings(&[&["1201"], &["9001", "1201"], &["1305", "1201"]]))
+            webhook_events(body),
+            Some(vec![
+                event(Some("12"), &["1201"]),
+                event(None, &["9001", "1201"]),
+                event(None, &["1305", "1201"]),
+            ])
         );
         // Asana's heartbeat: no event, nothing changed.
-        assert_eq!(webhook_objects(br#"{"events":[]}"#), Some(Vec::new()));
+        assert_eq!(webhook_events(br#"{"events":[]}"#), Some(Vec::new()));
         // An event naming nothing, or a body that is not events: anything may have changed.
         assert_eq!(
-            webhook_objects(br#"{"events":[{"action":"changed"}]}"#),
+            webhook_events(br#"{"events":[{"action":"changed"}]}"#),
             None
         );
-        assert_eq!(webhook_objects(br#"{"data":[]}"#), None);
+        assert_eq!(webhook_events(br#"{"data":[]}"#), None);
     }
 
     #[test]

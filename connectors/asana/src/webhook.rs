@@ -104,6 +104,24 @@ impl AsanaConnector {
         })
     }
 
+    /// `GET /users/me`: the user the token acts as (each event's `user`).
+    pub async fn me(&self) -> Result<String, ConnectorError> {
+        let me = self
+            .api
+            .get(
+                "/users/me",
+                &[("opt_fields", "gid")],
+                "reading the token's user",
+            )
+            .await?;
+        me["data"]["gid"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ConnectorError::Fatal {
+                message: "Asana answered GET /users/me without a gid. Please report this.".into(),
+            })
+    }
+
     /// Delete a webhook (one throughline made that no longer serves).
     pub async fn delete_webhook(&self, gid: &str) -> Result<(), ConnectorError> {
         self.api

@@ -20,7 +20,7 @@ use sha1::Sha1;
 
 use throughline_connector::Connector;
 use throughline_connector::settings::{
-    Accounts, KindSpec, LocationKey, SettingsError, TargetSettings, Tool, no_checks,
+    Accounts, KindSpec, LocationKey, SettingsError, TargetSettings, Tool, WebhookEvent, no_checks,
 };
 
 use crate::{TrelloConnector, TrelloMapping, TrelloSettings};
@@ -107,13 +107,19 @@ pub fn webhook_signature(secret: &[u8], body: &[u8], callback: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// The cards a webhook delivery's action concerns (`action.data.card.id`), one list per
-/// action. `None` when the body names no card (an action on the board or a list): anything
-/// may have changed. The daemon tells the echo of its own writes by these ids.
-pub fn webhook_objects(body: &[u8]) -> Option<Vec<Vec<String>>> {
+/// The action of a webhook delivery: its member (`idMemberCreator`) and card
+/// (`action.data.card.id`). `None` when the body names no card (an action on the board or a
+/// list): anything may have changed.
+pub fn webhook_events(body: &[u8]) -> Option<Vec<WebhookEvent>> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let card = v.pointer("/action/data/card/id")?.as_str()?;
-    Some(vec![vec![card.to_string()]])
+    let actor = v
+        .pointer("/action/idMemberCreator")
+        .and_then(|m| m.as_str());
+    Some(vec![WebhookEvent {
+        actor: actor.map(str::to_string),
+        objects: vec![card.to_string()],
+    }])
 }
 
 #[cfg(test)]
@@ -130,13 +136,16 @@ mod tests {
         // An action as Trello delivers it (the shape of a recorded `updateCard`).
         let body = br#"{"action":{"id":"57f1c03da9f6a0a4bf851f89","idMemberCreator":"4f0b777fd1e39cca3f217850","type":"updateCard","data":{"card":{"id":"57f0752fe7074732b13358df","name":"\u05d1\u05d3\u05d9\u05e7\u05d4","idList":"57f03a09ace084808ff59272"},"old":{"idList":"57f03a0e9d3013ae8f30f9a2"},"board":{"id":"57f039fbc0f98772398d289d"}}},"model":{"id":"57f039fbc0f98772398d289d"}}"#;
         assert_eq!(
-            webhook_objects(body),
-            Some(vec![vec!["57f0752fe7074732b13358df".to_string()]])
+            webhook_events(body),
+            Some(vec![WebhookEvent {
+                actor: Some("4f0b777fd1e39cca3f217850".into()),
+                objects: vec!["57f0752fe7074732b13358df".into()],
+            }])
         );
         // A list renamed names no card; a body that is not JSON says nothing either.
         let list = br#"{"action":{"type":"updateList","data":{"list":{"id":"57f03a09ace084808ff59272"}}}}"#;
-        assert_eq!(webhook_objects(list), None);
-        assert_eq!(webhook_objects(b"not json"), None);
+        assert_eq!(webhook_events(list), None);
+        assert_eq!(webhook_events(b"not json"), None);
     }
 
     #[test]

@@ -219,6 +219,25 @@ impl WebhookHost for TrelloConnector {
     async fn delete(&self, id: &str) -> Result<(), ConnectorError> {
         self.delete_webhook(id).await
     }
+
+    /// `GET /members/me`: the member the token acts as (each action's `idMemberCreator`).
+    async fn account(&self) -> Result<String, ConnectorError> {
+        let me: serde_json::Value = self
+            .api
+            .get(
+                "/members/me",
+                &[("fields", "id".to_owned())],
+                "reading the token's member",
+            )
+            .await?;
+        me["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ConnectorError::Fatal {
+                message: "Trello answered GET /members/me without an id. Please report this."
+                    .into(),
+            })
+    }
 }
 
 #[cfg(test)]

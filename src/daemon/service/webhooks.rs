@@ -124,6 +124,15 @@ impl Service {
             }
         };
         let host = webhooks::host(&self.dep, target)?;
+        if !self.shared.hints.knows_account(&target.id) {
+            // Without it every echo of the daemon's own writes costs a cycle; nothing worse.
+            match host.account().await {
+                Ok(account) => self.shared.hints.set_account(&target.id, account),
+                Err(e) => {
+                    tracing::debug!(target_id = %target.id, error = %e, "the {tool} account the target acts as is unknown for now")
+                }
+            }
+        }
         let registered = webhooks::ensure(
             &*host,
             target,

@@ -11,9 +11,9 @@ pub use throughline_trello::target::{
     webhook_signature as trello_signature, webhook_signature_ok as trello_signature_ok,
 };
 
-/// The objects each event of a delivery concerns, read from its body (`None`: the body does not
-/// say, anything may have changed; `Some` of no event: nothing changed).
-pub type Objects = fn(body: &[u8]) -> Option<Vec<Vec<String>>>;
+/// The events of a delivery, read from its body (`None`: the body does not say, anything may
+/// have changed; `Some` of no event: nothing changed).
+pub type Events = fn(body: &[u8]) -> Option<Vec<throughline_connector::settings::WebhookEvent>>;
 
 /// How a tool proves that a webhook call is its own.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,7 @@ pub enum Protocol {
         header: &'static str,
         verify: fn(secret: &[u8], body: &[u8], callback: &str, signature: &str) -> bool,
         /// What a delivery says changed.
-        objects: Objects,
+        events: Events,
     },
     /// The tool sends a secret once, in a handshake while the daemon creates the webhook;
     /// later calls are signed with it.
@@ -36,7 +36,7 @@ pub enum Protocol {
         signature_header: &'static str,
         verify: fn(secret: &[u8], body: &[u8], signature: &str) -> bool,
         /// What a delivery says changed.
-        objects: Objects,
+        events: Events,
     },
     /// The daemon opens a channel that expires and must be renewed; each notification repeats
     /// the token it chose for the channel (Drive's `files.watch`).
@@ -68,7 +68,7 @@ pub(super) const TRELLO: Webhook = Webhook {
     protocol: Protocol::AppSecret {
         header: "X-Trello-Webhook",
         verify: trello_signature_ok,
-        objects: throughline_trello::target::webhook_objects,
+        events: throughline_trello::target::webhook_events,
     },
 };
 
@@ -78,7 +78,7 @@ pub(super) const ASANA: Webhook = Webhook {
         secret_header: "X-Hook-Secret",
         signature_header: "X-Hook-Signature",
         verify: asana_signature_ok,
-        objects: throughline_asana::target::webhook_objects,
+        events: throughline_asana::target::webhook_events,
     },
 };
 
