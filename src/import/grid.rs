@@ -2,7 +2,7 @@
 //! positions, plus the layout facts that change how rows are read (merged cells, hidden rows
 //! and columns, right-to-left).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use jiff::civil::Date;
@@ -108,6 +108,18 @@ pub struct Grid {
     pub date_system: Option<DateSystem>,
     /// What this reader cannot see in this format, said once in the report.
     pub limits: Vec<String>,
+    /// Work nested under a row in a tool's export (a Trello card's checklist items, an Asana
+    /// task's subtasks), by the row's absolute number: a tracker makes them its checklist.
+    pub steps: HashMap<u32, Vec<Step>>,
+    /// Rows that are themselves such work (an Asana subtask's row): not rows of their own.
+    pub step_rows: HashSet<u32>,
+}
+
+/// One piece of nested work: its text, and whether the export marks it done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub text: String,
+    pub done: bool,
 }
 
 static EMPTY: Value = Value::Empty;
@@ -128,6 +140,8 @@ impl Grid {
             indents: HashMap::new(),
             date_system: None,
             limits: Vec::new(),
+            steps: HashMap::new(),
+            step_rows: HashSet::new(),
         }
     }
 

@@ -159,6 +159,9 @@ fn skip_reason(
     if ctx.group_rows.contains(&row) {
         return Some(SkipReason::Group);
     }
+    if rows.grid.step_rows.contains(&row) {
+        return Some(SkipReason::Step);
+    }
     match rows.shape(row, field_cols) {
         Shape::Blank => Some(SkipReason::Blank),
         Shape::Totals => Some(SkipReason::Totals),

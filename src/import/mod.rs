@@ -335,7 +335,25 @@ fn decide_kind(
     if kind == Kind::Playbook && columns.has(Field::Step) {
         columns.drop_field(Field::Title);
     }
+    unkept_steps(grid, kind, report);
     Ok(kind)
+}
+
+/// An export's checklist items and subtasks become checklists only in a tracker: say so when
+/// the import is something else.
+fn unkept_steps(grid: &Grid, kind: Kind, report: &mut Report) {
+    let n: usize = grid.steps.values().map(Vec::len).sum();
+    if kind == Kind::Tasks || n == 0 {
+        return;
+    }
+    report.notes.push(format!(
+        "the export's {n} checklist step{} (a card's checklist items, a task's subtasks) {} kept \
+         only by a tracker (--as tasks); imported as {}, {} left out",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "is" } else { "are" },
+        kind.words(),
+        if n == 1 { "it is" } else { "they are" }
+    ));
 }
 
 /// The fields a kind of import has no use for.
@@ -477,6 +495,10 @@ impl Job<'_> {
             group_rows: &groups.group_rows,
         };
         let built = items::build(rows, columns, &ctx, report, self.progress);
+        // Grouped tasks are stages, which have no notes.
+        if !groups.of_row.is_empty() || tasks::with_steps(rows, &built.items) {
+            columns.drop_field(Field::Notes);
+        }
         column_report(columns, Kind::Tasks, Some("owner"), report);
         // items::build counted the rows as items: the tracker says what they became.
         report.created.clear();
@@ -902,32 +924,47 @@ fn summarise_statuses(statuses: &[tasks::StatusOut], state: Option<&Path>, repor
     if statuses.is_empty() {
         return;
     }
+    // A checklist step is `item/stage/key` (ids hold no `/`), a task `item/stage`.
+    let is_step = |s: &&tasks::StatusOut| s.identity.matches('/').count() == 2;
     let mut counts: BTreeMap<status::RowStatus, usize> = BTreeMap::new();
-    for s in statuses {
+    for s in statuses.iter().filter(|s| !is_step(s)) {
         *counts.entry(s.status).or_default() += 1;
     }
-    let list: Vec<String> = counts
+    let mut list: Vec<String> = counts
         .iter()
         .rev()
         .map(|(s, n)| format!("{n} {}", s.word()))
         .collect();
-    let recorded: usize = statuses.iter().filter(|s| recordable(s.status)).count();
-    let tasks = |n: usize| format!("{n} task{}", if n == 1 { "" } else { "s" });
-    let outcome = match (recorded, state) {
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let steps = statuses.iter().filter(is_step).count();
+    if steps > 0 {
+        list.push(format!("{} done", plural(steps, "checklist step")));
+    }
+    let tasks = statuses
+        .iter()
+        .filter(|s| !is_step(s) && recordable(s.status))
+        .count();
+    let what = match (tasks, steps) {
+        (t, 0) => format!("the {} not to do", plural(t, "task")),
+        (0, s) => format!("the {} done", plural(s, "checklist step")),
+        (t, s) => format!(
+            "the {} not to do and the {} done",
+            plural(t, "task"),
+            plural(s, "checklist step")
+        ),
+    };
+    let (n, are) = (tasks + steps, if tasks + steps == 1 { "is" } else { "are" });
+    let outcome = match (n, state) {
         (0, _) => "nothing to record: every task starts as to do".to_string(),
-        (n, Some(p)) => format!(
-            "the {} not to do {} recorded in the state file {} when the files are written, so \
-             the first sync shows {} so in every tool",
-            tasks(n),
-            if n == 1 { "is" } else { "are" },
+        (_, Some(p)) => format!(
+            "{what} {are} recorded in the state file {} when the files are written, so the \
+             first sync shows {} so in every tool",
             p.display(),
             if n == 1 { "it" } else { "them" }
         ),
-        (n, None) => format!(
-            "the deployment's state is not a local file, so the {} not to do {} not recorded",
-            tasks(n),
-            if n == 1 { "is" } else { "are" }
-        ),
+        (_, None) => {
+            format!("the deployment's state is not a local file, so {what} {are} not recorded")
+        }
     };
     report.status = Some(format!("{}; {outcome}", list.join(", ")));
 }

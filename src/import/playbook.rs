@@ -221,6 +221,9 @@ impl<'a> Reader<'a> {
     /// One row: it may start a stage, and give the stage its owner, its days and a step.
     fn read_row(&mut self, row: u32, report: &mut Report) {
         let (rows, grid) = (self.rows, self.rows.grid);
+        if grid.step_rows.contains(&row) {
+            return report.skip(row, SkipReason::Step);
+        }
         let heading = match rows.shape(row, &self.cols.fields) {
             Shape::Blank => return report.skip(row, SkipReason::Blank),
             Shape::Totals => return report.skip(row, SkipReason::Totals),

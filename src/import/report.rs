@@ -18,6 +18,8 @@ pub enum SkipReason {
     RepeatedHeader,
     /// Names a group of tasks (a phase, a project heading): its rows are the tasks.
     Group,
+    /// An export's subtask: a step of its parent's task, not a task.
+    Step,
     /// See the problem listed for the row.
     Problem,
 }
@@ -30,6 +32,7 @@ impl SkipReason {
             SkipReason::Totals => "a totals row",
             SkipReason::RepeatedHeader => "the header repeated",
             SkipReason::Group => "a group (phase or project) of the rows below it, not a task",
+            SkipReason::Step => "a subtask of another row (see the notes), not a task of its own",
             SkipReason::Problem => "see the problems below",
         }
     }

@@ -20,11 +20,11 @@ use super::columns::{Columns, Field};
 use super::duration::{self, header_unit};
 use super::grid::{CellRef, Value};
 use super::items::ItemOut;
-use super::playbook::{PlaybookOut, ProcessSettings, RoleOut, StageOut};
+use super::playbook::{EntryOut, PlaybookOut, ProcessSettings, RoleOut, StageOut};
 use super::report::Report;
 use super::rows::{Rows, Shape};
 use super::status::{self, RowStatus};
-use crate::model::{Lang, slug};
+use crate::model::{Lang, entry_id, slug};
 use crate::schedule::BusinessCalendar;
 
 /// A row's status, for the state store: the task it belongs to and where it was read.
@@ -78,10 +78,11 @@ pub fn groups(rows: &Rows<'_>, columns: &Columns, header_row: u32) -> Groups {
     let data: Vec<u32> = rows
         .data_rows()
         .filter(|r| {
-            !matches!(
-                rows.shape(*r, &field_cols),
-                Shape::Blank | Shape::Totals | Shape::RepeatedHeader
-            )
+            !rows.grid.step_rows.contains(r)
+                && !matches!(
+                    rows.shape(*r, &field_cols),
+                    Shape::Blank | Shape::Totals | Shape::RepeatedHeader
+                )
         })
         .collect();
     if let Some(project) = columns.get(Field::Project) {
@@ -242,6 +243,12 @@ struct Facts {
     status_col: Option<u32>,
 }
 
+/// Whether some task has steps of its own (an export's checklist items or subtasks): then the
+/// tasks are stages, even without groups, for a stage's checklist is every item's.
+pub fn with_steps(rows: &Rows<'_>, built: &[ItemOut]) -> bool {
+    built.iter().any(|i| rows.grid.steps.contains_key(&i.row))
+}
+
 /// Build the processes and items from the rows the items reader accepted (`built`, one per
 /// task row, ids already unique).
 pub fn build(
@@ -253,10 +260,21 @@ pub fn build(
     report: &mut Report,
 ) -> TasksOut {
     let facts = read_facts(rows, columns, &built, setup.lang, report);
-    if groups.of_row.is_empty() {
+    let groups_named = if !groups.of_row.is_empty() {
+        split_groups(groups, built, &setup, report)
+    } else if with_steps(rows, &built) {
+        // The rows of one process share its one stage, and so its checklist: rows with
+        // checklists of their own need a stage each.
+        report.layout.push(format!(
+            "the tasks have checklists of their own, so they are the stages of one item, \"{}\", \
+             each with its checklist (the tasks of a one-stage process would share one)",
+            setup.process_name
+        ));
+        vec![(setup.process_name.clone(), built)]
+    } else {
         return one_process(rows, built, &facts, &mut setup, report);
-    }
-    let groups_named = split_groups(groups, built, &setup, report);
+    };
+
     let mut out = TasksOut::default();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut tasks = 0;
@@ -632,15 +650,48 @@ impl GroupStages<'_> {
                 at: grid.cell_ref(m.row, facts.status_col.unwrap_or(0)),
             });
         }
+        let checklist = self.checklist(m, &stage_id, out);
         self.stages.push(StageOut {
             id: stage_id,
             name: m.title.clone(),
             owner,
             days,
-            checklist: Vec::new(),
+            checklist,
             after: Some(Vec::new()),
             after_golive: Some(self.cal.count(self.golive, start).saturating_sub(1)),
         });
+    }
+
+    /// The row's steps (an export's checklist items or subtasks) as its stage's checklist, each
+    /// with a key unique in the stage; a step done in the export is recorded done.
+    fn checklist(&self, m: &ItemOut, stage_id: &str, out: &mut TasksOut) -> Vec<EntryOut> {
+        let Some(steps) = self.rows.grid.steps.get(&m.row) else {
+            return Vec::new();
+        };
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut checklist = Vec::with_capacity(steps.len());
+        for step in steps {
+            let base = slug(&step.text);
+            let n = keys.entry(base.clone()).or_insert(0);
+            *n += 1;
+            let key = if *n == 1 { base } else { format!("{base}-{n}") };
+            if step.done {
+                out.statuses.push(StatusOut {
+                    identity: entry_id(self.id, stage_id, &key),
+                    status: RowStatus::Done,
+                    at: self
+                        .rows
+                        .grid
+                        .cell_ref(m.row, self.facts.status_col.unwrap_or(0)),
+                });
+            }
+            checklist.push(EntryOut {
+                key,
+                text: step.text.clone(),
+                role: None,
+            });
+        }
+        checklist
     }
 
     /// The role of the row's person; a row without one belongs to the role "owner".

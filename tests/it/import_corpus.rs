@@ -1,10 +1,10 @@
 //! `throughline import` on the layouts teams really keep their plans in: trackers in English and
 //! Hebrew, content calendars titled "Caption" or "Concept", project plans with phases, indented
-//! sub-tasks and weeks, checklists, an Asana CSV export, a Trello board export, a monday.com
-//! style export with group rows. `tests/fixtures/import/make_corpus.py` makes them afresh on
-//! every run (openpyxl, csv, json); each is checked field by field against the playbooks,
-//! items and statuses it must give. Then the limits: what is refused, and that nothing is
-//! written when it is.
+//! sub-tasks and weeks, checklists, a monday.com style export with group rows (the Asana and
+//! Trello exports are in `import_exports`). `tests/fixtures/import/make_corpus.py` makes them
+//! afresh on every run (openpyxl, csv, json); each is checked field by field against the
+//! playbooks, items and statuses it must give. Then the limits: what is refused, and that
+//! nothing is written when it is.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +17,7 @@ use throughline::state::{SqliteStore, StateStore};
 use throughline_connector::State;
 
 /// The corpus, made once per test run into a folder that lives as long as the process.
-fn corpus() -> &'static Path {
+pub(super) fn corpus() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
@@ -37,7 +37,7 @@ fn corpus() -> &'static Path {
     })
 }
 
-fn options(file: &Path, out: &Path) -> Options {
+pub(super) fn options(file: &Path, out: &Path) -> Options {
     Options {
         file: file.to_string_lossy().into_owned(),
         kind: None,
@@ -49,7 +49,7 @@ fn options(file: &Path, out: &Path) -> Options {
     }
 }
 
-fn import(name: &str) -> Plan {
+pub(super) fn import(name: &str) -> Plan {
     let out = tempfile::tempdir().unwrap();
     let plan = prepare(&options(&corpus().join(name), out.path()))
         .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -58,7 +58,7 @@ fn import(name: &str) -> Plan {
     plan
 }
 
-fn file(plan: &Plan, path: &str) -> toml::Table {
+pub(super) fn file(plan: &Plan, path: &str) -> toml::Table {
     let f = plan
         .files
         .iter()
@@ -80,7 +80,7 @@ fn paths(plan: &Plan) -> Vec<String> {
 }
 
 /// `(id, process, title, golive, owner)` of every item.
-fn items(t: &toml::Table) -> Vec<(String, String, String, String, String)> {
+pub(super) fn items(t: &toml::Table) -> Vec<(String, String, String, String, String)> {
     t["item"]
         .as_array()
         .unwrap()
@@ -101,12 +101,12 @@ fn items(t: &toml::Table) -> Vec<(String, String, String, String, String)> {
         .collect()
 }
 
-fn row(v: (&str, &str, &str, &str, &str)) -> (String, String, String, String, String) {
+pub(super) fn row(v: (&str, &str, &str, &str, &str)) -> (String, String, String, String, String) {
     (v.0.into(), v.1.into(), v.2.into(), v.3.into(), v.4.into())
 }
 
 /// `(id, name, owner, days, after_golive)` of every stage.
-fn stages(t: &toml::Table) -> Vec<(String, String, String, i64, Option<i64>)> {
+pub(super) fn stages(t: &toml::Table) -> Vec<(String, String, String, i64, Option<i64>)> {
     t["stage"]
         .as_array()
         .unwrap()
@@ -123,7 +123,7 @@ fn stages(t: &toml::Table) -> Vec<(String, String, String, i64, Option<i64>)> {
         .collect()
 }
 
-fn stage(
+pub(super) fn stage(
     id: &str,
     name: &str,
     owner: &str,
@@ -133,7 +133,7 @@ fn stage(
     (id.into(), name.into(), owner.into(), days, after)
 }
 
-fn checklist(t: &toml::Table, i: usize) -> Vec<String> {
+pub(super) fn checklist(t: &toml::Table, i: usize) -> Vec<String> {
     t["stage"][i]
         .get("checklist")
         .and_then(|c| c.as_array())
@@ -150,7 +150,7 @@ fn checklist(t: &toml::Table, i: usize) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn people(t: &toml::Table, role: &str) -> Vec<String> {
+pub(super) fn people(t: &toml::Table, role: &str) -> Vec<String> {
     t["roles"][role]["people"]
         .as_array()
         .unwrap()
@@ -159,14 +159,14 @@ fn people(t: &toml::Table, role: &str) -> Vec<String> {
         .collect()
 }
 
-fn statuses(plan: &Plan) -> Vec<(String, RowStatus)> {
+pub(super) fn statuses(plan: &Plan) -> Vec<(String, RowStatus)> {
     plan.statuses
         .iter()
         .map(|s| (s.identity.clone(), s.status))
         .collect()
 }
 
-fn st(id: &str, s: RowStatus) -> (String, RowStatus) {
+pub(super) fn st(id: &str, s: RowStatus) -> (String, RowStatus) {
     (id.into(), s)
 }
 
@@ -435,111 +435,6 @@ fn a_checklist_in_english_and_one_in_hebrew_weeks() {
         ]
     );
     assert_eq!(checklist(&pb, 1), ["צילום"]);
-}
-
-#[test]
-fn an_asana_export_is_grouped_by_project_with_completed_tasks_done() {
-    let p = import("asana_export.csv");
-    assert_eq!(p.report.kind, Some(Kind::Tasks));
-    assert!(
-        p.report
-            .read_notes
-            .iter()
-            .any(|n| n.contains("Asana CSV export")),
-        "{:?}",
-        p.report.read_notes
-    );
-    let t = file(&p, "items/asana-export.toml");
-    // A project is an item whose go-live date is its first working day.
-    assert_eq!(
-        items(&t),
-        [
-            row((
-                "spring-launch",
-                "spring-launch",
-                "Spring launch",
-                "2026-02-20",
-                ""
-            )),
-            row(("podcast", "podcast", "Podcast", "2026-03-02", "")),
-        ]
-    );
-    let pb = file(&p, "playbooks/spring-launch.toml");
-    // Each row is a stage due on its own date: Fri 20 Feb, then Tue 24 Feb (2 working days on).
-    assert_eq!(
-        stages(&pb),
-        [
-            stage(
-                "draft-press-release",
-                "Draft press release",
-                "dana",
-                1,
-                Some(0)
-            ),
-            stage("press-list", "Press list", "noa", 1, Some(2)),
-        ]
-    );
-    assert_eq!(people(&pb, "dana"), ["dana@example.com"]);
-    // Start Mon 2 Mar, due Wed 4 Mar: three working days.
-    let pb = file(&p, "playbooks/podcast.toml");
-    assert_eq!(
-        stages(&pb),
-        [stage(
-            "record-the-podcast",
-            "Record the podcast",
-            "yossi",
-            3,
-            Some(0)
-        )]
-    );
-    assert_eq!(
-        statuses(&p),
-        [
-            st("spring-launch/draft-press-release", RowStatus::Done),
-            st("spring-launch/press-list", RowStatus::Todo),
-            st("podcast/record-the-podcast", RowStatus::Todo),
-        ]
-    );
-}
-
-#[test]
-fn a_trello_board_export_is_a_tracker_with_its_lists_as_status() {
-    let p = import("trello_board.json");
-    assert_eq!(p.report.kind, Some(Kind::Tasks));
-    let notes = p.report.read_notes.join("\n");
-    assert!(notes.contains("1 archived card was left out"), "{notes}");
-    assert!(notes.contains("1 other member not imported"), "{notes}");
-    let t = file(&p, "items/trello-board.toml");
-    let pr = "content-board";
-    assert_eq!(
-        items(&t),
-        [
-            row((
-                "spring-teaser",
-                pr,
-                "Spring teaser",
-                "2026-03-10",
-                "Dana Levi"
-            )),
-            row((
-                "newsletter-12",
-                pr,
-                "Newsletter #12",
-                "2026-03-12",
-                "Noa Cohen"
-            )),
-            row(("launch-post", pr, "Launch post", "2026-03-03", "Dana Levi")),
-        ]
-    );
-    assert_eq!(t["item"][0]["notes"].as_str(), Some("Short and bright"));
-    assert_eq!(
-        statuses(&p),
-        [
-            st("spring-teaser/task", RowStatus::Todo),
-            st("newsletter-12/task", RowStatus::Doing),
-            st("launch-post/task", RowStatus::Done),
-        ]
-    );
 }
 
 #[test]

@@ -50,6 +50,7 @@ mod hebrew_roundtrip;
 mod import;
 mod import_bad_input;
 mod import_corpus;
+mod import_exports;
 mod insight_rehearsal;
 mod mermaid;
 mod messages_causes;

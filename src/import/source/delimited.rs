@@ -149,11 +149,17 @@ impl Source for Delimited {
             }
         }
         bar.finish();
+        let mut nested = None;
         if rows.first().is_some_and(|h| super::asana::is_header(h)) {
-            let note = super::asana::reshape(&mut rows);
-            self.notes.push(note);
+            let found = super::asana::reshape(&mut rows);
+            self.notes.extend(found.notes.iter().cloned());
+            nested = Some(found);
         }
-        Ok(Grid::new(self.name.clone(), (0, 0), rows))
+        let mut grid = Grid::new(self.name.clone(), (0, 0), rows);
+        if let Some(n) = nested {
+            (grid.steps, grid.step_rows) = (n.steps, n.step_rows);
+        }
+        Ok(grid)
     }
 
     fn notes(&self) -> Vec<String> {

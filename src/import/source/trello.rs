@@ -8,14 +8,19 @@
 //! due date is marked complete or its list is named like "Done", else the list's name when it
 //! is a status word ("Doing"). When the lists are not status words they are the groups of the
 //! tasks (the List column is titled "Project").
+//!
+//! A card's checklists are its row's steps ([`Step`]): their items in order, checked ones done.
+//! throughline writes a stage's checklist to its card as one checklist, so the import reads
+//! them back as that task's checklist; a card with several has them joined, in order.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::{SheetInfo, Source};
 use crate::import::error::ImportError;
-use crate::import::grid::{Grid, Value};
+use crate::import::grid::{Grid, Step, Value};
 use crate::import::progress::Progress;
 use crate::import::status::{self, RowStatus};
 
@@ -28,7 +33,35 @@ struct Board {
     #[serde(default)]
     members: Vec<Member>,
     #[serde(default)]
-    checklists: Vec<serde_json::Value>,
+    checklists: Vec<Checklist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Checklist {
+    #[serde(default)]
+    id_card: String,
+    #[serde(default)]
+    pos: f64,
+    #[serde(default)]
+    check_items: Vec<CheckItem>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckItem {
+    #[serde(default)]
+    name: String,
+    /// `complete` or `incomplete`.
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    pos: f64,
+    /// An item's own due date and member (Trello's paid plans): not kept.
+    #[serde(default)]
+    due: Option<String>,
+    #[serde(default)]
+    id_member: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +77,8 @@ struct List {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Card {
+    #[serde(default)]
+    id: String,
     name: String,
     #[serde(default)]
     desc: String,
@@ -117,6 +152,11 @@ impl TrelloBoard {
             "Notes",
         ];
         let mut rows: Vec<Vec<Value>> = vec![header.iter().map(|h| text(h)).collect()];
+        let mut steps = HashMap::new();
+        let mut by_card: HashMap<&str, Vec<&Checklist>> = HashMap::new();
+        for c in board.checklists.iter().filter(|c| !c.id_card.is_empty()) {
+            by_card.entry(c.id_card.as_str()).or_default().push(c);
+        }
         let mut counts = Counts::default();
         for list in &lists {
             let mut cards: Vec<&Card> = board
@@ -129,6 +169,10 @@ impl TrelloBoard {
             cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
             for card in cards {
                 counts.extra_members += card.id_members.len().saturating_sub(1);
+                let card_steps = card_steps(&by_card, card, &mut counts.steps);
+                if !card_steps.is_empty() {
+                    steps.insert(rows.len() as u32, card_steps);
+                }
                 rows.push(card_row(&board, list, card));
             }
         }
@@ -136,9 +180,11 @@ impl TrelloBoard {
         counts.lists = lists.len();
         let notes = board_notes(&board, &counts);
         let name = board.name.clone();
+        let mut grid = Grid::new(name.clone(), (0, 0), rows);
+        grid.steps = steps;
         Ok(TrelloBoard {
             path,
-            grid: Some(Grid::new(name.clone(), (0, 0), rows)),
+            grid: Some(grid),
             name,
             notes,
         })
@@ -154,6 +200,49 @@ struct Counts {
     closed: usize,
     /// Members of a card after its first, not imported.
     extra_members: usize,
+    steps: StepCounts,
+}
+
+/// The checklists read as steps, for the notes.
+#[derive(Default, Clone, Copy)]
+struct StepCounts {
+    /// Checklists of open cards, and their items.
+    checklists: usize,
+    items: usize,
+    checked: usize,
+    /// Cards with more than one checklist (joined into one).
+    joined: usize,
+    /// Items with a due date or a member of their own (not kept).
+    own_dates_or_members: usize,
+}
+
+/// A card's checklists as its steps: in the checklists' order, then their items'.
+fn card_steps(
+    by_card: &HashMap<&str, Vec<&Checklist>>,
+    card: &Card,
+    counts: &mut StepCounts,
+) -> Vec<Step> {
+    let mut lists: Vec<&Checklist> = by_card.get(card.id.as_str()).cloned().unwrap_or_default();
+    lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    counts.checklists += lists.len();
+    counts.joined += usize::from(lists.len() > 1);
+    let mut steps = Vec::new();
+    for list in lists {
+        let mut items: Vec<&CheckItem> = list.check_items.iter().collect();
+        items.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+        for item in items.into_iter().filter(|i| !i.name.trim().is_empty()) {
+            let done = item.state == "complete";
+            counts.items += 1;
+            counts.checked += usize::from(done);
+            counts.own_dates_or_members +=
+                usize::from(item.due.is_some() || item.id_member.is_some());
+            steps.push(Step {
+                text: item.name.trim().to_string(),
+                done,
+            });
+        }
+    }
+    steps
 }
 
 /// A card as a row under the header: task, list, owner, due date, status, labels, notes.
@@ -221,6 +310,7 @@ fn board_notes(board: &Board, counts: &Counts) -> Vec<String> {
         lists,
         closed,
         extra_members,
+        ..
     } = *counts;
     let mut notes = vec![format!(
         "read as a Trello board export: \"{}\", {cards} open card{} in {lists} list{}, one row each \
@@ -242,11 +332,51 @@ fn board_notes(board: &Board, counts: &Counts) -> Vec<String> {
             if extra_members == 1 { "" } else { "s" }
         ));
     }
-    if !board.checklists.is_empty() {
+    notes.extend(step_notes(board, &counts.steps));
+    notes
+}
+
+/// What became of the board's checklists.
+fn step_notes(board: &Board, c: &StepCounts) -> Vec<String> {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut notes = Vec::new();
+    if c.items > 0 {
         notes.push(format!(
-            "the board's {} checklist{} not imported (a task's checklist comes from its playbook stage)",
-            board.checklists.len(),
-            if board.checklists.len() == 1 { " was" } else { "s were" }
+            "{} of {} became the checklist steps of their cards' tasks ({} checked, kept as done)",
+            plural(c.items, "checklist item", "checklist items"),
+            plural(c.checklists, "checklist", "checklists"),
+            c.checked
+        ));
+    }
+    if c.joined > 0 {
+        notes.push(format!(
+            "{} several checklists, joined into one in their order (throughline keeps one per \
+             task)",
+            plural(c.joined, "card has", "cards have")
+        ));
+    }
+    if c.own_dates_or_members > 0 {
+        notes.push(format!(
+            "{} a due date or a member of {} own, not imported (a step is due with its task, and \
+             owned by the task's owner)",
+            plural(
+                c.own_dates_or_members,
+                "checklist item has",
+                "checklist items have"
+            ),
+            if c.own_dates_or_members == 1 {
+                "its"
+            } else {
+                "their"
+            }
+        ));
+    }
+    let left = board.checklists.len() - c.checklists;
+    if left > 0 {
+        notes.push(format!(
+            "{} of archived cards (or of cards in archived lists) left out",
+            plural(left, "checklist", "checklists")
         ));
     }
     notes
