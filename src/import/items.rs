@@ -312,6 +312,8 @@ fn make_items(
         owner_role: owner_role.clone(),
         ..Items::default()
     };
+    // Every row may name someone else: a set, not a search of the list.
+    let mut owners_seen: HashSet<String> = HashSet::new();
     for ((p, golive), id) in dated.into_iter().zip(ids) {
         let Some(id) = id else {
             report.skip(p.row, SkipReason::Problem);
@@ -328,7 +330,7 @@ fn make_items(
         if let (Some(role), Some(col)) = (&owner_role, columns.get(Field::Owner))
             && let Some(person) = rows.text(p.row, col)
         {
-            if !out.owners.contains(&person) {
+            if owners_seen.insert(person.clone()) {
                 out.owners.push(person.clone());
             }
             people.insert(role.clone(), person);

@@ -87,17 +87,19 @@ pub fn starters(
 ) -> Vec<PlaybookOut> {
     let mut people: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
+    // Seen (process, role, person): a sheet may name a different person on every row.
+    let mut seen: std::collections::HashSet<(&str, &str, &str)> = Default::default();
     for item in &built.items {
         if known.iter().any(|k| k.id == item.process) {
             continue;
         }
-        if !order.contains(&item.process.as_str()) {
+        if !people.contains_key(item.process.as_str()) {
             order.push(&item.process);
         }
         let roles = people.entry(&item.process).or_default();
         for (role, person) in &item.people {
             let list = roles.entry(role).or_default();
-            if !list.contains(&person.as_str()) {
+            if seen.insert((&item.process, role, person)) {
                 list.push(person);
             }
         }

@@ -380,9 +380,10 @@ fn one_process(
     let settings = (setup.settings)(setup.process_id.clone(), setup.process_name.clone());
     let days = shared_days(&built, facts, &calendar(&settings), report);
     let mut people: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for item in &built {
         if let Some(p) = item.people.get("owner")
-            && !people.contains(p)
+            && seen.insert(p)
         {
             people.push(p.clone());
         }
@@ -561,7 +562,7 @@ fn group_process(
         cal: &cal,
         golive,
         lang: setup.lang,
-        roles: Vec::new(),
+        roles: Roles::default(),
         stages: Vec::new(),
         stage_ids: HashMap::new(),
     };
@@ -569,6 +570,7 @@ fn group_process(
         group.add(m, days, start, out, report);
     }
     let GroupStages { roles, stages, .. } = group;
+    let roles = roles.list;
     if roles.iter().any(|r| r.people.is_empty()) {
         report
             .notes
@@ -610,7 +612,7 @@ struct GroupStages<'a> {
     /// The item's go-live date: the group's first working day.
     golive: Date,
     lang: Lang,
-    roles: Vec<RoleOut>,
+    roles: Roles,
     stages: Vec<StageOut>,
     /// Stage id → how many rows had it, to number repeats.
     stage_ids: HashMap<String, usize>,
@@ -697,10 +699,10 @@ impl GroupStages<'_> {
     /// The role of the row's person; a row without one belongs to the role "owner".
     fn owner(&mut self, m: &ItemOut) -> String {
         if let Some(person) = m.people.values().next() {
-            return role_for(&mut self.roles, person);
+            return self.roles.of(person);
         }
-        if !self.roles.iter().any(|r| r.id == "owner") {
-            self.roles.push(RoleOut {
+        if !self.roles.list.iter().any(|r| r.id == "owner") {
+            self.roles.list.push(RoleOut {
                 id: "owner".into(),
                 name: if self.lang == Lang::He {
                     "אחראי"
@@ -769,29 +771,72 @@ fn days_of(row_days: &HashMap<u32, Length>, row: u32, due: Date, cal: &BusinessC
     }
 }
 
-/// The role of one person (named after them), added on first use.
-fn role_for(roles: &mut Vec<RoleOut>, person: &str) -> String {
-    if let Some(r) = roles.iter().find(|r| r.people.iter().any(|p| p == person)) {
-        return r.id.clone();
+/// The roles of a group's people, one per person (named after them), with indexes: a group
+/// may have a different person on every row.
+#[derive(Default)]
+struct Roles {
+    list: Vec<RoleOut>,
+    by_person: HashMap<String, String>,
+    /// The next number to try after each name's slug.
+    next: HashMap<String, usize>,
+    ids: HashSet<String>,
+}
+
+impl Roles {
+    /// The role of one person, added on first use.
+    fn of(&mut self, person: &str) -> String {
+        if let Some(id) = self.by_person.get(person) {
+            return id.clone();
+        }
+        let name = person
+            .split(['<', '@'])
+            .next()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(person)
+            .to_string();
+        let base = slug(&name);
+        let mut id = base.clone();
+        while self.ids.contains(&id) || id == "owner" {
+            let n = self.next.entry(base.clone()).or_insert(2);
+            id = format!("{base}-{n}");
+            *n += 1;
+        }
+        self.ids.insert(id.clone());
+        self.by_person.insert(person.to_string(), id.clone());
+        self.list.push(RoleOut {
+            id: id.clone(),
+            name,
+            people: vec![person.to_string()],
+        });
+        id
     }
-    let name = person
-        .split(['<', '@'])
-        .next()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(person)
-        .to_string();
-    let base = slug(&name);
-    let mut id = base.clone();
-    let mut n = 2;
-    while roles.iter().any(|r| r.id == id) || id == "owner" {
-        id = format!("{base}-{n}");
-        n += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_person_gets_one_role_named_after_them_numbered_when_names_meet() {
+        let mut roles = Roles::default();
+        let ids: Vec<String> = [
+            "dana@a.example",
+            "dana@b.example",
+            "Dana <dana@c.example>",
+            "dana@a.example",
+            "owner@a.example",
+            "owner@b.example",
+        ]
+        .iter()
+        .map(|p| roles.of(p))
+        .collect();
+        assert_eq!(
+            ids,
+            ["dana", "dana-2", "dana-3", "dana", "owner-2", "owner-3"]
+        );
+        assert_eq!(roles.list.len(), 5);
+        assert_eq!(roles.list[2].name, "Dana");
+        assert_eq!(roles.list[2].people, ["Dana <dana@c.example>"]);
     }
-    roles.push(RoleOut {
-        id: id.clone(),
-        name,
-        people: vec![person.to_string()],
-    });
-    id
 }
