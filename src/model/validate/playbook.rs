@@ -198,6 +198,8 @@ fn resolve_roles(playbook: &RawPlaybook, problems: &mut Problems) -> Vec<Role> {
 /// address, the name kept apart (address → name).
 fn role_people(raw: &RawRole, problems: &mut Problems) -> (Vec<String>, BTreeMap<String, String>) {
     let mut people: Vec<String> = Vec::new();
+    // A role may list thousands (an imported tracker's owners): no search of the list per person.
+    let mut seen: HashSet<String> = HashSet::new();
     let mut names = BTreeMap::new();
     if let Some(list) = &raw.people {
         for written in &list.value {
@@ -217,7 +219,7 @@ fn role_people(raw: &RawRole, problems: &mut Problems) -> (Vec<String>, BTreeMap
                     person,
                     "this person is empty; write their e-mail address, or remove the entry",
                 );
-            } else if people.contains(&person.value) {
+            } else if !seen.insert(person.value.clone()) {
                 problems.at(
                     person,
                     format!(
