@@ -5,7 +5,7 @@
 # the real connectors, the Trello, Asana and Google Sheets emulators on 127.0.0.1, and an Excel
 # workbook edited with openpyxl.
 #
-#   bench/latency.sh [TICKS] [POLL_SECONDS]     (default 100, 300)
+#   bench/latency.sh [TICKS] [POLL_SECONDS]     (default 100, 300; PACE=seconds between ticks, 5)
 #
 # Prints p50, p95 and max per source tool, cycles per tick, and the daemon's requests per tick
 # by target (reads/writes, from its own counts: the harness's own look-ups are not counted).
@@ -16,6 +16,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-TICKS="${1:-100}" POLL="${2:-300}" \
+TICKS="${1:-100}" POLL="${2:-300}" PACE="${PACE:-5}" \
   cargo test --release -q -p throughline --test it realtime_bench::latency -- --ignored --nocapture 2>&1 \
   | grep -vE '^(running|test |$)|test result'
