@@ -11,15 +11,10 @@ use crate::daemon_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use daemon_support::*;
-use jiff::Timestamp;
-use throughline::daemon::logging::Secrets;
-use throughline::daemon::{Connectors, Service, Shared, SystemClock, run};
-use throughline::model;
-use throughline::state::SqliteStore;
+use throughline::daemon::Shared;
 use throughline_asana::{AsanaAuth, AsanaConnector, AsanaSettings};
 use throughline_connector::http::Secret;
 use throughline_connector::{Change, Connector, State, TaskContext};
@@ -397,55 +392,9 @@ fn latency() {
             ..Default::default()
         },
     );
-    let (shared, stop, daemon) = start_daemon(&config, listener);
-    let measured = tools_rt.block_on(measure(&tools, &shared, ticks));
+    let daemon = RunningDaemon::start(&config, listener);
+    let measured = tools_rt.block_on(measure(&tools, &daemon.shared, ticks));
     report(&measured, poll, ticks);
-    let _ = stop.send(());
-    daemon.join().unwrap();
-}
-
-/// The daemon on a thread and runtime of its own.
-fn start_daemon(
-    config: &Path,
-    listener: std::net::TcpListener,
-) -> (
-    Arc<Shared>,
-    tokio::sync::oneshot::Sender<()>,
-    std::thread::JoinHandle<()>,
-) {
-    let dep = model::load(config).unwrap_or_else(|d| panic!("{d}"));
-    let store = SqliteStore::open(&config.parent().unwrap().join("throughline.db")).unwrap();
-    let shared = Arc::new(Shared::new(Timestamp::now(), Secrets::default()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = config.to_path_buf();
-    let theirs = shared.clone();
-    let daemon = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let addr = listener.local_addr().unwrap();
-            listener.set_nonblocking(true).unwrap();
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let service = Service::new(
-                &config,
-                dep,
-                Box::new(store),
-                Box::new(Connectors),
-                Arc::new(SystemClock),
-                theirs,
-                addr,
-            )
-            .unwrap();
-            run(service, listener, async move {
-                let _ = stopped.await;
-            })
-            .await
-        })
-    });
-    (shared, stop, daemon)
 }
 
 async fn measure(tools: &Tools, shared: &Shared, ticks: usize) -> BTreeMap<&'static str, Measured> {

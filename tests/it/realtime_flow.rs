@@ -6,15 +6,10 @@
 use crate::daemon_support;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use daemon_support::*;
 use jiff::Timestamp;
-use throughline::daemon::logging::Secrets;
-use throughline::daemon::{Connectors, Service, Shared, SystemClock, run};
-use throughline::model;
-use throughline::state::SqliteStore;
 use throughline_connector::{Connector, State};
 use throughline_excel::{ExcelConnector, ExcelMapping};
 
@@ -22,55 +17,7 @@ use throughline_excel::{ExcelConnector, ExcelMapping};
 /// of hanging it.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// The daemon's loop, in this process, on its own runtime.
-struct Running {
-    rt: tokio::runtime::Runtime,
-    shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    done: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Running {
-    fn start(config: &Path, listener: std::net::TcpListener) -> Running {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let dep = model::load(config).unwrap_or_else(|d| panic!("{d}"));
-        let store = SqliteStore::open(&config.parent().unwrap().join("throughline.db")).unwrap();
-        let shared = Arc::new(Shared::new(Timestamp::now(), Secrets::default()));
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        listener.set_nonblocking(true).unwrap();
-        let service_shared = shared.clone();
-        let config = config.to_path_buf();
-        let done = rt.spawn(async move {
-            // Made inside the runtime: the workbook watch runs on a task of it.
-            let service = Service::new(
-                &config,
-                dep,
-                Box::new(store),
-                Box::new(Connectors),
-                Arc::new(SystemClock),
-                service_shared,
-                addr,
-            )
-            .unwrap();
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            run(service, listener, async move {
-                let _ = stopped.await;
-            })
-            .await
-        });
-        Running {
-            rt,
-            shared,
-            stop: Some(stop),
-            done: Some(done),
-        }
-    }
-
+impl RunningDaemon {
     /// Wait for a cycle that started after `after` to end; its trigger.
     fn cycle_after(&self, after: Timestamp) -> String {
         let start = Instant::now();
@@ -94,17 +41,6 @@ impl Running {
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(done) = self.done.take() {
-            let _ = self.rt.block_on(done);
-        }
-    }
-}
-
 /// The state of the task `identity` in a workbook.
 fn state_in(path: &Path, identity: &str) -> Option<State> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -119,8 +55,8 @@ fn state_in(path: &Path, identity: &str) -> Option<State> {
         .map(|t| t.state)
 }
 
-/// The first task identity of a workbook.
-fn first_task(path: &Path) -> String {
+/// The task identities of a workbook, in its order.
+fn tasks_in(path: &Path) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -129,7 +65,15 @@ fn first_task(path: &Path) -> String {
         .unwrap();
     obs.tasks
         .iter()
-        .find_map(|t| t.identity.clone())
+        .filter_map(|t| t.identity.clone())
+        .collect()
+}
+
+/// The first task identity of a workbook.
+fn first_task(path: &Path) -> String {
+    tasks_in(path)
+        .into_iter()
+        .next()
         .expect("the first cycle wrote the tasks")
 }
 
@@ -141,12 +85,21 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn a_lost_trello_delivery_is_caught_by_the_periodic_cycle() {
-    use throughline_trello::emulator::Emulator;
+/// A Trello board and a workbook synced by the daemon, polling `every`, with the board's
+/// webhook in place. The emulator runs on the runtime returned with it.
+fn trello_and_workbook(
+    every: &str,
+) -> (
+    tempfile::TempDir,
+    tokio::runtime::Runtime,
+    throughline_trello::emulator::Emulator,
+    RunningDaemon,
+) {
     let dir = tempfile::tempdir().unwrap();
     let emulator_rt = tokio::runtime::Runtime::new().unwrap();
-    let emu = emulator_rt.block_on(Emulator::start()).unwrap();
+    let emu = emulator_rt
+        .block_on(throughline_trello::emulator::Emulator::start())
+        .unwrap();
     let board = emu.seed_board("Studio");
     for (file, value) in [
         ("trello-key", emu.key()),
@@ -165,14 +118,20 @@ fn a_lost_trello_delivery_is_caught_by_the_periodic_cycle() {
                 emu.base_url(),
                 excel_targets(&["writers"])
             ),
-            sync: "every = \"2s\"".into(),
+            sync: format!("every = \"{every}\""),
             service: format!("[daemon]\npublic_url = \"{base}\""),
             ..Default::default()
         },
     );
-    let daemon = Running::start(&config, listener);
+    let daemon = RunningDaemon::start(&config, listener);
     daemon.cycle_after(Timestamp::UNIX_EPOCH);
     eventually("the webhook", || emu.webhooks().len() == 1);
+    (dir, emulator_rt, emu, daemon)
+}
+
+#[test]
+fn a_lost_trello_delivery_is_caught_by_the_periodic_cycle() {
+    let (dir, emulator_rt, emu, daemon) = trello_and_workbook("2s");
     let workbook = dir.path().join("writers.xlsx");
     let task = first_task(&workbook);
     assert_eq!(state_in(&workbook, &task), Some(State::Todo));
@@ -217,7 +176,7 @@ fn a_workbook_saved_with_openpyxl_starts_a_cycle_and_the_daemons_own_writes_do_n
             ..Default::default()
         },
     );
-    let daemon = Running::start(&config, listener);
+    let daemon = RunningDaemon::start(&config, listener);
     daemon.cycle_after(Timestamp::UNIX_EPOCH);
     let (writers, managers) = (
         dir.path().join("writers.xlsx"),
@@ -244,7 +203,7 @@ fn a_workbook_saved_with_openpyxl_starts_a_cycle_and_the_daemons_own_writes_do_n
 }
 
 /// Wait until no signal is pending and no cycle has run for a second.
-fn settled(daemon: &Running) {
+fn settled(daemon: &RunningDaemon) {
     let mut quiet = Instant::now();
     let start = Instant::now();
     while quiet.elapsed() < Duration::from_secs(1) {
@@ -258,52 +217,14 @@ fn settled(daemon: &Running) {
 
 #[test]
 fn trellos_echo_of_the_daemons_own_write_starts_no_cycle_and_a_persons_tick_does() {
-    use throughline_trello::emulator::Emulator;
     if !require(python_module("openpyxl")) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let emulator_rt = tokio::runtime::Runtime::new().unwrap();
-    let emu = emulator_rt.block_on(Emulator::start()).unwrap();
-    let board = emu.seed_board("Studio");
-    for (file, value) in [
-        ("trello-key", emu.key()),
-        ("trello-token", emu.token()),
-        ("trello-secret", emu.app_secret()),
-    ] {
-        std::fs::write(dir.path().join(file), value).unwrap();
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     // An hour between polls: only signals start cycles here.
-    let config = write_deployment(
-        dir.path(),
-        &Setup {
-            targets: format!(
-                "[[target]]\nid = \"studio\"\nkind = \"trello\"\nboard = \"{board}\"\nbase_url = \"{}\"\ncredentials = {{ key = \"file:trello-key\", token = \"file:trello-token\", secret = \"file:trello-secret\" }}\n\n{}",
-                emu.base_url(),
-                excel_targets(&["writers"])
-            ),
-            sync: "every = \"1h\"".into(),
-            service: format!("[daemon]\npublic_url = \"{base}\""),
-            ..Default::default()
-        },
-    );
-    let daemon = Running::start(&config, listener);
-    daemon.cycle_after(Timestamp::UNIX_EPOCH);
-    eventually("the webhook", || emu.webhooks().len() == 1);
+    let (dir, emulator_rt, emu, daemon) = trello_and_workbook("1h");
     settled(&daemon);
     let workbook = dir.path().join("writers.xlsx");
-    let obs = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(ExcelConnector::new("w", &workbook, ExcelMapping::default()).observe(None))
-        .unwrap();
-    let tasks: Vec<String> = obs
-        .tasks
-        .iter()
-        .filter_map(|t| t.identity.clone())
-        .collect();
+    let tasks = tasks_in(&workbook);
     let (ticked_here, ticked_there) = (&tasks[0], &tasks[1]);
     let own_writes = |m: &str| -> u64 {
         m.lines()

@@ -9,11 +9,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use throughline::daemon::TargetSource;
+use throughline::daemon::logging::Secrets;
+use throughline::daemon::{Connectors, Service, Shared, SystemClock, TargetSource, run};
 use throughline::engine::{TargetRun, TaskMapping, desired_tasks};
+use throughline::model;
 use throughline::model::{Deployment, Target};
 use throughline::reconcile::DriftPolicy;
 use throughline::schedule::Schedule;
+use throughline::state::SqliteStore;
 use throughline_connector::fake::{FakeConnector, FakeTarget};
 use throughline_connector::{
     Applied, Capabilities, Change, Connector, ConnectorError, Observation, StateSupport,
@@ -346,5 +349,67 @@ pub fn python_module(module: &str) -> Result<(), String> {
             String::from_utf8_lossy(&o.stderr).trim()
         )),
         Err(e) => Err(format!("python3 is not installed: {e}")),
+    }
+}
+
+/// The daemon's loop, in this process, on its own runtime.
+pub struct RunningDaemon {
+    rt: tokio::runtime::Runtime,
+    pub shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningDaemon {
+    /// The daemon for `config`, serving on `listener`, with the real connectors.
+    pub fn start(config: &Path, listener: std::net::TcpListener) -> RunningDaemon {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dep = model::load(config).unwrap_or_else(|d| panic!("{d}"));
+        let store = SqliteStore::open(&config.parent().unwrap().join("throughline.db")).unwrap();
+        let shared = Arc::new(Shared::new(Timestamp::now(), Secrets::default()));
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        listener.set_nonblocking(true).unwrap();
+        let service_shared = shared.clone();
+        let config = config.to_path_buf();
+        let done = rt.spawn(async move {
+            // Made inside the runtime: the workbook watch runs on a task of it.
+            let service = Service::new(
+                &config,
+                dep,
+                Box::new(store),
+                Box::new(Connectors),
+                Arc::new(SystemClock),
+                service_shared,
+                addr,
+            )
+            .unwrap();
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            run(service, listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        RunningDaemon {
+            rt,
+            shared,
+            stop: Some(stop),
+            done: Some(done),
+        }
+    }
+}
+
+impl Drop for RunningDaemon {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = self.rt.block_on(done);
+        }
     }
 }
